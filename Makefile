@@ -1,0 +1,113 @@
+# sluice — top-level build. Plain GNU make, no generated makefiles.
+#
+#   make            build everything (build/)
+#   make run        install deps, build, start sluiced in the foreground
+#   make test       install deps, build, run unit + e2e + interop (+ kernel) tests
+#   make fuzz       build libFuzzer targets (clang-14) and run each for FUZZ_SECONDS
+#   make SANITIZE=1 ...   same, with ASan+UBSan, in build-san/
+#
+# Layout: lib/*.c -> libsluice.a; daemon/*.c (minus main.c) -> libsluiced.a + sluiced;
+# utils/NAME/*.c -> build/NAME; t/unit/test_*.c -> build/t/test_* (cmocka);
+# t/fuzz/fuzz_*.c -> build-fuzz/fuzz_* (clang, libFuzzer).
+
+CC       ?= gcc
+ifeq ($(origin CC),default)
+CC       := gcc
+endif
+BUILD    ?= build
+PKGS     := json-c
+OPT      ?= -O2
+
+ifeq ($(SANITIZE),1)
+BUILD    := build-san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS   := -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -Wshadow -Wno-missing-field-initializers \
+            -Iinclude -D_GNU_SOURCE $(PKG_CFLAGS) $(SANFLAGS) -MMD -MP $(EXTRA_CFLAGS)
+LDFLAGS  := $(SANFLAGS) $(EXTRA_LDFLAGS)
+LDLIBS   := $(PKG_LIBS) -lpthread -lm
+
+LIB_SRC    := $(sort $(wildcard lib/*.c))
+DAEMON_SRC := $(filter-out daemon/main.c,$(sort $(wildcard daemon/*.c)))
+UTILS      := $(notdir $(sort $(wildcard utils/*/)))
+UTILS      := $(foreach u,$(UTILS),$(if $(wildcard utils/$(u)/*.c),$(u)))
+UNIT_SRC   := $(sort $(wildcard t/unit/test_*.c))
+
+LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/%.o)
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN   := $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/%)
+UTIL_BIN   := $(UTILS:%=$(BUILD)/%)
+
+.PHONY: all deps run test unit e2e interop kernel fuzz bench deb clean
+all: $(BUILD)/sluiced $(UTIL_BIN) $(UNIT_BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libsluice.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libsluiced.a: $(DAEMON_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/sluiced: $(BUILD)/daemon/main.o $(BUILD)/libsluiced.a $(BUILD)/libsluice.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+define util_rule
+$(BUILD)/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard utils/$(1)/*.c)) $(BUILD)/libsluice.a
+	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+endef
+$(foreach u,$(UTILS),$(eval $(call util_rule,$(u))))
+
+$(BUILD)/t/%: $(BUILD)/t/unit/%.o $(BUILD)/libsluiced.a $(BUILD)/libsluice.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+deps:
+	@utils/install-deps.sh build
+
+run: deps
+	$(MAKE) $(BUILD)/sluiced
+	$(BUILD)/sluiced --config-file=none --foreground --log-stderr
+
+test: deps
+	@utils/install-deps.sh test
+	$(MAKE) all
+	BUILD=$(BUILD) t/run-tests.sh
+
+unit: all
+	BUILD=$(BUILD) t/run-tests.sh unit
+e2e: all
+	BUILD=$(BUILD) t/run-tests.sh e2e
+interop: all
+	BUILD=$(BUILD) t/run-tests.sh interop
+
+# ---- fuzzing (clang-14 + libFuzzer) ----
+FUZZ_CC      ?= clang-14
+FUZZ_BUILD   := build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SRC     := $(sort $(wildcard t/fuzz/fuzz_*.c))
+FUZZ_BIN     := $(FUZZ_SRC:t/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_CFLAGS  := -std=gnu11 -g -O1 -Iinclude -D_GNU_SOURCE $(PKG_CFLAGS) \
+                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+
+$(FUZZ_BUILD)/%: t/fuzz/%.c $(LIB_SRC) $(DAEMON_SRC)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(DAEMON_SRC) $(LDLIBS)
+
+fuzz: deps
+	@utils/install-deps.sh fuzz
+	$(MAKE) $(FUZZ_BIN)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) t/fuzz/run-fuzz.sh $(FUZZ_BIN)
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

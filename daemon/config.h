@@ -1,0 +1,65 @@
+/* sluiced configuration: defaults < INI file < command line, then frozen.
+ *
+ * Option names follow rtpengine's so an operator can switch by changing the binary
+ * name. Options rtpengine has and sluice does not implement are accepted with a
+ * one-line warning; unknown options and bad values are fatal with a one-line error. */
+#ifndef SLUICE_CONFIG_H
+#define SLUICE_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sluice/netaddr.h"
+
+#define CFG_MAX_LISTEN      8
+#define CFG_MAX_INTERFACES  16
+#define CFG_NAME_MAX        32
+
+enum endpoint_learning { EL_DELAYED = 0, EL_IMMEDIATE, EL_OFF, EL_HEURISTIC };
+
+struct cfg_interface {
+	char name[CFG_NAME_MAX];        /* logical name; "default" when not given */
+	union sockaddr_u local;         /* address to bind media sockets to (port 0) */
+	union sockaddr_u advertised;    /* address written into SDP (== local unless IP!ADV) */
+};
+
+struct config {
+	char config_file[PATH_MAX];     /* "" when none was read */
+	char config_section[CFG_NAME_MAX];
+
+	union sockaddr_u listen_ng[CFG_MAX_LISTEN];       /* UDP NG */
+	unsigned n_listen_ng;
+	union sockaddr_u listen_tcp_ng[CFG_MAX_LISTEN];   /* TCP NG */
+	unsigned n_listen_tcp_ng;
+
+	struct cfg_interface interfaces[CFG_MAX_INTERFACES];
+	unsigned n_interfaces;
+	uint16_t port_min, port_max;
+
+	unsigned timeout;               /* s, no RTP on a call -> delete */
+	unsigned silent_timeout;        /* s, same for calls on hold / one-way */
+	unsigned final_timeout;         /* s, cap on call length; 0 = off */
+	unsigned offer_timeout;         /* s, call with an offer but no answer; 0 = off */
+	unsigned delete_delay;          /* s, keep a deleted call this long */
+	unsigned num_threads;           /* media worker threads; default: online CPUs */
+	unsigned max_sessions;          /* 0 = unlimited */
+	int table;                      /* kernel table; -1 = userspace only */
+	bool no_fallback;               /* refuse to start without kernel module */
+	int tos;                        /* IP TOS for media; -1 = leave */
+	enum endpoint_learning endpoint_learning;
+
+	bool foreground;
+	char pidfile[PATH_MAX];
+	int log_level;                  /* syslog 0-7, default 6 */
+	bool log_stderr;
+	char log_facility[16];          /* "daemon", "local0".."local7" */
+};
+
+/* Fill cfg from defaults, the INI file (--config-file, default /etc/sluice/sluice.conf
+ * if present; "none" = no file) and argv. Returns 0, or -1 with a one-line message
+ * naming the offending option in err. Warnings for accepted-but-unimplemented rtpengine
+ * options are printed to stderr as one line each. --help/--version print and exit(0). */
+int config_load(struct config *cfg, int argc, char **argv, char *err, size_t errlen);
+
+#endif

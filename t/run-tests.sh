@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Runs the test layers and prints one summary. Any failure, or a layer that collected
+# nothing, makes the run fail.   usage: run-tests.sh [unit|e2e|interop|kernel ...]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+export BUILD SLUICED="$PWD/$BUILD/sluiced" SLUICE_NG="$PWD/$BUILD/sluice-ng"
+layers=("$@")
+[ ${#layers[@]} -eq 0 ] && layers=(unit e2e interop)
+
+tot_pass=0 tot_fail=0 summary=""
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+add() { # layer passed failed
+	tot_pass=$((tot_pass + $2)); tot_fail=$((tot_fail + $3))
+	summary+=$(printf '  %-8s %4d passed, %d failed' "$1" "$2" "$3")$'\n'
+}
+
+run_unit() {
+	local p=0 f=0 bins=("$BUILD"/t/test_*)
+	if [ ! -x "${bins[0]}" ]; then add unit 0 1; echo "unit: no test binaries" >&2; return; fi
+	for b in "${bins[@]}"; do
+		"$b" >"$out/u.log" 2>&1; rc=$?
+		cat "$out/u.log"
+		n=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out/u.log" | tail -1)
+		m=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out/u.log" | tail -1)
+		p=$((p + ${n:-0})); f=$((f + ${m:-0}))
+		if [ $rc -ne 0 ] && [ "${m:-0}" -eq 0 ]; then f=$((f + 1)); echo "unit: $b exited $rc" >&2; fi
+	done
+	add unit $p $f
+}
+
+run_pytest() { # layer dir
+	local xml="$out/$1.xml"
+	if [ ! -d "$2" ]; then add "$1" 0 1; return; fi
+	/usr/bin/python3 -m pytest -q -rfEs -p no:cacheprovider --junitxml="$xml" "$2"
+	rc=$?
+	read -r p f < <(/usr/bin/python3 - "$xml" <<'PY'
+import sys, xml.etree.ElementTree as ET
+try:
+    r = ET.parse(sys.argv[1]).getroot()
+    s = r if r.tag == "testsuite" else r.find("testsuite")
+    t, fl, er, sk = (int(s.get(k, 0)) for k in ("tests", "failures", "errors", "skipped"))
+    print(t - fl - er - sk, fl + er)
+except Exception:
+    print(0, 1)
+PY
+)
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; echo "$1: no tests collected" >&2; fi
+	if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	add "$1" "$p" "$f"
+}
+
+for l in "${layers[@]}"; do
+	echo "=== $l ==="
+	case "$l" in
+	unit) run_unit ;;
+	e2e) run_pytest e2e t/e2e ;;
+	interop) run_pytest interop t/interop ;;
+	kernel) run_pytest kernel t/kernel ;;
+	*) echo "unknown layer $l" >&2; add "$l" 0 1 ;;
+	esac
+done
+
+echo
+echo "=== summary ==="
+printf '%s' "$summary"
+echo "tests: $tot_pass passed, $tot_fail failed"
+[ "$tot_fail" -eq 0 ]
