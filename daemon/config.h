@@ -9,8 +9,15 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "sluice/netaddr.h"
+
+#ifndef SLUICE_VERSION
+#define SLUICE_VERSION      "0.1.0"
+#endif
+#define CONFIG_DEFAULT_FILE "/etc/sluice/sluice.conf"
+#define CONFIG_DEFAULT_SECTION "sluice"
 
 #define CFG_MAX_LISTEN      8
 #define CFG_MAX_INTERFACES  16
@@ -61,5 +68,11 @@ struct config {
  * naming the offending option in err. Warnings for accepted-but-unimplemented rtpengine
  * options are printed to stderr as one line each. --help/--version print and exit(0). */
 int config_load(struct config *cfg, int argc, char **argv, char *err, size_t errlen);
+/* Same, with warnings written to warn (one line each, "sluiced: warning: ..."). */
+int config_load_warn(struct config *cfg, int argc, char **argv, FILE *warn,
+		     char *err, size_t errlen);
+/* Write the effective configuration as an INI [sluice] section that config_load reads
+ * back to the same configuration. */
+void config_dump(const struct config *cfg, FILE *out);
 
 #endif

@@ -1,0 +1,685 @@
+/* sluiced configuration: the option registry, value parsers, defaults and the final
+ * cross-option checks. The command-line walker and the INI reader (config_args.c,
+ * config_ini.c) resolve names here and hand every occurrence to cfg_apply(). */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "config_internal.h"
+
+#define DEFAULT_NG_PORT   2223
+#define MAX_THREADS       256
+
+static int parse_cmdline_only(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
+static int parse_listen(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
+static int parse_interface(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
+static int parse_max_sessions(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
+static int parse_learning(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
+static int parse_facility(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
+
+#define OFF(f)  offsetof(struct config, f)
+#define SIZE(f) sizeof(((struct config *)0)->f)
+
+#define O_CMD(n, s, a, h) \
+	{ .name = n, .shortopt = s, .kind = CFG_CMDLINE, .parse = parse_cmdline_only, \
+	  .arg = a, .help = h }
+#define O_BOOL(n, s, f, h) \
+	{ .name = n, .shortopt = s, .kind = CFG_BOOL, .off = OFF(f), .help = h }
+#define O_NUM(n, s, k, f, lo, hi, a, h) \
+	{ .name = n, .shortopt = s, .kind = k, .off = OFF(f), .min = lo, .max = hi, \
+	  .arg = a, .help = h }
+#define O_STR(n, s, f, a, h) \
+	{ .name = n, .shortopt = s, .kind = CFG_STR, .off = OFF(f), .size = SIZE(f), \
+	  .arg = a, .help = h }
+#define O_FUNC(n, s, fn, f, a, h) \
+	{ .name = n, .shortopt = s, .kind = CFG_FUNC, .parse = fn, .off = OFF(f), \
+	  .arg = a, .help = h }
+
+static const struct cfg_opt cfg_opts[] = {
+	O_CMD("help", 'h', NULL, "Show this help and exit"),
+	O_CMD("version", 'v', NULL, "Print the version and exit"),
+	O_CMD("config-file", 0, "FILE",
+	      "INI file to read (default " CONFIG_DEFAULT_FILE " if present; none = no file)"),
+	O_CMD("config-section", 0, "STRING",
+	      "INI section to use (default [sluice], else [rtpengine])"),
+	O_FUNC("listen-ng", 'n', parse_listen, listen_ng, "[IP46|localhost:]PORT",
+	       "UDP NG control address, repeatable (default 127.0.0.1:2223)"),
+	O_FUNC("listen-tcp-ng", 'N', parse_listen, listen_tcp_ng, "[IP46|localhost:]PORT",
+	       "TCP NG control address, repeatable"),
+	O_FUNC("interface", 'i', parse_interface, interfaces, "[NAME/]IP[!IP]",
+	       "Media interface, repeatable (default 127.0.0.1)"),
+	O_NUM("port-min", 'm', CFG_U16, port_min, 1024, 65535, "INT",
+	      "Lowest media port (default 30000)"),
+	O_NUM("port-max", 'M', CFG_U16, port_max, 1024, 65535, "INT",
+	      "Highest media port (default 40000)"),
+	O_NUM("timeout", 'o', CFG_UINT, timeout, 0, INT_MAX, "SECS",
+	      "Delete a call after this long without media (default 60)"),
+	O_NUM("silent-timeout", 's', CFG_UINT, silent_timeout, 0, INT_MAX, "SECS",
+	      "Same for calls on hold (default 3600)"),
+	O_NUM("final-timeout", 'a', CFG_UINT, final_timeout, 0, INT_MAX, "SECS",
+	      "Maximum call length, 0 = unlimited (default 0)"),
+	O_NUM("offer-timeout", 0, CFG_UINT, offer_timeout, 0, INT_MAX, "SECS",
+	      "Delete calls that got no answer, 0 = never (default 3600)"),
+	O_NUM("delete-delay", 'd', CFG_UINT, delete_delay, 0, INT_MAX, "SECS",
+	      "Keep a deleted call this long (default 30)"),
+	O_NUM("num-threads", 0, CFG_UINT, num_threads, 0, MAX_THREADS, "INT",
+	      "Media worker threads, 0 = online CPUs (default)"),
+	O_FUNC("max-sessions", 0, parse_max_sessions, max_sessions, "INT",
+	       "Refuse new calls beyond this many, -1/0 = unlimited"),
+	O_NUM("table", 't', CFG_INT, table, -1, 63, "INT",
+	      "Kernel forwarding table, -1 = userspace only (default -1)"),
+	O_BOOL("no-fallback", 'F', no_fallback, "Refuse to start without the kernel module"),
+	O_NUM("tos", 'T', CFG_INT, tos, -1, 255, "INT",
+	      "IP TOS for media packets, -1 = leave (default -1)"),
+	O_FUNC("endpoint-learning", 0, parse_learning, endpoint_learning,
+	       "delayed|immediate|off|heuristic", "RTP endpoint learning (default delayed)"),
+	O_BOOL("foreground", 'f', foreground, "Do not fork to the background"),
+	O_STR("pidfile", 'p', pidfile, "FILE", "Write the PID to this file"),
+	O_NUM("log-level", 'L', CFG_INT, log_level, 0, 7, "INT",
+	      "Syslog level 0-7 (default 6)"),
+	O_BOOL("log-stderr", 'E', log_stderr, "Log to stderr instead of syslog"),
+	O_FUNC("log-facility", 0, parse_facility, log_facility, "daemon|local0|...|local7",
+	       "Syslog facility (default daemon)"),
+};
+
+#define N_OPTS (sizeof(cfg_opts) / sizeof(cfg_opts[0]))
+
+/* ---- lookup ---- */
+
+bool cfg_lookup_long(const char *name, size_t len, struct cfg_ref *ref)
+{
+	size_t i;
+
+	ref->opt = NULL;
+	ref->rtpe = NULL;
+	for (i = 0; i < N_OPTS; i++)
+		if (strlen(cfg_opts[i].name) == len && !strncmp(cfg_opts[i].name, name, len)) {
+			ref->opt = &cfg_opts[i];
+			return true;
+		}
+	for (i = 0; i < cfg_rtpe_nopts; i++)
+		if (strlen(cfg_rtpe_opts[i].name) == len &&
+		    !strncmp(cfg_rtpe_opts[i].name, name, len)) {
+			ref->rtpe = &cfg_rtpe_opts[i];
+			return true;
+		}
+	return false;
+}
+
+bool cfg_lookup_short(char c, struct cfg_ref *ref)
+{
+	size_t i;
+
+	ref->opt = NULL;
+	ref->rtpe = NULL;
+	if (!c)
+		return false;
+	for (i = 0; i < N_OPTS; i++)
+		if (cfg_opts[i].shortopt == c) {
+			ref->opt = &cfg_opts[i];
+			return true;
+		}
+	for (i = 0; i < cfg_rtpe_nopts; i++)
+		if (cfg_rtpe_opts[i].shortopt == c) {
+			ref->rtpe = &cfg_rtpe_opts[i];
+			return true;
+		}
+	return false;
+}
+
+bool cfg_ref_takes_value(const struct cfg_ref *ref)
+{
+	if (ref->rtpe)
+		return ref->rtpe->takes_value;
+	return ref->opt->kind != CFG_BOOL && ref->opt->arg;
+}
+
+/* ---- messages ---- */
+
+int cfg_error(struct cfg_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	int n = 0;
+
+	if (!ctx->errlen)
+		return -1;
+	if (ctx->src == CFG_SRC_INI && ctx->line)
+		n = snprintf(ctx->err, ctx->errlen, "config file %s line %u: ", ctx->file, ctx->line);
+	else if (ctx->src == CFG_SRC_INI)
+		n = snprintf(ctx->err, ctx->errlen, "config file %s: ", ctx->file);
+	if (n < 0 || (size_t)n >= ctx->errlen)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(ctx->err + n, ctx->errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+void cfg_warn(struct cfg_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!ctx->warn)
+		return;
+	fputs("sluiced: warning: ", ctx->warn);
+	va_start(ap, fmt);
+	vfprintf(ctx->warn, fmt, ap);
+	va_end(ap);
+	fputc('\n', ctx->warn);
+}
+
+/* "--timeout" on the command line, "timeout" in the INI file */
+static const char *dashes(const struct cfg_ctx *ctx)
+{
+	return ctx->src == CFG_SRC_INI ? "" : "--";
+}
+
+static int bad_value(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
+{
+	return cfg_error(ctx, "invalid value '%s' for %s%s", val ? val : "", dashes(ctx), o->name);
+}
+
+/* ---- value parsers ---- */
+
+static int parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s || isspace((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* GKeyFile accepts true/false/1/0; the rest is for humans. */
+static int parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" };
+	static const char *const no[] = { "false", "no", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (!strcasecmp(s, yes[i]))
+			return *out = true, 0;
+		if (!strcasecmp(s, no[i]))
+			return *out = false, 0;
+	}
+	return -EINVAL;
+}
+
+static void *field(struct cfg_ctx *ctx, const struct cfg_opt *o)
+{
+	return (char *)ctx->cfg + o->off;
+}
+
+static int set_number(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
+{
+	long v;
+
+	if (parse_long(val, o->min, o->max, &v))
+		return cfg_error(ctx, "invalid value '%s' for %s%s (allowed: %ld..%ld)",
+				 val ? val : "", dashes(ctx), o->name, o->min, o->max);
+	if (o->kind == CFG_UINT)
+		*(unsigned *)field(ctx, o) = (unsigned)v;
+	else if (o->kind == CFG_U16)
+		*(uint16_t *)field(ctx, o) = (uint16_t)v;
+	else
+		*(int *)field(ctx, o) = (int)v;
+	return 0;
+}
+
+static int set_value(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
+{
+	bool b = true;
+
+	switch (o->kind) {
+	case CFG_BOOL:
+		if (ctx->src == CFG_SRC_INI && parse_bool(val, &b))
+			return -EINVAL;
+		*(bool *)field(ctx, o) = b;
+		return 0;
+	case CFG_UINT:
+	case CFG_INT:
+	case CFG_U16:
+		return set_number(ctx, o, val);
+	case CFG_STR:
+		/* empty is allowed: "pidfile =" in INI means none */
+		if (strlen(val) >= o->size)
+			return -EINVAL;
+		strcpy(field(ctx, o), val);
+		return 0;
+	case CFG_FUNC:
+	case CFG_CMDLINE:
+		return o->parse(ctx, o, val);
+	}
+	return -EINVAL;
+}
+
+int cfg_apply(struct cfg_ctx *ctx, const struct cfg_ref *ref, const char *val)
+{
+	const struct cfg_opt *o = ref->opt;
+	int ret;
+
+	if (ref->rtpe) {
+		size_t idx = (size_t)(ref->rtpe - cfg_rtpe_opts);
+
+		if (!ctx->early && !ctx->warned[idx]) {
+			ctx->warned[idx] = true;
+			cfg_warn(ctx, "option --%s is not implemented by sluice, ignored",
+				 ref->rtpe->name);
+		}
+		return 0;
+	}
+	if (o->kind == CFG_CMDLINE && ctx->src == CFG_SRC_INI)
+		return cfg_error(ctx, "option %s is only valid on the command line", o->name);
+	/* command-line-only options act in the early pass, all others in the main one */
+	if (ctx->early != (o->kind == CFG_CMDLINE))
+		return 0;
+	ret = set_value(ctx, o, val);
+	return ret == -EINVAL ? bad_value(ctx, o, val) : ret;
+}
+
+/* ---- option handlers ---- */
+
+static void print_help(FILE *out)
+{
+	char left[64];
+	size_t i;
+
+	fprintf(out, "Usage: sluiced [OPTION...]  - RTP media relay, rtpengine-compatible\n\n");
+	for (i = 0; i < N_OPTS; i++) {
+		const struct cfg_opt *o = &cfg_opts[i];
+		char sh[8] = "";
+
+		if (o->shortopt)
+			snprintf(sh, sizeof(sh), "-%c, ", o->shortopt);
+		snprintf(left, sizeof(left), "%s--%s%s%s", sh, o->name,
+			 o->arg ? "=" : "", o->arg ? o->arg : "");
+		if (strlen(left) > 38)
+			fprintf(out, "  %s\n  %-38s %s\n", left, "", o->help);
+		else
+			fprintf(out, "  %-38s %s\n", left, o->help);
+	}
+	fprintf(out, "\nEvery option is also an INI key (without dashes) in section [%s].\n"
+		"Other rtpengine options are accepted and ignored with a warning.\n",
+		CONFIG_DEFAULT_SECTION);
+}
+
+static int parse_cmdline_only(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
+{
+	if (!strcmp(o->name, "help")) {
+		print_help(stdout);
+		exit(0);
+	}
+	if (!strcmp(o->name, "version")) {
+		printf("sluiced %s\n", SLUICE_VERSION);
+		exit(0);
+	}
+	if (!strcmp(o->name, "config-file")) {
+		if (!*val || strlen(val) >= sizeof(ctx->file_arg))
+			return -EINVAL;
+		strcpy(ctx->file_arg, val);
+		ctx->file_given = true;
+		return 0;
+	}
+	/* config-section */
+	if (!*val || strlen(val) >= sizeof(ctx->cfg->config_section))
+		return -EINVAL;
+	strcpy(ctx->cfg->config_section, val);
+	ctx->section_given = true;
+	return 0;
+}
+
+/* A later source replaces a list wholesale, and so does each INI line (GKeyFile keeps
+ * the last of repeated keys); repeats on the command line accumulate. */
+static void list_begin(struct cfg_ctx *ctx, enum cfg_list which, unsigned *n)
+{
+	if (ctx->src == CFG_SRC_INI) {
+		*n = 0;
+	} else if (!ctx->list_from_cmdline[which]) {
+		ctx->list_from_cmdline[which] = true;
+		*n = 0;
+	}
+}
+
+/* Calls item() for each element: the whole value on the command line, each
+ * ';'-separated, trimmed, non-empty piece in INI (rtpengine.conf list syntax). */
+static int for_each_item(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val,
+			 int (*item)(struct cfg_ctx *, const struct cfg_opt *, const char *))
+{
+	char buf[512], *p, *next;
+	unsigned n = 0;
+	int ret;
+
+	if (ctx->src != CFG_SRC_INI)
+		return item(ctx, o, val);
+	if (strlen(val) >= sizeof(buf))
+		return bad_value(ctx, o, val);
+	strcpy(buf, val);
+	for (p = buf; p; p = next) {
+		char *end;
+
+		next = strchr(p, ';');
+		if (next)
+			*next++ = '\0';
+		while (isspace((unsigned char)*p))
+			p++;
+		end = p + strlen(p);
+		while (end > p && isspace((unsigned char)end[-1]))
+			*--end = '\0';
+		if (!*p)
+			continue;
+		ret = item(ctx, o, p);
+		if (ret)
+			return ret;
+		n++;
+	}
+	return n ? 0 : bad_value(ctx, o, val);
+}
+
+static int listen_item(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
+{
+	bool tcp = o->off == OFF(listen_tcp_ng);
+	union sockaddr_u *arr = tcp ? ctx->cfg->listen_tcp_ng : ctx->cfg->listen_ng;
+	unsigned *n = tcp ? &ctx->cfg->n_listen_tcp_ng : &ctx->cfg->n_listen_ng;
+	union sockaddr_u a;
+
+	/* a bare PORT listens on all addresses, as rtpengine does */
+	if (netaddr_parse(val, 0, false, &a) || !netaddr_port(&a))
+		return bad_value(ctx, o, val);
+	if (*n >= CFG_MAX_LISTEN)
+		return cfg_error(ctx, "too many %s%s addresses (max %d)", dashes(ctx), o->name,
+				 CFG_MAX_LISTEN);
+	arr[(*n)++] = a;
+	return 0;
+}
+
+static int parse_listen(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
+{
+	bool tcp = o->off == OFF(listen_tcp_ng);
+
+	list_begin(ctx, tcp ? CFG_L_TCP_NG : CFG_L_NG,
+		   tcp ? &ctx->cfg->n_listen_tcp_ng : &ctx->cfg->n_listen_ng);
+	return for_each_item(ctx, o, val, listen_item);
+}
+
+/* Bare address of either family, "[v6]" allowed; "any" = 0.0.0.0. */
+static int parse_if_addr(const char *s, size_t len, union sockaddr_u *out)
+{
+	if (len == 3 && !strncmp(s, "any", 3))
+		return netaddr_parse_ip("0.0.0.0", 7, AF_INET, out);
+	if (len >= 2 && s[0] == '[' && s[len - 1] == ']')
+		return netaddr_parse_ip(s + 1, len - 2, AF_INET6, out);
+	return netaddr_parse_ip(s, len, 0, out);
+}
+
+/* "[NAME/]IP[!ADVERTISED]" */
+static int parse_if_spec(const char *s, struct cfg_interface *ifc)
+{
+	const char *slash = strchr(s, '/'), *ip = s, *bang;
+
+	memset(ifc, 0, sizeof(*ifc));
+	strcpy(ifc->name, "default");
+	if (slash) {
+		size_t nlen = (size_t)(slash - s);
+
+		if (!nlen || nlen >= sizeof(ifc->name) || memchr(s, '!', nlen))
+			return -EINVAL;
+		memcpy(ifc->name, s, nlen);
+		ifc->name[nlen] = '\0';
+		ip = slash + 1;
+	}
+	bang = strchr(ip, '!');
+	if (parse_if_addr(ip, bang ? (size_t)(bang - ip) : strlen(ip), &ifc->local))
+		return -EINVAL;
+	if (!bang) {
+		ifc->advertised = ifc->local;
+		return 0;
+	}
+	if (parse_if_addr(bang + 1, strlen(bang + 1), &ifc->advertised) ||
+	    netaddr_is_any(&ifc->advertised) ||
+	    ifc->advertised.sa.sa_family != ifc->local.sa.sa_family)
+		return -EINVAL;
+	return 0;
+}
+
+static int interface_item(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
+{
+	struct config *cfg = ctx->cfg;
+	struct cfg_interface ifc;
+
+	if (parse_if_spec(val, &ifc))
+		return bad_value(ctx, o, val);
+	/* a wildcard cannot go into SDP; keep Debian's "interface = any" working locally */
+	if (netaddr_is_any(&ifc.advertised)) {
+		bool v6 = ifc.local.sa.sa_family == AF_INET6;
+
+		netaddr_parse_ip(v6 ? "::1" : "127.0.0.1", v6 ? 3 : 9, 0, &ifc.advertised);
+		cfg_warn(ctx, "interface '%s' binds to all addresses and advertises %s; "
+			 "use IP!ADVERTISED to advertise a reachable address",
+			 val, v6 ? "::1" : "127.0.0.1");
+	}
+	if (cfg->n_interfaces >= CFG_MAX_INTERFACES)
+		return cfg_error(ctx, "too many %sinterface values (max %d)", dashes(ctx),
+				 CFG_MAX_INTERFACES);
+	cfg->interfaces[cfg->n_interfaces++] = ifc;
+	return 0;
+}
+
+static int parse_interface(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
+{
+	list_begin(ctx, CFG_L_IF, &ctx->cfg->n_interfaces);
+	return for_each_item(ctx, o, val, interface_item);
+}
+
+static int parse_max_sessions(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
+{
+	long v;
+
+	(void)o;
+	if (parse_long(val, -1, INT_MAX, &v))
+		return -EINVAL;
+	ctx->cfg->max_sessions = v < 0 ? 0 : (unsigned)v;     /* rtpengine: -1 = unlimited */
+	return 0;
+}
+
+static const char *const learning_names[] = {
+	[EL_DELAYED] = "delayed", [EL_IMMEDIATE] = "immediate",
+	[EL_OFF] = "off", [EL_HEURISTIC] = "heuristic",
+};
+
+static int parse_learning(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
+{
+	size_t i;
+
+	(void)o;
+	for (i = 0; i < sizeof(learning_names) / sizeof(learning_names[0]); i++)
+		if (!strcmp(val, learning_names[i])) {
+			ctx->cfg->endpoint_learning = (enum endpoint_learning)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static int parse_facility(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
+{
+	(void)o;
+	if (strcmp(val, "daemon") &&
+	    !(strlen(val) == 6 && !strncmp(val, "local", 5) && val[5] >= '0' && val[5] <= '7'))
+		return -EINVAL;
+	strcpy(ctx->cfg->log_facility, val);
+	return 0;
+}
+
+/* ---- load ---- */
+
+static void set_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	strcpy(cfg->config_section, CONFIG_DEFAULT_SECTION);
+	cfg->port_min = 30000;
+	cfg->port_max = 40000;
+	cfg->timeout = 60;
+	cfg->silent_timeout = 3600;
+	cfg->final_timeout = 0;
+	cfg->offer_timeout = 3600;
+	cfg->delete_delay = 30;
+	cfg->num_threads = 0;           /* resolved in finalize() */
+	cfg->table = -1;
+	cfg->tos = -1;
+	cfg->endpoint_learning = EL_DELAYED;
+	cfg->log_level = 6;
+	strcpy(cfg->log_facility, "daemon");
+}
+
+static unsigned online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		return 1;
+	return n > MAX_THREADS ? MAX_THREADS : (unsigned)n;
+}
+
+static int check_ports(struct cfg_ctx *ctx)
+{
+	struct config *cfg = ctx->cfg;
+	unsigned min = cfg->port_min + (cfg->port_min & 1);  /* RTP takes the even port */
+
+	if (min >= cfg->port_max)
+		return cfg_error(ctx, "--port-min (%u) must be lower than --port-max (%u)",
+				 cfg->port_min, cfg->port_max);
+	if (cfg->port_max - min + 1 < 4)
+		return cfg_error(ctx, "port range %u-%u is too small (need at least 4 ports)",
+				 min, cfg->port_max);
+	cfg->port_min = (uint16_t)min;
+	return 0;
+}
+
+/* Fill what no source gave and check what spans several options. */
+static int finalize(struct cfg_ctx *ctx)
+{
+	struct config *cfg = ctx->cfg;
+
+	if (!cfg->n_listen_ng) {
+		netaddr_parse("127.0.0.1", DEFAULT_NG_PORT, true, &cfg->listen_ng[0]);
+		cfg->n_listen_ng = 1;
+	}
+	if (!cfg->n_interfaces) {
+		parse_if_spec("127.0.0.1", &cfg->interfaces[0]);
+		cfg->n_interfaces = 1;
+	}
+	/* rtpengine treats 0 as "use the default" for these */
+	if (!cfg->timeout)
+		cfg->timeout = 60;
+	if (!cfg->silent_timeout)
+		cfg->silent_timeout = 3600;
+	if (!cfg->num_threads)
+		cfg->num_threads = online_cpus();
+	return check_ports(ctx);
+}
+
+static int load_file(struct cfg_ctx *ctx)
+{
+	int ret;
+
+	ctx->src = CFG_SRC_INI;
+	if (!ctx->file_given)
+		ret = cfg_ini_load(ctx, CONFIG_DEFAULT_FILE, false);
+	else if (strcmp(ctx->file_arg, "none"))
+		ret = cfg_ini_load(ctx, ctx->file_arg, true);
+	else
+		ret = 0;
+	ctx->src = CFG_SRC_CMDLINE;
+	ctx->line = 0;
+	return ret;
+}
+
+int config_load_warn(struct config *cfg, int argc, char **argv, FILE *warn,
+		     char *err, size_t errlen)
+{
+	struct cfg_ctx ctx = {
+		.cfg = cfg, .warn = warn, .err = err, .errlen = errlen,
+		.src = CFG_SRC_CMDLINE, .early = true,
+	};
+
+	if (errlen)
+		err[0] = '\0';
+	set_defaults(cfg);
+	/* early pass: --help, --version, --config-file/-section and unknown names */
+	if (cfg_args_walk(&ctx, argc, argv))
+		return -1;
+	ctx.early = false;
+	if (load_file(&ctx) || cfg_args_walk(&ctx, argc, argv) || finalize(&ctx))
+		return -1;
+	return 0;
+}
+
+int config_load(struct config *cfg, int argc, char **argv, char *err, size_t errlen)
+{
+	return config_load_warn(cfg, argc, argv, stderr, err, errlen);
+}
+
+/* ---- dump ---- */
+
+static void dump_addrs(FILE *out, const char *key, const union sockaddr_u *a, unsigned n)
+{
+	char buf[NETADDR_STRLEN];
+	unsigned i;
+
+	if (!n)
+		return;
+	fprintf(out, "%s = ", key);
+	for (i = 0; i < n; i++)
+		fprintf(out, "%s%s", i ? ";" : "", netaddr_str(&a[i], buf, sizeof(buf)));
+	fputc('\n', out);
+}
+
+static void dump_interfaces(FILE *out, const struct config *cfg)
+{
+	char l[NETADDR_STRLEN], a[NETADDR_STRLEN];
+	unsigned i;
+
+	fprintf(out, "interface = ");
+	for (i = 0; i < cfg->n_interfaces; i++) {
+		const struct cfg_interface *ifc = &cfg->interfaces[i];
+
+		fprintf(out, "%s%s/%s!%s", i ? ";" : "", ifc->name,
+			netaddr_ntop(&ifc->local, l, sizeof(l)),
+			netaddr_ntop(&ifc->advertised, a, sizeof(a)));
+	}
+	fputc('\n', out);
+}
+
+void config_dump(const struct config *cfg, FILE *out)
+{
+	fprintf(out, "[%s]\n", CONFIG_DEFAULT_SECTION);
+	dump_addrs(out, "listen-ng", cfg->listen_ng, cfg->n_listen_ng);
+	dump_addrs(out, "listen-tcp-ng", cfg->listen_tcp_ng, cfg->n_listen_tcp_ng);
+	dump_interfaces(out, cfg);
+	fprintf(out, "port-min = %u\nport-max = %u\n", cfg->port_min, cfg->port_max);
+	fprintf(out, "timeout = %u\nsilent-timeout = %u\nfinal-timeout = %u\n"
+		"offer-timeout = %u\ndelete-delay = %u\n", cfg->timeout, cfg->silent_timeout,
+		cfg->final_timeout, cfg->offer_timeout, cfg->delete_delay);
+	fprintf(out, "num-threads = %u\nmax-sessions = %u\n", cfg->num_threads,
+		cfg->max_sessions);
+	fprintf(out, "table = %d\nno-fallback = %s\ntos = %d\nendpoint-learning = %s\n",
+		cfg->table, cfg->no_fallback ? "true" : "false", cfg->tos,
+		learning_names[cfg->endpoint_learning]);
+	fprintf(out, "foreground = %s\npidfile = %s\n", cfg->foreground ? "true" : "false",
+		cfg->pidfile);
+	fprintf(out, "log-level = %d\nlog-stderr = %s\nlog-facility = %s\n", cfg->log_level,
+		cfg->log_stderr ? "true" : "false", cfg->log_facility);
+}
