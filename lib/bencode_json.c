@@ -11,6 +11,60 @@
 
 #include <json-c/json.h>
 
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if invalid. Rejects
+ * overlong forms, surrogates and code points above U+10FFFF. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t len, k;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (k = 1; k < len; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[k] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/* RFC 8259 text is UTF-8; json-c's own check lets overlong forms and encoded
+ * surrogates through, so the raw input is checked here. Escapes (\uXXXX) are turned
+ * into valid UTF-8 by json-c (a lone surrogate becomes U+FFFD). Also refuses NUL. */
+static bool utf8_valid(const char *buf, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)buf;
+	size_t i = 0, n;
+
+	while (i < len) {
+		if (s[i] == 0)
+			return false;
+		n = utf8_seq(s + i, len - i);
+		if (!n)
+			return false;
+		i += n;
+	}
+	return true;
+}
+
 static int bj_from_obj(struct arena *a, struct json_object *o, unsigned depth,
 		       struct bval **out);
 
@@ -103,12 +157,12 @@ int bv_from_json(struct arena *a, const char *buf, size_t len, struct bval **out
 	int ret;
 
 	/* json-c stops at a NUL; JSON text never contains a raw one */
-	if (len > INT_MAX - 1 || (len && memchr(buf, '\0', len)))
+	if (len > INT_MAX - 1 || !utf8_valid(buf, len))
 		return -EINVAL;
 	tok = json_tokener_new_ex(BV_MAX_DEPTH);
 	if (!tok)
 		return -ENOMEM;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	o = json_tokener_parse_ex(tok, buf, (int)len);
 	jerr = json_tokener_get_error(tok);
 	if (jerr == json_tokener_continue) {
@@ -125,41 +179,6 @@ out:
 	json_object_put(o);
 	json_tokener_free(tok);
 	return ret;
-}
-
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if invalid. Rejects
- * overlong forms, surrogates and code points above U+10FFFF. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len, k;
-	uint32_t cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (k = 1; k < len; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[k] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
 }
 
 static void bj_str(struct strbuf *sb, const char *str, size_t len)
