@@ -33,7 +33,7 @@ LDLIBS   := $(PKG_LIBS) -lpthread -lm
 
 LIB_SRC    := $(sort $(wildcard lib/*.c))
 DAEMON_SRC := $(filter-out daemon/main.c,$(sort $(wildcard daemon/*.c)))
-UTILS      := $(notdir $(sort $(wildcard utils/*/)))
+UTILS      := $(notdir $(patsubst %/,%,$(sort $(wildcard utils/*/))))
 UTILS      := $(foreach u,$(UTILS),$(if $(wildcard utils/$(u)/*.c),$(u)))
 UNIT_SRC   := $(sort $(wildcard t/unit/test_*.c))
 

@@ -49,6 +49,8 @@ int bv_encode(const struct bval *v, struct strbuf *sb);
 int bv_from_json(struct arena *a, const char *buf, size_t len, struct bval **out);
 /* bval tree -> compact JSON text appended to sb. 0 or -ENOMEM. */
 int bv_to_json(const struct bval *v, struct strbuf *sb);
+/* Same, indented by two spaces per level (for humans; no trailing newline). */
+int bv_to_json_pretty(const struct bval *v, struct strbuf *sb);
 
 /* Constructors (NULL on -ENOMEM). Strings passed in are copied into the arena. */
 struct bval *bv_new_str(struct arena *a, const char *s, size_t len);
@@ -69,6 +71,8 @@ struct bval *bv_dict_add_int(struct arena *a, struct bval *dict, const char *key
 struct bval *bv_dict_get(const struct bval *dict, const char *key);
 /* The member as a string (BV_STR) or NULL; *len gets its length. */
 const char *bv_dict_get_str(const struct bval *dict, const char *key, size_t *len);
+/* Deep equality: same types, bytes, integers, order and (for dicts) keys. */
+bool bv_equal(const struct bval *a, const struct bval *b);
 /* True if v is BV_STR equal to the NUL-terminated s (case-sensitive). */
 bool bv_str_eq(const struct bval *v, const char *s);
 /* True if v is BV_STR equal to s ignoring ASCII case. */
