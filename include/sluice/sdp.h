@@ -96,10 +96,15 @@ struct sdp {
 /* Parse body[0..len). Returns 0, or -EINVAL with a static human-readable reason in
  * *err (e.g. "line 4: malformed m= line"), or -E2BIG past SDP_MAX_LEN / SDP_MAX_LINES /
  * SDP_MAX_MEDIA. Requires v= first, one o= and s= in the session part, every m= well
- * formed (numeric port 0-65535, proto and at least one format). Never reads past len. */
+ * formed (numeric port 0-65535, proto and at least one format). Never reads past len.
+ * Lines end in CRLF or LF (the last may have none); trailing empty lines are ignored,
+ * any other empty line is an error. c= must be "IN IP4|IP6 addr[/...]".
+ * *err (err may be NULL) is a literal or, when it names a line, a thread-local buffer
+ * that stays valid until the next sdp_parse() call on the same thread. */
 int sdp_parse(struct sdp *sdp, const char *body, size_t len, const char **err);
 
-/* The effective connection of media i: its own c= or else the session c=. */
+/* The effective connection of media i: its own c= or else the session c= (which may
+ * have present == false). NULL if i >= n_media. */
 const struct sdp_conn *sdp_media_conn(const struct sdp *sdp, unsigned i);
 /* The effective direction of media i (media attribute, else session attribute,
  * else SENDRECV). */
@@ -112,6 +117,24 @@ bool sdp_attr(const struct sdp *sdp, int media, const char *name, unsigned n,
 
 const char *sdp_dir_name(enum sdp_dir d);   /* "sendrecv", ... ; NULL for NONE */
 
+/* One payload type of an RTP m= line, with what a=rtpmap / a=fmtp say about it. */
+struct sdp_pt {
+	uint8_t pt;
+	bool rtpmap;                /* an a=rtpmap:<pt> line was found */
+	struct sdp_str enc;         /* "PCMU", "opus", "telephone-event"; empty if unknown */
+	uint32_t clock;             /* 8000, 48000, ...; 0 if unknown */
+	uint8_t channels;           /* 1 unless the rtpmap gives another count */
+	struct sdp_str fmtp;        /* value of a=fmtp:<pt> after "<pt> ", empty if none */
+};
+
+/* Payload types of media i in m= order. Static types without a=rtpmap get their
+ * RFC 3551 encoding (0 PCMU, 3 GSM, 4 G723, 8 PCMA, 9 G722, 13 CN, 18 G729; clock 8000)
+ * with rtpmap = false. The first a=rtpmap / a=fmtp per type wins; malformed ones are
+ * ignored. Returns the number of entries written, -EINVAL if i >= n_media or a format
+ * is not a number 0-127 (e.g. image/udptl "t38"), -E2BIG if there are more than max.
+ * O(lines x formats). */
+int sdp_rtpmap(const struct sdp *sdp, unsigned i, struct sdp_pt *out, unsigned max);
+
 enum sdp_rtcp_mux_rw { SDP_MUX_KEEP = 0, SDP_MUX_ADD, SDP_MUX_REMOVE };
 
 struct sdp_media_rewrite {
@@ -122,9 +145,11 @@ struct sdp_media_rewrite {
 	                               inserted after m=/i= lines if absent and addr differs
 	                               from the session-level address being emitted */
 	bool rewrite_rtcp;          /* drop every existing a=rtcp line; then, if write_rtcp, */
-	bool write_rtcp;            /* append "a=rtcp:PORT" at the end of the section */
+	bool write_rtcp;            /* append "a=rtcp:PORT" as the last line of the section
+	                               (write_rtcp implies the drop) */
 	uint16_t rtcp_port;
-	bool full_rtcp;             /*   ... as "a=rtcp:PORT IN IP4 ADDR" */
+	bool full_rtcp;             /*   ... as "a=rtcp:PORT IN IP4 ADDR", ADDR being this
+	                               media's connection as emitted */
 	enum sdp_rtcp_mux_rw rtcp_mux;
 	bool remove_ice;            /* drop SDP_L_ICE lines of this section */
 	const char *proto;          /* replace transport protocol; NULL = keep */
@@ -141,8 +166,10 @@ struct sdp_rewrite {
 	struct sdp_media_rewrite media[SDP_MAX_MEDIA];
 };
 
-/* Emit sdp with the rewrite applied (rw may be NULL: identity, CRLF line ends).
- * 0 or -ENOMEM. */
+/* Emit sdp with the rewrite applied (rw may be NULL: identity, CRLF line ends),
+ * appending to out. An af of SDP_AF_NONE next to an address means "infer": IP6 if the
+ * address contains ':', else IP4. Lines added to a media section go to its end in this
+ * order: direction (if it had none), a=rtcp-mux, a=rtcp. 0 or -ENOMEM. */
 int sdp_emit(const struct sdp *sdp, const struct sdp_rewrite *rw, struct strbuf *out);
 
 #endif
