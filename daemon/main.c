@@ -1,18 +1,251 @@
-/* sluiced entry point (placeholder until the control server lands): load the
- * configuration and print it. */
+/* sluiced: start-up, the control thread's event loop, shutdown. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <syslog.h>
+#include <unistd.h>
 
+#include "call_ops.h"
 #include "config.h"
+#include "daemon.h"
+#include "ng_server.h"
+#include "relay.h"
+#include "sluice/log.h"
+#include "timeouts.h"
+
+#define TICK_MS 100
+
+static int facility_of(const char *name)
+{
+	static const struct { const char *n; int f; } tab[] = {
+		{ "daemon", LOG_DAEMON }, { "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+		{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 },
+		{ "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+	};
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (!strcmp(tab[i].n, name))
+			return tab[i].f;
+	return LOG_DAEMON;
+}
+
+/* Interfaces with the same local address share one port pool. */
+static int ifaces_init(struct daemon *d, char *err, size_t errlen)
+{
+	const struct config *cfg = d->cfg;
+
+	for (unsigned i = 0; i < cfg->n_interfaces; i++) {
+		struct iface *f = &d->ifaces[i];
+		const struct cfg_interface *ci = &cfg->interfaces[i];
+
+		snprintf(f->name, sizeof(f->name), "%s", ci->name);
+		f->local = ci->local;
+		f->advertised = ci->advertised;
+		f->af = ci->advertised.sa.sa_family == AF_INET6 ? SDP_AF_IP6 : SDP_AF_IP4;
+		netaddr_ntop(&f->advertised, f->adv_str, sizeof(f->adv_str));
+		for (unsigned j = 0; j < i; j++)
+			if (netaddr_ip_eq(&d->ifaces[j].local, &f->local))
+				f->pool_ref = d->ifaces[j].pool_ref;
+		if (!f->pool_ref) {
+			if (port_pool_init(&f->pool, cfg->port_min, cfg->port_max)) {
+				snprintf(err, errlen, "invalid port range %u-%u", cfg->port_min,
+					 cfg->port_max);
+				return -EINVAL;
+			}
+			f->pool_ref = &f->pool;
+		}
+		d->n_ifaces++;
+	}
+	return 0;
+}
+
+static void ifaces_destroy(struct daemon *d)
+{
+	for (unsigned i = 0; i < d->n_ifaces; i++)
+		if (d->ifaces[i].pool_ref == &d->ifaces[i].pool)
+			port_pool_destroy(&d->ifaces[i].pool);
+}
+
+static void make_instance_id(struct daemon *d)
+{
+	unsigned char r[8] = { 0 };
+
+	if (getrandom(r, sizeof(r), 0) != sizeof(r))
+		memcpy(r, &d->started_us, sizeof(r));
+	for (unsigned i = 0; i < sizeof(r); i++)
+		snprintf(d->instance_id + 2 * i, 3, "%02x", r[i]);
+}
+
+static int daemonize(const struct config *cfg)
+{
+	pid_t pid;
+	int fd;
+
+	if (!cfg->foreground) {
+		pid = fork();
+		if (pid < 0)
+			return -errno;
+		if (pid > 0)
+			_exit(0);
+		setsid();
+		if (chdir("/") < 0)
+			return -errno;
+		fd = open("/dev/null", O_RDWR);
+		if (fd >= 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			if (!cfg->log_stderr)
+				dup2(fd, 2);
+			if (fd > 2)
+				close(fd);
+		}
+	}
+	if (cfg->pidfile[0]) {
+		FILE *f = fopen(cfg->pidfile, "w");
+		if (!f)
+			return -errno;
+		fprintf(f, "%d\n", (int)getpid());
+		fclose(f);
+	}
+	return 0;
+}
+
+static int add_fd(int epfd, int fd, void *tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = tag };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+/* The control thread: NG messages, the housekeeping tick, signals. */
+static int run(struct daemon *d, int epfd, int sigfd, int tfd)
+{
+	unsigned ticks = 0;
+
+	for (;;) {
+		struct epoll_event ev[32];
+		int n = epoll_wait(epfd, ev, 32, -1);
+
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		for (int i = 0; i < n; i++) {
+			void *p = ev[i].data.ptr;
+
+			if (p == &sigfd) {
+				struct signalfd_siginfo si;
+				if (read(sigfd, &si, sizeof(si)) == sizeof(si) &&
+				    si.ssi_signo != SIGHUP) {
+					ilog(LOG_NOTICE, "signal %u received", si.ssi_signo);
+					return 0;
+				}
+			} else if (p == &tfd) {
+				uint64_t exp;
+				if (read(tfd, &exp, sizeof(exp)) < 0)
+					continue;
+				relay_reclaim(d->relay);
+				if (++ticks % (1000 / TICK_MS) == 0) {
+					timeouts_scan(d);
+					ng_server_tick(d->ng);
+				}
+			} else {
+				ng_server_event(d->ng, p, ev[i].events);
+			}
+		}
+	}
+}
+
+static void shutdown_calls(struct daemon *d)
+{
+	size_t n = d->reg.count;
+
+	ilog(LOG_NOTICE, "shutdown: closing %zu call%s", n, n == 1 ? "" : "s");
+	while (d->reg.head)
+		call_destroy(d, d->reg.head, CALL_END_SHUTDOWN);
+}
 
 int main(int argc, char **argv)
 {
-	struct config cfg;
-	char err[512];
+	static struct config cfg;
+	struct daemon d = { .cfg = &cfg };
+	struct itimerspec its = { .it_interval = { 0, TICK_MS * 1000000L },
+				  .it_value = { 0, TICK_MS * 1000000L } };
+	char err[512] = "";
+	sigset_t set;
+	int epfd = -1, sigfd = -1, tfd = -1, rc = 1;
 
 	if (config_load(&cfg, argc, argv, err, sizeof(err))) {
 		fprintf(stderr, "sluiced: %s\n", err);
 		return 1;
 	}
-	config_dump(&cfg, stdout);
-	return 0;
+	log_init(cfg.log_level, cfg.log_stderr || cfg.foreground, "sluiced",
+		 facility_of(cfg.log_facility));
+	if (cfg.table >= 0) {
+		if (cfg.no_fallback) {
+			fprintf(stderr, "sluiced: kernel forwarding (table %d) is not available and "
+				"--no-fallback is set\n", cfg.table);
+			return 1;
+		}
+		ilog(LOG_WARNING, "kernel forwarding (table %d) not available: userspace only",
+		     cfg.table);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGQUIT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);     /* inherited by the workers */
+
+	d.started_us = now_us();
+	make_instance_id(&d);
+	if (registry_init(&d.reg) || ifaces_init(&d, err, sizeof(err)))
+		goto out;
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (epfd < 0 || sigfd < 0 || tfd < 0 || timerfd_settime(tfd, 0, &its, NULL) ||
+	    add_fd(epfd, sigfd, &sigfd) || add_fd(epfd, tfd, &tfd)) {
+		snprintf(err, sizeof(err), "event loop setup failed: %s", strerror(errno));
+		goto out;
+	}
+	if (ng_server_open(&d.ng, &d, epfd, err, sizeof(err)))
+		goto out;
+	if (daemonize(&cfg)) {
+		snprintf(err, sizeof(err), "cannot daemonize or write pidfile: %s", strerror(errno));
+		goto out_ng;
+	}
+	/* Workers start after fork(): threads do not survive it. */
+	if (relay_start(&d.relay, &d, cfg.num_threads)) {
+		snprintf(err, sizeof(err), "cannot start %u media threads", cfg.num_threads);
+		goto out_ng;
+	}
+	ilog(LOG_NOTICE, "sluiced %s started: %u NG listener(s), %u interface(s), ports %u-%u, "
+	     "%u media thread(s)", SLUICE_VERSION, cfg.n_listen_ng + cfg.n_listen_tcp_ng,
+	     d.n_ifaces, cfg.port_min, cfg.port_max, cfg.num_threads);
+	rc = run(&d, epfd, sigfd, tfd) ? 1 : 0;
+	shutdown_calls(&d);
+	relay_stop(d.relay);
+	ilog(LOG_NOTICE, "shutdown complete");
+out_ng:
+	ng_server_close(d.ng);
+out:
+	if (err[0])
+		fprintf(stderr, "sluiced: %s\n", err);
+	if (cfg.pidfile[0] && rc == 0)
+		unlink(cfg.pidfile);
+	ifaces_destroy(&d);
+	registry_destroy(&d.reg);
+	if (tfd >= 0)
+		close(tfd);
+	if (sigfd >= 0)
+		close(sigfd);
+	if (epfd >= 0)
+		close(epfd);
+	return err[0] ? 1 : rc;
 }

@@ -1,0 +1,302 @@
+/* Call lifecycle. */
+#include "call_ops.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "relay.h"
+#include "sluice/log.h"
+
+struct call *call_find(struct daemon *d, const char *callid, size_t len)
+{
+	return registry_find(&d->reg, callid, len);
+}
+
+static uint64_t str_hash(const char *s, size_t len)
+{
+	uint64_t h = 5381;
+
+	while (len--)
+		h = h * 33 + (unsigned char)*s++;
+	return h;
+}
+
+struct call *call_create(struct daemon *d, const char *callid, size_t len)
+{
+	struct call *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->callid = malloc(len + 1);
+	if (!c->callid) {
+		free(c);
+		return NULL;
+	}
+	memcpy(c->callid, callid, len);
+	c->callid[len] = '\0';
+	c->callid_len = len;
+	pthread_mutex_init(&c->lock, NULL);
+	c->worker = (unsigned)(str_hash(callid, len) % relay_workers(d->relay));
+	c->created_us = now_us();
+	c->last_signal_us = mono_us();
+	registry_add(&d->reg, c);
+	d->totals.managed_sessions++;
+	return c;
+}
+
+struct party *call_party_by_tag(struct call *c, const char *tag, size_t len, unsigned *alias)
+{
+	for (struct party *p = c->parties; p; p = p->next)
+		for (unsigned i = 0; i < p->n_tags; i++)
+			if (strlen(p->tags[i].tag) == len && !memcmp(p->tags[i].tag, tag, len)) {
+				if (alias)
+					*alias = i;
+				return p;
+			}
+	return NULL;
+}
+
+struct party *call_party_new(struct call *c)
+{
+	struct party *p = calloc(1, sizeof(*p)), **pp;
+
+	if (!p)
+		return NULL;
+	p->call = c;
+	p->created_us = now_us();
+	for (pp = &c->parties; *pp; pp = &(*pp)->next)
+		;
+	*pp = p;
+	return p;
+}
+
+int party_add_tag(struct party *p, const char *tag, size_t len, const char *via, size_t vlen)
+{
+	struct party_tag *t;
+
+	if (p->n_tags == CALL_MAX_TAGS)
+		return -E2BIG;
+	if (len >= CALL_TAG_MAX || vlen >= CALL_TAG_MAX)
+		return -EINVAL;
+	t = &p->tags[p->n_tags++];
+	memcpy(t->tag, tag, len);
+	t->tag[len] = '\0';
+	if (via)
+		memcpy(t->via_branch, via, vlen);
+	t->via_branch[via ? vlen : 0] = '\0';
+	return 0;
+}
+
+void party_remove_tag(struct party *p, unsigned alias)
+{
+	if (alias >= p->n_tags)
+		return;
+	memmove(&p->tags[alias], &p->tags[alias + 1],
+		(p->n_tags - alias - 1) * sizeof(p->tags[0]));
+	p->n_tags--;
+}
+
+static void stream_init(struct stream *s, struct media *m, int fd, uint8_t comp,
+			const union sockaddr_u *local, uint16_t port)
+{
+	s->media = m;
+	s->fd = fd;
+	s->component = comp;
+	s->local = *local;
+	netaddr_set_port(&s->local, port);
+}
+
+int media_ensure(struct daemon *d, struct party *p, unsigned idx, const struct iface *iface,
+		 struct media **out)
+{
+	struct media *m;
+	int fds[2], err;
+	uint16_t port;
+
+	if (idx >= SDP_MAX_MEDIA)
+		return -E2BIG;
+	if (idx < p->n_media && p->media[idx]) {
+		*out = p->media[idx];
+		return 0;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->party = p;
+	m->index = idx + 1;
+	m->iface = iface;
+	m->rtp.fd = m->rtcp.fd = -1;
+	err = port_pair_open(iface->pool_ref, &iface->local, fds, &port);
+	if (err) {
+		free(m);
+		return err;
+	}
+	m->port = port;
+	m->ports_open = true;
+	stream_init(&m->rtp, m, fds[0], COMP_RTP, &iface->local, port);
+	stream_init(&m->rtcp, m, fds[1], COMP_RTCP, &iface->local, (uint16_t)(port + 1));
+	err = relay_stream_add(d->relay, &m->rtp, p->call->worker);
+	if (!err)
+		err = relay_stream_add(d->relay, &m->rtcp, p->call->worker);
+	p->media[idx] = m;
+	if (idx >= p->n_media)
+		p->n_media = idx + 1;
+	*out = m;
+	return err;
+}
+
+/* Where packets for the peer side's component go: the peer's RTCP stream, or its RTP
+ * stream when the peer multiplexes RTCP. */
+static struct stream *sink_of(struct media *peer, uint8_t comp)
+{
+	if (!peer)
+		return NULL;
+	if (comp == COMP_RTCP && !peer->rtcp_mux)
+		return &peer->rtcp;
+	return &peer->rtp;
+}
+
+static void wire_party(struct party *p)
+{
+	for (unsigned i = 0; i < p->n_media; i++) {
+		struct media *m = p->media[i];
+		struct media *pm = p->peer && i < p->peer->n_media ? p->peer->media[i] : NULL;
+
+		if (!m)
+			continue;
+		m->rtp.sink = sink_of(pm, COMP_RTP);
+		m->rtcp.sink = sink_of(pm, COMP_RTCP);
+	}
+}
+
+void call_wire(struct party *p)
+{
+	pthread_mutex_lock(&p->call->lock);
+	wire_party(p);
+	if (p->peer)
+		wire_party(p->peer);
+	pthread_mutex_unlock(&p->call->lock);
+}
+
+static void stream_add(struct stream_stats *t, const struct stream_stats *s)
+{
+	t->packets += s->packets;
+	t->bytes += s->bytes;
+	t->errors += s->errors;
+}
+
+void call_totals(struct call *c, struct stream_stats *rtp, struct stream_stats *rtcp,
+		 int64_t *last)
+{
+	memset(rtp, 0, sizeof(*rtp));
+	memset(rtcp, 0, sizeof(*rtcp));
+	*last = 0;
+	pthread_mutex_lock(&c->lock);
+	for (struct party *p = c->parties; p; p = p->next)
+		for (unsigned i = 0; i < p->n_media; i++) {
+			struct media *m = p->media[i];
+			if (!m)
+				continue;
+			stream_add(rtp, &m->rtp.stats);
+			stream_add(rtcp, &m->rtcp.stats);
+			if (m->rtp.last_packet_us > *last)
+				*last = m->rtp.last_packet_us;
+		}
+	pthread_mutex_unlock(&c->lock);
+}
+
+struct reclaim {
+	struct daemon *d;
+	struct call *c;
+};
+
+static void call_free(void *arg)
+{
+	struct reclaim *r = arg;
+	struct call *c = r->c;
+	struct party *p, *next;
+
+	for (p = c->parties; p; p = next) {
+		next = p->next;
+		for (unsigned i = 0; i < p->n_media; i++) {
+			struct media *m = p->media[i];
+			if (!m)
+				continue;
+			if (m->rtp.fd >= 0)
+				close(m->rtp.fd);
+			if (m->rtcp.fd >= 0)
+				close(m->rtcp.fd);
+			if (m->ports_open)
+				port_pool_put(m->iface->pool_ref, m->port);
+			free(m);
+		}
+		free(p);
+	}
+	pthread_mutex_destroy(&c->lock);
+	free(c->callid);
+	free(c);
+	free(r);
+}
+
+static const char *end_reason(enum call_end why)
+{
+	switch (why) {
+	case CALL_END_DELETE: return "deleted";
+	case CALL_END_TIMEOUT: return "RTP timeout";
+	case CALL_END_SILENT_TIMEOUT: return "RTP silent timeout";
+	case CALL_END_FINAL_TIMEOUT: return "final timeout";
+	case CALL_END_OFFER_TIMEOUT: return "offer timeout (no answer)";
+	case CALL_END_SHUTDOWN: return "shutdown";
+	default: return "ended";
+	}
+}
+
+static void count_end(struct daemon *d, struct call *c, enum call_end why)
+{
+	struct daemon_totals *t = &d->totals;
+	struct stream_stats rtp, rtcp;
+	int64_t last;
+
+	call_totals(c, &rtp, &rtcp, &last);
+	t->relayed_packets += rtp.packets + rtcp.packets;
+	t->relayed_bytes += rtp.bytes + rtcp.bytes;
+	t->relayed_errors += rtp.errors + rtcp.errors;
+	switch (why) {
+	case CALL_END_TIMEOUT: t->timeout_sessions++; break;
+	case CALL_END_SILENT_TIMEOUT: t->silent_timeout_sessions++; break;
+	case CALL_END_FINAL_TIMEOUT: t->final_timeout_sessions++; break;
+	case CALL_END_OFFER_TIMEOUT: t->offer_timeout_sessions++; break;
+	case CALL_END_DELETE: t->regular_terminated++; break;
+	default: t->forced_terminated++; break;
+	}
+	clog(why == CALL_END_DELETE ? LOG_INFO : LOG_NOTICE, c->callid, NULL,
+	     "call removed (%s): RTP %llu packets %llu bytes, RTCP %llu packets, %llu errors",
+	     end_reason(why), (unsigned long long)rtp.packets, (unsigned long long)rtp.bytes,
+	     (unsigned long long)rtcp.packets, (unsigned long long)(rtp.errors + rtcp.errors));
+}
+
+void call_destroy(struct daemon *d, struct call *c, enum call_end why)
+{
+	struct reclaim *r;
+
+	count_end(d, c, why);
+	registry_remove(&d->reg, c);
+	for (struct party *p = c->parties; p; p = p->next)
+		for (unsigned i = 0; i < p->n_media; i++) {
+			if (!p->media[i])
+				continue;
+			relay_stream_del(d->relay, &p->media[i]->rtp, c->worker);
+			relay_stream_del(d->relay, &p->media[i]->rtcp, c->worker);
+		}
+	r = malloc(sizeof(*r));
+	if (!r) {
+		/* Cannot track it: leak rather than risk a use-after-free. */
+		clog(LOG_ERR, c->callid, NULL, "out of memory: call memory not reclaimed");
+		return;
+	}
+	r->d = d;
+	r->c = c;
+	relay_defer(d->relay, call_free, r);
+}

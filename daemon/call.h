@@ -1,0 +1,120 @@
+/* The call model: call (call-id) -> parties (tags) -> media sections -> RTP + RTCP streams.
+ *
+ * Ownership and locking:
+ * - The registry, calls, parties and media are created, changed and destroyed by the
+ *   control thread only.
+ * - A stream's socket is polled by one media worker (call->worker). The worker reads
+ *   and writes stream fields marked [L] with call->lock held; the control thread takes the
+ *   same lock to change or read them. Nothing else is shared.
+ * - Destroying a call removes its sockets from the worker's epoll, then hands the memory
+ *   to the deferred-free list (relay.h), freed once the worker has finished any batch
+ *   that could still point at it. */
+#ifndef SLUICE_CALL_H
+#define SLUICE_CALL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sluice/netaddr.h"
+#include "sluice/sdp.h"
+
+#define CALL_MAX_TAGS   8       /* to-tags one party may carry (forked answers) */
+#define CALL_TAG_MAX    256
+#define CALL_CODEC_MAX  32
+
+struct call;
+struct party;
+struct media;
+struct iface;
+
+enum stream_component { COMP_RTP = 1, COMP_RTCP = 2 };
+
+struct stream_stats {
+	uint64_t packets, bytes, errors;
+};
+
+struct stream {
+	struct media *media;
+	struct stream *sink;            /* [L] where packets received here are sent */
+	int fd;
+	uint8_t component;              /* COMP_RTP / COMP_RTCP */
+	bool registered;                /* in the worker's epoll */
+	union sockaddr_u local;         /* bound address and port */
+	union sockaddr_u advertised;    /* [L] address the SDP (or SIP source) named */
+	union sockaddr_u endpoint;      /* [L] where this stream's peer really is */
+	bool has_advertised;            /* [L] */
+	bool latched;                   /* [L] endpoint learned from a packet */
+	bool confirmed;                 /* [L] learning over: only re-latch by rule */
+	bool has_ssrc;                  /* [L] */
+	uint32_t ssrc;                  /* [L] last SSRC seen from the endpoint */
+	int64_t learn_until_us;         /* [L] end of the learning window */
+	int64_t last_packet_us;         /* [L] */
+	struct stream_stats stats;      /* [L] packets received on this stream */
+};
+
+struct media {
+	struct party *party;
+	unsigned index;                 /* 1-based, m= line order */
+	char type[16];                  /* audio, video, image ... */
+	char proto[32];
+	char codec[CALL_CODEC_MAX];     /* first rtpmap, e.g. "PCMU/8000" */
+	const struct iface *iface;      /* interface this side's sockets live on */
+	struct stream rtp, rtcp;
+	uint16_t port;                  /* local RTP port (RTCP = port + 1) */
+	bool ports_open;
+	bool rejected;                  /* peer SDP had port 0 */
+	bool rtcp_mux;                  /* this side multiplexes RTCP on the RTP port */
+	bool rtcp_mux_offered;          /* this side's SDP offered or accepted mux */
+	unsigned mux_policy;            /* rtcp-mux flags of the offer (offerer side) */
+	bool hold_addr;                 /* peer SDP had c=0.0.0.0 */
+	enum sdp_dir dir;               /* direction this side declared */
+};
+
+struct party_tag {
+	char tag[CALL_TAG_MAX];
+	char via_branch[CALL_TAG_MAX];
+};
+
+struct party_opts {                     /* per-side media handling flags */
+	bool strict_source;
+	bool asymmetric;                /* never latch: always send to the SDP address */
+	bool port_latching;
+};
+
+struct party {
+	struct call *call;
+	struct party *next;
+	struct party *peer;             /* the other side of the offer/answer */
+	struct party_tag tags[CALL_MAX_TAGS];
+	unsigned n_tags;                /* 0 = not yet answered (no to-tag known) */
+	char label[64];
+	int64_t created_us;
+	struct party_opts opts;
+	struct media *media[SDP_MAX_MEDIA];
+	unsigned n_media;
+	char sdp_origin_sess_id[32];    /* last SDP's o= session id, for logs */
+};
+
+enum call_end {
+	CALL_END_NONE = 0, CALL_END_DELETE, CALL_END_TIMEOUT, CALL_END_SILENT_TIMEOUT,
+	CALL_END_FINAL_TIMEOUT, CALL_END_OFFER_TIMEOUT, CALL_END_SHUTDOWN,
+};
+
+struct call {
+	char *callid;
+	size_t callid_len;
+	struct call *hnext;             /* registry hash chain */
+	struct call *lnext, *lprev;     /* registry list (for list/timeouts) */
+	pthread_mutex_t lock;
+	unsigned worker;
+	struct party *parties;
+	int64_t created_us;
+	int64_t last_signal_us;
+	int64_t delete_at_us;           /* 0 = live; else scheduled removal (delete-delay) */
+	bool answered;
+	bool deleted;                   /* delete command seen: only queries from now on */
+	bool foreign_loop;              /* reserved */
+};
+
+#endif

@@ -1,0 +1,21 @@
+/* Clocks: wall time for stats, coarse monotonic time for timeouts and packet stamps
+ * (the media workers stamp packets with the same clock). */
+#include <time.h>
+
+#include "daemon.h"
+
+int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}

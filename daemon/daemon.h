@@ -1,0 +1,55 @@
+/* The daemon context: everything sluiced owns, passed explicitly (no globals). */
+#ifndef SLUICE_DAEMON_H
+#define SLUICE_DAEMON_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "ports.h"
+#include "registry.h"
+#include "sluice/netaddr.h"
+#include "sluice/sdp.h"
+
+struct relay;
+struct ng_server;
+
+/* A media interface: where sockets bind and what SDP advertises. */
+struct iface {
+	char name[CFG_NAME_MAX];
+	union sockaddr_u local;
+	union sockaddr_u advertised;
+	char adv_str[SDP_ADDR_MAX];     /* advertised address as text for SDP */
+	enum sdp_af af;
+	struct port_pool pool;          /* shared by ifaces with the same local address */
+	struct port_pool *pool_ref;
+};
+
+struct daemon_totals {                  /* since start; control thread only */
+	uint64_t managed_sessions;
+	uint64_t rejected_sessions;
+	uint64_t timeout_sessions;
+	uint64_t silent_timeout_sessions;
+	uint64_t final_timeout_sessions;
+	uint64_t offer_timeout_sessions;
+	uint64_t regular_terminated;
+	uint64_t forced_terminated;
+	uint64_t relayed_packets, relayed_bytes, relayed_errors;    /* of deleted calls */
+	uint64_t ng_requests, ng_errors;
+};
+
+struct daemon {
+	const struct config *cfg;
+	struct iface ifaces[CFG_MAX_INTERFACES];
+	unsigned n_ifaces;
+	struct registry reg;
+	struct relay *relay;
+	struct ng_server *ng;
+	struct daemon_totals totals;
+	int64_t started_us;
+	char instance_id[24];           /* loop-protect marker */
+};
+
+int64_t now_us(void);                  /* CLOCK_REALTIME, µs */
+int64_t mono_us(void);                 /* CLOCK_MONOTONIC, µs */
+
+#endif

@@ -1,0 +1,180 @@
+/* ping, offer, answer, delete, query, list, statistics. */
+#include "ng_commands.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "call_ops.h"
+#include "call_stats.h"
+#include "offer_answer.h"
+#include "relay.h"
+#include "sluice/log.h"
+
+static int cmd_sdp(struct daemon *d, const struct ng_request *req, struct arena *a,
+		   struct bval *reply, const char **err)
+{
+	struct strbuf sb;
+	int e;
+
+	sb_init(&sb);
+	e = req->cmd == NG_OFFER ? oa_offer(d, req, &sb, err) : oa_answer(d, req, &sb, err);
+	if (!e) {
+		bv_dict_add(a, reply, "sdp", bv_new_str(a, sb.buf ? sb.buf : "", sb.len));
+		bv_dict_add_str(a, reply, "result", "ok");
+	}
+	sb_free(&sb);
+	return e;
+}
+
+static struct call *need_call(struct daemon *d, const struct ng_request *req, const char **err)
+{
+	struct call *c = call_find(d, req->call_id.s, req->call_id.len);
+
+	if (!c)
+		*err = "Unknown call-id";
+	return c;
+}
+
+/* A to-tag or via-branch naming one fork of several: drop that branch only. */
+static bool delete_branch(struct call *c, const struct ng_request *req)
+{
+	for (struct party *p = c->parties; p; p = p->next) {
+		if (p->n_tags < 2)
+			continue;
+		for (unsigned i = 0; i < p->n_tags; i++) {
+			const struct party_tag *t = &p->tags[i];
+			bool by_tag = req->to_tag.len && strlen(t->tag) == req->to_tag.len &&
+				      !memcmp(t->tag, req->to_tag.s, req->to_tag.len);
+			bool by_via = !req->to_tag.len && req->via_branch.len &&
+				      strlen(t->via_branch) == req->via_branch.len &&
+				      !memcmp(t->via_branch, req->via_branch.s, req->via_branch.len);
+			if (by_tag || by_via) {
+				clog(LOG_INFO, c->callid, t->tag, "branch deleted");
+				pthread_mutex_lock(&c->lock);
+				party_remove_tag(p, i);
+				pthread_mutex_unlock(&c->lock);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+static int cmd_delete(struct daemon *d, const struct ng_request *req, struct arena *a,
+		      struct bval *reply, const char **err)
+{
+	struct call *c = need_call(d, req, err);
+	long long delay = req->delete_delay >= 0 ? req->delete_delay : d->cfg->delete_delay;
+
+	if (!c)
+		return -ENOENT;
+	if (req->from_tag.len &&
+	    !call_party_by_tag(c, req->from_tag.s, req->from_tag.len, NULL) &&
+	    !call_party_by_tag(c, req->to_tag.s, req->to_tag.len, NULL)) {
+		*err = "Unknown from-tag";
+		return -ENOENT;
+	}
+	call_stats_add(d, c, a, reply);
+	bv_dict_add_str(a, reply, "result", "ok");
+	if (delete_branch(c, req))
+		return 0;
+	if (c->deleted)
+		return 0;
+	c->last_signal_us = mono_us();
+	if (delay <= 0) {
+		call_destroy(d, c, CALL_END_DELETE);
+		return 0;
+	}
+	c->deleted = true;
+	c->delete_at_us = mono_us() + delay * 1000000LL;
+	clog(LOG_INFO, c->callid, NULL, "delete scheduled in %lld s", delay);
+	return 0;
+}
+
+static int cmd_query(struct daemon *d, const struct ng_request *req, struct arena *a,
+		     struct bval *reply, const char **err)
+{
+	struct call *c = need_call(d, req, err);
+
+	if (!c)
+		return -ENOENT;
+	call_stats_add(d, c, a, reply);
+	bv_dict_add_str(a, reply, "result", "ok");
+	return 0;
+}
+
+static int cmd_list(struct daemon *d, struct arena *a, struct bval *reply)
+{
+	struct bval *calls = bv_new_list(a);
+
+	for (struct call *c = d->reg.head; c; c = c->lnext)
+		if (!c->deleted)
+			bv_list_add(calls, bv_new_str(a, c->callid, c->callid_len));
+	bv_dict_add(a, reply, "calls", calls);
+	bv_dict_add_str(a, reply, "result", "ok");
+	return 0;
+}
+
+static int cmd_statistics(struct daemon *d, struct arena *a, struct bval *reply)
+{
+	const struct daemon_totals *t = &d->totals;
+	struct bval *st = bv_new_dict(a), *cur = bv_new_dict(a), *tot = bv_new_dict(a);
+	uint64_t live = 0, pk = t->relayed_packets, by = t->relayed_bytes, er = t->relayed_errors;
+
+	for (struct call *c = d->reg.head; c; c = c->lnext) {
+		struct stream_stats rtp, rtcp;
+		int64_t last;
+
+		live += !c->deleted;
+		call_totals(c, &rtp, &rtcp, &last);
+		pk += rtp.packets + rtcp.packets;
+		by += rtp.bytes + rtcp.bytes;
+		er += rtp.errors + rtcp.errors;
+	}
+	bv_dict_add_int(a, cur, "sessionsown", (int64_t)live);
+	bv_dict_add_int(a, cur, "sessionsforeign", 0);
+	bv_dict_add_int(a, cur, "sessionstotal", (int64_t)live);
+	bv_dict_add_int(a, cur, "transcodedmedia", 0);
+	bv_dict_add(a, st, "currentstatistics", cur);
+	bv_dict_add_int(a, tot, "uptime", (now_us() - d->started_us) / 1000000);
+	bv_dict_add_int(a, tot, "managedsessions", (int64_t)t->managed_sessions);
+	bv_dict_add_int(a, tot, "rejectedsessions", (int64_t)t->rejected_sessions);
+	bv_dict_add_int(a, tot, "timeoutsessions", (int64_t)t->timeout_sessions);
+	bv_dict_add_int(a, tot, "silenttimeoutsessions", (int64_t)t->silent_timeout_sessions);
+	bv_dict_add_int(a, tot, "finaltimeoutsessions", (int64_t)t->final_timeout_sessions);
+	bv_dict_add_int(a, tot, "offertimeoutsessions", (int64_t)t->offer_timeout_sessions);
+	bv_dict_add_int(a, tot, "regularterminatedsessions", (int64_t)t->regular_terminated);
+	bv_dict_add_int(a, tot, "forcedterminatedsessions", (int64_t)t->forced_terminated);
+	bv_dict_add_int(a, tot, "relayedpackets", (int64_t)pk);
+	bv_dict_add_int(a, tot, "relayedbytes", (int64_t)by);
+	bv_dict_add_int(a, tot, "relayedpacketerrors", (int64_t)er);
+	bv_dict_add_int(a, tot, "controlrequests", (int64_t)t->ng_requests);
+	bv_dict_add(a, st, "totalstatistics", tot);
+	bv_dict_add(a, reply, "statistics", st);
+	bv_dict_add_str(a, reply, "result", "ok");
+	return 0;
+}
+
+int ng_command(struct daemon *d, const struct ng_request *req, struct arena *a,
+	       struct bval *reply, const char **err)
+{
+	switch (req->cmd) {
+	case NG_PING:
+		bv_dict_add_str(a, reply, "result", "pong");
+		return 0;
+	case NG_OFFER:
+	case NG_ANSWER:
+		return cmd_sdp(d, req, a, reply, err);
+	case NG_DELETE:
+		return cmd_delete(d, req, a, reply, err);
+	case NG_QUERY:
+		return cmd_query(d, req, a, reply, err);
+	case NG_LIST:
+		return cmd_list(d, a, reply);
+	case NG_STATISTICS:
+		return cmd_statistics(d, a, reply);
+	default:
+		*err = "Unrecognized command";
+		return -EINVAL;
+	}
+}

@@ -1,0 +1,75 @@
+/* NG message processing. */
+#include "ng_control.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+
+#include "ng_cache.h"
+#include "ng_commands.h"
+#include "ng_request.h"
+#include "sluice/arena.h"
+#include "sluice/bencode.h"
+#include "sluice/ngwire.h"
+#include "sluice/log.h"
+
+static void error_reply(struct arena *a, struct bval **reply, const char *why)
+{
+	*reply = bv_new_dict(a);
+	bv_dict_add_str(a, *reply, "result", "error");
+	bv_dict_add_str(a, *reply, "error-reason", why);
+}
+
+int ng_control_process(struct daemon *d, struct ng_cache *cache, const char *msg,
+		       size_t len, const union sockaddr_u *from, struct strbuf *out)
+{
+	const char *err = NULL, *cached;
+	struct ngwire_msg m;
+	struct arena a;
+	struct bval *tree = NULL, *reply = NULL;
+	struct ng_request req;
+	size_t rlen;
+	bool json;
+	int64_t now = mono_us();
+	int e;
+
+	if (ngwire_split(msg, len, &m))
+		return -EINVAL;
+	json = ngwire_body_is_json(m.body, m.body_len);
+	cached = ng_cache_get(cache, m.cookie, m.cookie_len, from, &rlen, now);
+	if (cached) {
+		sb_reset(out);
+		sb_append(out, cached, rlen);
+		return 0;
+	}
+	d->totals.ng_requests++;
+	arena_init(&a, NG_ARENA_LIMIT);
+	if (len > NG_MAX_MESSAGE) {
+		err = "Message too large";
+	} else if ((e = ngwire_decode(&a, m.body, m.body_len, &tree, NULL))) {
+		err = e == -ENOMEM ? "Out of memory" :
+		      json ? "Failed to decode JSON message" : "Failed to decode bencode message";
+	} else if (!ng_request_decode(tree, &req, &err)) {
+		reply = bv_new_dict(&a);
+		if (req.unknown_flags)
+			clog(LOG_DEBUG, NULL, NULL, "%s: %u unknown flags ignored",
+			     ng_cmd_name(req.cmd), req.unknown_flags);
+		if (!reply || ng_command(d, &req, &a, reply, &err))
+			reply = NULL;
+	}
+	if (!reply) {
+		d->totals.ng_errors++;
+		if (!err)
+			err = "Out of memory";
+		ilog(LOG_WARNING, "NG %.*s: error: %s", (int)(m.cookie_len > 64 ? 64 : m.cookie_len),
+		     m.cookie, err);
+		arena_reset(&a);
+		arena_init(&a, 0);
+		error_reply(&a, &reply, err);
+	}
+	sb_reset(out);
+	ngwire_build(out, m.cookie, m.cookie_len, reply, json);
+	ng_cache_put(cache, m.cookie, m.cookie_len, from, out->buf, out->len, now);
+	arena_reset(&a);
+	return out->oom ? -ENOMEM : 0;
+}

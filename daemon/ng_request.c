@@ -1,0 +1,283 @@
+/* NG request decoding. */
+#include "ng_request.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sluice/log.h"
+
+static const struct { const char *name; enum ng_cmd cmd; } commands[] = {
+	{ "ping", NG_PING }, { "offer", NG_OFFER }, { "answer", NG_ANSWER },
+	{ "delete", NG_DELETE }, { "query", NG_QUERY }, { "list", NG_LIST },
+	{ "statistics", NG_STATISTICS },
+};
+
+const char *ng_cmd_name(enum ng_cmd c)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (commands[i].cmd == c)
+			return commands[i].name;
+	return "unknown";
+}
+
+static bool str_is(const char *s, size_t len, const char *lit)
+{
+	return strlen(lit) == len && !strncasecmp(s, lit, len);
+}
+
+static int get_str(const struct bval *dict, const char *key, struct ng_str *out)
+{
+	struct bval *v = bv_dict_get(dict, key);
+
+	if (!v)
+		return 0;
+	if (v->type == BV_INT)          /* tolerate numeric tags/labels from JSON */
+		return -EINVAL;
+	if (v->type != BV_STR)
+		return -EINVAL;
+	out->s = v->str.s;
+	out->len = v->str.len;
+	return 0;
+}
+
+static void set_ice(struct ng_request *r, const char *s, size_t len)
+{
+	if (str_is(s, len, "remove"))
+		r->ice = NG_ICE_REMOVE;
+	else if (str_is(s, len, "force") || str_is(s, len, "force-relay"))
+		r->ice = NG_ICE_FORCE;
+}
+
+static void set_mux(struct ng_request *r, const char *s, size_t len)
+{
+	static const struct { const char *n; unsigned bit; } m[] = {
+		{ "offer", NG_MUX_OFFER }, { "require", NG_MUX_REQUIRE },
+		{ "demux", NG_MUX_DEMUX }, { "accept", NG_MUX_ACCEPT },
+		{ "reject", NG_MUX_REJECT },
+	};
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		if (str_is(s, len, m[i].n))
+			r->rtcp_mux |= m[i].bit;
+}
+
+static void set_replace(struct ng_request *r, const char *s, size_t len)
+{
+	if (str_is(s, len, "origin"))
+		r->replace_origin = true;
+	else if (str_is(s, len, "session-connection") || str_is(s, len, "session connection"))
+		r->replace_session_conn = true;
+	else if (str_is(s, len, "session-name") || str_is(s, len, "session name"))
+		r->replace_session_name = true;
+}
+
+static bool set_direction(struct ng_request *r, const char *s, size_t len)
+{
+	if (r->n_direction >= 2)
+		return false;
+	r->direction[r->n_direction].s = s;
+	r->direction[r->n_direction].len = len;
+	r->n_direction++;
+	return true;
+}
+
+/* One entry of the "flags" list. */
+static void take_flag(struct ng_request *r, const char *s, size_t len)
+{
+	static const struct { const char *n; size_t off; } bools[] = {
+		{ "trust-address", offsetof(struct ng_request, trust_address) },
+		{ "SIP-source-address", offsetof(struct ng_request, sip_source) },
+		{ "symmetric", offsetof(struct ng_request, symmetric) },
+		{ "asymmetric", offsetof(struct ng_request, asymmetric) },
+		{ "strict-source", offsetof(struct ng_request, strict_source) },
+		{ "port-latching", offsetof(struct ng_request, port_latching) },
+		{ "no-rtcp-attribute", offsetof(struct ng_request, no_rtcp_attr) },
+		{ "full-rtcp-attribute", offsetof(struct ng_request, full_rtcp_attr) },
+		{ "loop-protect", offsetof(struct ng_request, loop_protect) },
+		{ "replace-origin", offsetof(struct ng_request, replace_origin) },
+		{ "replace-session-connection", offsetof(struct ng_request, replace_session_conn) },
+		{ "replace-session-name", offsetof(struct ng_request, replace_session_name) },
+	};
+	const char *eq = memchr(s, '=', len);
+
+	for (size_t i = 0; i < sizeof(bools) / sizeof(bools[0]); i++)
+		if (str_is(s, len, bools[i].n)) {
+			*(bool *)((char *)r + bools[i].off) = true;
+			return;
+		}
+	if (eq) {
+		const char *v = eq + 1;
+		size_t klen = (size_t)(eq - s), vlen = len - klen - 1;
+		if (str_is(s, klen, "ICE"))
+			set_ice(r, v, vlen);
+		else if (str_is(s, klen, "rtcp-mux"))
+			set_mux(r, v, vlen);
+		else if (str_is(s, klen, "replace"))
+			set_replace(r, v, vlen);
+		else if (str_is(s, klen, "transport-protocol"))
+			r->transport_protocol = (struct ng_str){ v, vlen };
+		else if (str_is(s, klen, "direction"))
+			set_direction(r, v, vlen);
+		else if (str_is(s, klen, "address-family"))
+			r->address_family = (struct ng_str){ v, vlen };
+		else if (str_is(s, klen, "media-address"))
+			r->media_address = (struct ng_str){ v, vlen };
+		else
+			r->unknown_flags++;
+		return;
+	}
+	if (len > 4 && !strncasecmp(s, "ICE-", 4))
+		set_ice(r, s + 4, len - 4);
+	else if (len > 9 && !strncasecmp(s, "rtcp-mux-", 9))
+		set_mux(r, s + 9, len - 9);
+	else if (len > 8 && !strncasecmp(s, "replace-", 8))
+		set_replace(r, s + 8, len - 8);
+	else if (len > 4 && (!strncmp(s, "RTP/", 4) || !strncmp(s, "UDP/", 4)))
+		r->transport_protocol = (struct ng_str){ s, len };
+	else
+		r->unknown_flags++;
+}
+
+/* A key that holds a list of strings (or, leniently, one string). */
+static int each_str(const struct bval *dict, const char *key, struct ng_request *r,
+		    void (*fn)(struct ng_request *, const char *, size_t))
+{
+	struct bval *v = bv_dict_get(dict, key);
+
+	if (!v)
+		return 0;
+	if (v->type == BV_STR) {
+		fn(r, v->str.s, v->str.len);
+		return 0;
+	}
+	if (v->type != BV_LIST)
+		return -EINVAL;
+	for (struct bval *e = v->c.first; e; e = e->next) {
+		if (e->type != BV_STR)
+			return -EINVAL;
+		fn(r, e->str.s, e->str.len);
+	}
+	return 0;
+}
+
+static void dir_cb(struct ng_request *r, const char *s, size_t len)
+{
+	set_direction(r, s, len);
+}
+
+static int get_received_from(const struct bval *dict, struct ng_request *r)
+{
+	struct bval *v = bv_dict_get(dict, "received-from"), *fam, *addr;
+
+	if (!v)
+		return 0;
+	if (v->type != BV_LIST || v->c.n != 2)
+		return -EINVAL;
+	fam = v->c.first;
+	addr = fam->next;
+	if (fam->type != BV_STR || addr->type != BV_STR)
+		return -EINVAL;
+	if (netaddr_parse_ip(addr->str.s, addr->str.len,
+			     str_is(fam->str.s, fam->str.len, "IP6") ? AF_INET6 : AF_INET,
+			     &r->received_from))
+		return -EINVAL;
+	r->has_received_from = true;
+	return 0;
+}
+
+static int get_int(const struct bval *dict, const char *key, long long *out)
+{
+	struct bval *v = bv_dict_get(dict, key);
+	char buf[24], *end;
+
+	if (!v)
+		return 0;
+	if (v->type == BV_INT) {
+		*out = v->i;
+		return 0;
+	}
+	if (v->type != BV_STR || v->str.len == 0 || v->str.len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, v->str.s, v->str.len);
+	buf[v->str.len] = '\0';
+	*out = strtoll(buf, &end, 10);
+	return *end ? -EINVAL : 0;
+}
+
+static int decode_keys(const struct bval *d, struct ng_request *r, const char **err)
+{
+	struct ng_str ice = { 0 };
+
+#define WANT(expr, why) do { if (expr) { *err = why; return -EINVAL; } } while (0)
+	WANT(get_str(d, "call-id", &r->call_id), "Invalid call-id");
+	WANT(get_str(d, "from-tag", &r->from_tag), "Invalid from-tag");
+	WANT(get_str(d, "to-tag", &r->to_tag), "Invalid to-tag");
+	WANT(get_str(d, "via-branch", &r->via_branch), "Invalid via-branch");
+	WANT(get_str(d, "sdp", &r->sdp), "Invalid SDP body (not a string)");
+	WANT(get_str(d, "label", &r->label), "Invalid label");
+	WANT(get_str(d, "transport-protocol", &r->transport_protocol), "Invalid transport-protocol");
+	WANT(get_str(d, "media-address", &r->media_address), "Invalid media-address");
+	WANT(get_str(d, "address-family", &r->address_family), "Invalid address-family");
+	WANT(get_str(d, "ICE", &ice), "Invalid ICE option");
+	WANT(each_str(d, "flags", r, take_flag), "Invalid flags list");
+	WANT(each_str(d, "replace", r, set_replace), "Invalid replace list");
+	WANT(each_str(d, "rtcp-mux", r, set_mux), "Invalid rtcp-mux list");
+	WANT(each_str(d, "direction", r, dir_cb), "Invalid direction list");
+	WANT(get_received_from(d, r), "Invalid received-from");
+	WANT(get_int(d, "delete-delay", &r->delete_delay) || r->delete_delay < -1,
+	     "Invalid delete-delay");
+#undef WANT
+	if (ice.s)
+		set_ice(r, ice.s, ice.len);
+	return 0;
+}
+
+int ng_request_decode(const struct bval *dict, struct ng_request *r, const char **err)
+{
+	struct ng_str cmd = { 0 };
+
+	memset(r, 0, sizeof(*r));
+	r->delete_delay = -1;
+	if (!dict || dict->type != BV_DICT) {
+		*err = "Message is not a dictionary";
+		return -EINVAL;
+	}
+	if (get_str(dict, "command", &cmd) || !cmd.s) {
+		*err = "No command in message";
+		return -EINVAL;
+	}
+	r->command = cmd;
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (str_is(cmd.s, cmd.len, commands[i].name))
+			r->cmd = commands[i].cmd;
+	if (r->cmd == NG_UNKNOWN) {
+		*err = "Unrecognized command";
+		return -EINVAL;
+	}
+	if (decode_keys(dict, r, err))
+		return -EINVAL;
+	switch (r->cmd) {
+	case NG_OFFER:
+	case NG_ANSWER:
+		if (!r->sdp.s) {
+			*err = "No SDP body in message";
+			return -EINVAL;
+		}
+		/* fallthrough */
+	case NG_DELETE:
+	case NG_QUERY:
+		if (!r->call_id.len) {
+			*err = "No call-id in message";
+			return -EINVAL;
+		}
+		if (r->cmd != NG_QUERY && r->cmd != NG_DELETE && !r->from_tag.len) {
+			*err = "No from-tag in message";
+			return -EINVAL;
+		}
+		break;
+	default:
+		break;
+	}
+	return 0;
+}

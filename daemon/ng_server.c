@@ -1,0 +1,296 @@
+/* NG over UDP and TCP. */
+#include "ng_server.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "ng_cache.h"
+#include "ng_control.h"
+#include "sluice/arena.h"
+#include "sluice/bencode.h"
+#include "sluice/log.h"
+#include "sluice/strbuf.h"
+
+#define TCP_MAX_CONNS 256
+
+enum ep_kind { EP_UDP, EP_TCP_LISTEN, EP_TCP_CONN };
+
+struct endpoint {
+	enum ep_kind kind;              /* first member: epoll data.ptr points here */
+	int fd;
+	struct endpoint *next;          /* TCP connections list */
+	union sockaddr_u peer;
+	char *buf;                      /* TCP: bytes not yet framed */
+	size_t len;
+};
+
+struct ng_server {
+	struct daemon *d;
+	int epfd;
+	struct endpoint *eps[2 * CFG_MAX_LISTEN];
+	unsigned n_eps;
+	struct endpoint *conns;
+	unsigned n_conns;
+	struct ng_cache *cache;
+	struct strbuf reply;
+	char rxbuf[NG_MAX_MESSAGE + 2];
+};
+
+static int listen_sock(const union sockaddr_u *a, int type, char *err, size_t errlen)
+{
+	char s[NETADDR_STRLEN];
+	int fd = socket(a->sa.sa_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
+
+	if (fd < 0)
+		goto fail;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (a->sa.sa_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, &a->sa, netaddr_len(a)) || (type == SOCK_STREAM && listen(fd, 64)))
+		goto fail;
+	return fd;
+fail:
+	snprintf(err, errlen, "cannot listen on %s %s: %s", type == SOCK_STREAM ? "TCP" : "UDP",
+		 netaddr_str(a, s, sizeof(s)), strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+static int add_ep(struct ng_server *s, enum ep_kind kind, int fd)
+{
+	struct endpoint *ep = calloc(1, sizeof(*ep));
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = ep };
+
+	if (!ep || epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+		free(ep);
+		close(fd);
+		return -ENOMEM;
+	}
+	ep->kind = kind;
+	ep->fd = fd;
+	s->eps[s->n_eps++] = ep;
+	return 0;
+}
+
+int ng_server_open(struct ng_server **out, struct daemon *d, int epfd, char *err,
+		   size_t errlen)
+{
+	const struct config *cfg = d->cfg;
+	struct ng_server *s = calloc(1, sizeof(*s));
+	int fd;
+
+	if (!s || !(s->cache = ng_cache_new(60))) {
+		snprintf(err, errlen, "out of memory");
+		free(s);
+		return -ENOMEM;
+	}
+	s->d = d;
+	s->epfd = epfd;
+	sb_init(&s->reply);
+	for (unsigned i = 0; i < cfg->n_listen_ng; i++) {
+		if ((fd = listen_sock(&cfg->listen_ng[i], SOCK_DGRAM, err, errlen)) < 0 ||
+		    add_ep(s, EP_UDP, fd))
+			goto fail;
+	}
+	for (unsigned i = 0; i < cfg->n_listen_tcp_ng; i++) {
+		if ((fd = listen_sock(&cfg->listen_tcp_ng[i], SOCK_STREAM, err, errlen)) < 0 ||
+		    add_ep(s, EP_TCP_LISTEN, fd))
+			goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	ng_server_close(s);
+	return -EADDRINUSE;
+}
+
+static void conn_close(struct ng_server *s, struct endpoint *c)
+{
+	struct endpoint **pp;
+
+	for (pp = &s->conns; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	close(c->fd);
+	free(c->buf);
+	free(c);
+	s->n_conns--;
+}
+
+void ng_server_close(struct ng_server *s)
+{
+	if (!s)
+		return;
+	while (s->conns)
+		conn_close(s, s->conns);
+	for (unsigned i = 0; i < s->n_eps; i++) {
+		close(s->eps[i]->fd);
+		free(s->eps[i]);
+	}
+	ng_cache_free(s->cache);
+	sb_free(&s->reply);
+	free(s);
+}
+
+static void udp_readable(struct ng_server *s, struct endpoint *ep)
+{
+	for (int budget = 64; budget--;) {
+		union sockaddr_u from;
+		socklen_t flen = sizeof(from);
+		ssize_t n = recvfrom(ep->fd, s->rxbuf, sizeof(s->rxbuf) - 1, MSG_TRUNC,
+				     &from.sa, &flen);
+
+		if (n < 0)
+			return;
+		/* A truncated datagram is still answered, as too large. */
+		if (ng_control_process(s->d, s->cache, s->rxbuf,
+				       (size_t)n > sizeof(s->rxbuf) - 1 ? sizeof(s->rxbuf) - 1
+									: (size_t)n,
+				       &from, &s->reply)) {
+			ilog(LOG_WARNING, "NG: dropped a message without a cookie");
+			continue;
+		}
+		sendto(ep->fd, s->reply.buf, s->reply.len, MSG_DONTWAIT, &from.sa, flen);
+	}
+}
+
+static void tcp_accept(struct ng_server *s, struct endpoint *ep)
+{
+	struct endpoint *c;
+	struct epoll_event ev;
+	union sockaddr_u peer;
+	socklen_t plen = sizeof(peer);
+	int fd;
+
+	fd = accept4(ep->fd, &peer.sa, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (s->n_conns >= TCP_MAX_CONNS || !(c = calloc(1, sizeof(*c)))) {
+		close(fd);
+		return;
+	}
+	c->kind = EP_TCP_CONN;
+	c->fd = fd;
+	c->peer = peer;
+	ev.events = EPOLLIN;
+	ev.data.ptr = c;
+	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev)) {
+		close(fd);
+		free(c);
+		return;
+	}
+	c->next = s->conns;
+	s->conns = c;
+	s->n_conns++;
+}
+
+/* Length of the first complete message in buf ("cookie SP body"), 0 if incomplete,
+ * -1 if it can never become valid. Bencode bodies are self-delimiting; JSON bodies end
+ * at the brace that closes the first one (strings skipped). */
+static long frame(const char *buf, size_t len)
+{
+	const char *sp = memchr(buf, ' ', len);
+	size_t off, used;
+	struct arena a;
+	struct bval *v;
+	int e;
+
+	if (!sp)
+		return len > NG_MAX_COOKIE ? -1 : 0;
+	off = (size_t)(sp - buf) + 1;
+	if (off >= len)
+		return 0;
+	if (buf[off] == '{') {
+		int depth = 0;
+		bool str = false, esc = false;
+		for (size_t i = off; i < len; i++) {
+			char ch = buf[i];
+			if (str) {
+				if (esc)
+					esc = false;
+				else if (ch == '\\')
+					esc = true;
+				else if (ch == '"')
+					str = false;
+			} else if (ch == '"') {
+				str = true;
+			} else if (ch == '{') {
+				depth++;
+			} else if (ch == '}' && --depth == 0) {
+				return (long)(i + 1);
+			}
+		}
+		return len > NG_MAX_MESSAGE ? -1 : 0;
+	}
+	arena_init(&a, NG_ARENA_LIMIT);
+	e = bv_decode(&a, buf + off, len - off, &v, &used);
+	arena_reset(&a);
+	if (!e)
+		return (long)(off + used);
+	if (e == -EMSGSIZE && len <= NG_MAX_MESSAGE)
+		return 0;
+	return -1;
+}
+
+static void tcp_readable(struct ng_server *s, struct endpoint *c)
+{
+	char tmp[16384];
+	ssize_t n = read(c->fd, tmp, sizeof(tmp));
+	char *nb;
+	long m;
+
+	if (n <= 0) {
+		conn_close(s, c);
+		return;
+	}
+	nb = realloc(c->buf, c->len + (size_t)n);
+	if (!nb) {
+		conn_close(s, c);
+		return;
+	}
+	c->buf = nb;
+	memcpy(c->buf + c->len, tmp, (size_t)n);
+	c->len += (size_t)n;
+	while (c->len && (m = frame(c->buf, c->len)) != 0) {
+		size_t take = m < 0 ? c->len : (size_t)m;
+
+		if (!ng_control_process(s->d, s->cache, c->buf, take, &c->peer, &s->reply) &&
+		    write(c->fd, s->reply.buf, s->reply.len) < 0) {
+			conn_close(s, c);
+			return;
+		}
+		memmove(c->buf, c->buf + take, c->len - take);
+		c->len -= take;
+	}
+}
+
+void ng_server_event(struct ng_server *s, void *ptr, uint32_t events)
+{
+	struct endpoint *ep = ptr;
+
+	(void)events;
+	switch (ep->kind) {
+	case EP_UDP:
+		udp_readable(s, ep);
+		break;
+	case EP_TCP_LISTEN:
+		tcp_accept(s, ep);
+		break;
+	case EP_TCP_CONN:
+		tcp_readable(s, ep);
+		break;
+	}
+}
+
+void ng_server_tick(struct ng_server *s)
+{
+	ng_cache_expire(s->cache, mono_us());
+}

@@ -1,0 +1,492 @@
+/* Offer/answer processing: SDP in, call model updated, SDP out. */
+#include "offer_answer.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "call_ops.h"
+#include "latch.h"
+#include "sluice/log.h"
+
+struct oa {
+	struct daemon *d;
+	const struct ng_request *req;
+	struct sdp *sdp;
+	struct call *call;
+	bool offer;
+};
+
+static bool ng_is(const struct ng_str *s, const char *lit)
+{
+	return s->s && strlen(lit) == s->len && !strncasecmp(s->s, lit, s->len);
+}
+
+static const struct iface *iface_by_name(struct daemon *d, const struct ng_str *name)
+{
+	for (unsigned i = 0; i < d->n_ifaces; i++)
+		if (strlen(d->ifaces[i].name) == name->len &&
+		    !strncmp(d->ifaces[i].name, name->s, name->len))
+			return &d->ifaces[i];
+	return NULL;
+}
+
+static const struct iface *iface_by_af(struct daemon *d, enum sdp_af af)
+{
+	for (unsigned i = 0; i < d->n_ifaces; i++)
+		if (d->ifaces[i].af == af)
+			return &d->ifaces[i];
+	return &d->ifaces[0];
+}
+
+static enum sdp_af sdp_family(const struct sdp *sdp)
+{
+	for (unsigned i = 0; i < sdp->n_media; i++) {
+		const struct sdp_conn *c = sdp_media_conn(sdp, i);
+		if (c && c->present)
+			return c->af;
+	}
+	return sdp->conn.present ? sdp->conn.af : SDP_AF_IP4;
+}
+
+/* Interface for one side: "direction" names it (first entry: the offerer's side);
+ * else address-family (for the receiving side); else the SDP's own family. */
+static const struct iface *pick_iface(struct oa *oa, bool offerer_side)
+{
+	const struct ng_request *r = oa->req;
+	unsigned di = offerer_side ? 0 : 1;
+	const struct iface *i;
+
+	if (di < r->n_direction && (i = iface_by_name(oa->d, &r->direction[di])))
+		return i;
+	if (!offerer_side && ng_is(&r->address_family, "IP6"))
+		return iface_by_af(oa->d, SDP_AF_IP6);
+	if (!offerer_side && ng_is(&r->address_family, "IP4"))
+		return iface_by_af(oa->d, SDP_AF_IP4);
+	return iface_by_af(oa->d, sdp_family(oa->sdp));
+}
+
+static void copy_str(char *dst, size_t cap, const char *s, size_t len)
+{
+	if (len >= cap)
+		len = cap - 1;
+	memcpy(dst, s, len);
+	dst[len] = '\0';
+}
+
+static void media_codec(const struct sdp *sdp, unsigned i, struct media *m)
+{
+	struct sdp_str v;
+
+	m->codec[0] = '\0';
+	if (!sdp_attr(sdp, (int)i, "rtpmap", 0, &v))
+		return;
+	const char *sp = memchr(v.s, ' ', v.len);     /* "0 PCMU/8000" */
+	if (sp)
+		copy_str(m->codec, sizeof(m->codec), sp + 1, v.len - (size_t)(sp + 1 - v.s));
+}
+
+/* The address the owner of this SDP receives media on. */
+static int media_addr(struct oa *oa, unsigned i, union sockaddr_u *a, bool *hold)
+{
+	const struct ng_request *r = oa->req;
+	const struct sdp_conn *c = sdp_media_conn(oa->sdp, i);
+
+	*hold = false;
+	if (r->media_address.len)
+		return netaddr_parse_ip(r->media_address.s, r->media_address.len, 0, a);
+	if (c && c->present) {
+		if (netaddr_parse_ip(c->addr, strlen(c->addr),
+				     c->af == SDP_AF_IP6 ? AF_INET6 : AF_INET, a))
+			return -EINVAL;
+		*hold = netaddr_is_any(a);
+		if (r->sip_source && r->has_received_from && !*hold)
+			*a = r->received_from;
+		return 0;
+	}
+	if (r->has_received_from) {
+		*a = r->received_from;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static void set_advertised(struct stream *s, const union sockaddr_u *a)
+{
+	if (s->has_advertised && netaddr_eq(&s->advertised, a))
+		return;
+	s->advertised = *a;
+	s->has_advertised = true;
+	latch_reset(s);
+}
+
+/* Record what the SDP says about its owner's media i. Call lock held. */
+static void media_update(struct oa *oa, struct media *m, unsigned i,
+			 const union sockaddr_u *addr, bool hold)
+{
+	const struct sdp_media *sm = &oa->sdp->media[i];
+	union sockaddr_u rtp = *addr, rtcp = *addr;
+
+	copy_str(m->type, sizeof(m->type), sm->type.s, sm->type.len);
+	copy_str(m->proto, sizeof(m->proto), sm->proto.s, sm->proto.len);
+	media_codec(oa->sdp, i, m);
+	m->dir = sdp_media_dir(oa->sdp, i);
+	m->rejected = sm->port == 0;
+	m->hold_addr = hold;
+	netaddr_set_port(&rtp, sm->port);
+	if (sm->has_rtcp && sm->rtcp_conn.present)
+		netaddr_parse_ip(sm->rtcp_conn.addr, strlen(sm->rtcp_conn.addr), 0, &rtcp);
+	netaddr_set_port(&rtcp, sm->has_rtcp ? sm->rtcp_port : (uint16_t)(sm->port + 1));
+	set_advertised(&m->rtp, &rtp);
+	set_advertised(&m->rtcp, &rtcp);
+}
+
+/* rtcp-mux negotiation (RFC 5761) for media i: offer decides what the answerer is
+ * offered; the answer settles what each side does. */
+static void mux_offer(struct oa *oa, struct media *own, struct media *peer, unsigned i)
+{
+	unsigned f = oa->req->rtcp_mux;
+
+	own->rtcp_mux_offered = oa->sdp->media[i].rtcp_mux;
+	peer->rtcp_mux_offered = (own->rtcp_mux_offered && !(f & (NG_MUX_DEMUX | NG_MUX_REJECT))) ||
+				 (f & NG_MUX_REQUIRE);
+	/* Until the answer, each side may still send RTCP on port + 1. */
+	own->rtcp_mux = false;
+	peer->rtcp_mux = false;
+	/* Remember the policy for the answer in the offerer's media. */
+	own->mux_policy = f;
+}
+
+static void mux_answer(struct oa *oa, struct media *own, struct media *offerer, unsigned i)
+{
+	unsigned f = offerer->mux_policy | oa->req->rtcp_mux;
+
+	own->rtcp_mux = own->rtcp_mux_offered && oa->sdp->media[i].rtcp_mux;
+	if (!offerer->rtcp_mux_offered)
+		offerer->rtcp_mux = false;
+	else if (f & (NG_MUX_DEMUX | NG_MUX_ACCEPT))
+		offerer->rtcp_mux = true;
+	else if (f & NG_MUX_REJECT)
+		offerer->rtcp_mux = false;
+	else
+		offerer->rtcp_mux = own->rtcp_mux;
+}
+
+static void party_opts(struct oa *oa, struct party *p)
+{
+	const struct ng_request *r = oa->req;
+
+	p->opts.strict_source |= r->strict_source;
+	if (r->asymmetric)
+		p->opts.asymmetric = true;
+	if (r->symmetric)
+		p->opts.asymmetric = false;
+	p->opts.port_latching |= r->port_latching;
+	if (r->label.len)
+		copy_str(p->label, sizeof(p->label), r->label.s, r->label.len);
+}
+
+/* Apply the SDP of `owner`; make sure `peer` has media (with ports) for every section. */
+static int apply_sdp(struct oa *oa, struct party *owner, struct party *peer, const char **err)
+{
+	const struct iface *own_if = pick_iface(oa, oa->offer);
+	const struct iface *peer_if = pick_iface(oa, !oa->offer);
+
+	for (unsigned i = 0; i < oa->sdp->n_media; i++) {
+		struct media *m, *pm;
+		union sockaddr_u addr;
+		bool hold;
+		int e;
+
+		e = media_ensure(oa->d, owner, i, own_if, &m);
+		if (!e)
+			e = media_ensure(oa->d, peer, i, peer_if, &pm);
+		if (e) {
+			*err = e == -ENOSPC ? "Ran out of ports" : "Failed to open media sockets";
+			return e;
+		}
+		if (media_addr(oa, i, &addr, &hold)) {
+			*err = "Unusable address in SDP connection line";
+			return -EINVAL;
+		}
+		pthread_mutex_lock(&oa->call->lock);
+		media_update(oa, m, i, &addr, hold);
+		if (oa->offer)
+			mux_offer(oa, m, pm, i);
+		else
+			mux_answer(oa, m, pm, i);
+		pthread_mutex_unlock(&oa->call->lock);
+	}
+	party_opts(oa, owner);
+	party_opts(oa, peer);
+	call_wire(owner);
+	return 0;
+}
+
+static bool plain_rtp(const char *p)
+{
+	return !strcasecmp(p, "RTP/AVP") || !strcasecmp(p, "RTP/AVPF");
+}
+
+static int check_proto(struct oa *oa, char *buf, size_t cap, const char **err)
+{
+	const struct ng_str *tp = &oa->req->transport_protocol;
+
+	buf[0] = '\0';
+	if (!tp->len)
+		return 0;
+	copy_str(buf, cap, tp->s, tp->len);
+	for (unsigned i = 0; i < oa->sdp->n_media; i++) {
+		char in[32];
+		const struct sdp_media *sm = &oa->sdp->media[i];
+
+		copy_str(in, sizeof(in), sm->proto.s, sm->proto.len);
+		if (!strcasecmp(in, buf) || sm->port == 0)
+			continue;
+		if (!plain_rtp(in) || !plain_rtp(buf)) {
+			*err = "transport-protocol conversion to or from SRTP is not supported";
+			return -ENOTSUP;
+		}
+	}
+	return 0;
+}
+
+/* Build the rewrite that points the SDP at `out`'s sockets. */
+static void build_rewrite(struct oa *oa, struct party *owner, struct party *out,
+			  const char *proto, struct sdp_rewrite *rw)
+{
+	const struct ng_request *r = oa->req;
+	bool remove_ice = r->ice != NG_ICE_FORCE;   /* ICE agent: not yet, so never relay
+						       the endpoint's own candidates */
+
+	memset(rw, 0, sizeof(*rw));
+	rw->remove_ice = remove_ice;
+	for (unsigned i = 0; i < oa->sdp->n_media; i++) {
+		struct sdp_media_rewrite *mr = &rw->media[i];
+		const struct media *pm = out->media[i], *om = owner->media[i];
+		bool rejected = oa->sdp->media[i].port == 0;
+
+		mr->set_port = true;
+		mr->port = rejected ? 0 : pm->port;
+		mr->af = pm->iface->af;
+		mr->addr = om->hold_addr ? (pm->iface->af == SDP_AF_IP6 ? "::" : "0.0.0.0")
+					 : pm->iface->adv_str;
+		mr->rewrite_rtcp = true;
+		mr->write_rtcp = !r->no_rtcp_attr && !rejected;
+		mr->rtcp_port = pm->rtcp_mux ? pm->port : (uint16_t)(pm->port + 1);
+		mr->full_rtcp = r->full_rtcp_attr;
+		if (oa->offer)
+			mr->rtcp_mux = pm->rtcp_mux_offered ? SDP_MUX_ADD : SDP_MUX_REMOVE;
+		else
+			mr->rtcp_mux = pm->rtcp_mux ? SDP_MUX_ADD : SDP_MUX_REMOVE;
+		mr->remove_ice = remove_ice;
+		mr->proto = proto[0] ? proto : NULL;
+		if (i == 0) {
+			rw->session_conn = mr->addr;
+			rw->session_conn_af = mr->af;
+		}
+	}
+	if (r->replace_origin && out->n_media) {
+		rw->origin_addr = out->media[0]->iface->adv_str;
+		rw->origin_af = out->media[0]->iface->af;
+	}
+	if (r->replace_session_name)
+		rw->session_name = "sluice";
+}
+
+/* loop-protect: our marker in the SDP means it already went through this relay. */
+static bool looped(struct oa *oa)
+{
+	struct sdp_str v;
+
+	for (unsigned n = 0; sdp_attr(oa->sdp, -1, "sluice", n, &v); n++)
+		if (v.len == strlen(oa->d->instance_id) &&
+		    !memcmp(v.s, oa->d->instance_id, v.len))
+			return true;
+	return false;
+}
+
+static int add_marker(struct oa *oa, struct strbuf *out)
+{
+	char line[64];
+	const char *m = out->len ? strstr(out->buf, "\r\nm=") : NULL;
+	size_t at = m ? (size_t)(m - out->buf) + 2 : out->len;
+	int n = snprintf(line, sizeof(line), "a=sluice:%s\r\n", oa->d->instance_id);
+
+	if (sb_append(out, line, (size_t)n))
+		return -ENOMEM;
+	memmove(out->buf + at + n, out->buf + at, out->len - at - (size_t)n);
+	memcpy(out->buf + at, line, (size_t)n);
+	return 0;
+}
+
+static int emit(struct oa *oa, struct party *owner, struct party *out, struct strbuf *sb,
+		const char **err)
+{
+	struct sdp_rewrite *rw = malloc(sizeof(*rw));
+	char proto[32];
+	int e;
+
+	if (!rw) {
+		*err = "Out of memory";
+		return -ENOMEM;
+	}
+	e = check_proto(oa, proto, sizeof(proto), err);
+	if (!e) {
+		build_rewrite(oa, owner, out, proto, rw);
+		e = sdp_emit(oa->sdp, rw, sb);
+		if (e)
+			*err = "Out of memory";
+	}
+	if (!e && oa->req->loop_protect)
+		e = add_marker(oa, sb);
+	free(rw);
+	return e;
+}
+
+static int parse(struct oa *oa, const char **err)
+{
+	static __thread char reason[160];
+	const char *why = NULL;
+	int e;
+
+	oa->sdp = malloc(sizeof(*oa->sdp));
+	if (!oa->sdp) {
+		*err = "Out of memory";
+		return -ENOMEM;
+	}
+	e = sdp_parse(oa->sdp, oa->req->sdp.s, oa->req->sdp.len, &why);
+	if (e) {
+		snprintf(reason, sizeof(reason), "Failed to parse SDP: %s",
+			 why ? why : (e == -E2BIG ? "too large" : "malformed"));
+		*err = reason;
+		return e;
+	}
+	if (oa->sdp->n_media == 0) {
+		*err = "Failed to parse SDP: no media sections";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void link_peers(struct party *a, struct party *b)
+{
+	a->peer = b;
+	b->peer = a;
+}
+
+static int tag_party(struct party *p, const struct ng_str *tag, const struct ng_str *via,
+		     const char **err)
+{
+	if (party_add_tag(p, tag->s, tag->len, via->s, via->len)) {
+		*err = "Too many tags (forks) or tag too long";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int oa_offer(struct daemon *d, const struct ng_request *req, struct strbuf *out,
+	     const char **err)
+{
+	struct oa oa = { .d = d, .req = req, .offer = true };
+	struct party *x, *y = NULL;
+	bool created = false;
+	int e;
+
+	if ((e = parse(&oa, err)))
+		goto done;
+	if (req->loop_protect && looped(&oa)) {
+		e = sb_append(out, req->sdp.s, req->sdp.len);
+		goto done;
+	}
+	oa.call = call_find(d, req->call_id.s, req->call_id.len);
+	if (oa.call && oa.call->deleted) {      /* call-id reused during delete-delay */
+		call_destroy(d, oa.call, CALL_END_DELETE);
+		oa.call = NULL;
+	}
+	if (!oa.call) {
+		if (d->cfg->max_sessions && d->reg.count >= d->cfg->max_sessions) {
+			d->totals.rejected_sessions++;
+			*err = "Parallel session limit reached";
+			e = -EBUSY;
+			goto done;
+		}
+		oa.call = call_create(d, req->call_id.s, req->call_id.len);
+		created = true;
+	}
+	e = -ENOMEM;
+	*err = "Out of memory";
+	if (!oa.call)
+		goto done;
+	x = call_party_by_tag(oa.call, req->from_tag.s, req->from_tag.len, NULL);
+	if (!x && (!(x = call_party_new(oa.call)) ||
+		   (e = tag_party(x, &req->from_tag, &req->via_branch, err))))
+		goto fail;
+	if (req->to_tag.len)
+		y = call_party_by_tag(oa.call, req->to_tag.s, req->to_tag.len, NULL);
+	if (!y)
+		y = x->peer;
+	if (!y) {
+		e = -ENOMEM;
+		if (!(y = call_party_new(oa.call)))
+			goto fail;
+		if (req->to_tag.len && (e = tag_party(y, &req->to_tag, &req->via_branch, err)))
+			goto fail;
+	}
+	link_peers(x, y);
+	oa.call->last_signal_us = mono_us();
+	if ((e = apply_sdp(&oa, x, y, err)) || (e = emit(&oa, x, y, out, err)))
+		goto fail;
+	clog(LOG_INFO, oa.call->callid, x->tags[0].tag, "offer processed: %u media, %s",
+	     oa.sdp->n_media, created ? "new call" : "existing call");
+	goto done;
+fail:
+	if (created)
+		call_destroy(d, oa.call, CALL_END_DELETE);
+done:
+	free(oa.sdp);
+	return e;
+}
+
+int oa_answer(struct daemon *d, const struct ng_request *req, struct strbuf *out,
+	      const char **err)
+{
+	struct oa oa = { .d = d, .req = req, .offer = false };
+	struct party *x, *y, *t;
+	int e;
+
+	if ((e = parse(&oa, err)))
+		goto done;
+	e = -ENOENT;
+	oa.call = call_find(d, req->call_id.s, req->call_id.len);
+	if (!oa.call) {
+		*err = "Unknown call-id";
+		goto done;
+	}
+	x = call_party_by_tag(oa.call, req->from_tag.s, req->from_tag.len, NULL);
+	if (!x || !x->peer) {
+		*err = "Unknown from-tag";
+		goto done;
+	}
+	y = x->peer;
+	if (req->to_tag.len) {
+		t = call_party_by_tag(oa.call, req->to_tag.s, req->to_tag.len, NULL);
+		if (t && t != y && t->peer == x)
+			y = t;
+		else if (!t && (e = tag_party(y, &req->to_tag, &req->via_branch, err)))
+			goto done;
+		if (!t && y->n_tags > 1)
+			clog(LOG_INFO, oa.call->callid, req->to_tag.s ? y->tags[y->n_tags - 1].tag
+				: NULL, "forked answer: branch %u of this offer", y->n_tags);
+	}
+	oa.call->last_signal_us = mono_us();
+	if ((e = apply_sdp(&oa, y, x, err)) || (e = emit(&oa, y, x, out, err)))
+		goto done;
+	oa.call->answered = true;
+	clog(LOG_INFO, oa.call->callid, x->tags[0].tag, "answer processed: %u media",
+	     oa.sdp->n_media);
+done:
+	free(oa.sdp);
+	return e;
+}

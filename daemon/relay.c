@@ -1,0 +1,380 @@
+/* Userspace data plane: worker threads, batched receive and send, deferred reclamation. */
+#include "relay.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "call.h"
+#include "daemon.h"
+#include "latch.h"
+#include "sluice/log.h"
+#include "sluice/rtp.h"
+
+#define BATCH       64
+#define PKT_MAX     4096
+#define MAX_EVENTS  128
+#define MAX_WORKERS 256
+
+struct out_batch {
+	struct mmsghdr msg[BATCH];
+	struct iovec iov[BATCH];
+	union sockaddr_u dest;
+	int fd;
+	unsigned n;
+};
+
+struct worker {
+	struct relay *relay;
+	unsigned idx;
+	pthread_t thread;
+	int epfd;
+	int evfd;
+	_Atomic uint64_t seq;           /* bumped after every batch of events */
+	struct mmsghdr in[BATCH];
+	struct iovec in_iov[BATCH];
+	union sockaddr_u src[BATCH];
+	struct out_batch out[2];        /* [0] RTP-path sink, [1] RTCP demuxed from RTP */
+	uint8_t buf[BATCH][PKT_MAX];
+};
+
+struct deferred {
+	struct deferred *next;
+	void (*fn)(void *);
+	void *arg;
+	uint64_t seq[];                 /* worker sequence numbers when deferred */
+};
+
+struct relay {
+	struct daemon *d;
+	unsigned n;
+	_Atomic bool stop;
+	struct worker **w;
+	struct deferred *pending;       /* control thread only */
+	unsigned n_pending;
+};
+
+static int64_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+static void out_reset(struct out_batch *o)
+{
+	o->n = 0;
+	o->fd = -1;
+}
+
+static void out_add(struct out_batch *o, void *p, size_t len)
+{
+	o->iov[o->n].iov_base = p;
+	o->iov[o->n].iov_len = len;
+	o->msg[o->n].msg_hdr = (struct msghdr){
+		.msg_name = &o->dest, .msg_namelen = netaddr_len(&o->dest),
+		.msg_iov = &o->iov[o->n], .msg_iovlen = 1,
+	};
+	o->n++;
+}
+
+static void out_flush(struct out_batch *o, struct stream *sink_for_errors)
+{
+	unsigned done = 0;
+
+	while (done < o->n) {
+		int r = sendmmsg(o->fd, o->msg + done, o->n - done, MSG_DONTWAIT);
+		if (r <= 0) {
+			/* Full socket buffer or unreachable peer: the rest of the batch is lost.
+			 * Counted, never logged per packet. */
+			(void)sink_for_errors;
+			break;
+		}
+		done += (unsigned)r;
+	}
+	o->n = 0;
+}
+
+/* Route one accepted packet: RTCP arriving multiplexed on an RTP socket goes to the
+ * peer's RTCP destination when the peer does not multiplex. */
+static struct stream *route(struct stream *s, const uint8_t *p, size_t len, int *lane)
+{
+	struct stream *sink = s->sink;
+
+	*lane = 0;
+	if (!sink)
+		return NULL;
+	if (s->component == COMP_RTP && s->media->rtcp_mux && !sink->media->rtcp_mux &&
+	    rtp_is_rtcp(p, len)) {
+		*lane = 1;
+		return &sink->media->rtcp;
+	}
+	return sink;
+}
+
+static void stream_readable(struct worker *w, struct stream *s)
+{
+	struct daemon *d = w->relay->d;
+	struct call *c = s->media->party->call;
+	int n;
+	int64_t now;
+
+	n = recvmmsg(s->fd, w->in, BATCH, MSG_DONTWAIT, NULL);
+	if (n <= 0)
+		return;
+	now = mono_now();
+	out_reset(&w->out[0]);
+	out_reset(&w->out[1]);
+
+	pthread_mutex_lock(&c->lock);
+	for (int i = 0; i < n; i++) {
+		uint8_t *p = w->buf[i];
+		size_t len = w->in[i].msg_len;
+		enum latch_verdict v;
+		struct stream *dst;
+		struct out_batch *o;
+		int lane;
+
+		if (w->in[i].msg_hdr.msg_flags & MSG_TRUNC) {
+			s->stats.errors++;
+			continue;
+		}
+		v = latch_packet(s, &w->src[i], p, len, now, d->cfg->endpoint_learning);
+		if (v == LATCH_DROP) {
+			s->stats.errors++;
+			continue;
+		}
+		if (v != LATCH_OK && log_enabled(LOG_INFO)) {
+			char a[NETADDR_STRLEN];
+			clog(LOG_INFO, c->callid, s->media->party->n_tags ?
+			     s->media->party->tags[0].tag : NULL,
+			     "%s %s port %u: endpoint %s", v == LATCH_NEW ? "latched" : "re-latched",
+			     s->component == COMP_RTP ? "RTP" : "RTCP", netaddr_port(&s->local),
+			     netaddr_str(&w->src[i], a, sizeof(a)));
+		}
+		s->stats.packets++;
+		s->stats.bytes += len;
+		s->last_packet_us = now;
+		dst = route(s, p, len, &lane);
+		o = &w->out[lane];
+		if (!dst || dst->fd < 0)
+			continue;
+		if (o->fd < 0) {
+			if (!stream_dest(dst, &o->dest))
+				continue;
+			o->fd = dst->fd;
+		}
+		out_add(o, p, len);
+	}
+	pthread_mutex_unlock(&c->lock);
+	for (int i = 0; i < n; i++)     /* recvmmsg shrank them to what it stored */
+		w->in[i].msg_hdr.msg_namelen = sizeof(w->src[i]);
+	/* File descriptors stay open until the grace period ends: safe without the lock. */
+	for (int l = 0; l < 2; l++)
+		if (w->out[l].n)
+			out_flush(&w->out[l], s);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct epoll_event ev[MAX_EVENTS];
+
+	while (!atomic_load(&w->relay->stop)) {
+		int n = epoll_wait(w->epfd, ev, MAX_EVENTS, -1);
+
+		for (int i = 0; i < n; i++) {
+			if (!ev[i].data.ptr) {
+				uint64_t v;
+				ssize_t r = read(w->evfd, &v, sizeof(v));
+				(void)r;
+				continue;
+			}
+			stream_readable(w, ev[i].data.ptr);
+		}
+		atomic_fetch_add(&w->seq, 1);
+	}
+	return NULL;
+}
+
+static void worker_wake(struct worker *w)
+{
+	uint64_t one = 1;
+	ssize_t r = write(w->evfd, &one, sizeof(one));
+	(void)r;
+}
+
+static void worker_free(struct worker *w)
+{
+	if (w->epfd >= 0)
+		close(w->epfd);
+	if (w->evfd >= 0)
+		close(w->evfd);
+	free(w);
+}
+
+static struct worker *worker_new(struct relay *r, unsigned idx)
+{
+	struct worker *w = calloc(1, sizeof(*w));
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+
+	if (!w)
+		return NULL;
+	w->relay = r;
+	w->idx = idx;
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->epfd < 0 || w->evfd < 0 || epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->evfd, &ev)) {
+		worker_free(w);
+		return NULL;
+	}
+	for (unsigned i = 0; i < BATCH; i++) {
+		w->in_iov[i] = (struct iovec){ .iov_base = w->buf[i], .iov_len = PKT_MAX };
+		w->in[i].msg_hdr = (struct msghdr){
+			.msg_name = &w->src[i], .msg_namelen = sizeof(w->src[i]),
+			.msg_iov = &w->in_iov[i], .msg_iovlen = 1,
+		};
+	}
+	return w;
+}
+
+int relay_start(struct relay **out, struct daemon *d, unsigned n)
+{
+	struct relay *r;
+	unsigned i;
+
+	if (n == 0 || n > MAX_WORKERS)
+		return -EINVAL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->d = d;
+	r->w = calloc(n, sizeof(*r->w));
+	if (!r->w)
+		goto fail;
+	for (i = 0; i < n; i++) {
+		r->w[i] = worker_new(r, i);
+		if (!r->w[i])
+			goto fail;
+		if (pthread_create(&r->w[i]->thread, NULL, worker_main, r->w[i])) {
+			worker_free(r->w[i]);
+			r->w[i] = NULL;
+			goto fail;
+		}
+		r->n++;
+	}
+	*out = r;
+	return 0;
+fail:
+	relay_stop(r);
+	return -ENOMEM;
+}
+
+unsigned relay_workers(const struct relay *r)
+{
+	return r->n;
+}
+
+void relay_stop(struct relay *r)
+{
+	if (!r)
+		return;
+	atomic_store(&r->stop, true);
+	for (unsigned i = 0; i < r->n; i++) {
+		worker_wake(r->w[i]);
+		pthread_join(r->w[i]->thread, NULL);
+	}
+	while (r->pending) {
+		struct deferred *df = r->pending;
+		r->pending = df->next;
+		df->fn(df->arg);
+		free(df);
+	}
+	for (unsigned i = 0; i < r->n; i++)
+		worker_free(r->w[i]);
+	free(r->w);
+	free(r);
+}
+
+int relay_stream_add(struct relay *r, struct stream *s, unsigned worker)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = s };
+
+	if (epoll_ctl(r->w[worker % r->n]->epfd, EPOLL_CTL_ADD, s->fd, &ev))
+		return -errno;
+	s->registered = true;
+	return 0;
+}
+
+void relay_stream_del(struct relay *r, struct stream *s, unsigned worker)
+{
+	if (!s->registered)
+		return;
+	epoll_ctl(r->w[worker % r->n]->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+	s->registered = false;
+}
+
+int relay_defer(struct relay *r, void (*fn)(void *), void *arg)
+{
+	struct deferred *df = malloc(sizeof(*df) + r->n * sizeof(uint64_t));
+
+	if (!df) {
+		/* No memory for bookkeeping: wait out the grace period here instead. */
+		for (unsigned i = 0; i < r->n; i++) {
+			uint64_t s0 = atomic_load(&r->w[i]->seq);
+			while (atomic_load(&r->w[i]->seq) == s0 && !atomic_load(&r->stop)) {
+				worker_wake(r->w[i]);
+				usleep(1000);
+			}
+		}
+		fn(arg);
+		return -ENOMEM;
+	}
+	df->fn = fn;
+	df->arg = arg;
+	for (unsigned i = 0; i < r->n; i++)
+		df->seq[i] = atomic_load(&r->w[i]->seq);
+	df->next = r->pending;
+	r->pending = df;
+	r->n_pending++;
+	return 0;
+}
+
+static bool grace_over(struct relay *r, const struct deferred *df, bool wake)
+{
+	bool over = true;
+
+	for (unsigned i = 0; i < r->n; i++) {
+		if (atomic_load(&r->w[i]->seq) != df->seq[i])
+			continue;
+		over = false;
+		if (wake)
+			worker_wake(r->w[i]);
+	}
+	return over;
+}
+
+unsigned relay_reclaim(struct relay *r)
+{
+	struct deferred **pp = &r->pending;
+
+	while (*pp) {
+		struct deferred *df = *pp;
+		if (grace_over(r, df, true)) {
+			*pp = df->next;
+			df->fn(df->arg);
+			free(df);
+			r->n_pending--;
+		} else {
+			pp = &df->next;
+		}
+	}
+	return r->n_pending;
+}

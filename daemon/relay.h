@@ -1,0 +1,33 @@
+/* The userspace data plane: N worker threads, each with its own epoll set; a stream's
+ * socket lives in the set of its call's worker. Per wakeup a worker reads a batch with
+ * recvmmsg, decides each packet with the stream's latch state, and sends the batch with
+ * one sendmmsg per destination socket. No allocation and no global lock per packet.
+ *
+ * Reclamation: relay_stream_del() removes a socket from epoll at once; memory and file
+ * descriptors are released through relay_defer(), which runs the callback on the
+ * control thread once every worker has finished the batch it was in when the call was
+ * made (each worker bumps a sequence number after every batch). */
+#ifndef SLUICE_RELAY_H
+#define SLUICE_RELAY_H
+
+#include <stdint.h>
+
+struct daemon;
+struct stream;
+struct relay;
+
+int relay_start(struct relay **out, struct daemon *d, unsigned n_workers);
+/* Stop the workers and run every pending deferred callback. */
+void relay_stop(struct relay *r);
+unsigned relay_workers(const struct relay *r);
+/* 0 or -errno (epoll_ctl). */
+int relay_stream_add(struct relay *r, struct stream *s, unsigned worker);
+void relay_stream_del(struct relay *r, struct stream *s, unsigned worker);
+/* Run fn(arg) on the control thread after the grace period. 0 or -ENOMEM (then fn has
+ * been run synchronously after stopping nothing: callers must not rely on it). */
+int relay_defer(struct relay *r, void (*fn)(void *), void *arg);
+/* Control thread, periodically: run the callbacks whose grace period has passed.
+ * Returns how many are still waiting. */
+unsigned relay_reclaim(struct relay *r);
+
+#endif

@@ -1,0 +1,30 @@
+/* RTP/RTCP header peeking. */
+#include "sluice/rtp.h"
+
+#include <errno.h>
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+bool rtp_is_rtcp(const uint8_t *p, size_t len)
+{
+	return len >= 8 && (p[0] >> 6) == 2 && p[1] >= 192 && p[1] <= 223;
+}
+
+int rtp_ssrc(const uint8_t *p, size_t len, uint32_t *ssrc)
+{
+	if (len < 12 || (p[0] >> 6) != 2)
+		return -EINVAL;
+	*ssrc = be32(p + 8);
+	return 0;
+}
+
+int rtcp_ssrc(const uint8_t *p, size_t len, uint32_t *ssrc)
+{
+	if (len < 8 || (p[0] >> 6) != 2)
+		return -EINVAL;
+	*ssrc = be32(p + 4);
+	return 0;
+}
