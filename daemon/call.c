@@ -42,7 +42,6 @@ struct call *call_create(struct daemon *d, const char *callid, size_t len)
 	c->created_us = now_us();
 	c->last_signal_us = mono_us();
 	registry_add(&d->reg, c);
-	d->totals.managed_sessions++;
 	return c;
 }
 
@@ -129,6 +128,8 @@ int media_ensure(struct daemon *d, struct party *p, unsigned idx, const struct i
 	m->iface = iface;
 	m->rtp.fd = m->rtcp.fd = -1;
 	err = port_pair_open(iface->pool_ref, &iface->local, fds, &port);
+	if (err == -ENOSPC && relay_flush(d->relay))    /* ports of deleted calls pending */
+		err = port_pair_open(iface->pool_ref, &iface->local, fds, &port);
 	if (err) {
 		free(m);
 		return err;
@@ -263,6 +264,7 @@ static void count_end(struct daemon *d, struct call *c, enum call_end why)
 	t->relayed_packets += rtp.packets + rtcp.packets;
 	t->relayed_bytes += rtp.bytes + rtcp.bytes;
 	t->relayed_errors += rtp.errors + rtcp.errors;
+	t->managed_sessions++;
 	switch (why) {
 	case CALL_END_TIMEOUT: t->timeout_sessions++; break;
 	case CALL_END_SILENT_TIMEOUT: t->silent_timeout_sessions++; break;

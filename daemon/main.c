@@ -22,6 +22,9 @@
 
 #define TICK_MS 100
 
+/* epoll tags for the control loop's own descriptors */
+static char tag_signal, tag_timer;
+
 static int facility_of(const char *name)
 {
 	static const struct { const char *n; int f; } tab[] = {
@@ -137,14 +140,14 @@ static int run(struct daemon *d, int epfd, int sigfd, int tfd)
 		for (int i = 0; i < n; i++) {
 			void *p = ev[i].data.ptr;
 
-			if (p == &sigfd) {
+			if (p == &tag_signal) {
 				struct signalfd_siginfo si;
 				if (read(sigfd, &si, sizeof(si)) == sizeof(si) &&
 				    si.ssi_signo != SIGHUP) {
 					ilog(LOG_NOTICE, "signal %u received", si.ssi_signo);
 					return 0;
 				}
-			} else if (p == &tfd) {
+			} else if (p == &tag_timer) {
 				uint64_t exp;
 				if (read(tfd, &exp, sizeof(exp)) < 0)
 					continue;
@@ -210,7 +213,7 @@ int main(int argc, char **argv)
 	sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (epfd < 0 || sigfd < 0 || tfd < 0 || timerfd_settime(tfd, 0, &its, NULL) ||
-	    add_fd(epfd, sigfd, &sigfd) || add_fd(epfd, tfd, &tfd)) {
+	    add_fd(epfd, sigfd, &tag_signal) || add_fd(epfd, tfd, &tag_timer)) {
 		snprintf(err, sizeof(err), "event loop setup failed: %s", strerror(errno));
 		goto out;
 	}

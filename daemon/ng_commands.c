@@ -115,6 +115,34 @@ static int cmd_list(struct daemon *d, struct arena *a, struct bval *reply)
 	return 0;
 }
 
+/* Port usage per interface address (interfaces sharing an address share the pool). */
+static struct bval *interfaces(struct daemon *d, struct arena *a)
+{
+	struct bval *list = bv_new_list(a);
+
+	relay_flush(d->relay);          /* count ports of just-deleted calls as free */
+	for (unsigned i = 0; i < d->n_ifaces; i++) {
+		const struct iface *f = &d->ifaces[i];
+		const struct port_pool *p = f->pool_ref;
+		struct bval *e = bv_new_dict(a), *ports = bv_new_dict(a);
+		char ip[NETADDR_STRLEN];
+		int64_t total = 2 * (int64_t)port_pool_total_pairs(p);
+		int64_t free_ports = 2 * (int64_t)port_pool_free_pairs(p);
+
+		bv_dict_add_str(a, e, "name", f->name);
+		bv_dict_add_str(a, e, "address", netaddr_ntop(&f->local, ip, sizeof(ip)));
+		bv_dict_add_str(a, e, "advertised", f->adv_str);
+		bv_dict_add_int(a, ports, "min", p->min);
+		bv_dict_add_int(a, ports, "max", p->max);
+		bv_dict_add_int(a, ports, "used", total - free_ports);
+		bv_dict_add_int(a, ports, "free", free_ports);
+		bv_dict_add_int(a, ports, "totals", total);
+		bv_dict_add(a, e, "ports", ports);
+		bv_list_add(list, e);
+	}
+	return list;
+}
+
 static int cmd_statistics(struct daemon *d, struct arena *a, struct bval *reply)
 {
 	const struct daemon_totals *t = &d->totals;
@@ -150,6 +178,7 @@ static int cmd_statistics(struct daemon *d, struct arena *a, struct bval *reply)
 	bv_dict_add_int(a, tot, "relayedpacketerrors", (int64_t)er);
 	bv_dict_add_int(a, tot, "controlrequests", (int64_t)t->ng_requests);
 	bv_dict_add(a, st, "totalstatistics", tot);
+	bv_dict_add(a, st, "interfaces", interfaces(d, a));
 	bv_dict_add(a, reply, "statistics", st);
 	bv_dict_add_str(a, reply, "result", "ok");
 	return 0;

@@ -33,8 +33,14 @@ int ng_control_process(struct daemon *d, struct ng_cache *cache, const char *msg
 	int64_t now = mono_us();
 	int e;
 
-	if (ngwire_split(msg, len, &m))
-		return -EINVAL;
+	if (ngwire_split(msg, len, &m)) {
+		/* "COOKIE " with nothing after it still deserves an answer. */
+		const char *sp = memchr(msg, ' ', len);
+		if (!sp || sp == msg || (size_t)(sp - msg) > NGWIRE_COOKIE_MAX)
+			return -EINVAL;
+		m = (struct ngwire_msg){ .cookie = msg, .cookie_len = (size_t)(sp - msg),
+					 .body = sp + 1, .body_len = len - (size_t)(sp - msg) - 1 };
+	}
 	json = ngwire_body_is_json(m.body, m.body_len);
 	cached = ng_cache_get(cache, m.cookie, m.cookie_len, from, &rlen, now);
 	if (cached) {

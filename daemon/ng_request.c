@@ -139,7 +139,8 @@ static void take_flag(struct ng_request *r, const char *s, size_t len)
 		r->unknown_flags++;
 }
 
-/* A key that holds a list of strings (or, leniently, one string). */
+/* A key that holds a list of strings (or, leniently, one string; never for "flags",
+ * whose string form would be ambiguous). */
 static int each_str(const struct bval *dict, const char *key, struct ng_request *r,
 		    void (*fn)(struct ng_request *, const char *, size_t))
 {
@@ -147,7 +148,7 @@ static int each_str(const struct bval *dict, const char *key, struct ng_request 
 
 	if (!v)
 		return 0;
-	if (v->type == BV_STR) {
+	if (v->type == BV_STR && strcmp(key, "flags")) {
 		fn(r, v->str.s, v->str.len);
 		return 0;
 	}
@@ -273,6 +274,10 @@ int ng_request_decode(const struct bval *dict, struct ng_request *r, const char 
 		}
 		if (r->cmd != NG_QUERY && r->cmd != NG_DELETE && !r->from_tag.len) {
 			*err = "No from-tag in message";
+			return -EINVAL;
+		}
+		if (r->cmd == NG_ANSWER && !r->to_tag.len) {
+			*err = "No to-tag in message";
 			return -EINVAL;
 		}
 		break;

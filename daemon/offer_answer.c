@@ -282,6 +282,15 @@ static void build_rewrite(struct oa *oa, struct party *owner, struct party *out,
 			mr->rtcp_mux = pm->rtcp_mux ? SDP_MUX_ADD : SDP_MUX_REMOVE;
 		mr->remove_ice = remove_ice;
 		mr->proto = proto[0] ? proto : NULL;
+		/* RFC 2543 hold (c=0.0.0.0) said "do not send to me": say it with a direction
+		 * too, as peers may ignore the null address. */
+		if (om->hold_addr) {
+			enum sdp_dir dir = sdp_media_dir(oa->sdp, i);
+			if (dir == SDP_DIR_SENDRECV)
+				mr->dir = SDP_DIR_SENDONLY;
+			else if (dir == SDP_DIR_RECVONLY)
+				mr->dir = SDP_DIR_INACTIVE;
+		}
 		if (i == 0) {
 			rw->session_conn = mr->addr;
 			rw->session_conn_af = mr->af;

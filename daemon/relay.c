@@ -378,3 +378,12 @@ unsigned relay_reclaim(struct relay *r)
 	}
 	return r->n_pending;
 }
+
+unsigned relay_flush(struct relay *r)
+{
+	unsigned before = r->n_pending;
+
+	for (int i = 0; i < 1000 && relay_reclaim(r); i++)
+		usleep(100);
+	return before - r->n_pending;
+}

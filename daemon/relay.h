@@ -26,6 +26,9 @@ void relay_stream_del(struct relay *r, struct stream *s, unsigned worker);
 /* Run fn(arg) on the control thread after the grace period. 0 or -ENOMEM (then fn has
  * been run synchronously after stopping nothing: callers must not rely on it). */
 int relay_defer(struct relay *r, void (*fn)(void *), void *arg);
+/* Wait (briefly, waking the workers) until every pending callback has run. Returns
+ * how many ran. Used when a resource held by deleted calls is needed now. */
+unsigned relay_flush(struct relay *r);
 /* Control thread, periodically: run the callbacks whose grace period has passed.
  * Returns how many are still waiting. */
 unsigned relay_reclaim(struct relay *r);
