@@ -42,33 +42,39 @@ DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   := $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/%)
 UTIL_BIN   := $(UTILS:%=$(BUILD)/%)
 
+.SECONDARY:
 .PHONY: all deps run test unit e2e interop kernel fuzz bench deb clean
 all: $(BUILD)/sluiced $(UTIL_BIN) $(UNIT_BIN)
 
+Q ?= @
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/libsluice.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/libsluiced.a: $(DAEMON_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/sluiced: $(BUILD)/daemon/main.o $(BUILD)/libsluiced.a $(BUILD)/libsluice.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 define util_rule
 $(BUILD)/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard utils/$(1)/*.c)) $(BUILD)/libsluice.a
-	$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+	@echo "  LINK    $$@"
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
 endef
 $(foreach u,$(UTILS),$(eval $(call util_rule,$(u))))
 
 $(BUILD)/t/%: $(BUILD)/t/unit/%.o $(BUILD)/libsluiced.a $(BUILD)/libsluice.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
 deps:
 	@utils/install-deps.sh build
