@@ -156,9 +156,11 @@ def run_call(d, rtp_flags, stack, procs):
 	r.relay_alive_at_end = relay.alive()
 
 	# stop everything (UAs first: their traces are flushed at exit)
-	for p in (caller, callee, cap, kam, relay):
+	for p in (caller, callee, cap, kam):
 		p.stop()
+	r.relay_rc = relay.stop()
 	tap.close()
+	r.kamailio_log = kam.text()
 
 	r.caller_msgs = H.parse_sip_trace(caller.raw())
 	r.callee_msgs = H.parse_sip_trace(callee.raw())
