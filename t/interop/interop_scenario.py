@@ -1,0 +1,196 @@
+"""One complete call: relay + Kamailio + two baresip UAs, caller hangs up after ~4 s.
+
+run_call() drives the call, stops every process, and returns what the assertions need
+(SDPs as received, relay stats, NG traffic, pcap summary, recorded audio).
+"""
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import interop_harness as H
+
+CALLER_TONE, CALLEE_TONE = 700, 1200
+CALLER_RTP = (30000, 30099)
+CALLEE_RTP = (31000, 31099)
+CALL_SECONDS = 4.0
+MIN_PACKETS = 100
+
+
+def relay_kind():
+	return os.environ.get("INTEROP_RELAY", "sluiced")
+
+
+class Result:
+	pass
+
+
+def _rtp_streams(query):
+	"""{endpoint port: packets} for the RTP streams of an NG query reply."""
+	out = {}
+	for tag in (query.get("tags") or {}).values():
+		for media in tag.get("medias") or []:
+			for st in media.get("streams") or []:
+				if "RTCP" in (st.get("flags") or []):
+					continue
+				ep = st.get("endpoint") or {}
+				if "port" in ep:
+					out[int(ep["port"])] = int((st.get("stats") or {}).get("packets", 0))
+	return out
+
+
+def _in(port, rng):
+	return rng[0] <= port <= rng[1]
+
+
+def run_call(d, rtp_flags, stack, procs):
+	d = Path(d)
+	r = Result()
+	r.dir = d
+	r.flags = rtp_flags
+	r.relay_kind = relay_kind()
+	r.procs = procs
+	H.set_current(d, procs)
+
+	taken = set()
+
+	def port(pref, **kw):
+		p = H.pick_port(pref, taken=taken, **kw)
+		taken.update(range(p, p + kw.get("span", 1)))
+		return p
+
+	ng_port = port(2350)
+	tap_port = port(2352)
+	sip_k = port(15060)
+	sip_caller = port(15070, span=2, tcp=True)	# baresip: UDP+TCP, TLS on +1
+	sip_callee = port(15080, span=2, tcp=True)
+	ctrl_caller = port(15170, tcp=True)
+	ctrl_callee = port(15180, tcp=True)
+	r.ports = dict(ng=ng_port, tap=tap_port, kamailio=sip_k, caller=sip_caller,
+		       callee=sip_callee)
+	r.caller_rtp, r.callee_rtp = CALLER_RTP, CALLEE_RTP
+
+	def proc(name, argv, **kw):
+		p = H.Proc(name, argv, d, **kw)
+		r.procs.append(p)
+		stack.callback(p.stop)
+		return p
+
+	# relay, then the NG tap Kamailio talks through
+	relay = proc("relay", H.relay_argv(r.relay_kind, ng_port))
+	ng = H.ngclient.NGClient(port=ng_port, timeout=0.3, retries=1)
+	H.wait_until(lambda: relay.check_alive() or ng.ping(), 10, "relay to answer NG ping")
+	ng = H.ngclient.NGClient(port=ng_port, timeout=1.0, retries=3)
+	tap = H.NGTap(tap_port, ng_port, d / "ng-tap.log")
+	stack.callback(tap.close)
+	r.tap = tap
+
+	# kamailio
+	cfg = d / "kamailio.cfg"
+	H.render_kamailio_cfg(cfg, sip_k, tap_port, sip_callee, rtp_flags)
+	rundir = d / "kamailio-run"
+	rundir.mkdir()
+	chk = subprocess.run([H.KAMAILIO, "-c", "-f", str(cfg)], capture_output=True, text=True,
+			     timeout=20)
+	assert chk.returncode == 0, "kamailio -c rejected the config:\n" + chk.stdout + chk.stderr
+	kam = proc("kamailio", [H.KAMAILIO, "-f", cfg, "-DD", "-E", "-T", "-S", "-m", "64",
+				"-M", "8", "-Y", rundir, "-P", rundir / "kamailio.pid",
+				"-w", rundir])
+	H.wait_until(lambda: kam.check_alive() or H.sip_options_ok(sip_k), 15,
+		     "kamailio to answer OPTIONS")
+
+	# capture of everything to/from the UAs' media ports
+	bpf = "udp and (portrange %d-%d or portrange %d-%d)" % (CALLER_RTP + CALLEE_RTP)
+	cap = H.start_capture("capture", d, str(d / "ua-media.pcap"), bpf)
+	r.procs.append(cap)
+	stack.callback(cap.stop)
+
+	# UAs
+	H.make_tone_wav(d / "tone700.wav", CALLER_TONE)
+	H.make_tone_wav(d / "tone1200.wav", CALLEE_TONE)
+	H.write_baresip_config(d / "callee", "callee", sip_callee, ctrl_callee, CALLEE_RTP,
+			       d / "tone1200.wav", d / "callee-rec")
+	H.write_baresip_config(d / "caller", "caller", sip_caller, ctrl_caller, CALLER_RTP,
+			       d / "tone700.wav", d / "caller-rec")
+	callee = proc("callee", [H.BARESIP, "-f", d / "callee", "-s"])
+	caller = proc("caller", [H.BARESIP, "-f", d / "caller", "-s"])
+	callee_ctl = H.BaresipCtl(ctrl_callee, timeout=10)
+	stack.callback(callee_ctl.close)
+	caller_ctl = H.BaresipCtl(ctrl_caller, timeout=10)
+	stack.callback(caller_ctl.close)
+
+	caller_ctl.command("dial", "sip:callee@127.0.0.1:%d" % sip_k)
+	est = caller_ctl.wait_event("CALL_ESTABLISHED", 10)
+	callee_ctl.wait_event("CALL_ESTABLISHED", 5)
+	t0 = time.monotonic()
+	r.call_id = est.get("id")
+	assert r.call_id, "CALL_ESTABLISHED without a call id: %r" % est
+
+	# let media run; wait for enough packets each way, then until the call is ~4 s old
+	def enough():
+		q = ng.request("query", **{"call-id": r.call_id})
+		s = _rtp_streams(q)
+		return q if len(s) >= 2 and all(v > MIN_PACKETS for v in s.values()) else None
+	try:
+		H.wait_until(enough, CALL_SECONDS + 4, "relay stats > %d packets each way"
+			     % MIN_PACKETS, interval=0.25)
+	except AssertionError:
+		pass	# judged by the test from r.query below
+	time.sleep(max(0.0, t0 + CALL_SECONDS - time.monotonic()))
+	r.list_during = ng.request("list")
+	r.query = ng.request("query", **{"call-id": r.call_id})
+	r.relay_streams = _rtp_streams(r.query)
+
+	caller_ctl.command("hangup")
+	caller_ctl.wait_event("CALL_CLOSED", 5)
+	callee_ctl.wait_event("CALL_CLOSED", 5)
+
+	def gone():
+		lst = ng.request("list")
+		return lst if r.call_id not in (lst.get("calls") or []) else None
+	try:
+		r.list_after = H.wait_until(gone, 5, "call to leave the relay's list", interval=0.1)
+	except AssertionError:
+		r.list_after = ng.request("list")
+	r.query_after = ng.request("query", **{"call-id": r.call_id})
+	r.relay_alive_at_end = relay.alive()
+
+	# stop everything (UAs first: their traces are flushed at exit)
+	for p in (caller, callee, cap, kam):
+		p.stop()
+	r.relay_rc = relay.stop()
+	tap.close()
+	r.kamailio_log = kam.text()
+
+	r.caller_msgs = H.parse_sip_trace(caller.raw())
+	r.callee_msgs = H.parse_sip_trace(callee.raw())
+	r.packets = H.read_pcap_udp(d / "ua-media.pcap")
+	r.caller_wav = _one(d / "caller-rec", "*-dec.wav")
+	r.callee_wav = _one(d / "callee-rec", "*-dec.wav")
+	r.ng_requests = tap.requests()
+	r.ng_replies = tap.replies()
+	return r
+
+
+def _one(folder, pattern):
+	files = sorted(Path(folder).glob(pattern))
+	assert len(files) == 1, "expected one %s in %s, found %s" % (pattern, folder, files)
+	return files[0]
+
+
+def received_sdp(msgs, local_sip_port, want):
+	"""SDP body of the first message received on local_sip_port whose first line
+	starts with `want` (e.g. "INVITE", "SIP/2.0 200")."""
+	for m in msgs:
+		if m["dst"].endswith(":%d" % local_sip_port) and m["first"].startswith(want) \
+		   and m["body"]:
+			return m
+	return None
+
+
+def sent_sdp(msgs, local_sip_port, want):
+	for m in msgs:
+		if m["src"].endswith(":%d" % local_sip_port) and m["first"].startswith(want) \
+		   and m["body"]:
+			return m
+	return None

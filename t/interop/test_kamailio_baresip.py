@@ -1,0 +1,154 @@
+"""Kamailio 5.6 (rtpengine module) + two baresip 1.0 UAs through the relay under test.
+
+The relay is chosen by INTEROP_RELAY: "sluiced" (default; binary $SLUICED or
+build/sluiced, a missing binary fails the run) or "rtpengine" (/usr/bin/rtpengine, the
+reference). Each flag set below runs one call: the caller (700 Hz tone) dials the callee
+(1200 Hz tone, auto-answer) through Kamailio, talks ~4 s and hangs up. Kamailio reaches
+the relay through a recording UDP tap, so the NG messages it sent end up in ng-tap.log.
+
+Run just this layer:  python3 -m pytest -q t/interop
+"""
+import contextlib
+import signal
+
+import pytest
+
+import interop_harness as H
+import interop_scenario as S
+
+FLAG_SETS = [
+	pytest.param("", id="default"),
+	pytest.param("trust-address replace-origin replace-session-connection ICE=remove RTP/AVP",
+		     id="replace-origin"),
+]
+
+
+@pytest.fixture(scope="module", params=FLAG_SETS)
+def call(request, tmp_path_factory):
+	d = tmp_path_factory.mktemp("interop-%s-%s" % (S.relay_kind(), request.param_index))
+	procs = []
+	with contextlib.ExitStack() as stack:
+		return S.run_call(d, request.param, stack, procs)
+
+
+def _in_relay_range(port):
+	return H.RELAY_PORT_MIN <= port <= H.RELAY_PORT_MAX
+
+
+def _check_received_sdp(got, sent_by_peer, flags, who):
+	assert got is not None, "%s received no SDP" % who
+	assert sent_by_peer is not None, "peer of %s sent no SDP" % who
+	sdp = H.parse_sdp(got["body"])
+	peer = H.parse_sdp(sent_by_peer["body"])
+	assert sdp["media"], "%s: SDP without m= line:\n%s" % (who, got["body"])
+	assert len(sdp["media"]) == len(peer["media"])
+	for m, pm in zip(sdp["media"], peer["media"]):
+		assert H.sdp_media_addr(sdp, m) == H.RELAY_ADDR, \
+			"%s: c= is not the relay:\n%s" % (who, got["body"])
+		assert _in_relay_range(m["port"]), \
+			"%s: m= port %d outside relay range:\n%s" % (who, m["port"], got["body"])
+		assert m["port"] != pm["port"], "%s: got the peer's own media port" % who
+		assert m["proto"] == "RTP/AVP"
+		assert "0" in m["fmts"], "%s: PCMU missing: %s" % (who, m["fmts"])
+		for a in m["attrs"]:
+			assert not a.startswith(("candidate", "ice-ufrag", "ice-pwd")), \
+				"%s: ICE attribute leaked: %s" % (who, a)
+			if a.startswith("rtcp:"):
+				assert _in_relay_range(int(a.split()[0][5:])), \
+					"%s: a=%s outside relay range" % (who, a)
+	if "replace-origin" in flags:
+		assert H.origin_addr(sdp) == H.RELAY_ADDR, "%s: o= not replaced: %s" % (who, sdp["o"])
+	else:
+		assert sdp["o"] == peer["o"], "%s: o= changed without replace-origin" % who
+	if "replace-session-connection" in flags:
+		assert sdp["c_session"] == H.RELAY_ADDR
+
+
+def test_sdp_points_at_relay(call):
+	"""1. Each UA sees the relay (c=, o= with replace-origin, m= port in range)."""
+	# callee: INVITE offer; caller: 200 OK answer
+	offer = S.received_sdp(call.callee_msgs, call.ports["callee"], "INVITE")
+	offer_sent = S.sent_sdp(call.caller_msgs, call.ports["caller"], "INVITE")
+	_check_received_sdp(offer, offer_sent, call.flags, "callee")
+	answer = S.received_sdp(call.caller_msgs, call.ports["caller"], "SIP/2.0 200")
+	answer_sent = S.sent_sdp(call.callee_msgs, call.ports["callee"], "SIP/2.0 200")
+	_check_received_sdp(answer, answer_sent, call.flags, "caller")
+	# the UAs offered their own ports, inside their configured ranges
+	assert S._in(H.parse_sdp(offer_sent["body"])["media"][0]["port"], call.caller_rtp)
+	assert S._in(H.parse_sdp(answer_sent["body"])["media"][0]["port"], call.callee_rtp)
+
+
+def test_rtp_only_through_relay(call):
+	"""2. Relay stats show media both ways; nothing went directly UA to UA."""
+	assert call.query.get("result") == "ok", call.query
+	streams = call.relay_streams
+	caller = {p: n for p, n in streams.items() if S._in(p, call.caller_rtp)}
+	callee = {p: n for p, n in streams.items() if S._in(p, call.callee_rtp)}
+	assert caller and callee, "relay has no stream latched to each UA: %s" % streams
+	assert max(caller.values()) > S.MIN_PACKETS, "from caller: %s" % streams
+	assert max(callee.values()) > S.MIN_PACKETS, "from callee: %s" % streams
+
+	pk = call.packets
+	assert pk, "capture saw no packets at all"
+	direct = [p for p in pk if (S._in(p[1], call.caller_rtp) and S._in(p[3], call.callee_rtp))
+		  or (S._in(p[1], call.callee_rtp) and S._in(p[3], call.caller_rtp))]
+	assert not direct, "%d packets went directly between the UAs, e.g. %s" % (
+		len(direct), direct[:3])
+
+	def count(src_rng, dst_rng):
+		return sum(1 for p in pk if S._in(p[1], src_rng) and S._in(p[3], dst_rng)
+			   and p[0] == p[2] == H.RELAY_ADDR)
+	relay = (H.RELAY_PORT_MIN, H.RELAY_PORT_MAX)
+	for name, rng in (("caller", call.caller_rtp), ("callee", call.callee_rtp)):
+		up, down = count(rng, relay), count(relay, rng)
+		assert up > S.MIN_PACKETS, "%s -> relay: only %d packets captured" % (name, up)
+		assert down > S.MIN_PACKETS, "relay -> %s: only %d packets captured" % (name, down)
+	others = [p for p in pk if not (_in_relay_range(p[1]) or _in_relay_range(p[3]))]
+	assert not others, "UA media to/from non-relay ports: %s" % others[:3]
+
+
+@pytest.mark.parametrize("side", ["caller", "callee"])
+def test_audio_crosses(call, side):
+	"""3. Each side recorded the tone the other side sent."""
+	wav = call.caller_wav if side == "caller" else call.callee_wav
+	want = S.CALLEE_TONE if side == "caller" else S.CALLER_TONE
+	freq, rms, purity, secs = H.analyse_wav(wav)
+	assert secs > 2.0, "%s recorded only %.2f s" % (side, secs)
+	assert rms > 1000, "%s: recording is (near) silence, rms %.1f" % (side, rms)
+	assert abs(freq - want) <= 20, "%s heard %.1f Hz, expected %d" % (side, freq, want)
+	assert purity > 0.5, "%s: only %.0f%% of energy at %.0f Hz" % (side, purity * 100, freq)
+
+
+def test_bye_deletes_call(call):
+	"""4. After the BYE (through Kamailio) the relay no longer knows the call."""
+	assert call.call_id in (call.list_during.get("calls") or []), call.list_during
+	assert call.list_after.get("result") == "ok", call.list_after
+	assert call.call_id not in (call.list_after.get("calls") or []), call.list_after
+	assert not call.list_after.get("calls"), "calls left: %s" % call.list_after
+	assert call.query_after.get("result") == "error", call.query_after
+
+
+def test_ng_messages(call):
+	"""Kamailio really drove the relay: offer, answer, delete, all answered ok."""
+	cmds = [m.get("command") for m in call.ng_requests]
+	for c in ("offer", "answer", "delete"):
+		assert c in cmds, "Kamailio sent no %s: %s" % (c, cmds)
+	assert cmds.index("offer") < cmds.index("answer") < cmds.index("delete")
+	for m in call.ng_requests:
+		if m.get("command") in ("offer", "answer", "delete"):
+			assert m.get("call-id") == call.call_id
+	bad = [m for m in call.ng_replies if m.get("result") not in ("ok", "pong")]
+	assert not bad, "relay replied with errors: %s" % bad
+	offer = next(m for m in call.ng_requests if m.get("command") == "offer")
+	if "replace-origin" in call.flags:
+		assert "origin" in offer.get("replace", []), offer
+	# the rtpengine module logs unusable replies (bad cookie, missing sdp, errors)
+	errs = [l for l in call.kamailio_log.splitlines()
+		if "rtpengine" in l and ("ERROR" in l or "WARNING" in l)]
+	assert not errs, "Kamailio's rtpengine module complained:\n" + "\n".join(errs[:10])
+
+
+def test_relay_exits_cleanly(call):
+	"""The relay survived the call and stopped cleanly on SIGTERM."""
+	assert call.relay_alive_at_end, "relay died during the call"
+	assert call.relay_rc in (0, -signal.SIGTERM), "relay exit status %s" % call.relay_rc
