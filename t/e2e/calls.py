@@ -140,3 +140,10 @@ def wait_for(pred, timeout, step=0.1):
 			return v
 		time.sleep(step)
 	return pred()
+
+
+def same(got, sent):
+	"""Same datagrams regardless of order (the reference relay reorders bursts across
+	its worker threads). got: [(data, addr)] or [data]."""
+	g = [x[0] if isinstance(x, tuple) else x for x in got]
+	return sorted(g) == sorted(sent)

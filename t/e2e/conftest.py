@@ -1,7 +1,8 @@
 """e2e fixtures: start the relay under test (sluiced or the reference rtpengine).
 
 E2E_TARGET=sluiced (default): runs $SLUICED (default <repo>/build/sluiced).
-E2E_TARGET=rtpengine: runs $RTPENGINE (default /usr/bin/rtpengine) with --table=-1.
+E2E_TARGET=rtpengine: runs $RTPENGINE (default /usr/bin/rtpengine) with --table=-1;
+tests marked sluice_only are skipped (E2E_RUN_SLUICE_ONLY=1 runs them anyway, to compare).
 Each relay gets its own NG port (2300+n) and media range (42000+200n .. +199).
 """
 
@@ -35,7 +36,7 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-	if TARGET == "sluiced":
+	if TARGET == "sluiced" or os.environ.get("E2E_RUN_SLUICE_ONLY"):
 		return
 	skip = pytest.mark.skip(reason="sluice_only test, E2E_TARGET=%s" % TARGET)
 	for it in items:
@@ -160,7 +161,9 @@ def relay_argv(ng_port, port_min, port_max, interfaces=("127.0.0.1",), extra=(),
 	base.update(opts)
 	argv += _opt_args(base)
 	if TARGET == "rtpengine":
-		argv.append("--table=-1")
+		# userspace forwarding; latch on the first packet as sluiced does (rtpengine's
+		# default "delayed" learning keeps using the SDP address for ~3 s)
+		argv += ["--table=-1", "--endpoint-learning=immediate"]
 	return argv + list(extra)
 
 
