@@ -49,6 +49,7 @@ class Call:
 		r = self.ng.req(self.base("offer", sdp=sdp, **kw))
 		if check:
 			ok(r, "offer")
+		if r.get("result") == "ok" and "sdp" in r:
 			self.offer_reply = SDP(r["sdp"])
 		return r
 
@@ -59,6 +60,7 @@ class Call:
 		r = self.ng.req(m)
 		if check:
 			ok(r, "answer")
+		if r.get("result") == "ok" and "sdp" in r:
 			self.answer_reply = SDP(r["sdp"])
 		return r
 
