@@ -169,17 +169,22 @@ def relay_argv(ng_port, port_min, port_max, interfaces=("127.0.0.1",), extra=(),
 
 @pytest.fixture
 def relay():
-	"""relay(ports=200, interfaces=('127.0.0.1',), extra=[...], **opts) -> Relay.
+	"""relay(ports=200, interfaces=('127.0.0.1',), extra=[...], wait=True, argv=None,
+	**opts) -> Relay, started and answering ping (if wait).
 
 	opts become --key-with-dashes=value (True -> bare flag); ports caps the media range
-	size (the range always starts at the slot's base)."""
+	size (the range always starts at the slot's base); argv(binary, ng_port, port_min,
+	port_max) -> list replaces the whole command line. Killed at teardown."""
 	started = []
 
-	def start(ports=200, interfaces=("127.0.0.1",), extra=(), wait=True, **opts):
+	def start(ports=200, interfaces=("127.0.0.1",), extra=(), wait=True, argv=None, **opts):
 		ng_port, pmin = next_slot()
 		pmax = pmin + min(ports, 200) - 1
-		r = Relay(relay_argv(ng_port, pmin, pmax, interfaces, extra, **opts),
-			  ("127.0.0.1", ng_port), pmin, pmax)
+		if argv is None:
+			argv = relay_argv(ng_port, pmin, pmax, interfaces, extra, **opts)
+		else:
+			argv = argv(binary(), ng_port, pmin, pmax)
+		r = Relay(argv, ("127.0.0.1", ng_port), pmin, pmax)
 		started.append(r)
 		if wait:
 			r.wait_ready()

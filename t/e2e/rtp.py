@@ -47,20 +47,24 @@ def rtcp_rr(ssrc, report_ssrc=None):
 	return struct.pack("!BBH", 0x80 | rc, 201, (len(body) + 4) // 4 - 1) + body
 
 
+# Phones live in 20000-29999 (like baresip's ports in the captures): outside the relays'
+# media ranges (42000+), which ephemeral port 0 binds could otherwise land in.
+PHONE_PORTS = (20000, 29999)
+
+
 def _bind_pair(family, host):
 	"""Two UDP sockets on an even port P and P+1."""
-	for _ in range(200):
+	for _ in range(500):
+		p = random.randrange(PHONE_PORTS[0], PHONE_PORTS[1], 2)
 		a = socket.socket(family, socket.SOCK_DGRAM)
-		a.bind((host, 0))
-		p = a.getsockname()[1]
-		if p % 2 == 0 and p < 65535:
-			b = socket.socket(family, socket.SOCK_DGRAM)
-			try:
-				b.bind((host, p + 1))
-				return a, b
-			except OSError:
-				b.close()
-		a.close()
+		b = socket.socket(family, socket.SOCK_DGRAM)
+		try:
+			a.bind((host, p))
+			b.bind((host, p + 1))
+			return a, b
+		except OSError:
+			a.close()
+			b.close()
 	raise RuntimeError("no free even/odd UDP port pair")
 
 
@@ -190,10 +194,16 @@ def drain(sock):
 
 
 def udp_socket(host="127.0.0.1"):
+	"""A lone UDP socket in the phone port range (NAT'd source, stranger...)."""
 	fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-	s = socket.socket(fam, socket.SOCK_DGRAM)
-	s.bind((host, 0))
-	return s
+	for _ in range(500):
+		s = socket.socket(fam, socket.SOCK_DGRAM)
+		try:
+			s.bind((host, random.randint(*PHONE_PORTS)))
+			return s
+		except OSError:
+			s.close()
+	raise RuntimeError("no free UDP port")
 
 
 class SDP:

@@ -210,14 +210,25 @@ def test_hold_sendonly(relay):
 
 
 def test_hold_zero_address(relay):
+	"""Old-style hold (c=0.0.0.0): the null address is passed on (not replaced by the relay
+	address), the relay port stays, and the stream is marked sendonly; resuming restores
+	the relay address and media flows again."""
 	r = relay()
 	c = Call(r).setup()
-	p_off = c.offer_reply.port()
+	p_off, p_ans = c.offer_reply.port(), c.answer_reply.port()
 	c.offer(sdp=c.a.sdp(hold_zero=True, version=c.a.sess_ver + 1))
-	print(c.offer_reply.text)
 	assert c.offer_reply.mconn() == ("IP4", "0.0.0.0")
 	assert c.offer_reply.port() == p_off
+	assert c.offer_reply.direction() == "sendonly"
 	c.answer(sdp=c.b.sdp(version=c.b.sess_ver + 1))
-	print(c.answer_reply.text)
+	assert c.answer_reply.port() == p_ans
+	assert c.answer_reply.mconn() == ("IP4", "127.0.0.1")
+	c.offer(sdp=c.a.sdp(version=c.a.sess_ver + 1))
+	c.answer(sdp=c.b.sdp(version=c.b.sess_ver + 1))
+	assert c.offer_reply.mconn() == ("IP4", "127.0.0.1")
+	assert (c.offer_reply.port(), c.answer_reply.port()) == (p_off, p_ans)
+	res = exchange(c, n=10, pps=100)
+	assert same(res["got_b"], res["sent_a"])
+	assert same(res["got_a"], res["sent_b"])
 	ok(c.delete())
 	c.close()
