@@ -63,16 +63,17 @@ static bool delete_branch(struct call *c, const struct ng_request *req)
 static int cmd_delete(struct daemon *d, const struct ng_request *req, struct arena *a,
 		      struct bval *reply, const char **err)
 {
-	struct call *c = need_call(d, req, err);
+	struct call *c = call_find(d, req->call_id.s, req->call_id.len);
 	long long delay = req->delete_delay >= 0 ? req->delete_delay : d->cfg->delete_delay;
 
-	if (!c)
-		return -ENOENT;
-	if (req->from_tag.len &&
-	    !call_party_by_tag(c, req->from_tag.s, req->from_tag.len, NULL) &&
-	    !call_party_by_tag(c, req->to_tag.s, req->to_tag.len, NULL)) {
-		*err = "Unknown from-tag";
-		return -ENOENT;
+	(void)err;
+	/* Nothing to delete is not a failure: a repeated BYE must not alarm the proxy. */
+	if (!c || (req->from_tag.len &&
+		   !call_party_by_tag(c, req->from_tag.s, req->from_tag.len, NULL) &&
+		   !call_party_by_tag(c, req->to_tag.s, req->to_tag.len, NULL))) {
+		bv_dict_add_str(a, reply, "result", "ok");
+		bv_dict_add_str(a, reply, "warning", "Call-ID not found or tags didn't match");
+		return 0;
 	}
 	call_stats_add(d, c, a, reply);
 	bv_dict_add_str(a, reply, "result", "ok");
