@@ -8,6 +8,7 @@ Each relay gets its own NG port (2300+n) and media range (42000+200n .. +199).
 
 import itertools
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -154,6 +155,9 @@ class Relay:
 		return self.port_min <= port <= self.port_max
 
 
+SANITIZER_RE = r"(ERROR: (Address|Leak)Sanitizer|runtime error:|ThreadSanitizer)"
+
+
 def relay_argv(ng_port, port_min, port_max, interfaces=("127.0.0.1",), extra=(), **opts):
 	argv = [binary(), "--config-file=none", "--foreground", "--log-stderr", "--log-level=7"]
 	argv += ["--interface=%s" % i for i in interfaces]
@@ -193,6 +197,15 @@ def relay():
 		return r
 
 	yield start
+	# A clean SIGTERM lets LeakSanitizer run; any sanitizer report fails the test (the
+	# daemon may be built with make SANITIZE=1).
+	reports = []
 	for r in started:
+		r.stop()
+		log = r.log()
 		r.kill()
+		if TARGET == "sluiced" and re.search(SANITIZER_RE, log):
+			reports.append(log[-6000:])
+	if reports:
+		pytest.fail("sanitizer report in relay log:\n" + "\n----\n".join(reports))
 
