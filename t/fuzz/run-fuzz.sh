@@ -3,7 +3,7 @@
 #   usage: FUZZ_SECONDS=N t/fuzz/run-fuzz.sh build-fuzz/fuzz_a build-fuzz/fuzz_b ...
 # For binary fuzz_NAME the corpus is t/fuzz/corpus-NAME (created, gitignored), seeded from
 # t/fuzz/seeds/NAME/ when present. Crash inputs and the full log go next to the binary
-# (NAME-crash-*, NAME.log). Prints one line per target; exits 1 if any target failed.
+# (NAME-crash-*, NAME.log). t/fuzz/fuzz_NAME.dict, when present, is passed as -dict. Prints one line per target; exits 1 if any target failed.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
@@ -27,7 +27,9 @@ for bin in "$@"; do
 	if [ -d "$seeds" ]; then
 		cp -n "$seeds"/* "$corpus"/ 2>/dev/null || true
 	fi
-	"$bin" -max_total_time="$FUZZ_SECONDS" -max_len=65536 -timeout=25 \
+	dict=()
+	[ -f "t/fuzz/$base.dict" ] && dict=(-dict="t/fuzz/$base.dict")
+	"$bin" "${dict[@]}" -max_total_time="$FUZZ_SECONDS" -max_len=65536 -timeout=25 \
 		-print_final_stats=1 -artifact_prefix="$outdir/$name-" "$corpus" >"$log" 2>&1
 	rc=$?
 	runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log" | tail -1)
