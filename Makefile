@@ -43,8 +43,9 @@ UNIT_BIN   := $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/%)
 UTIL_BIN   := $(UTILS:%=$(BUILD)/%)
 
 .SECONDARY:
-.PHONY: all deps run test unit e2e interop kernel fuzz bench deb clean
-all: $(BUILD)/sluiced $(UTIL_BIN) $(UNIT_BIN)
+.PHONY: all progs deps run test unit e2e interop kernel fuzz bench deb clean
+all: progs $(UNIT_BIN)
+progs: $(BUILD)/sluiced $(UTIL_BIN)
 
 Q ?= @
 $(BUILD)/%.o: %.c
@@ -113,7 +114,15 @@ fuzz: deps
 	$(MAKE) $(FUZZ_BIN)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) t/fuzz/run-fuzz.sh $(FUZZ_BIN)
 
+# Debian packages (sluice-daemon, sluice-utils) into build/deb/.
+deb:
+	@utils/install-deps.sh deb
+	dpkg-buildpackage -b -us -uc
+	@mkdir -p build/deb
+	mv ../sluice-*_$(shell dpkg-parsechangelog -S Version)_*.deb ../sluice_$(shell dpkg-parsechangelog -S Version)_*.* build/deb/
+	@ls -1 build/deb
+
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-deb
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

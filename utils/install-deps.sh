@@ -7,6 +7,7 @@ build_pkgs="build-essential pkg-config libjson-c-dev"
 test_pkgs="libcmocka-dev python3 python3-pytest python3-numpy kamailio baresip baresip-core
            sox tshark iproute2 procps"
 fuzz_pkgs="clang-14 libfuzzer-14-dev"
+deb_pkgs="debhelper dpkg-dev fakeroot"
 bench_pkgs="rtpengine-daemon util-linux"
 
 want=""
@@ -15,6 +16,7 @@ for t in "$@"; do
 	build) want="$want $build_pkgs" ;;
 	test)  want="$want $build_pkgs $test_pkgs" ;;
 	fuzz)  want="$want $build_pkgs $fuzz_pkgs" ;;
+	deb)   want="$want $build_pkgs $deb_pkgs" ;;
 	bench) want="$want $build_pkgs $bench_pkgs" ;;
 	*) echo "install-deps: unknown target '$t'" >&2; exit 2 ;;
 	esac
@@ -35,9 +37,9 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
 	$SUDO chmod +x /usr/sbin/policy-rc.d
 fi
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q >/dev/null || true
+$SUDO apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null || true
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -q --no-install-recommends $missing >/dev/null
+$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends $missing >/dev/null
 # Never leave a packaged relay running on the NG port.
 if command -v systemctl >/dev/null 2>&1; then
 	$SUDO systemctl disable --now rtpengine-daemon >/dev/null 2>&1 || true
