@@ -384,6 +384,59 @@ static void test_pair_open_all_busy(void **state)
 	port_pool_destroy(&p);
 }
 
+/* An error other than "port in use" is the caller's problem, not a busy pair: it comes
+ * back at once and the pool keeps all its pairs. (Binding 192.0.2.1, which is not a
+ * local address, sends nothing.) */
+static void test_pair_open_bad_address(void **state)
+{
+	struct port_pool p;
+	union sockaddr_u bad;
+	int fds[2] = { -1, -1 };
+	uint16_t rtp = 0;
+
+	(void)state;
+	assert_int_equal(netaddr_parse("192.0.2.1", 0, false, &bad), 0);
+	assert_int_equal(port_pool_init(&p, 30000, 30009), 0);
+	assert_int_equal(port_pair_open(&p, &bad, fds, &rtp), -EADDRNOTAVAIL);
+	assert_int_equal(port_pool_free_pairs(&p), 5);
+	assert_int_equal(fds[0], -1);
+	port_pool_destroy(&p);
+}
+
+/* The same on ::1, when the host has IPv6 loopback. */
+static void test_pair_open_v6(void **state)
+{
+	uint16_t base = free_range(4), rtp;
+	struct port_pool p;
+	union sockaddr_u lo6;
+	struct sockaddr_in6 sin6;
+	socklen_t l = sizeof(sin6);
+	int fds[2], probe;
+	int ret;
+
+	(void)state;
+	assert_int_equal(netaddr_parse("[::1]:9", 0, false, &lo6), 0);
+	probe = socket(AF_INET6, SOCK_DGRAM, 0);
+	if (probe < 0 || bind(probe, &lo6.sa, sizeof(lo6.sin6)) < 0) {
+		if (probe >= 0)
+			close(probe);
+		skip();
+	}
+	close(probe);
+	assert_int_equal(port_pool_init(&p, base, (uint16_t)(base + 3)), 0);
+	ret = port_pair_open(&p, &lo6, fds, &rtp);
+	assert_int_equal(ret, 0);
+	for (int i = 0; i < 2; i++) {
+		l = sizeof(sin6);
+		assert_int_equal(getsockname(fds[i], (struct sockaddr *)&sin6, &l), 0);
+		assert_int_equal(sin6.sin6_family, AF_INET6);
+		assert_true(IN6_IS_ADDR_LOOPBACK(&sin6.sin6_addr));
+		assert_int_equal(ntohs(sin6.sin6_port), rtp + i);
+		close(fds[i]);
+	}
+	port_pool_destroy(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -395,6 +448,8 @@ int main(void)
 		cmocka_unit_test(test_pair_open),
 		cmocka_unit_test(test_pair_open_skips_busy),
 		cmocka_unit_test(test_pair_open_all_busy),
+		cmocka_unit_test(test_pair_open_bad_address),
+		cmocka_unit_test(test_pair_open_v6),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
