@@ -25,6 +25,12 @@ enum latch_verdict latch_packet(struct stream *s, const union sockaddr_u *src,
 	bool have_ssrc = packet_ssrc(s, pkt, len, &ssrc);
 	enum latch_verdict v = LATCH_OK;
 
+	/* learning ends with time, not only when another source shows up */
+	if (s->latched && !s->confirmed && now >= s->learn_until_us)
+		s->confirmed = true;
+	/* no reply can reach 0.0.0.0 or port 0: such a (spoofed) source must not latch */
+	if (netaddr_is_any(src) || !netaddr_port(src))
+		return LATCH_DROP;
 	if (s->latched && netaddr_eq(&s->endpoint, src))
 		goto accept;
 	if (el == EL_OFF || o->asymmetric) {
@@ -42,8 +48,6 @@ enum latch_verdict latch_packet(struct stream *s, const union sockaddr_u *src,
 		v = LATCH_NEW;
 		goto accept;
 	}
-	if (!s->confirmed && now >= s->learn_until_us)
-		s->confirmed = true;
 	if (!s->confirmed) {
 		if (s->has_advertised && netaddr_eq(&s->advertised, src)) {
 			take(s, src);

@@ -9,6 +9,7 @@
  *   strict-source) one carrying the SSRC already seen from the endpoint: that is the same
  *   sender behind a re-bound NAT, and the latch moves to it. A stranger cannot guess the
  *   SSRC, so it cannot inject media into a latched call. strict-source forbids moving.
+ * - A packet from 0.0.0.0/:: or port 0 is always dropped: nothing can be sent back there.
  * All functions run with the call lock held. */
 #ifndef SLUICE_LATCH_H
 #define SLUICE_LATCH_H

@@ -2,6 +2,7 @@
 #include "ng_request.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -226,8 +227,9 @@ static int decode_keys(const struct bval *d, struct ng_request *r, const char **
 	WANT(each_str(d, "rtcp-mux", r, set_mux), "Invalid rtcp-mux list");
 	WANT(each_str(d, "direction", r, dir_cb), "Invalid direction list");
 	WANT(get_received_from(d, r), "Invalid received-from");
-	WANT(get_int(d, "delete-delay", &r->delete_delay) || r->delete_delay < -1,
-	     "Invalid delete-delay");
+	/* bounded like the delete-delay option: the caller multiplies it into µs */
+	WANT(get_int(d, "delete-delay", &r->delete_delay) || r->delete_delay < -1 ||
+	     r->delete_delay > INT_MAX, "Invalid delete-delay");
 #undef WANT
 	if (ice.s)
 		set_ice(r, ice.s, ice.len);

@@ -1,0 +1,221 @@
+/* NG reply cache: hit/miss by cookie and source IP, TTL with explicit clocks, many
+ * entries, expiry freeing, oversized cookies. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../daemon/ng_cache.h"
+
+#define S(lit) lit, sizeof(lit) - 1
+#define SEC 1000000LL
+
+static union sockaddr_u addr(const char *ip, uint16_t port)
+{
+	union sockaddr_u u;
+
+	assert_int_equal(netaddr_parse_ip(ip, strlen(ip), 0, &u), 0);
+	netaddr_set_port(&u, port);
+	return u;
+}
+
+static void expect_hit(struct ng_cache *c, const char *cookie, const union sockaddr_u *from,
+		       int64_t now, const char *want)
+{
+	size_t rlen = 0;
+	const char *r = ng_cache_get(c, cookie, strlen(cookie), from, &rlen, now);
+
+	if (!r)
+		fail_msg("cookie '%s' at %lld: miss, want '%s'", cookie, (long long)now, want);
+	assert_int_equal(rlen, strlen(want));
+	assert_memory_equal(r, want, rlen);
+}
+
+static void expect_miss(struct ng_cache *c, const char *cookie, const union sockaddr_u *from,
+			int64_t now)
+{
+	size_t rlen = 0;
+
+	if (ng_cache_get(c, cookie, strlen(cookie), from, &rlen, now))
+		fail_msg("cookie '%s' at %lld: hit, want miss", cookie, (long long)now);
+}
+
+static void test_put_get(void **state)
+{
+	struct ng_cache *c = ng_cache_new(30);
+	union sockaddr_u kam = addr("127.0.0.1", 5060), kam2 = addr("127.0.0.1", 40000);
+	union sockaddr_u other = addr("127.0.0.2", 5060), v6 = addr("::1", 5060);
+	char reply[] = "d6:result2:oke";
+	int64_t t0 = 1000 * SEC;
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(ng_cache_count(c), 0);
+	expect_miss(c, "0_4477_0", &kam, t0);
+	ng_cache_put(c, S("0_4477_0"), &kam, S(reply), t0);
+	assert_int_equal(ng_cache_count(c), 1);
+	/* the cache holds a copy */
+	memset(reply, 'X', sizeof(reply) - 1);
+	expect_hit(c, "0_4477_0", &kam, t0, "d6:result2:oke");
+	/* another source port of the same IP is the same client (TCP vs UDP, re-bound) */
+	expect_hit(c, "0_4477_0", &kam2, t0 + SEC, "d6:result2:oke");
+	/* same cookie from another IP or family: a different request */
+	expect_miss(c, "0_4477_0", &other, t0);
+	expect_miss(c, "0_4477_0", &v6, t0);
+	/* prefixes and extensions of the cookie */
+	expect_miss(c, "0_4477_", &kam, t0);
+	expect_miss(c, "0_4477_00", &kam, t0);
+	expect_miss(c, "0_4477_1", &kam, t0);
+
+	/* both sources may cache the same cookie independently */
+	ng_cache_put(c, S("0_4477_0"), &other, S("d6:result5:othere"), t0);
+	ng_cache_put(c, S("0_4477_0"), &v6, S("d6:result2:v6e"), t0);
+	assert_int_equal(ng_cache_count(c), 3);
+	expect_hit(c, "0_4477_0", &kam, t0, "d6:result2:oke");
+	expect_hit(c, "0_4477_0", &other, t0, "d6:result5:othere");
+	expect_hit(c, "0_4477_0", &v6, t0, "d6:result2:v6e");
+
+	/* binary-safe replies, empty reply */
+	ng_cache_put(c, S("bin"), &kam, "a\0b", 3, t0);
+	ng_cache_put(c, S("empty"), &kam, "", 0, t0);
+	{
+		size_t rlen = 99;
+		const char *r = ng_cache_get(c, S("bin"), &kam, &rlen, t0);
+		assert_non_null(r);
+		assert_int_equal(rlen, 3);
+		assert_memory_equal(r, "a\0b", 3);
+		r = ng_cache_get(c, S("empty"), &kam, &rlen, t0);
+		assert_non_null(r);
+		assert_int_equal(rlen, 0);
+	}
+	ng_cache_free(c);
+}
+
+static void test_ttl(void **state)
+{
+	struct ng_cache *c = ng_cache_new(30);
+	union sockaddr_u kam = addr("127.0.0.1", 5060);
+	int64_t t0 = 5 * SEC;
+
+	(void)state;
+	ng_cache_put(c, S("a"), &kam, S("A"), t0);
+	ng_cache_put(c, S("b"), &kam, S("B"), t0 + 10 * SEC);
+	expect_hit(c, "a", &kam, t0 + 30 * SEC - 1, "A");
+	/* get alone never hands out a stale reply, even before expire ran */
+	expect_miss(c, "a", &kam, t0 + 30 * SEC);
+	expect_hit(c, "b", &kam, t0 + 30 * SEC, "B");
+	assert_int_equal(ng_cache_count(c), 2);
+
+	/* expire drops exactly the entries past their TTL */
+	ng_cache_expire(c, t0 + 30 * SEC - 1);
+	assert_int_equal(ng_cache_count(c), 2);
+	ng_cache_expire(c, t0 + 30 * SEC);
+	assert_int_equal(ng_cache_count(c), 1);
+	expect_hit(c, "b", &kam, t0 + 39 * SEC, "B");
+	ng_cache_expire(c, t0 + 40 * SEC);
+	assert_int_equal(ng_cache_count(c), 0);
+	expect_miss(c, "b", &kam, t0 + 40 * SEC);
+
+	/* re-inserting after expiry works */
+	ng_cache_put(c, S("a"), &kam, S("A2"), t0 + 50 * SEC);
+	expect_hit(c, "a", &kam, t0 + 50 * SEC, "A2");
+	ng_cache_free(c);
+
+	/* TTL 0: nothing is ever served */
+	c = ng_cache_new(0);
+	ng_cache_put(c, S("a"), &kam, S("A"), t0);
+	expect_miss(c, "a", &kam, t0);
+	ng_cache_expire(c, t0);
+	assert_int_equal(ng_cache_count(c), 0);
+	ng_cache_free(c);
+}
+
+/* 10k entries: all retrievable, each with its own reply; expire empties the cache (ASan's
+ * leak check in the SANITIZE build shows that it also frees them). */
+static void test_many(void **state)
+{
+	enum { N = 10000 };
+	struct ng_cache *c = ng_cache_new(30);
+	union sockaddr_u a = addr("10.0.0.1", 5060), b = addr("10.0.0.2", 5060);
+	char cookie[32], reply[64];
+	int64_t t0 = 100 * SEC;
+
+	(void)state;
+	for (unsigned i = 0; i < N; i++) {
+		snprintf(cookie, sizeof(cookie), "%u_%u_0", i, i * 7);
+		snprintf(reply, sizeof(reply), "d6:result2:ok1:ni%uee", i);
+		/* insertion time spread over 10 s: half expire before the other half */
+		ng_cache_put(c, cookie, strlen(cookie), i & 1 ? &b : &a, reply, strlen(reply),
+			     t0 + (int64_t)i * 1000);
+	}
+	assert_int_equal(ng_cache_count(c), N);
+	for (unsigned i = 0; i < N; i++) {
+		snprintf(cookie, sizeof(cookie), "%u_%u_0", i, i * 7);
+		snprintf(reply, sizeof(reply), "d6:result2:ok1:ni%uee", i);
+		expect_hit(c, cookie, i & 1 ? &b : &a, t0 + 10 * SEC, reply);
+		expect_miss(c, cookie, i & 1 ? &a : &b, t0 + 10 * SEC);
+	}
+	/* entries 0..4999 were put before t0 + 5 s */
+	ng_cache_expire(c, t0 + 30 * SEC + 5000 * 1000);
+	assert_int_equal(ng_cache_count(c), N - 5001);
+	snprintf(cookie, sizeof(cookie), "%u_%u_0", 5000u, 5000u * 7);
+	expect_miss(c, cookie, &a, t0 + 30 * SEC);
+	snprintf(cookie, sizeof(cookie), "%u_%u_0", 5001u, 5001u * 7);
+	snprintf(reply, sizeof(reply), "d6:result2:ok1:ni%uee", 5001u);
+	expect_hit(c, cookie, &b, t0 + 30 * SEC + 5000 * 1000, reply);
+	ng_cache_expire(c, t0 + 60 * SEC);
+	assert_int_equal(ng_cache_count(c), 0);
+	/* refilled after being emptied, then freed while full */
+	for (unsigned i = 0; i < 100; i++) {
+		snprintf(cookie, sizeof(cookie), "r%u", i);
+		ng_cache_put(c, cookie, strlen(cookie), &a, S("x"), t0 + 100 * SEC);
+	}
+	assert_int_equal(ng_cache_count(c), 100);
+	ng_cache_free(c);
+}
+
+/* Cookies longer than the key buffer are not cached (and not a crash). */
+static void test_long_cookie(void **state)
+{
+	static char big[70000];
+	struct ng_cache *c = ng_cache_new(30);
+	union sockaddr_u a = addr("127.0.0.1", 1), v6 = addr("2001:db8::1", 1);
+	size_t lens[] = { 256, 490, 600, 4096, sizeof(big) };
+	size_t rlen;
+
+	(void)state;
+	memset(big, 'c', sizeof(big));
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		ng_cache_put(c, big, lens[i], &a, S("R"), 0);
+		ng_cache_put(c, big, lens[i], &v6, S("R6"), 0);
+	}
+	/* the NG limit (NGWIRE_COOKIE_MAX, 256) is well inside what the cache keeps */
+	assert_non_null(ng_cache_get(c, big, 256, &a, &rlen, 1));
+	assert_int_equal(rlen, 1);
+	assert_non_null(ng_cache_get(c, big, 256, &v6, &rlen, 1));
+	assert_int_equal(rlen, 2);
+	assert_null(ng_cache_get(c, big, 4096, &a, &rlen, 1));
+	assert_null(ng_cache_get(c, big, sizeof(big), &a, &rlen, 1));
+	assert_null(ng_cache_get(c, big, sizeof(big), &v6, &rlen, 1));
+	assert_true(ng_cache_count(c) < 2 * sizeof(lens) / sizeof(lens[0]));
+	assert_true(ng_cache_count(c) >= 2);
+	ng_cache_free(c);
+	ng_cache_free(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_put_get),
+		cmocka_unit_test(test_ttl),
+		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_long_cookie),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
