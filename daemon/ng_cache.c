@@ -30,11 +30,12 @@ static size_t make_key(char *buf, size_t cap, const char *cookie, size_t clen,
 							: (const void *)&from->sin.sin_addr;
 	size_t iplen = from->sa.sa_family == AF_INET6 ? 16 : 4;
 
-	if (iplen + clen > cap)
+	if (1 + iplen + clen > cap)
 		return 0;
-	memcpy(buf, ip, iplen);
-	memcpy(buf + iplen, cookie, clen);
-	return iplen + clen;
+	buf[0] = (char)iplen;           /* family tag: v4 and v6 keys never collide */
+	memcpy(buf + 1, ip, iplen);
+	memcpy(buf + 1 + iplen, cookie, clen);
+	return 1 + iplen + clen;
 }
 
 static unsigned bucket(const char *k, size_t len)

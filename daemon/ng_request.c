@@ -34,8 +34,6 @@ static int get_str(const struct bval *dict, const char *key, struct ng_str *out)
 
 	if (!v)
 		return 0;
-	if (v->type == BV_INT)          /* tolerate numeric tags/labels from JSON */
-		return -EINVAL;
 	if (v->type != BV_STR)
 		return -EINVAL;
 	out->s = v->str.s;
