@@ -4,6 +4,7 @@
 #   make run        install deps, build, start sluiced in the foreground
 #   make test       install deps, build, run unit + e2e + interop (+ kernel) tests
 #   make fuzz       build libFuzzer targets (clang-14) and run each for FUZZ_SECONDS
+#   make bench      install deps, build, benchmark sluiced against rtpengine
 #   make SANITIZE=1 ...   same, with ASan+UBSan, in build-san/
 #
 # Layout: lib/*.c -> libsluice.a; daemon/*.c (minus main.c) -> libsluiced.a + sluiced;
@@ -65,10 +66,13 @@ $(BUILD)/sluiced: $(BUILD)/daemon/main.o $(BUILD)/libsluiced.a $(BUILD)/libsluic
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Extra libraries of one tool: LDLIBS_<name>.
+LDLIBS_sluice-bench := -luring
+
 define util_rule
 $(BUILD)/$(1): $(patsubst %.c,$(BUILD)/%.o,$(wildcard utils/$(1)/*.c)) $(BUILD)/libsluice.a
 	@echo "  LINK    $$@"
-	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS)
+	$$(Q)$$(CC) $$(LDFLAGS) -o $$@ $$^ $$(LDLIBS) $$(LDLIBS_$(1))
 endef
 $(foreach u,$(UTILS),$(eval $(call util_rule,$(u))))
 
@@ -95,6 +99,13 @@ e2e: all
 	BUILD=$(BUILD) t/run-tests.sh e2e
 interop: all
 	BUILD=$(BUILD) t/run-tests.sh interop
+
+# Side-by-side benchmark against rtpengine (docs/benchmarks.md); BENCH_* variables in
+# utils/bench/run-bench.sh tune durations.
+bench: deps
+	@utils/install-deps.sh bench
+	$(MAKE) all
+	BUILD=$(BUILD) utils/bench/run-bench.sh
 
 # ---- fuzzing (clang-14 + libFuzzer) ----
 FUZZ_CC      ?= clang-14

@@ -3,12 +3,12 @@
 # usage: install-deps.sh build|test|fuzz|bench
 set -euo pipefail
 
-build_pkgs="build-essential pkg-config libjson-c-dev"
+build_pkgs="build-essential pkg-config libjson-c-dev liburing-dev"
 test_pkgs="libcmocka-dev python3 python3-pytest python3-numpy kamailio baresip baresip-core
            sox tshark iproute2 procps"
 fuzz_pkgs="clang-14 libfuzzer-14-dev"
 deb_pkgs="debhelper dpkg-dev fakeroot"
-bench_pkgs="rtpengine-daemon util-linux"
+bench_pkgs="rtpengine-daemon util-linux procps"
 
 want=""
 for t in "$@"; do
@@ -40,10 +40,9 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null || true
 # shellcheck disable=SC2086
 $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends $missing >/dev/null
-# Never leave a packaged relay running on the NG port.
+# Never leave a packaged relay running (it would take the NG port).
 if command -v systemctl >/dev/null 2>&1; then
 	$SUDO systemctl disable --now rtpengine-daemon >/dev/null 2>&1 || true
 	$SUDO systemctl disable --now kamailio >/dev/null 2>&1 || true
 fi
-pkill -x rtpengine 2>/dev/null || true
 exit 0

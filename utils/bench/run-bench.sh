@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: the same suite against sluiced, then against Debian's rtpengine
+# (userspace only, --table=-1), one relay at a time, each pinned to one core with the
+# generator on another; prints the raw figures and the ratios sluice/rtpengine for the
+# targets of issue 4. Called by `make bench`; see docs/benchmarks.md.
+#
+# Every relay is started fresh for each test and stopped after it (and on any exit).
+# Tunables (environment):
+#   BENCH_RELAYS="sluiced rtpengine"  which relays, in order
+#   BENCH_CALLS=500 BENCH_WARMUP=3 BENCH_DURATION=20      plain forwarding
+#   BENCH_RAMP_STEP=250 BENCH_RAMP_MAX=2800 BENCH_RAMP_WARMUP=2 BENCH_RAMP_DURATION=8
+#   BENCH_CTRL1_CYCLES=1000 BENCH_CTRL32_CYCLES=5000      control plane
+#   BENCH_MEM_CALLS=2000                                   idle calls for memory per call
+#   BENCH_NG_PORT=2290 BENCH_PORT_MIN=30000 BENCH_PORT_MAX=41999 BENCH_GEN_PORT_BASE=10000
+#   BENCH_RELAY_CPU=1 BENCH_GEN_CPU=0 BENCH_OUT=build/bench/<time>
+#   SLUICED=build/sluiced RTPENGINE=/usr/bin/rtpengine
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+
+BUILD=${BUILD:-build}
+SLUICED=${SLUICED:-$BUILD/sluiced}
+RTPENGINE=${RTPENGINE:-/usr/bin/rtpengine}
+BENCH=$BUILD/sluice-bench
+NGCLI=$BUILD/sluice-ng
+RELAYS=${BENCH_RELAYS:-sluiced rtpengine}
+CALLS=${BENCH_CALLS:-500}
+WARMUP=${BENCH_WARMUP:-3}
+DURATION=${BENCH_DURATION:-20}
+RAMP_STEP=${BENCH_RAMP_STEP:-250}
+RAMP_MAX=${BENCH_RAMP_MAX:-2800}
+RAMP_WARMUP=${BENCH_RAMP_WARMUP:-2}
+RAMP_DURATION=${BENCH_RAMP_DURATION:-8}
+CTRL1_CYCLES=${BENCH_CTRL1_CYCLES:-1000}
+CTRL32_CYCLES=${BENCH_CTRL32_CYCLES:-5000}
+MEM_CALLS=${BENCH_MEM_CALLS:-2000}
+NG_PORT=${BENCH_NG_PORT:-2290}
+PORT_MIN=${BENCH_PORT_MIN:-30000}
+PORT_MAX=${BENCH_PORT_MAX:-41999}
+GEN_BASE=${BENCH_GEN_PORT_BASE:-10000}
+RELAY_CPU=${BENCH_RELAY_CPU:-1}
+GEN_CPU=${BENCH_GEN_CPU:-0}
+OUT=${BENCH_OUT:-$BUILD/bench/$(date +%Y%m%d-%H%M%S)}
+
+die() { echo "run-bench: $*" >&2; exit 2; }
+
+[ "$NG_PORT" != 2223 ] || die "BENCH_NG_PORT must not be 2223 (the production NG port)"
+[ -x "$BENCH" ] && [ -x "$NGCLI" ] || die "build first (make): $BENCH, $NGCLI"
+if [ "$(nproc)" -lt 2 ]; then
+	echo "run-bench: WARNING: one CPU only; relay and generator share it" >&2
+	RELAY_CPU=0 GEN_CPU=0
+fi
+mkdir -p "$OUT" || die "cannot create $OUT"
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+
+relay_pid=""
+stop_relay() {
+	[ -n "$relay_pid" ] || return 0
+	kill -TERM "$relay_pid" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$relay_pid" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$relay_pid" 2>/dev/null
+	wait "$relay_pid" 2>/dev/null
+	relay_pid=""
+}
+trap stop_relay EXIT
+trap 'exit 130' INT TERM
+
+# start_relay NAME LOG: pinned, fresh, answering ping
+start_relay() {
+	local common=(--config-file=none --foreground --interface=127.0.0.1
+		      --listen-ng=127.0.0.1:$NG_PORT --port-min=$PORT_MIN --port-max=$PORT_MAX
+		      --num-threads=1 --log-level=4 --delete-delay=0)
+	if "$NGCLI" --server 127.0.0.1:$NG_PORT --timeout 200 ping >/dev/null 2>&1; then
+		die "something already answers NG on 127.0.0.1:$NG_PORT"
+	fi
+	case "$1" in
+	sluiced)   taskset -c "$RELAY_CPU" "$SLUICED" "${common[@]}" --log-stderr >"$2" 2>&1 & ;;
+	rtpengine) taskset -c "$RELAY_CPU" "$RTPENGINE" "${common[@]}" --table=-1 \
+			--log-stderr >"$2" 2>&1 & ;;
+	*) die "unknown relay $1" ;;
+	esac
+	relay_pid=$!
+	for _ in $(seq 100); do
+		"$NGCLI" --server 127.0.0.1:$NG_PORT --timeout 100 ping >/dev/null 2>&1 && return 0
+		kill -0 "$relay_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	tail -5 "$2" >&2
+	die "$1 did not come up"
+}
+
+# run_test RELAY TEST sluice-bench-args...: fresh relay, JSON into $OUT/RELAY-TEST.json
+run_test() {
+	local relay=$1 test=$2 rc
+	shift 2
+	start_relay "$relay" "$OUT/$relay-$test.log"
+	echo "--- $relay $test: sluice-bench $*" >&2
+	taskset -c "$GEN_CPU" "$BENCH" "$@" --ng 127.0.0.1:$NG_PORT --pid "$relay_pid" \
+		--port-base "$GEN_BASE" --json >"$OUT/$relay-$test.json" 2>"$OUT/$relay-$test.err"
+	rc=$?
+	grep -v '^$' "$OUT/$relay-$test.err" >&2
+	[ $rc -eq 0 ] || echo "run-bench: $relay $test: sluice-bench exited $rc (invalid run)" >&2
+	stop_relay
+}
+
+{
+	echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), kernel $(uname -r)"
+	echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "sluiced: $(git rev-parse --short HEAD 2>/dev/null)  rtpengine: $(dpkg-query -W -f='${Version}' rtpengine-daemon 2>/dev/null)"
+	echo "relay on CPU $RELAY_CPU, generator on CPU $GEN_CPU; output in $OUT"
+} | tee "$OUT/machine.txt" >&2
+
+for r in $RELAYS; do
+	run_test "$r" mem plain --calls "$MEM_CALLS" --duration 0
+	run_test "$r" plain plain --calls "$CALLS" --warmup "$WARMUP" --duration "$DURATION"
+	run_test "$r" ctrl1 ctrl --inflight 1 --cycles "$CTRL1_CYCLES"
+	run_test "$r" ctrl32 ctrl --inflight 32 --cycles "$CTRL32_CYCLES"
+	run_test "$r" ramp ramp --step "$RAMP_STEP" --max-calls "$RAMP_MAX" \
+		--warmup "$RAMP_WARMUP" --duration "$RAMP_DURATION"
+done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/machine.txt" >&2
+
+/usr/bin/python3 utils/bench/summary.py "$OUT" $RELAYS | tee "$OUT/summary.txt"

@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Raw figures and sluice/rtpengine ratios from one run-bench.sh output directory.
+
+usage: summary.py OUTDIR [RELAY ...]   (reads OUTDIR/RELAY-{mem,plain,ctrl1,ctrl32,ramp}.json)
+"""
+
+import json
+import os
+import sys
+
+
+def load(out, relay, test):
+	try:
+		with open(os.path.join(out, "%s-%s.json" % (relay, test))) as f:
+			return json.load(f)
+	except (OSError, ValueError):
+		return None
+
+
+def get(d, *path):
+	for p in path:
+		if not isinstance(d, dict) or p not in d:
+			return None
+		d = d[p]
+	return d
+
+
+ROWS = [
+	# label, test, path, format
+	("plain: calls", "plain", ("calls",), "%d"),
+	("plain: forwarded pkt/s", "plain", ("window", "forwarded_pps"), "%.0f"),
+	("plain: loss %", "plain", ("packets", "loss_pct"), "%.4f"),
+	("plain: latency p50 ms", "plain", ("window", "latency_p50_us"), "ms"),
+	("plain: latency p99 ms", "plain", ("window", "latency_p99_us"), "ms"),
+	("plain: relay CPU %", "plain", ("window", "relay_cpu_pct"), "%.1f"),
+	("plain: relay CPU us/packet", "plain", ("window", "relay_cpu_us_per_pkt"), "%.3f"),
+	("plain: generator CPU %", "plain", ("window", "generator_cpu_pct"), "%.1f"),
+	("plain: delete stats mismatches", "plain", ("delete", "stats_mismatches"), "%d"),
+	("ramp: sustained calls", "ramp", ("sustained_calls",), "%d"),
+	("ramp: stopped by", "ramp", ("limit",), "%s"),
+	("ctrl 1: calls/s", "ctrl1", ("calls_per_s",), "%.0f"),
+	("ctrl 1: offer p50 ms", "ctrl1", ("offer", "p50_us"), "ms"),
+	("ctrl 32: calls/s", "ctrl32", ("calls_per_s",), "%.0f"),
+	("ctrl 32: offer p50 ms", "ctrl32", ("offer", "p50_us"), "ms"),
+	("ctrl 32: offer p99 ms", "ctrl32", ("offer", "p99_us"), "ms"),
+	("ctrl 32: relay CPU us/call", "ctrl32", ("relay_cpu_us_per_call",), "%.1f"),
+	("memory: KiB per idle call", "mem", ("memory", "kib_per_call"), "%.2f"),
+]
+
+# label, test, path, target ratio, sluice must be <= (True) or >= (False) target x rtpengine
+TARGETS = [
+	("CPU us per forwarded packet (plain)", "plain", ("window", "relay_cpu_us_per_pkt"), 0.75, True),
+	("calls sustained on one core (ramp)", "ramp", ("sustained_calls",), 1.6, False),
+	("calls/s, 32 in flight (ctrl)", "ctrl32", ("calls_per_s",), 2.0, False),
+	("offer p50, 32 in flight (ctrl)", "ctrl32", ("offer", "p50_us"), 0.5, True),
+	("memory per idle call", "mem", ("memory", "kib_per_call"), 0.5, True),
+]
+
+
+def fmt(v, f):
+	if v is None:
+		return "-"
+	if f == "ms":
+		return "%.3f" % (v / 1000.0)
+	if f == "%s":
+		return str(v)
+	try:
+		return f % v
+	except TypeError:
+		return str(v)
+
+
+def main():
+	out = sys.argv[1]
+	relays = sys.argv[2:] or ["sluiced", "rtpengine"]
+	data = {r: {t: load(out, r, t) for t in ("mem", "plain", "ctrl1", "ctrl32", "ramp")}
+		for r in relays}
+
+	print("\n== raw figures (%s)" % out)
+	print("%-34s" % "" + "".join("%14s" % r for r in relays))
+	for label, test, path, f in ROWS:
+		print("%-34s" % label + "".join("%14s" % fmt(get(data[r][test], *path), f)
+						 for r in relays))
+	invalid = []
+	for r in relays:
+		for t, d in data[r].items():
+			if d is None:
+				invalid.append("%s %s: no result" % (r, t))
+			elif not d.get("valid"):
+				invalid.append("%s %s: %s" % (r, t, "; ".join(d.get("invalid_reasons", []))))
+	if "sluiced" in relays and "rtpengine" in relays:
+		print("\n== ratios sluice/rtpengine (targets of issue 4)")
+		print("%-38s %10s %10s %8s %8s  %s" % ("", "sluiced", "rtpengine", "ratio", "target", ""))
+		for label, test, path, target, le in TARGETS:
+			s = get(data["sluiced"][test], *path)
+			e = get(data["rtpengine"][test], *path)
+			ratio = s / e if isinstance(s, (int, float)) and isinstance(e, (int, float)) and e else None
+			ok = ratio is not None and (ratio <= target if le else ratio >= target)
+			print("%-38s %10s %10s %8s %8s  %s" % (
+				label, fmt(s, "%.3f"), fmt(e, "%.3f"), fmt(ratio, "%.2f"),
+				("<= " if le else ">= ") + "%.2f" % target, "met" if ok else "NOT met"))
+		p = data["sluiced"]["plain"]
+		if p:
+			loss = get(p, "packets", "loss_pct")
+			p99 = get(p, "window", "latency_p99_us")
+			print("%-38s %10s %10s %8s %8s  %s" % (
+				"sluiced plain: zero loss, p99 <= 2 ms", fmt(loss, "%.4f") + "%",
+				"", "", "", "met" if loss == 0 and p99 is not None and p99 <= 2000
+				else "NOT met (p99 %s ms)" % fmt(p99, "ms")))
+	if invalid:
+		print("\n== INVALID runs")
+		for i in invalid:
+			print("  " + i)
+	return 1 if invalid else 0
+
+
+if __name__ == "__main__":
+	sys.exit(main())

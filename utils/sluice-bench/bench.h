@@ -1,0 +1,184 @@
+/* sluice-bench: NG + RTP load generator for sluiced and rtpengine.
+ *
+ * One thread, one event loop (loop.c): the NG client (ng.c) sets calls up and tears them
+ * down (calls.c), the media engine (media.c) sends paced RTP for every ready call and
+ * receives what the relay forwards, and the mode drivers (main.c) decide when to measure.
+ * Nothing on the packet path allocates. */
+#ifndef SLUICE_BENCH_H
+#define SLUICE_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sluice/netaddr.h"
+#include "sluice/strbuf.h"
+
+#define BENCH_MAGIC      0x534c424eu     /* "SLBN": first payload word of our packets */
+#define BENCH_HDR        12              /* RTP header, no CSRC */
+#define BENCH_STAMP      (4 + 4 + 4 + 8) /* magic, stream id, seq, send time */
+#define BENCH_PKT_MAX    1400
+#define SEQ_WINDOW       1024            /* per-stream duplicate window, packets */
+#define WHEEL_SLOTS      40              /* send slots per packet interval */
+
+/* ---- hist.c: latency histogram, ~1.6 % resolution, no allocation per sample ---- */
+#define HIST_SUB   64
+#define HIST_EXP   40
+struct hist {
+	uint64_t n;
+	uint64_t max;
+	uint64_t b[HIST_EXP * HIST_SUB];
+};
+void hist_reset(struct hist *h);
+void hist_add(struct hist *h, uint64_t v);
+/* Value at quantile q (0..1), the midpoint of its bucket; 0 when empty. */
+uint64_t hist_quantile(const struct hist *h, double q);
+
+/* ---- procstat.c ---- */
+struct proc_sample {
+	bool ok;
+	uint64_t cpu_ns;        /* utime + stime of all threads, dead ones included */
+	uint64_t rss_kib;       /* VmRSS */
+	int64_t at_ns;          /* CLOCK_MONOTONIC when sampled */
+};
+int proc_sample(int pid, struct proc_sample *s);   /* 0 or -errno (pid <= 0: -ENOENT) */
+uint64_t self_cpu_ns(void);
+int64_t mono_ns(void);
+
+/* ---- measurement window: counts packets by their send time ---- */
+struct window {
+	int64_t t0, t1;         /* [t0, t1) in CLOCK_MONOTONIC ns; t1 == 0: not armed */
+	uint64_t sent;          /* packets sent inside the window */
+	uint64_t recv;          /* of those, received (first copy) */
+	uint64_t recv_arrival;  /* packets whose arrival fell inside the window */
+	struct hist lat;        /* one-way latency of recv, ns */
+};
+
+/* ---- per stream: one direction of one call ---- */
+struct stream {
+	int fd;                 /* sender's socket (connected to the relay port) */
+	uint32_t id;            /* global index: call * 2 + side */
+	uint32_t ssrc;
+	uint16_t rtp_seq0;
+	uint32_t rtp_ts0;
+	uint32_t seq;           /* next sequence number to send (ours, from 0) */
+	bool active;
+	bool in_flight;         /* an io_uring send of buf not yet completed */
+	uint64_t sent;
+	uint64_t send_errors;
+	/* receive side (at the peer's socket) */
+	uint64_t recv;          /* unique packets */
+	uint64_t dups, reordered, too_late;
+	uint32_t highest;       /* highest seq received + 1 (0: none yet) */
+	uint64_t seen[SEQ_WINDOW / 64];
+	uint8_t buf[BENCH_PKT_MAX];
+};
+
+/* ---- calls.c ---- */
+enum call_state { CALL_IDLE, CALL_OFFER, CALL_ANSWER, CALL_READY, CALL_DELETE, CALL_DONE,
+		  CALL_FAILED };
+
+struct call {
+	uint32_t idx;
+	enum call_state state;
+	char callid[40], ftag[20], ttag[20];
+	uint16_t port[2];               /* our RTP ports: [0] caller A, [1] callee B */
+	int fd[2];
+	union sockaddr_u relay_dst[2];  /* where A (0) and B (1) send */
+	uint64_t relay_pkts[2];         /* delete reply: packets the relay counted per tag */
+	uint64_t relay_total;           /* delete reply: totals RTP packets */
+	int64_t t_cmd;                  /* when the pending command went out */
+};
+
+/* ---- ng.c: pipelined NG client, one UDP socket ---- */
+struct ng_client;
+typedef void (*ng_cb)(void *ctx, const char *body, size_t len, int err);
+int ng_open(struct ng_client **out, const char *server, int timeout_ms, int retries);
+void ng_close(struct ng_client *ng);
+int ng_fd(const struct ng_client *ng);
+unsigned ng_inflight(const struct ng_client *ng);
+/* Queue msg (a complete bencode dictionary body); cb runs from ng_poll/ng_tick with the
+ * reply body (bencode, valid during the call) or err = -ETIMEDOUT / -EIO. */
+int ng_send(struct ng_client *ng, const struct strbuf *body, ng_cb cb, void *ctx);
+void ng_poll(struct ng_client *ng);              /* read replies (socket readable) */
+void ng_tick(struct ng_client *ng, int64_t now); /* retransmit / time out */
+uint64_t ng_timeouts(const struct ng_client *ng);
+
+/* ---- the whole run ---- */
+struct opts {
+	const char *mode;
+	const char *ng;
+	int pid;
+	unsigned calls;
+	double duration, warmup;
+	unsigned pps;
+	unsigned payload;
+	const char *bind;
+	unsigned port_base;
+	unsigned step, max_calls;
+	double ramp_loss_pct, ramp_p99_ms, ramp_cpu_pct;
+	unsigned inflight, cycles;
+	unsigned setup_inflight;
+	bool json;
+	bool no_uring;
+	int ng_timeout_ms;
+};
+
+struct bench {
+	struct opts o;
+	int epfd;
+	struct ng_client *ng;
+	struct media *media;
+	struct call *calls;
+	unsigned n_calls, cap_calls;
+	struct stream *streams;         /* 2 per call, indexed call * 2 + side */
+	unsigned next_port;
+	union sockaddr_u bind_addr;
+	/* setup / teardown bookkeeping */
+	unsigned setup_ok, setup_err, pending;
+	unsigned del_ok, del_err;
+	uint64_t stats_mismatch, stats_inconsistent;
+	char first_error[256];
+	char first_mismatch[256];
+	struct hist lat_offer, lat_answer, lat_delete;
+	uint64_t misrouted, foreign, truncated, recv_errors;
+	struct window win;
+	int64_t sched_lag_max;
+	struct strbuf out;              /* JSON being built */
+};
+
+/* calls.c */
+int calls_alloc(struct bench *b, unsigned cap);
+/* Start offer+answer for calls [from, to); each becomes CALL_READY or CALL_FAILED. With
+ * media, a ready call starts sending at once. */
+void calls_setup(struct bench *b, unsigned from, unsigned to, bool media);
+void calls_delete_all(struct bench *b);
+/* ctrl mode: one offer+answer+delete cycle on slot call c (no media, no sockets). */
+void calls_cycle_start(struct bench *b, struct call *c);
+extern uint64_t calls_cycles_done;
+void bench_error(struct bench *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* media.c */
+int media_init(struct bench *b);
+void media_free(struct bench *b);
+/* Bind the RTP socket of one endpoint at the next free even port. */
+int media_endpoint_open(struct bench *b, uint32_t ep, uint16_t *port);
+/* Connect both sockets of call c to its relay ports and start sending. */
+int media_call_start(struct bench *b, struct call *c);
+void media_stop_sending(struct bench *b);
+void media_readable(struct bench *b, uint32_t ep);
+void media_send_due(struct bench *b, int64_t now);
+int64_t media_next_due(const struct bench *b);
+uint64_t media_total(const struct bench *b, int what);
+enum { TOT_SENT, TOT_RECV, TOT_DUPS, TOT_REORD, TOT_LATE, TOT_SEND_ERR };
+bool media_uring(const struct bench *b);
+
+/* loop.c: run the event loop until deadline (ns) or until done(b) is true. */
+void loop_run(struct bench *b, int64_t deadline, bool (*done)(struct bench *b));
+int loop_init(struct bench *b);
+int loop_add_fd(struct bench *b, int fd, uint32_t tag);
+void loop_del_fd(struct bench *b, int fd);
+#define LOOP_TAG_NG 0xffffffffu
+
+#endif

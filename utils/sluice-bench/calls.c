@@ -1,0 +1,471 @@
+/* Calls over NG: offer/answer with baresip-like SDP (as Kamailio's rtpengine module sends
+ * it), teardown with the relay's per-tag packet counts checked against what was sent,
+ * and the offer-answer-delete cycles of ctrl mode. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "sluice/arena.h"
+#include "sluice/bencode.h"
+#include "sluice/ngwire.h"
+#include "sluice/sdp.h"
+
+uint64_t calls_cycles_done;
+
+/* Setup/teardown progress: calls [cursor, end) still to start, at most window at once. */
+static struct {
+	struct bench *b;
+	unsigned cursor, end;
+	bool media;             /* start sending as soon as a call is answered */
+	bool ctrl;              /* ctrl mode: no sockets at all */
+	bool deleting;
+	uint64_t cycles_started;
+	struct arena a;
+	struct sdp sdp;
+} cs;
+
+void bench_error(struct bench *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (b->first_error[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->first_error, sizeof(b->first_error), fmt, ap);
+	va_end(ap);
+}
+
+static uint64_t rnd64(void)
+{
+	uint64_t r;
+
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = (uint64_t)mono_ns() * 0x9e3779b97f4a7c15ull;
+	return r;
+}
+
+int calls_alloc(struct bench *b, unsigned cap)
+{
+	b->calls = calloc(cap, sizeof(*b->calls));
+	b->streams = calloc((size_t)cap * 2, sizeof(*b->streams));
+	if (!b->calls || !b->streams)
+		return -ENOMEM;
+	b->cap_calls = cap;
+	cs.b = b;
+	arena_init(&cs.a, 0);
+	for (unsigned i = 0; i < cap; i++) {
+		struct call *c = &b->calls[i];
+
+		c->idx = i;
+		c->fd[0] = c->fd[1] = -1;
+		snprintf(c->callid, sizeof(c->callid), "bench-%d-%u-%08" PRIx64, (int)getpid(), i,
+			 rnd64() & 0xffffffffu);
+		snprintf(c->ftag, sizeof(c->ftag), "%016" PRIx64, rnd64());
+		snprintf(c->ttag, sizeof(c->ttag), "%016" PRIx64, rnd64());
+	}
+	return 0;
+}
+
+/* The SDP of a baresip phone on port (caller or callee). */
+static void sdp_body(struct strbuf *sb, uint16_t port, uint32_t ssrc, bool caller)
+{
+	uint64_t r = rnd64();
+
+	sb_printf(sb,
+		  "v=0\r\n"
+		  "o=- %u %u IN IP4 127.0.0.1\r\n"
+		  "s=-\r\n"
+		  "c=IN IP4 127.0.0.1\r\n"
+		  "t=0 0\r\n"
+		  "a=tool:baresip 1.0.0\r\n"
+		  "m=audio %u RTP/AVP 0 8 101\r\n"
+		  "a=rtpmap:0 PCMU/8000\r\n"
+		  "a=rtpmap:8 PCMA/8000\r\n"
+		  "a=rtpmap:101 telephone-event/8000\r\n"
+		  "a=fmtp:101 0-15\r\n"
+		  "a=sendrecv\r\n"
+		  "a=label:1\r\n"
+		  "%s"
+		  "a=ssrc:%u cname:sip:%s@127.0.0.1:%u\r\n"
+		  "a=minptime:20\r\n"
+		  "a=ptime:20\r\n",
+		  (unsigned)(r & 0x7fffffff), (unsigned)(r >> 33), port,
+		  caller ? "a=rtcp-rsize\r\n" : "", ssrc, caller ? "caller" : "callee",
+		  caller ? 5080 : 5060);
+}
+
+/* Build and queue one NG command for call c. */
+static int send_cmd(struct bench *b, struct call *c, const char *cmd, ng_cb cb)
+{
+	struct arena *a = &cs.a;
+	struct bval *d = bv_new_dict(a), *l;
+	struct strbuf sb, sdp;
+	int ret;
+
+	sb_init(&sb);
+	sb_init(&sdp);
+	l = bv_dict_add(a, d, "supports", bv_new_list(a));
+	bv_list_add(l, bv_new_strz(a, "load limit"));
+	if (strcmp(cmd, "delete")) {
+		bool caller = !strcmp(cmd, "offer");
+		struct stream *s = &b->streams[c->idx * 2 + (caller ? 0 : 1)];
+
+		sdp_body(&sdp, c->port[caller ? 0 : 1], s->ssrc, caller);
+		bv_dict_add(a, d, "sdp", bv_new_str(a, sdp.buf, sdp.len));
+	}
+	bv_dict_add_str(a, d, "call-id", c->callid);
+	l = bv_dict_add(a, d, "received-from", bv_new_list(a));
+	bv_list_add(l, bv_new_strz(a, "IP4"));
+	bv_list_add(l, bv_new_strz(a, "127.0.0.1"));
+	bv_dict_add_str(a, d, "from-tag", c->ftag);
+	if (!strcmp(cmd, "answer"))
+		bv_dict_add_str(a, d, "to-tag", c->ttag);
+	bv_dict_add_str(a, d, "command", cmd);
+	ret = bv_encode(d, &sb);
+	if (!ret) {
+		c->t_cmd = mono_ns();
+		ret = ng_send(b->ng, &sb, cb, c);
+	}
+	sb_free(&sb);
+	sb_free(&sdp);
+	arena_reset(a);
+	return ret;
+}
+
+/* Decode a reply; NULL (and the call failed) unless result is "ok". */
+static struct bval *reply_ok(struct bench *b, struct call *c, const char *what,
+			     const char *body, size_t len, int err)
+{
+	struct bval *r;
+	size_t rl = 0;
+	const char *reason;
+
+	if (err) {
+		bench_error(b, "%s %s: %s", what, c->callid, strerror(-err));
+		return NULL;
+	}
+	if (ngwire_decode(&cs.a, body, len, &r, NULL) || r->type != BV_DICT) {
+		bench_error(b, "%s %s: undecodable reply", what, c->callid);
+		return NULL;
+	}
+	if (!bv_str_eq(bv_dict_get(r, "result"), "ok")) {
+		reason = bv_dict_get_str(r, "error-reason", &rl);
+		bench_error(b, "%s %s: %.*s", what, c->callid, (int)(reason ? rl : 6),
+			    reason ? reason : "failed");
+		return NULL;
+	}
+	return r;
+}
+
+/* Relay address of the first audio m= line of the reply SDP. */
+static int reply_dest(struct bval *r, union sockaddr_u *dst)
+{
+	size_t len;
+	const char *s = bv_dict_get_str(r, "sdp", &len);
+	const struct sdp_conn *conn;
+
+	if (!s || sdp_parse(&cs.sdp, s, len, NULL) || !cs.sdp.n_media || !cs.sdp.media[0].port)
+		return -EINVAL;
+	conn = sdp_media_conn(&cs.sdp, 0);
+	if (!conn || !conn->present ||
+	    netaddr_parse_ip(conn->addr, strlen(conn->addr), 0, dst))
+		return -EINVAL;
+	netaddr_set_port(dst, cs.sdp.media[0].port);
+	return 0;
+}
+
+static void pump(struct bench *b);
+static void on_answer(void *ctx, const char *body, size_t len, int err);
+
+static void call_failed(struct bench *b, struct call *c)
+{
+	c->state = CALL_FAILED;
+	b->setup_err++;
+	b->pending--;
+}
+
+static void on_offer(void *ctx, const char *body, size_t len, int err)
+{
+	struct call *c = ctx;
+	struct bench *b = cs.b;
+	struct bval *r = reply_ok(b, c, "offer", body, len, err);
+
+	hist_add(&b->lat_offer, (uint64_t)(mono_ns() - c->t_cmd));
+	if (!r || reply_dest(r, &c->relay_dst[1])) {
+		if (r)
+			bench_error(b, "offer %s: no usable SDP in reply", c->callid);
+		call_failed(b, c);
+	} else if (c->state = CALL_ANSWER, send_cmd(b, c, "answer", on_answer)) {
+		bench_error(b, "answer %s: cannot send", c->callid);
+		call_failed(b, c);
+	}
+	arena_reset(&cs.a);
+	pump(b);
+}
+
+static void on_answer(void *ctx, const char *body, size_t len, int err)
+{
+	struct call *c = ctx;
+	struct bench *b = cs.b;
+	struct bval *r = reply_ok(b, c, "answer", body, len, err);
+
+	hist_add(&b->lat_answer, (uint64_t)(mono_ns() - c->t_cmd));
+	if (!r || reply_dest(r, &c->relay_dst[0])) {
+		if (r)
+			bench_error(b, "answer %s: no usable SDP in reply", c->callid);
+		call_failed(b, c);
+	} else {
+		c->state = CALL_READY;
+		b->setup_ok++;
+		b->pending--;
+		if (cs.media && media_call_start(b, c)) {
+			bench_error(b, "call %s: cannot start media", c->callid);
+			c->state = CALL_FAILED;
+			b->setup_ok--;
+			b->setup_err++;
+		}
+	}
+	arena_reset(&cs.a);
+	pump(b);
+}
+
+static int start_call(struct bench *b, struct call *c, ng_cb cb)
+{
+	for (int side = 0; side < 2; side++) {
+		struct stream *s = &b->streams[c->idx * 2 + side];
+		uint64_t r = rnd64();
+
+		s->id = c->idx * 2 + side;
+		s->ssrc = (uint32_t)r;
+		s->rtp_seq0 = (uint16_t)(r >> 32);
+		s->rtp_ts0 = (uint32_t)(r >> 16);
+		if (c->fd[side] < 0 && !cs.ctrl) {
+			c->fd[side] = media_endpoint_open(b, c->idx * 2 + side, &c->port[side]);
+			if (c->fd[side] < 0)
+				return c->fd[side];
+		} else if (cs.ctrl) {
+			/* ctrl mode: no media, any port in our range will do */
+			c->port[side] = (uint16_t)(b->o.port_base + (c->idx * 4 + side * 2) % 20000);
+		}
+	}
+	c->state = CALL_OFFER;
+	return send_cmd(b, c, "offer", cb);
+}
+
+static void on_delete(void *ctx, const char *body, size_t len, int err);
+
+static void pump(struct bench *b)
+{
+	while (cs.cursor < cs.end && b->pending < b->o.setup_inflight) {
+		struct call *c = &b->calls[cs.cursor++];
+		int ret;
+
+		b->pending++;
+		if (cs.cursor > b->n_calls)
+			b->n_calls = cs.cursor;
+		if (cs.deleting) {
+			if (c->state != CALL_READY && c->state != CALL_FAILED) {
+				b->pending--;
+				continue;
+			}
+			c->state = c->state == CALL_READY ? CALL_DELETE : CALL_DONE;
+			ret = send_cmd(b, c, "delete", on_delete);
+			if (ret) {
+				bench_error(b, "delete %s: cannot send (%s)", c->callid,
+					    strerror(-ret));
+				b->del_err++;
+				b->pending--;
+			}
+			continue;
+		}
+		ret = start_call(b, c, on_offer);
+		if (ret) {
+			bench_error(b, "call %u: cannot start (%s)", c->idx, strerror(-ret));
+			call_failed(b, c);
+		}
+	}
+}
+
+void calls_setup(struct bench *b, unsigned from, unsigned to, bool media)
+{
+	cs.cursor = from;
+	cs.end = to;
+	cs.media = media;
+	cs.deleting = false;
+	pump(b);
+}
+
+/* Packets the relay counted for one tag: the RTP streams of its first medium. */
+static int tag_packets(struct bval *tags, const char *tag, uint64_t *out)
+{
+	struct bval *t = bv_dict_get(tags, tag), *medias, *m, *streams;
+
+	*out = 0;
+	if (!t || !(medias = bv_dict_get(t, "medias")) || medias->type != BV_LIST ||
+	    !(m = medias->c.first) || !(streams = bv_dict_get(m, "streams")) ||
+	    streams->type != BV_LIST)
+		return -EINVAL;
+	for (struct bval *s = streams->c.first; s; s = s->next) {
+		struct bval *flags = bv_dict_get(s, "flags"), *st = bv_dict_get(s, "stats");
+		struct bval *p = st ? bv_dict_get(st, "packets") : NULL;
+		bool rtp = false;
+
+		for (struct bval *f = flags ? flags->c.first : NULL; f; f = f->next)
+			rtp |= bv_str_eq(f, "RTP");
+		if (rtp && p && p->type == BV_INT)
+			*out += (uint64_t)p->i;
+	}
+	return 0;
+}
+
+static void check_stats(struct bench *b, struct call *c, struct bval *r)
+{
+	struct bval *tags = bv_dict_get(r, "tags"), *tot = bv_dict_get(r, "totals");
+	struct bval *rtp = tot ? bv_dict_get(tot, "RTP") : NULL;
+	struct bval *p = rtp ? bv_dict_get(rtp, "packets") : NULL;
+	const char *tag[2] = { c->ftag, c->ttag };
+	bool exact = true, consistent = true;
+
+	if (!tags || tag_packets(tags, tag[0], &c->relay_pkts[0]) ||
+	    tag_packets(tags, tag[1], &c->relay_pkts[1]) || !p || p->type != BV_INT) {
+		b->stats_inconsistent++;
+		if (!b->first_mismatch[0])
+			snprintf(b->first_mismatch, sizeof(b->first_mismatch),
+				 "%s: delete reply lacks per-tag stats or totals", c->callid);
+		return;
+	}
+	c->relay_total = (uint64_t)p->i;
+	for (int side = 0; side < 2; side++) {
+		const struct stream *s = &b->streams[c->idx * 2 + side];
+
+		exact &= c->relay_pkts[side] == s->sent;
+		/* the relay cannot have counted fewer than it delivered, nor more than we sent */
+		consistent &= c->relay_pkts[side] >= s->recv && c->relay_pkts[side] <= s->sent;
+	}
+	consistent &= c->relay_total == c->relay_pkts[0] + c->relay_pkts[1];
+	if (!exact)
+		b->stats_mismatch++;
+	if (!consistent)
+		b->stats_inconsistent++;
+	if ((!exact || !consistent) && !b->first_mismatch[0])
+		snprintf(b->first_mismatch, sizeof(b->first_mismatch),
+			 "%s: relay counted A %" PRIu64 " B %" PRIu64 " total %" PRIu64
+			 "; sent A %" PRIu64 " B %" PRIu64 ", delivered A %" PRIu64 " B %" PRIu64,
+			 c->callid, c->relay_pkts[0], c->relay_pkts[1], c->relay_total,
+			 b->streams[c->idx * 2].sent, b->streams[c->idx * 2 + 1].sent,
+			 b->streams[c->idx * 2].recv, b->streams[c->idx * 2 + 1].recv);
+}
+
+static void on_delete(void *ctx, const char *body, size_t len, int err)
+{
+	struct call *c = ctx;
+	struct bench *b = cs.b;
+	struct bval *r = reply_ok(b, c, "delete", body, len, err);
+
+	hist_add(&b->lat_delete, (uint64_t)(mono_ns() - c->t_cmd));
+	b->pending--;
+	if (!r) {
+		/* cleanup of a call whose setup failed may well be refused */
+		if (c->state == CALL_DELETE)
+			b->del_err++;
+	} else {
+		b->del_ok++;
+		if (c->state == CALL_DELETE)
+			check_stats(b, c, r);
+	}
+	c->state = CALL_DONE;
+	arena_reset(&cs.a);
+	pump(b);
+}
+
+void calls_delete_all(struct bench *b)
+{
+	cs.cursor = 0;
+	cs.end = b->n_calls;
+	cs.deleting = true;
+	pump(b);
+}
+
+/* ---- ctrl mode ---- */
+
+static void cycle_next(struct bench *b, struct call *c);
+
+static void on_cycle(void *ctx, const char *body, size_t len, int err)
+{
+	struct call *c = ctx;
+	struct bench *b = cs.b;
+	static const char *const names[] = { [CALL_OFFER] = "offer", [CALL_ANSWER] = "answer",
+					     [CALL_DELETE] = "delete" };
+	struct hist *h = c->state == CALL_OFFER ? &b->lat_offer :
+			 c->state == CALL_ANSWER ? &b->lat_answer : &b->lat_delete;
+	struct bval *r = reply_ok(b, c, names[c->state], body, len, err);
+
+	hist_add(h, (uint64_t)(mono_ns() - c->t_cmd));
+	arena_reset(&cs.a);
+	if (!r) {
+		b->setup_err++;
+		if (c->state != CALL_DELETE) {
+			/* clean up what the relay may hold, then go on */
+			c->state = CALL_DELETE;
+			if (!send_cmd(b, c, "delete", on_cycle))
+				return;
+		}
+		cycle_next(b, c);
+		return;
+	}
+	switch (c->state) {
+	case CALL_OFFER:
+		c->state = CALL_ANSWER;
+		if (send_cmd(b, c, "answer", on_cycle))
+			goto fail;
+		return;
+	case CALL_ANSWER:
+		c->state = CALL_DELETE;
+		if (send_cmd(b, c, "delete", on_cycle))
+			goto fail;
+		return;
+	default:
+		calls_cycles_done++;
+		b->setup_ok++;
+		cycle_next(b, c);
+		return;
+	}
+fail:
+	bench_error(b, "ctrl %s: cannot send", c->callid);
+	b->setup_err++;
+	cycle_next(b, c);
+}
+
+static void cycle_next(struct bench *b, struct call *c)
+{
+	if (cs.cycles_started >= b->o.cycles) {
+		c->state = CALL_DONE;
+		b->pending--;
+		return;
+	}
+	cs.cycles_started++;
+	snprintf(c->callid, sizeof(c->callid), "bench-%d-c%" PRIu64 "-%08" PRIx64,
+		 (int)getpid(), cs.cycles_started, rnd64() & 0xffffffffu);
+	snprintf(c->ftag, sizeof(c->ftag), "%016" PRIx64, rnd64());
+	snprintf(c->ttag, sizeof(c->ttag), "%016" PRIx64, rnd64());
+	if (start_call(b, c, on_cycle)) {
+		bench_error(b, "ctrl %s: cannot send offer", c->callid);
+		b->setup_err++;
+		c->state = CALL_DONE;
+		b->pending--;
+	}
+}
+
+void calls_cycle_start(struct bench *b, struct call *c)
+{
+	cs.media = false;
+	cs.ctrl = true;
+	b->pending++;
+	cycle_next(b, c);
+}

@@ -1,0 +1,536 @@
+/* sluice-bench: load generator and benchmark for NG relays (sluiced, rtpengine).
+ *
+ *   plain  N calls: setup, idle RSS, media for warmup + duration, drain, delete, check
+ *   ramp   add --step calls at a time until loss, p99 or relay CPU exceed their limits
+ *   ctrl   offer+answer+delete cycles with --inflight cycles in flight
+ *
+ * Exit status: 0 valid run, 1 the run is invalid (reasons printed), 2 usage or setup
+ * failure before anything was measured. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "report.h"
+
+#define EXIT_INVALID 1
+#define EXIT_USAGE   2
+#define GRACE_NS     (300 * 1000000LL)   /* late packets of a window still count */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: sluice-bench plain|ramp|ctrl [options]\n"
+"  --ng IP:PORT        relay's NG address (127.0.0.1:2223)\n"
+"  --pid PID           relay process, for CPU and RSS from /proc\n"
+"  --json              print JSON instead of the table\n"
+"  --bind IP           address of our endpoints (127.0.0.1)\n"
+"  --port-base N       first port of our endpoints (10000); keep it outside the relay's range\n"
+"  --pps N             packets per second per stream (50)\n"
+"  --payload N         UDP payload bytes incl. the 12-byte RTP header (172: PCMU 20 ms)\n"
+"  --setup-inflight N  NG setup/teardown commands in flight (16)\n"
+"  --ng-timeout MS     NG retransmit timeout (2000; 2 retransmits)\n"
+"  --no-uring          send with send(2) instead of io_uring\n"
+"plain: --calls N (100) --warmup S (2) --duration S (10; 0 = setup and memory only)\n"
+"ramp:  --step N (100) --max-calls N (2000) --warmup S --duration S (per step)\n"
+"       --loss-limit PCT (1) --p99-limit MS (50) --cpu-limit PCT (95)\n"
+"ctrl:  --inflight N (1) --cycles N (2000)\n");
+}
+
+static void __attribute__((noreturn)) die_usage(const char *msg, const char *arg)
+{
+	fprintf(stderr, "sluice-bench: %s%s%s\n", msg, arg ? ": " : "", arg ? arg : "");
+	exit(EXIT_USAGE);
+}
+
+static double num(const char *s, double min, double max, const char *what)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || v < min || v > max)
+		die_usage("bad value for", what);
+	return v;
+}
+
+static void parse(struct opts *o, int argc, char **argv)
+{
+	enum { O_NG = 256, O_PID, O_CALLS, O_DUR, O_WARM, O_PPS, O_PAYLOAD, O_BIND, O_PBASE,
+	       O_STEP, O_MAX, O_LOSS, O_P99, O_CPU, O_INFL, O_CYC, O_SETUP, O_JSON, O_NOURING,
+	       O_NGTO, O_HELP };
+	static const struct option lo[] = {
+		{ "ng", 1, NULL, O_NG }, { "pid", 1, NULL, O_PID }, { "calls", 1, NULL, O_CALLS },
+		{ "duration", 1, NULL, O_DUR }, { "warmup", 1, NULL, O_WARM },
+		{ "pps", 1, NULL, O_PPS }, { "payload", 1, NULL, O_PAYLOAD },
+		{ "bind", 1, NULL, O_BIND }, { "port-base", 1, NULL, O_PBASE },
+		{ "step", 1, NULL, O_STEP }, { "max-calls", 1, NULL, O_MAX },
+		{ "loss-limit", 1, NULL, O_LOSS }, { "p99-limit", 1, NULL, O_P99 },
+		{ "cpu-limit", 1, NULL, O_CPU }, { "inflight", 1, NULL, O_INFL },
+		{ "cycles", 1, NULL, O_CYC }, { "setup-inflight", 1, NULL, O_SETUP },
+		{ "json", 0, NULL, O_JSON }, { "no-uring", 0, NULL, O_NOURING },
+		{ "ng-timeout", 1, NULL, O_NGTO }, { "help", 0, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (c) {
+		case O_NG:      o->ng = optarg; break;
+		case O_PID:     o->pid = (int)num(optarg, 1, 1 << 30, "--pid"); break;
+		case O_CALLS:   o->calls = (unsigned)num(optarg, 1, 100000, "--calls"); break;
+		case O_DUR:     o->duration = num(optarg, 0, 86400, "--duration"); break;
+		case O_WARM:    o->warmup = num(optarg, 0, 3600, "--warmup"); break;
+		case O_PPS:     o->pps = (unsigned)num(optarg, 1, 1000, "--pps"); break;
+		case O_PAYLOAD: o->payload = (unsigned)num(optarg, BENCH_HDR + BENCH_STAMP,
+							   BENCH_PKT_MAX, "--payload"); break;
+		case O_BIND:    o->bind = optarg; break;
+		case O_PBASE:   o->port_base = (unsigned)num(optarg, 1024, 65000, "--port-base"); break;
+		case O_STEP:    o->step = (unsigned)num(optarg, 1, 100000, "--step"); break;
+		case O_MAX:     o->max_calls = (unsigned)num(optarg, 1, 100000, "--max-calls"); break;
+		case O_LOSS:    o->ramp_loss_pct = num(optarg, 0, 100, "--loss-limit"); break;
+		case O_P99:     o->ramp_p99_ms = num(optarg, 0, 1e6, "--p99-limit"); break;
+		case O_CPU:     o->ramp_cpu_pct = num(optarg, 0, 1000, "--cpu-limit"); break;
+		case O_INFL:    o->inflight = (unsigned)num(optarg, 1, 256, "--inflight"); break;
+		case O_CYC:     o->cycles = (unsigned)num(optarg, 1, 1e9, "--cycles"); break;
+		case O_SETUP:   o->setup_inflight = (unsigned)num(optarg, 1, 256, "--setup-inflight"); break;
+		case O_NGTO:    o->ng_timeout_ms = (int)num(optarg, 10, 60000, "--ng-timeout"); break;
+		case O_JSON:    o->json = true; break;
+		case O_NOURING: o->no_uring = true; break;
+		case O_HELP:    usage(stdout); exit(0);
+		default:        usage(stderr); exit(EXIT_USAGE);
+		}
+	}
+	if (optind != argc - 1)
+		die_usage("expected one mode: plain, ramp or ctrl", NULL);
+	o->mode = argv[optind];
+	if (strcmp(o->mode, "plain") && strcmp(o->mode, "ramp") && strcmp(o->mode, "ctrl"))
+		die_usage("unknown mode", o->mode);
+	if (8000 % o->pps)
+		die_usage("--pps must divide 8000 (RTP clock)", NULL);
+}
+
+/* ---- helpers shared by the modes ---- */
+
+static bool setup_done(struct bench *b)
+{
+	return b->pending == 0;
+}
+
+static void run_for(struct bench *b, double seconds)
+{
+	loop_run(b, mono_ns() + (int64_t)(seconds * 1e9), NULL);
+}
+
+/* Wait for pending NG work, bounded by the NG timeouts. */
+static void settle(struct bench *b)
+{
+	loop_run(b, mono_ns() + 600 * 1000000000LL, setup_done);
+}
+
+struct phase {
+	struct proc_sample relay0, relay1;
+	uint64_t self0, self1;
+	int64_t t0, t1;
+};
+
+static void phase_begin(struct bench *b, struct phase *p)
+{
+	proc_sample(b->o.pid, &p->relay0);
+	p->self0 = self_cpu_ns();
+	p->t0 = mono_ns();
+}
+
+static void phase_end(struct bench *b, struct phase *p)
+{
+	proc_sample(b->o.pid, &p->relay1);
+	p->self1 = self_cpu_ns();
+	p->t1 = mono_ns();
+}
+
+static double phase_relay_pct(const struct phase *p)
+{
+	if (!p->relay0.ok || !p->relay1.ok || p->t1 <= p->t0)
+		return NAN;
+	return 100.0 * (double)(p->relay1.cpu_ns - p->relay0.cpu_ns) / (double)(p->t1 - p->t0);
+}
+
+static double phase_self_pct(const struct phase *p)
+{
+	return p->t1 > p->t0 ? 100.0 * (double)(p->self1 - p->self0) / (double)(p->t1 - p->t0) : NAN;
+}
+
+/* Media window: warmup, then measure for duration; returns with the window closed and
+ * its late packets (GRACE_NS) counted. Sending goes on. */
+static void measure(struct bench *b, struct phase *p)
+{
+	int64_t now = mono_ns();
+
+	memset(&b->win, 0, sizeof(b->win));
+	b->win.t0 = now + (int64_t)(b->o.warmup * 1e9);
+	b->win.t1 = b->win.t0 + (int64_t)(b->o.duration * 1e9);
+	b->sched_lag_max = 0;
+	loop_run(b, b->win.t0, NULL);
+	phase_begin(b, p);
+	loop_run(b, b->win.t1, NULL);
+	phase_end(b, p);
+	loop_run(b, b->win.t1 + GRACE_NS, NULL);
+}
+
+static double loss_pct(uint64_t sent, uint64_t recv)
+{
+	return sent ? 100.0 * (double)(sent > recv ? sent - recv : 0) / (double)sent : 0;
+}
+
+static void rep_window(struct rep *r, struct bench *b, const struct phase *p)
+{
+	const struct window *w = &b->win;
+	double secs = (double)(p->t1 - p->t0) / 1e9;
+	double relay_cpu_s = p->relay0.ok && p->relay1.ok ?
+			     (double)(p->relay1.cpu_ns - p->relay0.cpu_ns) / 1e9 : NAN;
+
+	rep_begin(r, "window");
+	rep_f(r, "seconds", secs, 3);
+	rep_u64(r, "sent", w->sent);
+	rep_u64(r, "received", w->recv);
+	rep_f(r, "loss_pct", loss_pct(w->sent, w->recv), 4);
+	rep_f(r, "forwarded_pps", (double)w->recv_arrival / secs, 0);
+	rep_f(r, "latency_p50_us", (double)hist_quantile(&w->lat, 0.50) / 1e3, 1);
+	rep_f(r, "latency_p99_us", (double)hist_quantile(&w->lat, 0.99) / 1e3, 1);
+	rep_f(r, "latency_max_us", (double)w->lat.max / 1e3, 1);
+	rep_f(r, "relay_cpu_s", relay_cpu_s, 3);
+	rep_f(r, "relay_cpu_pct", phase_relay_pct(p), 1);
+	rep_f(r, "relay_cpu_us_per_pkt", relay_cpu_s * 1e6 / (double)w->recv_arrival, 3);
+	rep_f(r, "generator_cpu_pct", phase_self_pct(p), 1);
+	rep_f(r, "generator_lag_max_us", (double)b->sched_lag_max / 1e3, 0);
+	rep_end(r);
+}
+
+static void rep_packets(struct rep *r, struct bench *b)
+{
+	uint64_t sent = media_total(b, TOT_SENT), recv = media_total(b, TOT_RECV);
+
+	rep_begin(r, "packets");
+	rep_u64(r, "sent", sent);
+	rep_u64(r, "received", recv);
+	rep_u64(r, "lost", sent > recv ? sent - recv : 0);
+	rep_f(r, "loss_pct", loss_pct(sent, recv), 4);
+	rep_u64(r, "duplicates", media_total(b, TOT_DUPS));
+	rep_u64(r, "reordered", media_total(b, TOT_REORD));
+	rep_u64(r, "too_late", media_total(b, TOT_LATE));
+	rep_u64(r, "misrouted", b->misrouted);
+	rep_u64(r, "foreign", b->foreign + b->truncated);
+	rep_u64(r, "send_errors", media_total(b, TOT_SEND_ERR));
+	rep_u64(r, "recv_errors", b->recv_errors);
+	rep_end(r);
+}
+
+static void rep_teardown(struct rep *r, struct bench *b)
+{
+	rep_begin(r, "delete");
+	rep_u64(r, "ok", b->del_ok);
+	rep_u64(r, "errors", b->del_err);
+	rep_u64(r, "stats_mismatches", b->stats_mismatch);
+	rep_u64(r, "stats_inconsistent", b->stats_inconsistent);
+	rep_str(r, "first_mismatch", b->first_mismatch);
+	rep_end(r);
+}
+
+static void rep_lat(struct rep *r, const char *k, const struct hist *h)
+{
+	rep_begin(r, k);
+	rep_u64(r, "n", h->n);
+	rep_f(r, "p50_us", (double)hist_quantile(h, 0.50) / 1e3, 1);
+	rep_f(r, "p99_us", (double)hist_quantile(h, 0.99) / 1e3, 1);
+	rep_f(r, "max_us", (double)h->max / 1e3, 1);
+	rep_end(r);
+}
+
+/* Reasons the run cannot be trusted, as one JSON array / table row each. */
+static int verdict(struct rep *r, struct bench *b, bool strict_stats)
+{
+	char why[8][400];
+	int n = 0;
+
+	if (b->setup_err)
+		snprintf(why[n++], sizeof(why[0]), "%u call setups failed (first: %s)",
+			 b->setup_err, b->first_error);
+	if (b->del_err)
+		snprintf(why[n++], sizeof(why[0]), "%u deletes failed (first: %s)", b->del_err,
+			 b->first_error);
+	if (b->stats_inconsistent)
+		snprintf(why[n++], sizeof(why[0]), "%llu calls with impossible relay stats (%s)",
+			 (unsigned long long)b->stats_inconsistent, b->first_mismatch);
+	if (strict_stats && b->stats_mismatch)
+		snprintf(why[n++], sizeof(why[0]), "%llu calls whose relay stats differ from "
+			 "what was sent (%s)", (unsigned long long)b->stats_mismatch,
+			 b->first_mismatch);
+	if (b->misrouted)
+		snprintf(why[n++], sizeof(why[0]), "%llu packets arrived at the wrong endpoint",
+			 (unsigned long long)b->misrouted);
+	if (b->o.pid && kill(b->o.pid, 0))
+		snprintf(why[n++], sizeof(why[0]), "relay pid %d is gone", b->o.pid);
+	rep_bool(r, "valid", n == 0);
+	rep_array(r, "invalid_reasons");
+	for (int i = 0; i < n; i++)
+		rep_str(r, NULL, why[i]);
+	rep_array_end(r);
+	return n ? EXIT_INVALID : 0;
+}
+
+static void rep_head(struct rep *r, struct bench *b)
+{
+	rep_begin(r, NULL);
+	rep_str(r, "mode", b->o.mode);
+	rep_str(r, "ng", b->o.ng);
+	rep_u64(r, "relay_pid", (uint64_t)b->o.pid);
+	rep_u64(r, "pps", b->o.pps);
+	rep_u64(r, "payload", b->o.payload);
+	rep_str(r, "send_path", media_uring(b) ? "io_uring" : "send");
+}
+
+/* ---- modes ---- */
+
+static int mode_plain(struct bench *b, struct rep *r)
+{
+	struct proc_sample before, idle, end;
+	struct phase p = { 0 };
+	int64_t t;
+	unsigned n = b->o.calls;
+	int ret;
+
+	proc_sample(b->o.pid, &before);
+	t = mono_ns();
+	calls_setup(b, 0, n, false);
+	settle(b);
+	t = mono_ns() - t;
+	run_for(b, 0.2);                 /* let the relay finish any deferred work */
+	proc_sample(b->o.pid, &idle);
+	for (unsigned i = 0; i < n && b->o.duration > 0; i++)
+		if (b->calls[i].state == CALL_READY && media_call_start(b, &b->calls[i])) {
+			bench_error(b, "call %u: cannot start media", i);
+			b->calls[i].state = CALL_FAILED;
+			b->setup_ok--;
+			b->setup_err++;
+		}
+	if (b->o.duration > 0) {
+		measure(b, &p);
+		media_stop_sending(b);
+		run_for(b, 0.3);         /* drain */
+	}
+	proc_sample(b->o.pid, &end);
+	calls_delete_all(b);
+	settle(b);
+
+	rep_head(r, b);
+	rep_u64(r, "calls", n);
+	rep_f(r, "warmup_s", b->o.warmup, 1);
+	rep_f(r, "duration_s", b->o.duration, 1);
+	rep_begin(r, "setup");
+	rep_u64(r, "ok", b->setup_ok);
+	rep_u64(r, "errors", b->setup_err);
+	rep_f(r, "seconds", (double)t / 1e9, 3);
+	rep_f(r, "calls_per_s", (double)n / ((double)t / 1e9), 0);
+	rep_end(r);
+	rep_lat(r, "offer_latency", &b->lat_offer);
+	rep_begin(r, "memory");
+	rep_u64(r, "rss_kib_before", before.rss_kib);
+	rep_u64(r, "rss_kib_idle_calls", idle.rss_kib);
+	rep_u64(r, "rss_kib_end", end.rss_kib);
+	rep_f(r, "kib_per_call", before.ok && idle.ok && b->setup_ok ?
+	      ((double)idle.rss_kib - (double)before.rss_kib) / b->setup_ok : NAN, 2);
+	rep_end(r);
+	if (b->o.duration > 0) {
+		rep_packets(r, b);
+		rep_window(r, b, &p);
+	}
+	rep_teardown(r, b);
+	ret = verdict(r, b, true);
+	rep_end(r);
+	return ret;
+}
+
+struct step {
+	unsigned calls;
+	double loss, p50_ms, p99_ms, relay_pct, gen_pct, us_per_pkt;
+	const char *fail;
+};
+
+static int mode_ramp(struct bench *b, struct rep *r)
+{
+	struct step st[256];
+	unsigned ns = 0, n = 0, held = 0;
+	const char *limit = "max-calls";
+	int ret;
+
+	while (n < b->o.max_calls && ns < 256) {
+		unsigned add = b->o.max_calls - n < b->o.step ? b->o.max_calls - n : b->o.step;
+		struct step *s = &st[ns++];
+		struct phase p = { 0 };
+		uint64_t cpu;
+
+		calls_setup(b, n, n + add, true);
+		settle(b);
+		n += add;
+		memset(s, 0, sizeof(*s));
+		s->calls = n;
+		if (b->setup_err) {
+			s->fail = "setup";
+			limit = "setup errors";
+			break;
+		}
+		measure(b, &p);
+		cpu = p.relay0.ok && p.relay1.ok ? p.relay1.cpu_ns - p.relay0.cpu_ns : 0;
+		s->loss = loss_pct(b->win.sent, b->win.recv);
+		s->p50_ms = (double)hist_quantile(&b->win.lat, 0.5) / 1e6;
+		s->p99_ms = (double)hist_quantile(&b->win.lat, 0.99) / 1e6;
+		s->relay_pct = phase_relay_pct(&p);
+		s->gen_pct = phase_self_pct(&p);
+		s->us_per_pkt = b->win.recv_arrival ? (double)cpu / 1e3 / (double)b->win.recv_arrival : NAN;
+		if (s->loss > b->o.ramp_loss_pct)
+			s->fail = "loss";
+		else if (s->p99_ms > b->o.ramp_p99_ms)
+			s->fail = "p99";
+		else if (s->relay_pct > b->o.ramp_cpu_pct)
+			s->fail = "relay cpu";
+		else if (s->gen_pct > 95)
+			s->fail = "generator cpu";
+		fprintf(stderr, "ramp: %5u calls  loss %7.3f %%  p50 %7.3f ms  p99 %8.3f ms  "
+			"relay %5.1f %%  gen %5.1f %%  %s\n", n, s->loss, s->p50_ms, s->p99_ms,
+			s->relay_pct, s->gen_pct, s->fail ? s->fail : "held");
+		if (s->fail) {
+			limit = s->fail;
+			break;
+		}
+		held = n;
+	}
+	media_stop_sending(b);
+	run_for(b, 0.3);
+	calls_delete_all(b);
+	settle(b);
+
+	rep_head(r, b);
+	rep_u64(r, "step", b->o.step);
+	rep_u64(r, "max_calls", b->o.max_calls);
+	rep_f(r, "warmup_s", b->o.warmup, 1);
+	rep_f(r, "duration_s", b->o.duration, 1);
+	rep_u64(r, "sustained_calls", held);
+	rep_str(r, "limit", limit);
+	rep_array(r, "steps");
+	for (unsigned i = 0; i < ns; i++) {
+		rep_begin(r, NULL);
+		rep_u64(r, "calls", st[i].calls);
+		rep_f(r, "loss_pct", st[i].loss, 4);
+		rep_f(r, "p50_ms", st[i].p50_ms, 3);
+		rep_f(r, "p99_ms", st[i].p99_ms, 3);
+		rep_f(r, "relay_cpu_pct", st[i].relay_pct, 1);
+		rep_f(r, "relay_cpu_us_per_pkt", st[i].us_per_pkt, 3);
+		rep_f(r, "generator_cpu_pct", st[i].gen_pct, 1);
+		rep_str(r, "result", st[i].fail ? st[i].fail : "held");
+		rep_end(r);
+	}
+	rep_array_end(r);
+	rep_packets(r, b);
+	rep_teardown(r, b);
+	/* past the breaking step the relay may drop on ingress: only impossible stats count */
+	ret = verdict(r, b, false);
+	rep_end(r);
+	return ret;
+}
+
+static int mode_ctrl(struct bench *b, struct rep *r)
+{
+	struct phase p = { 0 };
+	double secs;
+	int ret;
+
+	phase_begin(b, &p);
+	for (unsigned i = 0; i < b->o.inflight && i < b->o.cycles; i++)
+		calls_cycle_start(b, &b->calls[i]);
+	settle(b);
+	phase_end(b, &p);
+	secs = (double)(p.t1 - p.t0) / 1e9;
+
+	rep_head(r, b);
+	rep_u64(r, "inflight", b->o.inflight);
+	rep_u64(r, "cycles", calls_cycles_done);
+	rep_u64(r, "errors", b->setup_err);
+	rep_f(r, "seconds", secs, 3);
+	rep_f(r, "calls_per_s", (double)calls_cycles_done / secs, 1);
+	rep_lat(r, "offer", &b->lat_offer);
+	rep_lat(r, "answer", &b->lat_answer);
+	rep_lat(r, "delete", &b->lat_delete);
+	rep_f(r, "relay_cpu_pct", phase_relay_pct(&p), 1);
+	rep_f(r, "relay_cpu_us_per_call", p.relay0.ok && p.relay1.ok && calls_cycles_done ?
+	      (double)(p.relay1.cpu_ns - p.relay0.cpu_ns) / 1e3 / (double)calls_cycles_done :
+	      NAN, 1);
+	rep_f(r, "generator_cpu_pct", phase_self_pct(&p), 1);
+	ret = verdict(r, b, true);
+	rep_end(r);
+	return ret;
+}
+
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct bench *b = calloc(1, sizeof(*b));
+	struct rep r;
+	unsigned cap;
+	int ret;
+
+	if (!b)
+		return EXIT_USAGE;
+	b->o = (struct opts){
+		.ng = "127.0.0.1:2223", .calls = 100, .duration = 10, .warmup = 2, .pps = 50,
+		.payload = 172, .bind = "127.0.0.1", .port_base = 10000, .step = 100,
+		.max_calls = 2000, .ramp_loss_pct = 1, .ramp_p99_ms = 50, .ramp_cpu_pct = 95,
+		.inflight = 1, .cycles = 2000, .setup_inflight = 16, .ng_timeout_ms = 2000,
+	};
+	parse(&b->o, argc, argv);
+	if (b->o.pid && kill(b->o.pid, 0))
+		die_usage("no such process", "--pid");
+	if (netaddr_parse_ip(b->o.bind, strlen(b->o.bind), 0, &b->bind_addr))
+		die_usage("bad address", b->o.bind);
+	b->next_port = b->o.port_base & ~1u;
+	raise_nofile();
+
+	cap = !strcmp(b->o.mode, "plain") ? b->o.calls :
+	      !strcmp(b->o.mode, "ramp") ? b->o.max_calls : b->o.inflight;
+	if ((ret = ng_open(&b->ng, b->o.ng, b->o.ng_timeout_ms, 2)) ||
+	    (ret = calls_alloc(b, cap)) || (ret = media_init(b)) || (ret = loop_init(b))) {
+		fprintf(stderr, "sluice-bench: setup: %s\n", strerror(-ret));
+		return EXIT_USAGE;
+	}
+	rep_init(&r);
+	if (!strcmp(b->o.mode, "plain"))
+		ret = mode_plain(b, &r);
+	else if (!strcmp(b->o.mode, "ramp"))
+		ret = mode_ramp(b, &r);
+	else
+		ret = mode_ctrl(b, &r);
+	rep_print(&r, stdout, b->o.json);
+	if (ret)
+		fprintf(stderr, "sluice-bench: INVALID run: %s\n",
+			b->first_error[0] ? b->first_error : b->first_mismatch[0] ?
+			b->first_mismatch : "see invalid_reasons");
+	rep_free(&r);
+	media_free(b);
+	ng_close(b->ng);
+	return ret;
+}
