@@ -119,7 +119,8 @@ static struct stream *route(struct stream *s, const uint8_t *p, size_t len, int 
 	return sink;
 }
 
-static void stream_readable(struct worker *w, struct stream *s)
+/* One receive batch: read, decide, send. Returns how many packets were read. */
+static int stream_batch(struct worker *w, struct stream *s)
 {
 	struct daemon *d = w->relay->d;
 	struct call *c = s->media->party->call;
@@ -128,7 +129,7 @@ static void stream_readable(struct worker *w, struct stream *s)
 
 	n = recvmmsg(s->fd, w->in, BATCH, MSG_DONTWAIT, NULL);
 	if (n <= 0)
-		return;
+		return 0;
 	now = mono_now();
 	out_reset(&w->out[0]);
 	out_reset(&w->out[1]);
@@ -180,6 +181,19 @@ static void stream_readable(struct worker *w, struct stream *s)
 	for (int l = 0; l < 2; l++)
 		if (w->out[l].n)
 			out_flush(&w->out[l], s);
+	return n;
+}
+
+/* Sockets are edge-triggered (no re-poll of drained sockets in epoll_wait), so read
+ * until a short batch says the queue is empty. A flooded socket gets a few batches,
+ * then is re-armed so the others are served too. */
+static void stream_readable(struct worker *w, struct stream *s)
+{
+	for (int round = 0; round < 4; round++)
+		if (stream_batch(w, s) < BATCH)
+			return;
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.ptr = s };
+	epoll_ctl(w->epfd, EPOLL_CTL_MOD, s->fd, &ev);
 }
 
 static void *worker_main(void *arg)
@@ -305,7 +319,7 @@ void relay_stop(struct relay *r)
 
 int relay_stream_add(struct relay *r, struct stream *s, unsigned worker)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = s };
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.ptr = s };
 
 	if (epoll_ctl(r->w[worker % r->n]->epfd, EPOLL_CTL_ADD, s->fd, &ev))
 		return -errno;
