@@ -452,3 +452,32 @@ def test_strict_types(relay, extra):
 	err(r.ng.req(m), "offer %r" % extra)
 	assert ok(r.ng.req({"command": "list"}))["calls"] == []
 	c.close()
+
+
+@pytest.mark.sluice_only
+def test_silent_and_final_timeout(relay):
+	"""A held call (sendonly) outlives --timeout but not --silent-timeout; any call ends at
+	--final-timeout even with media flowing."""
+	r = relay(timeout=1, silent_timeout=3, final_timeout=4)
+	held = Call(r)
+	held.offer(sdp=held.a.sdp(direction="sendonly"))
+	held.answer(sdp=held.b.sdp(direction="recvonly"))
+	busy = Call(r).setup()
+	t0 = time.monotonic()
+	held_gone = busy_gone = None
+	while time.monotonic() - t0 < 7 and (held_gone is None or busy_gone is None):
+		if busy_gone is None:
+			busy.a.send_rtp(busy.a_dest(), n=1, pps=0)
+			busy.b.send_rtp(busy.b_dest(), n=1, pps=0)
+		if held_gone is None and held.query()["result"] == "error":
+			held_gone = time.monotonic() - t0
+		if busy_gone is None and busy.query()["result"] == "error":
+			busy_gone = time.monotonic() - t0
+		time.sleep(0.1)
+	assert held_gone is not None and 2.0 <= held_gone <= 5.0, held_gone
+	assert busy_gone is not None and 3.0 <= busy_gone <= 6.0, busy_gone
+	tot = ok(r.ng.req({"command": "statistics"}))["statistics"]["totalstatistics"]
+	assert tot["silenttimeoutsessions"] == 1 and tot["finaltimeoutsessions"] == 1
+	assert tot["timeoutsessions"] == 0
+	held.close()
+	busy.close()
