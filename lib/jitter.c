@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WINDOW_US       2000000     /* each of the two delay windows */
-#define MARGIN_US       5000        /* added to the measured spread */
+#define WINDOW_US       3000000     /* each of the two delay windows */
+#define MARGIN_US       10000       /* added to the measured spread */
 #define DELAY_JUMP_US   3000000     /* transit delay change that restarts estimation */
 #define RELEASE_SHIFT   8           /* target decays by 1/256 of the excess per packet */
 #define FAR_BEHIND      1000        /* sequence distance that means a restarted sender */

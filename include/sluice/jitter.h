@@ -4,7 +4,7 @@
  *     due(ts) = ts in microseconds + minimum transit delay + target delay,
  * where both delays are measured from the packets themselves: the transit delay
  * (arrival time minus timestamp) is tracked as a windowed minimum and maximum over the
- * last 2..4 s, and the target is their spread plus a margin, clamped to
+ * last 3..6 s, and the target is their spread plus a margin, clamped to
  * [min_ms, max_ms]. It rises at once and decays slowly. Because the minimum follows the
  * newest arrivals, sender clock drift moves the playout point with it.
  *
