@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <spandsp.h>
 
 struct sp_dec {
@@ -112,6 +113,22 @@ static int g711_decode_cb(struct codec_dec *d, const uint8_t *in, size_t len,
 	return n;
 }
 
+/* spandsp 0.0.6 rotates the PLC history with an overlapping memcpy() when a gap
+ * starts (undefined behaviour, and an ASan error). Doing the same rotation here with
+ * memmove() leaves buf_ptr at 0, which makes the library skip its copy. */
+static void plc_normalise(plc_state_t *p)
+{
+	int16_t tmp[PLC_HISTORY_LEN];
+	int n = p->buf_ptr;
+
+	if (p->missing_samples || n <= 0 || n >= PLC_HISTORY_LEN)
+		return;
+	memcpy(tmp, p->history, (size_t)n * sizeof(*tmp));
+	memmove(p->history, p->history + n, (size_t)(PLC_HISTORY_LEN - n) * sizeof(*tmp));
+	memcpy(p->history + PLC_HISTORY_LEN - n, tmp, (size_t)n * sizeof(*tmp));
+	p->buf_ptr = 0;
+}
+
 static int sp_conceal(struct codec_dec *d, const uint8_t *next, size_t next_len,
 		      unsigned samples, int16_t *pcm)
 {
@@ -119,6 +136,7 @@ static int sp_conceal(struct codec_dec *d, const uint8_t *next, size_t next_len,
 
 	(void)next;
 	(void)next_len;
+	plc_normalise(s->plc);
 	return plc_fillin(s->plc, pcm, (int)samples);
 }
 
