@@ -7,6 +7,7 @@
  *   [len:1][flags:1][payload:len]   flags bit0 = telephone-event PT, bit1 = skip a seq,
  *                                   bit2 = jump the timestamp, bit3 = lost() call */
 #include <stdint.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,6 +106,11 @@ static void fuzz_pipeline(enum codec_id in, enum codec_id outc, bool te_in, bool
 		} else {
 			n = transcode_packet(xc, &pk, out, TRANSCODE_MAX_OUT);
 			seq += (flags & 2) ? 2 : 1;
+		}
+		/* telephone-event PT without telephone-event negotiated is refused */
+		if (n == -ENOMSG) {
+			CHECK((flags & 1) && !te_in && !(flags & 8));
+			continue;
 		}
 		CHECK(n >= 0 && n <= TRANSCODE_MAX_OUT);
 		for (int k = 0; k < n; k++)
