@@ -16,7 +16,7 @@ ifeq ($(origin CC),default)
 CC       := gcc
 endif
 BUILD    ?= build
-PKGS     := json-c
+PKGS     := json-c spandsp opus libswresample libavutil libbcg729
 OPT      ?= -O2
 
 ifeq ($(SANITIZE),1)

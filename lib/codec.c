@@ -1,0 +1,296 @@
+/* Codec registry, fmtp parsing and the checked dispatch into the per-codec ops. */
+#include "codec_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const struct codec_def codec_defs[] = {
+	{ "PCMU", CODEC_PCMU, 0, 8000, 8000, 1, 20, 1, CODEC_F_AUDIO | CODEC_F_PLC,
+	  &codec_ops_pcmu },
+	{ "PCMA", CODEC_PCMA, 8, 8000, 8000, 1, 20, 1, CODEC_F_AUDIO | CODEC_F_PLC,
+	  &codec_ops_pcma },
+	/* RFC 3551: G722 keeps an 8000 Hz RTP clock although it samples at 16 kHz */
+	{ "G722", CODEC_G722, 9, 8000, 16000, 1, 20, 1, CODEC_F_AUDIO | CODEC_F_PLC,
+	  &codec_ops_g722 },
+	{ "opus", CODEC_OPUS, -1, 48000, 48000, 2, 20, 25,
+	  CODEC_F_AUDIO | CODEC_F_ANY_RATE | CODEC_F_PLC, &codec_ops_opus },
+	{ "G729", CODEC_G729, 18, 8000, 8000, 1, 20, 100, CODEC_F_AUDIO | CODEC_F_PLC,
+	  &codec_ops_g729 },
+	{ "telephone-event", CODEC_TELEPHONE_EVENT, -1, 8000, 8000, 1, 50, 0, 0, NULL },
+};
+
+const struct codec_def *codec_get(enum codec_id id)
+{
+	if ((unsigned)id >= CODEC__COUNT)
+		return NULL;
+	return &codec_defs[id];
+}
+
+const struct codec_def *codec_find(const char *name, size_t name_len, unsigned clock_rate,
+				   unsigned channels)
+{
+	for (size_t i = 0; i < sizeof(codec_defs) / sizeof(codec_defs[0]); i++) {
+		const struct codec_def *d = &codec_defs[i];
+
+		if (strlen(d->name) != name_len || strncasecmp(d->name, name, name_len))
+			continue;
+		/* telephone-event runs on whatever clock its audio codec uses */
+		if (clock_rate && clock_rate != d->clock_rate && d->id != CODEC_TELEPHONE_EVENT)
+			continue;
+		if (channels && channels != d->channels)
+			continue;
+		return d;
+	}
+	return NULL;
+}
+
+const struct codec_def *codec_by_static_pt(unsigned pt)
+{
+	for (size_t i = 0; i < sizeof(codec_defs) / sizeof(codec_defs[0]); i++)
+		if (codec_defs[i].static_pt == (int)pt)
+			return &codec_defs[i];
+	return NULL;
+}
+
+void codec_params_default(const struct codec_def *def, struct codec_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->complexity = -1;
+	p->annexb = def && def->id == CODEC_G729;
+}
+
+static bool opus_rate_ok(unsigned rate)
+{
+	return rate == 8000 || rate == 12000 || rate == 16000 || rate == 24000 || rate == 48000;
+}
+
+bool codec_frame_ok(const struct codec_def *def, unsigned rate, unsigned samples)
+{
+	unsigned long long t10;
+
+	if (!def || !def->ops || !rate || !samples)
+		return false;
+	if ((unsigned long long)samples * 10000 % rate)
+		return false;
+	t10 = (unsigned long long)samples * 10000 / rate;       /* 0.1 ms units */
+	if (t10 > CODEC_MAX_PTIME * 10 || t10 % def->frame_ms10)
+		return false;
+	if (def->id == CODEC_OPUS)
+		return t10 <= 200 ? (t10 == 25 || t10 == 50 || t10 == 100 || t10 == 200)
+				  : t10 % 200 == 0;
+	if (def->id == CODEC_G722)
+		return samples % 2 == 0;
+	return true;
+}
+
+/* strtoul over a bounded, non-terminated value */
+static int parse_uint(const char *s, size_t n, unsigned long max, unsigned long *out)
+{
+	unsigned long v = 0;
+
+	if (!n)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+		if (v > max)
+			return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+static bool key_is(const char *k, size_t kn, const char *want)
+{
+	return strlen(want) == kn && !strncasecmp(k, want, kn);
+}
+
+static int fmtp_apply(const struct codec_def *def, const char *k, size_t kn,
+		      const char *v, size_t vn, struct codec_params *p)
+{
+	unsigned long n;
+
+	if (def->id == CODEC_G729 && key_is(k, kn, "annexb")) {
+		if (vn == 3 && !strncasecmp(v, "yes", 3))
+			p->annexb = true;
+		else if (vn == 2 && !strncasecmp(v, "no", 2))
+			p->annexb = false;
+		else
+			return -EINVAL;
+		return 0;
+	}
+	if (def->id != CODEC_OPUS)
+		return 0;
+	if (key_is(k, kn, "useinbandfec")) {
+		if (parse_uint(v, vn, 1, &n))
+			return -EINVAL;
+		p->fec = n;
+	} else if (key_is(k, kn, "stereo")) {
+		if (parse_uint(v, vn, 1, &n))
+			return -EINVAL;
+		p->channels = n ? 2 : 1;
+	} else if (key_is(k, kn, "maxaveragebitrate")) {
+		if (parse_uint(v, vn, 510000, &n) || n < 6000)
+			return -EINVAL;
+		p->bitrate = n;
+	}
+	return 0;
+}
+
+int codec_fmtp_parse(const struct codec_def *def, const char *fmtp, size_t len,
+		     struct codec_params *p)
+{
+	size_t i = 0;
+
+	if (!def)
+		return -EINVAL;
+	while (i < len) {
+		size_t ks, ke, vs, ve, end;
+		int ret;
+
+		while (i < len && (fmtp[i] == ' ' || fmtp[i] == '\t' || fmtp[i] == ';'))
+			i++;
+		for (end = i; end < len && fmtp[end] != ';'; end++)
+			;
+		ks = i;
+		for (ke = ks; ke < end && fmtp[ke] != '='; ke++)
+			;
+		vs = ke < end ? ke + 1 : end;
+		ve = end;
+		while (ke > ks && (fmtp[ke - 1] == ' ' || fmtp[ke - 1] == '\t'))
+			ke--;
+		while (vs < ve && (fmtp[vs] == ' ' || fmtp[vs] == '\t'))
+			vs++;
+		while (ve > vs && (fmtp[ve - 1] == ' ' || fmtp[ve - 1] == '\t'))
+			ve--;
+		if (ke > ks) {
+			ret = fmtp_apply(def, fmtp + ks, ke - ks, fmtp + vs, ve - vs, p);
+			if (ret)
+				return ret;
+		}
+		i = end;
+	}
+	return 0;
+}
+
+static int check_params(const struct codec_def *def, const struct codec_params *p,
+			unsigned *rate, unsigned *channels)
+{
+	if (!def || !p)
+		return -EINVAL;
+	if (!def->ops)
+		return -ENOTSUP;
+	*rate = p->pcm_rate ? p->pcm_rate : def->sample_rate;
+	*channels = p->channels ? p->channels : 1;
+	if (def->flags & CODEC_F_ANY_RATE) {
+		if (!opus_rate_ok(*rate))
+			return -EINVAL;
+	} else if (*rate != def->sample_rate) {
+		return -EINVAL;
+	}
+	if (*channels > 2 || (*channels == 2 && def->channels != 2))
+		return -EINVAL;
+	if (p->complexity > 10 || p->loss_pct > 100)
+		return -EINVAL;
+	return 0;
+}
+
+int codec_enc_create(const struct codec_def *def, const struct codec_params *p,
+		     struct codec_enc **out)
+{
+	struct codec_enc *e;
+	unsigned rate, ch;
+	int ret = check_params(def, p, &rate, &ch);
+
+	if (ret)
+		return ret;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->def = def;
+	e->rate = rate;
+	e->channels = ch;
+	ret = def->ops->enc_init(e, p);
+	if (ret) {
+		free(e);
+		return ret;
+	}
+	*out = e;
+	return 0;
+}
+
+void codec_enc_destroy(struct codec_enc *e)
+{
+	if (!e)
+		return;
+	e->def->ops->enc_fini(e);
+	free(e);
+}
+
+int codec_dec_create(const struct codec_def *def, const struct codec_params *p,
+		     struct codec_dec **out)
+{
+	struct codec_dec *d;
+	unsigned rate, ch;
+	int ret = check_params(def, p, &rate, &ch);
+
+	if (ret)
+		return ret;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->def = def;
+	d->rate = rate;
+	d->channels = ch;
+	ret = def->ops->dec_init(d, p);
+	if (ret) {
+		free(d);
+		return ret;
+	}
+	*out = d;
+	return 0;
+}
+
+void codec_dec_destroy(struct codec_dec *d)
+{
+	if (!d)
+		return;
+	d->def->ops->dec_fini(d);
+	free(d);
+}
+
+unsigned codec_enc_rate(const struct codec_enc *e) { return e->rate; }
+unsigned codec_enc_channels(const struct codec_enc *e) { return e->channels; }
+unsigned codec_dec_rate(const struct codec_dec *d) { return d->rate; }
+unsigned codec_dec_channels(const struct codec_dec *d) { return d->channels; }
+
+int codec_encode(struct codec_enc *e, const int16_t *pcm, unsigned samples,
+		 uint8_t *out, size_t out_size)
+{
+	if (!codec_frame_ok(e->def, e->rate, samples))
+		return -EINVAL;
+	return e->def->ops->encode(e, pcm, samples, out, out_size);
+}
+
+int codec_decode(struct codec_dec *d, const uint8_t *payload, size_t len,
+		 int16_t *pcm, unsigned max)
+{
+	if (!payload || !len)
+		return -EINVAL;
+	return d->def->ops->decode(d, payload, len, pcm, max);
+}
+
+int codec_conceal(struct codec_dec *d, const uint8_t *next, size_t next_len,
+		  unsigned samples, int16_t *pcm, unsigned max)
+{
+	if (samples > max)
+		return -EMSGSIZE;
+	if (!samples)
+		return 0;
+	if (!next_len)
+		next = NULL;
+	return d->def->ops->conceal(d, next, next_len, samples, pcm);
+}
