@@ -27,6 +27,7 @@ struct call;
 struct party;
 struct media;
 struct iface;
+struct stream_handler;
 
 enum stream_component { COMP_RTP = 1, COMP_RTCP = 2 };
 
@@ -51,6 +52,7 @@ struct stream {
 	int64_t learn_until_us;         /* [L] end of the learning window */
 	int64_t last_packet_us;         /* [L] */
 	struct stream_stats stats;      /* [L] packets received on this stream */
+	struct stream_handler *handler; /* [L] NULL: plain forwarding (media_handler.h) */
 };
 
 struct media {

@@ -14,6 +14,7 @@
 #include "call.h"
 #include "daemon.h"
 #include "latch.h"
+#include "media_handler.h"
 #include "sluice/log.h"
 #include "sluice/rtp.h"
 
@@ -22,12 +23,22 @@
 #define MAX_EVENTS  128
 #define MAX_WORKERS 256
 
+#define LANES       2
+#define SCRATCH     64              /* handler-made packets per batch before a flush */
+
+/* Packets queued for one destination (socket + peer address). */
 struct out_batch {
 	struct mmsghdr msg[BATCH];
 	struct iovec iov[BATCH];
 	union sockaddr_u dest;
-	int fd;
+	struct stream *dst;             /* NULL = lane free */
 	unsigned n;
+};
+
+struct relay_emitter {
+	struct worker *w;
+	struct out_batch lane[LANES];   /* usually one: the sink; two when RTCP is demuxed */
+	unsigned scratch_used;
 };
 
 struct worker {
@@ -40,8 +51,9 @@ struct worker {
 	struct mmsghdr in[BATCH];
 	struct iovec in_iov[BATCH];
 	union sockaddr_u src[BATCH];
-	struct out_batch out[2];        /* [0] RTP-path sink, [1] RTCP demuxed from RTP */
+	struct relay_emitter em;
 	uint8_t buf[BATCH][PKT_MAX];
+	uint8_t scratch[SCRATCH][PKT_MAX];
 };
 
 struct deferred {
@@ -68,54 +80,96 @@ static int64_t mono_now(void)
 	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
 }
 
-static void out_reset(struct out_batch *o)
-{
-	o->n = 0;
-	o->fd = -1;
-}
-
-static void out_add(struct out_batch *o, void *p, size_t len)
-{
-	o->iov[o->n].iov_base = p;
-	o->iov[o->n].iov_len = len;
-	o->msg[o->n].msg_hdr = (struct msghdr){
-		.msg_name = &o->dest, .msg_namelen = netaddr_len(&o->dest),
-		.msg_iov = &o->iov[o->n], .msg_iovlen = 1,
-	};
-	o->n++;
-}
-
-static void out_flush(struct out_batch *o, struct stream *sink_for_errors)
+static void lane_flush(struct out_batch *o)
 {
 	unsigned done = 0;
 
 	while (done < o->n) {
-		int r = sendmmsg(o->fd, o->msg + done, o->n - done, MSG_DONTWAIT);
-		if (r <= 0) {
-			/* Full socket buffer or unreachable peer: the rest of the batch is lost.
-			 * Counted, never logged per packet. */
-			(void)sink_for_errors;
+		int r = sendmmsg(o->dst->fd, o->msg + done, o->n - done, MSG_DONTWAIT);
+		/* Full socket buffer or unreachable peer: the rest is lost, never logged
+		 * per packet. */
+		if (r <= 0)
 			break;
-		}
 		done += (unsigned)r;
 	}
 	o->n = 0;
 }
 
+static void emit_flush(struct relay_emitter *e)
+{
+	for (int l = 0; l < LANES; l++) {
+		if (e->lane[l].n)
+			lane_flush(&e->lane[l]);
+		e->lane[l].dst = NULL;
+	}
+	e->scratch_used = 0;
+}
+
+static struct out_batch *lane_for(struct relay_emitter *e, struct stream *dst)
+{
+	struct out_batch *free_lane = NULL;
+
+	for (int l = 0; l < LANES; l++) {
+		if (e->lane[l].dst == dst)
+			return &e->lane[l];
+		if (!e->lane[l].dst && !free_lane)
+			free_lane = &e->lane[l];
+	}
+	if (!free_lane) {               /* a third destination in one batch: rare */
+		free_lane = &e->lane[LANES - 1];
+		lane_flush(free_lane);
+	}
+	if (!stream_dest(dst, &free_lane->dest))
+		return NULL;
+	free_lane->dst = dst;
+	return free_lane;
+}
+
+static bool in_rx_buffer(const struct worker *w, const uint8_t *p)
+{
+	const uint8_t *lo = &w->buf[0][0];
+
+	return p >= lo && p < lo + sizeof(w->buf);
+}
+
+int relay_emit(struct relay_emitter *e, struct stream *dst, const uint8_t *data, size_t len)
+{
+	struct worker *w = e->w;
+	struct out_batch *o;
+
+	if (!dst || dst->fd < 0 || !(o = lane_for(e, dst)))
+		return -ENOENT;
+	if (len > PKT_MAX)
+		return -ENOBUFS;
+	if (!in_rx_buffer(w, data)) {
+		if (e->scratch_used == SCRATCH) {
+			emit_flush(e);
+			if (!(o = lane_for(e, dst)))
+				return -ENOENT;
+		}
+		memcpy(w->scratch[e->scratch_used], data, len);
+		data = w->scratch[e->scratch_used++];
+	}
+	if (o->n == BATCH)
+		lane_flush(o);
+	o->iov[o->n] = (struct iovec){ .iov_base = (void *)data, .iov_len = len };
+	o->msg[o->n].msg_hdr = (struct msghdr){
+		.msg_name = &o->dest, .msg_namelen = netaddr_len(&o->dest),
+		.msg_iov = &o->iov[o->n], .msg_iovlen = 1,
+	};
+	o->n++;
+	return 0;
+}
+
 /* Route one accepted packet: RTCP arriving multiplexed on an RTP socket goes to the
  * peer's RTCP destination when the peer does not multiplex. */
-static struct stream *route(struct stream *s, const uint8_t *p, size_t len, int *lane)
+static struct stream *route(struct stream *s, const uint8_t *p, size_t len)
 {
 	struct stream *sink = s->sink;
 
-	*lane = 0;
-	if (!sink)
-		return NULL;
-	if (s->component == COMP_RTP && s->media->rtcp_mux && !sink->media->rtcp_mux &&
-	    rtp_is_rtcp(p, len)) {
-		*lane = 1;
+	if (sink && s->component == COMP_RTP && s->media->rtcp_mux && !sink->media->rtcp_mux &&
+	    rtp_is_rtcp(p, len))
 		return &sink->media->rtcp;
-	}
 	return sink;
 }
 
@@ -131,17 +185,12 @@ static int stream_batch(struct worker *w, struct stream *s)
 	if (n <= 0)
 		return 0;
 	now = mono_now();
-	out_reset(&w->out[0]);
-	out_reset(&w->out[1]);
 
 	pthread_mutex_lock(&c->lock);
 	for (int i = 0; i < n; i++) {
 		uint8_t *p = w->buf[i];
 		size_t len = w->in[i].msg_len;
 		enum latch_verdict v;
-		struct stream *dst;
-		struct out_batch *o;
-		int lane;
 
 		if (w->in[i].msg_hdr.msg_flags & MSG_TRUNC) {
 			s->stats.errors++;
@@ -163,24 +212,16 @@ static int stream_batch(struct worker *w, struct stream *s)
 		s->stats.packets++;
 		s->stats.bytes += len;
 		s->last_packet_us = now;
-		dst = route(s, p, len, &lane);
-		o = &w->out[lane];
-		if (!dst || dst->fd < 0)
-			continue;
-		if (o->fd < 0) {
-			if (!stream_dest(dst, &o->dest))
-				continue;
-			o->fd = dst->fd;
-		}
-		out_add(o, p, len);
+		if (s->handler)
+			s->handler->ops->packet(s->handler, s, p, len, PKT_MAX, &w->em, now);
+		else
+			relay_emit(&w->em, route(s, p, len), p, len);
 	}
 	pthread_mutex_unlock(&c->lock);
 	for (int i = 0; i < n; i++)     /* recvmmsg shrank them to what it stored */
 		w->in[i].msg_hdr.msg_namelen = sizeof(w->src[i]);
 	/* File descriptors stay open until the grace period ends: safe without the lock. */
-	for (int l = 0; l < 2; l++)
-		if (w->out[l].n)
-			out_flush(&w->out[l], s);
+	emit_flush(&w->em);
 	return n;
 }
 
@@ -243,6 +284,7 @@ static struct worker *worker_new(struct relay *r, unsigned idx)
 		return NULL;
 	w->relay = r;
 	w->idx = idx;
+	w->em.w = w;
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (w->epfd < 0 || w->evfd < 0 || epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->evfd, &ev)) {

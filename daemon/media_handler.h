@@ -1,0 +1,34 @@
+/* Per-stream packet processing beyond plain forwarding (transcoding, SRTP, ...).
+ *
+ * A stream with a handler hands every accepted packet (after latching and counting) to
+ * handler->ops->packet() instead of forwarding it. The handler emits zero or more
+ * packets with relay_emit(). It runs on the stream's worker with the call lock held, so
+ * it must not block; it owns its state, which the control thread creates before setting
+ * stream->handler under the call lock and destroys after the call's grace period. */
+#ifndef SLUICE_MEDIA_HANDLER_H
+#define SLUICE_MEDIA_HANDLER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct stream;
+struct relay_emitter;
+struct stream_handler;
+
+struct stream_handler_ops {
+	const char *name;
+	/* pkt may be modified in place; cap is the buffer size behind it. */
+	void (*packet)(struct stream_handler *h, struct stream *in, uint8_t *pkt, size_t len,
+		       size_t cap, struct relay_emitter *e, int64_t now_us);
+	void (*destroy)(struct stream_handler *h);
+};
+
+struct stream_handler {
+	const struct stream_handler_ops *ops;
+};
+
+/* Queue data to leave through dst's socket towards dst's peer. data is copied unless
+ * it is the packet being handled. 0, -ENOENT (dst has no known peer yet) or -ENOBUFS. */
+int relay_emit(struct relay_emitter *e, struct stream *dst, const uint8_t *data, size_t len);
+
+#endif
