@@ -13,6 +13,7 @@
 #include <libnftnl/common.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/table.h>
+#include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -150,10 +151,12 @@ static int nft_put_table(struct nft_batch *bt, struct nft_conn *c, const char *n
 }
 
 static int nft_put_chain(struct nft_batch *bt, struct nft_conn *c, const char *table,
-			 const struct sluice_nft_opts *o)
+			 unsigned int instance, const struct sluice_nft_opts *o)
 {
 	struct nftnl_chain *ch = nftnl_chain_alloc();
+	struct nftnl_udata_buf *ud;
 	struct nlmsghdr *nlh;
+	char comment[128];
 
 	if (!ch)
 		return -ENOMEM;
@@ -164,6 +167,19 @@ static int nft_put_chain(struct nft_batch *bt, struct nft_conn *c, const char *t
 			    o->prerouting ? NF_INET_PRE_ROUTING : NF_INET_LOCAL_IN);
 	nftnl_chain_set_s32(ch, NFTNL_CHAIN_PRIO, o->priority);
 	nftnl_chain_set_u32(ch, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	/* `nft list` skips rules with expressions it does not know: say what is there */
+	ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+	if (!ud) {
+		nftnl_chain_free(ch);
+		return -ENOMEM;
+	}
+	snprintf(comment, sizeof(comment),
+		 "sluiced: rule 'sluice instance %u' (kernel module expression, not shown by nft)",
+		 instance);
+	nftnl_udata_put_strz(ud, NFTNL_UDATA_CHAIN_COMMENT, comment);
+	nftnl_chain_set_data(ch, NFTNL_CHAIN_USERDATA, nftnl_udata_buf_data(ud),
+			     nftnl_udata_buf_len(ud));
+	nftnl_udata_buf_free(ud);
 	nlh = nftnl_chain_nlmsg_build_hdr(nft_batch_cur(bt), NFT_MSG_NEWCHAIN, NFPROTO_INET,
 					  NLM_F_CREATE | NLM_F_ACK, c->seq++);
 	nftnl_chain_nlmsg_build_payload(nlh, ch);
@@ -226,7 +242,7 @@ int sluice_nft_install(unsigned int instance, const struct sluice_nft_opts *opts
 	if ((ret = nft_put_table(&bt, &c, table, NFT_MSG_NEWTABLE, NLM_F_CREATE)) ||
 	    (ret = nft_put_table(&bt, &c, table, NFT_MSG_DELTABLE, 0)) ||
 	    (ret = nft_put_table(&bt, &c, table, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL)) ||
-	    (ret = nft_put_chain(&bt, &c, table, opts)) ||
+	    (ret = nft_put_chain(&bt, &c, table, instance, opts)) ||
 	    (ret = nft_put_rule(&bt, &c, table, instance))) {
 		mnl_nlmsg_batch_stop(bt.b);
 		free(bt.buf);

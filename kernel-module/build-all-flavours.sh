@@ -17,14 +17,14 @@ fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-fail=0
-for f in "${flavours[@]}"; do
+# one flavour: prints its line to $work/$f.line, returns non-zero on failure
+build_one() {
+	local f=$1 kv src log warn
 	kv=$(ls -d /lib/modules/6.1.*-"$f"/build 2>/dev/null | sed "s,/lib/modules/,,; s,/build,," |
 	     grep -E "^6\.1\.[0-9]+-[0-9]+-$f\$" | sort -V | tail -n 1)
 	if [ -z "$kv" ]; then
 		echo "flavour $f: FAIL (no linux-headers-6.1.*-$f installed)"
-		fail=1
-		continue
+		return 1
 	fi
 	src="$work/$f/kernel-module"
 	mkdir -p "$src/include"
@@ -33,17 +33,26 @@ for f in "${flavours[@]}"; do
 	log="$work/$f.log"
 	if ! make -C "$src" KERNELRELEASE="$kv" W=1 >"$log" 2>&1; then
 		echo "flavour $f ($kv): FAIL (build error)"
-		sed -n '1,40p' "$log" | grep -iE 'error|warning' | head -n 10
-		fail=1
-		continue
+		grep -iE 'error|warning' "$log" | head -n 10
+		return 1
 	fi
 	warn=$(grep -iE 'warning' "$log" | grep -v 'Skipping BTF generation')
 	if [ -n "$warn" ] || [ ! -f "$src/sluice.ko" ]; then
 		echo "flavour $f ($kv): FAIL (warnings)"
 		echo "$warn" | head -n 10
-		fail=1
-		continue
+		return 1
 	fi
 	echo "flavour $f ($kv): ok, no warnings ($(stat -c %s "$src/sluice.ko") bytes)"
+}
+
+for f in "${flavours[@]}"; do
+	build_one "$f" >"$work/$f.line" 2>&1 &
+done
+fail=0
+for f in "${flavours[@]}"; do
+	wait -n || fail=1
+done
+for f in "${flavours[@]}"; do
+	cat "$work/$f.line"
 done
 exit $fail
