@@ -2,7 +2,8 @@
 #
 #   make            build everything (build/)
 #   make run        install deps, build, start sluiced in the foreground
-#   make test       install deps, build, run unit + e2e + interop (+ kernel) tests
+#   make test       install deps, build, run unit + e2e + interop + kernel tests
+#   make test-kernel   only the kernel module tests (qemu guest, t/kernel/)
 #   make fuzz       build libFuzzer targets (clang-14) and run each for FUZZ_SECONDS
 #   make bench      install deps, build, benchmark sluiced against rtpengine
 #   make SANITIZE=1 ...   same, with ASan+UBSan, in build-san/
@@ -16,7 +17,7 @@ ifeq ($(origin CC),default)
 CC       := gcc
 endif
 BUILD    ?= build
-PKGS     := json-c spandsp opus libswresample libavutil libbcg729
+PKGS     := json-c spandsp opus libswresample libavutil libbcg729 libnftnl libmnl
 OPT      ?= -O2
 
 ifeq ($(SANITIZE),1)
@@ -44,8 +45,10 @@ UNIT_BIN   := $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/%)
 UTIL_BIN   := $(UTILS:%=$(BUILD)/%)
 
 .SECONDARY:
-.PHONY: all progs deps run test unit e2e interop kernel fuzz bench deb clean
-all: progs $(UNIT_BIN)
+KTEST_BIN  := $(BUILD)/t/sluice-ktest
+
+.PHONY: all progs deps run test unit e2e interop kernel test-kernel fuzz bench deb clean
+all: progs $(UNIT_BIN) $(KTEST_BIN)
 progs: $(BUILD)/sluiced $(UTIL_BIN)
 
 Q ?= @
@@ -81,6 +84,12 @@ $(BUILD)/t/%: $(BUILD)/t/unit/%.o $(BUILD)/libsluiced.a $(BUILD)/libsluice.a
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
+# the kernel test tool (runs inside the test VM): lib/kmod.c + daemon/nft.c
+$(KTEST_BIN): $(BUILD)/t/kernel/ktest.o $(BUILD)/libsluiced.a $(BUILD)/libsluice.a
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 deps:
 	@utils/install-deps.sh build
 
@@ -99,6 +108,13 @@ e2e: all
 	BUILD=$(BUILD) t/run-tests.sh e2e
 interop: all
 	BUILD=$(BUILD) t/run-tests.sh interop
+kernel: all
+	BUILD=$(BUILD) t/run-tests.sh kernel
+# the module in a qemu guest (t/kernel/): one boot, plus the build of each 6.1 flavour
+test-kernel: deps
+	@utils/install-deps.sh kernel
+	$(MAKE) all
+	BUILD=$(BUILD) t/run-tests.sh kernel
 
 # Side-by-side benchmark against rtpengine (docs/benchmarks.md); BENCH_* variables in
 # utils/bench/run-bench.sh tune durations.

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export BUILD SLUICED="$PWD/$BUILD/sluiced" SLUICE_NG="$PWD/$BUILD/sluice-ng"
 layers=("$@")
-[ ${#layers[@]} -eq 0 ] && layers=(unit e2e interop)
+[ ${#layers[@]} -eq 0 ] && layers=(unit e2e interop kernel)
 
 tot_pass=0 tot_fail=0 summary=""
 out=$(mktemp -d)

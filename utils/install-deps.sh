@@ -1,24 +1,28 @@
 #!/usr/bin/env bash
 # Install the Debian packages a target needs, only those missing. Idempotent.
-# usage: install-deps.sh build|test|fuzz|bench
+# usage: install-deps.sh build|test|fuzz|bench|kernel
 set -euo pipefail
 
 build_pkgs="build-essential pkg-config libjson-c-dev liburing-dev libspandsp-dev libopus-dev
-            libbcg729-dev libswresample-dev libavutil-dev"
+            libbcg729-dev libswresample-dev libavutil-dev libnftnl-dev libmnl-dev"
 test_pkgs="libcmocka-dev python3 python3-pytest python3-numpy kamailio baresip baresip-core
            sox tshark iproute2 procps"
 fuzz_pkgs="clang-14 libfuzzer-14-dev"
 deb_pkgs="debhelper dpkg-dev fakeroot"
 bench_pkgs="rtpengine-daemon util-linux procps"
+# kernel module tests (t/kernel): 6.1 image + headers of every flavour, qemu, initramfs tools
+kernel_pkgs="qemu-system-x86 linux-image-amd64 linux-headers-amd64 linux-headers-cloud-amd64
+             linux-headers-rt-amd64 busybox-static kmod cpio iproute2 nftables util-linux"
 
 want=""
 for t in "$@"; do
 	case "$t" in
 	build) want="$want $build_pkgs" ;;
-	test)  want="$want $build_pkgs $test_pkgs" ;;
+	test)  want="$want $build_pkgs $test_pkgs $kernel_pkgs" ;;
 	fuzz)  want="$want $build_pkgs $fuzz_pkgs" ;;
 	deb)   want="$want $build_pkgs $deb_pkgs" ;;
 	bench) want="$want $build_pkgs $bench_pkgs" ;;
+	kernel) want="$want $build_pkgs $kernel_pkgs" ;;
 	*) echo "install-deps: unknown target '$t'" >&2; exit 2 ;;
 	esac
 done

@@ -1,0 +1,156 @@
+/* The ABI between sluiced (lib/kmod.c) and the sluice kernel module.
+ *
+ * One header, included by both sides: fixed-width types only, explicit padding, every
+ * reserved/pad field must be zero (the module refuses anything else, so the fields can
+ * get a meaning later without a version bump being ambiguous).
+ *
+ * Files (per network namespace, so two daemons in two netns never share ids):
+ *   /proc/net/sluice/control       write: struct sluice_msg_instance (create/destroy)
+ *   /proc/net/sluice/<id>/control  write: one struct sluice_msg_* per write() call
+ *   /proc/net/sluice/<id>/stats    mmap (read-only, shared): struct sluice_stats_hdr
+ *                                  followed by capacity x struct sluice_stats
+ *   /proc/net/sluice/<id>/list     read: text dump of the entries (debugging)
+ * An nftables rule "sluice instance <id>" (expression name "sluice", attribute
+ * SLUICE_NFTA_INSTANCE) hands UDP packets to instance <id>; see daemon/nft.c.
+ *
+ * write() returns the full message length on success or fails with errno:
+ *   EPROTO      hdr.version != SLUICE_ABI_VERSION
+ *   EINVAL      length mismatch, non-zero reserved/pad, bad family, port 0, address
+ *               0.0.0.0/::, bad flags, expect_src family != local family,
+ *               out_src family != out_dst family
+ *   EOPNOTSUPP  unknown cmd
+ *   ERANGE      slot >= capacity, instance id or capacity out of range
+ *   EBUSY       ADD to an occupied slot
+ *   EEXIST      ADD/UPDATE whose local address is already used by another slot;
+ *               CREATE of an existing instance
+ *   ENOENT      UPDATE/DEL of an empty slot; DESTROY of a missing instance
+ *   ENOMEM      CREATE could not allocate the instance
+ * Files of a destroyed instance fail with EIO; an existing stats mapping stays readable.
+ *   EPERM       caller lacks CAP_NET_ADMIN in the netns
+ */
+#ifndef SLUICE_KERNEL_ABI_H
+#define SLUICE_KERNEL_ABI_H
+
+#include <linux/types.h>
+
+#define SLUICE_ABI_VERSION	1u
+
+#define SLUICE_MAX_INSTANCES	256u	/* instance ids 0..255 */
+#define SLUICE_MAX_CAPACITY	262144u	/* streams (stats slots) per instance */
+
+/* nftables expression "sluice": attributes inside NFTA_EXPR_DATA */
+#define SLUICE_NFT_EXPR_NAME	"sluice"
+enum {
+	SLUICE_NFTA_UNSPEC,
+	SLUICE_NFTA_INSTANCE,		/* u32, network byte order, < SLUICE_MAX_INSTANCES */
+	__SLUICE_NFTA_MAX
+};
+#define SLUICE_NFTA_MAX		(__SLUICE_NFTA_MAX - 1)
+
+enum sluice_cmd {
+	SLUICE_CMD_INSTANCE_CREATE = 1,	/* struct sluice_msg_instance, on .../sluice/control */
+	SLUICE_CMD_INSTANCE_DESTROY = 2,	/* struct sluice_msg_instance, on .../sluice/control */
+	SLUICE_CMD_ADD = 3,		/* struct sluice_msg_stream */
+	SLUICE_CMD_UPDATE = 4,		/* struct sluice_msg_stream: replaces slot's entry, keeps counters */
+	SLUICE_CMD_DEL = 5,		/* struct sluice_msg_slot */
+	SLUICE_CMD_FLUSH = 6,		/* struct sluice_msg_hdr: delete every entry of the instance */
+};
+
+struct sluice_msg_hdr {
+	__u32	version;	/* SLUICE_ABI_VERSION */
+	__u16	cmd;		/* enum sluice_cmd */
+	__u16	len;		/* sizeof the whole message; must equal the write() length */
+	__u32	reserved;	/* 0 */
+	__u32	pad;		/* 0 */
+};
+
+#define SLUICE_FAMILY_NONE	0	/* only in expect_src: accept any source */
+#define SLUICE_FAMILY_INET	4
+#define SLUICE_FAMILY_INET6	6
+
+struct sluice_addr {
+	__u8	family;		/* SLUICE_FAMILY_* */
+	__u8	pad0;		/* 0 */
+	__u16	port;		/* network byte order, != 0 */
+	__u32	pad1;		/* 0 */
+	__u8	addr[16];	/* network byte order; IPv4 uses addr[0..3], rest 0 */
+};
+
+/* stream flags */
+#define SLUICE_SF_MISMATCH_PASS	0x1u	/* source mismatch: hand the packet to userspace
+					 * (so the daemon can re-latch) instead of dropping it */
+#define SLUICE_SF_SET_TOS	0x2u	/* write tos into the IPv4 TOS / IPv6 traffic class;
+					 * otherwise the received value is kept */
+#define SLUICE_SF_ALL		(SLUICE_SF_MISMATCH_PASS | SLUICE_SF_SET_TOS)
+
+struct sluice_stream {
+	struct sluice_addr local;	/* match: UDP to this address/port (the relay socket) */
+	struct sluice_addr expect_src;	/* SLUICE_FAMILY_NONE = any source */
+	struct sluice_addr out_src;	/* rewrite: send from here (the peer's relay socket) */
+	struct sluice_addr out_dst;	/* rewrite: send to here; family may differ from local */
+	__u32	flags;			/* SLUICE_SF_* */
+	__u8	tos;
+	__u8	pad[3];			/* 0 */
+	__u32	reserved[2];		/* 0 */
+};
+
+struct sluice_msg_stream {
+	struct sluice_msg_hdr	hdr;
+	__u32			slot;	/* < capacity; index into the stats array */
+	__u32			pad;	/* 0 */
+	struct sluice_stream	stream;
+};
+
+struct sluice_msg_slot {
+	struct sluice_msg_hdr	hdr;
+	__u32			slot;
+	__u32			pad;	/* 0 */
+};
+
+struct sluice_msg_instance {
+	struct sluice_msg_hdr	hdr;
+	__u32			id;		/* < SLUICE_MAX_INSTANCES */
+	__u32			capacity;	/* CREATE: 1..SLUICE_MAX_CAPACITY; DESTROY: 0 */
+};
+
+/* Shared statistics memory: header, then capacity slots. The module writes, userspace
+ * only reads (the mapping is read-only). Counters are 64-bit and written atomically, so
+ * a plain aligned 64-bit load sees a consistent value. */
+#define SLUICE_STATS_MAGIC	0x534c4353u	/* "SLCS" */
+
+struct sluice_stats_hdr {
+	__u32	magic;		/* SLUICE_STATS_MAGIC */
+	__u32	version;	/* SLUICE_ABI_VERSION */
+	__u32	instance;
+	__u32	capacity;	/* number of struct sluice_stats after this header */
+	__u32	slot_size;	/* sizeof(struct sluice_stats) */
+	__u32	hdr_size;	/* sizeof(struct sluice_stats_hdr) */
+	__u64	reserved[5];
+};
+
+struct sluice_stats {
+	__u64	packets;	/* forwarded */
+	__u64	bytes;		/* forwarded UDP payload bytes */
+	__u64	errors;		/* matched but not forwarded: no route, no memory, bad checksum */
+	__u64	mismatch;	/* source did not match expect_src (dropped or passed) */
+	__u64	last_ns;	/* CLOCK_MONOTONIC ns of the last forwarded packet, 0 = never */
+	__u32	gen;		/* bumped by ADD (counters reset there), UPDATE and DEL */
+	__u32	active;		/* 1 while the slot holds an entry */
+	__u64	reserved[2];
+};
+
+#ifdef __cplusplus
+#define SLUICE_ABI_ASSERT(c, m) static_assert(c, m)
+#else
+#define SLUICE_ABI_ASSERT(c, m) _Static_assert(c, m)
+#endif
+SLUICE_ABI_ASSERT(sizeof(struct sluice_msg_hdr) == 16, "abi: msg_hdr");
+SLUICE_ABI_ASSERT(sizeof(struct sluice_addr) == 24, "abi: addr");
+SLUICE_ABI_ASSERT(sizeof(struct sluice_stream) == 112, "abi: stream");
+SLUICE_ABI_ASSERT(sizeof(struct sluice_msg_stream) == 136, "abi: msg_stream");
+SLUICE_ABI_ASSERT(sizeof(struct sluice_msg_slot) == 24, "abi: msg_slot");
+SLUICE_ABI_ASSERT(sizeof(struct sluice_msg_instance) == 24, "abi: msg_instance");
+SLUICE_ABI_ASSERT(sizeof(struct sluice_stats_hdr) == 64, "abi: stats_hdr");
+SLUICE_ABI_ASSERT(sizeof(struct sluice_stats) == 64, "abi: stats");
+
+#endif

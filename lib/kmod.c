@@ -1,0 +1,340 @@
+/* Userspace side of the kernel module ABI: instance files, slot bookkeeping and the
+ * read-only counter mapping. See include/sluice/kmod.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "sluice/kmod.h"
+
+struct kmod {
+	unsigned int		id;
+	unsigned int		capacity;
+	unsigned int		used;
+	unsigned int		next;		/* next-fit cursor */
+	int			ctl_fd;
+	const volatile struct sluice_stats_hdr *map;
+	size_t			map_len;
+	uint64_t		*bitmap;	/* slots this handle believes taken */
+};
+
+#define KMOD_GLOBAL_CTL	KMOD_PROC_DIR "/control"
+
+static void kmod_path(char *buf, size_t len, unsigned int id, const char *file)
+{
+	snprintf(buf, len, KMOD_PROC_DIR "/%u/%s", id, file);
+}
+
+static void kmod_hdr(struct sluice_msg_hdr *h, uint16_t cmd, size_t len)
+{
+	memset(h, 0, sizeof(*h));
+	h->version = SLUICE_ABI_VERSION;
+	h->cmd = cmd;
+	h->len = (uint16_t)len;
+}
+
+static int kmod_write_fd(int fd, const void *msg, size_t len)
+{
+	ssize_t n = write(fd, msg, len);
+
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EIO;
+}
+
+int kmod_write_raw_global(const void *msg, size_t len)
+{
+	int fd = open(KMOD_GLOBAL_CTL, O_WRONLY | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = kmod_write_fd(fd, msg, len);
+	close(fd);
+	return ret;
+}
+
+int kmod_write_raw(struct kmod *k, const void *msg, size_t len)
+{
+	return kmod_write_fd(k->ctl_fd, msg, len);
+}
+
+bool kmod_available(void)
+{
+	return access(KMOD_GLOBAL_CTL, F_OK) == 0;
+}
+
+static int kmod_instance_msg(uint16_t cmd, unsigned int id, unsigned int capacity)
+{
+	struct sluice_msg_instance m;
+
+	kmod_hdr(&m.hdr, cmd, sizeof(m));
+	m.id = id;
+	m.capacity = capacity;
+	return kmod_write_raw_global(&m, sizeof(m));
+}
+
+int kmod_destroy(unsigned int id)
+{
+	return kmod_instance_msg(SLUICE_CMD_INSTANCE_DESTROY, id, 0);
+}
+
+/* Maps the header first to learn the capacity, then the whole array. */
+static int kmod_map(struct kmod *k)
+{
+	const struct sluice_stats_hdr *h;
+	long page = sysconf(_SC_PAGESIZE);
+	char path[96];
+	int fd, ret = 0;
+
+	kmod_path(path, sizeof(path), k->id, "stats");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	h = mmap(NULL, page, PROT_READ, MAP_SHARED, fd, 0);
+	if (h == MAP_FAILED) {
+		ret = -errno;
+		goto out;
+	}
+	if (h->magic != SLUICE_STATS_MAGIC || h->version != SLUICE_ABI_VERSION ||
+	    h->slot_size != sizeof(struct sluice_stats) ||
+	    h->hdr_size != sizeof(struct sluice_stats_hdr) || !h->capacity ||
+	    h->capacity > SLUICE_MAX_CAPACITY) {
+		munmap((void *)h, page);
+		ret = -EPROTO;
+		goto out;
+	}
+	k->capacity = h->capacity;
+	k->map_len = sizeof(*h) + (size_t)k->capacity * sizeof(struct sluice_stats);
+	munmap((void *)h, page);
+	h = mmap(NULL, k->map_len, PROT_READ, MAP_SHARED, fd, 0);
+	if (h == MAP_FAILED) {
+		ret = -errno;
+		goto out;
+	}
+	k->map = h;
+out:
+	close(fd);
+	return ret;
+}
+
+int kmod_open(struct kmod **out, unsigned int id, unsigned int capacity, unsigned int flags)
+{
+	struct kmod *k;
+	char path[96];
+	int ret;
+
+	*out = NULL;
+	if (id >= SLUICE_MAX_INSTANCES || capacity > SLUICE_MAX_CAPACITY)
+		return -ERANGE;
+	if (!kmod_available())
+		return -ENOENT;
+	if (!(flags & KMOD_OPEN_NOCREATE)) {
+		ret = kmod_instance_msg(SLUICE_CMD_INSTANCE_CREATE, id,
+					capacity ? capacity : KMOD_DEFAULT_CAPACITY);
+		if (ret && ret != -EEXIST)
+			return ret;
+	}
+	k = calloc(1, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	k->id = id;
+	kmod_path(path, sizeof(path), id, "control");
+	k->ctl_fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (k->ctl_fd < 0) {
+		ret = -errno;
+		goto err_free;
+	}
+	ret = kmod_map(k);
+	if (ret)
+		goto err_close;
+	k->bitmap = calloc((k->capacity + 63) / 64, sizeof(uint64_t));
+	if (!k->bitmap) {
+		ret = -ENOMEM;
+		goto err_unmap;
+	}
+	if (flags & KMOD_OPEN_FLUSH) {
+		ret = kmod_flush(k);
+		if (ret)
+			goto err_unmap;
+	}
+	*out = k;
+	return 0;
+
+err_unmap:
+	free(k->bitmap);
+	munmap((void *)k->map, k->map_len);
+err_close:
+	close(k->ctl_fd);
+err_free:
+	free(k);
+	return ret;
+}
+
+void kmod_close(struct kmod *k, bool destroy)
+{
+	if (!k)
+		return;
+	munmap((void *)k->map, k->map_len);
+	close(k->ctl_fd);
+	if (destroy)
+		kmod_destroy(k->id);
+	free(k->bitmap);
+	free(k);
+}
+
+unsigned int kmod_id(const struct kmod *k) { return k->id; }
+unsigned int kmod_capacity(const struct kmod *k) { return k->capacity; }
+unsigned int kmod_used(const struct kmod *k) { return k->used; }
+
+static bool kmod_slot_taken(const struct kmod *k, unsigned int s)
+{
+	return k->bitmap[s / 64] & (1ull << (s % 64));
+}
+
+static void kmod_slot_set(struct kmod *k, unsigned int s, bool taken)
+{
+	if (taken == kmod_slot_taken(k, s))
+		return;
+	k->bitmap[s / 64] ^= 1ull << (s % 64);
+	if (taken)
+		k->used++;
+	else
+		k->used--;
+}
+
+static int kmod_addr_to_abi(const union sockaddr_u *a, struct sluice_addr *out, bool may_be_any)
+{
+	memset(out, 0, sizeof(*out));
+	switch (a->sa.sa_family) {
+	case AF_UNSPEC:
+		return may_be_any ? 0 : -EINVAL;
+	case AF_INET:
+		out->family = SLUICE_FAMILY_INET;
+		out->port = a->sin.sin_port;
+		memcpy(out->addr, &a->sin.sin_addr, 4);
+		return 0;
+	case AF_INET6:
+		out->family = SLUICE_FAMILY_INET6;
+		out->port = a->sin6.sin6_port;
+		memcpy(out->addr, &a->sin6.sin6_addr, 16);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int kmod_stream_to_abi(const struct kmod_stream *s, struct sluice_stream *out)
+{
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if ((ret = kmod_addr_to_abi(&s->local, &out->local, false)) ||
+	    (ret = kmod_addr_to_abi(&s->expect_src, &out->expect_src, true)) ||
+	    (ret = kmod_addr_to_abi(&s->out_src, &out->out_src, false)) ||
+	    (ret = kmod_addr_to_abi(&s->out_dst, &out->out_dst, false)))
+		return ret;
+	out->flags = s->flags;
+	out->tos = s->tos;
+	return 0;
+}
+
+static int kmod_stream_msg(struct kmod *k, uint16_t cmd, unsigned int slot,
+			   const struct kmod_stream *s)
+{
+	struct sluice_msg_stream m;
+	int ret;
+
+	kmod_hdr(&m.hdr, cmd, sizeof(m));
+	m.slot = slot;
+	m.pad = 0;
+	ret = kmod_stream_to_abi(s, &m.stream);
+	return ret ? ret : kmod_write_fd(k->ctl_fd, &m, sizeof(m));
+}
+
+/* Next-fit: delays reuse of a freed slot, so a packet still in flight on the old entry
+ * (within one RCU grace period of the delete) cannot land on a fresh stream's counters. */
+int kmod_add(struct kmod *k, const struct kmod_stream *s)
+{
+	unsigned int tries, slot;
+	int ret;
+
+	for (tries = 0; tries < k->capacity; tries++) {
+		slot = k->next;
+		k->next = (k->next + 1) % k->capacity;
+		if (kmod_slot_taken(k, slot))
+			continue;
+		ret = kmod_stream_msg(k, SLUICE_CMD_ADD, slot, s);
+		if (ret == -EBUSY) {	/* taken by someone else (no flush at open) */
+			kmod_slot_set(k, slot, true);
+			continue;
+		}
+		if (ret)
+			return ret;
+		kmod_slot_set(k, slot, true);
+		return (int)slot;
+	}
+	return -ENOSPC;
+}
+
+int kmod_update(struct kmod *k, int slot, const struct kmod_stream *s)
+{
+	if (slot < 0 || (unsigned int)slot >= k->capacity)
+		return -ERANGE;
+	return kmod_stream_msg(k, SLUICE_CMD_UPDATE, (unsigned int)slot, s);
+}
+
+int kmod_del(struct kmod *k, int slot)
+{
+	struct sluice_msg_slot m;
+	int ret;
+
+	if (slot < 0 || (unsigned int)slot >= k->capacity)
+		return -ERANGE;
+	kmod_hdr(&m.hdr, SLUICE_CMD_DEL, sizeof(m));
+	m.slot = (unsigned int)slot;
+	m.pad = 0;
+	ret = kmod_write_fd(k->ctl_fd, &m, sizeof(m));
+	if (!ret || ret == -ENOENT)
+		kmod_slot_set(k, (unsigned int)slot, false);
+	return ret;
+}
+
+int kmod_flush(struct kmod *k)
+{
+	struct sluice_msg_hdr m;
+	int ret;
+
+	kmod_hdr(&m, SLUICE_CMD_FLUSH, sizeof(m));
+	ret = kmod_write_fd(k->ctl_fd, &m, sizeof(m));
+	if (!ret) {
+		memset(k->bitmap, 0, (k->capacity + 63) / 64 * sizeof(uint64_t));
+		k->used = 0;
+	}
+	return ret;
+}
+
+const volatile struct sluice_stats *kmod_stats(const struct kmod *k, int slot)
+{
+	if (slot < 0 || (unsigned int)slot >= k->capacity)
+		return NULL;
+	return (const volatile struct sluice_stats *)(k->map + 1) + slot;
+}
+
+int kmod_read(const struct kmod *k, int slot, struct kmod_counters *out)
+{
+	const volatile struct sluice_stats *st = kmod_stats(k, slot);
+
+	if (!st)
+		return -ERANGE;
+	out->packets = st->packets;
+	out->bytes = st->bytes;
+	out->errors = st->errors;
+	out->mismatch = st->mismatch;
+	out->last_ns = st->last_ns;
+	out->gen = st->gen;
+	out->active = st->active;
+	return 0;
+}

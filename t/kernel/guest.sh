@@ -1,0 +1,81 @@
+#!/bin/bash
+# Runs inside the test VM, chrooted into the host root (see run-vm.sh): loads the
+# module, builds the namespaces, runs sluice-ktest and the load/unload scenarios,
+# and writes results.txt (PASS/FAIL per scenario) and summary.txt into $1.
+#
+#    netns a                  relay (root netns)                 netns b
+#   +-----------+   veth   +----------------------+   veth   +-----------+
+#   | a0        |----------| ra            rb     |----------| b0        |
+#   | 10.0.1.2  |          | 10.0.1.1   10.0.2.1  |          | 10.0.2.2  |
+#   | fd01::2   |          | fd01::1    fd02::1   |          | fd02::2   |
+#   +-----------+          +----------------------+          +-----------+
+set -u
+out=$1
+res="$out/results.txt"
+ktest="$out/sluice-ktest"
+: >"$res"
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+pass() { echo "PASS $1" >>"$res"; echo "PASS $1"; }
+fail() { echo "FAIL $1: $2" >>"$res"; echo "FAIL $1: $2"; }
+check() { # name description command...
+	local name=$1 what=$2
+	shift 2
+	if "$@" >>"$out/guest.log" 2>&1; then pass "$name"; else fail "$name" "$what"; fi
+}
+dmesg -n 1
+
+modprobe nf_tables && modprobe veth
+check module_load "insmod sluice.ko" insmod "$out/mod/sluice.ko"
+check proc_interface "/proc/net/sluice/control missing" test -e /proc/net/sluice/control
+
+topo() {
+	ip link set lo up
+	for side in a:1 b:2; do
+		ns=${side%:*} n=${side#*:}
+		ip netns add "$ns"
+		ip link add "r$ns" type veth peer name "${ns}0" netns "$ns"
+		ip addr add "10.0.$n.1/24" dev "r$ns"
+		ip addr add "fd0$n::1/64" dev "r$ns" nodad
+		ip link set "r$ns" up
+		ip -n "$ns" link set lo up
+		ip -n "$ns" addr add "10.0.$n.2/24" dev "${ns}0"
+		ip -n "$ns" addr add "fd0$n::2/64" dev "${ns}0" nodad
+		ip -n "$ns" link set "${ns}0" up
+	done
+}
+check topology "netns/veth setup" topo
+
+"$ktest" "$res" all 2>&1 | tee -a "$out/guest.log"
+nft list ruleset >"$out/nft-ruleset.txt" 2>&1
+cat /proc/net/sluice/2/list >"$out/list-2.txt" 2>&1
+
+# an instance with entries and a rule in a namespace that goes away
+netns_dies() {
+	ip netns add c && ip -n c link set lo up &&
+	nsenter --net=/run/netns/c "$ktest" "$res.c" netns-instance &&
+	test -e /proc/net/sluice/control && ip netns del c && sleep 2
+}
+check netns_instance_dies_with_netns "instance in a deleted netns" netns_dies
+
+check leave_live_entries "adding entries for the unload test" "$ktest" "$res" leave-live
+if rmmod sluice 2>>"$out/guest.log"; then
+	fail rule_pins_module "rmmod succeeded while nft rules use the expression"
+	insmod "$out/mod/sluice.ko"
+else
+	pass rule_pins_module
+fi
+check remove_rules "sluice_nft_remove" "$ktest" "$res" remove-rules
+check unload_with_live_entries "rmmod with entries present" rmmod sluice
+check unload_removes_proc "/proc/net/sluice still present" test ! -e /proc/net/sluice
+check reload "insmod + rmmod again" sh -c "insmod '$out/mod/sluice.ko' && rmmod sluice"
+
+dmesg >"$out/dmesg.txt"
+if grep -E 'BUG:|WARNING:|Oops|Call Trace|general protection|Bad page' "$out/dmesg.txt" >"$out/dmesg-bad.txt"; then
+	fail dmesg_clean "$(head -n 3 "$out/dmesg-bad.txt" | tr '\n' ' ')"
+else
+	pass dmesg_clean
+fi
+
+p=$(grep -c '^PASS ' "$res")
+f=$(grep -c '^FAIL ' "$res")
+echo "kernel-tests: $p passed, $f failed" | tee "$out/summary.txt"

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Kernel tests in one qemu (TCG) boot: builds the module against Debian's 6.1 headers,
+# packs an initramfs (static busybox + the 9p modules), boots the 6.1 kernel with the
+# host root shared read-only over 9p and $OUT read-write, and runs t/kernel/guest.sh
+# there (chrooted into the host root). Prints the guest's summary line
+# "kernel-tests: N passed, N failed"; per-scenario lines land in $OUT/results.txt.
+#   env: BUILD (build), SLUICE_KV (kernel release; default newest 6.1 generic -amd64),
+#        VM_TIMEOUT (seconds, 600), SLUICE_KMOD_SRC (module sources, kernel-module/;
+#        lets a mutated copy prove that the scenarios catch breakage)
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-build}
+out="$top/$BUILD/kernel-vm"
+ktest="$top/$BUILD/t/sluice-ktest"
+
+KV=${SLUICE_KV:-$(ls -d /lib/modules/6.1.*-amd64 2>/dev/null | sed 's,.*/,,' |
+	grep -E '^6\.1\.[0-9]+-[0-9]+-amd64$' | sort -V | tail -n 1)}
+[ -n "$KV" ] || { echo "run-vm: no /lib/modules/6.1.*-amd64 (install linux-image-amd64)" >&2; exit 1; }
+for f in "/boot/vmlinuz-$KV" "/lib/modules/$KV/build/Makefile" /bin/busybox; do
+	[ -e "$f" ] || { echo "run-vm: missing $f (utils/install-deps.sh kernel)" >&2; exit 1; }
+done
+[ -x "$ktest" ] || make -C "$top" -s "$BUILD/t/sluice-ktest" >/dev/null
+
+rm -rf "$out"
+mkdir -p "$out/mod/include" "$out/initramfs"
+
+# 1. the module, built from a copy so the source tree stays clean
+src=${SLUICE_KMOD_SRC:-$top/kernel-module}
+cp -r "$src"/{*.c,*.h,Kbuild,Makefile,compat} "$out/mod/"
+cp -r "$top/include/sluice" "$out/mod/include/"
+if ! make -C "$out/mod" KERNELRELEASE="$KV" W=1 >"$out/build.log" 2>&1; then
+	cat "$out/build.log" >&2
+	echo "kernel-tests: 0 passed, 1 failed" | tee "$out/summary.txt"
+	echo "FAIL module_build: see $out/build.log" >"$out/results.txt"
+	exit 1
+fi
+cp "$ktest" "$out/sluice-ktest"
+
+# 2. initramfs: busybox, the modules needed to reach the host root, /init
+ir="$out/initramfs"
+mkdir -p "$ir"/{bin,dev,proc,sys,host,lib/modules}
+cp /bin/busybox "$ir/bin/busybox"
+: >"$ir/modules.order"
+for m in virtio_pci 9pnet_virtio 9p; do
+	modprobe -S "$KV" --show-depends "$m" | awk '$1 == "insmod" { print $2 }'
+done | awk '!seen[$0]++' | while read -r ko; do
+	cp "$ko" "$ir/lib/modules/"
+	basename "$ko" >>"$ir/modules.order"
+done
+cp "$top/t/kernel/guest-init" "$ir/init"
+chmod +x "$ir/init"
+printf '#!/bin/sh\nexec /bin/busybox chroot /host /sbin/modprobe "$@"\n' >"$ir/modprobe-host"
+chmod +x "$ir/modprobe-host"
+(cd "$ir" && find . | cpio -o -H newc --quiet | gzip -1) >"$out/initramfs.cpio.gz"
+
+# 3. boot. The guest powers off when done; panic=-1 + -no-reboot end qemu on a panic.
+set +e
+timeout "${VM_TIMEOUT:-600}" qemu-system-x86_64 -accel tcg,thread=multi -m 1024 -smp 2 \
+	-nographic -no-reboot -nic none \
+	-kernel "/boot/vmlinuz-$KV" -initrd "$out/initramfs.cpio.gz" \
+	-append "console=ttyS0 panic=-1 quiet sluice_out=$out sluice_top=$top" \
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+	-virtfs "local,path=$out,mount_tag=out,security_model=none" \
+	</dev/null >"$out/console.log" 2>&1
+rc=$?
+set -e
+if [ ! -s "$out/summary.txt" ]; then
+	tail -n 40 "$out/console.log" >&2
+	echo "run-vm: guest produced no summary (qemu exit $rc)" >&2
+	echo "kernel-tests: 0 passed, 1 failed"
+	echo "FAIL vm_boot: no summary, qemu exit $rc" >>"$out/results.txt"
+	exit 1
+fi
+cat "$out/summary.txt"
+grep -q ' 0 failed' "$out/summary.txt"

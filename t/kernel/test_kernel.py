@@ -1,0 +1,84 @@
+"""Kernel module tests: one qemu (TCG) boot runs every guest scenario (run-vm.sh);
+each scenario the guest reports becomes one test here. Also builds the module against
+every Debian 6.1 flavour's headers."""
+import os
+import pathlib
+import re
+import subprocess
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BUILD = os.environ.get("BUILD", "build")
+OUT = ROOT / BUILD / "kernel-vm"
+
+# Every scenario the guest must report; one missing from results.txt fails.
+SCENARIOS = [
+    "module_load", "proc_interface", "topology",
+    "open_instances", "nft_install_replaces_stale",
+    "forward_ipv4", "forward_ipv6_both_ways", "forward_ipv4_to_ipv6",
+    "source_check_drops_strangers", "source_mismatch_passed_to_userspace",
+    "delete_returns_to_userspace", "nonmatching_untouched",
+    "instances_isolated", "flush",
+    "control_refuses_garbage", "control_fuzz",
+    "stats_mapping_readonly", "destroy_while_mapped",
+    "netns_instance_dies_with_netns",
+    "leave_live_entries", "rule_pins_module", "remove_rules",
+    "unload_with_live_entries", "unload_removes_proc", "reload",
+    "dmesg_clean",
+]
+
+
+@pytest.fixture(scope="module")
+def vm():
+    """Boots the VM once for the whole module; returns {scenario: (ok, reason)}."""
+    env = dict(os.environ, BUILD=BUILD)
+    proc = subprocess.run([str(ROOT / "t/kernel/run-vm.sh")], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=900)
+    results = {}
+    path = OUT / "results.txt"
+    if path.exists():
+        for line in path.read_text().splitlines():
+            m = re.match(r"^(PASS|FAIL) (\S+?):?(?: (.*))?$", line)
+            if m:
+                ok = m.group(1) == "PASS"
+                # a scenario reported twice keeps its worst result
+                prev = results.get(m.group(2))
+                results[m.group(2)] = (ok and (prev is None or prev[0]), m.group(3) or "")
+    summary = (OUT / "summary.txt").read_text().strip() if (OUT / "summary.txt").exists() else ""
+    return {"results": results, "summary": summary, "proc": proc}
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_guest_scenario(vm, name):
+    res = vm["results"]
+    if name not in res:
+        tail = "\n".join(vm["proc"].stdout.splitlines()[-5:] + vm["proc"].stderr.splitlines()[-20:])
+        pytest.fail(f"scenario {name} not reported by the guest\n{tail}")
+    ok, why = res[name]
+    assert ok, f"{name}: {why} (logs in {OUT})"
+
+
+def test_no_unknown_failures(vm):
+    """A failing scenario the list above does not know still fails the run."""
+    extra = {n: r for n, (ok, r) in vm["results"].items() if not ok and n not in SCENARIOS}
+    assert not extra, extra
+
+
+def test_summary_line(vm):
+    m = re.match(r"kernel-tests: (\d+) passed, (\d+) failed", vm["summary"])
+    assert m, f"no summary line: {vm['summary']!r}"
+    assert int(m.group(2)) == 0
+    assert int(m.group(1)) >= len(SCENARIOS)
+    assert vm["proc"].returncode == 0
+
+
+def test_builds_on_every_flavour():
+    """W=1, no warnings, against -amd64, -cloud-amd64 and -rt-amd64 6.1 headers."""
+    proc = subprocess.run([str(ROOT / "kernel-module/build-all-flavours.sh")], cwd=ROOT,
+                          capture_output=True, text=True, timeout=900)
+    lines = [l for l in proc.stdout.splitlines() if l.startswith("flavour ")]
+    assert len(lines) == 3, proc.stdout + proc.stderr
+    for l in lines:
+        assert "ok, no warnings" in l, proc.stdout
+    assert proc.returncode == 0, proc.stdout + proc.stderr
