@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kernel.h"
 #include "relay.h"
 #include "sluice/log.h"
 
@@ -39,6 +40,7 @@ struct call *call_create(struct daemon *d, const char *callid, size_t len)
 	c->callid_len = len;
 	pthread_mutex_init(&c->lock, NULL);
 	c->worker = (unsigned)(str_hash(callid, len) % relay_workers(d->relay));
+	c->kmod = d->kmod;
 	c->created_us = now_us();
 	c->last_signal_us = mono_us();
 	registry_add(&d->reg, c);
@@ -102,6 +104,7 @@ static void stream_init(struct stream *s, struct media *m, int fd, uint8_t comp,
 {
 	s->media = m;
 	s->fd = fd;
+	s->kslot = -1;
 	s->component = comp;
 	s->local = *local;
 	netaddr_set_port(&s->local, port);
@@ -188,6 +191,19 @@ static void stream_add(struct stream_stats *t, const struct stream_stats *s)
 	t->errors += s->errors;
 }
 
+void stream_read_stats(const struct stream *s, struct stream_stats *out, int64_t *last)
+{
+	struct stream_stats k;
+	int64_t klast;
+
+	*out = s->stats;
+	*last = s->last_packet_us;
+	kernel_read(s->media->party->call, s, &k, &klast);
+	stream_add(out, &k);
+	if (klast > *last)
+		*last = klast;
+}
+
 void call_totals(struct call *c, struct stream_stats *rtp, struct stream_stats *rtcp,
 		 int64_t *last)
 {
@@ -200,10 +216,15 @@ void call_totals(struct call *c, struct stream_stats *rtp, struct stream_stats *
 			struct media *m = p->media[i];
 			if (!m)
 				continue;
-			stream_add(rtp, &m->rtp.stats);
-			stream_add(rtcp, &m->rtcp.stats);
-			if (m->rtp.last_packet_us > *last)
-				*last = m->rtp.last_packet_us;
+			struct stream_stats s;
+			int64_t l;
+
+			stream_read_stats(&m->rtp, &s, &l);
+			stream_add(rtp, &s);
+			if (l > *last)
+				*last = l;
+			stream_read_stats(&m->rtcp, &s, &l);
+			stream_add(rtcp, &s);
 		}
 	pthread_mutex_unlock(&c->lock);
 }
@@ -231,6 +252,8 @@ static void call_free(void *arg)
 				close(m->rtcp.fd);
 			if (m->ports_open)
 				port_pool_put(m->iface->pool_ref, m->port);
+			free(m->rtp.kpushed);
+			free(m->rtcp.kpushed);
 			free(m);
 		}
 		free(p);
@@ -283,6 +306,7 @@ void call_destroy(struct daemon *d, struct call *c, enum call_end why)
 {
 	struct reclaim *r;
 
+	kernel_release_call(d, c);      /* folds the kernel's counters into the streams */
 	count_end(d, c, why);
 	registry_remove(&d->reg, c);
 	for (struct party *p = c->parties; p; p = p->next)

@@ -28,6 +28,8 @@ struct party;
 struct media;
 struct iface;
 struct stream_handler;
+struct kmod;
+struct kmod_stream;
 
 enum stream_component { COMP_RTP = 1, COMP_RTCP = 2 };
 
@@ -53,6 +55,9 @@ struct stream {
 	int64_t last_packet_us;         /* [L] */
 	struct stream_stats stats;      /* [L] packets received on this stream */
 	struct stream_handler *handler; /* [L] NULL: plain forwarding (media_handler.h) */
+	int kslot;                      /* kernel entry slot, -1 none (control thread) */
+	int kerr;                       /* last refused push, -errno (control thread) */
+	struct kmod_stream *kpushed;    /* what the entry holds (control thread) */
 };
 
 struct media {
@@ -116,7 +121,8 @@ struct call {
 	int64_t delete_at_us;           /* 0 = live; else scheduled removal (delete-delay) */
 	bool answered;
 	bool deleted;                   /* delete command seen: only queries from now on */
-	bool foreign_loop;              /* reserved */
+	bool kdirty;                    /* [L] latching changed: re-check kernel entries */
+	const struct kmod *kmod;        /* kernel counters live here (NULL: userspace only) */
 };
 
 #endif

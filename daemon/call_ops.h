@@ -23,6 +23,9 @@ int media_ensure(struct daemon *d, struct party *p, unsigned idx, const struct i
 void call_wire(struct party *p);
 /* Unregister and schedule the memory's release; counts the end reason. */
 void call_destroy(struct daemon *d, struct call *c, enum call_end why);
+/* A stream's counters including the kernel's; last packet in monotonic µs. Call lock
+ * held. */
+void stream_read_stats(const struct stream *s, struct stream_stats *out, int64_t *last);
 /* Totals over all streams of the call (takes the lock). */
 void call_totals(struct call *c, struct stream_stats *rtp, struct stream_stats *rtcp,
 		 int64_t *last_packet_mono);

@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "call_ops.h"
 #include "daemon.h"
+#include "kernel.h"
 
 /* Monotonic packet time -> wall-clock seconds (0 = never). */
 static int64_t wall_s(int64_t mono)
@@ -35,10 +37,14 @@ static struct bval *counters(struct arena *a, const struct stream_stats *s)
 	return d;
 }
 
-static struct bval *stream_dict(struct arena *a, const struct stream *s)
+static struct bval *stream_dict(const struct daemon *dm, struct arena *a,
+			       const struct stream *s)
 {
 	struct bval *d = bv_new_dict(a), *flags = bv_new_list(a);
 	char ip[NETADDR_STRLEN];
+	struct stream_stats st;
+	int64_t last;
+	const char *why = kernel_why_not(dm, s);
 
 	bv_dict_add_int(a, d, "local port", netaddr_port(&s->local));
 	bv_dict_add_str(a, d, "local address", netaddr_ntop(&s->local, ip, sizeof(ip)));
@@ -49,7 +55,8 @@ static struct bval *stream_dict(struct arena *a, const struct stream *s)
 		bv_dict_add(a, d, "endpoint", addr_dict(a, &s->advertised));
 	if (s->has_advertised)
 		bv_dict_add(a, d, "advertised endpoint", addr_dict(a, &s->advertised));
-	bv_dict_add_int(a, d, "last packet", wall_s(s->last_packet_us));
+	stream_read_stats(s, &st, &last);
+	bv_dict_add_int(a, d, "last packet", wall_s(last));
 	bv_list_add(flags, bv_new_strz(a, s->component == COMP_RTP ? "RTP" : "RTCP"));
 	if (s->has_advertised || s->latched)
 		bv_list_add(flags, bv_new_strz(a, "filled"));
@@ -57,14 +64,18 @@ static struct bval *stream_dict(struct arena *a, const struct stream *s)
 		bv_list_add(flags, bv_new_strz(a, "confirmed"));
 	if (s->media->party->opts.strict_source)
 		bv_list_add(flags, bv_new_strz(a, "strict source"));
+	bv_list_add(flags, bv_new_strz(a, why ? "userspace" : "kernelized"));
 	bv_dict_add(a, d, "flags", flags);
+	bv_dict_add_str(a, d, "forwarding", why ? "userspace" : "kernel");
+	if (why)
+		bv_dict_add_str(a, d, "not in kernel", why);
 	if (s->has_ssrc)
 		bv_dict_add_int(a, d, "SSRC", s->ssrc);
-	bv_dict_add(a, d, "stats", counters(a, &s->stats));
+	bv_dict_add(a, d, "stats", counters(a, &st));
 	return d;
 }
 
-static struct bval *media_dict(struct arena *a, const struct media *m)
+static struct bval *media_dict(const struct daemon *dm, struct arena *a, const struct media *m)
 {
 	struct bval *d = bv_new_dict(a), *streams = bv_new_list(a), *flags = bv_new_list(a);
 
@@ -73,8 +84,8 @@ static struct bval *media_dict(struct arena *a, const struct media *m)
 	bv_dict_add_str(a, d, "protocol", m->proto);
 	if (m->codec[0])
 		bv_dict_add_str(a, d, "codec", m->codec);
-	bv_list_add(streams, stream_dict(a, &m->rtp));
-	bv_list_add(streams, stream_dict(a, &m->rtcp));
+	bv_list_add(streams, stream_dict(dm, a, &m->rtp));
+	bv_list_add(streams, stream_dict(dm, a, &m->rtcp));
 	bv_dict_add(a, d, "streams", streams);
 	if (m->rtcp_mux)
 		bv_list_add(flags, bv_new_strz(a, "RTCP-mux"));
@@ -86,7 +97,8 @@ static struct bval *media_dict(struct arena *a, const struct media *m)
 	return d;
 }
 
-static struct bval *party_dict(struct arena *a, const struct party *p, const char *tag,
+static struct bval *party_dict(const struct daemon *dm, struct arena *a, const struct party *p,
+			       const char *tag,
 			       const char *via)
 {
 	struct bval *d = bv_new_dict(a), *medias = bv_new_list(a);
@@ -101,7 +113,7 @@ static struct bval *party_dict(struct arena *a, const struct party *p, const cha
 		bv_dict_add_str(a, d, "in dialogue with", p->peer->tags[0].tag);
 	for (unsigned i = 0; i < p->n_media; i++)
 		if (p->media[i])
-			bv_list_add(medias, media_dict(a, p->media[i]));
+			bv_list_add(medias, media_dict(dm, a, p->media[i]));
 	bv_dict_add(a, d, "medias", medias);
 	return d;
 }
@@ -111,27 +123,31 @@ int call_stats_add(struct daemon *d, struct call *c, struct arena *a, struct bva
 	struct bval *tags = bv_new_dict(a), *totals = bv_new_dict(a);
 	struct stream_stats rtp = { 0 }, rtcp = { 0 };
 
-	(void)d;
 	bv_dict_add_int(a, dict, "created", c->created_us / 1000000);
 	bv_dict_add_int(a, dict, "created_us", c->created_us % 1000000);
 	bv_dict_add_int(a, dict, "last signal", wall_s(c->last_signal_us));
 	pthread_mutex_lock(&c->lock);
 	for (const struct party *p = c->parties; p; p = p->next) {
 		if (!p->n_tags)
-			bv_dict_add(a, tags, "", party_dict(a, p, "", NULL));
+			bv_dict_add(a, tags, "", party_dict(d, a, p, "", NULL));
 		for (unsigned t = 0; t < p->n_tags; t++)
 			bv_dict_add(a, tags, p->tags[t].tag,
-				    party_dict(a, p, p->tags[t].tag, p->tags[t].via_branch));
+				    party_dict(d, a, p, p->tags[t].tag, p->tags[t].via_branch));
 		for (unsigned i = 0; i < p->n_media; i++) {
 			const struct media *m = p->media[i];
 			if (!m)
 				continue;
-			rtp.packets += m->rtp.stats.packets;
-			rtp.bytes += m->rtp.stats.bytes;
-			rtp.errors += m->rtp.stats.errors;
-			rtcp.packets += m->rtcp.stats.packets;
-			rtcp.bytes += m->rtcp.stats.bytes;
-			rtcp.errors += m->rtcp.stats.errors;
+			struct stream_stats s1, s2;
+			int64_t l;
+
+			stream_read_stats(&m->rtp, &s1, &l);
+			stream_read_stats(&m->rtcp, &s2, &l);
+			rtp.packets += s1.packets;
+			rtp.bytes += s1.bytes;
+			rtp.errors += s1.errors;
+			rtcp.packets += s2.packets;
+			rtcp.bytes += s2.bytes;
+			rtcp.errors += s2.errors;
 		}
 	}
 	pthread_mutex_unlock(&c->lock);

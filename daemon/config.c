@@ -22,6 +22,21 @@ static int parse_listen(struct cfg_ctx *ctx, const struct cfg_opt *o, const char
 static int parse_interface(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
 static int parse_max_sessions(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
 static int parse_learning(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
+static const char *const kernel_names[] = {
+	[KERNEL_AUTO] = "auto", [KERNEL_ON] = "on", [KERNEL_OFF] = "off",
+};
+
+static int parse_kernel(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
+{
+	(void)o;
+	for (size_t i = 0; i < sizeof(kernel_names) / sizeof(kernel_names[0]); i++)
+		if (!strcmp(val, kernel_names[i])) {
+			ctx->cfg->kernel = (enum kernel_mode)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 static int parse_facility(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
 
 #define OFF(f)  offsetof(struct config, f)
@@ -73,8 +88,10 @@ static const struct cfg_opt cfg_opts[] = {
 	      "Media worker threads, 0 = online CPUs (default)"),
 	O_FUNC("max-sessions", 0, parse_max_sessions, max_sessions, "INT",
 	       "Refuse new calls beyond this many, -1/0 = unlimited"),
-	O_NUM("table", 't', CFG_INT, table, -1, 63, "INT",
-	      "Kernel forwarding table, -1 = userspace only (default -1)"),
+	O_NUM("table", 't', CFG_INT, table, -1, 255, "INT",
+	      "Kernel forwarding table, -1 = userspace only (default 0)"),
+	O_FUNC("kernel", 0, parse_kernel, kernel, "auto|on|off",
+	       "Kernel forwarding: auto = if the module is loaded (default)"),
 	O_BOOL("no-fallback", 'F', no_fallback, "Refuse to start without the kernel module"),
 	O_NUM("tos", 'T', CFG_INT, tos, -1, 255, "INT",
 	      "IP TOS for media packets, -1 = leave (default -1)"),
@@ -537,7 +554,8 @@ static void set_defaults(struct config *cfg)
 	cfg->offer_timeout = 3600;
 	cfg->delete_delay = 30;
 	cfg->num_threads = 0;           /* resolved in finalize() */
-	cfg->table = -1;
+	cfg->table = 0;
+	cfg->kernel = KERNEL_AUTO;
 	cfg->tos = -1;
 	cfg->endpoint_learning = EL_DELAYED;
 	cfg->log_level = 6;
@@ -588,6 +606,17 @@ static int finalize(struct cfg_ctx *ctx)
 		cfg->silent_timeout = 3600;
 	if (!cfg->num_threads)
 		cfg->num_threads = online_cpus();
+	/* rtpengine's spellings: --table=-1 is userspace only, --no-fallback insists */
+	if (cfg->no_fallback && cfg->kernel == KERNEL_AUTO)
+		cfg->kernel = KERNEL_ON;
+	if (cfg->table < 0) {
+		if (cfg->kernel == KERNEL_ON) {
+			ctx->src = CFG_SRC_CMDLINE;
+			ctx->line = 0;
+			return cfg_error(ctx, "--kernel=on (or --no-fallback) needs --table >= 0");
+		}
+		cfg->kernel = KERNEL_OFF;
+	}
 	return check_ports(ctx);
 }
 
@@ -675,8 +704,9 @@ void config_dump(const struct config *cfg, FILE *out)
 		cfg->final_timeout, cfg->offer_timeout, cfg->delete_delay);
 	fprintf(out, "num-threads = %u\nmax-sessions = %u\n", cfg->num_threads,
 		cfg->max_sessions);
-	fprintf(out, "table = %d\nno-fallback = %s\ntos = %d\nendpoint-learning = %s\n",
-		cfg->table, cfg->no_fallback ? "true" : "false", cfg->tos,
+	fprintf(out, "table = %d\nkernel = %s\nno-fallback = %s\ntos = %d\n"
+		"endpoint-learning = %s\n", cfg->table, kernel_names[cfg->kernel],
+		cfg->no_fallback ? "true" : "false", cfg->tos,
 		learning_names[cfg->endpoint_learning]);
 	fprintf(out, "foreground = %s\npidfile = %s\n", cfg->foreground ? "true" : "false",
 		cfg->pidfile);

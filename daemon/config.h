@@ -24,6 +24,7 @@
 #define CFG_NAME_MAX        32
 
 enum endpoint_learning { EL_DELAYED = 0, EL_IMMEDIATE, EL_OFF, EL_HEURISTIC };
+enum kernel_mode { KERNEL_AUTO = 0, KERNEL_ON, KERNEL_OFF };
 
 struct cfg_interface {
 	char name[CFG_NAME_MAX];        /* logical name; "default" when not given */
@@ -51,7 +52,8 @@ struct config {
 	unsigned delete_delay;          /* s, keep a deleted call this long */
 	unsigned num_threads;           /* media worker threads; default: online CPUs */
 	unsigned max_sessions;          /* 0 = unlimited */
-	int table;                      /* kernel table; -1 = userspace only */
+	int table;                      /* kernel table (instance id); -1 = userspace only */
+	enum kernel_mode kernel;        /* effective: table -1 -> OFF, no-fallback -> ON */
 	bool no_fallback;               /* refuse to start without kernel module */
 	int tos;                        /* IP TOS for media; -1 = leave */
 	enum endpoint_learning endpoint_learning;

@@ -47,6 +47,8 @@ struct daemon {
 	struct daemon_totals totals;
 	int64_t started_us;
 	char instance_id[24];           /* loop-protect marker */
+	struct kmod *kmod;              /* NULL: userspace forwarding only */
+	char kernel_state[96];          /* why not, or "kernel table N", for logs and query */
 };
 
 int64_t now_us(void);                  /* CLOCK_REALTIME, µs */

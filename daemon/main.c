@@ -15,6 +15,7 @@
 #include "call_ops.h"
 #include "config.h"
 #include "daemon.h"
+#include "kernel.h"
 #include "ng_server.h"
 #include "relay.h"
 #include "sluice/log.h"
@@ -188,15 +189,6 @@ int main(int argc, char **argv)
 	}
 	log_init(cfg.log_level, cfg.log_stderr || cfg.foreground, "sluiced",
 		 facility_of(cfg.log_facility));
-	if (cfg.table >= 0) {
-		if (cfg.no_fallback) {
-			fprintf(stderr, "sluiced: kernel forwarding (table %d) is not available and "
-				"--no-fallback is set\n", cfg.table);
-			return 1;
-		}
-		ilog(LOG_WARNING, "kernel forwarding (table %d) not available: userspace only",
-		     cfg.table);
-	}
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -207,7 +199,8 @@ int main(int argc, char **argv)
 
 	d.started_us = now_us();
 	make_instance_id(&d);
-	if (registry_init(&d.reg) || ifaces_init(&d, err, sizeof(err)))
+	if (registry_init(&d.reg) || ifaces_init(&d, err, sizeof(err)) ||
+	    kernel_start(&d, err, sizeof(err)))
 		goto out;
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -231,13 +224,19 @@ int main(int argc, char **argv)
 	ilog(LOG_NOTICE, "sluiced %s started: %u NG listener(s), %u interface(s), ports %u-%u, "
 	     "%u media thread(s)", SLUICE_VERSION, cfg.n_listen_ng + cfg.n_listen_tcp_ng,
 	     d.n_ifaces, cfg.port_min, cfg.port_max, cfg.num_threads);
+	ilog(d.kmod ? LOG_NOTICE : LOG_WARNING, "media forwarding: %s",
+	     d.kmod ? d.kernel_state : "userspace only");
+	if (!d.kmod)
+		ilog(LOG_WARNING, "kernel forwarding unavailable: %s", d.kernel_state);
 	rc = run(&d, epfd, sigfd, tfd) ? 1 : 0;
 	shutdown_calls(&d);
 	relay_stop(d.relay);
+	kernel_stop(&d);
 	ilog(LOG_NOTICE, "shutdown complete");
 out_ng:
 	ng_server_close(d.ng);
 out:
+	kernel_stop(&d);
 	if (err[0])
 		fprintf(stderr, "sluiced: %s\n", err);
 	if (cfg.pidfile[0] && rc == 0)

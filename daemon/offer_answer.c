@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "call_ops.h"
+#include "kernel.h"
 #include "latch.h"
 #include "sluice/log.h"
 
@@ -447,6 +448,7 @@ int oa_offer(struct daemon *d, const struct ng_request *req, struct strbuf *out,
 	oa.call->last_signal_us = mono_us();
 	if ((e = apply_sdp(&oa, x, y, err)) || (e = emit(&oa, x, y, out, err)))
 		goto fail;
+	kernel_sync_call(d, oa.call);
 	clog(LOG_INFO, oa.call->callid, x->tags[0].tag, "offer processed: %u media, %s",
 	     oa.sdp->n_media, created ? "new call" : "existing call");
 	goto done;
@@ -493,6 +495,7 @@ int oa_answer(struct daemon *d, const struct ng_request *req, struct strbuf *out
 	if ((e = apply_sdp(&oa, y, x, err)) || (e = emit(&oa, y, x, out, err)))
 		goto done;
 	oa.call->answered = true;
+	kernel_sync_call(d, oa.call);
 	clog(LOG_INFO, oa.call->callid, x->tags[0].tag, "answer processed: %u media",
 	     oa.sdp->n_media);
 done:

@@ -196,11 +196,15 @@ static int stream_batch(struct worker *w, struct stream *s)
 			s->stats.errors++;
 			continue;
 		}
+		bool was_confirmed = s->confirmed;
+
 		v = latch_packet(s, &w->src[i], p, len, now, d->cfg->endpoint_learning);
 		if (v == LATCH_DROP) {
 			s->stats.errors++;
 			continue;
 		}
+		if (v != LATCH_OK || s->confirmed != was_confirmed)
+			c->kdirty = true;       /* the control thread re-checks kernel entries */
 		if (v != LATCH_OK && log_enabled(LOG_INFO)) {
 			char a[NETADDR_STRLEN];
 			clog(LOG_INFO, c->callid, s->media->party->n_tags ?

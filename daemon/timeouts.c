@@ -3,6 +3,7 @@
 
 #include "call_ops.h"
 #include "daemon.h"
+#include "kernel.h"
 
 /* One-way or held media: every section of some side declares it does not send, or
  * points its connection at 0.0.0.0. */
@@ -55,5 +56,7 @@ void timeouts_scan(struct daemon *d)
 		next = c->lnext;
 		if (why != CALL_END_NONE)
 			call_destroy(d, c, why);
+		else if (c->kdirty)
+			kernel_sync_call(d, c);
 	}
 }

@@ -136,7 +136,8 @@ static void test_defaults(void **state)
 	assert_int_equal(r.cfg.delete_delay, 30);
 	assert_int_equal(r.cfg.num_threads, sysconf(_SC_NPROCESSORS_ONLN));
 	assert_int_equal(r.cfg.max_sessions, 0);
-	assert_int_equal(r.cfg.table, -1);
+	assert_int_equal(r.cfg.table, 0);
+	assert_int_equal(r.cfg.kernel, KERNEL_AUTO);
 	assert_false(r.cfg.no_fallback);
 	assert_int_equal(r.cfg.tos, -1);
 	assert_int_equal(r.cfg.endpoint_learning, EL_DELAYED);
@@ -209,6 +210,12 @@ static const struct opt_case opt_cases[] = {
 	{ { "-t", "0" }, "table = 0", "table = 0" },
 	{ { "-t63" }, "table = 63", "table = 63" },
 	{ { "--table", "-1" }, "table = -1", "table = -1" },
+	{ { "--table=-1" }, "kernel = off", "kernel = off" },
+	{ { "-t255" }, "table = 255", "table = 255" },
+	{ { "--kernel=on" }, "kernel = on", "kernel = on" },
+	{ { "--kernel", "off" }, "kernel = off", "kernel = off" },
+	{ { "--kernel=auto" }, "kernel = auto", "kernel = auto" },
+	{ { "--no-fallback" }, "kernel = on", "kernel = on" },
 	{ { "-F" }, "no-fallback = true", "no-fallback = true" },
 	{ { "--no-fallback" }, "no-fallback = 1", "no-fallback = true" },
 	{ { "-T", "184" }, "tos = 184", "tos = 184" },
@@ -555,7 +562,9 @@ static const struct err_case err_cases[] = {
 	{ { "-m", "30001", "-M", "30004" }, "port range 30002-30004 is too small (need at least 4 ports)" },
 	{ { "--num-threads=257" }, "invalid value '257' for --num-threads*" },
 	{ { "--num-threads=-1" }, "invalid value '-1' for --num-threads*" },
-	{ { "-t", "64" }, "invalid value '64' for --table*" },
+	{ { "-t", "256" }, "invalid value '256' for --table*" },
+	{ { "--kernel=maybe" }, "invalid value 'maybe' for --kernel*" },
+	{ { "--kernel=on", "--table=-1" }, "--kernel=on (or --no-fallback) needs --table >= 0*" },
 	{ { "-t", "-2" }, "invalid value '-2' for --table*" },
 	{ { "-T", "256" }, "invalid value '256' for --tos*" },
 	{ { "-L8" }, "invalid value '8' for --log-level*" },
@@ -671,7 +680,7 @@ struct ini_err_case {
 
 static const struct ini_err_case ini_err_cases[] = {
 	{ "[sluice]\ntimeout = abc\n", "config file @ line 2: invalid value 'abc' for timeout*" },
-	{ "[sluice]\n\n# x\ntable = 99\n", "config file @ line 4: invalid value '99' for table*" },
+	{ "[sluice]\n\n# x\ntable = 999\n", "config file @ line 4: invalid value '999' for table*" },
 	{ "[sluice]\nforeground = maybe\n", "config file @ line 2: invalid value 'maybe' for foreground" },
 	{ "[sluice]\nbogus = 1\n", "config file @ line 2: unknown option bogus" },
 	{ "[sluice]\ninterface = 10.0.0.1;nope\n",

@@ -1,0 +1,216 @@
+/* Kernel fast path glue (see kernel.h). */
+#include "kernel.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "call_ops.h"
+#include "daemon.h"
+#include "latch.h"
+#include "nft.h"
+#include "sluice/kmod.h"
+#include "sluice/log.h"
+
+int kernel_start(struct daemon *d, char *err, size_t errlen)
+{
+	const struct config *cfg = d->cfg;
+	int e;
+
+	if (cfg->kernel == KERNEL_OFF) {
+		snprintf(d->kernel_state, sizeof(d->kernel_state), "kernel forwarding off");
+		return 0;
+	}
+	e = kmod_open(&d->kmod, (unsigned)cfg->table, 0, KMOD_OPEN_FLUSH);
+	if (!e) {
+		e = sluice_nft_install((unsigned)cfg->table, NULL);
+		if (e) {
+			kmod_close(d->kmod, false);
+			d->kmod = NULL;
+		}
+	}
+	if (e) {
+		snprintf(d->kernel_state, sizeof(d->kernel_state), "%s",
+			 e == -ENOENT ? "kernel module not loaded" : "kernel module unusable");
+		if (cfg->kernel == KERNEL_ON) {
+			snprintf(err, errlen, "--kernel=on: %s (table %d): %s", d->kernel_state,
+				 cfg->table, strerror(-e));
+			return e;
+		}
+		snprintf(d->kernel_state + strlen(d->kernel_state),
+			 sizeof(d->kernel_state) - strlen(d->kernel_state), " (%s)", strerror(-e));
+		return 0;
+	}
+	snprintf(d->kernel_state, sizeof(d->kernel_state), "kernel table %d", cfg->table);
+	return 0;
+}
+
+void kernel_stop(struct daemon *d)
+{
+	if (!d->kmod)
+		return;
+	sluice_nft_remove((unsigned)d->cfg->table);
+	kmod_close(d->kmod, true);
+	d->kmod = NULL;
+}
+
+void kernel_read(const struct call *c, const struct stream *s, struct stream_stats *add,
+		 int64_t *last)
+{
+	struct kmod_counters k;
+
+	memset(add, 0, sizeof(*add));
+	*last = 0;
+	if (!c->kmod || s->kslot < 0 || kmod_read(c->kmod, s->kslot, &k))
+		return;
+	add->packets = k.packets;
+	add->bytes = k.bytes;
+	add->errors = k.errors + k.mismatch;
+	*last = (int64_t)(k.last_ns / 1000);
+}
+
+/* Only plain forwarding between two known, settled endpoints goes to the kernel. */
+static const char *ineligible(const struct daemon *d, const struct stream *s,
+			      union sockaddr_u *dest)
+{
+	const struct stream *sink = s->sink;
+
+	if (!d->kmod)
+		return d->kernel_state;
+	if (s->media->party->call->deleted)
+		return "call deleted";
+	if (s->handler || (sink && sink->handler))
+		return "needs userspace processing (transcoding or SRTP)";
+	if (!sink)
+		return "no peer yet";
+	if (s->component == COMP_RTP && s->media->rtcp_mux && !sink->media->rtcp_mux)
+		return "RTCP demultiplexing";
+	if (!s->latched || !s->confirmed)
+		return "waiting for latching";
+	if (!stream_dest(sink, dest))
+		return "peer address unknown";
+	return NULL;
+}
+
+const char *kernel_why_not(const struct daemon *d, const struct stream *s)
+{
+	static __thread char buf[96];
+	union sockaddr_u dest;
+	const char *why;
+
+	if (s->kslot >= 0)
+		return NULL;
+	why = ineligible(d, s, &dest);
+	if (why)
+		return why;
+	if (s->kerr) {
+		snprintf(buf, sizeof(buf), "push refused: %s", strerror(-s->kerr));
+		return buf;
+	}
+	return "pending";
+}
+
+static void fold_counters(struct stream *s)
+{
+	struct stream_stats k;
+	int64_t last;
+
+	kernel_read(s->media->party->call, s, &k, &last);
+	s->stats.packets += k.packets;
+	s->stats.bytes += k.bytes;
+	s->stats.errors += k.errors;
+	if (last > s->last_packet_us)
+		s->last_packet_us = last;
+}
+
+static void withdraw(struct daemon *d, struct stream *s)
+{
+	if (s->kslot < 0)
+		return;
+	fold_counters(s);
+	kmod_del(d->kmod, s->kslot);
+	s->kslot = -1;
+	free(s->kpushed);
+	s->kpushed = NULL;
+}
+
+/* Call lock held. */
+static void sync_stream(struct daemon *d, struct stream *s)
+{
+	union sockaddr_u dest;
+	struct kmod_stream ks;
+	const char *why = ineligible(d, s, &dest);
+	int r;
+
+	if (why) {
+		if (d->kmod)
+			withdraw(d, s);
+		return;
+	}
+	memset(&ks, 0, sizeof(ks));
+	ks.local = s->local;
+	ks.expect_src = s->endpoint;
+	/* Other sources go to userspace, where the latch rules decide (NAT rebinding with
+	 * the known SSRC); with strict-source the kernel drops them itself. */
+	ks.flags = s->media->party->opts.strict_source ? 0 : SLUICE_SF_MISMATCH_PASS;
+	ks.out_src = s->sink->local;
+	ks.out_dst = dest;
+	if (d->cfg->tos >= 0) {
+		ks.flags |= SLUICE_SF_SET_TOS;
+		ks.tos = (uint8_t)d->cfg->tos;
+	}
+	if (s->kslot >= 0) {
+		if (!memcmp(s->kpushed, &ks, sizeof(ks)))
+			return;
+		r = kmod_update(d->kmod, s->kslot, &ks);
+	} else {
+		if (!s->kpushed && !(s->kpushed = malloc(sizeof(*s->kpushed))))
+			return;
+		r = kmod_add(d->kmod, &ks);
+		if (r >= 0)
+			s->kslot = r;
+	}
+	if (r < 0) {
+		if (s->kerr != r)
+			clog(LOG_WARNING, s->media->party->call->callid, NULL,
+			     "kernel refused stream on port %u: %s", netaddr_port(&s->local),
+			     strerror(-r));
+		s->kerr = r;
+		withdraw(d, s);
+		return;
+	}
+	s->kerr = 0;
+	*s->kpushed = ks;
+}
+
+void kernel_sync_call(struct daemon *d, struct call *c)
+{
+	if (!d->kmod)
+		return;
+	pthread_mutex_lock(&c->lock);
+	c->kdirty = false;
+	for (struct party *p = c->parties; p; p = p->next)
+		for (unsigned i = 0; i < p->n_media; i++) {
+			if (!p->media[i])
+				continue;
+			sync_stream(d, &p->media[i]->rtp);
+			sync_stream(d, &p->media[i]->rtcp);
+		}
+	pthread_mutex_unlock(&c->lock);
+}
+
+void kernel_release_call(struct daemon *d, struct call *c)
+{
+	pthread_mutex_lock(&c->lock);
+	for (struct party *p = c->parties; p; p = p->next)
+		for (unsigned i = 0; i < p->n_media; i++) {
+			if (!p->media[i])
+				continue;
+			if (d->kmod) {
+				withdraw(d, &p->media[i]->rtp);
+				withdraw(d, &p->media[i]->rtcp);
+			}
+		}
+	pthread_mutex_unlock(&c->lock);
+}

@@ -1,0 +1,31 @@
+/* Kernel fast path, daemon side: decide which streams the module forwards, keep its
+ * entries in step with latching and re-INVITEs, and fold its counters into stats and
+ * timeout decisions. Control thread only, except kernel_read() (any thread). */
+#ifndef SLUICE_KERNEL_H
+#define SLUICE_KERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "call.h"
+
+struct daemon;
+
+/* Open the module instance (flushing a killed predecessor's entries) and install the
+ * nftables rule. With --kernel=auto a missing module is not an error: d->kmod stays NULL
+ * and the reason is kept for the logs and query. 0, or -errno with err filled
+ * (--kernel=on and the module unusable). */
+int kernel_start(struct daemon *d, char *err, size_t errlen);
+void kernel_stop(struct daemon *d);
+/* Push, update or withdraw the kernel entries of every stream of the call, as their
+ * state allows. Takes the call lock. */
+void kernel_sync_call(struct daemon *d, struct call *c);
+/* Withdraw every entry of the call, folding the kernel counters into the streams'. */
+void kernel_release_call(struct daemon *d, struct call *c);
+/* The stream's kernel counters (zero if none) and last packet (monotonic µs, 0 never). */
+void kernel_read(const struct call *c, const struct stream *s, struct stream_stats *add,
+		 int64_t *last_mono_us);
+/* Why the stream is not kernel-forwarded, or NULL if it is. */
+const char *kernel_why_not(const struct daemon *d, const struct stream *s);
+
+#endif
