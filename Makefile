@@ -15,7 +15,7 @@ ifeq ($(origin CC),default)
 CC       := gcc
 endif
 BUILD    ?= build
-PKGS     := json-c
+PKGS     := json-c libsrtp2 openssl zlib
 OPT      ?= -O2
 
 ifeq ($(SANITIZE),1)

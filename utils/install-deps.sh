@@ -3,7 +3,7 @@
 # usage: install-deps.sh build|test|fuzz|bench
 set -euo pipefail
 
-build_pkgs="build-essential pkg-config libjson-c-dev"
+build_pkgs="build-essential pkg-config libjson-c-dev libsrtp2-dev libssl-dev zlib1g-dev"
 test_pkgs="libcmocka-dev python3 python3-pytest python3-numpy kamailio baresip baresip-core
            sox tshark iproute2 procps"
 fuzz_pkgs="clang-14 libfuzzer-14-dev"
