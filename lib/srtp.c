@@ -131,6 +131,9 @@ int srtpw_init(struct srtpw *s, const struct srtpw_key *k, enum srtpw_dir dir)
 	memset(s, 0, sizeof(*s));
 	if (!si || k->mki_len > SRTPW_MKI_MAX)
 		return -EINVAL;
+	/* libsrtp2 2.5 looks for the SRTCP MKI behind the 32-bit SRTP tag length */
+	if (k->mki_len && k->suite == SRTPW_AES_CM_128_HMAC_SHA1_32)
+		return -ENOTSUP;
 	pthread_once(&init_once, lib_init);
 	if (init_status != srtp_err_status_ok)
 		return -EIO;

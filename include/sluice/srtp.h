@@ -55,7 +55,9 @@ enum srtpw_suite srtpw_suite_by_name(const char *s, size_t len);
 struct srtpw_key {
 	enum srtpw_suite suite;
 	uint8_t master[SRTPW_MASTER_MAX];   /* master key || master salt, per suite */
-	uint8_t mki_len;                    /* 0: packets carry no MKI */
+	uint8_t mki_len;                    /* 0: packets carry no MKI; not with
+	                                       AES_CM_128_HMAC_SHA1_32 (libsrtp2 2.5
+	                                       misplaces its SRTCP MKI): -ENOTSUP */
 	uint32_t mki;                       /* MKI value, big endian on the wire */
 	bool unencrypted_srtp;              /* SDES session parameters (AES-CM only) */
 	bool unencrypted_srtcp;
