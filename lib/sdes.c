@@ -249,7 +249,7 @@ int sdes_format(const struct sdes_crypto *c, char *buf, size_t size)
 	EVP_EncodeBlock((unsigned char *)b64, c->key.master, si->key_len + si->salt_len);
 	put(&o, "%u %s inline:%s", c->tag, si->name, b64);
 	if (c->lifetime) {
-		if (!(c->lifetime & (c->lifetime - 1)))
+		if (c->lifetime > 1 && !(c->lifetime & (c->lifetime - 1)))
 			put(&o, "|2^%d", __builtin_ctzll(c->lifetime));
 		else
 			put(&o, "|%llu", (unsigned long long)c->lifetime);

@@ -167,6 +167,11 @@ static void test_format_roundtrip(void **state)
 	assert_int_equal(sdes_parse(buf, strlen(buf), &c2), 0);
 	assert_memory_equal(&c.key.master, &c2.key.master, 30);
 
+	c.lifetime = 1;             /* 2^0, written as a plain number */
+	assert_true(sdes_format(&c, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "|1|1:4"));
+	assert_int_equal(sdes_parse(buf, strlen(buf), &c2), 0);
+	assert_true(c2.lifetime == 1);
 	c.lifetime = 1000;
 	assert_true(sdes_format(&c, buf, sizeof(buf)) > 0);
 	assert_non_null(strstr(buf, "|1000|1:4"));
