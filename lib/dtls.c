@@ -392,7 +392,6 @@ int dtls_new(struct dtls **out, const struct dtls_cert *cert, bool client)
 	SSL_set_bio(d->ssl, bio, bio);
 	SSL_set_app_data(d->ssl, d);
 	SSL_set_options(d->ssl, SSL_OP_NO_QUERY_MTU);
-	SSL_set_mtu(d->ssl, DTLS_MTU - 28);
 	DTLS_set_link_mtu(d->ssl, DTLS_MTU);
 	DTLS_set_timer_cb(d->ssl, timer_cb);
 	if (client)
