@@ -17,7 +17,8 @@ ifeq ($(origin CC),default)
 CC       := gcc
 endif
 BUILD    ?= build
-PKGS     := json-c spandsp opus libswresample libavutil libbcg729 libnftnl libmnl
+PKGS     := json-c spandsp opus libswresample libavutil libbcg729 libnftnl libmnl libsrtp2 \
+            openssl zlib
 OPT      ?= -O2
 
 ifeq ($(SANITIZE),1)
