@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "media_handler.h"
 #include "relay.h"
 #include "sluice/log.h"
 
@@ -213,6 +214,12 @@ struct reclaim {
 	struct call *c;
 };
 
+static void handler_destroy(struct stream_handler *h)
+{
+	if (h && h->ops->destroy)
+		h->ops->destroy(h);
+}
+
 static void call_free(void *arg)
 {
 	struct reclaim *r = arg;
@@ -231,6 +238,9 @@ static void call_free(void *arg)
 				close(m->rtcp.fd);
 			if (m->ports_open)
 				port_pool_put(m->iface->pool_ref, m->port);
+			handler_destroy(m->rtp.handler);
+			handler_destroy(m->rtcp.handler);
+			free(m->neg);
 			free(m);
 		}
 		free(p);
