@@ -57,9 +57,12 @@ int cp_list_from_sdp(const struct sdp *sdp, unsigned i, struct cp_list *out)
 	memset(out, 0, sizeof(*out));
 	for (int k = 0; k < n; k++) {
 		struct cp_codec *c = &out->c[out->n];
+		bool dup = false;
 
-		if (!pts[k].enc.len)
-			continue;       /* dynamic type without rtpmap: nothing to say about it */
+		for (unsigned j = 0; j < out->n && !dup; j++)
+			dup = out->c[j].pt == pts[k].pt;
+		if (!pts[k].enc.len || dup)
+			continue;       /* no rtpmap for a dynamic type, or listed twice */
 		c->pt = pts[k].pt;
 		copy_s(c->enc, sizeof(c->enc), pts[k].enc.s, pts[k].enc.len);
 		c->clock = pts[k].clock;

@@ -459,6 +459,17 @@ static void test_rewrite_lines(void **state)
 	free(want);
 }
 
+/* A payload type listed twice counts once (found by fuzz_codec_policy). */
+static void test_duplicate_pt(void **state)
+{
+	struct cp_list *l = malloc(sizeof(*l));
+
+	(void)state;
+	list_of("0 0 101 96", TE101, l);
+	check_list("list", l, "0:PCMU/8000 101:telephone-event/8000");
+	free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +482,7 @@ int main(void)
 		cmocka_unit_test(test_answer_no_codec),
 		cmocka_unit_test(test_rewrite_sample),
 		cmocka_unit_test(test_rewrite_lines),
+		cmocka_unit_test(test_duplicate_pt),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
