@@ -392,7 +392,8 @@ static void forward(const struct cp_offer *o, const struct cp_list *bl, struct c
 {
 	for (unsigned i = 0; i < bl->n; i++) {
 		const struct cp_codec *e = &bl->c[i];
-		const struct cp_codec *ac = cp_is_te(e) ? find_te(&o->a, e->clock) : find_match(&o->a, e);
+		const struct cp_codec *ac = cp_is_te(e) ? find_te(&o->a, e->clock) :
+						          find_match(&o->a, e);
 		struct cp_codec c;
 
 		if (!ac)

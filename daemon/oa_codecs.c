@@ -94,7 +94,8 @@ int oa_codecs_offer(struct oa_codecs **out, const struct ng_request *req,
 		}
 		if (cp_offer(in, &req->codec, neg)) {
 			clog(LOG_WARNING, callid, party_tag(offerer),
-			     "media %u: codec flags leave no codec to offer; left as offered", i + 1);
+			     "media %u: codec flags leave no codec to offer; left as offered",
+			     i + 1);
 			free(neg);
 			continue;
 		}

@@ -332,7 +332,8 @@ static void remap_packet(struct stream_handler *h, struct stream *in, uint8_t *p
 	(void)now;
 	if (rtp_is_rtcp(pkt, len)) {
 		/* as relay.c routes it: to the peer's RTCP port when the peer does not mux */
-		if (dst && in->component == COMP_RTP && in->media->rtcp_mux && !dst->media->rtcp_mux)
+		if (dst && in->component == COMP_RTP && in->media->rtcp_mux &&
+		    !dst->media->rtcp_mux)
 			dst = &dst->media->rtcp;
 	} else if (len >= RTP_HDR) {
 		pkt[1] = (uint8_t)((pkt[1] & 0x80) | r->map[pkt[1] & 0x7f]);
@@ -430,7 +431,8 @@ void xcode_stats_add(struct arena *ar, struct bval *dict, const struct media *m)
 	bv_dict_add_str(ar, t, "input codec", d->in_name);
 	bv_dict_add_str(ar, t, "output codec", d->out_name);
 	bv_dict_add_int(ar, t, "packets in", (int64_t)st.in_packets);
-	bv_dict_add_int(ar, t, "packets dropped", (int64_t)(st.in_dropped + d->foreign_pt + d->bad));
+	bv_dict_add_int(ar, t, "packets dropped",
+			(int64_t)(st.in_dropped + d->foreign_pt + d->bad));
 	bv_dict_add_int(ar, t, "packets out", (int64_t)st.out_packets);
 	bv_dict_add_int(ar, t, "concealed ms", (int64_t)st.concealed_ms);
 	bv_dict_add_int(ar, t, "DTMF events", (int64_t)st.dtmf_events);

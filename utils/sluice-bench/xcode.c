@@ -40,8 +40,11 @@ static int encode_loop(int side, const char *name, unsigned rate)
 	for (unsigned f = 0; f < XC_FRAMES; f++) {
 		int len;
 
-		for (unsigned i = 0; i < n; i++)
-			pcm[i] = (int16_t)lrint(8000 * sin(2 * M_PI * 1004 * (double)(f * n + i) / rate));
+		for (unsigned i = 0; i < n; i++) {
+			double t = (double)(f * n + i) / rate;
+
+			pcm[i] = (int16_t)lrint(8000 * sin(2 * M_PI * 1004 * t));
+		}
 		len = codec_encode(e, pcm, n, xc.frame[side][f], XC_FRAME_MAX);
 		if (len <= 0) {
 			codec_enc_destroy(e);
