@@ -7,6 +7,7 @@
 #   make fuzz       build libFuzzer targets (clang-14) and run each for FUZZ_SECONDS
 #   make bench      install deps, build, benchmark sluiced against rtpengine
 #   make SANITIZE=1 ...   same, with ASan+UBSan, in build-san/
+#   t/tools/NAME.c -> build/t/NAME: helpers the e2e tests run (codec encode/decode, DTMF)
 #
 # Layout: lib/*.c -> libsluice.a; daemon/*.c (minus main.c) -> libsluiced.a + sluiced;
 # utils/NAME/*.c -> build/NAME; t/unit/test_*.c -> build/t/test_* (cmocka);
@@ -39,17 +40,19 @@ DAEMON_SRC := $(filter-out daemon/main.c,$(sort $(wildcard daemon/*.c)))
 UTILS      := $(notdir $(patsubst %/,%,$(sort $(wildcard utils/*/))))
 UTILS      := $(foreach u,$(UTILS),$(if $(wildcard utils/$(u)/*.c),$(u)))
 UNIT_SRC   := $(sort $(wildcard t/unit/test_*.c))
+TOOL_SRC   := $(sort $(wildcard t/tools/*.c))
 
 LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   := $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/%)
 UTIL_BIN   := $(UTILS:%=$(BUILD)/%)
+TOOL_BIN   := $(TOOL_SRC:t/tools/%.c=$(BUILD)/t/%)
 
 .SECONDARY:
 KTEST_BIN  := $(BUILD)/t/sluice-ktest
 
 .PHONY: all progs deps run test unit e2e interop kernel test-kernel fuzz bench deb clean
-all: progs $(UNIT_BIN) $(KTEST_BIN)
+all: progs $(UNIT_BIN) $(KTEST_BIN) $(TOOL_BIN)
 progs: $(BUILD)/sluiced $(UTIL_BIN)
 
 Q ?= @
@@ -84,6 +87,12 @@ $(BUILD)/t/%: $(BUILD)/t/unit/%.o $(BUILD)/libsluiced.a $(BUILD)/libsluice.a
 	@mkdir -p $(dir $@)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+# test helpers (t/tools/NAME.c -> build/t/NAME), linked like the unit tests
+$(TOOL_BIN): $(BUILD)/t/%: $(BUILD)/t/tools/%.o $(BUILD)/libsluiced.a $(BUILD)/libsluice.a
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # the kernel test tool (runs inside the test VM): lib/kmod.c + daemon/nft.c
 $(KTEST_BIN): $(BUILD)/t/kernel/ktest.o $(BUILD)/libsluiced.a $(BUILD)/libsluice.a

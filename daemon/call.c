@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "kernel.h"
+#include "media_handler.h"
 #include "relay.h"
 #include "sluice/log.h"
 
@@ -234,6 +235,12 @@ struct reclaim {
 	struct call *c;
 };
 
+static void handler_destroy(struct stream_handler *h)
+{
+	if (h && h->ops->destroy)
+		h->ops->destroy(h);
+}
+
 static void call_free(void *arg)
 {
 	struct reclaim *r = arg;
@@ -254,6 +261,9 @@ static void call_free(void *arg)
 				port_pool_put(m->iface->pool_ref, m->port);
 			free(m->rtp.kpushed);
 			free(m->rtcp.kpushed);
+			handler_destroy(m->rtp.handler);
+			handler_destroy(m->rtcp.handler);
+			free(m->neg);
 			free(m);
 		}
 		free(p);

@@ -30,6 +30,7 @@ struct iface;
 struct stream_handler;
 struct kmod;
 struct kmod_stream;
+struct cp_offer;
 
 enum stream_component { COMP_RTP = 1, COMP_RTCP = 2 };
 
@@ -76,6 +77,9 @@ struct media {
 	unsigned mux_policy;            /* rtcp-mux flags of the offer (offerer side) */
 	bool hold_addr;                 /* peer SDP had c=0.0.0.0 */
 	enum sdp_dir dir;               /* direction this side declared */
+	bool transcoding;               /* [L] media to and from this side is transcoded */
+	struct cp_offer *neg;           /* codec negotiation of this side's last offer
+	                                   (codec_policy.h); control thread; owned */
 };
 
 struct party_tag {

@@ -7,6 +7,7 @@
 #include "call_ops.h"
 #include "daemon.h"
 #include "kernel.h"
+#include "transcode_handler.h"
 
 /* Monotonic packet time -> wall-clock seconds (0 = never). */
 static int64_t wall_s(int64_t mono)
@@ -93,7 +94,10 @@ static struct bval *media_dict(const struct daemon *dm, struct arena *a, const s
 		bv_list_add(flags, bv_new_strz(a, "send"));
 	if (m->dir == SDP_DIR_SENDRECV || m->dir == SDP_DIR_RECVONLY)
 		bv_list_add(flags, bv_new_strz(a, "recv"));
+	if (m->transcoding)
+		bv_list_add(flags, bv_new_strz(a, "transcoding"));
 	bv_dict_add(a, d, "flags", flags);
+	xcode_stats_add(a, d, m);
 	return d;
 }
 

@@ -122,7 +122,7 @@ static void take_flag(struct ng_request *r, const char *s, size_t len)
 			r->address_family = (struct ng_str){ v, vlen };
 		else if (str_is(s, klen, "media-address"))
 			r->media_address = (struct ng_str){ v, vlen };
-		else
+		else if (!ng_codec_flag(&r->codec, s, len))
 			r->unknown_flags++;
 		return;
 	}
@@ -134,7 +134,7 @@ static void take_flag(struct ng_request *r, const char *s, size_t len)
 		set_replace(r, s + 8, len - 8);
 	else if (len > 4 && (!strncmp(s, "RTP/", 4) || !strncmp(s, "UDP/", 4)))
 		r->transport_protocol = (struct ng_str){ s, len };
-	else
+	else if (!ng_codec_flag(&r->codec, s, len))
 		r->unknown_flags++;
 }
 
@@ -225,6 +225,8 @@ static int decode_keys(const struct bval *d, struct ng_request *r, const char **
 	WANT(each_str(d, "rtcp-mux", r, set_mux), "Invalid rtcp-mux list");
 	WANT(each_str(d, "direction", r, dir_cb), "Invalid direction list");
 	WANT(get_received_from(d, r), "Invalid received-from");
+	if (ng_codec_keys(d, &r->codec, err))
+		return -EINVAL;
 	/* bounded like the delete-delay option: the caller multiplies it into µs */
 	WANT(get_int(d, "delete-delay", &r->delete_delay) || r->delete_delay < -1 ||
 	     r->delete_delay > INT_MAX, "Invalid delete-delay");

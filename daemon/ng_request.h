@@ -11,6 +11,7 @@
 
 #include "sluice/bencode.h"
 #include "sluice/netaddr.h"
+#include "ng_codec_flags.h"
 
 enum ng_cmd {
 	NG_UNKNOWN = 0, NG_PING, NG_OFFER, NG_ANSWER, NG_DELETE, NG_QUERY, NG_LIST,
@@ -44,6 +45,7 @@ struct ng_request {
 	bool trust_address, sip_source, symmetric, asymmetric, strict_source;
 	bool port_latching, no_rtcp_attr, full_rtcp_attr, loop_protect;
 	bool replace_origin, replace_session_conn, replace_session_name;
+	struct ng_codec_flags codec;    /* codec control, ptime (ng_codec_flags.h) */
 	unsigned unknown_flags;         /* count, for the debug log */
 };
 

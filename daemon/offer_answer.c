@@ -9,6 +9,7 @@
 #include "call_ops.h"
 #include "kernel.h"
 #include "latch.h"
+#include "oa_codecs.h"
 #include "sluice/log.h"
 
 struct oa {
@@ -17,6 +18,7 @@ struct oa {
 	struct sdp *sdp;
 	struct call *call;
 	bool offer;
+	struct oa_codecs *codecs;       /* codec rewrite of this request, NULL if none */
 };
 
 static bool ng_is(const struct ng_str *s, const char *lit)
@@ -303,6 +305,7 @@ static void build_rewrite(struct oa *oa, struct party *owner, struct party *out,
 	}
 	if (r->replace_session_name)
 		rw->session_name = "sluice";
+	oa_codecs_rewrite(oa->codecs, rw);
 }
 
 /* loop-protect: our marker in the SDP means it already went through this relay. */
@@ -446,7 +449,9 @@ int oa_offer(struct daemon *d, const struct ng_request *req, struct strbuf *out,
 	}
 	link_peers(x, y);
 	oa.call->last_signal_us = mono_us();
-	if ((e = apply_sdp(&oa, x, y, err)) || (e = emit(&oa, x, y, out, err)))
+	if ((e = apply_sdp(&oa, x, y, err)) ||
+	    (e = oa_codecs_offer(&oa.codecs, req, oa.sdp, x, err)) ||
+	    (e = emit(&oa, x, y, out, err)))
 		goto fail;
 	kernel_sync_call(d, oa.call);
 	clog(LOG_INFO, oa.call->callid, x->tags[0].tag, "offer processed: %u media, %s",
@@ -456,6 +461,7 @@ fail:
 	if (created)
 		call_destroy(d, oa.call, CALL_END_DELETE);
 done:
+	oa_codecs_free(oa.codecs);
 	free(oa.sdp);
 	return e;
 }
@@ -492,13 +498,16 @@ int oa_answer(struct daemon *d, const struct ng_request *req, struct strbuf *out
 				: NULL, "forked answer: branch %u of this offer", y->n_tags);
 	}
 	oa.call->last_signal_us = mono_us();
-	if ((e = apply_sdp(&oa, y, x, err)) || (e = emit(&oa, y, x, out, err)))
+	if ((e = apply_sdp(&oa, y, x, err)) ||
+	    (e = oa_codecs_answer(&oa.codecs, req, oa.sdp, y, x, err)) ||
+	    (e = emit(&oa, y, x, out, err)))
 		goto done;
 	oa.call->answered = true;
 	kernel_sync_call(d, oa.call);
 	clog(LOG_INFO, oa.call->callid, x->tags[0].tag, "answer processed: %u media",
 	     oa.sdp->n_media);
 done:
+	oa_codecs_free(oa.codecs);
 	free(oa.sdp);
 	return e;
 }

@@ -121,7 +121,7 @@ static void emit_mline(struct emit_ctx *x, const struct sdp_media *m,
 	const char *end = l->value.s + l->value.len;
 	const char *port = m->type.s + m->type.len, *port_end, *slash;
 
-	if (!(mr->set_port && m->port) && !mr->proto) {
+	if (!(mr->set_port && m->port) && !mr->proto && !mr->formats) {
 		put_line(x->out, l);
 		return;
 	}
@@ -146,8 +146,66 @@ static void emit_mline(struct emit_ctx *x, const struct sdp_media *m,
 		sb_puts(x->out, mr->proto);
 	else
 		put_str(x->out, m->proto);
+	if (mr->formats) {
+		sb_printf(x->out, " %s\r\n", mr->formats);
+		return;
+	}
 	put(x->out, m->proto.s + m->proto.len, (size_t)(end - m->proto.s - m->proto.len));
 	put(x->out, "\r\n", 2);
+}
+
+enum codec_attr { CA_NONE = 0, CA_RTPMAP, CA_FMTP, CA_RTCP_FB, CA_PTIME };
+
+/* Which codec attribute an a= line is; *pt gets the payload type of per-type ones
+ * (-1 for "*" or garbage). */
+static enum codec_attr codec_attr(const struct sdp_line *l, int *pt)
+{
+	struct sdp_str name, val, tok;
+	const char *p;
+	uint16_t v;
+	enum codec_attr k;
+
+	*pt = -1;
+	if (l->type != 'a' || l->kind != SDP_L_OTHER)
+		return CA_NONE;
+	sdp_attr_split(l->value, &name, &val);
+	if (sdp_str_eq(name, "ptime"))
+		return CA_PTIME;
+	if (sdp_str_eq(name, "rtpmap"))
+		k = CA_RTPMAP;
+	else if (sdp_str_eq(name, "fmtp"))
+		k = CA_FMTP;
+	else if (sdp_str_eq(name, "rtcp-fb"))
+		k = CA_RTCP_FB;
+	else
+		return CA_NONE;
+	p = val.s;
+	if (sdp_tok(&p, val.s + val.len, &tok) && sdp_u16(tok, &v) && v < 128)
+		*pt = v;
+	return k;
+}
+
+static bool pt_dropped(const struct sdp_media_rewrite *mr, int pt)
+{
+	return pt >= 0 && (mr->drop_pt[pt / 8] & (1u << (pt % 8)));
+}
+
+/* Index (within the section) after which codec_lines go. */
+static unsigned codec_lines_at(const struct sdp_line *lines, unsigned n)
+{
+	unsigned at = 0, j;
+	int pt;
+
+	for (j = 1; j < n; j++) {
+		enum codec_attr k = codec_attr(&lines[j], &pt);
+		if (k == CA_RTPMAP || k == CA_FMTP)
+			at = j;
+	}
+	if (at)
+		return at;
+	for (j = 1; j < n && (lines[j].type == 'i' || lines[j].type == 'c'); j++)
+		at = j;
+	return at;
 }
 
 static bool addr_differs(struct emit_addr a, struct emit_addr b)
@@ -166,10 +224,36 @@ static struct emit_addr media_addr(const struct emit_ctx *x, const struct sdp_me
 	return x->sess;
 }
 
+/* Codec attributes: dropped per payload type, a=ptime replaced. False if l is none. */
+static bool emit_codec_attr(struct emit_ctx *x, const struct sdp_media_rewrite *mr,
+			    const struct sdp_line *l, bool *ptime_done)
+{
+	int pt;
+
+	switch (codec_attr(l, &pt)) {
+	case CA_PTIME:
+		if (!mr->ptime)
+			return false;
+		sb_printf(x->out, "a=ptime:%u\r\n", mr->ptime);
+		*ptime_done = true;
+		return true;
+	case CA_RTPMAP:
+	case CA_FMTP:
+	case CA_RTCP_FB:
+		if (!pt_dropped(mr, pt))
+			return false;
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* Drop, replace or keep one line of a media section (not the m= line). */
 static void emit_media_line(struct emit_ctx *x, const struct sdp_media_rewrite *mr,
-			    const struct sdp_line *l, bool *dir_done)
+			    const struct sdp_line *l, bool *dir_done, bool *ptime_done)
 {
+	if (emit_codec_attr(x, mr, l, ptime_done))
+		return;
 	switch (l->kind) {
 	case SDP_L_CONN:
 		if (mr->addr)
@@ -207,26 +291,34 @@ static void emit_media(struct emit_ctx *x, unsigned i)
 	const struct sdp_media *m = &x->sdp->media[i];
 	const struct sdp_media_rewrite *mr = &x->rw->media[i];
 	const struct sdp_line *lines = &x->sdp->lines[m->first_line];
-	bool need_conn = false, dir_done = false;
+	bool need_conn = false, dir_done = false, ptime_done = false;
 	struct emit_addr ma = media_addr(x, m, mr);
+	unsigned codec_at = mr->codec_lines ? codec_lines_at(lines, m->n_lines) : 0;
 
 	if (mr->addr && !m->conn.present)
 		need_conn = addr_differs(ma, x->sess);
 
 	emit_mline(x, m, mr, &lines[0]);
-	for (unsigned j = 1; j < m->n_lines; j++) {
-		/* RFC 8866 order is m=, i=, c=: the inserted c= goes after any i=. */
-		if (need_conn && lines[j].type != 'i') {
+	/* Between line j-1 and line j (or the end): first an inserted c= (RFC 8866 order
+	 * is m=, i=, c=, so it goes before the first line that is not i=), then the codec
+	 * lines if they belong after line j-1. */
+	for (unsigned j = 1; j <= m->n_lines; j++) {
+		bool end = j == m->n_lines;
+
+		if (need_conn && (end || lines[j].type != 'i')) {
 			put_conn(x->out, ma);
 			need_conn = false;
 		}
-		emit_media_line(x, mr, &lines[j], &dir_done);
+		if (mr->codec_lines && codec_at == j - 1)
+			sb_puts(x->out, mr->codec_lines);
+		if (!end)
+			emit_media_line(x, mr, &lines[j], &dir_done, &ptime_done);
 	}
-	if (need_conn)
-		put_conn(x->out, ma);
 
 	if (mr->dir != SDP_DIR_NONE && !dir_done)
 		sb_printf(x->out, "a=%s\r\n", sdp_dir_name(mr->dir));
+	if (mr->ptime && !ptime_done)
+		sb_printf(x->out, "a=ptime:%u\r\n", mr->ptime);
 	if (mr->rtcp_mux == SDP_MUX_ADD && !m->rtcp_mux)
 		sb_puts(x->out, "a=rtcp-mux\r\n");
 	if (mr->write_rtcp) {

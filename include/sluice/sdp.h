@@ -154,7 +154,22 @@ struct sdp_media_rewrite {
 	bool remove_ice;            /* drop SDP_L_ICE lines of this section */
 	const char *proto;          /* replace transport protocol; NULL = keep */
 	enum sdp_dir dir;           /* replace/insert direction attribute; NONE = keep */
+	/* codec list rewrite (RTP sections; the daemon's codec policy fills it) */
+	const char *formats;        /* replace the m= format list ("0 101"); NULL = keep */
+	uint8_t drop_pt[16];        /* bit pt set: drop that payload type's a=rtpmap,
+	                               a=fmtp and a=rtcp-fb lines */
+	const char *codec_lines;    /* whole lines, each ending in CRLF, written after the
+	                               section's last a=rtpmap/a=fmtp line (kept or
+	                               dropped), else after its m=, i= and c= lines */
+	unsigned ptime;             /* replace every a=ptime value, or append a=ptime;
+	                               0 = keep */
 };
+
+static inline void sdp_drop_pt_set(struct sdp_media_rewrite *mr, unsigned pt)
+{
+	if (pt < 128)
+		mr->drop_pt[pt / 8] |= (uint8_t)(1u << (pt % 8));
+}
 
 struct sdp_rewrite {
 	const char *origin_addr;    /* replace o= address (and addrtype); NULL = keep */
@@ -169,7 +184,8 @@ struct sdp_rewrite {
 /* Emit sdp with the rewrite applied (rw may be NULL: identity, CRLF line ends),
  * appending to out. An af of SDP_AF_NONE next to an address means "infer": IP6 if the
  * address contains ':', else IP4. Lines added to a media section go to its end in this
- * order: direction (if it had none), a=rtcp-mux, a=rtcp. 0 or -ENOMEM. */
+ * order: direction (if it had none), a=ptime (if it had none), a=rtcp-mux, a=rtcp;
+ * codec_lines go where the codec attributes are (see above). 0 or -ENOMEM. */
 int sdp_emit(const struct sdp *sdp, const struct sdp_rewrite *rw, struct strbuf *out);
 
 #endif

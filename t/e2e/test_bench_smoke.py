@@ -73,3 +73,21 @@ def test_bench_detects_wrong_stats(relay):
 	res = json.loads(p.stdout)
 	assert res["valid"] is False and res["setup"]["errors"] == 2
 	assert any("setups failed" in x for x in res["invalid_reasons"])
+
+
+@pytest.mark.sluice_only
+def test_transcode_smoke(relay):
+	"""transcode mode: PCMU <-> Opus calls through the relay's transcoder, every packet
+	accounted for (outputs are matched to inputs by order)."""
+	r = relay()
+	rc, res, err = run_bench(r, "transcode", "--calls", "10", "--duration", "2", "--warmup", "0.5")
+	assert rc == 0, "sluice-bench: %s %s" % (res.get("invalid_reasons"), err)
+	assert res["mode"] == "transcode" and res["valid"] is True
+	pk = res["packets"]
+	assert 2700 <= pk["sent"] <= 2900, pk
+	assert pk["received"] >= pk["sent"] - 10 * 2 * 2, pk	# a frame or so per stream in flight
+	assert pk["misrouted"] == 0 and pk["foreign"] == 0 and pk["duplicates"] == 0, pk
+	w = res["window"]
+	assert w["received"] == w["sent"], w
+	assert 0 < w["latency_p50_us"] < 20000, w
+	assert res["delete"]["stats_mismatches"] == 0, res["delete"]

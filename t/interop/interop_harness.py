@@ -300,7 +300,7 @@ rtp_stats		no
 net_interface		127.0.0.1
 module_path		{modules}
 module			g711.so
-module			sndfile.so
+{extra_modules}module			sndfile.so
 module			aufile.so
 module			aubridge.so
 module_tmp		account.so
@@ -312,18 +312,26 @@ statmode_default	off
 """
 
 
-def write_baresip_config(cfgdir, user, sip_port, ctrl_port, rtp_range, wav, rec_dir):
+# codec modules beyond g711.so, by the name used in an account's audio_codecs
+CODEC_MODULES = {"G722": "g722.so", "opus": "opus.so"}
+
+
+def write_baresip_config(cfgdir, user, sip_port, ctrl_port, rtp_range, wav, rec_dir,
+			 codec="PCMU/8000/1"):
 	"""Config dir for one UA: UDP SIP on sip_port (baresip also opens TCP there and
-	TLS on sip_port+1), PCMU only, aufile source, received audio dumped by sndfile."""
+	TLS on sip_port+1), one audio codec (PCMU by default), aufile source, received
+	audio dumped by sndfile."""
 	cfgdir = Path(cfgdir)
 	cfgdir.mkdir(parents=True, exist_ok=True)
 	Path(rec_dir).mkdir(parents=True, exist_ok=True)
 	(cfgdir / "config").write_text(BARESIP_CONFIG.format(
 		sip_port=sip_port, wav=wav, rtp_min=rtp_range[0], rtp_max=rtp_range[1],
-		modules=BARESIP_MODULES, ctrl_port=ctrl_port, rec_dir=rec_dir))
+		modules=BARESIP_MODULES, ctrl_port=ctrl_port, rec_dir=rec_dir,
+		extra_modules="".join("module\t\t\t%s\n" % m for n, m in CODEC_MODULES.items()
+				      if codec.split("/")[0] == n)))
 	(cfgdir / "accounts").write_text(
 		"<sip:%s@127.0.0.1:%d>;regint=0;answermode=auto;"
-		"audio_codecs=PCMU/8000/1\n" % (user, sip_port))
+		"audio_codecs=%s\n" % (user, sip_port, codec))
 	(cfgdir / "contacts").write_text("")
 
 
@@ -531,12 +539,14 @@ def read_pcap_udp(path):
 
 # ---------------------------------------------------------------- audio
 
-def make_tone_wav(path, freq, seconds=10.0, rate=8000, amp=0.5):
+def make_tone_wav(path, freq, seconds=10.0, rate=8000, amp=0.5, channels=1):
+	"""aufile in baresip 1.0 does not resample: rate and channels must be the codec's."""
 	import numpy as np
 	t = np.arange(int(seconds * rate)) / rate
 	pcm = (amp * 32767 * np.sin(2 * np.pi * freq * t)).astype("<i2")
+	pcm = np.repeat(pcm, channels)
 	with wave.open(str(path), "wb") as w:
-		w.setnchannels(1)
+		w.setnchannels(channels)
 		w.setsampwidth(2)
 		w.setframerate(rate)
 		w.writeframes(pcm.tobytes())
@@ -547,9 +557,10 @@ def analyse_wav(path, skip=0.5):
 	import numpy as np
 	with wave.open(str(path), "rb") as w:
 		rate = w.getframerate()
-		assert w.getnchannels() == 1 and w.getsampwidth() == 2, \
-			"%s: expected mono s16" % path
+		ch = w.getnchannels()
+		assert ch in (1, 2) and w.getsampwidth() == 2, "%s: expected s16" % path
 		a = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(float)
+	a = a[::ch]	# Opus decodes to stereo: the first channel is enough
 	a = a[int(skip * rate):]
 	if len(a) < rate // 2:
 		return 0.0, 0.0, 0.0, len(a) / rate

@@ -39,15 +39,24 @@ def _rtp_streams(query):
 	return out
 
 
+def _pcm_format(codec):
+	"""rate and channels of an audio_codecs entry such as "G722/16000/1"."""
+	f = codec.split("/")
+	return dict(rate=int(f[1]) if len(f) > 1 else 8000,
+		    channels=int(f[2]) if len(f) > 2 else 1)
+
+
 def _in(port, rng):
 	return rng[0] <= port <= rng[1]
 
 
-def run_call(d, rtp_flags, stack, procs):
+def run_call(d, rtp_flags, stack, procs, caller_codec="PCMU/8000/1",
+	     callee_codec="PCMU/8000/1"):
 	d = Path(d)
 	r = Result()
 	r.dir = d
 	r.flags = rtp_flags
+	r.caller_codec, r.callee_codec = caller_codec, callee_codec
 	r.relay_kind = relay_kind()
 	r.procs = procs
 	H.set_current(d, procs)
@@ -106,12 +115,12 @@ def run_call(d, rtp_flags, stack, procs):
 	stack.callback(cap.stop)
 
 	# UAs
-	H.make_tone_wav(d / "tone700.wav", CALLER_TONE)
-	H.make_tone_wav(d / "tone1200.wav", CALLEE_TONE)
+	H.make_tone_wav(d / "tone700.wav", CALLER_TONE, **_pcm_format(caller_codec))
+	H.make_tone_wav(d / "tone1200.wav", CALLEE_TONE, **_pcm_format(callee_codec))
 	H.write_baresip_config(d / "callee", "callee", sip_callee, ctrl_callee, CALLEE_RTP,
-			       d / "tone1200.wav", d / "callee-rec")
+			       d / "tone1200.wav", d / "callee-rec", callee_codec)
 	H.write_baresip_config(d / "caller", "caller", sip_caller, ctrl_caller, CALLER_RTP,
-			       d / "tone700.wav", d / "caller-rec")
+			       d / "tone700.wav", d / "caller-rec", caller_codec)
 	callee = proc("callee", [H.BARESIP, "-f", d / "callee", "-s"])
 	caller = proc("caller", [H.BARESIP, "-f", d / "caller", "-s"])
 	callee_ctl = H.BaresipCtl(ctrl_callee, timeout=10)

@@ -2,9 +2,12 @@
 
 The relay is chosen by INTEROP_RELAY: "sluiced" (default; binary $SLUICED or
 build/sluiced, a missing binary fails the run) or "rtpengine" (/usr/bin/rtpengine, the
-reference). Each flag set below runs one call: the caller (700 Hz tone) dials the callee
+reference). Each scenario below runs one call: the caller (700 Hz tone) dials the callee
 (1200 Hz tone, auto-answer) through Kamailio, talks ~4 s and hangs up. Kamailio reaches
 the relay through a recording UDP tap, so the NG messages it sent end up in ng-tap.log.
+The transcode scenarios restrict each UA to one codec (baresip's audio_codecs): the
+caller offers only PCMA, G.722 or Opus, the callee accepts only PCMU, and Kamailio's
+flags make the relay mask the caller's codec and offer PCMU instead.
 
 Run just this layer:  python3 -m pytest -q t/interop
 """
@@ -16,26 +19,51 @@ import pytest
 import interop_harness as H
 import interop_scenario as S
 
-FLAG_SETS = [
-	pytest.param("", id="default"),
-	pytest.param("trust-address replace-origin replace-session-connection ICE=remove RTP/AVP",
-		     id="replace-origin"),
+PCMU = "PCMU/8000/1"
+# (Kamailio flags, caller's codec, callee's codec)
+SCENARIOS = [
+	pytest.param(("", PCMU, PCMU), id="default"),
+	pytest.param(("trust-address replace-origin replace-session-connection ICE=remove RTP/AVP",
+		      PCMU, PCMU), id="replace-origin"),
+	pytest.param(("codec-mask-PCMA codec-transcode-PCMU", "PCMA/8000/1", PCMU),
+		     id="transcode-PCMA-PCMU"),
+	pytest.param(("codec-mask-G722 codec-transcode-PCMU", "G722/16000/1", PCMU),
+		     id="transcode-G722-PCMU"),
+	pytest.param(("codec-mask-opus codec-transcode-PCMU", "opus/48000/2", PCMU),
+		     id="transcode-opus-PCMU"),
 ]
 
 
-@pytest.fixture(scope="module", params=FLAG_SETS)
+@pytest.fixture(scope="module", params=SCENARIOS)
 def call(request, tmp_path_factory):
 	d = tmp_path_factory.mktemp("interop-%s-%s" % (S.relay_kind(), request.param_index))
 	procs = []
+	flags, caller_codec, callee_codec = request.param
 	with contextlib.ExitStack() as stack:
-		return S.run_call(d, request.param, stack, procs)
+		return S.run_call(d, flags, stack, procs, caller_codec, callee_codec)
+
+
+def _codec_name(codec):
+	return codec.split("/")[0].lower()
+
+
+def _has_codec(m, codec):
+	"""m lists codec (by rtpmap, or by its static payload type)."""
+	name = _codec_name(codec)
+	static = {"pcmu": "0", "pcma": "8", "g722": "9"}
+	for a in m["attrs"]:
+		if a.startswith("rtpmap:"):
+			pt, _, enc = a[7:].partition(" ")
+			if pt in m["fmts"] and enc.split("/")[0].lower() == name:
+				return True
+	return static.get(name) in m["fmts"]
 
 
 def _in_relay_range(port):
 	return H.RELAY_PORT_MIN <= port <= H.RELAY_PORT_MAX
 
 
-def _check_received_sdp(got, sent_by_peer, flags, who):
+def _check_received_sdp(got, sent_by_peer, flags, who, codec, not_codec):
 	assert got is not None, "%s received no SDP" % who
 	assert sent_by_peer is not None, "peer of %s sent no SDP" % who
 	sdp = H.parse_sdp(got["body"])
@@ -49,7 +77,10 @@ def _check_received_sdp(got, sent_by_peer, flags, who):
 			"%s: m= port %d outside relay range:\n%s" % (who, m["port"], got["body"])
 		assert m["port"] != pm["port"], "%s: got the peer's own media port" % who
 		assert m["proto"] == "RTP/AVP"
-		assert "0" in m["fmts"], "%s: PCMU missing: %s" % (who, m["fmts"])
+		assert _has_codec(m, codec), "%s: %s missing:\n%s" % (who, codec, got["body"])
+		if not_codec:
+			assert not _has_codec(m, not_codec), \
+				"%s: offered %s, which it does not have:\n%s" % (who, not_codec, got["body"])
 		for a in m["attrs"]:
 			assert not a.startswith(("candidate", "ice-ufrag", "ice-pwd")), \
 				"%s: ICE attribute leaked: %s" % (who, a)
@@ -69,10 +100,13 @@ def test_sdp_points_at_relay(call):
 	# callee: INVITE offer; caller: 200 OK answer
 	offer = S.received_sdp(call.callee_msgs, call.ports["callee"], "INVITE")
 	offer_sent = S.sent_sdp(call.caller_msgs, call.ports["caller"], "INVITE")
-	_check_received_sdp(offer, offer_sent, call.flags, "callee")
+	transcode = call.caller_codec != call.callee_codec
+	_check_received_sdp(offer, offer_sent, call.flags, "callee", call.callee_codec,
+			    call.caller_codec if transcode else None)
 	answer = S.received_sdp(call.caller_msgs, call.ports["caller"], "SIP/2.0 200")
 	answer_sent = S.sent_sdp(call.callee_msgs, call.ports["callee"], "SIP/2.0 200")
-	_check_received_sdp(answer, answer_sent, call.flags, "caller")
+	_check_received_sdp(answer, answer_sent, call.flags, "caller", call.caller_codec,
+			    call.callee_codec if transcode else None)
 	# the UAs offered their own ports, inside their configured ranges
 	assert S._in(H.parse_sdp(offer_sent["body"])["media"][0]["port"], call.caller_rtp)
 	assert S._in(H.parse_sdp(answer_sent["body"])["media"][0]["port"], call.callee_rtp)
@@ -117,6 +151,22 @@ def test_audio_crosses(call, side):
 	assert rms > 1000, "%s: recording is (near) silence, rms %.1f" % (side, rms)
 	assert abs(freq - want) <= 20, "%s heard %.1f Hz, expected %d" % (side, freq, want)
 	assert purity > 0.5, "%s: only %.0f%% of energy at %.0f Hz" % (side, purity * 100, freq)
+
+
+def test_transcoding_state(call):
+	"""The relay transcodes exactly when the UAs share no codec, and says so per media
+	in its query stats with the codec each side uses."""
+	transcode = call.caller_codec != call.callee_codec
+	codecs = {}
+	for tag in (call.query.get("tags") or {}).values():
+		for media in tag.get("medias") or []:
+			assert ("transcoding" in media.get("flags", [])) == transcode, media
+			codecs[_codec_name(media.get("codec", ""))] = media
+	want = {_codec_name(call.caller_codec), _codec_name(call.callee_codec)}
+	assert set(codecs) == want, "codecs in stats: %s, want %s" % (sorted(codecs), want)
+	if transcode and S.relay_kind() == "sluiced":
+		caller_media = codecs[_codec_name(call.caller_codec)]
+		assert caller_media["transcoder"]["packets out"] > S.MIN_PACKETS, caller_media
 
 
 def test_bye_deletes_call(call):

@@ -264,8 +264,9 @@ static const struct flags_vec flags_vecs[] = {
 		   "asymmetric no-rtcp-attribute loop-protect" },
 	/* 21 */ { { "full-rtcp-attribute" }, "full-rtcp-attribute" },
 	/* 22 */ { { "frobnicate" }, "unknown=1" },
+	/* 23: codec-* flags are taken by ng_codec_flags.c */
 	/* 23 */ { { "frobnicate", "colour=blue", "codec-mask-PCMA", "trust-address" },
-		   "trust-address unknown=3" },
+		   "trust-address unknown=2" },
 	/* 24 */ { { "trust-address", "ICE=remove", "replace-origin", "rtcp-mux-demux",
 		     "RTP/AVP", "direction=internal" },
 		   "trust-address replace-origin ice=remove mux=demux tp=RTP/AVP dir=internal" },

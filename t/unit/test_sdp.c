@@ -810,6 +810,43 @@ static const struct rw_case {
 	  "a=rtpmap:111 opus/48000/2\r\na=rtcp-fb:111 transport-cc\r\n"
 	  "a=fmtp:111 minptime=10;useinbandfec=1\r\na=rtpmap:126 telephone-event/8000\r\n"
 	  "a=ssrc:1001 cname:abc\r\na=rtcp:30001\r\n" },
+	/* codec rewrites (the offer of the ng-samples "transcode" scenario) */
+	{ "codecs: mask PCMA, add PCMU",
+	  "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+	  "m=audio 20002 RTP/AVP 8 101\r\na=rtpmap:8 PCMA/8000\r\n"
+	  "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=sendrecv\r\n"
+	  "a=ptime:20\r\n",
+	  { .media = { { .set_port = true, .port = 30000, .formats = "0 101",
+			 .drop_pt = { [1] = 0x01 },
+			 .codec_lines = "a=rtpmap:0 PCMU/8000\r\n" } } },
+	  "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+	  "m=audio 30000 RTP/AVP 0 101\r\n"
+	  "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=rtpmap:0 PCMU/8000\r\n"
+	  "a=sendrecv\r\na=ptime:20\r\n" },
+	{ "codecs: formats only (port kept), rtcp-fb and fmtp of dropped type go, ptime set",
+	  "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\n"
+	  "m=audio 4000 RTP/AVP 96 0\r\na=rtpmap:96 opus/48000/2\r\na=fmtp:96 useinbandfec=1\r\n"
+	  "a=rtcp-fb:96 transport-cc\r\na=rtcp-fb:* nack\r\na=ptime:20\r\na=ptime:40\r\n",
+	  { .media = { { .formats = "0", .drop_pt = { [12] = 0x01 }, .ptime = 30 } } },
+	  "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\n"
+	  "m=audio 4000 RTP/AVP 0\r\na=rtcp-fb:* nack\r\na=ptime:30\r\na=ptime:30\r\n" },
+	{ "codecs: no rtpmap lines: added after m=/i=/c=, ptime appended",
+	  "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\n"
+	  "m=audio 4000 RTP/AVP 0 8\r\ni=voice\r\nc=IN IP4 192.0.2.9\r\na=sendrecv\r\n",
+	  { .media = { { .formats = "9 0", .codec_lines = "a=rtpmap:9 G722/8000\r\n",
+			 .ptime = 20 } } },
+	  "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\n"
+	  "m=audio 4000 RTP/AVP 9 0\r\ni=voice\r\nc=IN IP4 192.0.2.9\r\n"
+	  "a=rtpmap:9 G722/8000\r\na=sendrecv\r\na=ptime:20\r\n" },
+	{ "codecs: inserted c= comes before the codec lines",
+	  "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\n"
+	  "m=audio 4000 RTP/AVP 0\r\ni=voice\r\na=sendrecv\r\n",
+	  { .media = { { .addr = "192.0.2.2", .formats = "8",
+			 .drop_pt = { [0] = 0x01 },
+			 .codec_lines = "a=rtpmap:8 PCMA/8000\r\n" } } },
+	  "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\n"
+	  "m=audio 4000 RTP/AVP 8\r\ni=voice\r\nc=IN IP4 192.0.2.2\r\n"
+	  "a=rtpmap:8 PCMA/8000\r\na=sendrecv\r\n" },
 	{ "LF input with rewrite gives CRLF",
 	  "v=0\no=- 1 2 IN IP4 10.0.0.1\ns=x\nc=IN IP4 10.0.0.1\nm=audio 7078 RTP/AVP 0\n",
 	  { .session_conn = "10.0.0.2", .media = { { .set_port = true, .port = 1 } } },

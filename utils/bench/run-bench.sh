@@ -11,6 +11,7 @@
 #   BENCH_RAMP_STEP=250 BENCH_RAMP_MAX=2800 BENCH_RAMP_WARMUP=2 BENCH_RAMP_DURATION=8
 #   BENCH_CTRL1_CYCLES=1000 BENCH_CTRL32_CYCLES=5000      control plane
 #   BENCH_MEM_CALLS=2000                                   idle calls for memory per call
+#   BENCH_XC_CALLS=100 BENCH_XC_DURATION=20               PCMU <-> Opus transcoding
 #   BENCH_NG_PORT=2290 BENCH_PORT_MIN=30000 BENCH_PORT_MAX=41999 BENCH_GEN_PORT_BASE=10000
 #   BENCH_RELAY_CPU=1 BENCH_GEN_CPU=0 BENCH_OUT=build/bench/<time>
 #   SLUICED=build/sluiced RTPENGINE=/usr/bin/rtpengine
@@ -33,6 +34,8 @@ RAMP_DURATION=${BENCH_RAMP_DURATION:-8}
 CTRL1_CYCLES=${BENCH_CTRL1_CYCLES:-1000}
 CTRL32_CYCLES=${BENCH_CTRL32_CYCLES:-5000}
 MEM_CALLS=${BENCH_MEM_CALLS:-2000}
+XC_CALLS=${BENCH_XC_CALLS:-100}
+XC_DURATION=${BENCH_XC_DURATION:-20}
 NG_PORT=${BENCH_NG_PORT:-2290}
 PORT_MIN=${BENCH_PORT_MIN:-30000}
 PORT_MAX=${BENCH_PORT_MAX:-41999}
@@ -116,6 +119,8 @@ for r in $RELAYS; do
 	run_test "$r" ctrl32 ctrl --inflight 32 --cycles "$CTRL32_CYCLES"
 	run_test "$r" ramp ramp --step "$RAMP_STEP" --max-calls "$RAMP_MAX" \
 		--warmup "$RAMP_WARMUP" --duration "$RAMP_DURATION"
+	run_test "$r" transcode transcode --calls "$XC_CALLS" --warmup "$WARMUP" \
+		--duration "$XC_DURATION"
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/machine.txt" >&2
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Raw figures and sluice/rtpengine ratios from one run-bench.sh output directory.
 
-usage: summary.py OUTDIR [RELAY ...]   (reads OUTDIR/RELAY-{mem,plain,ctrl1,ctrl32,ramp}.json)
+usage: summary.py OUTDIR [RELAY ...]   (reads OUTDIR/RELAY-{mem,plain,ctrl1,ctrl32,ramp,transcode}.json)
 """
 
 import json
@@ -45,6 +45,12 @@ ROWS = [
 	("ctrl 32: offer p99 ms", "ctrl32", ("offer", "p99_us"), "ms"),
 	("ctrl 32: relay CPU us/call", "ctrl32", ("relay_cpu_us_per_call",), "%.1f"),
 	("memory: KiB per idle call", "mem", ("memory", "kib_per_call"), "%.2f"),
+	("transcode: calls (PCMU<->Opus)", "transcode", ("calls",), "%d"),
+	("transcode: loss %", "transcode", ("window", "loss_pct"), "%.4f"),
+	("transcode: latency p50 ms", "transcode", ("window", "latency_p50_us"), "ms"),
+	("transcode: latency p99 ms", "transcode", ("window", "latency_p99_us"), "ms"),
+	("transcode: relay CPU %", "transcode", ("window", "relay_cpu_pct"), "%.1f"),
+	("transcode: relay CPU us/packet", "transcode", ("window", "relay_cpu_us_per_pkt"), "%.1f"),
 ]
 
 # label, test, path, target ratio, sluice must be <= (True) or >= (False) target x rtpengine
@@ -54,6 +60,8 @@ TARGETS = [
 	("calls/s, 32 in flight (ctrl)", "ctrl32", ("calls_per_s",), 2.0, False),
 	("offer p50, 32 in flight (ctrl)", "ctrl32", ("offer", "p50_us"), 0.5, True),
 	("memory per idle call", "mem", ("memory", "kib_per_call"), 0.5, True),
+	# issue 6: >= 1.5 x the transcoded calls per core, i.e. <= 1/1.5 the CPU per packet
+	("CPU us per transcoded packet", "transcode", ("window", "relay_cpu_us_per_pkt"), 0.67, True),
 ]
 
 
@@ -73,7 +81,8 @@ def fmt(v, f):
 def main():
 	out = sys.argv[1]
 	relays = sys.argv[2:] or ["sluiced", "rtpengine"]
-	data = {r: {t: load(out, r, t) for t in ("mem", "plain", "ctrl1", "ctrl32", "ramp")}
+	tests = ("mem", "plain", "ctrl1", "ctrl32", "ramp", "transcode")
+	data = {r: {t: load(out, r, t) for t in tests}
 		for r in relays}
 
 	print("\n== raw figures (%s)" % out)
@@ -89,7 +98,7 @@ def main():
 			elif not d.get("valid"):
 				invalid.append("%s %s: %s" % (r, t, "; ".join(d.get("invalid_reasons", []))))
 	if "sluiced" in relays and "rtpengine" in relays:
-		print("\n== ratios sluice/rtpengine (targets of issue 4)")
+		print("\n== ratios sluice/rtpengine (targets of issues 4 and 6)")
 		print("%-38s %10s %10s %8s %8s  %s" % ("", "sluiced", "rtpengine", "ratio", "target", ""))
 		for label, test, path, target, le in TARGETS:
 			s = get(data["sluiced"][test], *path)

@@ -21,6 +21,9 @@
 #define BENCH_PKT_MAX    1400
 #define SEQ_WINDOW       1024            /* per-stream duplicate window, packets */
 #define WHEEL_SLOTS      40              /* send slots per packet interval */
+#define XC_FRAMES        50              /* transcode mode: 1 s of pre-encoded 20 ms frames */
+#define XC_FRAME_MAX     400
+#define XC_RING          256             /* transcode mode: send times kept per stream */
 
 /* ---- hist.c: latency histogram, ~1.6 % resolution, no allocation per sample ---- */
 #define HIST_SUB   64
@@ -73,6 +76,11 @@ struct stream {
 	uint32_t highest;       /* highest seq received + 1 (0: none yet) */
 	uint64_t seen[SEQ_WINDOW / 64];
 	uint8_t buf[BENCH_PKT_MAX];
+	/* transcode mode (xcode.c): no stamp survives a transcoder */
+	int64_t sent_at[XC_RING];       /* send time of packet seq, by seq % XC_RING */
+	bool rx_started;
+	uint16_t rx_last_seq;           /* relay's sequence number of the newest output */
+	int64_t rx_last_idx;
 };
 
 /* ---- calls.c ---- */
@@ -123,6 +131,7 @@ struct opts {
 	bool json;
 	bool no_uring;
 	int ng_timeout_ms;
+	bool transcode;                 /* transcode mode: PCMU <-> Opus calls */
 };
 
 struct bench {
@@ -173,6 +182,16 @@ int64_t media_next_due(const struct bench *b);
 uint64_t media_total(const struct bench *b, int what);
 enum { TOT_SENT, TOT_RECV, TOT_DUPS, TOT_REORD, TOT_LATE, TOT_SEND_ERR };
 bool media_uring(const struct bench *b);
+
+/* xcode.c: transcode mode */
+int xcode_init(struct bench *b);        /* pre-encode the audio loops */
+void xcode_sdp(struct strbuf *sb, uint16_t port, uint32_t ssrc, bool caller, uint64_t r);
+/* Write payload type, timestamp and audio of packet seq into p; returns its length. */
+size_t xcode_packet(struct stream *s, uint32_t seq, uint8_t *p);
+/* A packet received at endpoint ep: false if it is not a transcoded packet of ours, else
+ * its stream index and the send time of the input it came from (0 if unknown). */
+bool xcode_rx(struct bench *b, uint32_t ep, const uint8_t *p, size_t len, int64_t now,
+	      uint32_t *seq, int64_t *sent_at);
 
 /* loop.c: run the event loop until deadline (ns) or until done(b) is true. */
 void loop_run(struct bench *b, int64_t deadline, bool (*done)(struct bench *b));

@@ -3,6 +3,7 @@
  *   plain  N calls: setup, idle RSS, media for warmup + duration, drain, delete, check
  *   ramp   add --step calls at a time until loss, p99 or relay CPU exceed their limits
  *   ctrl   offer+answer+delete cycles with --inflight cycles in flight
+ *   transcode  plain with PCMU <-> Opus calls the relay transcodes (xcode.c)
  *
  * Exit status: 0 valid run, 1 the run is invalid (reasons printed), 2 usage or setup
  * failure before anything was measured. */
@@ -26,7 +27,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: sluice-bench plain|ramp|ctrl [options]\n"
+"usage: sluice-bench plain|ramp|ctrl|transcode [options]\n"
 "  --ng IP:PORT        relay's NG address (127.0.0.1:2223)\n"
 "  --pid PID           relay process, for CPU and RSS from /proc\n"
 "  --json              print JSON instead of the table\n"
@@ -40,7 +41,9 @@ static void usage(FILE *f)
 "plain: --calls N (100) --warmup S (2) --duration S (10; 0 = setup and memory only)\n"
 "ramp:  --step N (100) --max-calls N (2000) --warmup S --duration S (per step)\n"
 "       --loss-limit PCT (1) --p99-limit MS (50) --cpu-limit PCT (95)\n"
-"ctrl:  --inflight N (1) --cycles N (2000)\n");
+"ctrl:  --inflight N (1) --cycles N (2000)\n"
+"transcode: as plain, each call PCMU (caller) <-> Opus (callee) through the relay's\n"
+"       transcoder (codec mask PCMU, transcode opus); real encoded audio, 50 pps\n");
 }
 
 static void __attribute__((noreturn)) die_usage(const char *msg, const char *arg)
@@ -109,10 +112,14 @@ static void parse(struct opts *o, int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1)
-		die_usage("expected one mode: plain, ramp or ctrl", NULL);
+		die_usage("expected one mode: plain, ramp, ctrl or transcode", NULL);
 	o->mode = argv[optind];
-	if (strcmp(o->mode, "plain") && strcmp(o->mode, "ramp") && strcmp(o->mode, "ctrl"))
+	o->transcode = !strcmp(o->mode, "transcode");
+	if (strcmp(o->mode, "plain") && strcmp(o->mode, "ramp") && strcmp(o->mode, "ctrl") &&
+	    !o->transcode)
 		die_usage("unknown mode", o->mode);
+	if (o->transcode && o->pps != 50)
+		die_usage("transcode mode sends 20 ms frames: --pps must be 50", NULL);
 	if (8000 % o->pps)
 		die_usage("--pps must divide 8000 (RTP clock)", NULL);
 }
@@ -510,15 +517,16 @@ int main(int argc, char **argv)
 	b->next_port = b->o.port_base & ~1u;
 	raise_nofile();
 
-	cap = !strcmp(b->o.mode, "plain") ? b->o.calls :
+	cap = !strcmp(b->o.mode, "plain") || b->o.transcode ? b->o.calls :
 	      !strcmp(b->o.mode, "ramp") ? b->o.max_calls : b->o.inflight;
 	if ((ret = ng_open(&b->ng, b->o.ng, b->o.ng_timeout_ms, 2)) ||
-	    (ret = calls_alloc(b, cap)) || (ret = media_init(b)) || (ret = loop_init(b))) {
+	    (ret = calls_alloc(b, cap)) || (ret = media_init(b)) || (ret = loop_init(b)) ||
+	    (b->o.transcode && (ret = xcode_init(b)))) {
 		fprintf(stderr, "sluice-bench: setup: %s\n", strerror(-ret));
 		return EXIT_USAGE;
 	}
 	rep_init(&r);
-	if (!strcmp(b->o.mode, "plain"))
+	if (!strcmp(b->o.mode, "plain") || b->o.transcode)
 		ret = mode_plain(b, &r);
 	else if (!strcmp(b->o.mode, "ramp"))
 		ret = mode_ramp(b, &r);

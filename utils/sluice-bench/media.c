@@ -189,22 +189,28 @@ static void send_one(struct bench *b, struct stream *s, int64_t now)
 	struct call *c = &b->calls[s->id / 2];
 	uint8_t *p = s->buf;
 	uint32_t seq = s->seq++;
+	size_t len = b->o.payload;
 
 	if (s->in_flight) {             /* previous send still queued in the kernel */
 		s->send_errors++;
 		return;
 	}
-	p[1] = seq ? 0 : 0x80;          /* marker on the first packet, PT 0 (PCMU) */
 	p[2] = (uint8_t)((s->rtp_seq0 + seq) >> 8);
 	p[3] = (uint8_t)(s->rtp_seq0 + seq);
-	put32(p + 4, s->rtp_ts0 + seq * (8000 / b->o.pps));
-	put32(p + BENCH_HDR + 8, seq);
-	memcpy(p + BENCH_HDR + 12, &now, 8);
+	if (b->o.transcode) {
+		len = xcode_packet(s, seq, p);
+		s->sent_at[seq % XC_RING] = now;
+	} else {
+		p[1] = seq ? 0 : 0x80;  /* marker on the first packet, PT 0 (PCMU) */
+		put32(p + 4, s->rtp_ts0 + seq * (8000 / b->o.pps));
+		put32(p + BENCH_HDR + 8, seq);
+		memcpy(p + BENCH_HDR + 12, &now, 8);
+	}
 	s->sent++;
 	if (b->win.t1 && now >= b->win.t0 && now < b->win.t1)
 		b->win.sent++;
 	if (!m->uring) {
-		if (send(c->fd[s->id & 1], p, b->o.payload, MSG_DONTWAIT) < 0)
+		if (send(c->fd[s->id & 1], p, len, MSG_DONTWAIT) < 0)
 			s->send_errors++;
 		return;
 	}
@@ -212,7 +218,7 @@ static void send_one(struct bench *b, struct stream *s, int64_t now)
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&m->ring);
 
 		if (sqe) {
-			io_uring_prep_send(sqe, c->fd[s->id & 1], p, b->o.payload, MSG_DONTWAIT);
+			io_uring_prep_send(sqe, c->fd[s->id & 1], p, len, MSG_DONTWAIT);
 			sqe->user_data = s->id;
 			s->in_flight = true;
 			m->queued++;
@@ -289,13 +295,18 @@ static void rx_packet(struct bench *b, uint32_t ep, const uint8_t *p, size_t len
 	uint32_t id, seq;
 	int64_t sent_at;
 
-	if (len < BENCH_HDR + BENCH_STAMP || get32(p + BENCH_HDR) != BENCH_MAGIC) {
+	if (b->o.transcode) {
+		if (!xcode_rx(b, ep, p, len, now, &seq, &sent_at))
+			return;
+		id = ep ^ 1;
+	} else if (len < BENCH_HDR + BENCH_STAMP || get32(p + BENCH_HDR) != BENCH_MAGIC) {
 		b->foreign++;
 		return;
+	} else {
+		id = get32(p + BENCH_HDR + 4);
+		seq = get32(p + BENCH_HDR + 8);
+		memcpy(&sent_at, p + BENCH_HDR + 12, 8);
 	}
-	id = get32(p + BENCH_HDR + 4);
-	seq = get32(p + BENCH_HDR + 8);
-	memcpy(&sent_at, p + BENCH_HDR + 12, 8);
 	if (id != (ep ^ 1)) {           /* must come from the other side of the same call */
 		b->misrouted++;
 		return;
@@ -306,7 +317,7 @@ static void rx_packet(struct bench *b, uint32_t ep, const uint8_t *p, size_t len
 	if (!seq_note(s, seq))
 		return;
 	s->recv++;
-	if (win->t1 && sent_at >= win->t0 && sent_at < win->t1) {
+	if (win->t1 && sent_at && sent_at >= win->t0 && sent_at < win->t1) {
 		win->recv++;
 		hist_add(&win->lat, (uint64_t)(now - sent_at));
 	}

@@ -1,0 +1,207 @@
+/* Codec negotiation glue between offer_answer.c, codec_policy.c and the handlers. */
+#include "oa_codecs.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec_policy.h"
+#include "sluice/log.h"
+#include "transcode_handler.h"
+
+struct oa_codecs {
+	bool set[SDP_MAX_MEDIA];
+	struct sdp_media_rewrite mr[SDP_MAX_MEDIA];     /* only the codec fields */
+	struct strbuf fmt[SDP_MAX_MEDIA], lines[SDP_MAX_MEDIA];
+};
+
+static const char *party_tag(const struct party *p)
+{
+	return p->n_tags ? p->tags[0].tag : NULL;
+}
+
+static struct oa_codecs *get(struct oa_codecs **c)
+{
+	if (!*c) {
+		*c = calloc(1, sizeof(**c));
+		if (*c)
+			for (unsigned i = 0; i < SDP_MAX_MEDIA; i++) {
+				sb_init(&(*c)->fmt[i]);
+				sb_init(&(*c)->lines[i]);
+			}
+	}
+	return *c;
+}
+
+static int rewrite(struct oa_codecs **out, unsigned i, const struct cp_list *orig,
+		   const struct cp_list *want, unsigned ptime)
+{
+	struct oa_codecs *c = get(out);
+
+	if (!c)
+		return -ENOMEM;
+	if (cp_rewrite(orig, want, ptime, &c->fmt[i], &c->lines[i], &c->mr[i]))
+		return -ENOMEM;
+	c->set[i] = true;
+	return 0;
+}
+
+static void describe(const struct cp_list *l, char *buf, size_t cap)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < l->n && off + 1 < cap; i++) {
+		char name[64];
+		int n;
+
+		cp_codec_name(&l->c[i], name, sizeof(name));
+		n = snprintf(buf + off, cap - off, "%s%u %s", i ? ", " : "", l->c[i].pt, name);
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+}
+
+int oa_codecs_offer(struct oa_codecs **out, const struct ng_request *req,
+		    const struct sdp *sdp, struct party *offerer, const char **err)
+{
+	struct cp_list *in = NULL;
+	const char *callid = offerer->call->callid;
+	int e = 0;
+
+	for (unsigned i = 0; i < sdp->n_media && i < offerer->n_media; i++) {
+		struct media *m = offerer->media[i];
+		struct cp_offer *neg;
+		char desc[256];
+
+		if (!m)
+			continue;
+		free(m->neg);
+		m->neg = NULL;
+		if (!ng_codec_any(&req->codec) || sdp->media[i].port == 0)
+			continue;
+		if (!in && !(in = malloc(sizeof(*in)))) {
+			e = -ENOMEM;
+			break;
+		}
+		if (cp_list_from_sdp(sdp, i, in))
+			continue;       /* not RTP (T.38 ...), or absurdly many formats */
+		if (!(neg = malloc(sizeof(*neg)))) {
+			e = -ENOMEM;
+			break;
+		}
+		if (cp_offer(in, &req->codec, neg)) {
+			clog(LOG_WARNING, callid, party_tag(offerer),
+			     "media %u: codec flags leave no codec to offer; left as offered",
+			     i + 1);
+			free(neg);
+			continue;
+		}
+		m->neg = neg;
+		describe(&neg->b, desc, sizeof(desc));
+		clog(LOG_INFO, callid, party_tag(offerer), "media %u: offering %s", i + 1, desc);
+		if ((neg->changed || neg->ptime_b) &&
+		    (e = rewrite(out, i, in, &neg->b, neg->ptime_b)))
+			break;
+	}
+	free(in);
+	if (e)
+		*err = "Out of memory";
+	return e;
+}
+
+/* One section of the answer. */
+static int answer_media(struct oa_codecs **out, const struct ng_request *req,
+			const struct sdp *sdp, unsigned i, struct media *om, struct media *am,
+			struct cp_list *bl, struct cp_answer *ans, const char **err)
+{
+	const char *callid = om->party->call->callid;
+	unsigned ptime = 0;
+	int e;
+
+	if (!om->neg || sdp->media[i].port == 0 || cp_list_from_sdp(sdp, i, bl) ||
+	    cp_answer(om->neg, bl, &req->codec, ans))
+		return xcode_apply(om, am, NULL);
+	if (ans->transcode) {
+		ptime = ans->a_ptime;
+		if (!ptime && bl->ptime)        /* B's ptime would be wrong for A */
+			ptime = ans->a_codec.def->default_ptime;
+	}
+	if ((ans->changed || (ptime && ptime != bl->ptime)) &&
+	    rewrite(out, i, bl, &ans->to_a, ptime)) {
+		*err = "Out of memory";
+		return -ENOMEM;
+	}
+	e = xcode_apply(om, am, ans);
+	if (e) {
+		clog(LOG_ERR, callid, party_tag(om->party),
+		     "media %u: cannot set up transcoding %s <-> %s: %s", i + 1, ans->a_codec.enc,
+		     ans->b_codec.enc, strerror(-e));
+		*err = "Failed to set up transcoding";
+		return e;
+	}
+	if (ans->transcode)
+		clog(LOG_INFO, callid, party_tag(om->party),
+		     "media %u: transcoding %s/%u (pt %u, ptime %u) <-> %s/%u (pt %u, ptime %u)",
+		     i + 1, ans->a_codec.enc, ans->a_codec.clock, ans->a_codec.pt, ans->a_ptime,
+		     ans->b_codec.enc, ans->b_codec.clock, ans->b_codec.pt, ans->b_ptime);
+	else if (ans->remap)
+		clog(LOG_INFO, callid, party_tag(om->party),
+		     "media %u: forwarding with payload types renumbered", i + 1);
+	return 0;
+}
+
+int oa_codecs_answer(struct oa_codecs **out, const struct ng_request *req,
+		     const struct sdp *sdp, struct party *answerer, struct party *offerer,
+		     const char **err)
+{
+	struct cp_list *bl = malloc(sizeof(*bl));
+	struct cp_answer *ans = malloc(sizeof(*ans));
+	int e = 0;
+
+	if (!bl || !ans) {
+		*err = "Out of memory";
+		e = -ENOMEM;
+		goto done;
+	}
+	for (unsigned i = 0; i < sdp->n_media && !e; i++) {
+		struct media *om = i < offerer->n_media ? offerer->media[i] : NULL;
+		struct media *am = i < answerer->n_media ? answerer->media[i] : NULL;
+
+		if (om && am)
+			e = answer_media(out, req, sdp, i, om, am, bl, ans, err);
+	}
+done:
+	free(bl);
+	free(ans);
+	return e;
+}
+
+void oa_codecs_rewrite(const struct oa_codecs *c, struct sdp_rewrite *rw)
+{
+	if (!c)
+		return;
+	for (unsigned i = 0; i < SDP_MAX_MEDIA; i++) {
+		struct sdp_media_rewrite *mr = &rw->media[i];
+
+		if (!c->set[i])
+			continue;
+		mr->formats = c->mr[i].formats;
+		memcpy(mr->drop_pt, c->mr[i].drop_pt, sizeof(mr->drop_pt));
+		mr->codec_lines = c->mr[i].codec_lines;
+		mr->ptime = c->mr[i].ptime;
+	}
+}
+
+void oa_codecs_free(struct oa_codecs *c)
+{
+	if (!c)
+		return;
+	for (unsigned i = 0; i < SDP_MAX_MEDIA; i++) {
+		sb_free(&c->fmt[i]);
+		sb_free(&c->lines[i]);
+	}
+	free(c);
+}
