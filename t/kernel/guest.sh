@@ -11,6 +11,7 @@
 #   +-----------+          +----------------------+          +-----------+
 set -u
 out=$1
+top=$(cd "$(dirname "$0")/../.." && pwd)
 res="$out/results.txt"
 ktest="$out/sluice-ktest"
 : >"$res"
@@ -25,8 +26,6 @@ check() { # name description command...
 dmesg -n 1
 
 modprobe nf_tables && modprobe veth
-check module_load "insmod sluice.ko" insmod "$out/mod/sluice.ko"
-check proc_interface "/proc/net/sluice/control missing" test -e /proc/net/sluice/control
 
 topo() {
 	ip link set lo up
@@ -41,13 +40,23 @@ topo() {
 		ip -n "$ns" addr add "10.0.$n.2/24" dev "${ns}0"
 		ip -n "$ns" addr add "fd0$n::2/64" dev "${ns}0" nodad
 		ip -n "$ns" link set "${ns}0" up
+		# the daemon scenarios' relay has one media address (10.0.1.1)
+		ip -n "$ns" route add default via "10.0.$n.1"
 	done
 }
 check topology "netns/veth setup" topo
 
+# the real daemon (daemon_tests.py): without the module first, then with it
+dtest() { SLUICED="$(dirname "$out")/sluiced" python3 "$top/t/kernel/daemon_tests.py" "$res" "$out" "$1" 2>&1 | tee -a "$out/guest.log"; }
+dtest fallback
+
+check module_load "insmod sluice.ko" insmod "$out/mod/sluice.ko"
+check proc_interface "/proc/net/sluice/control missing" test -e /proc/net/sluice/control
+
 "$ktest" "$res" all 2>&1 | tee -a "$out/guest.log"
 nft list ruleset >"$out/nft-ruleset.txt" 2>&1
 cat /proc/net/sluice/2/list >"$out/list-2.txt" 2>&1
+dtest main
 
 # an instance with entries and a rule in a namespace that goes away
 netns_dies() {
@@ -68,6 +77,8 @@ check remove_rules "sluice_nft_remove" "$ktest" "$res" remove-rules
 check unload_with_live_entries "rmmod with entries present" rmmod sluice
 check unload_removes_proc "/proc/net/sluice still present" test ! -e /proc/net/sluice
 check reload "insmod + rmmod again" sh -c "insmod '$out/mod/sluice.ko' && rmmod sluice"
+insmod "$out/mod/sluice.ko" && dtest unload
+rmmod sluice 2>/dev/null
 
 dmesg >"$out/dmesg.txt"
 if grep -E 'BUG:|WARNING:|Oops|Call Trace|general protection|Bad page' "$out/dmesg.txt" >"$out/dmesg-bad.txt"; then

@@ -20,6 +20,8 @@ for f in "/boot/vmlinuz-$KV" "/lib/modules/$KV/build/Makefile" /bin/busybox; do
 	[ -e "$f" ] || { echo "run-vm: missing $f (utils/install-deps.sh kernel)" >&2; exit 1; }
 done
 [ -x "$ktest" ] || make -C "$top" -s "$BUILD/t/sluice-ktest" >/dev/null
+# the daemon scenarios run $BUILD/sluiced (dynamically linked: the guest uses the host root)
+[ -x "$top/$BUILD/sluiced" ] || make -C "$top" -s "$BUILD/sluiced" >/dev/null
 
 rm -rf "$out"
 mkdir -p "$out/mod/include" "$out/initramfs"

@@ -25,6 +25,13 @@ SCENARIOS = [
     "netns_instance_dies_with_netns",
     "leave_live_entries", "rule_pins_module", "remove_rules",
     "unload_with_live_entries", "unload_removes_proc", "reload",
+    # the real sluiced against the module (daemon_tests.py)
+    "daemon_fallback_auto_userspace", "daemon_kernel_on_refuses_without_module",
+    "daemon_kernel_forwarding", "daemon_stats_include_kernel",
+    "daemon_delete_removes_entries", "daemon_timeout_kernel_streams",
+    "daemon_userspace_stream_beside_kernel", "daemon_nat_rebinding_relatch",
+    "daemon_sigkill_restart_flushes",
+    "daemon_unload_after_clean_exit", "daemon_unload_after_sigkill",
     "dmesg_clean",
 ]
 
