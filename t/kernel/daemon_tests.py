@@ -65,17 +65,23 @@ def scenario(fn):
 	"""Runs fn(), one PASS/FAIL line named after it; cleans up daemons it left."""
 	name = fn.__name__
 	t0 = time.monotonic()
+	ok = False
 	try:
 		fn()
+		ok = True
 		report(name, True)
 	except Fail as e:
 		report(name, False, e)
 	except Exception as e:  # a crash in the test is a failure, with its cause
 		report(name, False, "%s: %s" % (type(e).__name__, e))
 	finally:
+		# what a chain's next scenario needs survives a pass, nothing survives a failure
 		for d in list(Daemon.live):
-			if not d.keep:
+			if not (ok and d.keep):
 				d.kill()
+		for p in list(Phone.live):
+			if not (ok and p.keep):
+				p.close()
 		print("  (%s: %.1f s)" % (name, time.monotonic() - t0), flush=True)
 
 
@@ -114,8 +120,13 @@ def ns_socket(ns, ip, port):
 
 
 class Phone:
-	def __init__(self, ns, ip, sdp_port, src_port, rtcp=False):
+	live = []
+
+	def __init__(self, ns, ip, sdp_port, src_port, rtcp=False, keep=False):
 		self.ns, self.ip, self.sdp_port = ns, ip, sdp_port
+		self.keep = keep	# outlives the scenario that made it (a chain's first)
+		self.rtp = self.rtcp = None
+		Phone.live.append(self)
 		self.rtp = ns_socket(ns, ip, src_port)
 		self.rtcp = ns_socket(ns, ip, src_port + 1) if rtcp else None
 		self.ssrc = random.getrandbits(32)
@@ -148,6 +159,8 @@ class Phone:
 		for s in (self.rtp, self.rtcp):
 			if s:
 				s.close()
+		if self in Phone.live:
+			Phone.live.remove(self)
 
 
 def drain(sock, into=None):
@@ -445,8 +458,8 @@ def daemon_kernel_forwarding():
 	expect("media forwarding: kernel table %d" % TABLE in d.log(), "startup log line")
 	expect(sh("nft", "list", "tables").stdout.find("sluice_%d" % TABLE) >= 0,
 	       "nft table sluice_%d missing" % TABLE)
-	a = Main.a = Phone("a", "10.0.1.2", 5000, 6000, rtcp=True)
-	b = Main.b = Phone("b", "10.0.2.2", 7000, 7000, rtcp=True)
+	a = Main.a = Phone("a", "10.0.1.2", 5000, 6000, rtcp=True, keep=True)
+	b = Main.b = Phone("b", "10.0.2.2", 7000, 7000, rtcp=True, keep=True)
 	c = Main.call = Call(d, a, b)
 	pa, pb = a.dest[1], b.dest[1]
 	sent = Main.sent = {pa: 0, pb: 0}
@@ -599,38 +612,59 @@ def daemon_userspace_stream_beside_kernel():
 	"""6: a call that needs RTCP demultiplexing keeps that stream in userspace, with the
 	reason in query, while a plain call beside it is kernel-forwarded."""
 	d = Shared.d = Daemon("mixed", "--kernel=on", "--endpoint-learning=immediate", keep=True)
-	a1, b1 = Phone("a", "10.0.1.2", 5000, 6000), Phone("b", "10.0.2.2", 7000, 7000)
-	a2, b2 = Phone("a", "10.0.1.2", 5010, 6010), Phone("b", "10.0.2.2", 7010, 7010)
+	a1, b1 = Phone("a", "10.0.1.2", 5000, 6000, keep=True), Phone("b", "10.0.2.2", 7000, 7000, keep=True)
+	a2, b2 = Phone("a", "10.0.1.2", 5010, 6010, keep=True), Phone("b", "10.0.2.2", 7010, 7010, keep=True)
+	plain = Call(d, a1, b1)
+	mux = Call(d, a2, b2, mux=["demux"])
+	both = [(a1, b1), (b1, a1), (a2, b2), (b2, a2)]
+	exchange(both, 20, pps=50)
+	ok = wait_until(lambda: kernelized(plain, (a1.dest[1], b1.dest[1])), 5,
+			keepalive=trickle(both))
+	expect(ok, "plain call not kernel-forwarded")
+	st = streams(mux.query())
+	s = st[a2.dest[1]]
+	expect(s["forwarding"] == "userspace", "muxed stream: %r" % s["forwarding"])
+	expect(s.get("not in kernel") == "RTCP demultiplexing", "reason %r" % s.get("not in kernel"))
+	expect(a2.dest[1] not in klist()[0], "muxed stream has a kernel entry")
+	kl0, _ = klist()
+	st0 = streams(mux.query())
+	r = exchange(both, 100)
+	check_delivery("mux A->B", r[2][0], r[2][1], (RELAY_IP, b2.dest[1]))
+	check_delivery("plain A->B", r[0][0], r[0][1], (RELAY_IP, b1.dest[1]))
+	st1 = streams(mux.query())
+	p = a2.dest[1]
+	expect(st1[p]["stats"]["packets"] - st0[p]["stats"]["packets"] == 100,
+	       "muxed stream did not count its packets in userspace")
+	kl1, _ = klist()
+	expect(kl1[a1.dest[1]]["packets"] - kl0[a1.dest[1]]["packets"] == 100,
+	       "plain call's packets not counted by the kernel")
+	Shared.calls = [(plain, a1, b1), (mux, a2, b2)]
+
+
+def daemon_second_daemon_harmless():
+	"""A second sluiced started by mistake (same NG port, same table) fails on the NG
+	address before touching the kernel: the first one's entries stay and forward."""
+	d = Shared.d
+	expect(d and d.proc.poll() is None, "needs the daemon of scenario 6")
+	plain, a, b = Shared.calls[0]
+	before = kentries()
+	expect(before and before >= 2, "no live entries: %r" % before)
+	d2 = Daemon("second", "--kernel=on", wait=False)
 	try:
-		plain = Call(d, a1, b1)
-		mux = Call(d, a2, b2, mux=["demux"])
-		both = [(a1, b1), (b1, a1), (a2, b2), (b2, a2)]
-		exchange(both, 20, pps=50)
-		ok = wait_until(lambda: kernelized(plain, (a1.dest[1], b1.dest[1])), 5,
-				keepalive=trickle(both))
-		expect(ok, "plain call not kernel-forwarded")
-		st = streams(mux.query())
-		s = st[a2.dest[1]]
-		expect(s["forwarding"] == "userspace", "muxed stream: %r" % s["forwarding"])
-		expect(s.get("not in kernel") == "RTCP demultiplexing", "reason %r" % s.get("not in kernel"))
-		expect(a2.dest[1] not in klist()[0], "muxed stream has a kernel entry")
-		kl0, _ = klist()
-		st0 = streams(mux.query())
-		r = exchange(both, 100)
-		check_delivery("mux A->B", r[2][0], r[2][1], (RELAY_IP, b2.dest[1]))
-		check_delivery("plain A->B", r[0][0], r[0][1], (RELAY_IP, b1.dest[1]))
-		st1 = streams(mux.query())
-		p = a2.dest[1]
-		expect(st1[p]["stats"]["packets"] - st0[p]["stats"]["packets"] == 100,
-		       "muxed stream did not count its packets in userspace")
-		kl1, _ = klist()
-		expect(kl1[a1.dest[1]]["packets"] - kl0[a1.dest[1]]["packets"] == 100,
-		       "plain call's packets not counted by the kernel")
-		Shared.calls = [(plain, a1, b1), (mux, a2, b2)]
-	except BaseException:
-		for p in (a1, b1, a2, b2):
-			p.close()
-		raise
+		rc = d2.proc.wait(10)
+	except subprocess.TimeoutExpired:
+		raise Fail("second daemon on the same NG port is running")
+	d2._gone()
+	expect(rc != 0, "second daemon exit code 0")
+	expect("Address already in use" in d2.log(), "no clear error: %s" % d2.log()[-300:])
+	expect(kentries() == before, "entries %r -> %r" % (before, kentries()))
+	expect("sluice_%d" % TABLE in sh("nft", "list", "tables").stdout, "nft table removed")
+	kl0, _ = klist()
+	r = exchange([(a, b), (b, a)], 50)
+	check_delivery("A->B", r[0][0], r[0][1], (RELAY_IP, b.dest[1]))
+	kl1, _ = klist()
+	expect(kl1[a.dest[1]]["packets"] - kl0[a.dest[1]]["packets"] == 50, "not kernel-forwarded")
+	expect(d.req({"command": "ping"}).get("result") == "pong", "first daemon does not answer")
 
 
 def daemon_nat_rebinding_relatch():
@@ -752,7 +786,8 @@ GROUPS = {
 	"fallback": [daemon_fallback_auto_userspace, daemon_kernel_on_refuses_without_module],
 	"main": [daemon_kernel_forwarding, daemon_stats_include_kernel,
 		 daemon_delete_removes_entries, daemon_timeout_kernel_streams,
-		 daemon_userspace_stream_beside_kernel, daemon_nat_rebinding_relatch,
+		 daemon_userspace_stream_beside_kernel, daemon_second_daemon_harmless,
+		 daemon_nat_rebinding_relatch,
 		 daemon_sigkill_restart_flushes],
 	"unload": [daemon_unload_after_clean_exit, daemon_unload_after_sigkill],
 }
