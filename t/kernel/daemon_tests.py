@@ -82,6 +82,8 @@ def scenario(fn):
 		for p in list(Phone.live):
 			if not (ok and p.keep):
 				p.close()
+		if not ok:	# a killed daemon's rule would pin the module for later scenarios
+			sh("nft", "delete", "table", "inet", "sluice_%d" % TABLE, check=False)
 		print("  (%s: %.1f s)" % (name, time.monotonic() - t0), flush=True)
 
 
