@@ -1,7 +1,9 @@
 #!/bin/bash
-# Runs inside the test VM, chrooted into the host root (see run-vm.sh): loads the
-# module, builds the namespaces, runs sluice-ktest and the load/unload scenarios,
-# and writes results.txt (PASS/FAIL per scenario) and summary.txt into $1.
+# Runs inside the test VM, chrooted into the host root (see run-vm.sh): builds the
+# namespaces, runs the daemon's fallback scenarios, loads the module, runs sluice-ktest,
+# the daemon scenarios (daemon_tests.py) and the load/unload scenarios, and writes
+# results.txt (PASS/FAIL per scenario) and summary.txt into $1. $2 = bench: the
+# CPU-per-packet measurement (bench_guest.py) instead.
 #
 #    netns a                  relay (root netns)                 netns b
 #   +-----------+   veth   +----------------------+   veth   +-----------+
