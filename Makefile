@@ -6,6 +6,7 @@
 #   make test-kernel   only the kernel module tests (qemu guest, t/kernel/)
 #   make fuzz       build libFuzzer targets (clang-14) and run each for FUZZ_SECONDS
 #   make bench      install deps, build, benchmark sluiced against rtpengine
+#   make bench-kernel  CPU per packet: kernel path vs userspace paths (qemu guest)
 #   make SANITIZE=1 ...   same, with ASan+UBSan, in build-san/
 #   t/tools/NAME.c -> build/t/NAME: helpers the e2e tests run (codec encode/decode, DTMF)
 #
@@ -51,7 +52,7 @@ TOOL_BIN   := $(TOOL_SRC:t/tools/%.c=$(BUILD)/t/%)
 .SECONDARY:
 KTEST_BIN  := $(BUILD)/t/sluice-ktest
 
-.PHONY: all progs deps run test unit e2e interop kernel test-kernel fuzz bench deb clean
+.PHONY: all progs deps run test unit e2e interop kernel test-kernel fuzz bench bench-kernel deb clean
 all: progs $(UNIT_BIN) $(KTEST_BIN) $(TOOL_BIN)
 progs: $(BUILD)/sluiced $(UTIL_BIN)
 
@@ -132,6 +133,13 @@ bench: deps
 	@utils/install-deps.sh bench
 	$(MAKE) all
 	BUILD=$(BUILD) utils/bench/run-bench.sh
+# Forwarding CPU per packet in the qemu guest: sluiced kernel path, sluiced userspace,
+# rtpengine userspace (t/kernel/bench_guest.py; BENCH_CALLS/WARMUP/DURATION there).
+bench-kernel: deps
+	@utils/install-deps.sh kernel bench
+	$(MAKE) all
+	SLUICE_VM_MODE=bench BUILD=$(BUILD) t/kernel/run-vm.sh
+	@cat $(BUILD)/kernel-bench/bench.txt
 
 # ---- fuzzing (clang-14 + libFuzzer) ----
 FUZZ_CC      ?= clang-14
@@ -151,7 +159,7 @@ fuzz: deps
 	$(MAKE) $(FUZZ_BIN)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) t/fuzz/run-fuzz.sh $(FUZZ_BIN)
 
-# Debian packages (sluice-daemon, sluice-utils) into build/deb/.
+# Debian packages (sluice-daemon, sluice-utils, sluice-kernel-dkms) into build/deb/.
 deb:
 	@utils/install-deps.sh deb
 	dpkg-buildpackage -b -us -uc

@@ -66,7 +66,11 @@ void kernel_read(const struct call *c, const struct stream *s, struct stream_sta
 		return;
 	add->packets = k.packets;
 	add->bytes = k.bytes;
-	add->errors = k.errors + k.mismatch;
+	add->errors = k.errors;
+	/* A foreign source is an error only where the kernel drops it; passed on, it is
+	 * counted (as a packet or an error) by userspace. */
+	if (s->kpushed && !(s->kpushed->flags & SLUICE_SF_MISMATCH_PASS))
+		add->errors += k.mismatch;
 	*last = (int64_t)(k.last_ns / 1000);
 }
 
@@ -128,8 +132,10 @@ static void withdraw(struct daemon *d, struct stream *s)
 {
 	if (s->kslot < 0)
 		return;
-	fold_counters(s);
+	/* Counters stay readable after the delete: reading them last also counts the
+	 * packets forwarded while it was on its way. */
 	kmod_del(d->kmod, s->kslot);
+	fold_counters(s);
 	s->kslot = -1;
 	free(s->kpushed);
 	s->kpushed = NULL;

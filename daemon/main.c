@@ -199,8 +199,7 @@ int main(int argc, char **argv)
 
 	d.started_us = now_us();
 	make_instance_id(&d);
-	if (registry_init(&d.reg) || ifaces_init(&d, err, sizeof(err)) ||
-	    kernel_start(&d, err, sizeof(err)))
+	if (registry_init(&d.reg) || ifaces_init(&d, err, sizeof(err)))
 		goto out;
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -212,6 +211,10 @@ int main(int argc, char **argv)
 	}
 	if (ng_server_open(&d.ng, &d, epfd, err, sizeof(err)))
 		goto out;
+	/* After the NG listener: a second sluiced started by mistake fails on the address
+	 * in use before it flushes (and on exit destroys) the running one's kernel table. */
+	if (kernel_start(&d, err, sizeof(err)))
+		goto out_ng;
 	if (daemonize(&cfg)) {
 		snprintf(err, sizeof(err), "cannot daemonize or write pidfile: %s", strerror(errno));
 		goto out_ng;

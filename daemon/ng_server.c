@@ -48,7 +48,9 @@ static int listen_sock(const union sockaddr_u *a, int type, char *err, size_t er
 
 	if (fd < 0)
 		goto fail;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* TCP only (TIME_WAIT): on UDP it would let a second daemon bind the same port. */
+	if (type == SOCK_STREAM)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (a->sa.sa_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, &a->sa, netaddr_len(a)) || (type == SOCK_STREAM && listen(fd, 64)))

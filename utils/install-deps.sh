@@ -9,7 +9,7 @@ build_pkgs="build-essential pkg-config libjson-c-dev liburing-dev libspandsp-dev
 test_pkgs="libcmocka-dev python3 python3-pytest python3-numpy kamailio baresip baresip-core
            sox tshark iproute2 procps"
 fuzz_pkgs="clang-14 libfuzzer-14-dev"
-deb_pkgs="debhelper dpkg-dev fakeroot"
+deb_pkgs="debhelper dh-dkms dpkg-dev fakeroot"
 bench_pkgs="rtpengine-daemon util-linux procps"
 # kernel module tests (t/kernel): 6.1 image + headers of every flavour, qemu, initramfs tools
 kernel_pkgs="qemu-system-x86 linux-image-amd64 linux-headers-amd64 linux-headers-cloud-amd64

@@ -1,7 +1,9 @@
 #!/bin/bash
-# Runs inside the test VM, chrooted into the host root (see run-vm.sh): loads the
-# module, builds the namespaces, runs sluice-ktest and the load/unload scenarios,
-# and writes results.txt (PASS/FAIL per scenario) and summary.txt into $1.
+# Runs inside the test VM, chrooted into the host root (see run-vm.sh): builds the
+# namespaces, runs the daemon's fallback scenarios, loads the module, runs sluice-ktest,
+# the daemon scenarios (daemon_tests.py) and the load/unload scenarios, and writes
+# results.txt (PASS/FAIL per scenario) and summary.txt into $1. $2 = bench: the
+# CPU-per-packet measurement (bench_guest.py) instead.
 #
 #    netns a                  relay (root netns)                 netns b
 #   +-----------+   veth   +----------------------+   veth   +-----------+
@@ -11,6 +13,7 @@
 #   +-----------+          +----------------------+          +-----------+
 set -u
 out=$1
+top=$(cd "$(dirname "$0")/../.." && pwd)
 res="$out/results.txt"
 ktest="$out/sluice-ktest"
 : >"$res"
@@ -25,8 +28,19 @@ check() { # name description command...
 dmesg -n 1
 
 modprobe nf_tables && modprobe veth
-check module_load "insmod sluice.ko" insmod "$out/mod/sluice.ko"
-check proc_interface "/proc/net/sluice/control missing" test -e /proc/net/sluice/control
+
+if [ "${2:-test}" = bench ]; then	# make bench-kernel: measurements only
+	ip link set lo up
+	check module_load "insmod sluice.ko" insmod "$out/mod/sluice.ko"
+	set -a; . "$out/bench.env"; set +a
+	check bench "bench_guest.py failed (see bench.txt, guest.log)" \
+		python3 "$top/t/kernel/bench_guest.py" "$out"
+	cat "$out/bench.txt" 2>/dev/null
+	p=$(grep -c '^PASS ' "$res")
+	f=$(grep -c '^FAIL ' "$res")
+	echo "kernel-bench: $p passed, $f failed" | tee "$out/summary.txt"
+	exit 0
+fi
 
 topo() {
 	ip link set lo up
@@ -41,13 +55,23 @@ topo() {
 		ip -n "$ns" addr add "10.0.$n.2/24" dev "${ns}0"
 		ip -n "$ns" addr add "fd0$n::2/64" dev "${ns}0" nodad
 		ip -n "$ns" link set "${ns}0" up
+		# the daemon scenarios' relay has one media address (10.0.1.1)
+		ip -n "$ns" route add default via "10.0.$n.1"
 	done
 }
 check topology "netns/veth setup" topo
 
+# the real daemon (daemon_tests.py): without the module first, then with it
+dtest() { SLUICED="$(dirname "$out")/sluiced" python3 "$top/t/kernel/daemon_tests.py" "$res" "$out" "$1" 2>&1 | tee -a "$out/guest.log"; }
+dtest fallback
+
+check module_load "insmod sluice.ko" insmod "$out/mod/sluice.ko"
+check proc_interface "/proc/net/sluice/control missing" test -e /proc/net/sluice/control
+
 "$ktest" "$res" all 2>&1 | tee -a "$out/guest.log"
 nft list ruleset >"$out/nft-ruleset.txt" 2>&1
 cat /proc/net/sluice/2/list >"$out/list-2.txt" 2>&1
+dtest main
 
 # an instance with entries and a rule in a namespace that goes away
 netns_dies() {
@@ -68,6 +92,8 @@ check remove_rules "sluice_nft_remove" "$ktest" "$res" remove-rules
 check unload_with_live_entries "rmmod with entries present" rmmod sluice
 check unload_removes_proc "/proc/net/sluice still present" test ! -e /proc/net/sluice
 check reload "insmod + rmmod again" sh -c "insmod '$out/mod/sluice.ko' && rmmod sluice"
+insmod "$out/mod/sluice.ko" && dtest unload
+rmmod sluice 2>/dev/null
 
 dmesg >"$out/dmesg.txt"
 if grep -E 'BUG:|WARNING:|Oops|Call Trace|general protection|Bad page' "$out/dmesg.txt" >"$out/dmesg-bad.txt"; then

@@ -6,11 +6,13 @@
 # "kernel-tests: N passed, N failed"; per-scenario lines land in $OUT/results.txt.
 #   env: BUILD (build), SLUICE_KV (kernel release; default newest 6.1 generic -amd64),
 #        VM_TIMEOUT (seconds, 600), SLUICE_KMOD_SRC (module sources, kernel-module/;
-#        lets a mutated copy prove that the scenarios catch breakage)
+#        lets a mutated copy prove that the scenarios catch breakage),
+#        SLUICE_VM_MODE (test; bench = the CPU-per-packet measurement of
+#        t/kernel/bench_guest.py instead, into $OUT/bench.txt),
+#        SLUICE_VM_APPEND (extra kernel command line words, e.g. tsc=reliable)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-build}
-out="$top/$BUILD/kernel-vm"
 ktest="$top/$BUILD/t/sluice-ktest"
 
 KV=${SLUICE_KV:-$(ls -d /lib/modules/6.1.*-amd64 2>/dev/null | sed 's,.*/,,' |
@@ -20,6 +22,12 @@ for f in "/boot/vmlinuz-$KV" "/lib/modules/$KV/build/Makefile" /bin/busybox; do
 	[ -e "$f" ] || { echo "run-vm: missing $f (utils/install-deps.sh kernel)" >&2; exit 1; }
 done
 [ -x "$ktest" ] || make -C "$top" -s "$BUILD/t/sluice-ktest" >/dev/null
+# the daemon scenarios run $BUILD/sluiced (dynamically linked: the guest uses the host root)
+[ -x "$top/$BUILD/sluiced" ] || make -C "$top" -s "$BUILD/sluiced" >/dev/null
+mode=${SLUICE_VM_MODE:-test}
+out="$top/$BUILD/kernel-vm"
+[ "$mode" != bench ] || out="$top/$BUILD/kernel-bench"
+[ "$mode" != bench ] || [ -x "$top/$BUILD/sluice-bench" ] || make -C "$top" -s "$BUILD/sluice-bench" >/dev/null
 
 rm -rf "$out"
 mkdir -p "$out/mod/include" "$out/initramfs"
@@ -35,6 +43,8 @@ if ! make -C "$out/mod" KERNELRELEASE="$KV" W=1 >"$out/build.log" 2>&1; then
 	exit 1
 fi
 cp "$ktest" "$out/sluice-ktest"
+# BENCH_* settings reach the guest through the shared directory
+env | grep '^BENCH_[A-Z]*=' >"$out/bench.env" || true
 
 # 2. initramfs: busybox, the modules needed to reach the host root, /init
 ir="$out/initramfs"
@@ -58,7 +68,7 @@ set +e
 timeout "${VM_TIMEOUT:-600}" qemu-system-x86_64 -accel tcg,thread=multi -m 1024 -smp 2 \
 	-nographic -no-reboot -nic none \
 	-kernel "/boot/vmlinuz-$KV" -initrd "$out/initramfs.cpio.gz" \
-	-append "console=ttyS0 panic=-1 quiet sluice_out=$out sluice_top=$top" \
+	-append "console=ttyS0 panic=-1 quiet sluice_out=$out sluice_top=$top sluice_mode=$mode ${SLUICE_VM_APPEND:-}" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs "local,path=$out,mount_tag=out,security_model=none" \
 	</dev/null >"$out/console.log" 2>&1

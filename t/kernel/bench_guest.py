@@ -1,0 +1,189 @@
+#!/usr/bin/python3
+"""Forwarding CPU per packet in the test VM (issue 5): sluiced's kernel path, sluiced's
+userspace path and rtpengine's userspace path at the same packet rate, one relay at a
+time, in one boot (run by guest.sh in bench mode; `make bench-kernel`).
+
+usage: bench_guest.py OUTDIR    env: BENCH_CALLS (50), BENCH_WARMUP (4 s),
+       BENCH_DURATION (12 s), BENCH_RELAYS ("sluice-kernel sluice-user rtpengine")
+
+Method (issue 5): the generator (sluice-bench, 50 pps per stream) runs on CPU 0, the
+relay on CPU 1, and RPS steers loopback receive processing to CPU 1, so the kernel's
+forwarding work is not charged to the sender's CPU. Inside the measured window the
+whole guest's CPU time is wall x CPUs - idle (from /proc/stat: a softirq that runs while
+a CPU is otherwise idle is missed by the non-idle fields) minus the generator's own CPU
+(/proc/PID/stat); divided by the packets forwarded in the window. Writes bench.json and
+bench.txt into OUTDIR and prints one line per relay."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+OUT = sys.argv[1]
+BUILD = os.path.dirname(OUT)
+SLUICED = os.path.join(BUILD, "sluiced")
+BENCH = os.path.join(BUILD, "sluice-bench")
+RTPENGINE = "/usr/bin/rtpengine"
+CALLS = int(os.environ.get("BENCH_CALLS", 50))
+WARMUP = float(os.environ.get("BENCH_WARMUP", 4))
+DURATION = float(os.environ.get("BENCH_DURATION", 12))
+RELAYS = os.environ.get("BENCH_RELAYS", "sluice-kernel sluice-user rtpengine").split()
+GEN_CPU, RELAY_CPU = 0, 1
+NG_PORT = 2290
+HZ = os.sysconf("SC_CLK_TCK")
+
+
+def common(table):
+	return ["--config-file=none", "--foreground", "--interface=127.0.0.1",
+		"--listen-ng=127.0.0.1:%d" % NG_PORT, "--port-min=30000", "--port-max=39999",
+		"--num-threads=1", "--log-level=5", "--delete-delay=0", "--log-stderr",
+		"--table=%d" % table]
+
+
+def relay_argv(name):
+	if name == "sluice-kernel":
+		return [SLUICED] + common(0) + ["--kernel=on"]
+	if name == "sluice-user":
+		return [SLUICED] + common(-1)
+	if name == "rtpengine":
+		return [RTPENGINE] + common(-1)
+	raise SystemExit("unknown relay " + name)
+
+
+def cpu_stat():
+	"""(wall seconds, idle seconds summed over CPUs, CPUs) now."""
+	with open("/proc/stat") as f:
+		f.readline()
+		idle, n = 0, 0
+		for line in f:
+			if not re.match(r"cpu\d", line):
+				break
+			v = line.split()
+			idle += int(v[4]) + int(v[5])	# idle + iowait
+			n += 1
+	return time.monotonic(), idle / HZ, n
+
+
+def proc_cpu(pid):
+	"""utime + stime (all threads) of pid, seconds."""
+	with open("/proc/%d/stat" % pid) as f:
+		v = f.read().rsplit(")", 1)[1].split()
+	return (int(v[11]) + int(v[12])) / HZ
+
+
+def ng_ping(timeout=10):
+	import socket
+	s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+	s.settimeout(0.3)
+	deadline = time.monotonic() + timeout
+	try:
+		while time.monotonic() < deadline:
+			try:
+				s.sendto(b"kb1 d7:command4:pinge", ("127.0.0.1", NG_PORT))
+				if b"pong" in s.recv(1000):
+					return True
+			except OSError:
+				time.sleep(0.2)
+		return False
+	finally:
+		s.close()
+
+
+def kernel_entries():
+	try:
+		with open("/proc/net/sluice/0/list") as f:
+			return int(re.search(r"entries (\d+)", f.readline()).group(1))
+	except (OSError, AttributeError):
+		return None
+
+
+def run(name):
+	log = open(os.path.join(OUT, "bench-%s.log" % name), "wb")
+	relay = subprocess.Popen(["taskset", "-c", str(RELAY_CPU)] + relay_argv(name),
+				 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+	res = dict(relay=name)
+	try:
+		if not ng_ping():
+			res["error"] = "relay did not start (exit %r)" % relay.poll()
+			return res
+		gen = subprocess.Popen(["taskset", "-c", str(GEN_CPU), BENCH, "plain",
+					"--calls", str(CALLS), "--warmup", str(WARMUP),
+					"--duration", str(DURATION), "--ng", "127.0.0.1:%d" % NG_PORT,
+					"--pid", str(relay.pid), "--port-base", "10000", "--json"],
+				       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+		# our window sits inside sluice-bench's (setup + warmup, then duration)
+		time.sleep(WARMUP + 2.0)
+		w0, i0, ncpu = cpu_stat()
+		g0, r0 = proc_cpu(gen.pid), proc_cpu(relay.pid)
+		time.sleep(DURATION - 3.0)
+		w1, i1, _ = cpu_stat()
+		g1, r1 = proc_cpu(gen.pid), proc_cpu(relay.pid)
+		res["kernel_entries"] = kernel_entries()
+		out, err = gen.communicate(timeout=120)
+		if gen.returncode:
+			res["error"] = "sluice-bench exit %d: %s" % (gen.returncode, err.strip()[-300:])
+		bench = json.loads(out)
+		win = bench["window"]
+		secs = w1 - w0
+		pkts = win["forwarded_pps"] * secs
+		busy = secs * ncpu - (i1 - i0)
+		res.update(seconds=round(secs, 2), pps=win["forwarded_pps"], loss_pct=win["loss_pct"],
+			   busy_cpu_s=round(busy, 3), gen_cpu_s=round(g1 - g0, 3),
+			   relay_proc_cpu_s=round(r1 - r0, 3),
+			   us_per_pkt=round((busy - (g1 - g0)) * 1e6 / pkts, 1),
+			   relay_proc_us_per_pkt=round((r1 - r0) * 1e6 / pkts, 1),
+			   valid=bench.get("valid"), invalid_reasons=bench.get("invalid_reasons"))
+		return res
+	except Exception as e:
+		res["error"] = "%s: %s" % (type(e).__name__, e)
+		return res
+	finally:
+		relay.terminate()
+		try:
+			relay.wait(15)
+		except subprocess.TimeoutExpired:
+			relay.kill()
+			relay.wait()
+		log.close()
+
+
+def main():
+	with open("/sys/class/net/lo/queues/rx-0/rps_cpus", "w") as f:
+		f.write("%x\n" % (1 << RELAY_CPU))
+	results = []
+	for name in RELAYS:
+		r = run(name)
+		results.append(r)
+		print("bench %s: %s" % (name, json.dumps(r)), flush=True)
+	by = {r["relay"]: r.get("us_per_pkt") for r in results}
+	lines = ["kernel-bench: %d calls (%d packets/s forwarded), generator CPU %d, relay CPU %d,"
+		 " RPS lo -> CPU %d, window %.0f s" % (CALLS, CALLS * 100, GEN_CPU, RELAY_CPU,
+							RELAY_CPU, DURATION - 3)]
+	for r in results:
+		if "us_per_pkt" in r:
+			lines.append("  %-14s %7.1f us/pkt (whole guest - generator)  relay process %6.1f"
+				     " us/pkt  %6.0f pkt/s  loss %.3f %%%s" % (
+					     r["relay"], r["us_per_pkt"], r["relay_proc_us_per_pkt"],
+					     r["pps"], r["loss_pct"],
+					     "" if not r.get("error") else "  (" + r["error"] + ")"))
+		else:
+			lines.append("  %-14s failed: %s" % (r["relay"], r.get("error")))
+	k, u, e = by.get("sluice-kernel"), by.get("sluice-user"), by.get("rtpengine")
+	if k and u:
+		lines.append("  sluice kernel/userspace = %.2f (target < 0.40)" % (k / u))
+	if u and e:
+		lines.append("  sluice userspace/rtpengine userspace = %.2f (target < 1)" % (u / e))
+	text = "\n".join(lines) + "\n"
+	print(text, end="")
+	with open(os.path.join(OUT, "bench.txt"), "w") as f:
+		f.write(text)
+	with open(os.path.join(OUT, "bench.json"), "w") as f:
+		json.dump(results, f, indent=1)
+	failed = sum(1 for r in results if "us_per_pkt" not in r or r.get("error"))
+	return failed
+
+
+if __name__ == "__main__":
+	sys.exit(1 if main() else 0)
