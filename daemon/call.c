@@ -8,6 +8,7 @@
 
 #include "kernel.h"
 #include "relay.h"
+#include "secure.h"
 #include "sluice/log.h"
 
 struct call *call_find(struct daemon *d, const char *callid, size_t len)
@@ -254,6 +255,7 @@ static void call_free(void *arg)
 				port_pool_put(m->iface->pool_ref, m->port);
 			free(m->rtp.kpushed);
 			free(m->rtcp.kpushed);
+			secure_free(m->sec);
 			free(m);
 		}
 		free(p);

@@ -28,6 +28,7 @@ struct party;
 struct media;
 struct iface;
 struct stream_handler;
+struct secure_media;
 struct kmod;
 struct kmod_stream;
 
@@ -76,6 +77,7 @@ struct media {
 	unsigned mux_policy;            /* rtcp-mux flags of the offer (offerer side) */
 	bool hold_addr;                 /* peer SDP had c=0.0.0.0 */
 	enum sdp_dir dir;               /* direction this side declared */
+	struct secure_media *sec;       /* SRTP/DTLS/ICE of this side, NULL: none (secure.h) */
 };
 
 struct party_tag {

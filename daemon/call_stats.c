@@ -7,6 +7,7 @@
 #include "call_ops.h"
 #include "daemon.h"
 #include "kernel.h"
+#include "secure.h"
 
 /* Monotonic packet time -> wall-clock seconds (0 = never). */
 static int64_t wall_s(int64_t mono)
@@ -94,6 +95,7 @@ static struct bval *media_dict(const struct daemon *dm, struct arena *a, const s
 	if (m->dir == SDP_DIR_SENDRECV || m->dir == SDP_DIR_RECVONLY)
 		bv_list_add(flags, bv_new_strz(a, "recv"));
 	bv_dict_add(a, d, "flags", flags);
+	secure_stats_add(a, d, m);
 	return d;
 }
 
