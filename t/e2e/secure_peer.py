@@ -174,6 +174,7 @@ class DtlsPeer:
 		else:
 			self.conn.set_accept_state()
 		self.done = False
+		self.failed = False
 		self.SSL = SSL
 
 	def _flush(self, dest):
@@ -192,6 +193,8 @@ class DtlsPeer:
 			self.done = True
 		except self.SSL.WantReadError:
 			pass
+		except self.SSL.Error:		# e.g. the relay refused our certificate
+			self.failed = True
 		self._flush(dest)
 
 	def handshake(self, dest, timeout=5.0, on_other=None):
@@ -200,7 +203,7 @@ class DtlsPeer:
 		if self.client:
 			self._step(dest)
 		last = time.monotonic()
-		while not self.done and time.monotonic() < deadline:
+		while not self.done and not self.failed and time.monotonic() < deadline:
 			self.sock.settimeout(0.2)
 			try:
 				data, addr = self.sock.recvfrom(65536)
