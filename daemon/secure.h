@@ -78,6 +78,8 @@ struct secure_media {
 	int ice_local[ICE_MAX_COMP];    /* local candidate of the RTP / RTCP socket, -1 */
 	bool ice_offered;               /* this side's SDP carried ICE */
 
+	char mid[32];                   /* this side's a=mid when it offered, "" none */
+
 	struct secure_stats stats;      /* [L] */
 };
 

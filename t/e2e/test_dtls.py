@@ -131,3 +131,61 @@ def test_dtls_offer_without_fingerprint_is_an_error(relay):
 			     **{"transport-protocol": "RTP/AVP"}), "no fingerprint")
 	assert "fingerprint" in reason
 	c.close()
+
+
+def webrtc_sdp(phone, peer, port=9):
+	"""A browser-like offer: ICE, rtcp-mux, UDP/TLS/RTP/SAVPF, c=0.0.0.0, BUNDLE, mid."""
+	h = phone.host
+	return "\r\n".join([
+		"v=0", "o=- 4611731400430051336 2 IN IP4 127.0.0.1", "s=-", "t=0 0",
+		"a=group:BUNDLE 0", "a=msid-semantic: WMS stream1",
+		"m=audio %d UDP/TLS/RTP/SAVPF 0 8" % port, "c=IN IP4 0.0.0.0",
+		"a=rtcp:9 IN IP4 0.0.0.0",
+		"a=candidate:1 1 udp 2122260223 %s %d typ host generation 0" % (h, phone.port),
+		"a=ice-ufrag:WbRt", "a=ice-pwd:x9cml/YzichV2+XlhiMu8gQq",
+		"a=ice-options:trickle",
+		"a=fingerprint:" + peer.fingerprint, "a=setup:actpass", "a=mid:0",
+		"a=sendrecv", "a=rtcp-mux", "a=rtpmap:0 PCMU/8000", "a=rtpmap:8 PCMA/8000",
+		"a=ssrc:1001 cname:abc"]) + "\r\n"
+
+
+def test_webrtc_like_offer_to_plain(relay):
+	"""ICE + DTLS + rtcp-mux toward A, plain RTP/AVP toward B: sluiced starts DTLS only
+	after A's ICE check nominated a pair, then SRTP and SRTCP share one port."""
+	from rtp import rtcp_sr
+	from secure_peer import stun_request, stun_parse
+	r = relay()
+	c = Call(r)
+	peer = DtlsPeer(c.a.rtp, client=False)
+	c.offer(sdp=webrtc_sdp(c.a, peer), ICE="remove", **{"transport-protocol": "RTP/AVP",
+							    "rtcp-mux": ["demux"]})
+	o = c.offer_reply
+	assert o.medias[0]["proto"] == "RTP/AVP" and not o.attrs(0, "rtcp-mux")
+	assert not o.attrs(0, "candidate") and not o.attrs(None, "group")
+	c.answer()
+	a = c.answer_reply
+	assert a.medias[0]["proto"] == "UDP/TLS/RTP/SAVPF"
+	assert a.attrs(0, "rtcp-mux") == [""] and a.attrs(0, "mid") == ["0"]
+	assert not a.attrs(None, "group")                           # BUNDLE: not yet
+	assert a.attrs(0, "setup") == ["active"]
+	cands = a.attrs(0, "candidate")
+	assert len(cands) == 1 and cands[0].split()[1] == "1"      # one component with mux
+	assert a.direction() != "sendonly"                           # c=0.0.0.0 is not hold
+	uf = a.attrs(0, "ice-ufrag")[0]
+	pw = a.attrs(0, "ice-pwd")[0]
+	# no DTLS before ICE: nothing arrives yet
+	assert recv_all(c.a.rtp, timeout=0.4) == []
+	tid, req = stun_request("%s:WbRt" % uf, pw, use_candidate=True)
+	c.a.rtp.sendto(req, c.a_dest())
+	resp = recv_all(c.a.rtp, timeout=1, count=1)
+	assert resp and stun_parse(resp[0][0])["type"] == 0x0101
+	assert peer.handshake(c.a_dest(), timeout=5)
+	tx, rx = peer.srtp()
+	assert wait_for(lambda: media0(ok(c.query()), c.ftag)["DTLS"]["state"] == "connected", 2)
+	exchange_srtp(c.a, c.a_dest(), tx, rx, c.b, c.b_dest())
+	# SRTCP on the muxed port comes out as plain RTCP on B's RTCP port (demux)
+	sr = rtcp_sr(c.a.ssrc, pkts=3, octets=480)
+	c.a.rtp.sendto(tx.protect_rtcp(sr), c.a_dest())
+	got = recv_all(c.b.rtcp, timeout=2, count=1)
+	assert [d for d, _ in got] == [sr]
+	c.close()
