@@ -86,6 +86,19 @@ def stun_request(username, pwd, tid=None, priority=0x6e7f00ff, controlling=True,
 	return tid, struct.pack("!HHI", 0x0001, len(attrs), MAGIC) + tid + attrs
 
 
+def stun_success(req, pwd, mapped):
+	"""Binding success response to parsed request req: XOR-MAPPED-ADDRESS of mapped
+	(ip, port), MESSAGE-INTEGRITY with pwd, FINGERPRINT."""
+	ip = struct.unpack("!I", socket.inet_aton(mapped[0]))[0] ^ MAGIC
+	attrs = _attr(0x0020, struct.pack("!BBHI", 0, 1, mapped[1] ^ (MAGIC >> 16), ip))
+	hdr = struct.pack("!HHI", 0x0101, len(attrs) + 24, MAGIC) + req["tid"]
+	attrs += _attr(0x0008, hmac.new(pwd.encode(), hdr + attrs, hashlib.sha1).digest())
+	hdr = struct.pack("!HHI", 0x0101, len(attrs) + 8, MAGIC) + req["tid"]
+	crc = (zlib.crc32(hdr + attrs) ^ 0x5354554E) & 0xFFFFFFFF
+	attrs += _attr(0x8028, struct.pack("!I", crc))
+	return struct.pack("!HHI", 0x0101, len(attrs), MAGIC) + req["tid"] + attrs
+
+
 def stun_parse(data):
 	"""-> dict(type, tid, attrs={type: value}) or None."""
 	if len(data) < 20:

@@ -3,9 +3,11 @@ SDP, STUN binding requests answered only with the right credentials (401 otherwi
 responses with MESSAGE-INTEGRITY, FINGERPRINT and the mapped address, and media
 following the nominated pair."""
 
+import time
+
 import pytest
 
-from calls import Call, ok
+from calls import Call, ok, wait_for
 from rtp import drain, recv_all, udp_socket
 from secure_peer import (stun_check_integrity, stun_error_code, stun_parse, stun_request,
 			 xor_mapped)
@@ -154,4 +156,44 @@ def test_ice_restart_on_reoffer(relay):
 	assert stun_error_code(msg) == 401
 	msg, _ = check(c.a.rtp, c.a_dest(), "%s:Zz99" % uf2, pw2)
 	assert msg["type"] == 0x0101
+	c.close()
+
+
+def test_full_ice_toward_lite_peer(relay):
+	"""B answers as an ICE-lite endpoint: sluiced turns full and controlling toward B,
+	sends authenticated checks to B's candidate from its timer, and nominates."""
+	from secure_peer import stun_success
+	r = relay()
+	c = Call(r)
+	c.offer(ICE="force", **{"rtcp-mux": ["require"]})
+	assert c.offer_reply.attrs(0, "rtcp-mux") == [""]
+	uf_s, pw_s = creds(c.offer_reply)
+	pw_b = "bbbbbbbbbbbbbbbbbbbbbbbb"
+	b_sdp = c.b.sdp().rstrip("\r\n") + "\r\n" + "\r\n".join([
+		"a=rtcp-mux", "a=ice-lite", "a=ice-ufrag:Blte", "a=ice-pwd:" + pw_b,
+		"a=candidate:1 1 UDP 2130706431 127.0.0.1 %d typ host" % c.b.port]) + "\r\n"
+	c.answer(sdp=b_sdp)
+	seen = []
+	deadline = time.monotonic() + 4
+	while time.monotonic() < deadline:
+		got = recv_all(c.b.rtp, timeout=0.5, count=1)
+		if not got:
+			continue
+		data, addr = got[0]
+		msg = stun_parse(data)
+		if not msg or msg["type"] != 0x0001:
+			continue
+		assert msg["attrs"][0x0006] == ("Blte:%s" % uf_s).encode()
+		assert stun_check_integrity(data, pw_b)
+		assert 0x802A in msg["attrs"]                  # ICE-CONTROLLING
+		seen.append(0x0025 in msg["attrs"])            # USE-CANDIDATE
+		c.b.rtp.sendto(stun_success(msg, pw_b, addr), addr)
+		if seen[-1]:
+			break
+	assert seen and seen[-1], "no nomination (checks seen: %r)" % seen
+	done = lambda: media0(ok(c.query()), c.ttag)["ICE"]["state"] == "completed"  # noqa: E731
+	assert wait_for(done, 2), repr((seen, media0(ok(c.query()), c.ttag)["ICE"]))
+	ice = media0(ok(c.query()), c.ttag)["ICE"]
+	assert ice["mode"] == "controlling" and ice["selected port"] == c.b.port, ice
+	assert ice["responses ok"] >= 2
 	c.close()
