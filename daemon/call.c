@@ -9,6 +9,7 @@
 #include "kernel.h"
 #include "media_handler.h"
 #include "relay.h"
+#include "secure.h"
 #include "sluice/log.h"
 
 struct call *call_find(struct daemon *d, const char *callid, size_t len)
@@ -264,6 +265,7 @@ static void call_free(void *arg)
 			handler_destroy(m->rtp.handler);
 			handler_destroy(m->rtcp.handler);
 			free(m->neg);
+			secure_free(m->sec);
 			free(m);
 		}
 		free(p);

@@ -28,6 +28,7 @@ struct party;
 struct media;
 struct iface;
 struct stream_handler;
+struct secure_media;
 struct kmod;
 struct kmod_stream;
 struct cp_offer;
@@ -80,6 +81,7 @@ struct media {
 	bool transcoding;               /* [L] media to and from this side is transcoded */
 	struct cp_offer *neg;           /* codec negotiation of this side's last offer
 	                                   (codec_policy.h); control thread; owned */
+	struct secure_media *sec;       /* SRTP/DTLS/ICE of this side, NULL: none (secure.h) */
 };
 
 struct party_tag {

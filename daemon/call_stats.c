@@ -8,6 +8,7 @@
 #include "daemon.h"
 #include "kernel.h"
 #include "transcode_handler.h"
+#include "secure.h"
 
 /* Monotonic packet time -> wall-clock seconds (0 = never). */
 static int64_t wall_s(int64_t mono)
@@ -98,6 +99,7 @@ static struct bval *media_dict(const struct daemon *dm, struct arena *a, const s
 		bv_list_add(flags, bv_new_strz(a, "transcoding"));
 	bv_dict_add(a, d, "flags", flags);
 	xcode_stats_add(a, d, m);
+	secure_stats_add(a, d, m);
 	return d;
 }
 

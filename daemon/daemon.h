@@ -12,6 +12,7 @@
 
 struct relay;
 struct ng_server;
+struct dtls_cert;
 
 /* A media interface: where sockets bind and what SDP advertises. */
 struct iface {
@@ -49,6 +50,7 @@ struct daemon {
 	char instance_id[24];           /* loop-protect marker */
 	struct kmod *kmod;              /* NULL: userspace forwarding only */
 	char kernel_state[96];          /* why not, or "kernel table N", for logs and query */
+	struct dtls_cert *dtls_cert;    /* DTLS-SRTP certificate, made at start (read-only) */
 };
 
 int64_t now_us(void);                  /* CLOCK_REALTIME, µs */

@@ -18,6 +18,8 @@
 #include "kernel.h"
 #include "ng_server.h"
 #include "relay.h"
+#include "secure.h"
+#include "sluice/dtls.h"
 #include "sluice/log.h"
 #include "timeouts.h"
 
@@ -153,6 +155,7 @@ static int run(struct daemon *d, int epfd, int sigfd, int tfd)
 				if (read(tfd, &exp, sizeof(exp)) < 0)
 					continue;
 				relay_reclaim(d->relay);
+				secure_tick(d);
 				if (++ticks % (1000 / TICK_MS) == 0) {
 					timeouts_scan(d);
 					ng_server_tick(d->ng);
@@ -201,6 +204,8 @@ int main(int argc, char **argv)
 	make_instance_id(&d);
 	if (registry_init(&d.reg) || ifaces_init(&d, err, sizeof(err)))
 		goto out;
+	if (dtls_cert_new(&d.dtls_cert))
+		ilog(LOG_WARNING, "no DTLS certificate: DTLS-SRTP calls will be refused");
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -246,6 +251,7 @@ out:
 		unlink(cfg.pidfile);
 	ifaces_destroy(&d);
 	registry_destroy(&d.reg);
+	dtls_cert_free(d.dtls_cert);
 	if (tfd >= 0)
 		close(tfd);
 	if (sigfd >= 0)

@@ -8,8 +8,11 @@
 #ifndef SLUICE_MEDIA_HANDLER_H
 #define SLUICE_MEDIA_HANDLER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "sluice/netaddr.h"
 
 struct stream;
 struct relay_emitter;
@@ -21,6 +24,11 @@ struct stream_handler_ops {
 	void (*packet)(struct stream_handler *h, struct stream *in, uint8_t *pkt, size_t len,
 		       size_t cap, struct relay_emitter *e, int64_t now_us);
 	void (*destroy)(struct stream_handler *h);
+	/* Optional: sees each packet before latching, with its source. true: consumed
+	 * (neither latched nor counted as media). For traffic that authenticates itself,
+	 * i.e. ICE checks, which may come from any of the peer's candidates. */
+	bool (*early)(struct stream_handler *h, struct stream *in, const union sockaddr_u *src,
+		      const uint8_t *pkt, size_t len, int64_t now_us);
 };
 
 struct stream_handler {

@@ -100,6 +100,8 @@ static void take_flag(struct ng_request *r, const char *s, size_t len)
 	};
 	const char *eq = memchr(s, '=', len);
 
+	if (ng_crypto_flag(r, s, len))
+		return;
 	for (size_t i = 0; i < sizeof(bools) / sizeof(bools[0]); i++)
 		if (str_is(s, len, bools[i].n)) {
 			*(bool *)((char *)r + bools[i].off) = true;
@@ -227,6 +229,7 @@ static int decode_keys(const struct bval *d, struct ng_request *r, const char **
 	WANT(get_received_from(d, r), "Invalid received-from");
 	if (ng_codec_keys(d, &r->codec, err))
 		return -EINVAL;
+	WANT(ng_crypto_keys(d, r), "Invalid SDES or DTLS option");
 	/* bounded like the delete-delay option: the caller multiplies it into µs */
 	WANT(get_int(d, "delete-delay", &r->delete_delay) || r->delete_delay < -1 ||
 	     r->delete_delay > INT_MAX, "Invalid delete-delay");

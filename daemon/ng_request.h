@@ -20,6 +20,17 @@ enum ng_cmd {
 
 enum ng_ice { NG_ICE_DEFAULT = 0, NG_ICE_REMOVE, NG_ICE_FORCE };
 
+enum ng_dtls { NG_DTLS_DEFAULT = 0, NG_DTLS_OFF, NG_DTLS_PASSIVE, NG_DTLS_ACTIVE };
+
+/* SDES / DTLS options (ng_crypto_flags.c). Suite masks use SDES_BIT(). */
+struct ng_crypto_opts {
+	bool sdes_off;                  /* offer no a=crypto, accept none */
+	unsigned sdes_no;               /* suites excluded */
+	unsigned sdes_only;             /* only these suites; 0 = no restriction */
+	enum ng_dtls dtls;
+	bool ice_force_relay;           /* ICE=force-relay (no relay candidates: as force) */
+};
+
 enum ng_rtcp_mux {                      /* bit set */
 	NG_MUX_OFFER = 1, NG_MUX_REQUIRE = 2, NG_MUX_DEMUX = 4, NG_MUX_ACCEPT = 8,
 	NG_MUX_REJECT = 16,
@@ -42,6 +53,7 @@ struct ng_request {
 	long long delete_delay;         /* -1 = not given */
 	enum ng_ice ice;
 	unsigned rtcp_mux;              /* enum ng_rtcp_mux bits */
+	struct ng_crypto_opts crypto;
 	bool trust_address, sip_source, symmetric, asymmetric, strict_source;
 	bool port_latching, no_rtcp_attr, full_rtcp_attr, loop_protect;
 	bool replace_origin, replace_session_conn, replace_session_name;
@@ -53,5 +65,12 @@ struct ng_request {
  * in message"). Checks the keys the command needs. */
 int ng_request_decode(const struct bval *dict, struct ng_request *req, const char **err);
 const char *ng_cmd_name(enum ng_cmd c);
+
+/* ng_crypto_flags.c: one "flags" entry ("SDES-no-X", "DTLS=passive", ...). True if it
+ * was an SDES/DTLS/ICE=force-relay option (taken, or ignored as an unsupported SDES-
+ * variant), false if not ours. */
+bool ng_crypto_flag(struct ng_request *r, const char *s, size_t len);
+/* The structured keys "SDES" (list or string) and "DTLS" (string). 0 or -EINVAL. */
+int ng_crypto_keys(const struct bval *dict, struct ng_request *r);
 
 #endif

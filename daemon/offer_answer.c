@@ -10,6 +10,7 @@
 #include "kernel.h"
 #include "latch.h"
 #include "oa_codecs.h"
+#include "secure.h"
 #include "sluice/log.h"
 
 struct oa {
@@ -19,7 +20,14 @@ struct oa {
 	struct call *call;
 	bool offer;
 	struct oa_codecs *codecs;       /* codec rewrite of this request, NULL if none */
+	char tp_opt[32];                /* transport-protocol option, NUL-terminated */
 };
+
+static struct secure_ctx sec_ctx(const struct oa *oa)
+{
+	return (struct secure_ctx){ .d = oa->d, .req = oa->req, .sdp = oa->sdp,
+				    .offer = oa->offer, .tp_opt = oa->tp_opt };
+}
 
 static bool ng_is(const struct ng_str *s, const char *lit)
 {
@@ -76,6 +84,13 @@ static void copy_str(char *dst, size_t cap, const char *s, size_t len)
 		len = cap - 1;
 	memcpy(dst, s, len);
 	dst[len] = '\0';
+}
+
+static void tp_option(struct oa *oa)
+{
+	const struct ng_str *tp = &oa->req->transport_protocol;
+
+	copy_str(oa->tp_opt, sizeof(oa->tp_opt), tp->s ? tp->s : "", tp->len);
 }
 
 static void media_codec(const struct sdp *sdp, unsigned i, struct media *m)
@@ -213,13 +228,19 @@ static int apply_sdp(struct oa *oa, struct party *owner, struct party *peer, con
 			*err = "Unusable address in SDP connection line";
 			return -EINVAL;
 		}
+		/* with ICE, c=0.0.0.0 means "see the candidates", not hold */
+		hold = hold && !secure_sdp_has_ice(oa->sdp, i);
 		pthread_mutex_lock(&oa->call->lock);
 		media_update(oa, m, i, &addr, hold);
 		if (oa->offer)
 			mux_offer(oa, m, pm, i);
 		else
 			mux_answer(oa, m, pm, i);
+		struct secure_ctx sx = sec_ctx(oa);
+		e = secure_in(&sx, m, i, err);
 		pthread_mutex_unlock(&oa->call->lock);
+		if (e)
+			return e;
 	}
 	party_opts(oa, owner);
 	party_opts(oa, peer);
@@ -227,41 +248,12 @@ static int apply_sdp(struct oa *oa, struct party *owner, struct party *peer, con
 	return 0;
 }
 
-static bool plain_rtp(const char *p)
-{
-	return !strcasecmp(p, "RTP/AVP") || !strcasecmp(p, "RTP/AVPF");
-}
-
-static int check_proto(struct oa *oa, char *buf, size_t cap, const char **err)
-{
-	const struct ng_str *tp = &oa->req->transport_protocol;
-
-	buf[0] = '\0';
-	if (!tp->len)
-		return 0;
-	copy_str(buf, cap, tp->s, tp->len);
-	for (unsigned i = 0; i < oa->sdp->n_media; i++) {
-		char in[32];
-		const struct sdp_media *sm = &oa->sdp->media[i];
-
-		copy_str(in, sizeof(in), sm->proto.s, sm->proto.len);
-		if (!strcasecmp(in, buf) || sm->port == 0)
-			continue;
-		if (!plain_rtp(in) || !plain_rtp(buf)) {
-			*err = "transport-protocol conversion to or from SRTP is not supported";
-			return -ENOTSUP;
-		}
-	}
-	return 0;
-}
-
 /* Build the rewrite that points the SDP at `out`'s sockets. */
 static void build_rewrite(struct oa *oa, struct party *owner, struct party *out,
-			  const char *proto, struct sdp_rewrite *rw)
+			  struct sdp_rewrite *rw)
 {
 	const struct ng_request *r = oa->req;
-	bool remove_ice = r->ice != NG_ICE_FORCE;   /* ICE agent: not yet, so never relay
-						       the endpoint's own candidates */
+	bool remove_ice = true;         /* candidates are ours (ice_policy.c), never relayed */
 
 	memset(rw, 0, sizeof(*rw));
 	rw->remove_ice = remove_ice;
@@ -284,7 +276,7 @@ static void build_rewrite(struct oa *oa, struct party *owner, struct party *out,
 		else
 			mr->rtcp_mux = pm->rtcp_mux ? SDP_MUX_ADD : SDP_MUX_REMOVE;
 		mr->remove_ice = remove_ice;
-		mr->proto = proto[0] ? proto : NULL;
+		mr->proto = oa->tp_opt[0] ? oa->tp_opt : NULL;
 		/* RFC 2543 hold (c=0.0.0.0) said "do not send to me": say it with a direction
 		 * too, as peers may ignore the null address. */
 		if (om->hold_addr) {
@@ -334,26 +326,62 @@ static int add_marker(struct oa *oa, struct strbuf *out)
 	return 0;
 }
 
+/* Security and ICE lines toward `out` (secure.h): lines[i] for media i, lines[n] for
+ * the session. Call lock held. */
+static int secure_rewrite(struct oa *oa, struct party *owner, struct party *out,
+			  struct sdp_rewrite *rw, struct strbuf *lines, const char **err)
+{
+	struct secure_ctx sx = sec_ctx(oa);
+	unsigned n = oa->sdp->n_media;
+	int e;
+
+	for (unsigned i = 0; i < n; i++) {
+		e = secure_out(&sx, out->media[i], owner->media[i], i, &rw->media[i], &lines[i],
+			       err);
+		if (e)
+			return e;
+		rw->media[i].append = lines[i].len ? lines[i].buf : NULL;
+	}
+	secure_session_out(&sx, out, rw, &lines[n]);
+	rw->append = lines[n].len ? lines[n].buf : NULL;
+	return 0;
+}
+
 static int emit(struct oa *oa, struct party *owner, struct party *out, struct strbuf *sb,
 		const char **err)
 {
 	struct sdp_rewrite *rw = malloc(sizeof(*rw));
-	char proto[32];
+	struct strbuf *lines = calloc(SDP_MAX_MEDIA + 1, sizeof(*lines));
+	struct secure_ctx sx = sec_ctx(oa);
 	int e;
 
-	if (!rw) {
+	if (!rw || !lines) {
+		free(rw);
+		free(lines);
 		*err = "Out of memory";
 		return -ENOMEM;
 	}
-	e = check_proto(oa, proto, sizeof(proto), err);
+	for (unsigned i = 0; i <= SDP_MAX_MEDIA; i++)
+		sb_init(&lines[i]);
+	e = secure_check_proto(&sx, err);
 	if (!e) {
-		build_rewrite(oa, owner, out, proto, rw);
+		build_rewrite(oa, owner, out, rw);
+		pthread_mutex_lock(&oa->call->lock);
+		e = secure_rewrite(oa, owner, out, rw, lines, err);
+		pthread_mutex_unlock(&oa->call->lock);
+	}
+	if (!e) {
 		e = sdp_emit(oa->sdp, rw, sb);
 		if (e)
 			*err = "Out of memory";
 	}
 	if (!e && oa->req->loop_protect)
 		e = add_marker(oa, sb);
+	if (!e)
+		secure_wire(owner);
+	for (unsigned i = 0; i <= SDP_MAX_MEDIA; i++)
+		sb_free(&lines[i]);
+	free(lines);
 	free(rw);
 	return e;
 }
@@ -409,6 +437,7 @@ int oa_offer(struct daemon *d, const struct ng_request *req, struct strbuf *out,
 
 	if ((e = parse(&oa, err)))
 		goto done;
+	tp_option(&oa);
 	if (req->loop_protect && looped(&oa)) {
 		e = sb_append(out, req->sdp.s, req->sdp.len);
 		goto done;
@@ -475,6 +504,7 @@ int oa_answer(struct daemon *d, const struct ng_request *req, struct strbuf *out
 
 	if ((e = parse(&oa, err)))
 		goto done;
+	tp_option(&oa);
 	e = -ENOENT;
 	oa.call = call_find(d, req->call_id.s, req->call_id.len);
 	if (!oa.call) {
@@ -504,6 +534,7 @@ int oa_answer(struct daemon *d, const struct ng_request *req, struct strbuf *out
 		goto done;
 	oa.call->answered = true;
 	kernel_sync_call(d, oa.call);
+	secure_kick(d, oa.call);
 	clog(LOG_INFO, oa.call->callid, x->tags[0].tag, "answer processed: %u media",
 	     oa.sdp->n_media);
 done:

@@ -196,6 +196,9 @@ static int stream_batch(struct worker *w, struct stream *s)
 			s->stats.errors++;
 			continue;
 		}
+		if (s->handler && s->handler->ops->early &&
+		    s->handler->ops->early(s->handler, s, &w->src[i], p, len, now))
+			continue;
 		bool was_confirmed = s->confirmed;
 
 		v = latch_packet(s, &w->src[i], p, len, now, d->cfg->endpoint_learning);

@@ -79,6 +79,20 @@ static void emit_origin(struct emit_ctx *x, const struct sdp_line *l)
 		  x->rw->origin_addr);
 }
 
+/* Is l an a= attribute whose name is in the NULL-terminated list? */
+static bool dropped(const char *const *names, const struct sdp_line *l)
+{
+	struct sdp_str name, val;
+
+	if (!names || l->type != 'a')
+		return false;
+	sdp_attr_split(l->value, &name, &val);
+	for (; *names; names++)
+		if (sdp_str_eq(name, *names))
+			return true;
+	return false;
+}
+
 static void emit_session(struct emit_ctx *x)
 {
 	const struct sdp *sdp = x->sdp;
@@ -87,6 +101,8 @@ static void emit_session(struct emit_ctx *x)
 	for (unsigned i = 0; i < sdp->n_session_lines; i++) {
 		const struct sdp_line *l = &sdp->lines[i];
 
+		if (dropped(rw->drop_attrs, l))
+			continue;
 		switch (l->kind) {
 		case SDP_L_ORIGIN:
 			emit_origin(x, l);
@@ -112,6 +128,8 @@ static void emit_session(struct emit_ctx *x)
 			break;
 		}
 	}
+	if (rw->append)
+		sb_puts(x->out, rw->append);
 }
 
 /* m=: splice a new port (keeping "/count") and/or proto into the original text. */
@@ -252,7 +270,7 @@ static bool emit_codec_attr(struct emit_ctx *x, const struct sdp_media_rewrite *
 static void emit_media_line(struct emit_ctx *x, const struct sdp_media_rewrite *mr,
 			    const struct sdp_line *l, bool *dir_done, bool *ptime_done)
 {
-	if (emit_codec_attr(x, mr, l, ptime_done))
+	if (emit_codec_attr(x, mr, l, ptime_done) || dropped(mr->drop_attrs, l))
 		return;
 	switch (l->kind) {
 	case SDP_L_CONN:
@@ -328,6 +346,8 @@ static void emit_media(struct emit_ctx *x, unsigned i)
 		else
 			sb_printf(x->out, "a=rtcp:%u\r\n", (unsigned)mr->rtcp_port);
 	}
+	if (mr->append)
+		sb_puts(x->out, mr->append);
 }
 
 int sdp_emit(const struct sdp *sdp, const struct sdp_rewrite *rw, struct strbuf *out)

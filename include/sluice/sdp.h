@@ -163,6 +163,9 @@ struct sdp_media_rewrite {
 	                               dropped), else after its m=, i= and c= lines */
 	unsigned ptime;             /* replace every a=ptime value, or append a=ptime;
 	                               0 = keep */
+	const char *const *drop_attrs; /* NULL-terminated names of a= attributes to drop
+	                               ("crypto" drops every a=crypto:...); NULL = none */
+	const char *append;         /* complete lines, each ending in CRLF, added last */
 };
 
 static inline void sdp_drop_pt_set(struct sdp_media_rewrite *mr, unsigned pt)
@@ -178,14 +181,18 @@ struct sdp_rewrite {
 	enum sdp_af session_conn_af;
 	const char *session_name;   /* replace s= value; NULL = keep */
 	bool remove_ice;            /* drop session-level SDP_L_ICE lines */
+	const char *const *drop_attrs; /* session-level a= attributes to drop, as above */
+	const char *append;         /* complete lines (CRLF) added after the session's own */
 	struct sdp_media_rewrite media[SDP_MAX_MEDIA];
 };
 
 /* Emit sdp with the rewrite applied (rw may be NULL: identity, CRLF line ends),
  * appending to out. An af of SDP_AF_NONE next to an address means "infer": IP6 if the
  * address contains ':', else IP4. Lines added to a media section go to its end in this
- * order: direction (if it had none), a=ptime (if it had none), a=rtcp-mux, a=rtcp;
- * codec_lines go where the codec attributes are (see above). 0 or -ENOMEM. */
+ * order: direction (if it had none), a=ptime (if it had none), a=rtcp-mux, a=rtcp,
+ * then `append`; codec_lines go where the codec attributes are (see above). An
+ * attribute named in drop_attrs is dropped whatever its kind (ICE, rtcp... included).
+ * The text in `append` is copied as is: the caller keeps it well formed. 0 or -ENOMEM. */
 int sdp_emit(const struct sdp *sdp, const struct sdp_rewrite *rw, struct strbuf *out);
 
 #endif

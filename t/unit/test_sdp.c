@@ -635,6 +635,9 @@ static void test_emit_appends(void **state)
 
 /* ---- emit: rewrites ----------------------------------------------------------- */
 
+static const char *const drop_sec[] = { "crypto", "fingerprint", "setup", NULL };
+static const char *const drop_ice[] = { "ice-lite", "candidate", NULL };
+
 static const struct rw_case {
 	const char *name;
 	const char *in;
@@ -847,6 +850,29 @@ static const struct rw_case {
 	  "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\n"
 	  "m=audio 4000 RTP/AVP 8\r\ni=voice\r\nc=IN IP4 192.0.2.2\r\n"
 	  "a=rtpmap:8 PCMA/8000\r\na=sendrecv\r\n" },
+	{ "drop named attributes, session and media; prefixes do not match",
+	  SIMPLE_HEAD "a=fingerprint:sha-256 AA\r\na=setup:actpass\r\na=setupx:1\r\n"
+		      "m=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:x\r\n"
+		      "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:y\r\na=ptime:20\r\n"
+		      "a=cryptox\r\na=crypto\r\n",
+	  { .drop_attrs = drop_sec, .media = { { .drop_attrs = drop_sec } } },
+	  SIMPLE_HEAD "a=setupx:1\r\nm=audio 4000 RTP/SAVP 0\r\na=ptime:20\r\na=cryptox\r\n" },
+	{ "drop applies to any line kind (ICE), append after rtcp lines",
+	  WEBRTC_SDP,
+	  { .drop_attrs = drop_ice, .append = "a=ice-lite\r\n",
+	    .media = { { .drop_attrs = drop_ice, .write_rtcp = true, .rtcp_port = 9,
+			 .append = "a=candidate:1 1 UDP 1 127.0.0.1 9 typ host\r\n"
+				   "a=end-of-candidates\r\n" } } },
+	  WEBRTC_HEAD WEBRTC_SESS_ICE "a=ice-lite\r\n"
+	  "m=audio 9 UDP/TLS/RTP/SAVPF 111 0 126\r\nc=IN IP4 0.0.0.0\r\n"
+	  "a=end-of-candidates\r\na=ice-ufrag:F7gI\r\na=ice-pwd:x9cml/YzichV2+XlhiMu8g\r\n"
+	  WEBRTC_M2 WEBRTC_M3 "a=rtcp:9\r\n"
+	  "a=candidate:1 1 UDP 1 127.0.0.1 9 typ host\r\na=end-of-candidates\r\n" },
+	{ "append on a section without other changes, and on the session only",
+	  SIMPLE_HEAD "t=0 0\r\nm=audio 4000 RTP/AVP 0\r\nm=audio 4002 RTP/AVP 0\r\n",
+	  { .append = "a=x-sess\r\n", .media = { [1] = { .append = "a=x:1\r\na=y\r\n" } } },
+	  SIMPLE_HEAD "t=0 0\r\na=x-sess\r\nm=audio 4000 RTP/AVP 0\r\n"
+		      "m=audio 4002 RTP/AVP 0\r\na=x:1\r\na=y\r\n" },
 	{ "LF input with rewrite gives CRLF",
 	  "v=0\no=- 1 2 IN IP4 10.0.0.1\ns=x\nc=IN IP4 10.0.0.1\nm=audio 7078 RTP/AVP 0\n",
 	  { .session_conn = "10.0.0.2", .media = { { .set_port = true, .port = 1 } } },

@@ -1,0 +1,521 @@
+/* Transport protocols, SDES and DTLS-SRTP in offers and answers.
+ *
+ * sluice terminates SRTP on every encrypted side: each side gets its own keys (SDES:
+ * ours in our SDP toward it, its own from its a=crypto; DTLS: its own handshake with
+ * us), so a call may be plain on one side and SRTP on the other, or SRTP on both with
+ * different keys and suites. Encrypted media is never passed through end to end.
+ *
+ * SDES (RFC 4568): toward an answerer we offer one fresh key per allowed suite
+ * (sdes_default_order, SDES-no/-only/-off filtered) and learn from its answer which
+ * tag it took. From an offerer we accept its first line whose suite is allowed (its
+ * order, RFC 4568 7.1.1) and answer with a fresh key of that suite and tag. Keys stay
+ * the same over re-offers unless the suite changes.
+ *
+ * DTLS (RFC 5763): toward an answerer we write a=setup:actpass (or what DTLS=passive|
+ * active asks) and settle the role from its answer; toward an offerer we answer
+ * active to actpass (dtls_setup_answer). Only the RTP component runs a handshake; with
+ * RTCP on its own port, SRTCP there uses the RTP handshake's keys (WebRTC always
+ * multiplexes; a separate RTCP handshake is not supported yet). */
+#include "secure.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "daemon.h"
+#include "ng_request.h"
+#include "sluice/log.h"
+#include "sluice/sdp.h"
+#include "sluice/strbuf.h"
+
+static const char *const drop_media[] = {
+	"crypto", "fingerprint", "setup", "tls-id", "connection", NULL
+};
+/* a=group:BUNDLE goes too: every section keeps its own port (BUNDLE not supported
+ * yet), and an answerer must not be told to bundle onto one of them. */
+static const char *const drop_session[] = {
+	"crypto", "fingerprint", "setup", "tls-id", "ice-lite", "group", NULL
+};
+
+static const struct { const char *name; enum sec_transport tp; } protos[] = {
+	{ "RTP/AVP", SEC_PLAIN }, { "RTP/AVPF", SEC_PLAIN },
+	{ "RTP/SAVP", SEC_SDES }, { "RTP/SAVPF", SEC_SDES },
+	{ "UDP/TLS/RTP/SAVP", SEC_DTLS }, { "UDP/TLS/RTP/SAVPF", SEC_DTLS },
+};
+
+/* false: not an RTP protocol we know (udptl, TCP/..., typos) */
+static bool proto_parse(const char *s, size_t len, enum sec_transport *tp)
+{
+	for (size_t i = 0; i < sizeof(protos) / sizeof(protos[0]); i++)
+		if (strlen(protos[i].name) == len && !strncasecmp(protos[i].name, s, len)) {
+			*tp = protos[i].tp;
+			return true;
+		}
+	*tp = SEC_PLAIN;
+	return false;
+}
+
+const char *secure_transport_name(enum sec_transport t)
+{
+	switch (t) {
+	case SEC_SDES: return "SDES";
+	case SEC_DTLS: return "DTLS";
+	default:       return "plain";
+	}
+}
+
+int secure_check_proto(const struct secure_ctx *x, const char **err)
+{
+	const struct ng_str *tp = &x->req->transport_protocol;
+	enum sec_transport t;
+
+	if (!tp->len)
+		return 0;
+	if (!proto_parse(tp->s, tp->len, &t)) {
+		*err = "Unsupported transport-protocol";
+		return -ENOTSUP;
+	}
+	for (unsigned i = 0; i < x->sdp->n_media; i++) {
+		const struct sdp_media *sm = &x->sdp->media[i];
+
+		if (sm->port && !proto_parse(sm->proto.s, sm->proto.len, &t) &&
+		    !(sm->proto.len == tp->len && !strncasecmp(sm->proto.s, tp->s, tp->len))) {
+			*err = "transport-protocol conversion of a non-RTP media section";
+			return -ENOTSUP;
+		}
+	}
+	return 0;
+}
+
+bool secure_sdp_has_ice(const struct sdp *sdp, unsigned i)
+{
+	return sdp_attr(sdp, (int)i, "ice-ufrag", 0, NULL) ||
+	       sdp_attr(sdp, -1, "ice-ufrag", 0, NULL);
+}
+
+/* ---- SRTP contexts ---- */
+
+int secure_srtp_set(struct srtpw *s, struct srtpw_key *cur, const struct srtpw_key *k,
+		    enum srtpw_dir dir)
+{
+	int e;
+
+	if (srtpw_is_set(s) && !memcmp(cur, k, sizeof(*k)))
+		return 0;
+	srtpw_free(s);
+	e = srtpw_init(s, k, dir);
+	if (!e)
+		*cur = *k;
+	return e;
+}
+
+void secure_srtp_clear(struct secure_media *sm)
+{
+	srtpw_free(&sm->rx);
+	srtpw_free(&sm->tx);
+	sm->suite = SRTPW_SUITE_NONE;
+}
+
+static int set_keys(struct secure_media *sm, const struct srtpw_key *rx,
+		    const struct srtpw_key *tx)
+{
+	int e = secure_srtp_set(&sm->rx, &sm->rx_key, rx, SRTPW_INBOUND);
+
+	if (!e)
+		e = secure_srtp_set(&sm->tx, &sm->tx_key, tx, SRTPW_OUTBOUND);
+	sm->suite = e ? SRTPW_SUITE_NONE : tx->suite;
+	return e;
+}
+
+/* ---- SDES ---- */
+
+static unsigned sdes_mask(const struct ng_request *r)
+{
+	unsigned m = SDES_ALL;
+
+	if (r->crypto.sdes_off)
+		return 0;
+	if (r->crypto.sdes_only)
+		m &= r->crypto.sdes_only;
+	return m & ~r->crypto.sdes_no;
+}
+
+/* This side's a=crypto lines of section i into sm->theirs. -EINVAL if lines were
+ * present but none parsed and at least one was malformed. */
+static int sdes_read(const struct sdp *sdp, unsigned i, struct secure_media *sm)
+{
+	struct sdp_str v;
+	int bad = 0;
+
+	sm->n_theirs = 0;
+	for (unsigned n = 0; sdp_attr(sdp, (int)i, "crypto", n, &v); n++) {
+		int e;
+
+		if (sm->n_theirs == SEC_SDES_MAX)
+			break;
+		e = sdes_parse(v.s, v.len, &sm->theirs[sm->n_theirs]);
+		if (!e)
+			sm->n_theirs++;
+		else if (e == -EINVAL)
+			bad++;
+	}
+	return !sm->n_theirs && bad ? -EINVAL : 0;
+}
+
+/* Our key for suite with tag, reusing the one we already gave this side. */
+static int sdes_ours(struct secure_media *sm, unsigned slot, uint32_t tag,
+		     enum srtpw_suite suite)
+{
+	for (unsigned k = 0; k < sm->n_ours; k++)
+		if (sm->ours[k].key.suite == suite) {
+			struct sdes_crypto keep = sm->ours[k];
+			keep.tag = tag;
+			sm->ours[slot] = keep;
+			return 0;
+		}
+	return sdes_generate(&sm->ours[slot], tag, suite);
+}
+
+/* Offerer side: accept its first allowed line, make our key for it. */
+static int sdes_in_offer(const struct secure_ctx *x, struct secure_media *sm, const char **err)
+{
+	int idx = sdes_choose(sm->theirs, sm->n_theirs, sdes_mask(x->req));
+	const struct sdes_crypto *c;
+
+	if (idx < 0) {
+		*err = "No acceptable SDES crypto suite offered";
+		return -ENOTSUP;
+	}
+	c = &sm->theirs[idx];
+	sm->chosen = idx;
+	if (sdes_ours(sm, 0, c->tag, c->key.suite)) {
+		*err = "Failed to generate an SRTP key";
+		return -EIO;
+	}
+	sm->n_ours = 1;
+	if (set_keys(sm, &c->key, &sm->ours[0].key)) {
+		*err = "Failed to set up SRTP";
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Answerer side: its line names one of the tags we offered. */
+static int sdes_in_answer(struct secure_media *sm, const char **err)
+{
+	for (unsigned t = 0; t < sm->n_theirs; t++)
+		for (unsigned k = 0; k < sm->n_ours; k++) {
+			if (sm->theirs[t].tag != sm->ours[k].tag ||
+			    sm->theirs[t].key.suite != sm->ours[k].key.suite)
+				continue;
+			sm->ours[0] = sm->ours[k];
+			sm->n_ours = 1;
+			sm->chosen = (int)t;
+			if (set_keys(sm, &sm->theirs[t].key, &sm->ours[0].key)) {
+				*err = "Failed to set up SRTP";
+				return -EIO;
+			}
+			return 0;
+		}
+	*err = "SDES answer does not match any offered a=crypto line";
+	return -EINVAL;
+}
+
+/* Toward an answerer: one key per allowed suite, tags 1..n. */
+static int sdes_out_offer(const struct secure_ctx *x, struct secure_media *sm, const char **err)
+{
+	struct sdes_crypto tmp[SEC_SDES_MAX];
+	unsigned mask = sdes_mask(x->req), n = 0;
+	struct secure_media old = { .n_ours = sm->n_ours };
+
+	memcpy(old.ours, sm->ours, sizeof(old.ours));
+	for (unsigned k = 0; k < SDES_N_SUITES; k++) {
+		enum srtpw_suite s = sdes_default_order[k];
+
+		if (!(mask & SDES_BIT(s)))
+			continue;
+		if (sdes_ours(&old, SEC_SDES_MAX - 1, n + 1, s)) {
+			*err = "Failed to generate an SRTP key";
+			return -EIO;
+		}
+		tmp[n++] = old.ours[SEC_SDES_MAX - 1];
+	}
+	if (!n) {
+		*err = "No SDES crypto suite left to offer (SDES options)";
+		return -ENOTSUP;
+	}
+	memcpy(sm->ours, tmp, n * sizeof(tmp[0]));
+	sm->n_ours = n;
+	return 0;
+}
+
+static int sdes_lines(const struct secure_media *sm, struct strbuf *lines)
+{
+	char v[SDES_VALUE_MAX];
+
+	for (unsigned k = 0; k < sm->n_ours; k++) {
+		if (sdes_format(&sm->ours[k], v, sizeof(v)) < 0)
+			return -EINVAL;
+		sb_printf(lines, "a=crypto:%s\r\n", v);
+	}
+	return 0;
+}
+
+/* ---- DTLS ---- */
+
+static void dtls_read(const struct sdp *sdp, unsigned i, struct secure_media *sm)
+{
+	struct sdp_str v;
+
+	sm->has_fp = false;
+	if ((sdp_attr(sdp, (int)i, "fingerprint", 0, &v) ||
+	     sdp_attr(sdp, -1, "fingerprint", 0, &v)) &&
+	    !dtls_fingerprint_parse(v.s, v.len, &sm->fp))
+		sm->has_fp = true;
+	sm->their_setup = DTLS_SETUP_NONE;
+	if (sdp_attr(sdp, (int)i, "setup", 0, &v) || sdp_attr(sdp, -1, "setup", 0, &v))
+		dtls_setup_parse(v.s, v.len, &sm->their_setup);
+}
+
+/* Make (or keep) the endpoint in the given role, with the peer's fingerprint. */
+static int dtls_ensure(struct daemon *d, struct secure_media *sm, bool client)
+{
+	int e;
+
+	if (!d->dtls_cert)
+		return -ENOKEY;
+	if (sm->dtls && (sm->dtls_client != client || dtls_state(sm->dtls) == DTLS_FAILED)) {
+		dtls_free(sm->dtls);
+		sm->dtls = NULL;
+	}
+	if (!sm->dtls) {
+		if ((e = dtls_new(&sm->dtls, d->dtls_cert, client)))
+			return e;
+		sm->dtls_client = client;
+		sm->dtls_keyed = false;
+		secure_srtp_clear(sm);
+	}
+	if (sm->has_fp && (e = dtls_set_remote_fingerprint(sm->dtls, &sm->fp)))
+		return e;
+	return 0;
+}
+
+static enum dtls_setup flag_setup(const struct ng_request *r)
+{
+	return r->crypto.dtls == NG_DTLS_PASSIVE ? DTLS_SETUP_PASSIVE :
+	       r->crypto.dtls == NG_DTLS_ACTIVE ? DTLS_SETUP_ACTIVE : DTLS_SETUP_NONE;
+}
+
+/* Answerer side: its a=setup settles who is the client. */
+static int dtls_in_answer(const struct secure_ctx *x, struct secure_media *sm, const char **err)
+{
+	bool client;
+
+	if (dtls_setup_resolve(sm->our_setup, sm->their_setup, &client)) {
+		*err = "Incompatible a=setup in the answer";
+		return -EINVAL;
+	}
+	if (dtls_ensure(x->d, sm, client)) {
+		*err = "DTLS setup failed";
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Toward an offerer (answer) or an answerer (offer): our a=setup, the endpoint as far
+ * as the role is known, and the lines. */
+static int dtls_out(const struct secure_ctx *x, struct secure_media *sm, struct strbuf *lines,
+		    const char **err)
+{
+	enum dtls_setup want = flag_setup(x->req);
+	bool client;
+	int e = 0;
+
+	if (x->req->crypto.dtls == NG_DTLS_OFF) {
+		*err = "DTLS=off with a UDP/TLS transport protocol";
+		return -ENOTSUP;
+	}
+	if (!x->d->dtls_cert) {
+		*err = "No DTLS certificate";
+		return -ENOKEY;
+	}
+	if (x->offer) {
+		sm->our_setup = want != DTLS_SETUP_NONE ? want : DTLS_SETUP_ACTPASS;
+		/* passive/active: the role is known now, the answerer may start at once */
+		if (want != DTLS_SETUP_NONE)
+			e = dtls_ensure(x->d, sm, want == DTLS_SETUP_ACTIVE);
+	} else if (want != DTLS_SETUP_NONE) {
+		sm->our_setup = want;
+		e = dtls_ensure(x->d, sm, want == DTLS_SETUP_ACTIVE);
+	} else {
+		if (dtls_setup_answer(sm->their_setup, &sm->our_setup, &client)) {
+			*err = "Unusable a=setup in the offer";
+			return -EINVAL;
+		}
+		e = dtls_ensure(x->d, sm, client);
+	}
+	if (e) {
+		*err = "DTLS setup failed";
+		return e;
+	}
+	sb_printf(lines, "a=fingerprint:%s\r\na=setup:%s\r\n",
+		  dtls_cert_fingerprint(x->d->dtls_cert), dtls_setup_name(sm->our_setup));
+	return 0;
+}
+
+/* ---- per side ---- */
+
+static void to_plain(struct secure_media *sm)
+{
+	secure_srtp_clear(sm);
+	dtls_free(sm->dtls);
+	sm->dtls = NULL;
+	sm->dtls_keyed = false;
+}
+
+int secure_in(const struct secure_ctx *x, struct media *own, unsigned i, const char **err)
+{
+	const struct sdp_media *sdm = &x->sdp->media[i];
+	struct secure_media *sm = own->sec;
+	enum sec_transport tp;
+	int e;
+
+	proto_parse(sdm->proto.s, sdm->proto.len, &tp);
+	if (!sm && tp == SEC_PLAIN && !secure_sdp_has_ice(x->sdp, i))
+		return 0;
+	if (!sm && !(sm = secure_get(own))) {
+		*err = "Out of memory";
+		return -ENOMEM;
+	}
+	if (sdm->port == 0)
+		tp = SEC_PLAIN;
+	if (tp != SEC_DTLS && sm->tp == SEC_DTLS)
+		to_plain(sm);
+	sm->tp = tp;
+	switch (tp) {
+	case SEC_SDES:
+		if (sdes_read(x->sdp, i, sm)) {
+			*err = "Invalid SDES key parameters (a=crypto)";
+			return -EINVAL;
+		}
+		e = x->offer ? sdes_in_offer(x, sm, err) : sdes_in_answer(sm, err);
+		if (e)
+			return e;
+		break;
+	case SEC_DTLS:
+		dtls_read(x->sdp, i, sm);
+		if (!sm->has_fp) {
+			*err = "DTLS-SRTP media without a usable a=fingerprint";
+			return -EINVAL;
+		}
+		if (!x->offer && (e = dtls_in_answer(x, sm, err)))
+			return e;
+		break;
+	default:
+		to_plain(sm);
+		break;
+	}
+	if (x->offer) {
+		struct sdp_str mid = { "", 0 };
+		sdp_attr(x->sdp, (int)i, "mid", 0, &mid);
+		snprintf(sm->mid, sizeof(sm->mid), "%.*s", (int)mid.len, mid.s);
+	}
+	if ((e = ice_policy_in(x, sm, i, err)))
+		return e;
+	if (!x->offer)
+		ice_policy_settle(sm);
+	return 0;
+}
+
+/* The protocol toward `out`: the option, else (answer) what the offerer offered, else
+ * the section's own (NULL: keep it). The string outlives sdp_emit(). */
+static const char *out_proto(const struct secure_ctx *x, const struct media *out)
+{
+	if (x->tp_opt[0])
+		return x->tp_opt;
+	if (!x->offer && out->proto[0])
+		return out->proto;
+	return NULL;
+}
+
+int secure_out(const struct secure_ctx *x, struct media *out, struct media *own, unsigned i,
+	       struct sdp_media_rewrite *mr, struct strbuf *lines, const char **err)
+{
+	const struct sdp_media *sdm = &x->sdp->media[i];
+	struct secure_media *sm = out->sec;
+	const char *p = out_proto(x, out);
+	enum sec_transport tp;
+	int e = 0;
+
+	if (sdm->port == 0)
+		return 0;
+	if (p) {
+		mr->proto = p;
+		proto_parse(p, strlen(p), &tp);
+	} else {
+		proto_parse(sdm->proto.s, sdm->proto.len, &tp);
+	}
+	if (!sm && tp == SEC_PLAIN && !own->sec && x->req->ice != NG_ICE_FORCE)
+		return 0;
+	if (!sm && !(sm = secure_get(out))) {
+		*err = "Out of memory";
+		return -ENOMEM;
+	}
+	mr->drop_attrs = drop_media;
+	if (tp != SEC_DTLS && sm->tp == SEC_DTLS)
+		to_plain(sm);
+	if (x->offer)
+		sm->tp = tp;
+	switch (tp) {
+	case SEC_SDES:
+		if (x->offer)
+			e = sdes_out_offer(x, sm, err);
+		else if (!sm->n_ours) {
+			*err = "Offerer side has no SDES keys";
+			e = -EINVAL;
+		}
+		if (!e && sdes_lines(sm, lines)) {
+			*err = "Failed to format a=crypto";
+			e = -EINVAL;
+		}
+		break;
+	case SEC_DTLS:
+		e = dtls_out(x, sm, lines, err);
+		break;
+	default:
+		if (x->offer)
+			to_plain(sm);
+		break;
+	}
+	if (e)
+		return e;
+	/* the answer names the offer's a=mid (RFC 5888) even if the answerer had none */
+	if (!x->offer && sm->mid[0] && !sdp_attr(x->sdp, (int)i, "mid", 0, NULL))
+		sb_printf(lines, "a=mid:%s\r\n", sm->mid);
+	if (!x->offer)
+		ice_policy_settle(sm);
+	return ice_policy_out(x, sm, own->sec, lines);
+}
+
+void secure_session_out(const struct secure_ctx *x, struct party *out, struct sdp_rewrite *rw,
+			struct strbuf *lines)
+{
+	bool any = false, lite = false;
+
+	(void)x;
+	for (unsigned i = 0; i < out->n_media; i++) {
+		const struct secure_media *sm = out->media[i] ? out->media[i]->sec : NULL;
+
+		if (!sm)
+			continue;
+		any = true;
+		if (sm->ice && sm->ice->lite)
+			lite = true;
+	}
+	if (any)
+		rw->drop_attrs = drop_session;
+	if (lite)
+		sb_puts(lines, "a=ice-lite\r\n");
+}

@@ -1,0 +1,184 @@
+/* ICE toward each side (RFC 8445), over the agent core of lib/ice.c.
+ *
+ * Policy (like rtpengine): with ICE=default sluice is the ICE agent toward a side that
+ * offered ICE and, in an offer, toward the answerer if the offer had ICE; ICE=force
+ * makes it an agent toward the side the SDP goes to in any case (force-relay too: the
+ * relay has no TURN candidates, its host candidates are its relay addresses);
+ * ICE=remove strips ICE toward that side. The endpoint's own candidates are never
+ * passed on: each side sees only sluice's candidates, one host candidate per
+ * component (one in all with rtcp-mux) on the interface's advertised address.
+ *
+ * Mode: ICE-lite (answers checks; the peer nominates) unless the peer itself is lite,
+ * in which case the agent runs full and controlling; its checks and retransmissions
+ * are driven by the control thread's 100 ms tick (secure_tick), so pacing is 100 ms,
+ * not Ta = 50 ms. A selected pair moves the stream's latch to the pair's remote
+ * address (ice_policy_selected). */
+#include "secure.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "ng_request.h"
+#include "sluice/log.h"
+#include "sluice/sdp.h"
+#include "sluice/strbuf.h"
+
+static void local_addr(const struct media *m, uint16_t port, union sockaddr_u *a)
+{
+	*a = m->iface->advertised;
+	netaddr_set_port(a, port);
+}
+
+/* (Re)initialise the agent in a mode; our credentials survive a mode change (they
+ * are in SDP already). */
+static int agent_mode(struct secure_media *sm, bool lite, bool controlling)
+{
+	struct ice_agent *a = sm->ice;
+	char ufrag[ICE_UFRAG_LEN + 1] = "", pwd[ICE_PWD_LEN + 1] = "";
+	union sockaddr_u la;
+	int e;
+
+	if (a && a->lite == lite && (lite || a->controlling == controlling))
+		return 0;
+	if (!a) {
+		if (!(a = malloc(sizeof(*a))))
+			return -ENOMEM;
+		sm->ice = a;
+	} else {
+		memcpy(ufrag, a->ufrag, sizeof(ufrag));
+		memcpy(pwd, a->pwd, sizeof(pwd));
+	}
+	if ((e = ice_agent_init(a, lite, controlling, ICE_MAX_COMP)))
+		goto fail;
+	if (ufrag[0]) {
+		memcpy(a->ufrag, ufrag, sizeof(ufrag));
+		memcpy(a->pwd, pwd, sizeof(pwd));
+	}
+	local_addr(sm->m, sm->m->port, &la);
+	sm->ice_local[0] = ice_add_local(a, 1, &la);
+	local_addr(sm->m, (uint16_t)(sm->m->port + 1), &la);
+	sm->ice_local[1] = ice_add_local(a, 2, &la);
+	if (sm->ice_local[0] < 0) {
+		e = sm->ice_local[0];
+		goto fail;
+	}
+	return 0;
+fail:
+	free(a);
+	sm->ice = NULL;
+	return e;
+}
+
+static void agent_drop(struct secure_media *sm)
+{
+	free(sm->ice);
+	sm->ice = NULL;
+	sm->ice_local[0] = sm->ice_local[1] = -1;
+}
+
+static bool remote_lite(const struct sdp *sdp, unsigned i)
+{
+	return sdp_attr(sdp, -1, "ice-lite", 0, NULL) || sdp_attr(sdp, (int)i, "ice-lite", 0, NULL);
+}
+
+static bool attr(const struct sdp *sdp, unsigned i, const char *name, struct sdp_str *v)
+{
+	return sdp_attr(sdp, (int)i, name, 0, v) || sdp_attr(sdp, -1, name, 0, v);
+}
+
+int ice_policy_in(const struct secure_ctx *x, struct secure_media *sm, unsigned i,
+		  const char **err)
+{
+	struct sdp_str uf, pw, v;
+	bool lite;
+
+	if (x->sdp->media[i].port == 0 || !secure_sdp_has_ice(x->sdp, i)) {
+		sm->ice_offered = false;
+		agent_drop(sm);
+		return 0;
+	}
+	if (x->offer)
+		sm->ice_offered = true;
+	else if (!sm->ice)
+		return 0;               /* ICE in an answer to an offer without it: ignore */
+	lite = remote_lite(x->sdp, i);
+	if (agent_mode(sm, !lite, lite)) {
+		*err = "ICE agent setup failed";
+		return -ENOMEM;
+	}
+	if (lite)
+		ice_set_remote_lite(sm->ice);
+	if (!attr(x->sdp, i, "ice-ufrag", &uf) || !attr(x->sdp, i, "ice-pwd", &pw) ||
+	    ice_set_remote_creds(sm->ice, uf.s, uf.len, pw.s, pw.len) < 0) {
+		*err = "Invalid ICE credentials (a=ice-ufrag / a=ice-pwd)";
+		return -EINVAL;
+	}
+	for (unsigned n = 0; sdp_attr(x->sdp, (int)i, "candidate", n, &v); n++) {
+		struct ice_cand c;
+
+		/* unusable ones (TCP, mDNS names) are skipped, as a browser would */
+		if (!ice_parse_candidate(v.s, v.len, &c))
+			ice_add_remote(sm->ice, &c);
+	}
+	return 0;
+}
+
+int ice_policy_out(const struct secure_ctx *x, struct secure_media *out,
+		   const struct secure_media *own, struct strbuf *lines)
+{
+	const struct ng_request *r = x->req;
+	struct ice_agent *a;
+	char cand[ICE_CAND_MAX];
+	bool want;
+
+	if (r->ice == NG_ICE_REMOVE)
+		want = false;
+	else if (r->ice == NG_ICE_FORCE)
+		want = true;
+	else
+		want = x->offer ? own && own->ice_offered : out->ice_offered;
+	if (!want) {
+		agent_drop(out);
+		return 0;
+	}
+	if (!out->ice && agent_mode(out, true, false))
+		return -ENOMEM;
+	a = out->ice;
+	sb_printf(lines, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\n", a->ufrag, a->pwd);
+	for (unsigned k = 0; k < a->n_local; k++) {
+		if (a->local[k].component > a->n_comp ||
+		    ice_format_candidate(a, k, cand, sizeof(cand)) < 0)
+			continue;
+		sb_printf(lines, "a=candidate:%s\r\n", cand);
+	}
+	sb_puts(lines, "a=end-of-candidates\r\n");
+	return 0;
+}
+
+void ice_policy_settle(struct secure_media *sm)
+{
+	if (sm->ice && sm->m->rtcp_mux && sm->ice->n_comp > 1)
+		sm->ice->n_comp = 1;
+}
+
+void ice_policy_selected(struct secure_media *sm)
+{
+	struct media *m = sm->m;
+
+	for (unsigned c = 1; c <= sm->ice->n_comp; c++) {
+		struct stream *s = c == 1 ? &m->rtp : &m->rtcp;
+		union sockaddr_u remote;
+		unsigned local;
+
+		if (ice_selected(sm->ice, c, &local, &remote))
+			continue;
+		if (s->latched && s->confirmed && netaddr_eq(&s->endpoint, &remote))
+			continue;
+		s->endpoint = remote;
+		s->latched = s->confirmed = true;
+		s->has_ssrc = false;
+		m->party->call->kdirty = true;
+	}
+}

@@ -1,0 +1,162 @@
+/* Media security of one side of a media section: what transport the side speaks (plain
+ * RTP, SDES-keyed SRTP, DTLS-SRTP), its keys and SRTP contexts, its DTLS endpoint and
+ * its ICE agent; plus the stream handler that runs the packet path for it.
+ *
+ * Files: crypto_policy.c (transport protocols, SDES and DTLS in offers and answers),
+ * ice_policy.c (ICE agents and their SDP lines), secure_handler.c (packets: demux,
+ * STUN -> ICE, DTLS -> handshake, SRTP -> unprotect / protect; the 100 ms tick that
+ * drives DTLS retransmission and full-mode ICE checks), secure_stats.c (query).
+ *
+ * Ownership and locking: media->sec is created by the control thread the first time a
+ * section needs it and freed with the call's memory (call_free, after the grace
+ * period). Fields marked [L] are used by the call's worker with call->lock held; the
+ * control thread takes the lock to change them. Unmarked fields are control-thread
+ * only. No allocation on the media path: SRTP contexts and the DTLS endpoint are made
+ * at offer/answer time, except the two SRTP contexts a finished DTLS handshake keys
+ * (once per handshake, on the worker). */
+#ifndef SLUICE_SECURE_H
+#define SLUICE_SECURE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "call.h"
+#include "media_handler.h"
+#include "sluice/dtls.h"
+#include "sluice/ice.h"
+#include "sluice/sdes.h"
+#include "sluice/srtp.h"
+
+struct daemon;
+struct ng_request;
+struct sdp;
+struct sdp_rewrite;
+struct sdp_media_rewrite;
+struct strbuf;
+
+enum sec_transport { SEC_PLAIN = 0, SEC_SDES, SEC_DTLS };
+
+#define SEC_SDES_MAX 8          /* a=crypto lines kept per side */
+
+struct secure_stats {                   /* [L] */
+	uint64_t srtp_in, srtp_out;     /* packets unprotected / protected */
+	uint64_t auth_fail;             /* tampered, wrong key */
+	uint64_t replay;
+	uint64_t no_key;                /* SRTP before keys were known (early, handshake) */
+	uint64_t other_err;             /* malformed, protect errors */
+	uint64_t dtls_in, stun_in, junk;
+};
+
+struct secure_media {
+	struct stream_handler h;        /* set on this media's streams (secure_wire) */
+	struct media *m;
+	enum sec_transport tp;          /* [L] what this side speaks */
+
+	/* SDES: keys we put in SDP toward this side; this side's own a=crypto lines */
+	struct sdes_crypto ours[SEC_SDES_MAX];
+	unsigned n_ours;
+	struct sdes_crypto theirs[SEC_SDES_MAX];
+	unsigned n_theirs;
+	int chosen;                     /* offerer side: index into theirs[] we accepted */
+
+	/* DTLS */
+	struct dtls *dtls;              /* [L] NULL until the role is known */
+	bool dtls_client;
+	enum dtls_setup our_setup;      /* as written toward this side */
+	enum dtls_setup their_setup;    /* as this side's SDP said (NONE if absent) */
+	struct dtls_fp fp;
+	bool has_fp;
+	bool dtls_keyed;                /* [L] SRTP contexts made from this handshake */
+
+	/* SRTP: rx unprotects what this side sends us, tx protects what we send it */
+	enum srtpw_suite suite;         /* [L] suite of tx (SRTPW_SUITE_NONE: none yet) */
+	struct srtpw rx, tx;            /* [L] */
+	struct srtpw_key rx_key, tx_key;        /* [L] what rx / tx were made from */
+
+	/* ICE (ice_policy.c) */
+	struct ice_agent *ice;          /* [L] NULL: no ICE toward this side */
+	int ice_local[ICE_MAX_COMP];    /* local candidate of the RTP / RTCP socket, -1 */
+	bool ice_offered;               /* this side's SDP carried ICE */
+
+	char mid[32];                   /* this side's a=mid when it offered, "" none */
+
+	struct secure_stats stats;      /* [L] */
+};
+
+/* One offer or answer being processed. */
+struct secure_ctx {
+	struct daemon *d;
+	const struct ng_request *req;
+	const struct sdp *sdp;
+	bool offer;
+	const char *tp_opt;             /* transport-protocol option, NUL-terminated; "" */
+};
+
+/* ---- crypto_policy.c ---- */
+
+/* Check the transport-protocol option against the SDP. 0 or -ENOTSUP with *err. */
+int secure_check_proto(const struct secure_ctx *x, const char **err);
+/* The SDP's owner side of section i: record its transport, a=crypto, a=fingerprint,
+ * a=setup (and ICE, through ice_policy.c). Call lock held. 0 or -errno with *err
+ * (e.g. no acceptable a=crypto line, malformed key). */
+int secure_in(const struct secure_ctx *x, struct media *own, unsigned i, const char **err);
+/* The receiving side `out` of section i: decide what we tell it and fill mr (proto,
+ * attributes to drop) and lines (a= lines to append). Call lock held. */
+int secure_out(const struct secure_ctx *x, struct media *out, struct media *own, unsigned i,
+	       struct sdp_media_rewrite *mr, struct strbuf *lines, const char **err);
+/* Session-level part of the rewrite toward party `out` (drop of session a=fingerprint
+ * and a=setup, a=ice-lite). */
+void secure_session_out(const struct secure_ctx *x, struct party *out, struct sdp_rewrite *rw,
+			struct strbuf *lines);
+/* Does media i of the SDP carry ICE (c=0.0.0.0 then means "see the candidates")? */
+bool secure_sdp_has_ice(const struct sdp *sdp, unsigned i);
+const char *secure_transport_name(enum sec_transport t);
+/* (Re)make an SRTP context for key k if it differs from what *s holds. 0 or -errno. */
+int secure_srtp_set(struct srtpw *s, struct srtpw_key *cur, const struct srtpw_key *k,
+		    enum srtpw_dir dir);
+/* Drop both SRTP contexts (side became plain, or new keys are being negotiated). */
+void secure_srtp_clear(struct secure_media *sm);
+
+/* ---- ice_policy.c ---- */
+
+int ice_policy_in(const struct secure_ctx *x, struct secure_media *sm, unsigned i,
+		  const char **err);
+/* Whether to be an ICE agent toward `out`; if so make/keep the agent and append its
+ * ufrag, pwd and candidates. */
+int ice_policy_out(const struct secure_ctx *x, struct secure_media *out,
+		   const struct secure_media *own, struct strbuf *lines);
+/* rtcp-mux settled: drop the RTCP component from the agent. Call lock held. */
+void ice_policy_settle(struct secure_media *sm);
+/* Apply the agent's selected pairs to the streams (the latch follows ICE). [L] */
+void ice_policy_selected(struct secure_media *sm);
+
+/* ---- secure_handler.c ---- */
+
+/* Get (creating) media->sec. NULL on -ENOMEM. Control thread. */
+struct secure_media *secure_get(struct media *m);
+void secure_free(struct secure_media *sm);
+/* Does this side need the secure path (SRTP, DTLS or ICE)? */
+bool secure_active(const struct secure_media *sm);
+/* Put the secure handler on every stream of p and p->peer whose section needs it
+ * (either side active), remove it from the others. Takes the call lock. */
+void secure_wire(struct party *p);
+
+/* The packet steps, exposed for a handler chain (decrypt -> transcode -> encrypt):
+ * in place, [L]. sm may be NULL (plain). 0, or -errno with the stats counted. */
+int secure_decrypt(struct secure_media *sm, uint8_t *pkt, size_t *len, bool rtcp);
+int secure_encrypt(struct secure_media *sm, uint8_t *pkt, size_t *len, size_t cap, bool rtcp);
+
+/* Control thread, every tick: DTLS starts and retransmissions, full-ICE checks, for
+ * every live call. O(calls x media) pointer checks plus the work due. */
+void secure_tick(struct daemon *d);
+/* The same for one call right away (after an answer: the ClientHello goes out now). */
+void secure_kick(struct daemon *d, struct call *c);
+
+/* ---- secure_stats.c ---- */
+
+struct arena;
+struct bval;
+/* Add "crypto", "DTLS", "ICE" entries of media m to its query dict. Call lock held. */
+void secure_stats_add(struct arena *a, struct bval *media_dict, const struct media *m);
+
+#endif

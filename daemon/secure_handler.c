@@ -1,0 +1,378 @@
+/* The secure packet path (media_handler.h): one handler per side of a media section,
+ * on both of its streams.
+ *
+ *   early  (before latching): STUN -> ICE agent; the agent authenticates the check, a
+ *          response goes straight back to the source, a selected pair moves the latch.
+ *   packet (after latching):  RFC 7983 demux ->
+ *          DTLS      -> handshake (replies to the latched peer); keys when done
+ *          SRTP/SRTCP-> unprotect with this side's rx (tampered, replayed, unkeyed:
+ *                       dropped, counted as stream errors) -> the sink -> protect
+ *                       with the sink side's tx if that side is encrypted -> emit
+ *          other     -> dropped
+ * The decrypt and encrypt steps are exported (secure.h) so that a chain
+ * decrypt -> transcode -> encrypt can reuse them.
+ *
+ * Timers: the control thread's tick (secure_tick) starts DTLS clients, retransmits
+ * handshake flights and runs full-ICE checks, with the call lock held, sending with
+ * sendto() on the stream's socket (datagram sockets may be written from any thread). */
+#include "secure.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "daemon.h"
+#include "latch.h"
+#include "sluice/log.h"
+#include "sluice/rtp.h"
+#include "sluice/stun.h"
+
+#define SEC_OF(h) ((struct secure_media *)((char *)(h) - offsetof(struct secure_media, h)))
+
+static uint64_t ms_of(int64_t us)
+{
+	return (uint64_t)us / 1000;
+}
+
+static void send_raw(const struct stream *s, const uint8_t *p, size_t len,
+		     const union sockaddr_u *to)
+{
+	/* Lost on a full socket buffer, like any datagram; the protocols retransmit. */
+	(void)!sendto(s->fd, p, len, MSG_DONTWAIT, &to->sa, netaddr_len(to));
+}
+
+static struct stream *ice_stream(struct secure_media *sm, unsigned local)
+{
+	if (sm->ice_local[1] >= 0 && (int)local == sm->ice_local[1])
+		return &sm->m->rtcp;
+	return &sm->m->rtp;
+}
+
+static void ice_events(struct secure_media *sm)
+{
+	unsigned ev = ice_take_events(sm->ice);
+
+	if (ev & ICE_EV_SELECTED)
+		ice_policy_selected(sm);
+	if ((ev & ICE_EV_STATE) && log_enabled(LOG_INFO))
+		clog(LOG_INFO, sm->m->party->call->callid, NULL, "ICE media %u: %s",
+		     sm->m->index, ice_state_name(sm->ice->state));
+}
+
+/* ---- SRTP steps ---- */
+
+static void count_err(struct secure_media *sm, int e)
+{
+	if (e == -EBADMSG)
+		sm->stats.auth_fail++;
+	else if (e == -EALREADY)
+		sm->stats.replay++;
+	else if (e == -ENOKEY)
+		sm->stats.no_key++;
+	else
+		sm->stats.other_err++;
+}
+
+int secure_decrypt(struct secure_media *sm, uint8_t *pkt, size_t *len, bool rtcp)
+{
+	int e;
+
+	if (!sm || sm->tp == SEC_PLAIN)
+		return 0;
+	if (!srtpw_is_set(&sm->rx))
+		e = -ENOKEY;
+	else
+		e = rtcp ? srtpw_unprotect_rtcp(&sm->rx, pkt, len)
+			 : srtpw_unprotect_rtp(&sm->rx, pkt, len);
+	if (e) {
+		count_err(sm, e);
+		return e;
+	}
+	sm->stats.srtp_in++;
+	return 0;
+}
+
+int secure_encrypt(struct secure_media *sm, uint8_t *pkt, size_t *len, size_t cap, bool rtcp)
+{
+	int e;
+
+	if (!sm || sm->tp == SEC_PLAIN)
+		return 0;
+	if (!srtpw_is_set(&sm->tx))
+		e = -ENOKEY;
+	else
+		e = rtcp ? srtpw_protect_rtcp(&sm->tx, pkt, len, cap)
+			 : srtpw_protect_rtp(&sm->tx, pkt, len, cap);
+	if (e) {
+		count_err(sm, e);
+		return e;
+	}
+	sm->stats.srtp_out++;
+	return 0;
+}
+
+/* ---- DTLS ---- */
+
+/* Handshake done: make the SRTP contexts (once per handshake). */
+static void dtls_keys(struct secure_media *sm)
+{
+	struct srtpw_key tx, rx;
+
+	if (sm->dtls_keyed || !sm->dtls || dtls_state(sm->dtls) != DTLS_CONNECTED)
+		return;
+	sm->dtls_keyed = true;
+	if (dtls_srtp_keys(sm->dtls, &tx, &rx) ||
+	    secure_srtp_set(&sm->rx, &sm->rx_key, &rx, SRTPW_INBOUND) ||
+	    secure_srtp_set(&sm->tx, &sm->tx_key, &tx, SRTPW_OUTBOUND)) {
+		secure_srtp_clear(sm);
+		clog(LOG_WARNING, sm->m->party->call->callid, NULL,
+		     "DTLS media %u: SRTP key setup failed", sm->m->index);
+		return;
+	}
+	sm->suite = tx.suite;
+	clog(LOG_INFO, sm->m->party->call->callid, NULL, "DTLS media %u: connected, %s",
+	     sm->m->index, srtpw_suite_info(tx.suite)->name);
+}
+
+static void dtls_packet(struct secure_media *sm, struct stream *in, const uint8_t *pkt,
+			size_t len, struct relay_emitter *e)
+{
+	const uint8_t *out;
+	size_t olen;
+
+	sm->stats.dtls_in++;
+	/* one handshake, on the RTP component (see crypto_policy.c) */
+	if (!sm->dtls || in != &sm->m->rtp) {
+		sm->stats.junk++;
+		in->stats.errors++;
+		return;
+	}
+	dtls_input(sm->dtls, pkt, len);
+	while (dtls_pop(sm->dtls, &out, &olen) == 1)
+		relay_emit(e, in, out, olen);
+	dtls_keys(sm);
+}
+
+/* ---- handler ops ---- */
+
+static bool sec_early(struct stream_handler *h, struct stream *in, const union sockaddr_u *src,
+		      const uint8_t *pkt, size_t len, int64_t now_us)
+{
+	struct secure_media *sm = SEC_OF(h);
+	struct ice_tx tx;
+	int local, r;
+
+	if (!sm->ice || stun_demux(pkt, len) != STUN_DEMUX_STUN)
+		return false;
+	sm->stats.stun_in++;
+	local = sm->ice_local[in->component == COMP_RTCP ? 1 : 0];
+	if (local < 0)
+		return true;
+	r = ice_input(sm->ice, (unsigned)local, src, pkt, len, ms_of(now_us), &tx);
+	if (r == 1)
+		send_raw(ice_stream(sm, tx.local), tx.buf, tx.len, &tx.to);
+	ice_events(sm);
+	return true;
+}
+
+static struct stream *route(struct stream *in, bool rtcp)
+{
+	struct stream *sink = in->sink;
+
+	if (sink && rtcp && in->component == COMP_RTP && in->media->rtcp_mux &&
+	    !sink->media->rtcp_mux)
+		return &sink->media->rtcp;
+	return sink;
+}
+
+static void sec_packet(struct stream_handler *h, struct stream *in, uint8_t *pkt, size_t len,
+		       size_t cap, struct relay_emitter *e, int64_t now_us)
+{
+	struct secure_media *sm = SEC_OF(h);
+	struct stream *dst;
+	bool rtcp;
+
+	(void)now_us;
+	switch (stun_demux(pkt, len)) {
+	case STUN_DEMUX_RTP:
+		break;
+	case STUN_DEMUX_DTLS:
+		dtls_packet(sm, in, pkt, len, e);
+		return;
+	default:                /* STUN without an agent, ZRTP, TURN channels, junk */
+		sm->stats.junk++;
+		in->stats.errors++;
+		return;
+	}
+	rtcp = in->component == COMP_RTCP || rtp_is_rtcp(pkt, len);
+	if (secure_decrypt(sm, pkt, &len, rtcp)) {
+		in->stats.errors++;
+		return;
+	}
+	dst = route(in, rtcp);
+	if (!dst)
+		return;
+	if (secure_encrypt(dst->media->sec, pkt, &len, cap, rtcp)) {
+		in->stats.errors++;
+		return;
+	}
+	relay_emit(e, dst, pkt, len);
+}
+
+/* State is owned by media->sec and freed with it (secure_free). */
+static void sec_destroy(struct stream_handler *h)
+{
+	(void)h;
+}
+
+static const struct stream_handler_ops secure_ops = {
+	.name = "secure",
+	.early = sec_early,
+	.packet = sec_packet,
+	.destroy = sec_destroy,
+};
+
+/* ---- lifecycle ---- */
+
+struct secure_media *secure_get(struct media *m)
+{
+	struct secure_media *sm = m->sec;
+
+	if (sm)
+		return sm;
+	sm = calloc(1, sizeof(*sm));
+	if (!sm)
+		return NULL;
+	sm->h.ops = &secure_ops;
+	sm->m = m;
+	sm->chosen = -1;
+	sm->ice_local[0] = sm->ice_local[1] = -1;
+	m->sec = sm;
+	return sm;
+}
+
+void secure_free(struct secure_media *sm)
+{
+	if (!sm)
+		return;
+	srtpw_free(&sm->rx);
+	srtpw_free(&sm->tx);
+	dtls_free(sm->dtls);
+	free(sm->ice);
+	free(sm);
+}
+
+bool secure_active(const struct secure_media *sm)
+{
+	return sm && (sm->tp != SEC_PLAIN || sm->ice);
+}
+
+static void set_handler(struct media *m, bool on)
+{
+	struct stream *s[2] = { &m->rtp, &m->rtcp };
+
+	for (int k = 0; k < 2; k++) {
+		struct stream_handler *want = on ? &m->sec->h : NULL;
+
+		/* another handler (transcoding) is left alone: chaining is its business */
+		if (s[k]->handler && (!m->sec || s[k]->handler != &m->sec->h))
+			continue;
+		s[k]->handler = want;
+	}
+}
+
+void secure_wire(struct party *p)
+{
+	struct party *q = p->peer;
+
+	pthread_mutex_lock(&p->call->lock);
+	for (unsigned i = 0; i < p->n_media; i++) {
+		struct media *m = p->media[i];
+		struct media *pm = q && i < q->n_media ? q->media[i] : NULL;
+		bool on;
+
+		if (!m)
+			continue;
+		on = secure_active(m->sec) || (pm && secure_active(pm->sec));
+		if (on && (!secure_get(m) || (pm && !secure_get(pm))))
+			on = false;     /* no memory: forward plainly rather than half-wired */
+		if (m->sec || on)
+			set_handler(m, on);
+		if (pm && (pm->sec || on))
+			set_handler(pm, on);
+	}
+	pthread_mutex_unlock(&p->call->lock);
+}
+
+/* ---- timers (control thread) ---- */
+
+static void dtls_tick(struct secure_media *sm)
+{
+	struct stream *s = &sm->m->rtp;
+	union sockaddr_u to;
+	const uint8_t *out;
+	size_t olen;
+	bool have = stream_dest(s, &to);
+	unsigned local;
+	union sockaddr_u sel;
+
+	if (dtls_state(sm->dtls) == DTLS_HANDSHAKE) {
+		/* a client starts once the peer is reachable: after ICE if ICE runs */
+		if (sm->dtls_client && have && (!sm->ice || !sm->ice->rufrag[0] ||
+						!ice_selected(sm->ice, 1, &local, &sel)))
+			dtls_start(sm->dtls);
+		if (dtls_timeout_ms(sm->dtls) == 0)
+			dtls_handle_timeout(sm->dtls);
+		while (dtls_pop(sm->dtls, &out, &olen) == 1)
+			if (have)
+				send_raw(s, out, olen, &to);
+	}
+	dtls_keys(sm);
+}
+
+static void ice_tick(struct secure_media *sm, uint64_t now_ms)
+{
+	struct ice_tx tx;
+
+	while (ice_poll(sm->ice, now_ms, &tx) == 1)
+		send_raw(ice_stream(sm, tx.local), tx.buf, tx.len, &tx.to);
+	ice_events(sm);
+}
+
+static bool needs_tick(const struct secure_media *sm)
+{
+	return sm && (sm->dtls || (sm->ice && !sm->ice->lite));
+}
+
+void secure_kick(struct daemon *d, struct call *c)
+{
+	uint64_t now = ms_of(mono_us());
+	bool locked = false;
+
+	(void)d;
+	for (struct party *p = c->parties; p; p = p->next)
+		for (unsigned i = 0; i < p->n_media; i++) {
+			struct secure_media *sm = p->media[i] ? p->media[i]->sec : NULL;
+
+			if (!needs_tick(sm))
+				continue;
+			if (!locked) {
+				pthread_mutex_lock(&c->lock);
+				locked = true;
+			}
+			if (sm->dtls)
+				dtls_tick(sm);
+			if (sm->ice && !sm->ice->lite)
+				ice_tick(sm, now);
+		}
+	if (locked)
+		pthread_mutex_unlock(&c->lock);
+}
+
+void secure_tick(struct daemon *d)
+{
+	for (struct call *c = d->reg.head; c; c = c->lnext)
+		if (!c->deleted)
+			secure_kick(d, c);
+}

@@ -1,0 +1,191 @@
+"""DTLS-SRTP through sluiced: an OpenSSL test peer (python3-openssl) completes the
+handshake with sluiced in either role, checks sluiced's certificate against the SDP
+fingerprint, then exchanges SRTP (libsrtp2) both ways with a plain RTP/AVP side."""
+
+import time
+
+import pytest
+
+from calls import Call, err, ok, wait_for
+from rtp import recv_all
+from secure_peer import DtlsPeer, sdp_with
+
+pytestmark = pytest.mark.sluice_only
+
+DTLS = "UDP/TLS/RTP/SAVP"
+
+
+def media0(reply, tag_):
+	return reply["tags"][tag_]["medias"][0]
+
+
+def fp_of(sdp, i=0):
+	v = sdp.attrs(i, "fingerprint") or sdp.attrs(None, "fingerprint")
+	return v[0] if v else None
+
+
+def exchange_srtp(srtp_phone, srtp_dest, tx, rx, plain_phone, plain_dest, n=20):
+	# SRTP side -> plain side
+	sent = []
+	for _ in range(n):
+		p = srtp_phone.next_rtp()
+		srtp_phone.rtp.sendto(tx.protect(p), srtp_dest)
+		sent.append(p)
+		time.sleep(0.01)
+	got = recv_all(plain_phone.rtp, timeout=2, count=n)
+	assert sorted(d for d, _ in got) == sorted(sent)
+	# plain side -> SRTP side
+	sent = plain_phone.send_rtp(plain_dest, n=n, pps=100)
+	got = recv_all(srtp_phone.rtp, timeout=2, count=n)
+	assert len(got) == n
+	assert sorted(rx.unprotect(d) for d, _ in got) == sorted(sent)
+
+
+def test_dtls_offerer_sluice_active(relay):
+	"""A offers DTLS actpass; sluiced answers active and starts the handshake."""
+	r = relay()
+	c = Call(r)
+	peer = DtlsPeer(c.a.rtp, client=False)
+	c.offer(sdp=sdp_with(c.a, DTLS, ["a=fingerprint:" + peer.fingerprint, "a=setup:actpass"]),
+		**{"transport-protocol": "RTP/AVP"})
+	o = c.offer_reply
+	assert o.medias[0]["proto"] == "RTP/AVP" and not fp_of(o) and not o.attrs(0, "setup")
+	c.answer()
+	a = c.answer_reply
+	assert a.medias[0]["proto"] == DTLS
+	assert a.attrs(0, "setup") == ["active"]
+	assert fp_of(a).startswith("sha-256 ")
+	assert peer.handshake(c.a_dest(), timeout=5), "handshake did not complete"
+	assert peer.peer_fingerprint() == fp_of(a)
+	tx, rx = peer.srtp()
+	q = wait_for(lambda: (lambda q: q if media0(q, c.ftag).get("crypto suite") ==
+			      "AES_CM_128_HMAC_SHA1_80" else None)(ok(c.query())), 2)
+	assert q, "sluiced did not key SRTP after the handshake"
+	m = media0(q, c.ftag)
+	assert m["transport"] == "DTLS"
+	assert m["DTLS"] == {"state": "connected", "role": "client", "setup": "active"}
+	exchange_srtp(c.a, c.a_dest(), tx, rx, c.b, c.b_dest())
+	c.close()
+
+
+def test_dtls_answerer_client_sluice_passive(relay):
+	"""Plain A, DTLS toward B: sluiced offers actpass, B answers active (client)."""
+	r = relay()
+	c = Call(r)
+	c.offer(**{"transport-protocol": DTLS})
+	o = c.offer_reply
+	assert o.medias[0]["proto"] == DTLS and o.attrs(0, "setup") == ["actpass"]
+	peer = DtlsPeer(c.b.rtp, client=True)
+	c.answer(sdp=sdp_with(c.b, DTLS, ["a=fingerprint:" + peer.fingerprint, "a=setup:active"]))
+	assert c.answer_reply.medias[0]["proto"] == "RTP/AVP"
+	assert not fp_of(c.answer_reply)
+	assert peer.handshake(c.b_dest(), timeout=5)
+	assert peer.peer_fingerprint() == fp_of(o)
+	tx, rx = peer.srtp()
+	assert wait_for(lambda: media0(ok(c.query()), c.ttag)["DTLS"]["state"] == "connected", 2)
+	m = media0(ok(c.query()), c.ttag)
+	assert m["DTLS"]["role"] == "server"
+	exchange_srtp(c.b, c.b_dest(), tx, rx, c.a, c.a_dest())
+	c.close()
+
+
+def test_dtls_flag_passive(relay):
+	r = relay()
+	c = Call(r)
+	c.offer(DTLS="passive", **{"transport-protocol": DTLS})
+	assert c.offer_reply.attrs(0, "setup") == ["passive"]
+	peer = DtlsPeer(c.b.rtp, client=True)
+	c.answer(sdp=sdp_with(c.b, DTLS, ["a=fingerprint:" + peer.fingerprint, "a=setup:active"]))
+	assert peer.handshake(c.b_dest(), timeout=5)
+	c.close()
+
+
+def test_dtls_wrong_fingerprint_fails(relay):
+	r = relay()
+	c = Call(r)
+	c.offer(**{"transport-protocol": DTLS})
+	peer = DtlsPeer(c.b.rtp, client=True)
+	other = DtlsPeer(c.b.rtcp, client=True)     # a different certificate
+	c.answer(sdp=sdp_with(c.b, DTLS, ["a=fingerprint:" + other.fingerprint, "a=setup:active"]))
+	peer.handshake(c.b_dest(), timeout=2)
+	st = wait_for(lambda: media0(ok(c.query()), c.ttag)["DTLS"]["state"] == "failed", 2)
+	assert st, media0(ok(c.query()), c.ttag)
+	# no keys: media from A does not reach B
+	c.a.send_rtp(c.a_dest(), n=5, pps=0)
+	assert recv_all(c.b.rtp, timeout=0.5) == []
+	c.close()
+
+
+def test_dtls_off_with_udp_tls_is_an_error(relay):
+	r = relay()
+	c = Call(r)
+	reason = err(c.offer(check=False, DTLS="off", **{"transport-protocol": DTLS}), "DTLS=off")
+	assert "DTLS" in reason
+	c.close()
+
+
+def test_dtls_offer_without_fingerprint_is_an_error(relay):
+	r = relay()
+	c = Call(r)
+	reason = err(c.offer(sdp=sdp_with(c.a, DTLS, ["a=setup:actpass"]), check=False,
+			     **{"transport-protocol": "RTP/AVP"}), "no fingerprint")
+	assert "fingerprint" in reason
+	c.close()
+
+
+def webrtc_sdp(phone, peer, port=9):
+	"""A browser-like offer: ICE, rtcp-mux, UDP/TLS/RTP/SAVPF, c=0.0.0.0, BUNDLE, mid."""
+	h = phone.host
+	return "\r\n".join([
+		"v=0", "o=- 4611731400430051336 2 IN IP4 127.0.0.1", "s=-", "t=0 0",
+		"a=group:BUNDLE 0", "a=msid-semantic: WMS stream1",
+		"m=audio %d UDP/TLS/RTP/SAVPF 0 8" % port, "c=IN IP4 0.0.0.0",
+		"a=rtcp:9 IN IP4 0.0.0.0",
+		"a=candidate:1 1 udp 2122260223 %s %d typ host generation 0" % (h, phone.port),
+		"a=ice-ufrag:WbRt", "a=ice-pwd:x9cml/YzichV2+XlhiMu8gQq",
+		"a=ice-options:trickle",
+		"a=fingerprint:" + peer.fingerprint, "a=setup:actpass", "a=mid:0",
+		"a=sendrecv", "a=rtcp-mux", "a=rtpmap:0 PCMU/8000", "a=rtpmap:8 PCMA/8000",
+		"a=ssrc:1001 cname:abc"]) + "\r\n"
+
+
+def test_webrtc_like_offer_to_plain(relay):
+	"""ICE + DTLS + rtcp-mux toward A, plain RTP/AVP toward B: sluiced starts DTLS only
+	after A's ICE check nominated a pair, then SRTP and SRTCP share one port."""
+	from rtp import rtcp_sr
+	from secure_peer import stun_request, stun_parse
+	r = relay()
+	c = Call(r)
+	peer = DtlsPeer(c.a.rtp, client=False)
+	c.offer(sdp=webrtc_sdp(c.a, peer), ICE="remove", **{"transport-protocol": "RTP/AVP",
+							    "rtcp-mux": ["demux"]})
+	o = c.offer_reply
+	assert o.medias[0]["proto"] == "RTP/AVP" and not o.attrs(0, "rtcp-mux")
+	assert not o.attrs(0, "candidate") and not o.attrs(None, "group")
+	c.answer()
+	a = c.answer_reply
+	assert a.medias[0]["proto"] == "UDP/TLS/RTP/SAVPF"
+	assert a.attrs(0, "rtcp-mux") == [""] and a.attrs(0, "mid") == ["0"]
+	assert not a.attrs(None, "group")                           # BUNDLE: not yet
+	assert a.attrs(0, "setup") == ["active"]
+	cands = a.attrs(0, "candidate")
+	assert len(cands) == 1 and cands[0].split()[1] == "1"      # one component with mux
+	assert a.direction() != "sendonly"                           # c=0.0.0.0 is not hold
+	uf = a.attrs(0, "ice-ufrag")[0]
+	pw = a.attrs(0, "ice-pwd")[0]
+	# no DTLS before ICE: nothing arrives yet
+	assert recv_all(c.a.rtp, timeout=0.4) == []
+	tid, req = stun_request("%s:WbRt" % uf, pw, use_candidate=True)
+	c.a.rtp.sendto(req, c.a_dest())
+	resp = recv_all(c.a.rtp, timeout=1, count=1)
+	assert resp and stun_parse(resp[0][0])["type"] == 0x0101
+	assert peer.handshake(c.a_dest(), timeout=5)
+	tx, rx = peer.srtp()
+	assert wait_for(lambda: media0(ok(c.query()), c.ftag)["DTLS"]["state"] == "connected", 2)
+	exchange_srtp(c.a, c.a_dest(), tx, rx, c.b, c.b_dest())
+	# SRTCP on the muxed port comes out as plain RTCP on B's RTCP port (demux)
+	sr = rtcp_sr(c.a.ssrc, pkts=3, octets=480)
+	c.a.rtp.sendto(tx.protect_rtcp(sr), c.a_dest())
+	got = recv_all(c.b.rtcp, timeout=2, count=1)
+	assert [d for d, _ in got] == [sr]
+	c.close()
