@@ -8,11 +8,12 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+/* IPv4 or IPv6 only: 28 bytes, not sockaddr_storage's 128 (the relay copies one per
+ * packet batch and keeps several per stream). */
 union sockaddr_u {
 	struct sockaddr sa;
 	struct sockaddr_in sin;
 	struct sockaddr_in6 sin6;
-	struct sockaddr_storage ss;
 };
 
 #define NETADDR_STRLEN 64   /* fits "[v6addr%scope]:65535" */

@@ -55,7 +55,10 @@ struct window {
 	uint64_t sent;          /* packets sent inside the window */
 	uint64_t recv;          /* of those, received (first copy) */
 	uint64_t recv_arrival;  /* packets whose arrival fell inside the window */
-	struct hist lat;        /* one-way latency of recv, ns */
+	struct hist lat;        /* one-way latency of recv, ns: send time to the kernel's
+	                           receive timestamp (SO_TIMESTAMPNS), so the generator's
+	                           own read delay is not charged to the relay */
+	struct hist lat_app;    /* send time to the moment the generator read it */
 };
 
 /* ---- per stream: one direction of one call ---- */

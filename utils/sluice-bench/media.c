@@ -28,6 +28,9 @@ struct media {
 	unsigned slot;
 	unsigned queued;                /* SQEs not yet submitted */
 	struct mmsghdr rx[RX_BATCH];
+	/* SCM_TIMESTAMPNS of each received packet */
+	union { char buf[CMSG_SPACE(sizeof(struct timespec))]; struct cmsghdr align; } rx_ctl[RX_BATCH];
+	int64_t real_to_mono;           /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns */
 	struct iovec rx_iov[RX_BATCH];
 	uint8_t rx_buf[RX_BATCH][BENCH_PKT_MAX];
 };
@@ -58,6 +61,13 @@ int media_init(struct bench *b)
 		m->rx_iov[i] = (struct iovec){ .iov_base = m->rx_buf[i], .iov_len = BENCH_PKT_MAX };
 		m->rx[i].msg_hdr = (struct msghdr){ .msg_iov = &m->rx_iov[i], .msg_iovlen = 1 };
 	}
+	{
+		struct timespec r, mo;
+
+		clock_gettime(CLOCK_REALTIME, &r);
+		clock_gettime(CLOCK_MONOTONIC, &mo);
+		m->real_to_mono = (r.tv_sec - mo.tv_sec) * 1000000000LL + (r.tv_nsec - mo.tv_nsec);
+	}
 	if (!b->o.no_uring) {
 		if (io_uring_queue_init_params(RING_SIZE, &m->ring, &p) == 0)
 			m->uring = true;
@@ -87,10 +97,11 @@ bool media_uring(const struct bench *b)
 int media_endpoint_open(struct bench *b, uint32_t ep, uint16_t *port)
 {
 	union sockaddr_u a = b->bind_addr;
-	int fd = socket(a.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = socket(a.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
 
 	if (fd < 0)
 		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
 	/* even ports, RTCP's odd neighbour left free; busy ones are skipped */
 	for (; b->next_port + 1 <= 65535; b->next_port += 2) {
 		netaddr_set_port(&a, (uint16_t)b->next_port);
@@ -288,7 +299,8 @@ static bool seq_note(struct stream *s, uint32_t seq)
 	return true;
 }
 
-static void rx_packet(struct bench *b, uint32_t ep, const uint8_t *p, size_t len, int64_t now)
+static void rx_packet(struct bench *b, uint32_t ep, const uint8_t *p, size_t len, int64_t now,
+		      int64_t arrived)
 {
 	struct window *win = &b->win;
 	struct stream *s;
@@ -319,8 +331,26 @@ static void rx_packet(struct bench *b, uint32_t ep, const uint8_t *p, size_t len
 	s->recv++;
 	if (win->t1 && sent_at && sent_at >= win->t0 && sent_at < win->t1) {
 		win->recv++;
-		hist_add(&win->lat, (uint64_t)(now - sent_at));
+		hist_add(&win->lat, (uint64_t)(arrived - sent_at));
+		hist_add(&win->lat_app, (uint64_t)(now - sent_at));
 	}
+}
+
+/* The kernel's receive time of a packet on the monotonic clock; now if absent (or if
+ * the clocks were stepped so that it would lie in the future). */
+static int64_t rx_stamp(const struct media *m, struct msghdr *h, int64_t now)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+			struct timespec ts;
+			int64_t t;
+
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			t = ts.tv_sec * 1000000000LL + ts.tv_nsec - m->real_to_mono;
+			return t <= now ? t : now;
+		}
+	}
+	return now;
 }
 
 void media_readable(struct bench *b, uint32_t ep)
@@ -329,6 +359,10 @@ void media_readable(struct bench *b, uint32_t ep)
 	int fd = b->calls[ep / 2].fd[ep & 1];
 
 	for (;;) {
+		for (int i = 0; i < RX_BATCH; i++) {
+			m->rx[i].msg_hdr.msg_control = m->rx_ctl[i].buf;
+			m->rx[i].msg_hdr.msg_controllen = sizeof(m->rx_ctl[i].buf);
+		}
 		int n = recvmmsg(fd, m->rx, RX_BATCH, MSG_DONTWAIT, NULL);
 		int64_t now = mono_ns();
 
@@ -341,7 +375,8 @@ void media_readable(struct bench *b, uint32_t ep)
 			if (m->rx[i].msg_hdr.msg_flags & MSG_TRUNC)
 				b->truncated++;
 			else
-				rx_packet(b, ep, m->rx_buf[i], m->rx[i].msg_len, now);
+				rx_packet(b, ep, m->rx_buf[i], m->rx[i].msg_len, now,
+					  rx_stamp(m, &m->rx[i].msg_hdr, now));
 		}
 		if (n < RX_BATCH)
 			return;
