@@ -110,6 +110,8 @@ run_test() {
 	echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "sluiced: $(git rev-parse --short HEAD 2>/dev/null)  rtpengine: $(dpkg-query -W -f='${Version}' rtpengine-daemon 2>/dev/null)"
 	echo "relay on CPU $RELAY_CPU, generator on CPU $GEN_CPU; output in $OUT"
+	# No relay's latency tail can be shorter than the time its CPU is taken away.
+	echo "relay CPU before: $(taskset -c "$RELAY_CPU" "$BUILD/sluice-stall" 5)"
 } | tee "$OUT/machine.txt" >&2
 
 for r in $RELAYS; do
@@ -122,6 +124,9 @@ for r in $RELAYS; do
 	run_test "$r" transcode transcode --calls "$XC_CALLS" --warmup "$WARMUP" \
 		--duration "$XC_DURATION"
 done
-echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/machine.txt" >&2
+{
+	echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "relay CPU after: $(taskset -c "$RELAY_CPU" "$BUILD/sluice-stall" 5)"
+} | tee -a "$OUT/machine.txt" >&2
 
 /usr/bin/python3 utils/bench/summary.py "$OUT" $RELAYS | tee "$OUT/summary.txt"

@@ -116,6 +116,15 @@ def main():
 				"sluiced plain: zero loss, p99 <= 2 ms", fmt(loss, "%.4f") + "%",
 				"", "", "", "met" if loss == 0 and p99 is not None and p99 <= 2000
 				else "NOT met (p99 %s ms)" % fmt(p99, "ms")))
+	try:
+		with open("%s/machine.txt" % out) as f:
+			stalls = [l.strip() for l in f if "stalls over" in l]
+		if stalls:
+			print("\n== the relay CPU itself (sluice-stall; a p99 cannot beat these gaps)")
+			for l in stalls:
+				print("  " + l)
+	except OSError:
+		pass
 	if invalid:
 		print("\n== INVALID runs")
 		for i in invalid:
