@@ -134,12 +134,16 @@ class Phone:
 		self.ssrc = random.getrandbits(32)
 		self.seq = random.getrandbits(16)
 		self.ts = random.getrandbits(32)
+		self.pt = 0			# payload type sent (8 once the SDP says PCMA)
 		self.dest = None		# relay address this phone sends RTP to
 		self.dest_rtcp = None
 
-	def sdp(self, mux=False):
+	def sdp(self, mux=False, pcma=False):
+		pt, name = (8, "PCMA") if pcma else (0, "PCMU")
+		self.pt = pt
 		lines = ["v=0", "o=- 1 1 IN IP4 %s" % self.ip, "s=-", "c=IN IP4 %s" % self.ip,
-			 "t=0 0", "m=audio %d RTP/AVP 0 101" % self.sdp_port, "a=rtpmap:0 PCMU/8000",
+			 "t=0 0", "m=audio %d RTP/AVP %d 101" % (self.sdp_port, pt),
+			 "a=rtpmap:%d %s/8000" % (pt, name),
 			 "a=rtpmap:101 telephone-event/8000", "a=sendrecv"]
 		if mux:
 			lines.append("a=rtcp-mux")
@@ -150,7 +154,7 @@ class Phone:
 		self.seq = (self.seq + 1) & 0xFFFF
 		self.ts = (self.ts + 160) & 0xFFFFFFFF
 		body = struct.pack("!IH", self.ssrc, self.seq) + os.urandom(154)
-		return rtp_packet(0, self.seq, self.ts, self.ssrc, body)
+		return rtp_packet(self.pt, self.seq, self.ts, self.ssrc, body)
 
 	def rebind(self, src_port):
 		"""NAT rebinding: same phone (same SSRC), new source port."""
@@ -288,11 +292,13 @@ class Daemon:
 class Call:
 	"""A (offerer, NAT'd) <-> B through the daemon d."""
 
-	def __init__(self, d, a, b, offer_flags=(), mux=None):
+	def __init__(self, d, a, b, offer_flags=(), mux=None, transcode=False):
 		self.d, self.a, self.b = d, a, b
 		self.cid = "ktest-%012x" % random.getrandbits(48)
 		self.ftag, self.ttag = "a%08x" % random.getrandbits(32), "b%08x" % random.getrandbits(32)
-		msg = self.base("offer", sdp=a.sdp(mux=bool(mux)))
+		msg = self.base("offer", sdp=a.sdp(mux=bool(mux), pcma=transcode))
+		if transcode:           # A speaks only PCMA, B only PCMU: sluice converts
+			msg["codec"] = {"mask": ["PCMA"], "transcode": ["PCMU"]}
 		if offer_flags:
 			msg["flags"] = list(offer_flags)
 		if mux:
@@ -611,8 +617,9 @@ class Shared:
 
 
 def daemon_userspace_stream_beside_kernel():
-	"""6: a call that needs RTCP demultiplexing keeps that stream in userspace, with the
-	reason in query, while a plain call beside it is kernel-forwarded."""
+	"""6: a transcoded call, and one that needs RTCP demultiplexing, keep those streams in
+	userspace, with the reason in query, while a plain call beside them is
+	kernel-forwarded."""
 	d = Shared.d = Daemon("mixed", "--kernel=on", "--endpoint-learning=immediate", keep=True)
 	a1, b1 = Phone("a", "10.0.1.2", 5000, 6000, keep=True), Phone("b", "10.0.2.2", 7000, 7000, keep=True)
 	a2, b2 = Phone("a", "10.0.1.2", 5010, 6010, keep=True), Phone("b", "10.0.2.2", 7010, 7010, keep=True)
@@ -640,6 +647,24 @@ def daemon_userspace_stream_beside_kernel():
 	kl1, _ = klist()
 	expect(kl1[a1.dest[1]]["packets"] - kl0[a1.dest[1]]["packets"] == 100,
 	       "plain call's packets not counted by the kernel")
+	a3, b3 = Phone("a", "10.0.1.2", 5020, 6020), Phone("b", "10.0.2.2", 7020, 7020)
+	xc = Call(d, a3, b3, transcode=True)
+	pair = [(a3, b3), (b3, a3)]
+	r = exchange(pair, 50, pps=50)
+	st = streams(xc.query())
+	for port in (a3.dest[1], b3.dest[1]):
+		s = st[port]
+		expect(s["forwarding"] == "userspace", "transcoded stream: %r" % s["forwarding"])
+		expect("transcoding" in (s.get("not in kernel") or ""),
+		       "transcoded stream reason %r" % s.get("not in kernel"))
+		expect(port not in klist()[0], "transcoded stream has a kernel entry")
+	expect(len(r[0][1]) >= 45 and len(r[1][1]) >= 45,
+	       "transcoded call relayed %d/%d of 50 packets each way" % (len(r[0][1]), len(r[1][1])))
+	expect(all(d[1] & 0x7F == 0 for d, _ in r[0][1]), "B did not get PCMU (PT 0)")
+	expect(all(d[1] & 0x7F == 8 for d, _ in r[1][1]), "A did not get PCMA (PT 8)")
+	xc.delete()
+	for p_ in (a3, b3):
+		p_.close()
 	Shared.calls = [(plain, a1, b1), (mux, a2, b2)]
 
 
