@@ -155,3 +155,38 @@ def test_plain_pcmu_offerer_to_srtp_opus(relay):
 	assert mb["transport"] == "SDES" and mb["SRTP"]["unprotected"] == sent_y
 	assert mb["SRTP"]["protected"] >= got_y + 1
 	c.close()
+
+
+def test_srtp_with_payload_types_renumbered(relay):
+	"""Same codec, numbered differently by the answerer: the PT remap runs between
+	decrypt and encrypt too."""
+	r = relay()
+	c = Call(r)
+	ka = SdesKey()
+	c.offer(sdp=savp(te_sdp(c.a, "opus", te=False), ka), codec={"transcode": ["PCMU"]},
+		**{"transport-protocol": "RTP/AVP"})
+	assert c.offer_reply.medias[0]["fmts"] == ["96", "0"], c.offer_reply.text
+	b_sdp = te_sdp(c.b, "opus", te=False).replace(" 96\r\n", " 111\r\n")
+	c.answer(sdp=b_sdp.replace("rtpmap:96 ", "rtpmap:111 "))
+	a = c.answer_reply
+	assert a.medias[0]["proto"] == "RTP/SAVP" and a.medias[0]["fmts"] == ["96"], a.text
+	ks = crypto_of(a)
+	tx_a, rx_a = ka.tx(), ks.rx()
+	sent = [c.a.next_rtp(pt=96) for _ in range(10)]
+	for p in sent:
+		c.a.rtp.sendto(tx_a.protect(p), c.a_dest())
+	got = [rtp_parse(d) for d, _ in recv_all(c.b.rtp, timeout=2, count=len(sent))]
+	assert sorted((g["pt"], g["seq"], g["payload"]) for g in got) == \
+		sorted((111, s["seq"], s["payload"]) for s in map(rtp_parse, sent))
+	sent_b = [c.b.next_rtp(pt=111) for _ in range(10)]
+	for p in sent_b:
+		c.b.rtp.sendto(p, c.b_dest())
+	got = [rtp_parse(rx_a.unprotect(d)) for d, _ in recv_all(c.a.rtp, timeout=2,
+								  count=len(sent_b))]
+	assert sorted((g["pt"], g["seq"], g["payload"]) for g in got) == \
+		sorted((96, s["seq"], s["payload"]) for s in map(rtp_parse, sent_b))
+	q = ok(c.query(), "query")
+	ma = media0(q, c.ftag)
+	assert "transcoding" not in ma["flags"]
+	assert ma["SRTP"]["unprotected"] == 10 and ma["SRTP"]["protected"] == 10
+	c.close()
