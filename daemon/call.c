@@ -262,8 +262,8 @@ static void call_free(void *arg)
 				port_pool_put(m->iface->pool_ref, m->port);
 			free(m->rtp.kpushed);
 			free(m->rtcp.kpushed);
-			handler_destroy(m->rtp.handler);
-			handler_destroy(m->rtcp.handler);
+			handler_destroy(m->rtp.xform);
+			handler_destroy(m->rtcp.xform);
 			free(m->neg);
 			secure_free(m->sec);
 			free(m);

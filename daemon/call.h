@@ -57,6 +57,10 @@ struct stream {
 	int64_t last_packet_us;         /* [L] */
 	struct stream_stats stats;      /* [L] packets received on this stream */
 	struct stream_handler *handler; /* [L] NULL: plain forwarding (media_handler.h) */
+	struct stream_handler *xform;   /* [L] codec transform (transcode_handler.h), owned
+	                                   by the stream; handler is either xform itself or
+	                                   the secure handler, which runs xform between its
+	                                   decrypt and encrypt steps */
 	int kslot;                      /* kernel entry slot, -1 none (control thread) */
 	int kerr;                       /* last refused push, -errno (control thread) */
 	struct kmod_stream *kpushed;    /* what the entry holds (control thread) */

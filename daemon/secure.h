@@ -138,10 +138,13 @@ void secure_free(struct secure_media *sm);
 /* Does this side need the secure path (SRTP, DTLS or ICE)? */
 bool secure_active(const struct secure_media *sm);
 /* Put the secure handler on every stream of p and p->peer whose section needs it
- * (either side active), remove it from the others. Takes the call lock. */
+ * (either side active), and the stream's codec transform (stream->xform, may be NULL)
+ * back on the others. The secure handler runs the transform itself, after decrypting.
+ * Takes the call lock. */
 void secure_wire(struct party *p);
 
-/* The packet steps, exposed for a handler chain (decrypt -> transcode -> encrypt):
+/* The packet steps: the secure handler's, and the encrypt step of a codec transform
+ * that the secure handler runs (its output is protected for the side it goes to):
  * in place, [L]. sm may be NULL (plain). 0, or -errno with the stats counted. */
 int secure_decrypt(struct secure_media *sm, uint8_t *pkt, size_t *len, bool rtcp);
 int secure_encrypt(struct secure_media *sm, uint8_t *pkt, size_t *len, size_t cap, bool rtcp);

@@ -6,11 +6,12 @@
  *   packet (after latching):  RFC 7983 demux ->
  *          DTLS      -> handshake (replies to the latched peer); keys when done
  *          SRTP/SRTCP-> unprotect with this side's rx (tampered, replayed, unkeyed:
- *                       dropped, counted as stream errors) -> the sink -> protect
- *                       with the sink side's tx if that side is encrypted -> emit
+ *                       dropped, counted as stream errors) ->
+ *                       the stream's codec transform (stream->xform) if it has one,
+ *                       which protects what it emits (secure_encrypt), or
+ *                       the sink -> protect with the sink side's tx if that side is
+ *                       encrypted -> emit
  *          other     -> dropped
- * The decrypt and encrypt steps are exported (secure.h) so that a chain
- * decrypt -> transcode -> encrypt can reuse them.
  *
  * Timers: the control thread's tick (secure_tick) starts DTLS clients, retransmits
  * handshake flights and runs full-ICE checks, with the call lock held, sending with
@@ -193,7 +194,6 @@ static void sec_packet(struct stream_handler *h, struct stream *in, uint8_t *pkt
 	struct stream *dst;
 	bool rtcp;
 
-	(void)now_us;
 	switch (stun_demux(pkt, len)) {
 	case STUN_DEMUX_RTP:
 		break;
@@ -208,6 +208,10 @@ static void sec_packet(struct stream_handler *h, struct stream *in, uint8_t *pkt
 	rtcp = in->component == COMP_RTCP || rtp_is_rtcp(pkt, len);
 	if (secure_decrypt(sm, pkt, &len, rtcp)) {
 		in->stats.errors++;
+		return;
+	}
+	if (in->xform) {
+		in->xform->ops->packet(in->xform, in, pkt, len, cap, e, now_us);
 		return;
 	}
 	dst = route(in, rtcp);
@@ -272,14 +276,9 @@ static void set_handler(struct media *m, bool on)
 {
 	struct stream *s[2] = { &m->rtp, &m->rtcp };
 
-	for (int k = 0; k < 2; k++) {
-		struct stream_handler *want = on ? &m->sec->h : NULL;
-
-		/* another handler (transcoding) is left alone: chaining is its business */
-		if (s[k]->handler && (!m->sec || s[k]->handler != &m->sec->h))
-			continue;
-		s[k]->handler = want;
-	}
+	/* a codec transform stays: the secure handler runs it (sec_packet) */
+	for (int k = 0; k < 2; k++)
+		s[k]->handler = on ? &m->sec->h : s[k]->xform;
 }
 
 void secure_wire(struct party *p)

@@ -10,6 +10,7 @@
 
 #include "media_handler.h"
 #include "rtcp_report.h"
+#include "secure.h"
 #include "sluice/log.h"
 #include "sluice/rtp.h"
 #include "sluice/transcode.h"
@@ -17,6 +18,7 @@
 #define RTCP_INTERVAL_US 5000000
 #define RTCP_CNAME       "sluice"
 #define RTP_HDR          12
+#define SRTP_ROOM        64     /* tailroom for an SRTP/SRTCP tag, index and MKI */
 
 #define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 
@@ -57,7 +59,7 @@ struct xc_remap {
 
 /* Pipeline output of one packet: per worker, so handlers need no big buffers. */
 static __thread struct transcode_out xc_out[TRANSCODE_MAX_OUT];
-static __thread uint8_t xc_pkt[RTP_HDR + TRANSCODE_MAX_PAYLOAD];
+static __thread uint8_t xc_pkt[RTP_HDR + TRANSCODE_MAX_PAYLOAD + SRTP_ROOM];
 
 static uint32_t rnd32(void)
 {
@@ -121,6 +123,22 @@ static struct stream *rtcp_dest(struct stream *sink)
 	return m->rtcp_mux ? &m->rtp : &m->rtcp;
 }
 
+/* Out through dst, protected for dst's side when it speaks SRTP: on an encrypted
+ * call the secure handler runs these handlers between its decrypt and this step.
+ * p is changed in place; cap is the buffer size behind it. */
+static int xc_emit(struct relay_emitter *e, struct stream *dst, uint8_t *p, size_t len,
+		   size_t cap, bool rtcp)
+{
+	int err;
+
+	if (!dst)
+		return -ENOENT;
+	err = secure_encrypt(dst->media->sec, p, &len, cap, rtcp);
+	if (err)
+		return err;
+	return relay_emit(e, dst, p, len);
+}
+
 /* ---- transcoding direction ---- */
 
 static void send_out(struct xc_dir *d, struct stream *dst, const struct transcode_out *o,
@@ -141,7 +159,7 @@ static void send_out(struct xc_dir *d, struct stream *dst, const struct transcod
 	p[10] = (uint8_t)(o->ssrc >> 8);
 	p[11] = (uint8_t)o->ssrc;
 	memcpy(p + RTP_HDR, o->payload, o->len);
-	relay_emit(e, dst, p, RTP_HDR + (size_t)o->len);
+	xc_emit(e, dst, p, RTP_HDR + (size_t)o->len, sizeof(xc_pkt), false);
 	d->tx.packets++;
 	d->tx.octets += o->len;
 	d->tx.last_ts = o->ts;
@@ -153,13 +171,13 @@ static void send_out(struct xc_dir *d, struct stream *dst, const struct transcod
 static void send_sr(struct xc_dir *d, struct stream *sink, struct relay_emitter *e,
 		    int64_t now)
 {
-	uint8_t buf[128];
+	uint8_t buf[128 + SRTP_ROOM];
 	int n;
 
 	d->next_rtcp_us = now + RTCP_INTERVAL_US;
 	n = rtcp_build_sr(&d->tx, &d->rev->rx, RTCP_CNAME, now, wall_now_us(), buf,
-			  sizeof(buf));
-	if (n > 0 && !relay_emit(e, rtcp_dest(sink), buf, (size_t)n))
+			  sizeof(buf) - SRTP_ROOM);
+	if (n > 0 && !xc_emit(e, rtcp_dest(sink), buf, (size_t)n, sizeof(buf), true))
 		d->rtcp_sent++;
 }
 
@@ -327,10 +345,10 @@ static void remap_packet(struct stream_handler *h, struct stream *in, uint8_t *p
 {
 	struct xc_remap *r = container_of(h, struct xc_remap, h);
 	struct stream *dst = in->sink;
+	bool rtcp = rtp_is_rtcp(pkt, len);
 
-	(void)cap;
 	(void)now;
-	if (rtp_is_rtcp(pkt, len)) {
+	if (rtcp) {
 		/* as relay.c routes it: to the peer's RTCP port when the peer does not mux */
 		if (dst && in->component == COMP_RTP && in->media->rtcp_mux &&
 		    !dst->media->rtcp_mux)
@@ -338,7 +356,7 @@ static void remap_packet(struct stream_handler *h, struct stream *in, uint8_t *p
 	} else if (len >= RTP_HDR) {
 		pkt[1] = (uint8_t)((pkt[1] & 0x80) | r->map[pkt[1] & 0x7f]);
 	}
-	relay_emit(e, dst, pkt, len);
+	xc_emit(e, dst, pkt, len, cap, rtcp);
 }
 
 static void remap_destroy(struct stream_handler *h)
@@ -364,6 +382,14 @@ static struct stream_handler *remap_new(const uint8_t *map)
 }
 
 /* ---- installation ---- */
+
+/* The stream's transform; it runs as the handler unless an outer one (secure) runs it. */
+static void set_xform(struct stream *s, struct stream_handler *h)
+{
+	if (s->handler == s->xform)
+		s->handler = h;
+	s->xform = h;
+}
 
 static void destroy(struct stream_handler *h)
 {
@@ -396,14 +422,14 @@ int xcode_apply(struct media *a, struct media *b, const struct cp_answer *ans)
 		}
 	}
 	pthread_mutex_lock(&a->party->call->lock);
-	old[0] = a->rtp.handler;
-	old[1] = b->rtp.handler;
-	old[2] = a->rtcp.handler;
-	old[3] = b->rtcp.handler;
-	a->rtp.handler = h[0];
-	b->rtp.handler = h[1];
-	a->rtcp.handler = h[2];
-	b->rtcp.handler = h[3];
+	old[0] = a->rtp.xform;
+	old[1] = b->rtp.xform;
+	old[2] = a->rtcp.xform;
+	old[3] = b->rtcp.xform;
+	set_xform(&a->rtp, h[0]);
+	set_xform(&b->rtp, h[1]);
+	set_xform(&a->rtcp, h[2]);
+	set_xform(&b->rtcp, h[3]);
 	a->transcoding = b->transcoding = pair != NULL;
 	if (ans && ans->a_codec.enc[0])
 		cp_codec_name(&ans->a_codec, a->codec, sizeof(a->codec));
@@ -418,7 +444,7 @@ int xcode_apply(struct media *a, struct media *b, const struct cp_answer *ans)
 
 void xcode_stats_add(struct arena *ar, struct bval *dict, const struct media *m)
 {
-	const struct stream_handler *h = m->rtp.handler;
+	const struct stream_handler *h = m->rtp.xform;
 	const struct xc_dir *d;
 	struct transcode_stats st;
 	struct bval *t;

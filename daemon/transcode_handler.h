@@ -14,6 +14,11 @@
  *   remapped pair: same codec, different payload type numbers: the PT byte is
  *   rewritten in place, everything else (RTCP included) is forwarded.
  *
+ * The handlers are the streams' codec transform (stream->xform). On a call that is
+ * encrypted on either side the secure handler (secure.h) runs them after decrypting;
+ * they protect what they emit for the side it goes to (secure_encrypt), so a stream
+ * is decrypted -> transcoded -> encrypted with the other side's keys.
+ *
  * The control thread builds the handlers, installs them under the call lock, and
  * destroys replaced ones once the lock is released (the worker only uses a handler
  * while holding the lock). call_free() destroys the ones still installed. */
