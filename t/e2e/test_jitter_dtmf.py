@@ -198,3 +198,22 @@ def test_inject_dtmf_flag(relay):
 	assert heard == "9", "B heard %r" % heard
 	ok(c.delete())
 	c.close()
+
+
+def test_jitter_buffer_call_churn(relay):
+	"""Calls deleted (or re-answered) while their buffers hold media and their timers are
+	armed: the relay keeps running and later calls still play out (run under
+	SANITIZE=1 this is the use-after-free check of the timer list)."""
+	r = relay(jitter_buffer=200, num_threads=1)
+	pkts_pcm = encode("PCMA", signal("tone", 8000, 1))
+	for i in range(12):
+		c = setup_transcoded(r, "PCMA")
+		blast(c.a.rtp, c.a_dest(), rtp_stream(c.a, 8, pkts_pcm[:10], 160), pause=0)
+		if i % 3 == 1:          # replace the handlers (plain PCMU both ways) first
+			c.answer(sdp=c.b.sdp(codecs=(8,)))
+		ok(c.delete())
+		c.close()
+	assert r.ng.ping()
+	n, _, at_b, st = jitter_run(r)
+	check_stream(at_b, 0, 160)
+	assert st["packets in"] + st["jitter late"] == n
