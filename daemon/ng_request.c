@@ -275,7 +275,8 @@ static int decode_dtmf(const struct bval *d, struct ng_request *r, const char **
 	}
 	r->dtmf.event = (unsigned)ev;
 	r->dtmf.duration = (unsigned)clamp(dur, 100, 5000);
-	r->dtmf.volume = (unsigned)clamp(vol < 0 ? -vol : vol, 0, 63);
+	vol = clamp(vol, -63, 63);
+	r->dtmf.volume = (unsigned)(vol < 0 ? -vol : vol);
 	r->dtmf.pause = (unsigned)clamp(pause, 100, 5000);
 	return 0;
 }

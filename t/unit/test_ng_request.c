@@ -610,6 +610,8 @@ static void test_play_dtmf(void **state)
 			   "\"digit\":\"1\"}", 0, 1, 250, 8, 100 },
 		/* 14 */ { "{\"command\":\"play DTMF\",\"from-tag\":\"f\",\"digit\":\"1\"}",
 			   -EINVAL, 0, 0, 0, 0 },
+		/* 15 */ { PD ",\"digit\":\"0\",\"volume\":-9223372036854775808}",
+			   0, 0, 250, 63, 100 },
 	};
 #undef PD
 
