@@ -43,6 +43,7 @@ struct call *call_create(struct daemon *d, const char *callid, size_t len)
 	pthread_mutex_init(&c->lock, NULL);
 	c->worker = (unsigned)(str_hash(callid, len) % relay_workers(d->relay));
 	c->kmod = d->kmod;
+	c->jitter_ms = d->cfg->jitter_buffer;
 	c->created_us = now_us();
 	c->last_signal_us = mono_us();
 	registry_add(&d->reg, c);

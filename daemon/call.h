@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "relay_timer.h"
 #include "sluice/netaddr.h"
 #include "sluice/sdp.h"
 
@@ -44,7 +45,8 @@ struct stream {
 	struct stream *sink;            /* [L] where packets received here are sent */
 	int fd;
 	uint8_t component;              /* COMP_RTP / COMP_RTCP */
-	bool registered;                /* in the worker's epoll */
+	bool registered;                /* in the worker's epoll (written under the worker's
+	                                   timer lock, relay_timer.h) */
 	union sockaddr_u local;         /* bound address and port */
 	union sockaddr_u advertised;    /* [L] address the SDP (or SIP source) named */
 	union sockaddr_u endpoint;      /* [L] where this stream's peer really is */
@@ -61,6 +63,7 @@ struct stream {
 	                                   by the stream; handler is either xform itself or
 	                                   the secure handler, which runs xform between its
 	                                   decrypt and encrypt steps */
+	struct relay_timer timer;       /* handler's playout timer (relay_timer.h) */
 	int kslot;                      /* kernel entry slot, -1 none (control thread) */
 	int kerr;                       /* last refused push, -errno (control thread) */
 	struct kmod_stream *kpushed;    /* what the entry holds (control thread) */
@@ -133,6 +136,7 @@ struct call {
 	bool deleted;                   /* delete command seen: only queries from now on */
 	bool kdirty;                    /* [L] latching changed: re-check kernel entries */
 	const struct kmod *kmod;        /* kernel counters live here (NULL: userspace only) */
+	unsigned jitter_ms;             /* --jitter-buffer when the call was made; 0 = off */
 };
 
 #endif

@@ -97,6 +97,8 @@ static const struct cfg_opt cfg_opts[] = {
 	      "IP TOS for media packets, -1 = leave (default -1)"),
 	O_FUNC("endpoint-learning", 0, parse_learning, endpoint_learning,
 	       "delayed|immediate|off|heuristic", "RTP endpoint learning (default delayed)"),
+	O_NUM("jitter-buffer", 0, CFG_UINT, jitter_buffer, 0, 1000, "MS",
+	      "Jitter buffer of transcoded streams, adaptive 20..MS ms, 0 = off (default)"),
 	O_BOOL("foreground", 'f', foreground, "Do not fork to the background"),
 	O_STR("pidfile", 'p', pidfile, "FILE", "Write the PID to this file"),
 	O_NUM("log-level", 'L', CFG_INT, log_level, 0, 7, "INT",
@@ -708,6 +710,7 @@ void config_dump(const struct config *cfg, FILE *out)
 		"endpoint-learning = %s\n", cfg->table, kernel_names[cfg->kernel],
 		cfg->no_fallback ? "true" : "false", cfg->tos,
 		learning_names[cfg->endpoint_learning]);
+	fprintf(out, "jitter-buffer = %u\n", cfg->jitter_buffer);
 	fprintf(out, "foreground = %s\npidfile = %s\n", cfg->foreground ? "true" : "false",
 		cfg->pidfile);
 	fprintf(out, "log-level = %d\nlog-stderr = %s\nlog-facility = %s\n", cfg->log_level,

@@ -57,6 +57,7 @@ struct config {
 	bool no_fallback;               /* refuse to start without kernel module */
 	int tos;                        /* IP TOS for media; -1 = leave */
 	enum endpoint_learning endpoint_learning;
+	unsigned jitter_buffer;         /* ms, max delay of transcoded streams' buffer; 0 = off */
 
 	bool foreground;
 	char pidfile[PATH_MAX];

@@ -80,7 +80,6 @@ const struct cfg_rtpe_opt cfg_rtpe_opts[] = {
 	{ "mysql-user", 0, true },
 	{ "mysql-pass", 0, true },
 	{ "mysql-query", 0, true },
-	{ "jitter-buffer", 0, true },
 	{ "jb-clock-drift", 0, false },
 	{ "debug-srtp", 0, false },
 	{ "reject-invalid-sdp", 0, false },

@@ -29,6 +29,11 @@ struct stream_handler_ops {
 	 * i.e. ICE checks, which may come from any of the peer's candidates. */
 	bool (*early)(struct stream_handler *h, struct stream *in, const union sockaddr_u *src,
 		      const uint8_t *pkt, size_t len, int64_t now_us);
+	/* Optional: the time asked for with relay_timer_set() on `in` has come (same
+	 * worker, call lock held; now_us is never before the requested time). Timers run
+	 * on CLOCK_MONOTONIC, of which the packet stamps are a coarse (tick) copy. */
+	void (*timer)(struct stream_handler *h, struct stream *in, struct relay_emitter *e,
+		      int64_t now_us);
 };
 
 struct stream_handler {
@@ -38,5 +43,10 @@ struct stream_handler {
 /* Queue data to leave through dst's socket towards dst's peer. data is copied unless
  * it is the packet being handled. 0, -ENOENT (dst has no known peer yet) or -ENOBUFS. */
 int relay_emit(struct relay_emitter *e, struct stream *dst, const uint8_t *data, size_t len);
+
+/* From a handler (worker, call lock held): call s->handler->ops->timer at due_us (the
+ * clock of now_us), replacing an earlier request for s; due_us < 0 cancels. Nothing is
+ * allocated; the timer goes away with the stream (relay_timer.h). */
+void relay_timer_set(struct relay_emitter *e, struct stream *s, int64_t due_us);
 
 #endif

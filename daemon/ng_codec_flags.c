@@ -63,7 +63,9 @@ bool ng_codec_flag(struct ng_codec_flags *f, const char *s, size_t len)
 {
 	const char *eq = memchr(s, '=', len);
 
-	if (str_is(s, len, "always-transcode") || str_is(s, len, "always transcode")) {
+	/* rtpengine's "inject DTMF" forces transcoding so that play DTMF can work */
+	if (str_is(s, len, "always-transcode") || str_is(s, len, "always transcode") ||
+	    str_is(s, len, "inject-DTMF") || str_is(s, len, "inject DTMF")) {
 		f->always_transcode = true;
 		return true;
 	}

@@ -1,4 +1,4 @@
-/* ping, offer, answer, delete, query, list, statistics. */
+/* ping, offer, answer, delete, query, list, statistics; play DTMF is in play_dtmf.c. */
 #include "ng_commands.h"
 
 #include <errno.h>
@@ -7,6 +7,7 @@
 #include "call_ops.h"
 #include "call_stats.h"
 #include "offer_answer.h"
+#include "play_dtmf.h"
 #include "relay.h"
 #include "sluice/log.h"
 
@@ -203,6 +204,8 @@ int ng_command(struct daemon *d, const struct ng_request *req, struct arena *a,
 		return cmd_list(d, a, reply);
 	case NG_STATISTICS:
 		return cmd_statistics(d, a, reply);
+	case NG_PLAY_DTMF:
+		return play_dtmf(d, req, a, reply, err);
 	default:
 		*err = "Unrecognized command";
 		return -EINVAL;

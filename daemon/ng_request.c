@@ -8,11 +8,12 @@
 #include <strings.h>
 
 #include "sluice/log.h"
+#include "sluice/rfc4733.h"
 
 static const struct { const char *name; enum ng_cmd cmd; } commands[] = {
 	{ "ping", NG_PING }, { "offer", NG_OFFER }, { "answer", NG_ANSWER },
 	{ "delete", NG_DELETE }, { "query", NG_QUERY }, { "list", NG_LIST },
-	{ "statistics", NG_STATISTICS },
+	{ "statistics", NG_STATISTICS }, { "play DTMF", NG_PLAY_DTMF },
 };
 
 const char *ng_cmd_name(enum ng_cmd c)
@@ -239,6 +240,47 @@ static int decode_keys(const struct bval *d, struct ng_request *r, const char **
 	return 0;
 }
 
+static long long clamp(long long v, long long lo, long long hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* rtpengine's defaults and bounds: 250 ms (100..5000), -8 dB, pause 100 ms (100..5000). */
+static int decode_dtmf(const struct bval *d, struct ng_request *r, const char **err)
+{
+	struct bval *v = bv_dict_get(d, "code");
+	const char *key = "code";
+	long long ev = -1, dur = 250, vol = -8, pause = 100;
+
+	if (!v) {
+		v = bv_dict_get(d, "digit");
+		key = "digit";
+	}
+	if (!v) {
+		*err = "No digit or code in message";
+		return -EINVAL;
+	}
+	if (v->type == BV_STR && v->str.len == 1)
+		ev = rfc4733_digit_event(v->str.s[0]);
+	else if (get_int(d, key, &ev))
+		ev = -1;
+	if (ev < 0 || ev > 15) {
+		*err = "Invalid DTMF digit or code";
+		return -EINVAL;
+	}
+	if (get_int(d, "duration", &dur) || get_int(d, "volume", &vol) ||
+	    get_int(d, "pause", &pause)) {
+		*err = "Invalid DTMF duration, volume or pause";
+		return -EINVAL;
+	}
+	r->dtmf.event = (unsigned)ev;
+	r->dtmf.duration = (unsigned)clamp(dur, 100, 5000);
+	vol = clamp(vol, -63, 63);
+	r->dtmf.volume = (unsigned)(vol < 0 ? -vol : vol);
+	r->dtmf.pause = (unsigned)clamp(pause, 100, 5000);
+	return 0;
+}
+
 int ng_request_decode(const struct bval *dict, struct ng_request *r, const char **err)
 {
 	struct ng_str cmd = { 0 };
@@ -271,13 +313,18 @@ int ng_request_decode(const struct bval *dict, struct ng_request *r, const char 
 			return -EINVAL;
 		}
 		/* fallthrough */
+	case NG_PLAY_DTMF:
+		if (r->cmd == NG_PLAY_DTMF && decode_dtmf(dict, r, err))
+			return -EINVAL;
+		/* fallthrough */
 	case NG_DELETE:
 	case NG_QUERY:
 		if (!r->call_id.len) {
 			*err = "No call-id in message";
 			return -EINVAL;
 		}
-		if (r->cmd != NG_QUERY && r->cmd != NG_DELETE && !r->from_tag.len) {
+		if (r->cmd != NG_QUERY && r->cmd != NG_DELETE && !r->from_tag.len &&
+		    !(r->cmd == NG_PLAY_DTMF && r->label.len)) {
 			*err = "No from-tag in message";
 			return -EINVAL;
 		}

@@ -15,7 +15,7 @@
 
 enum ng_cmd {
 	NG_UNKNOWN = 0, NG_PING, NG_OFFER, NG_ANSWER, NG_DELETE, NG_QUERY, NG_LIST,
-	NG_STATISTICS,
+	NG_STATISTICS, NG_PLAY_DTMF,
 };
 
 enum ng_ice { NG_ICE_DEFAULT = 0, NG_ICE_REMOVE, NG_ICE_FORCE };
@@ -58,6 +58,11 @@ struct ng_request {
 	bool port_latching, no_rtcp_attr, full_rtcp_attr, loop_protect;
 	bool replace_origin, replace_session_conn, replace_session_name;
 	struct ng_codec_flags codec;    /* codec control, ptime (ng_codec_flags.h) */
+	struct {                        /* play DTMF: "code"/"digit", "duration" ms,
+	                                   "volume" dB (sign ignored), "pause" ms */
+		unsigned event;         /* 0-15 */
+		unsigned duration, volume, pause;
+	} dtmf;
 	unsigned unknown_flags;         /* count, for the debug log */
 };
 

@@ -2,6 +2,7 @@
 #include "relay.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -25,6 +26,8 @@
 
 #define LANES       2
 #define SCRATCH     64              /* handler-made packets per batch before a flush */
+#define TIMER_SLACK 1000            /* µs a timer may fire early: epoll waits in ms */
+#define TIMER_BATCH 64              /* timers fired per loop iteration */
 
 /* Packets queued for one destination (socket + peer address). */
 struct out_batch {
@@ -52,6 +55,10 @@ struct worker {
 	struct iovec in_iov[BATCH];
 	union sockaddr_u src[BATCH];
 	struct relay_emitter em;
+	pthread_mutex_t tlock;          /* the armed timer list; taken after a call lock */
+	struct relay_timer timers;      /* list head (sentinel) */
+	_Atomic int64_t tnext;          /* no timer due before; INT64_MAX: none. Written
+	                                   under tlock, read without it */
 	uint8_t buf[BATCH][PKT_MAX];
 	uint8_t scratch[SCRATCH][PKT_MAX];
 };
@@ -77,6 +84,16 @@ static int64_t mono_now(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+/* The timers' clock: the packet stamps' clock without the coarse tick, so that a
+ * wakeup at a due time sees it as reached. */
+static int64_t mono_fine(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
 }
 
@@ -252,13 +269,111 @@ static void stream_readable(struct worker *w, struct stream *s)
 	epoll_ctl(w->epfd, EPOLL_CTL_MOD, s->fd, &ev);
 }
 
+/* ---- timers ---- */
+
+static void timer_unlink(struct relay_timer *t)
+{
+	t->prev->next = t->next;
+	t->next->prev = t->prev;
+	t->next = t->prev = t;
+	t->armed = false;
+}
+
+void relay_timer_set(struct relay_emitter *e, struct stream *s, int64_t due_us)
+{
+	struct worker *w = e->w;
+	struct relay_timer *t = &s->timer;
+
+	pthread_mutex_lock(&w->tlock);
+	if (due_us < 0 || !s->registered) {
+		/* deregistered: relay_stream_del() already unlinked it, and the stream may
+		 * be freed after this batch */
+		if (t->armed)
+			timer_unlink(t);
+	} else {
+		if (!t->armed) {
+			t->next = &w->timers;
+			t->prev = w->timers.prev;
+			t->prev->next = t;
+			w->timers.prev = t;
+			t->armed = true;
+		}
+		t->due_us = due_us;
+		if (due_us < atomic_load_explicit(&w->tnext, memory_order_relaxed))
+			atomic_store_explicit(&w->tnext, due_us, memory_order_relaxed);
+	}
+	pthread_mutex_unlock(&w->tlock);
+}
+
+/* epoll_wait's timeout: -1 without armed timers. */
+static int timer_timeout(struct worker *w)
+{
+	/* only this worker arms its timers: no other thread lowers tnext */
+	int64_t next = atomic_load_explicit(&w->tnext, memory_order_relaxed), d;
+
+	if (next == INT64_MAX)
+		return -1;
+	d = next - mono_fine();
+	if (d <= TIMER_SLACK)
+		return 0;
+	return d > 1000000 ? 1000 : (int)((d + 999) / 1000);
+}
+
+/* Unlinks the due timers (at most TIMER_BATCH) and recomputes tnext. O(armed timers):
+ * one per transcoded stream with buffered media on this worker. */
+static unsigned timers_take(struct worker *w, int64_t now, struct stream **due,
+			    int64_t *when)
+{
+	struct relay_timer *t, *next;
+	int64_t tnext = INT64_MAX;
+	unsigned n = 0;
+
+	if (atomic_load_explicit(&w->tnext, memory_order_relaxed) > now + TIMER_SLACK)
+		return 0;
+	pthread_mutex_lock(&w->tlock);
+	for (t = w->timers.next; t != &w->timers; t = next) {
+		next = t->next;
+		if (t->due_us <= now + TIMER_SLACK && n < TIMER_BATCH) {
+			due[n] = (struct stream *)((char *)t - offsetof(struct stream, timer));
+			when[n++] = t->due_us;
+			timer_unlink(t);
+		} else if (t->due_us < tnext) {
+			tnext = t->due_us;
+		}
+	}
+	atomic_store_explicit(&w->tnext, tnext, memory_order_relaxed);
+	pthread_mutex_unlock(&w->tlock);
+	return n;
+}
+
+/* A stream taken here cannot be freed before this loop iteration ends: it was armed,
+ * so not yet deregistered when taken, and the free waits for the worker's next seq. */
+static void timers_run(struct worker *w)
+{
+	struct stream *due[TIMER_BATCH];
+	int64_t when[TIMER_BATCH], now = mono_fine();
+	unsigned n = timers_take(w, now, due, when);
+
+	for (unsigned i = 0; i < n; i++) {
+		struct stream *s = due[i];
+		struct call *c = s->media->party->call;
+
+		pthread_mutex_lock(&c->lock);
+		if (s->handler && s->handler->ops->timer)
+			s->handler->ops->timer(s->handler, s, &w->em, when[i] > now ? when[i] : now);
+		pthread_mutex_unlock(&c->lock);
+	}
+	if (n)
+		emit_flush(&w->em);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct epoll_event ev[MAX_EVENTS];
 
 	while (!atomic_load(&w->relay->stop)) {
-		int n = epoll_wait(w->epfd, ev, MAX_EVENTS, -1);
+		int n = epoll_wait(w->epfd, ev, MAX_EVENTS, timer_timeout(w));
 
 		for (int i = 0; i < n; i++) {
 			if (!ev[i].data.ptr) {
@@ -269,6 +384,7 @@ static void *worker_main(void *arg)
 			}
 			stream_readable(w, ev[i].data.ptr);
 		}
+		timers_run(w);
 		atomic_fetch_add(&w->seq, 1);
 	}
 	return NULL;
@@ -287,6 +403,7 @@ static void worker_free(struct worker *w)
 		close(w->epfd);
 	if (w->evfd >= 0)
 		close(w->evfd);
+	pthread_mutex_destroy(&w->tlock);
 	free(w);
 }
 
@@ -300,6 +417,9 @@ static struct worker *worker_new(struct relay *r, unsigned idx)
 	w->relay = r;
 	w->idx = idx;
 	w->em.w = w;
+	pthread_mutex_init(&w->tlock, NULL);
+	w->timers.next = w->timers.prev = &w->timers;
+	atomic_init(&w->tnext, INT64_MAX);
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (w->epfd < 0 || w->evfd < 0 || epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->evfd, &ev)) {
@@ -377,19 +497,34 @@ void relay_stop(struct relay *r)
 int relay_stream_add(struct relay *r, struct stream *s, unsigned worker)
 {
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.ptr = s };
+	struct worker *w = r->w[worker % r->n];
+	int err = 0;
 
-	if (epoll_ctl(r->w[worker % r->n]->epfd, EPOLL_CTL_ADD, s->fd, &ev))
-		return -errno;
+	/* under tlock: relay_timer_set() reads it on the worker */
+	pthread_mutex_lock(&w->tlock);
 	s->registered = true;
-	return 0;
+	pthread_mutex_unlock(&w->tlock);
+	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, s->fd, &ev)) {
+		err = -errno;
+		pthread_mutex_lock(&w->tlock);
+		s->registered = false;
+		pthread_mutex_unlock(&w->tlock);
+	}
+	return err;
 }
 
 void relay_stream_del(struct relay *r, struct stream *s, unsigned worker)
 {
+	struct worker *w = r->w[worker % r->n];
+
 	if (!s->registered)
 		return;
-	epoll_ctl(r->w[worker % r->n]->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+	epoll_ctl(w->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+	pthread_mutex_lock(&w->tlock);
 	s->registered = false;
+	if (s->timer.armed)
+		timer_unlink(&s->timer);
+	pthread_mutex_unlock(&w->tlock);
 }
 
 int relay_defer(struct relay *r, void (*fn)(void *), void *arg)

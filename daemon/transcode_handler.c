@@ -11,6 +11,7 @@
 #include "media_handler.h"
 #include "rtcp_report.h"
 #include "secure.h"
+#include "sluice/jitter.h"
 #include "sluice/log.h"
 #include "sluice/rtp.h"
 #include "sluice/transcode.h"
@@ -19,6 +20,7 @@
 #define RTCP_CNAME       "sluice"
 #define RTP_HDR          12
 #define SRTP_ROOM        64     /* tailroom for an SRTP/SRTCP tag, index and MKI */
+#define JITTER_MIN_MS    20
 
 #define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 
@@ -31,6 +33,7 @@ struct xc_dir {
 	struct xc_dir *rev;
 	struct media *from;
 	struct transcode *xc;
+	struct jitter *jb;              /* NULL: transcode on arrival */
 	unsigned in_clock;
 	struct rtcp_rx rx;              /* the stream received from `from`'s side */
 	struct rtcp_tx tx;              /* the stream sent to the other side */
@@ -75,6 +78,16 @@ static int64_t wall_now_us(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+/* The jitter buffer's clock: the relay's timers run on it. The packet stamp (coarse,
+ * one per batch) would blur transit delays by a kernel tick. */
+static int64_t mono_fine_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
 }
 
@@ -181,12 +194,64 @@ static void send_sr(struct xc_dir *d, struct stream *sink, struct relay_emitter 
 		d->rtcp_sent++;
 }
 
+static void transcoded(struct xc_dir *d, struct stream *in, int n, struct relay_emitter *e,
+		       int64_t now)
+{
+	if (n < 0) {
+		d->foreign_pt++;        /* CN or a codec the answer did not settle on */
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		send_out(d, in->sink, &xc_out[i], e, now);
+	if (n > 0 && now >= d->next_rtcp_us)
+		send_sr(d, in->sink, e, now);
+}
+
+static void jb_in(struct transcode_in *ti, const struct jitter_pkt *p)
+{
+	ti->pt = p->pt;
+	ti->marker = p->marker;
+	ti->seq = p->seq;
+	ti->ts = p->ts;
+	ti->ssrc = p->ssrc;
+	ti->payload = p->payload;
+	ti->len = p->len;
+}
+
+/* Everything the buffer says is due now, then the timer for what is next. */
+static void playout(struct xc_dir *d, struct stream *in, struct relay_emitter *e,
+		    int64_t now)
+{
+	struct jitter_out o;
+	struct transcode_in ti = { 0 };
+	uint64_t next;
+	enum jitter_kind k;
+
+	while ((k = jitter_get(d->jb, (uint64_t)now, &o)) != JITTER_EMPTY) {
+		if (o.pkt)
+			jb_in(&ti, o.pkt);
+		if (k == JITTER_PACKET)
+			transcoded(d, in, transcode_packet(d->xc, &ti, xc_out, TRANSCODE_MAX_OUT),
+				   e, now);
+		else
+			transcoded(d, in, transcode_lost(d->xc, o.pkt ? &ti : NULL, xc_out,
+							 TRANSCODE_MAX_OUT), e, now);
+	}
+	next = jitter_next_due(d->jb);
+	relay_timer_set(e, in, next == UINT64_MAX ? -1 : (int64_t)next);
+}
+
+static void dir_timer(struct stream_handler *h, struct stream *in, struct relay_emitter *e,
+		      int64_t now)
+{
+	playout(container_of(h, struct xc_dir, h), in, e, now);
+}
+
 static void dir_packet(struct stream_handler *h, struct stream *in, uint8_t *pkt, size_t len,
 		       size_t cap, struct relay_emitter *e, int64_t now)
 {
 	struct xc_dir *d = container_of(h, struct xc_dir, h);
 	struct transcode_in ti;
-	int n;
 
 	(void)cap;
 	if (rtp_is_rtcp(pkt, len)) {            /* multiplexed RTCP */
@@ -199,15 +264,15 @@ static void dir_packet(struct stream_handler *h, struct stream *in, uint8_t *pkt
 		return;
 	}
 	rtcp_rx_packet(&d->rx, ti.ssrc, ti.seq, ti.ts, d->in_clock, now);
-	n = transcode_packet(d->xc, &ti, xc_out, TRANSCODE_MAX_OUT);
-	if (n < 0) {
-		d->foreign_pt++;        /* CN or a codec the answer did not settle on */
+	if (!d->jb) {
+		transcoded(d, in, transcode_packet(d->xc, &ti, xc_out, TRANSCODE_MAX_OUT), e, now);
 		return;
 	}
-	for (int i = 0; i < n; i++)
-		send_out(d, in->sink, &xc_out[i], e, now);
-	if (n > 0 && now >= d->next_rtcp_us)
-		send_sr(d, in->sink, e, now);
+	now = mono_fine_us();
+	/* late, duplicate or oversized: counted by the buffer */
+	jitter_put(d->jb, ti.pt, ti.marker, ti.seq, ti.ts, ti.ssrc, ti.payload, ti.len,
+		   (uint64_t)now);
+	playout(d, in, e, now);
 }
 
 static void on_dtmf(void *arg, const struct transcode_dtmf *ev)
@@ -224,8 +289,10 @@ static void pair_put(struct xc_pair *p)
 {
 	if (--p->refs)
 		return;
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
 		transcode_destroy(p->dir[i].xc);
+		jitter_destroy(p->dir[i].jb);
+	}
 	free(p);
 }
 
@@ -238,6 +305,7 @@ static const struct stream_handler_ops dir_ops = {
 	.name = "transcode",
 	.packet = dir_packet,
 	.destroy = dir_destroy,
+	.timer = dir_timer,
 };
 
 static void rtcp_packet(struct stream_handler *h, struct stream *in, uint8_t *pkt, size_t len,
@@ -297,6 +365,18 @@ static int dir_init(struct xc_dir *d, struct media *from, const struct cp_codec 
 	}
 	if (err)
 		return err;
+	if (from->party->call->jitter_ms) {
+		struct jitter_cfg jc = {
+			.min_ms = from->party->call->jitter_ms < JITTER_MIN_MS ?
+				  from->party->call->jitter_ms : JITTER_MIN_MS,
+			.max_ms = from->party->call->jitter_ms,
+			.clock_rate = in->def->clock_rate,
+		};
+
+		err = jitter_create(&jc, &d->jb);
+		if (err)
+			return err;
+	}
 	d->h.ops = &dir_ops;
 	d->from = from;
 	d->in_clock = in->def->clock_rate;
@@ -321,8 +401,10 @@ static int pair_new(struct media *a, struct media *b, const struct cp_answer *an
 		err = dir_init(&p->dir[1], b, &ans->b_codec, ans->b_te, &ans->a_codec, ans->a_te,
 			       ans->a_ptime);
 	if (err) {
-		transcode_destroy(p->dir[0].xc);
-		transcode_destroy(p->dir[1].xc);
+		for (int i = 0; i < 2; i++) {
+			transcode_destroy(p->dir[i].xc);
+			jitter_destroy(p->dir[i].jb);
+		}
 		free(p);
 		return err;
 	}
@@ -442,6 +524,17 @@ int xcode_apply(struct media *a, struct media *b, const struct cp_answer *ans)
 	return err;
 }
 
+int xcode_inject_dtmf(struct media *m, uint8_t event, unsigned duration_ms, unsigned volume,
+		      unsigned pause_ms)
+{
+	const struct stream_handler *h = m->rtp.handler;
+
+	if (!h || h->ops != &dir_ops)
+		return -ENOTSUP;
+	return transcode_dtmf_inject(container_of(h, struct xc_dir, h)->xc, event, duration_ms,
+				     volume, pause_ms);
+}
+
 void xcode_stats_add(struct arena *ar, struct bval *dict, const struct media *m)
 {
 	const struct stream_handler *h = m->rtp.xform;
@@ -462,6 +555,15 @@ void xcode_stats_add(struct arena *ar, struct bval *dict, const struct media *m)
 	bv_dict_add_int(ar, t, "packets out", (int64_t)st.out_packets);
 	bv_dict_add_int(ar, t, "concealed ms", (int64_t)st.concealed_ms);
 	bv_dict_add_int(ar, t, "DTMF events", (int64_t)st.dtmf_events);
+	bv_dict_add_int(ar, t, "DTMF injected", (int64_t)st.dtmf_injected);
+	if (d->jb) {
+		struct jitter_stats js;
+
+		jitter_get_stats(d->jb, &js);
+		bv_dict_add_int(ar, t, "jitter buffer ms", js.target_ms);
+		bv_dict_add_int(ar, t, "jitter late", (int64_t)(js.late + js.duplicate));
+		bv_dict_add_int(ar, t, "jitter lost", (int64_t)js.lost);
+	}
 	bv_dict_add_int(ar, t, "RTCP received", (int64_t)d->rtcp_in);
 	bv_dict_add_int(ar, t, "RTCP sent", (int64_t)d->rtcp_sent);
 	bv_dict_add(ar, dict, "transcoder", t);

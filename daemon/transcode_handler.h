@@ -7,9 +7,11 @@
  *   blocks would describe SSRCs the other side never sees): it is read for LSR and
  *   dropped, and sluice sends each side an SR + SDES every 5 s of media with a report
  *   block about the stream it receives from that side. DTMF events are logged (one
- *   line each: call-id, tag, digit, duration). The jitter buffer is not used in the
- *   relay: packets are transcoded as they arrive (the pipeline follows RTP timestamps,
- *   conceals loss and survives reordering by dropping late packets).
+ *   line each: call-id, tag, digit, duration). With --jitter-buffer=MS each direction
+ *   buffers its input (lib/jitter.c, adaptive 20..MS ms) and transcodes packets when
+ *   they are due, from the worker's timer (relay_timer_set()): reordered packets are put
+ *   back in order, missing ones concealed. Without it packets are transcoded as they
+ *   arrive (the pipeline follows RTP timestamps, conceals loss and drops late packets).
  *
  *   remapped pair: same codec, different payload type numbers: the PT byte is
  *   rewritten in place, everything else (RTCP included) is forwarded.
@@ -37,6 +39,12 @@
  * Sets the media's codec names and transcoding flags. Takes the call lock.
  * 0, -ENOMEM, or the transcoder's error (then plain forwarding is left in place). */
 int xcode_apply(struct media *a, struct media *b, const struct cp_answer *ans);
+
+/* Queue an injected DTMF digit (transcode_dtmf_inject()) into the media m receives, i.e.
+ * toward m's peer. Call lock held. 0, -ENOTSUP (m is not transcoded), or the
+ * transcoder's -EINVAL / -ENOBUFS. */
+int xcode_inject_dtmf(struct media *m, uint8_t event, unsigned duration_ms, unsigned volume,
+		      unsigned pause_ms);
 
 /* Query details of m's receiving handler ("transcoder": codecs, packets in/out,
  * concealed ms, DTMF events, RTCP sent) added to dict. Call lock held. */

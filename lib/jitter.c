@@ -178,6 +178,10 @@ int jitter_put(struct jitter *jb, uint8_t pt, bool marker, uint16_t seq, uint32_
 		diff = 0;
 	}
 	if (diff < 0) {
+		/* too late to play, but its transit delay is what the target must cover:
+		 * learning only from packets in time would let the target creep up by the
+		 * margin at a time */
+		estimate(jb, (int64_t)now_us - ts_us(jb, ext_of(jb, ts)), now_us);
 		jb->st.late++;
 		return -ETIME;
 	}

@@ -8,6 +8,7 @@
 #include "sluice/transcode.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <spandsp.h>
@@ -29,6 +30,22 @@ enum dtmf_mode {
 	DTMF_FORWARD,           /* both: rewrite and forward */
 	DTMF_TO_TONE,           /* input only: RFC 4733 -> in-band */
 	DTMF_TO_EVENT,          /* output only: in-band -> RFC 4733 */
+};
+
+/* A digit queued by transcode_dtmf_inject(). */
+struct inject_digit {
+	uint8_t event, volume;
+	uint16_t duration_ms, pause_ms;
+};
+
+/* The injected digit being played. */
+struct inject {
+	bool active, sent;      /* sent: RFC 4733 start packet (with marker) went out */
+	bool paused;            /* no digit starts before next_ts */
+	uint8_t event, volume;
+	uint32_t ts, end_ts, next_ts;   /* output clock */
+	double w1, w2, amp;     /* in-band: radians per sample of the two tones, amplitude */
+	uint32_t n;             /* in-band: samples generated */
 };
 
 /* In-band digit being turned into RFC 4733 (DTMF_TO_EVENT). */
@@ -75,6 +92,10 @@ struct transcode {
 	bool marker;
 	struct transcode_out *ob;       /* caller's array during one call */
 	unsigned on, omax;
+
+	struct inject inj;
+	struct inject_digit inj_q[TRANSCODE_INJECT_MAX];
+	unsigned inj_head, inj_len;
 
 	struct transcode_stats st;
 	unsigned fifo_len;
@@ -208,12 +229,101 @@ static bool event_frame(struct transcode *xc)
 	return true;
 }
 
+/* ---- injected DTMF ---- */
+
+static bool inject_start(struct transcode *xc)
+{
+	static const char keypad[] = "123A456B789C*0#D";
+	static const double row[] = { 697, 770, 852, 941 }, col[] = { 1209, 1336, 1477, 1633 };
+	struct inject *j = &xc->inj;
+	const struct inject_digit *q;
+	const char *k;
+
+	if (j->paused) {
+		if ((int32_t)(xc->out_ts - j->next_ts) < 0)
+			return false;
+		j->paused = false;
+	}
+	if (!xc->inj_len)
+		return false;
+	q = &xc->inj_q[xc->inj_head];
+	xc->inj_head = (xc->inj_head + 1) % TRANSCODE_INJECT_MAX;
+	xc->inj_len--;
+	k = strchr(keypad, rfc4733_event_digit(q->event));
+	j->active = true;
+	j->sent = false;
+	j->event = q->event;
+	j->volume = q->volume;
+	j->ts = xc->out_ts;
+	j->end_ts = j->ts + scale(q->duration_ms, 1000, xc->out_clock);
+	j->next_ts = j->end_ts + scale(q->pause_ms, 1000, xc->out_clock);
+	j->n = 0;
+	/* per tone, as spandsp levels it: 0 dBm0 is a sine 3.14 dB below full scale */
+	j->amp = 32767.0 * pow(10.0, (-(double)q->volume - 3.14) / 20.0);
+	j->w1 = 2 * M_PI * row[(k - keypad) / 4] / xc->enc_rate;
+	j->w2 = 2 * M_PI * col[(k - keypad) % 4] / xc->enc_rate;
+	return true;
+}
+
+static void inject_end(struct transcode *xc)
+{
+	xc->inj.active = false;
+	xc->inj.paused = true;
+	xc->st.dtmf_injected++;
+}
+
+/* The frame's samples before the digit's end become the tone, the rest silence. */
+static void inject_tone(struct transcode *xc, int16_t *pcm)
+{
+	struct inject *j = &xc->inj;
+	int32_t left = (int32_t)(j->end_ts - xc->out_ts);
+	unsigned n = left <= 0 ? 0 : scale((uint32_t)left, xc->out_clock, xc->enc_rate);
+
+	if (n > xc->frame)
+		n = xc->frame;
+	for (unsigned i = 0; i < n; i++, j->n++) {
+		long v = lrint(j->amp * (sin(j->w1 * j->n) + sin(j->w2 * j->n)));
+
+		pcm[i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
+	}
+	memset(pcm + n, 0, (xc->frame - n) * sizeof(*pcm));
+}
+
+/* An injected digit owns the frame: RFC 4733 packets instead of it (true), or the tone
+ * written into it (false: encode it). */
+static bool inject_frame(struct transcode *xc, int16_t *pcm)
+{
+	struct inject *j = &xc->inj;
+	uint32_t fend = xc->out_ts + xc->frame_ticks;
+	bool last;
+
+	if (!j->active && !inject_start(xc))
+		return false;
+	last = (int32_t)(fend - j->end_ts) >= 0;
+	if (xc->cfg.out.dtmf_pt < 0) {
+		inject_tone(xc, pcm);
+		if (last)
+			inject_end(xc);
+		return false;
+	}
+	if (last) {
+		for (int i = 0; i < EVENT_END_COPIES; i++)
+			emit_event(xc, j->ts, j->event, true, j->volume, j->end_ts - j->ts,
+				   !j->sent && !i);
+		inject_end(xc);
+	} else {
+		emit_event(xc, j->ts, j->event, false, j->volume, fend - j->ts, !j->sent);
+		j->sent = true;
+	}
+	return true;
+}
+
 static void drain(struct transcode *xc)
 {
 	unsigned off = 0;
 
 	while (xc->fifo_len - off >= xc->frame) {
-		if (!event_frame(xc))
+		if (!inject_frame(xc, xc->fifo + off) && !event_frame(xc))
 			encode_frame(xc, xc->fifo + off);
 		off += xc->frame;
 		xc->out_ts += xc->frame_ticks;
@@ -558,6 +668,23 @@ int transcode_lost(struct transcode *xc, const struct transcode_in *next,
 	}
 	fill_gap(xc, ticks, true, p, len);
 	return (int)xc->on;
+}
+
+int transcode_dtmf_inject(struct transcode *xc, uint8_t event, unsigned duration_ms,
+			  unsigned volume, unsigned pause_ms)
+{
+	struct inject_digit *q;
+
+	if (event > 15 || !duration_ms || duration_ms > 10000 || volume > 63 || pause_ms > 10000)
+		return -EINVAL;
+	if (xc->inj_len == TRANSCODE_INJECT_MAX)
+		return -ENOBUFS;
+	q = &xc->inj_q[(xc->inj_head + xc->inj_len++) % TRANSCODE_INJECT_MAX];
+	q->event = event;
+	q->volume = (uint8_t)volume;
+	q->duration_ms = (uint16_t)duration_ms;
+	q->pause_ms = (uint16_t)pause_ms;
+	return 0;
 }
 
 void transcode_get_stats(const struct transcode *xc, struct transcode_stats *st)

@@ -21,6 +21,11 @@
  * marker, an update per output ptime, and the end packet three times. Every completed
  * event is reported through the callback.
  *
+ * Injected DTMF (transcode_dtmf_inject(), the NG `play DTMF` command): digits are queued
+ * and played on the output as packets are produced, as RFC 4733 events if the output
+ * has telephone-event, else as in-band tones; either replaces the audio for the digit's
+ * duration. They are counted separately and not reported through the callback.
+ *
  * Ownership/threads: the object belongs to the worker that owns the stream; calls on
  * one object must not run concurrently. Nothing is allocated after transcode_create(). */
 #ifndef SLUICE_TRANSCODE_H
@@ -92,6 +97,7 @@ struct transcode_stats {
 	uint64_t out_packets;
 	uint64_t concealed_ms;
 	uint64_t dtmf_events;
+	uint64_t dtmf_injected;             /* injected digits played out */
 };
 
 struct transcode;
@@ -111,6 +117,15 @@ int transcode_packet(struct transcode *xc, const struct transcode_in *in,
  * if already buffered (Opus FEC uses it; it is not consumed), else NULL. */
 int transcode_lost(struct transcode *xc, const struct transcode_in *next,
 		   struct transcode_out *out, unsigned max_out);
+
+#define TRANSCODE_INJECT_MAX     32     /* digits queued at most */
+
+/* Queues an injected digit: event 0-15 (rfc4733.h numbering), duration_ms 1..10000,
+ * volume 0-63 (-dBm0, as in RFC 4733), pause_ms of silence (no digit) after it. It
+ * starts with the next output packet; the output advances only as input arrives.
+ * 0, -EINVAL, or -ENOBUFS (queue full). */
+int transcode_dtmf_inject(struct transcode *xc, uint8_t event, unsigned duration_ms,
+			  unsigned volume, unsigned pause_ms);
 
 void transcode_get_stats(const struct transcode *xc, struct transcode_stats *st);
 

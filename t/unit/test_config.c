@@ -198,6 +198,8 @@ static const struct opt_case opt_cases[] = {
 	{ { "-M", "35000" }, "port-max = 35000", "port-max = 35000" },
 	{ { "--port-max", "65535" }, "port-max = 65535", "port-max = 65535" },
 	{ { "-o", "120" }, "timeout = 120", "timeout = 120" },
+	{ { "--jitter-buffer=60" }, "jitter-buffer = 60", "jitter-buffer = 60" },
+	{ { "--jitter-buffer", "0" }, "jitter-buffer = 0", "jitter-buffer = 0" },
 	{ { "--timeout=0" }, "timeout = 0", "timeout = 60" },
 	{ { "-s7200" }, "silent-timeout = 7200", "silent-timeout = 7200" },
 	{ { "-a", "10800" }, "final-timeout = 10800", "final-timeout = 10800" },
@@ -551,6 +553,7 @@ struct err_case {
 
 static const struct err_case err_cases[] = {
 	{ { "--timeout=abc" }, "invalid value 'abc' for --timeout*" },
+	{ { "--jitter-buffer=1001" }, "invalid value '1001' for --jitter-buffer*" },
 	{ { "-o", "-5" }, "invalid value '-5' for --timeout*" },
 	{ { "--timeout=" }, "invalid value '' for --timeout*" },
 	{ { "-o", "12x" }, "invalid value '12x' for --timeout*" },

@@ -583,6 +583,61 @@ static void test_real_without_each_key(void **state)
 	}
 }
 
+/* play DTMF: digit or code, rtpengine's defaults and bounds, and what it needs. */
+static void test_play_dtmf(void **state)
+{
+#define PD "{\"command\":\"play DTMF\",\"call-id\":\"c\",\"from-tag\":\"f\""
+	static const struct {
+		const char *json;
+		int ret;
+		unsigned event, duration, volume, pause;
+	} v[] = {
+		/*  0 */ { PD ",\"digit\":\"5\"}", 0, 5, 250, 8, 100 },
+		/*  1 */ { PD ",\"code\":11,\"duration\":200,\"volume\":-10}", 0, 11, 200, 10, 100 },
+		/*  2 */ { PD ",\"digit\":\"#\",\"pause\":\"300\"}", 0, 11, 250, 8, 300 },
+		/*  3 */ { PD ",\"code\":\"15\",\"duration\":50,\"volume\":99}", 0, 15, 100, 63, 100 },
+		/*  4 */ { PD ",\"digit\":\"a\",\"duration\":9000,\"volume\":3}", 0, 12, 5000, 3, 100 },
+		/*  5 */ { PD ",\"digit\":\"*\"}", 0, 10, 250, 8, 100 },
+		/*  6 */ { PD "}", -EINVAL, 0, 0, 0, 0 },
+		/*  7 */ { PD ",\"digit\":\"X\"}", -EINVAL, 0, 0, 0, 0 },
+		/*  8 */ { PD ",\"code\":16}", -EINVAL, 0, 0, 0, 0 },
+		/*  9 */ { PD ",\"code\":-1}", -EINVAL, 0, 0, 0, 0 },
+		/* 10 */ { PD ",\"digit\":\"12x\"}", -EINVAL, 0, 0, 0, 0 },
+		/* 11 */ { PD ",\"digit\":\"1\",\"duration\":\"x\"}", -EINVAL, 0, 0, 0, 0 },
+		/* 12 */ { "{\"command\":\"play DTMF\",\"call-id\":\"c\",\"digit\":\"1\"}",
+			   -EINVAL, 0, 0, 0, 0 },
+		/* 13 */ { "{\"command\":\"play DTMF\",\"call-id\":\"c\",\"label\":\"l\","
+			   "\"digit\":\"1\"}", 0, 1, 250, 8, 100 },
+		/* 14 */ { "{\"command\":\"play DTMF\",\"from-tag\":\"f\",\"digit\":\"1\"}",
+			   -EINVAL, 0, 0, 0, 0 },
+		/* 15 */ { PD ",\"digit\":\"0\",\"volume\":-9223372036854775808}",
+			   0, 0, 250, 63, 100 },
+	};
+#undef PD
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
+		struct arena a;
+		struct ng_request r;
+		const char *err = NULL;
+		int ret;
+
+		arena_init(&a, 0);
+		ret = ng_request_decode(parse(&a, v[i].json, strlen(v[i].json)), &r, &err);
+		if (ret != v[i].ret)
+			fail_msg("play DTMF [%zu]: %d (%s)", i, ret, err ? err : "");
+		if (!ret && (r.cmd != NG_PLAY_DTMF || r.dtmf.event != v[i].event ||
+			     r.dtmf.duration != v[i].duration || r.dtmf.volume != v[i].volume ||
+			     r.dtmf.pause != v[i].pause))
+			fail_msg("play DTMF [%zu]: event %u duration %u volume %u pause %u", i,
+				 r.dtmf.event, r.dtmf.duration, r.dtmf.volume, r.dtmf.pause);
+		if (ret && (!err || !*err))
+			fail_msg("play DTMF [%zu]: no reason", i);
+		arena_reset(&a);
+	}
+	assert_string_equal(ng_cmd_name(NG_PLAY_DTMF), "play DTMF");
+}
+
 static void test_cmd_names(void **state)
 {
 	static const struct { enum ng_cmd c; const char *n; } v[] = {
@@ -607,6 +662,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_real_without_each_key),
 		cmocka_unit_test(test_cmd_names),
+		cmocka_unit_test(test_play_dtmf),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

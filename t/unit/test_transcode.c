@@ -620,6 +620,78 @@ static void test_dtmf_forward(void **state)
 	rx_free(&r);
 }
 
+static void detect8k(const struct rx *r, struct cbrec *det)
+{
+	size_t n8 = r->end * 8000 / r->rate;
+	int16_t *p8 = calloc(n8 + 1, sizeof(*p8));
+	dtmf_rx_state_t *drx;
+
+	assert_non_null(p8);
+	for (size_t i = 0; i < n8; i++)
+		p8[i] = r->pcm[i * (r->rate / 8000)];
+	drx = dtmf_rx_init(NULL, detect_cb, det);
+	dtmf_rx(drx, p8, (int)n8);
+	dtmf_rx_free(drx);
+	free(p8);
+}
+
+/* Injected digits (play DTMF): in-band tones without telephone-event on the output,
+ * RFC 4733 events with it; in order, with the asked duration, never reported as
+ * received DTMF; the queue is bounded. */
+static void test_dtmf_inject(void **state)
+{
+	static const struct { enum codec_id out; int te; } cases[] = {
+		{ CODEC_PCMU, -1 }, { CODEC_OPUS, -1 }, { CODEC_PCMU, TE_OUT },
+	};
+	static int16_t silence[960];
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct transcode_cfg cfg;
+		struct transcode_stats st;
+		struct transcode *xc;
+		struct cbrec cb = { 0 }, det = { 0 };
+		struct tx t;
+		struct rx r;
+
+		xc_cfg(&cfg, CODEC_PCMA, cases[k].out, 20);
+		cfg.out.dtmf_pt = cases[k].te;
+		cfg.on_dtmf = on_dtmf;
+		cfg.arg = &cb;
+		assert_int_equal(transcode_create(&cfg, &xc), 0);
+		assert_int_equal(transcode_dtmf_inject(xc, 16, 100, 8, 100), -EINVAL);
+		assert_int_equal(transcode_dtmf_inject(xc, 1, 0, 8, 100), -EINVAL);
+		for (const char *d = all_digits; *d; d++)
+			assert_int_equal(transcode_dtmf_inject(xc, (uint8_t)rfc4733_digit_event(*d),
+							       100, 8, 100), 0);
+		tx_init(&t, CODEC_PCMA, 20, PT_IN);
+		rx_init(&r, cases[k].out, 0);
+		for (int i = 0; i < 180; i++)           /* 3.6 s: 16 x (100 + 100 ms) */
+			tx_send(&t, xc, &r, silence);
+		transcode_get_stats(xc, &st);
+		assert_int_equal(st.dtmf_injected, 16);
+		assert_int_equal(cb.n, 0);
+		assert_int_equal(r.bad_seq, 0);
+		if (cases[k].te < 0) {
+			detect8k(&r, &det);
+			if (strcmp(det.digits, all_digits))
+				fail_msg("%s: detected \"%s\"", codec_get(cases[k].out)->name,
+					 det.digits);
+		} else {
+			assert_string_equal(r.digits, all_digits);
+			assert_int_equal(r.end_packets, 3 * 16);
+			for (unsigned i = 0; i < 16; i++)
+				assert_int_equal(r.dur[i], 800);
+		}
+		for (int i = 0; i < TRANSCODE_INJECT_MAX; i++)
+			assert_int_equal(transcode_dtmf_inject(xc, 5, 100, 8, 100), 0);
+		assert_int_equal(transcode_dtmf_inject(xc, 5, 100, 8, 100), -ENOBUFS);
+		transcode_destroy(xc);
+		codec_enc_destroy(t.enc);
+		rx_free(&r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -631,6 +703,7 @@ int main(void)
 		cmocka_unit_test(test_dtmf_4733_to_tone),
 		cmocka_unit_test(test_dtmf_tone_to_4733),
 		cmocka_unit_test(test_dtmf_forward),
+		cmocka_unit_test(test_dtmf_inject),
 	};
 	return cmocka_run_group_tests_name("transcode", tests, NULL, NULL);
 }

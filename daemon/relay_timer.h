@@ -1,0 +1,23 @@
+/* A stream's playout timer: one per stream, embedded in struct stream, linked into the
+ * list of the worker that polls the stream while armed (relay.c).
+ *
+ * Lifetime: the worker's list and stream->registered are guarded by the worker's timer
+ * lock. The worker arms a stream's timer from a handler (call lock held, then the timer
+ * lock: never the other way round), and only while the stream is registered;
+ * relay_stream_del() clears registered and unlinks the timer in one step. So a stream on
+ * its way to the deferred free is never reached through a timer after the batch the
+ * worker was in. A timer fires by calling the stream's current handler (ops->timer)
+ * under the call lock, so a handler replaced in between is never called. */
+#ifndef SLUICE_RELAY_TIMER_H
+#define SLUICE_RELAY_TIMER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct relay_timer {
+	struct relay_timer *next, *prev;        /* [worker timer lock] */
+	int64_t due_us;                         /* [worker timer lock] */
+	bool armed;                             /* [worker timer lock] */
+};
+
+#endif
