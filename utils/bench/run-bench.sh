@@ -12,6 +12,7 @@
 #   BENCH_CTRL1_CYCLES=1000 BENCH_CTRL32_CYCLES=5000      control plane
 #   BENCH_MEM_CALLS=2000                                   idle calls for memory per call
 #   BENCH_XC_CALLS=40 BENCH_XC_DURATION=20               PCMU <-> Opus transcoding
+#   BENCH_XC_RAMP_STEP=10 BENCH_XC_RAMP_MAX=300 BENCH_XC_RAMP_DURATION=6   transcoding ramp
 #   BENCH_NG_PORT=2290 BENCH_PORT_MIN=30000 BENCH_PORT_MAX=41999 BENCH_GEN_PORT_BASE=10000
 #   BENCH_RELAY_CPU=1 BENCH_GEN_CPU=0 BENCH_OUT=build/bench/<time>
 #   SLUICED=build/sluiced RTPENGINE=/usr/bin/rtpengine
@@ -35,6 +36,9 @@ CTRL1_CYCLES=${BENCH_CTRL1_CYCLES:-1000}
 CTRL32_CYCLES=${BENCH_CTRL32_CYCLES:-5000}
 MEM_CALLS=${BENCH_MEM_CALLS:-2000}
 XC_CALLS=${BENCH_XC_CALLS:-40}
+XC_RAMP_STEP=${BENCH_XC_RAMP_STEP:-10}
+XC_RAMP_MAX=${BENCH_XC_RAMP_MAX:-300}
+XC_RAMP_DURATION=${BENCH_XC_RAMP_DURATION:-6}
 XC_DURATION=${BENCH_XC_DURATION:-20}
 NG_PORT=${BENCH_NG_PORT:-2290}
 PORT_MIN=${BENCH_PORT_MIN:-30000}
@@ -123,6 +127,8 @@ for r in $RELAYS; do
 		--warmup "$RAMP_WARMUP" --duration "$RAMP_DURATION"
 	run_test "$r" transcode transcode --calls "$XC_CALLS" --warmup "$WARMUP" \
 		--duration "$XC_DURATION"
+	run_test "$r" xramp ramp --transcode --step "$XC_RAMP_STEP" --max-calls "$XC_RAMP_MAX" \
+		--warmup "$RAMP_WARMUP" --duration "$XC_RAMP_DURATION"
 done
 {
 	echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -38,6 +38,8 @@ ROWS = [
 	("plain: delete stats mismatches", "plain", ("delete", "stats_mismatches"), "%d"),
 	("ramp: sustained calls", "ramp", ("sustained_calls",), "%d"),
 	("ramp: stopped by", "ramp", ("limit",), "%s"),
+	("transcode ramp: sustained calls", "xramp", ("sustained_calls",), "%d"),
+	("transcode ramp: stopped by", "xramp", ("limit",), "%s"),
 	("ctrl 1: calls/s", "ctrl1", ("calls_per_s",), "%.0f"),
 	("ctrl 1: offer p50 ms", "ctrl1", ("offer", "p50_us"), "ms"),
 	("ctrl 32: calls/s", "ctrl32", ("calls_per_s",), "%.0f"),
@@ -57,6 +59,7 @@ ROWS = [
 TARGETS = [
 	("CPU us per forwarded packet (plain)", "plain", ("window", "relay_cpu_us_per_pkt"), 0.75, True),
 	("calls sustained on one core (ramp)", "ramp", ("sustained_calls",), 1.6, False),
+	("PCMU<->Opus calls on one core (ramp)", "xramp", ("sustained_calls",), 1.5, False),
 	("calls/s, 32 in flight (ctrl)", "ctrl32", ("calls_per_s",), 2.0, False),
 	("offer p50, 32 in flight (ctrl)", "ctrl32", ("offer", "p50_us"), 0.5, True),
 	("memory per idle call", "mem", ("memory", "kib_per_call"), 0.5, True),
@@ -81,7 +84,7 @@ def fmt(v, f):
 def main():
 	out = sys.argv[1]
 	relays = sys.argv[2:] or ["sluiced", "rtpengine"]
-	tests = ("mem", "plain", "ctrl1", "ctrl32", "ramp", "transcode")
+	tests = ("mem", "plain", "ctrl1", "ctrl32", "ramp", "transcode", "xramp")
 	data = {r: {t: load(out, r, t) for t in tests}
 		for r in relays}
 

@@ -38,6 +38,7 @@ static void usage(FILE *f)
 "  --setup-inflight N  NG setup/teardown commands in flight (16)\n"
 "  --ng-timeout MS     NG retransmit timeout (2000; 2 retransmits)\n"
 "  --no-uring          send with send(2) instead of io_uring\n"
+"  --transcode         (ramp) PCMU <-> Opus calls as in transcode mode: calls per core\n"
 "plain: --calls N (100) --warmup S (2) --duration S (10; 0 = setup and memory only)\n"
 "ramp:  --step N (100) --max-calls N (2000) --warmup S --duration S (per step)\n"
 "       --loss-limit PCT (1) --p99-limit MS (50) --cpu-limit PCT (95)\n"
@@ -67,7 +68,7 @@ static double num(const char *s, double min, double max, const char *what)
 static void parse(struct opts *o, int argc, char **argv)
 {
 	enum { O_NG = 256, O_PID, O_CALLS, O_DUR, O_WARM, O_PPS, O_PAYLOAD, O_BIND, O_PBASE,
-	       O_STEP, O_MAX, O_LOSS, O_P99, O_CPU, O_INFL, O_CYC, O_SETUP, O_JSON, O_NOURING,
+	       O_STEP, O_MAX, O_LOSS, O_P99, O_CPU, O_INFL, O_CYC, O_SETUP, O_JSON, O_NOURING, O_XCODE,
 	       O_NGTO, O_HELP };
 	static const struct option lo[] = {
 		{ "ng", 1, NULL, O_NG }, { "pid", 1, NULL, O_PID }, { "calls", 1, NULL, O_CALLS },
@@ -79,6 +80,7 @@ static void parse(struct opts *o, int argc, char **argv)
 		{ "cpu-limit", 1, NULL, O_CPU }, { "inflight", 1, NULL, O_INFL },
 		{ "cycles", 1, NULL, O_CYC }, { "setup-inflight", 1, NULL, O_SETUP },
 		{ "json", 0, NULL, O_JSON }, { "no-uring", 0, NULL, O_NOURING },
+		{ "transcode", 0, NULL, O_XCODE },
 		{ "ng-timeout", 1, NULL, O_NGTO }, { "help", 0, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -107,6 +109,7 @@ static void parse(struct opts *o, int argc, char **argv)
 		case O_NGTO:    o->ng_timeout_ms = (int)num(optarg, 10, 60000, "--ng-timeout"); break;
 		case O_JSON:    o->json = true; break;
 		case O_NOURING: o->no_uring = true; break;
+		case O_XCODE:   o->transcode = true; break;
 		case O_HELP:    usage(stdout); exit(0);
 		default:        usage(stderr); exit(EXIT_USAGE);
 		}
@@ -114,7 +117,7 @@ static void parse(struct opts *o, int argc, char **argv)
 	if (optind != argc - 1)
 		die_usage("expected one mode: plain, ramp, ctrl or transcode", NULL);
 	o->mode = argv[optind];
-	o->transcode = !strcmp(o->mode, "transcode");
+	o->transcode |= !strcmp(o->mode, "transcode");
 	if (strcmp(o->mode, "plain") && strcmp(o->mode, "ramp") && strcmp(o->mode, "ctrl") &&
 	    !o->transcode)
 		die_usage("unknown mode", o->mode);
@@ -521,7 +524,7 @@ int main(int argc, char **argv)
 	b->next_port = b->o.port_base & ~1u;
 	raise_nofile();
 
-	cap = !strcmp(b->o.mode, "plain") || b->o.transcode ? b->o.calls :
+	cap = !strcmp(b->o.mode, "plain") || !strcmp(b->o.mode, "transcode") ? b->o.calls :
 	      !strcmp(b->o.mode, "ramp") ? b->o.max_calls : b->o.inflight;
 	if ((ret = ng_open(&b->ng, b->o.ng, b->o.ng_timeout_ms, 2)) ||
 	    (ret = calls_alloc(b, cap)) || (ret = media_init(b)) || (ret = loop_init(b)) ||
@@ -530,7 +533,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	rep_init(&r);
-	if (!strcmp(b->o.mode, "plain") || b->o.transcode)
+	if (!strcmp(b->o.mode, "plain") || !strcmp(b->o.mode, "transcode"))
 		ret = mode_plain(b, &r);
 	else if (!strcmp(b->o.mode, "ramp"))
 		ret = mode_ramp(b, &r);
