@@ -54,6 +54,7 @@ struct daemon {
 };
 
 int64_t now_us(void);                  /* CLOCK_REALTIME, µs */
-int64_t mono_us(void);                 /* CLOCK_MONOTONIC, µs */
+int64_t mono_us(void);                 /* CLOCK_MONOTONIC_COARSE, µs: packet stamps */
+int64_t mono_fine_us(void);            /* CLOCK_MONOTONIC, µs: timers, jitter buffers */
 
 #endif

@@ -79,24 +79,6 @@ struct relay {
 	unsigned n_pending;
 };
 
-static int64_t mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
-}
-
-/* The timers' clock: the packet stamps' clock without the coarse tick, so that a
- * wakeup at a due time sees it as reached. */
-static int64_t mono_fine(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
-}
-
 static void lane_flush(struct out_batch *o)
 {
 	unsigned done = 0;
@@ -209,7 +191,7 @@ static int stream_batch(struct worker *w, struct stream *s)
 	n = recvmmsg(s->fd, w->in, BATCH, MSG_DONTWAIT, NULL);
 	if (n <= 0)
 		return 0;
-	now = mono_now();
+	now = mono_us();
 
 	pthread_mutex_lock(&c->lock);
 	for (int i = 0; i < n; i++) {
@@ -313,7 +295,7 @@ static int timer_timeout(struct worker *w)
 
 	if (next == INT64_MAX)
 		return -1;
-	d = next - mono_fine();
+	d = next - mono_fine_us();
 	if (d <= TIMER_SLACK)
 		return 0;
 	return d > 1000000 ? 1000 : (int)((d + 999) / 1000);
@@ -351,7 +333,7 @@ static unsigned timers_take(struct worker *w, int64_t now, struct stream **due,
 static void timers_run(struct worker *w)
 {
 	struct stream *due[TIMER_BATCH];
-	int64_t when[TIMER_BATCH], now = mono_fine();
+	int64_t when[TIMER_BATCH], now = mono_fine_us();
 	unsigned n = timers_take(w, now, due, when);
 
 	for (unsigned i = 0; i < n; i++) {

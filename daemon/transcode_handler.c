@@ -8,6 +8,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "daemon.h"
 #include "media_handler.h"
 #include "rtcp_report.h"
 #include "secure.h"
@@ -71,24 +72,6 @@ static uint32_t rnd32(void)
 	if (getrandom(&v, sizeof(v), 0) != sizeof(v))
 		v = (uint32_t)time(NULL) * 2654435761u;
 	return v;
-}
-
-static int64_t wall_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
-}
-
-/* The jitter buffer's clock: the relay's timers run on it. The packet stamp (coarse,
- * one per batch) would blur transit delays by a kernel tick. */
-static int64_t mono_fine_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
 }
 
 static const char *media_tag(const struct media *m)
@@ -188,7 +171,7 @@ static void send_sr(struct xc_dir *d, struct stream *sink, struct relay_emitter 
 	int n;
 
 	d->next_rtcp_us = now + RTCP_INTERVAL_US;
-	n = rtcp_build_sr(&d->tx, &d->rev->rx, RTCP_CNAME, now, wall_now_us(), buf,
+	n = rtcp_build_sr(&d->tx, &d->rev->rx, RTCP_CNAME, now, now_us(), buf,
 			  sizeof(buf) - SRTP_ROOM);
 	if (n > 0 && !xc_emit(e, rtcp_dest(sink), buf, (size_t)n, sizeof(buf), true))
 		d->rtcp_sent++;
