@@ -93,6 +93,17 @@ static bool dropped(const char *const *names, const struct sdp_line *l)
 	return false;
 }
 
+static bool bundle_group(const struct sdp_line *l)
+{
+	struct sdp_str name, val;
+
+	if (l->type != 'a')
+		return false;
+	sdp_attr_split(l->value, &name, &val);
+	return sdp_str_eq(name, "group") && val.len >= 6 && !memcmp(val.s, "BUNDLE", 6) &&
+	       (val.len == 6 || sdp_ws(val.s[6]));
+}
+
 static void emit_session(struct emit_ctx *x)
 {
 	const struct sdp *sdp = x->sdp;
@@ -101,7 +112,7 @@ static void emit_session(struct emit_ctx *x)
 	for (unsigned i = 0; i < sdp->n_session_lines; i++) {
 		const struct sdp_line *l = &sdp->lines[i];
 
-		if (dropped(rw->drop_attrs, l))
+		if (dropped(rw->drop_attrs, l) || (rw->drop_bundle_groups && bundle_group(l)))
 			continue;
 		switch (l->kind) {
 		case SDP_L_ORIGIN:
@@ -270,7 +281,10 @@ static bool emit_codec_attr(struct emit_ctx *x, const struct sdp_media_rewrite *
 static void emit_media_line(struct emit_ctx *x, const struct sdp_media_rewrite *mr,
 			    const struct sdp_line *l, bool *dir_done, bool *ptime_done)
 {
-	if (emit_codec_attr(x, mr, l, ptime_done) || dropped(mr->drop_attrs, l))
+	static const char *const bundle_only[] = { "bundle-only", NULL };
+
+	if (emit_codec_attr(x, mr, l, ptime_done) || dropped(mr->drop_attrs, l) ||
+	    (mr->drop_bundle_only && dropped(bundle_only, l)))
 		return;
 	switch (l->kind) {
 	case SDP_L_CONN:

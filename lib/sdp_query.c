@@ -214,3 +214,40 @@ int sdp_rtpmap(const struct sdp *sdp, unsigned i, struct sdp_pt *out, unsigned m
 	}
 	return (int)n;
 }
+
+/* Media index whose a=mid is `mid`, -1 if none. */
+static int mid_index(const struct sdp *sdp, struct sdp_str mid)
+{
+	struct sdp_str v;
+
+	for (unsigned i = 0; i < sdp->n_media; i++)
+		if (sdp_attr(sdp, (int)i, "mid", 0, &v) && v.len == mid.len &&
+		    !memcmp(v.s, mid.s, v.len))
+			return (int)i;
+	return -1;
+}
+
+int sdp_bundle_group(const struct sdp *sdp, unsigned n, unsigned idx[SDP_MAX_MEDIA])
+{
+	struct sdp_str v, t;
+	const char *p, *end;
+	unsigned found = 0, k = 0;
+
+	for (unsigned a = 0; sdp_attr(sdp, -1, "group", a, &v); a++) {
+		p = v.s;
+		end = v.s + v.len;
+		if (!sdp_tok(&p, end, &t) || !sdp_str_eq(t, "BUNDLE") || found++ != n)
+			continue;
+		while (sdp_tok(&p, end, &t) && k < SDP_MAX_MEDIA) {
+			int i = mid_index(sdp, t);
+			bool dup = false;
+
+			for (unsigned j = 0; j < k && i >= 0; j++)
+				dup |= idx[j] == (unsigned)i;
+			if (i >= 0 && !dup)
+				idx[k++] = (unsigned)i;
+		}
+		return (int)k;
+	}
+	return -ENOENT;
+}

@@ -135,6 +135,12 @@ struct sdp_pt {
  * O(lines x formats). */
 int sdp_rtpmap(const struct sdp *sdp, unsigned i, struct sdp_pt *out, unsigned max);
 
+/* The n-th (0-based) session-level a=group:BUNDLE line (RFC 8843) as media indices, in
+ * the line's order (the first is the tagged section): each mid is looked up among the
+ * sections' a=mid values; unknown and repeated mids are skipped. Returns the number of
+ * indices written (at most SDP_MAX_MEDIA), or -ENOENT if there is no n-th BUNDLE group. */
+int sdp_bundle_group(const struct sdp *sdp, unsigned n, unsigned idx[SDP_MAX_MEDIA]);
+
 enum sdp_rtcp_mux_rw { SDP_MUX_KEEP = 0, SDP_MUX_ADD, SDP_MUX_REMOVE };
 
 struct sdp_media_rewrite {
@@ -165,6 +171,7 @@ struct sdp_media_rewrite {
 	                               0 = keep */
 	const char *const *drop_attrs; /* NULL-terminated names of a= attributes to drop
 	                               ("crypto" drops every a=crypto:...); NULL = none */
+	bool drop_bundle_only;      /* drop a=bundle-only */
 	const char *append;         /* complete lines, each ending in CRLF, added last */
 };
 
@@ -182,6 +189,7 @@ struct sdp_rewrite {
 	const char *session_name;   /* replace s= value; NULL = keep */
 	bool remove_ice;            /* drop session-level SDP_L_ICE lines */
 	const char *const *drop_attrs; /* session-level a= attributes to drop, as above */
+	bool drop_bundle_groups;    /* drop a=group:BUNDLE lines (other groups stay) */
 	const char *append;         /* complete lines (CRLF) added after the session's own */
 	struct sdp_media_rewrite media[SDP_MAX_MEDIA];
 };

@@ -39,6 +39,14 @@ static void poke_queries(const struct sdp *sdp)
 			check(pts[j].pt < 128 && pts[j].channels >= 1 && pts[j].fmtp.s);
 	}
 	check(sdp_media_conn(sdp, sdp->n_media) == NULL);
+	for (unsigned g = 0; g < 4; g++) {
+		unsigned idx[SDP_MAX_MEDIA];
+		int n = sdp_bundle_group(sdp, g, idx);
+
+		check(n == -ENOENT || (n >= 0 && n <= (int)sdp->n_media));
+		for (int j = 0; j < n; j++)
+			check(idx[j] < sdp->n_media);
+	}
 }
 
 /* Every option set; the input's first byte varies the enum choices. */
@@ -51,6 +59,7 @@ static void fill_rewrite(struct sdp_rewrite *rw, const struct sdp *sdp, uint8_t 
 	rw->session_conn_af = SDP_AF_IP4;
 	rw->session_name = "sluice";
 	rw->remove_ice = true;
+	rw->drop_bundle_groups = salt & 4;
 	for (unsigned i = 0; i < sdp->n_media; i++) {
 		struct sdp_media_rewrite *m = &rw->media[i];
 		unsigned k = i + salt;
@@ -67,6 +76,7 @@ static void fill_rewrite(struct sdp_rewrite *rw, const struct sdp *sdp, uint8_t 
 		m->remove_ice = true;
 		m->proto = k & 8 ? "UDP/TLS/RTP/SAVPF" : "RTP/AVP";
 		m->dir = (enum sdp_dir)(k % 5);
+		m->drop_bundle_only = k & 16;
 	}
 }
 

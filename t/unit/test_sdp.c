@@ -940,6 +940,49 @@ static void test_attr(void **state)
 	free(sdp);
 }
 
+#define BUNDLE_SDP \
+	"v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n" \
+	"a=group:LS a v\r\na=group:BUNDLE v a x v\r\na=group:BUNDLEX a\r\n" \
+	"a=group:BUNDLE d\r\n" \
+	"m=audio 4000 RTP/AVP 0\r\na=mid:a\r\n" \
+	"m=video 4002 RTP/AVP 96\r\na=mid:v\r\na=bundle-only\r\n" \
+	"m=audio 0 RTP/AVP 0\r\na=mid:d\r\n"
+
+static void test_bundle_group(void **state)
+{
+	struct sdp *sdp = parse_ok(BUNDLE_SDP);
+	unsigned idx[SDP_MAX_MEDIA];
+
+	(void)state;
+	/* unknown mid x and the repeated v are skipped; order kept: tagged first */
+	assert_int_equal(sdp_bundle_group(sdp, 0, idx), 2);
+	assert_int_equal(idx[0], 1);
+	assert_int_equal(idx[1], 0);
+	assert_int_equal(sdp_bundle_group(sdp, 1, idx), 1);    /* BUNDLEX is not BUNDLE */
+	assert_int_equal(idx[0], 2);
+	assert_int_equal(sdp_bundle_group(sdp, 2, idx), -ENOENT);
+	free(sdp);
+	sdp = parse_ok(WEBRTC_SDP);
+	assert_int_equal(sdp_bundle_group(sdp, 0, idx), 1);
+	free(sdp);
+}
+
+static void test_emit_bundle_drops(void **state)
+{
+	struct sdp *sdp = parse_ok(BUNDLE_SDP);
+	struct sdp_rewrite rw = { .drop_bundle_groups = true,
+				  .media = { [1] = { .drop_bundle_only = true } } };
+
+	(void)state;
+	emit_expect(sdp, &rw,
+		    "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
+		    "a=group:LS a v\r\na=group:BUNDLEX a\r\n"
+		    "m=audio 4000 RTP/AVP 0\r\na=mid:a\r\n"
+		    "m=video 4002 RTP/AVP 96\r\na=mid:v\r\n"
+		    "m=audio 0 RTP/AVP 0\r\na=mid:d\r\n");
+	free(sdp);
+}
+
 static void test_dir_name(void **state)
 {
 	(void)state;
@@ -1025,6 +1068,8 @@ int main(void)
 		cmocka_unit_test(test_emit_rewrites),
 		cmocka_unit_test(test_emit_oom),
 		cmocka_unit_test(test_attr),
+		cmocka_unit_test(test_bundle_group),
+		cmocka_unit_test(test_emit_bundle_drops),
 		cmocka_unit_test(test_dir_name),
 		cmocka_unit_test(test_rtpmap),
 	};
