@@ -89,6 +89,11 @@ struct media {
 	struct cp_offer *neg;           /* codec negotiation of this side's last offer
 	                                   (codec_policy.h); control thread; owned */
 	struct secure_media *sec;       /* SRTP/DTLS/ICE of this side, NULL: none (secure.h) */
+	char mid[32];                   /* a=mid of this side's last SDP, "" none */
+	uint8_t pts[16];                /* payload types of this side's m= line, a bit each */
+	struct media *bundle;           /* [L] BUNDLE (bundle.h): the section whose transport
+	                                   this one shares toward its side; NULL: its own */
+	bool bundle_tag;                /* [L] carries the transport of a BUNDLE group */
 };
 
 struct party_tag {
@@ -138,5 +143,16 @@ struct call {
 	const struct kmod *kmod;        /* kernel counters live here (NULL: userspace only) */
 	unsigned jitter_ms;             /* --jitter-buffer when the call was made; 0 = off */
 };
+
+/* The stream whose socket and peer carry what is sent to s: s itself, or under BUNDLE
+ * the tagged section's. [L] */
+static inline struct stream *stream_transport(struct stream *s)
+{
+	struct media *t = s->media->bundle;
+
+	if (!t)
+		return s;
+	return s->component == COMP_RTCP && !t->rtcp_mux ? &t->rtcp : &t->rtp;
+}
 
 #endif

@@ -97,7 +97,13 @@ static struct bval *media_dict(const struct daemon *dm, struct arena *a, const s
 		bv_list_add(flags, bv_new_strz(a, "recv"));
 	if (m->transcoding)
 		bv_list_add(flags, bv_new_strz(a, "transcoding"));
+	if (m->bundle || m->bundle_tag)
+		bv_list_add(flags, bv_new_strz(a, "BUNDLE"));
 	bv_dict_add(a, d, "flags", flags);
+	if (m->mid[0])
+		bv_dict_add_str(a, d, "mid", m->mid);
+	if (m->bundle || m->bundle_tag)         /* index of the section carrying the group */
+		bv_dict_add_int(a, d, "BUNDLE transport", m->bundle ? m->bundle->index : m->index);
 	xcode_stats_add(a, d, m);
 	secure_stats_add(a, d, m);
 	return d;

@@ -33,10 +33,8 @@
 static const char *const drop_media[] = {
 	"crypto", "fingerprint", "setup", "tls-id", "connection", NULL
 };
-/* a=group:BUNDLE goes too: every section keeps its own port (BUNDLE not supported
- * yet), and an answerer must not be told to bundle onto one of them. */
 static const char *const drop_session[] = {
-	"crypto", "fingerprint", "setup", "tls-id", "ice-lite", "group", NULL
+	"crypto", "fingerprint", "setup", "tls-id", "ice-lite", NULL
 };
 
 static const struct { const char *name; enum sec_transport tp; } protos[] = {
@@ -394,6 +392,11 @@ int secure_in(const struct secure_ctx *x, struct media *own, unsigned i, const c
 	if (tp != SEC_DTLS && sm->tp == SEC_DTLS)
 		to_plain(sm);
 	sm->tp = tp;
+	if (own->bundle) {
+		/* keys, DTLS and ICE are the tagged section's (bundle.h) */
+		secure_bundled(sm);
+		return 0;
+	}
 	switch (tp) {
 	case SEC_SDES:
 		if (sdes_read(x->sdp, i, sm)) {
@@ -416,11 +419,6 @@ int secure_in(const struct secure_ctx *x, struct media *own, unsigned i, const c
 	default:
 		to_plain(sm);
 		break;
-	}
-	if (x->offer) {
-		struct sdp_str mid = { "", 0 };
-		sdp_attr(x->sdp, (int)i, "mid", 0, &mid);
-		snprintf(sm->mid, sizeof(sm->mid), "%.*s", (int)mid.len, mid.s);
 	}
 	if ((e = ice_policy_in(x, sm, i, err)))
 		return e;
@@ -491,9 +489,6 @@ int secure_out(const struct secure_ctx *x, struct media *out, struct media *own,
 	}
 	if (e)
 		return e;
-	/* the answer names the offer's a=mid (RFC 5888) even if the answerer had none */
-	if (!x->offer && sm->mid[0] && !sdp_attr(x->sdp, (int)i, "mid", 0, NULL))
-		sb_printf(lines, "a=mid:%s\r\n", sm->mid);
 	if (!x->offer)
 		ice_policy_settle(sm);
 	return ice_policy_out(x, sm, own->sec, lines);

@@ -88,6 +88,9 @@ static const char *ineligible(const struct daemon *d, const struct stream *s,
 		return "needs userspace processing (transcoding or SRTP)";
 	if (!sink)
 		return "no peer yet";
+	if (s->media->bundle || s->media->bundle_tag || sink->media->bundle ||
+	    sink->media->bundle_tag)
+		return "BUNDLE (demultiplexed in userspace)";
 	if (s->component == COMP_RTP && s->media->rtcp_mux && !sink->media->rtcp_mux)
 		return "RTCP demultiplexing";
 	if (!s->latched || !s->confirmed)

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bundle.h"
 #include "call_ops.h"
 #include "kernel.h"
 #include "latch.h"
@@ -185,6 +186,8 @@ static void mux_answer(struct oa *oa, struct media *own, struct media *offerer, 
 		offerer->rtcp_mux = false;
 	else if (f & (NG_MUX_DEMUX | NG_MUX_ACCEPT))
 		offerer->rtcp_mux = true;
+	else if (offerer->bundle || offerer->bundle_tag)
+		offerer->rtcp_mux = true;       /* BUNDLE needs it (RFC 8843 9.3) */
 	else if (f & NG_MUX_REJECT)
 		offerer->rtcp_mux = false;
 	else
@@ -211,12 +214,10 @@ static int apply_sdp(struct oa *oa, struct party *owner, struct party *peer, con
 	const struct iface *own_if = pick_iface(oa, oa->offer);
 	const struct iface *peer_if = pick_iface(oa, !oa->offer);
 
-	for (unsigned i = 0; i < oa->sdp->n_media; i++) {
-		struct media *m, *pm;
-		union sockaddr_u addr;
-		bool hold;
-		int e;
+	struct media *m, *pm;
+	int e;
 
+	for (unsigned i = 0; i < oa->sdp->n_media; i++) {
 		e = media_ensure(oa->d, owner, i, own_if, &m);
 		if (!e)
 			e = media_ensure(oa->d, peer, i, peer_if, &pm);
@@ -224,6 +225,16 @@ static int apply_sdp(struct oa *oa, struct party *owner, struct party *peer, con
 			*err = e == -ENOSPC ? "Ran out of ports" : "Failed to open media sockets";
 			return e;
 		}
+	}
+	pthread_mutex_lock(&oa->call->lock);
+	bundle_in(oa->sdp, owner, peer, oa->offer);
+	pthread_mutex_unlock(&oa->call->lock);
+	for (unsigned i = 0; i < oa->sdp->n_media; i++) {
+		union sockaddr_u addr;
+		bool hold;
+
+		m = owner->media[i];
+		pm = peer->media[i];
 		if (media_addr(oa, i, &addr, &hold)) {
 			*err = "Unusable address in SDP connection line";
 			return -EINVAL;
@@ -333,15 +344,36 @@ static int secure_rewrite(struct oa *oa, struct party *owner, struct party *out,
 {
 	struct secure_ctx sx = sec_ctx(oa);
 	unsigned n = oa->sdp->n_media;
+	size_t from[SDP_MAX_MEDIA];
 	int e;
 
 	for (unsigned i = 0; i < n; i++) {
+		if (out->media[i]->bundle)
+			continue;
+		from[i] = lines[i].len;
 		e = secure_out(&sx, out->media[i], owner->media[i], i, &rw->media[i], &lines[i],
 			       err);
 		if (e)
 			return e;
-		rw->media[i].append = lines[i].len ? lines[i].buf : NULL;
 	}
+	/* BUNDLE members carry the tagged section's transport lines (RFC 8843 lets an
+	 * answer leave them out; WebRTC stacks repeat them, and so do we) */
+	for (unsigned i = 0; i < n; i++) {
+		const struct media *t = out->media[i]->bundle;
+		unsigned k = t ? t->index - 1 : 0;
+
+		if (!t || !rw->media[i].port)
+			continue;
+		rw->media[i].proto = rw->media[k].proto;
+		rw->media[i].drop_attrs = rw->media[k].drop_attrs;
+		if (lines[k].len > from[k] &&
+		    sb_append(&lines[i], lines[k].buf + from[k], lines[k].len - from[k])) {
+			*err = "Out of memory";
+			return -ENOMEM;
+		}
+	}
+	for (unsigned i = 0; i < n; i++)
+		rw->media[i].append = lines[i].len ? lines[i].buf : NULL;
 	secure_session_out(&sx, out, rw, &lines[n]);
 	rw->append = lines[n].len ? lines[n].buf : NULL;
 	return 0;
@@ -367,6 +399,7 @@ static int emit(struct oa *oa, struct party *owner, struct party *out, struct st
 	if (!e) {
 		build_rewrite(oa, owner, out, rw);
 		pthread_mutex_lock(&oa->call->lock);
+		bundle_out(oa->sdp, out, oa->offer, rw, lines);
 		e = secure_rewrite(oa, owner, out, rw, lines, err);
 		pthread_mutex_unlock(&oa->call->lock);
 	}
@@ -408,6 +441,7 @@ static int parse(struct oa *oa, const char **err)
 		*err = "Failed to parse SDP: no media sections";
 		return -EINVAL;
 	}
+	bundle_sdp_fix(oa->sdp);
 	return 0;
 }
 

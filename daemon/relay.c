@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bundle.h"
 #include "call.h"
 #include "daemon.h"
 #include "latch.h"
@@ -144,6 +145,8 @@ int relay_emit(struct relay_emitter *e, struct stream *dst, const uint8_t *data,
 	struct worker *w = e->w;
 	struct out_batch *o;
 
+	if (dst)
+		dst = stream_transport(dst);
 	if (!dst || dst->fd < 0 || !(o = lane_for(e, dst)))
 		return -ENOENT;
 	if (len > PKT_MAX)
@@ -223,13 +226,21 @@ static int stream_batch(struct worker *w, struct stream *s)
 			     s->component == COMP_RTP ? "RTP" : "RTCP", netaddr_port(&s->local),
 			     netaddr_str(&w->src[i], a, sizeof(a)));
 		}
-		s->stats.packets++;
-		s->stats.bytes += len;
-		s->last_packet_us = now;
-		if (s->handler)
-			s->handler->ops->packet(s->handler, s, p, len, PKT_MAX, &w->em, now);
+		/* the stream the packet belongs to: s, or a BUNDLE member of s's group */
+		struct stream *t = s->media->bundle_tag ? bundle_demux(s, p, len) : s;
+
+		if (!t) {
+			s->stats.errors++;
+			continue;
+		}
+
+		t->stats.packets++;
+		t->stats.bytes += len;
+		t->last_packet_us = now;
+		if (t->handler)
+			t->handler->ops->packet(t->handler, t, p, len, PKT_MAX, &w->em, now);
 		else
-			relay_emit(&w->em, route(s, p, len), p, len);
+			relay_emit(&w->em, route(t, p, len), p, len);
 	}
 	pthread_mutex_unlock(&c->lock);
 	for (int i = 0; i < n; i++)     /* recvmmsg shrank them to what it stored */

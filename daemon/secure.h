@@ -78,8 +78,6 @@ struct secure_media {
 	int ice_local[ICE_MAX_COMP];    /* local candidate of the RTP / RTCP socket, -1 */
 	bool ice_offered;               /* this side's SDP carried ICE */
 
-	char mid[32];                   /* this side's a=mid when it offered, "" none */
-
 	struct secure_stats stats;      /* [L] */
 };
 
@@ -135,6 +133,9 @@ void ice_policy_selected(struct secure_media *sm);
 /* Get (creating) media->sec. NULL on -ENOMEM. Control thread. */
 struct secure_media *secure_get(struct media *m);
 void secure_free(struct secure_media *sm);
+/* This side's section joined a BUNDLE group as a member: drop its own DTLS endpoint, SRTP
+ * contexts and ICE agent (the tagged section's serve it). Call lock held. */
+void secure_bundled(struct secure_media *sm);
 /* Does this side need the secure path (SRTP, DTLS or ICE)? */
 bool secure_active(const struct secure_media *sm);
 /* Put the secure handler on every stream of p and p->peer whose section needs it

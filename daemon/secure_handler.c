@@ -75,10 +75,17 @@ static void count_err(struct secure_media *sm, int e)
 		sm->stats.other_err++;
 }
 
+/* A BUNDLE member's packets use the transport of its group's tagged section. */
+static struct secure_media *transport_sec(struct secure_media *sm)
+{
+	return sm && sm->m->bundle ? sm->m->bundle->sec : sm;
+}
+
 int secure_decrypt(struct secure_media *sm, uint8_t *pkt, size_t *len, bool rtcp)
 {
 	int e;
 
+	sm = transport_sec(sm);
 	if (!sm || sm->tp == SEC_PLAIN)
 		return 0;
 	if (!srtpw_is_set(&sm->rx))
@@ -98,6 +105,7 @@ int secure_encrypt(struct secure_media *sm, uint8_t *pkt, size_t *len, size_t ca
 {
 	int e;
 
+	sm = transport_sec(sm);
 	if (!sm || sm->tp == SEC_PLAIN)
 		return 0;
 	if (!srtpw_is_set(&sm->tx))
@@ -267,9 +275,28 @@ void secure_free(struct secure_media *sm)
 	free(sm);
 }
 
+void secure_bundled(struct secure_media *sm)
+{
+	srtpw_free(&sm->rx);
+	srtpw_free(&sm->tx);
+	sm->suite = SRTPW_SUITE_NONE;
+	dtls_free(sm->dtls);
+	sm->dtls = NULL;
+	sm->dtls_keyed = false;
+	free(sm->ice);
+	sm->ice = NULL;
+	sm->ice_local[0] = sm->ice_local[1] = -1;
+}
+
 bool secure_active(const struct secure_media *sm)
 {
 	return sm && (sm->tp != SEC_PLAIN || sm->ice);
+}
+
+/* A BUNDLE member is secure when its group's transport is. */
+static bool media_active(const struct media *m)
+{
+	return secure_active(m->sec) || (m->bundle && secure_active(m->bundle->sec));
 }
 
 static void set_handler(struct media *m, bool on)
@@ -293,7 +320,7 @@ void secure_wire(struct party *p)
 
 		if (!m)
 			continue;
-		on = secure_active(m->sec) || (pm && secure_active(pm->sec));
+		on = media_active(m) || (pm && media_active(pm));
 		if (on && (!secure_get(m) || (pm && !secure_get(pm))))
 			on = false;     /* no memory: forward plainly rather than half-wired */
 		if (m->sec || on)

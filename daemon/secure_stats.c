@@ -66,7 +66,8 @@ static struct bval *ice_dict(struct arena *a, const struct ice_agent *ice)
 
 void secure_stats_add(struct arena *a, struct bval *md, const struct media *m)
 {
-	const struct secure_media *sm = m->sec;
+	/* a BUNDLE member's transport is its group's tagged section */
+	const struct secure_media *sm = m->bundle && m->bundle->sec ? m->bundle->sec : m->sec;
 	const struct srtpw_suite_info *si;
 
 	if (!sm)

@@ -29,7 +29,7 @@ SLUICED = os.environ.get("SLUICED") or os.path.join(REPO, "build", "sluiced")
 RTPENGINE = os.environ.get("RTPENGINE", "/usr/bin/rtpengine")
 
 _slot = itertools.count(0)
-MAX_SLOTS = 110			# 42000 + 110*200 < 65535
+MAX_SLOTS = 117			# 42000 + 117*200 < 65535
 
 
 def pytest_configure(config):
@@ -71,13 +71,14 @@ def _udp_free(host, port):
 def next_slot():
 	"""(ng_port, media_min) of a slot whose NG port and media ports are all free right now
 	(another relay on this machine may be using part of the range)."""
-	for n in _slot:
-		if n >= MAX_SLOTS:
-			raise RuntimeError("out of e2e port slots")
+	# round robin: a slot is used again once its relay is gone (the check below)
+	for _ in range(MAX_SLOTS):
+		n = next(_slot) % MAX_SLOTS
 		ng, pmin = 2300 + n, 42000 + 200 * n
 		if _udp_free("127.0.0.1", ng) and \
 				all(_udp_free("127.0.0.1", p) for p in range(pmin, pmin + 200)):
 			return ng, pmin
+	raise RuntimeError("out of e2e port slots")
 
 
 def _opt_args(opts):

@@ -161,12 +161,13 @@ def test_webrtc_like_offer_to_plain(relay):
 							    "rtcp-mux": ["demux"]})
 	o = c.offer_reply
 	assert o.medias[0]["proto"] == "RTP/AVP" and not o.attrs(0, "rtcp-mux")
-	assert not o.attrs(0, "candidate") and not o.attrs(None, "group")
+	assert not o.attrs(0, "candidate")
+	assert o.attrs(None, "group") == ["BUNDLE 0"]	# passed on: B may bundle too
 	c.answer()
 	a = c.answer_reply
 	assert a.medias[0]["proto"] == "UDP/TLS/RTP/SAVPF"
 	assert a.attrs(0, "rtcp-mux") == [""] and a.attrs(0, "mid") == ["0"]
-	assert not a.attrs(None, "group")                           # BUNDLE: not yet
+	assert a.attrs(None, "group") == ["BUNDLE 0"]               # a group of one
 	assert a.attrs(0, "setup") == ["active"]
 	cands = a.attrs(0, "candidate")
 	assert len(cands) == 1 and cands[0].split()[1] == "1"      # one component with mux
