@@ -91,6 +91,8 @@ struct media {
 	struct secure_media *sec;       /* SRTP/DTLS/ICE of this side, NULL: none (secure.h) */
 	char mid[32];                   /* a=mid of this side's last SDP, "" none */
 	uint8_t pts[16];                /* payload types of this side's m= line, a bit each */
+	uint32_t sdp_ssrc;              /* first a=ssrc of this side's SDP, if has_sdp_ssrc */
+	bool has_sdp_ssrc;
 	struct media *bundle;           /* [L] BUNDLE (bundle.h): the section whose transport
 	                                   this one shares toward its side; NULL: its own */
 	bool bundle_tag;                /* [L] carries the transport of a BUNDLE group */

@@ -151,6 +151,7 @@ static void media_update(struct oa *oa, struct media *m, unsigned i,
 	copy_str(m->proto, sizeof(m->proto), sm->proto.s, sm->proto.len);
 	media_codec(oa->sdp, i, m);
 	m->dir = sdp_media_dir(oa->sdp, i);
+	m->has_sdp_ssrc = sdp_media_ssrc(oa->sdp, i, &m->sdp_ssrc);
 	m->rejected = sm->port == 0;
 	m->hold_addr = hold;
 	netaddr_set_port(&rtp, sm->port);

@@ -335,7 +335,9 @@ static int dir_init(struct xc_dir *d, struct media *from, const struct cp_codec 
 	side_of(&cfg.in, in, in_te, 0);
 	cfg.in.params.fec = true;       /* decode with Opus FEC whenever it is there */
 	side_of(&cfg.out, out, out_te, ptime);
-	cfg.ssrc = rnd32();
+	/* constant whatever the input does; the one the sender's SDP announced (a=ssrc),
+	 * as the receiver may only accept signalled SSRCs (WebRTC) */
+	cfg.ssrc = from->has_sdp_ssrc ? from->sdp_ssrc : rnd32();
 	cfg.seq = (uint16_t)rnd32();
 	cfg.ts = rnd32();
 	cfg.on_dtmf = on_dtmf;

@@ -251,3 +251,14 @@ int sdp_bundle_group(const struct sdp *sdp, unsigned n, unsigned idx[SDP_MAX_MED
 	}
 	return -ENOENT;
 }
+
+bool sdp_media_ssrc(const struct sdp *sdp, unsigned i, uint32_t *ssrc)
+{
+	struct sdp_str v, t;
+	const char *p;
+
+	if (i >= sdp->n_media || !sdp_attr(sdp, (int)i, "ssrc", 0, &v))
+		return false;
+	p = v.s;
+	return sdp_tok(&p, v.s + v.len, &t) && parse_u32(t, ssrc);
+}

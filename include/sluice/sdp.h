@@ -135,6 +135,9 @@ struct sdp_pt {
  * O(lines x formats). */
 int sdp_rtpmap(const struct sdp *sdp, unsigned i, struct sdp_pt *out, unsigned max);
 
+/* The SSRC of media i's first a=ssrc line (RFC 5576). true if there is a well-formed one. */
+bool sdp_media_ssrc(const struct sdp *sdp, unsigned i, uint32_t *ssrc);
+
 /* The n-th (0-based) session-level a=group:BUNDLE line (RFC 8843) as media indices, in
  * the line's order (the first is the tagged section): each mid is looked up among the
  * sections' a=mid values; unknown and repeated mids are skipped. Returns the number of

@@ -434,3 +434,27 @@ def test_transcoded_and_plain_side_by_side(relay):
 	for call in (x, p):
 		ok(call.delete())
 		call.close()
+
+
+def test_transcoded_ssrc_is_the_signalled_one(relay):
+	"""The transcoder's output SSRC is the one the sender's SDP announced (a=ssrc), so a
+	receiver that only takes signalled SSRCs (a browser) accepts it; without a=ssrc it
+	is a fresh one, and in both cases it stays put when the sender's SSRC changes."""
+	r = relay()
+	c = Call(r)
+	c.offer(sdp=te_sdp(c.a, "PCMA", True) + "a=ssrc:3735928559 cname:caller\r\n",
+		codec={"mask": ["PCMA"], "transcode": ["PCMU"]})
+	assert c.offer_reply.attrs(0, "ssrc") == ["3735928559 cname:caller"]
+	c.answer(sdp=te_sdp(c.b, "PCMU", True))
+	a_pkts = rtp_stream(c.a, 8, encode("PCMA", signal("tone", 8000, 0.4)), 160)
+	b_pkts = rtp_stream(c.b, 0, encode("PCMU", signal("tone", 8000, 0.4)), 160)
+	blast(c.a.rtp, c.a_dest(), a_pkts)
+	c.a.ssrc ^= 0x5a5a
+	blast(c.a.rtp, c.a_dest(), rtp_stream(c.a, 8, encode("PCMA", signal("tone", 8000, 0.4)),
+					     160))
+	blast(c.b.rtp, c.b_dest(), b_pkts)
+	at_b, at_a = received(c.b.rtp), received(c.a.rtp)
+	assert at_b and {p["ssrc"] for p in at_b} == {3735928559}
+	assert at_a and len({p["ssrc"] for p in at_a}) == 1
+	assert at_a[0]["ssrc"] != c.b.ssrc          # B announced none: a fresh one
+	c.close()

@@ -33,6 +33,8 @@ static void poke_queries(const struct sdp *sdp)
 			continue;
 		check(sdp_media_conn(sdp, (unsigned)i) != NULL);
 		check(sdp_dir_name(sdp_media_dir(sdp, (unsigned)i)) != NULL);
+		uint32_t ssrc;
+		(void)sdp_media_ssrc(sdp, (unsigned)i, &ssrc);
 		int n = sdp_rtpmap(sdp, (unsigned)i, pts, 128);
 		check(n >= 0 || n == -EINVAL || n == -E2BIG);
 		for (int j = 0; j < n; j++)

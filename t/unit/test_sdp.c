@@ -967,6 +967,25 @@ static void test_bundle_group(void **state)
 	free(sdp);
 }
 
+static void test_media_ssrc(void **state)
+{
+	static const char body[] =
+		"v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
+		"m=audio 4000 RTP/AVP 0\r\na=ssrc:4294967295 cname:x\r\na=ssrc:7 cname:x\r\n"
+		"m=audio 4002 RTP/AVP 0\r\na=ssrc:4294967296 cname:x\r\n"
+		"m=audio 4004 RTP/AVP 0\r\na=ssrc-group:FID 1 2\r\n";
+	struct sdp *sdp = parse_ok(body);
+	uint32_t v = 0;
+
+	(void)state;
+	assert_true(sdp_media_ssrc(sdp, 0, &v));
+	assert_int_equal(v, 4294967295u);
+	assert_false(sdp_media_ssrc(sdp, 1, &v));      /* out of range */
+	assert_false(sdp_media_ssrc(sdp, 2, &v));      /* ssrc-group is not ssrc */
+	assert_false(sdp_media_ssrc(sdp, 3, &v));
+	free(sdp);
+}
+
 static void test_emit_bundle_drops(void **state)
 {
 	struct sdp *sdp = parse_ok(BUNDLE_SDP);
@@ -1069,6 +1088,7 @@ int main(void)
 		cmocka_unit_test(test_emit_oom),
 		cmocka_unit_test(test_attr),
 		cmocka_unit_test(test_bundle_group),
+		cmocka_unit_test(test_media_ssrc),
 		cmocka_unit_test(test_emit_bundle_drops),
 		cmocka_unit_test(test_dir_name),
 		cmocka_unit_test(test_rtpmap),
