@@ -13,9 +13,12 @@
  *
  * DTLS (RFC 5763): toward an answerer we write a=setup:actpass (or what DTLS=passive|
  * active asks) and settle the role from its answer; toward an offerer we answer
- * active to actpass (dtls_setup_answer). Only the RTP component runs a handshake; with
- * RTCP on its own port, SRTCP there uses the RTP handshake's keys (WebRTC always
- * multiplexes; a separate RTCP handshake is not supported yet). */
+ * active to actpass (dtls_setup_answer). Without rtcp-mux each component is a DTLS
+ * association of its own (RFC 5764 4.1): the RTCP port then runs a second handshake,
+ * in the same role and for the same fingerprint, whose keys protect what goes through
+ * that port (secure_rtcp). It exists while the side may not multiplex: during an offer
+ * when mux was not offered (toward the answerer: not offered to it), after the answer
+ * when mux was not agreed; with mux, RTCP shares the RTP handshake's keys. */
 #include "secure.h"
 
 #include <errno.h>
@@ -277,25 +280,54 @@ static void dtls_read(const struct sdp *sdp, unsigned i, struct secure_media *sm
 		dtls_setup_parse(v.s, v.len, &sm->their_setup);
 }
 
-/* Make (or keep) the endpoint in the given role, with the peer's fingerprint. */
-static int dtls_ensure(struct daemon *d, struct secure_media *sm, bool client)
+static void rtcp_drop(struct secure_media *sm)
 {
+	dtls_free(sm->rtcp.dtls);
+	sm->rtcp.dtls = NULL;
+	sm->rtcp.keyed = false;
+	srtpw_free(&sm->rtcp.rx);
+	srtpw_free(&sm->rtcp.tx);
+}
+
+/* May this side send RTCP on its own port (so run a handshake there)? In an offer mux
+ * is not settled yet: only its absence from the SDP rules it out. */
+static bool rtcp_separate(const struct secure_ctx *x, const struct secure_media *sm)
+{
+	return x->offer ? !sm->m->rtcp_mux_offered : !sm->m->rtcp_mux;
+}
+
+/* Make (or keep) the endpoint in the given role, with the peer's fingerprint, and the
+ * RTCP component's own if the side may not multiplex. */
+static int dtls_ensure(const struct secure_ctx *x, struct secure_media *sm, bool client)
+{
+	const struct dtls_cert *cert = x->d->dtls_cert;
 	int e;
 
-	if (!d->dtls_cert)
+	if (!cert)
 		return -ENOKEY;
 	if (sm->dtls && (sm->dtls_client != client || dtls_state(sm->dtls) == DTLS_FAILED)) {
 		dtls_free(sm->dtls);
 		sm->dtls = NULL;
 	}
 	if (!sm->dtls) {
-		if ((e = dtls_new(&sm->dtls, d->dtls_cert, client)))
+		if ((e = dtls_new(&sm->dtls, cert, client)))
 			return e;
 		sm->dtls_client = client;
 		sm->dtls_keyed = false;
 		secure_srtp_clear(sm);
+		rtcp_drop(sm);          /* a new role for both components */
 	}
 	if (sm->has_fp && (e = dtls_set_remote_fingerprint(sm->dtls, &sm->fp)))
+		return e;
+	if (!rtcp_separate(x, sm)) {
+		rtcp_drop(sm);
+		return 0;
+	}
+	if (sm->rtcp.dtls && dtls_state(sm->rtcp.dtls) == DTLS_FAILED)
+		rtcp_drop(sm);
+	if (!sm->rtcp.dtls && (e = dtls_new(&sm->rtcp.dtls, cert, client)))
+		return e;
+	if (sm->has_fp && (e = dtls_set_remote_fingerprint(sm->rtcp.dtls, &sm->fp)))
 		return e;
 	return 0;
 }
@@ -315,7 +347,7 @@ static int dtls_in_answer(const struct secure_ctx *x, struct secure_media *sm, c
 		*err = "Incompatible a=setup in the answer";
 		return -EINVAL;
 	}
-	if (dtls_ensure(x->d, sm, client)) {
+	if (dtls_ensure(x, sm, client)) {
 		*err = "DTLS setup failed";
 		return -EIO;
 	}
@@ -343,16 +375,16 @@ static int dtls_out(const struct secure_ctx *x, struct secure_media *sm, struct 
 		sm->our_setup = want != DTLS_SETUP_NONE ? want : DTLS_SETUP_ACTPASS;
 		/* passive/active: the role is known now, the answerer may start at once */
 		if (want != DTLS_SETUP_NONE)
-			e = dtls_ensure(x->d, sm, want == DTLS_SETUP_ACTIVE);
+			e = dtls_ensure(x, sm, want == DTLS_SETUP_ACTIVE);
 	} else if (want != DTLS_SETUP_NONE) {
 		sm->our_setup = want;
-		e = dtls_ensure(x->d, sm, want == DTLS_SETUP_ACTIVE);
+		e = dtls_ensure(x, sm, want == DTLS_SETUP_ACTIVE);
 	} else {
 		if (dtls_setup_answer(sm->their_setup, &sm->our_setup, &client)) {
 			*err = "Unusable a=setup in the offer";
 			return -EINVAL;
 		}
-		e = dtls_ensure(x->d, sm, client);
+		e = dtls_ensure(x, sm, client);
 	}
 	if (e) {
 		*err = "DTLS setup failed";
@@ -371,6 +403,15 @@ static void to_plain(struct secure_media *sm)
 	dtls_free(sm->dtls);
 	sm->dtls = NULL;
 	sm->dtls_keyed = false;
+	rtcp_drop(sm);
+}
+
+void secure_bundled(struct secure_media *sm)
+{
+	to_plain(sm);
+	free(sm->ice);
+	sm->ice = NULL;
+	sm->ice_local[0] = sm->ice_local[1] = -1;
 }
 
 int secure_in(const struct secure_ctx *x, struct media *own, unsigned i, const char **err)

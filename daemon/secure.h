@@ -11,7 +11,7 @@
  * section needs it and freed with the call's memory (call_free, after the grace
  * period). Fields marked [L] are used by the call's worker with call->lock held; the
  * control thread takes the lock to change them. Unmarked fields are control-thread
- * only. No allocation on the media path: SRTP contexts and the DTLS endpoint are made
+ * only. No allocation on the media path: SRTP contexts and the DTLS endpoints are made
  * at offer/answer time, except the two SRTP contexts a finished DTLS handshake keys
  * (once per handshake, on the worker). */
 #ifndef SLUICE_SECURE_H
@@ -47,6 +47,16 @@ struct secure_stats {                   /* [L] */
 	uint64_t dtls_in, stun_in, junk;
 };
 
+/* The RTCP component's own DTLS association, on a side that does not multiplex RTCP
+ * (RFC 5764 4.1: each component is a DTLS association of its own). Made with the RTP
+ * one, in the same role, for the same fingerprint; dropped once rtcp-mux is settled. */
+struct secure_rtcp {
+	struct dtls *dtls;              /* [L] NULL: none, RTCP shares the RTP keys */
+	bool keyed;                     /* [L] rx/tx made from this handshake */
+	struct srtpw rx, tx;            /* [L] what goes through the RTCP port */
+	struct srtpw_key rx_key, tx_key;        /* [L] */
+};
+
 struct secure_media {
 	struct stream_handler h;        /* set on this media's streams (secure_wire) */
 	struct media *m;
@@ -67,6 +77,7 @@ struct secure_media {
 	struct dtls_fp fp;
 	bool has_fp;
 	bool dtls_keyed;                /* [L] SRTP contexts made from this handshake */
+	struct secure_rtcp rtcp;        /* without rtcp-mux: the RTCP component's own */
 
 	/* SRTP: rx unprotects what this side sends us, tx protects what we send it */
 	enum srtpw_suite suite;         /* [L] suite of tx (SRTPW_SUITE_NONE: none yet) */
@@ -146,9 +157,14 @@ void secure_wire(struct party *p);
 
 /* The packet steps: the secure handler's, and the encrypt step of a codec transform
  * that the secure handler runs (its output is protected for the side it goes to):
- * in place, [L]. sm may be NULL (plain). 0, or -errno with the stats counted. */
-int secure_decrypt(struct secure_media *sm, uint8_t *pkt, size_t *len, bool rtcp);
-int secure_encrypt(struct secure_media *sm, uint8_t *pkt, size_t *len, size_t cap, bool rtcp);
+ * in place, [L]. sm may be NULL (plain). rtcp: the packet is (S)RTCP; comp: the
+ * component (COMP_RTP / COMP_RTCP) of the socket it came in on / goes out through,
+ * which picks the keys when that side runs DTLS on both components (secure_rtcp).
+ * 0, or -errno with the stats counted. */
+int secure_decrypt(struct secure_media *sm, uint8_t *pkt, size_t *len, bool rtcp,
+		   uint8_t comp);
+int secure_encrypt(struct secure_media *sm, uint8_t *pkt, size_t *len, size_t cap, bool rtcp,
+		   uint8_t comp);
 
 /* Control thread, every tick: DTLS starts and retransmissions, full-ICE checks, for
  * every live call. O(calls x media) pointer checks plus the work due. */

@@ -4,7 +4,9 @@
  *   early  (before latching): STUN -> ICE agent; the agent authenticates the check, a
  *          response goes straight back to the source, a selected pair moves the latch.
  *   packet (after latching):  RFC 7983 demux ->
- *          DTLS      -> handshake (replies to the latched peer); keys when done
+ *          DTLS      -> the component's handshake (replies to the latched peer);
+ *                       keys when done. Without rtcp-mux the RTCP port runs its own
+ *                       (secure_rtcp), whose keys then serve that port's SRTCP
  *          SRTP/SRTCP-> unprotect with this side's rx (tampered, replayed, unkeyed:
  *                       dropped, counted as stream errors) ->
  *                       the stream's codec transform (stream->xform) if it has one,
@@ -81,18 +83,33 @@ static struct secure_media *transport_sec(struct secure_media *sm)
 	return sm && sm->m->bundle ? sm->m->bundle->sec : sm;
 }
 
-int secure_decrypt(struct secure_media *sm, uint8_t *pkt, size_t *len, bool rtcp)
+/* SRTP contexts of component comp: the RTCP port's own when that component runs a
+ * DTLS association of its own (no rtcp-mux), else the side's. */
+static struct srtpw *ctx_rx(struct secure_media *sm, uint8_t comp)
 {
+	return comp == COMP_RTCP && sm->rtcp.dtls ? &sm->rtcp.rx : &sm->rx;
+}
+
+static struct srtpw *ctx_tx(struct secure_media *sm, uint8_t comp)
+{
+	return comp == COMP_RTCP && sm->rtcp.dtls ? &sm->rtcp.tx : &sm->tx;
+}
+
+int secure_decrypt(struct secure_media *sm, uint8_t *pkt, size_t *len, bool rtcp,
+		   uint8_t comp)
+{
+	struct srtpw *rx;
 	int e;
 
 	sm = transport_sec(sm);
 	if (!sm || sm->tp == SEC_PLAIN)
 		return 0;
-	if (!srtpw_is_set(&sm->rx))
+	rx = ctx_rx(sm, comp);
+	if (!srtpw_is_set(rx))
 		e = -ENOKEY;
 	else
-		e = rtcp ? srtpw_unprotect_rtcp(&sm->rx, pkt, len)
-			 : srtpw_unprotect_rtp(&sm->rx, pkt, len);
+		e = rtcp ? srtpw_unprotect_rtcp(rx, pkt, len)
+			 : srtpw_unprotect_rtp(rx, pkt, len);
 	if (e) {
 		count_err(sm, e);
 		return e;
@@ -101,18 +118,21 @@ int secure_decrypt(struct secure_media *sm, uint8_t *pkt, size_t *len, bool rtcp
 	return 0;
 }
 
-int secure_encrypt(struct secure_media *sm, uint8_t *pkt, size_t *len, size_t cap, bool rtcp)
+int secure_encrypt(struct secure_media *sm, uint8_t *pkt, size_t *len, size_t cap, bool rtcp,
+		   uint8_t comp)
 {
+	struct srtpw *tx;
 	int e;
 
 	sm = transport_sec(sm);
 	if (!sm || sm->tp == SEC_PLAIN)
 		return 0;
-	if (!srtpw_is_set(&sm->tx))
+	tx = ctx_tx(sm, comp);
+	if (!srtpw_is_set(tx))
 		e = -ENOKEY;
 	else
-		e = rtcp ? srtpw_protect_rtcp(&sm->tx, pkt, len, cap)
-			 : srtpw_protect_rtp(&sm->tx, pkt, len, cap);
+		e = rtcp ? srtpw_protect_rtcp(tx, pkt, len, cap)
+			 : srtpw_protect_rtp(tx, pkt, len, cap);
 	if (e) {
 		count_err(sm, e);
 		return e;
@@ -123,44 +143,71 @@ int secure_encrypt(struct secure_media *sm, uint8_t *pkt, size_t *len, size_t ca
 
 /* ---- DTLS ---- */
 
+/* One component's DTLS association and the SRTP contexts it keys: the side's own
+ * fields for RTP (and for RTCP under mux), sm->rtcp for a separate RTCP port. */
+struct assoc {
+	struct dtls *dtls;              /* NULL: this component runs no handshake */
+	bool *keyed;
+	struct srtpw *rx, *tx;
+	struct srtpw_key *rx_key, *tx_key;
+	enum srtpw_suite *suite;        /* the side's (query "crypto suite"): RTP only */
+	struct stream *s;
+	const char *name;
+};
+
+static struct assoc assoc_of(struct secure_media *sm, uint8_t comp)
+{
+	if (comp == COMP_RTCP)
+		return (struct assoc){ sm->rtcp.dtls, &sm->rtcp.keyed, &sm->rtcp.rx,
+				       &sm->rtcp.tx, &sm->rtcp.rx_key, &sm->rtcp.tx_key,
+				       NULL, &sm->m->rtcp, " RTCP" };
+	return (struct assoc){ sm->dtls, &sm->dtls_keyed, &sm->rx, &sm->tx, &sm->rx_key,
+			       &sm->tx_key, &sm->suite, &sm->m->rtp, "" };
+}
+
 /* Handshake done: make the SRTP contexts (once per handshake). */
-static void dtls_keys(struct secure_media *sm)
+static void dtls_keys(struct secure_media *sm, const struct assoc *a)
 {
 	struct srtpw_key tx, rx;
 
-	if (sm->dtls_keyed || !sm->dtls || dtls_state(sm->dtls) != DTLS_CONNECTED)
+	if (*a->keyed || !a->dtls || dtls_state(a->dtls) != DTLS_CONNECTED)
 		return;
-	sm->dtls_keyed = true;
-	if (dtls_srtp_keys(sm->dtls, &tx, &rx) ||
-	    secure_srtp_set(&sm->rx, &sm->rx_key, &rx, SRTPW_INBOUND) ||
-	    secure_srtp_set(&sm->tx, &sm->tx_key, &tx, SRTPW_OUTBOUND)) {
-		secure_srtp_clear(sm);
+	*a->keyed = true;
+	if (dtls_srtp_keys(a->dtls, &tx, &rx) ||
+	    secure_srtp_set(a->rx, a->rx_key, &rx, SRTPW_INBOUND) ||
+	    secure_srtp_set(a->tx, a->tx_key, &tx, SRTPW_OUTBOUND)) {
+		srtpw_free(a->rx);
+		srtpw_free(a->tx);
+		if (a->suite)
+			*a->suite = SRTPW_SUITE_NONE;
 		clog(LOG_WARNING, sm->m->party->call->callid, NULL,
-		     "DTLS media %u: SRTP key setup failed", sm->m->index);
+		     "DTLS media %u%s: SRTP key setup failed", sm->m->index, a->name);
 		return;
 	}
-	sm->suite = tx.suite;
-	clog(LOG_INFO, sm->m->party->call->callid, NULL, "DTLS media %u: connected, %s",
-	     sm->m->index, srtpw_suite_info(tx.suite)->name);
+	if (a->suite)
+		*a->suite = tx.suite;
+	clog(LOG_INFO, sm->m->party->call->callid, NULL, "DTLS media %u%s: connected, %s",
+	     sm->m->index, a->name, srtpw_suite_info(tx.suite)->name);
 }
 
 static void dtls_packet(struct secure_media *sm, struct stream *in, const uint8_t *pkt,
 			size_t len, struct relay_emitter *e)
 {
+	struct assoc a = assoc_of(sm, in->component);
 	const uint8_t *out;
 	size_t olen;
 
 	sm->stats.dtls_in++;
-	/* one handshake, on the RTP component (see crypto_policy.c) */
-	if (!sm->dtls || in != &sm->m->rtp) {
+	/* the RTCP port has a handshake of its own only without rtcp-mux */
+	if (!a.dtls) {
 		sm->stats.junk++;
 		in->stats.errors++;
 		return;
 	}
-	dtls_input(sm->dtls, pkt, len);
-	while (dtls_pop(sm->dtls, &out, &olen) == 1)
+	dtls_input(a.dtls, pkt, len);
+	while (dtls_pop(a.dtls, &out, &olen) == 1)
 		relay_emit(e, in, out, olen);
-	dtls_keys(sm);
+	dtls_keys(sm, &a);
 }
 
 /* ---- handler ops ---- */
@@ -214,7 +261,7 @@ static void sec_packet(struct stream_handler *h, struct stream *in, uint8_t *pkt
 		return;
 	}
 	rtcp = in->component == COMP_RTCP || rtp_is_rtcp(pkt, len);
-	if (secure_decrypt(sm, pkt, &len, rtcp)) {
+	if (secure_decrypt(sm, pkt, &len, rtcp, in->component)) {
 		in->stats.errors++;
 		return;
 	}
@@ -225,7 +272,7 @@ static void sec_packet(struct stream_handler *h, struct stream *in, uint8_t *pkt
 	dst = route(in, rtcp);
 	if (!dst)
 		return;
-	if (secure_encrypt(dst->media->sec, pkt, &len, cap, rtcp)) {
+	if (secure_encrypt(dst->media->sec, pkt, &len, cap, rtcp, dst->component)) {
 		in->stats.errors++;
 		return;
 	}
@@ -271,21 +318,11 @@ void secure_free(struct secure_media *sm)
 	srtpw_free(&sm->rx);
 	srtpw_free(&sm->tx);
 	dtls_free(sm->dtls);
+	srtpw_free(&sm->rtcp.rx);
+	srtpw_free(&sm->rtcp.tx);
+	dtls_free(sm->rtcp.dtls);
 	free(sm->ice);
 	free(sm);
-}
-
-void secure_bundled(struct secure_media *sm)
-{
-	srtpw_free(&sm->rx);
-	srtpw_free(&sm->tx);
-	sm->suite = SRTPW_SUITE_NONE;
-	dtls_free(sm->dtls);
-	sm->dtls = NULL;
-	sm->dtls_keyed = false;
-	free(sm->ice);
-	sm->ice = NULL;
-	sm->ice_local[0] = sm->ice_local[1] = -1;
 }
 
 bool secure_active(const struct secure_media *sm)
@@ -333,28 +370,37 @@ void secure_wire(struct party *p)
 
 /* ---- timers (control thread) ---- */
 
-static void dtls_tick(struct secure_media *sm)
+/* One component: a client starts once the peer is reachable (after ICE selected a
+ * pair for the component, if ICE runs), flights are retransmitted. */
+static void dtls_tick_comp(struct secure_media *sm, uint8_t comp)
 {
-	struct stream *s = &sm->m->rtp;
-	union sockaddr_u to;
+	struct assoc a = assoc_of(sm, comp);
+	union sockaddr_u to, sel;
 	const uint8_t *out;
 	size_t olen;
-	bool have = stream_dest(s, &to);
+	bool have;
 	unsigned local;
-	union sockaddr_u sel;
 
-	if (dtls_state(sm->dtls) == DTLS_HANDSHAKE) {
-		/* a client starts once the peer is reachable: after ICE if ICE runs */
+	if (!a.dtls)
+		return;
+	have = stream_dest(a.s, &to);
+	if (dtls_state(a.dtls) == DTLS_HANDSHAKE) {
 		if (sm->dtls_client && have && (!sm->ice || !sm->ice->rufrag[0] ||
-						!ice_selected(sm->ice, 1, &local, &sel)))
-			dtls_start(sm->dtls);
-		if (dtls_timeout_ms(sm->dtls) == 0)
-			dtls_handle_timeout(sm->dtls);
-		while (dtls_pop(sm->dtls, &out, &olen) == 1)
+						!ice_selected(sm->ice, comp, &local, &sel)))
+			dtls_start(a.dtls);
+		if (dtls_timeout_ms(a.dtls) == 0)
+			dtls_handle_timeout(a.dtls);
+		while (dtls_pop(a.dtls, &out, &olen) == 1)
 			if (have)
-				send_raw(s, out, olen, &to);
+				send_raw(a.s, out, olen, &to);
 	}
-	dtls_keys(sm);
+	dtls_keys(sm, &a);
+}
+
+static void dtls_tick(struct secure_media *sm)
+{
+	dtls_tick_comp(sm, COMP_RTP);
+	dtls_tick_comp(sm, COMP_RTCP);
 }
 
 static void ice_tick(struct secure_media *sm, uint64_t now_ms)

@@ -41,6 +41,21 @@ static struct bval *dtls_dict(struct arena *a, const struct secure_media *sm)
 	return d;
 }
 
+/* The RTCP port's own handshake (no rtcp-mux): state and its SRTCP suite. */
+static struct bval *dtls_rtcp_dict(struct arena *a, const struct secure_media *sm)
+{
+	struct bval *d = bv_new_dict(a);
+	struct dtls *dt = sm->rtcp.dtls;
+
+	bv_dict_add_str(a, d, "state", dtls_state_name(dtls_state(dt)));
+	bv_dict_add_str(a, d, "role", sm->dtls_client ? "client" : "server");
+	if (srtpw_is_set(&sm->rtcp.tx)) {
+		const struct srtpw_suite_info *si = srtpw_suite_info(sm->rtcp.tx_key.suite);
+		bv_dict_add_str(a, d, "crypto suite", si ? si->name : "none");
+	}
+	return d;
+}
+
 static struct bval *ice_dict(struct arena *a, const struct ice_agent *ice)
 {
 	struct bval *d = bv_new_dict(a);
@@ -80,6 +95,8 @@ void secure_stats_add(struct arena *a, struct bval *md, const struct media *m)
 	}
 	if (sm->tp == SEC_DTLS)
 		bv_dict_add(a, md, "DTLS", dtls_dict(a, sm));
+	if (sm->tp == SEC_DTLS && sm->rtcp.dtls)
+		bv_dict_add(a, md, "DTLS RTCP", dtls_rtcp_dict(a, sm));
 	if (sm->ice)
 		bv_dict_add(a, md, "ICE", ice_dict(a, sm->ice));
 }

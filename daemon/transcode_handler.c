@@ -129,7 +129,7 @@ static int xc_emit(struct relay_emitter *e, struct stream *dst, uint8_t *p, size
 
 	if (!dst)
 		return -ENOENT;
-	err = secure_encrypt(dst->media->sec, p, &len, cap, rtcp);
+	err = secure_encrypt(dst->media->sec, p, &len, cap, rtcp, dst->component);
 	if (err)
 		return err;
 	return relay_emit(e, dst, p, len);

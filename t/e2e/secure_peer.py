@@ -167,15 +167,18 @@ def make_cert():
 
 
 class DtlsPeer:
-	"""One DTLS-SRTP endpoint over a UDP socket, memory BIOs, SRTP_AES128_CM_SHA1_80."""
+	"""One DTLS-SRTP endpoint over a UDP socket, memory BIOs, SRTP_AES128_CM_SHA1_80.
+	cert: make_cert()'s tuple, to share one certificate (one a=fingerprint) between the
+	RTP and the RTCP component's endpoints; None: a fresh one."""
 
 	PROFILE = b"SRTP_AES128_CM_SHA1_80"
 
-	def __init__(self, sock, client):
+	def __init__(self, sock, client, cert=None):
 		from OpenSSL import SSL, crypto
 		self.sock = sock
 		self.client = client
-		key_pem, cert_pem, self.fingerprint = make_cert()
+		self.cert = cert or make_cert()
+		key_pem, cert_pem, self.fingerprint = self.cert
 		ctx = SSL.Context(SSL.DTLS_METHOD)
 		ctx.use_privatekey(crypto.load_privatekey(crypto.FILETYPE_PEM, key_pem))
 		ctx.use_certificate(crypto.load_certificate(crypto.FILETYPE_PEM, cert_pem))

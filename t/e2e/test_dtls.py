@@ -1,6 +1,8 @@
 """DTLS-SRTP through sluiced: an OpenSSL test peer (python3-openssl) completes the
 handshake with sluiced in either role, checks sluiced's certificate against the SDP
-fingerprint, then exchanges SRTP (libsrtp2) both ways with a plain RTP/AVP side."""
+fingerprint, then exchanges SRTP (libsrtp2) both ways with a plain RTP/AVP side.
+Without rtcp-mux the RTCP port runs a handshake of its own (RFC 5764 4.1) whose keys,
+not the RTP ones, protect SRTCP there."""
 
 import time
 
@@ -8,7 +10,9 @@ import pytest
 
 from calls import Call, err, ok, wait_for
 from rtp import recv_all
-from secure_peer import DtlsPeer, sdp_with
+from pylibsrtp import Error as SrtpError
+from rtp import rtcp_rr, rtcp_sr
+from secure_peer import DtlsPeer, make_cert, sdp_with
 
 pytestmark = pytest.mark.sluice_only
 
@@ -190,3 +194,121 @@ def test_webrtc_like_offer_to_plain(relay):
 	got = recv_all(c.b.rtcp, timeout=2, count=1)
 	assert [d for d, _ in got] == [sr]
 	c.close()
+
+
+# ---- without rtcp-mux: one DTLS association per component ----
+
+def handshake_both(peers, dests):
+	"""Run the RTP, then the RTCP endpoint's handshake; (tx, rx) of each."""
+	for p, d in zip(peers, dests):
+		assert p.handshake(d, timeout=5), "handshake on %r did not complete" % (d,)
+	return [p.srtp() for p in peers]
+
+
+def unprotects(rx, data):
+	try:
+		return rx.unprotect_rtcp(data)
+	except SrtpError:
+		return None
+
+
+def check_srtcp(c, srtp_phone, srtp_dest, keys, plain_phone, plain_dest, tag_):
+	"""SRTCP keyed by the RTCP handshake on the RTCP ports, both ways, byte-exact; the
+	RTP handshake's keys neither open nor make what passes there."""
+	(rtp_tx, rtp_rx), (rtcp_tx, rtcp_rx) = keys
+	# SRTP side -> plain side: decrypted, byte-exact, on the plain side's RTCP port
+	sr = rtcp_sr(srtp_phone.ssrc, pkts=7, octets=1120)
+	srtp_phone.rtcp.sendto(rtcp_tx.protect_rtcp(sr), srtp_dest)
+	assert [d for d, _ in recv_all(plain_phone.rtcp, timeout=2, count=1)] == [sr]
+	# SRTCP made with the RTP handshake's keys is refused on the RTCP port (its SRTCP
+	# index past the one seen, so that it fails authentication, not the replay check)
+	before = media0(ok(c.query()), tag_)["SRTP"]["auth failures"]
+	for k in range(3):
+		wrong = rtp_tx.protect_rtcp(rtcp_sr(srtp_phone.ssrc, pkts=8 + k))
+	srtp_phone.rtcp.sendto(wrong, srtp_dest)
+	assert recv_all(plain_phone.rtcp, timeout=0.5) == []
+	assert wait_for(lambda: media0(ok(c.query()), tag_)["SRTP"]["auth failures"] ==
+			before + 1, 2), media0(ok(c.query()), tag_)["SRTP"]
+	# plain side -> SRTP side: protected with the RTCP handshake's keys only
+	rr = rtcp_rr(plain_phone.ssrc, report_ssrc=srtp_phone.ssrc)
+	plain_phone.rtcp.sendto(rr, plain_dest)
+	got = recv_all(srtp_phone.rtcp, timeout=2, count=1)
+	assert len(got) == 1 and got[0][0] != rr
+	assert unprotects(rtp_rx, got[0][0]) is None, "SRTCP keyed by the RTP handshake"
+	assert unprotects(rtcp_rx, got[0][0]) == rr
+
+
+def test_dtls_no_mux_offerer_two_handshakes(relay):
+	"""A offers DTLS actpass without rtcp-mux: sluiced answers active and runs a client
+	handshake on A's RTP port and another on its RTCP port; A serves both with one
+	certificate."""
+	r = relay()
+	c = Call(r)
+	cert = make_cert()
+	peers = [DtlsPeer(c.a.rtp, client=False, cert=cert),
+		 DtlsPeer(c.a.rtcp, client=False, cert=cert)]
+	c.offer(sdp=sdp_with(c.a, DTLS, ["a=fingerprint:" + cert[2], "a=setup:actpass"]),
+		**{"transport-protocol": "RTP/AVP"})
+	c.answer()
+	a = c.answer_reply
+	assert not a.attrs(0, "rtcp-mux") and a.attrs(0, "setup") == ["active"]
+	assert c.a_dest(rtcp=True)[1] == c.a_dest()[1] + 1
+	keys = handshake_both(peers, [c.a_dest(), c.a_dest(rtcp=True)])
+	for p in peers:
+		assert p.peer_fingerprint() == fp_of(a)
+	# two associations: different keys
+	assert peers[0].conn.export_keying_material(b"EXTRACTOR-dtls_srtp", 60) != \
+		peers[1].conn.export_keying_material(b"EXTRACTOR-dtls_srtp", 60)
+	q = wait_for(lambda: (lambda m: m if m.get("DTLS RTCP", {}).get("state") == "connected"
+			      else None)(media0(ok(c.query()), c.ftag)), 2)
+	assert q, media0(ok(c.query()), c.ftag)
+	assert q["DTLS"] == {"state": "connected", "role": "client", "setup": "active"}
+	assert q["DTLS RTCP"] == {"state": "connected", "role": "client",
+				  "crypto suite": "AES_CM_128_HMAC_SHA1_80"}
+	exchange_srtp(c.a, c.a_dest(), keys[0][0], keys[0][1], c.b, c.b_dest())
+	check_srtcp(c, c.a, c.a_dest(rtcp=True), keys, c.b, c.b_dest(rtcp=True), c.ftag)
+	c.close()
+
+
+def test_dtls_no_mux_answerer_client_two_handshakes(relay):
+	"""Plain A, DTLS toward B without rtcp-mux: B answers active and starts a handshake
+	on each of its ports; sluiced serves both."""
+	r = relay()
+	c = Call(r)
+	c.offer(**{"transport-protocol": DTLS})
+	o = c.offer_reply
+	assert o.medias[0]["proto"] == DTLS and not o.attrs(0, "rtcp-mux")
+	cert = make_cert()
+	peers = [DtlsPeer(c.b.rtp, client=True, cert=cert),
+		 DtlsPeer(c.b.rtcp, client=True, cert=cert)]
+	c.answer(sdp=sdp_with(c.b, DTLS, ["a=fingerprint:" + cert[2], "a=setup:active"]))
+	keys = handshake_both(peers, [c.b_dest(), c.b_dest(rtcp=True)])
+	for p in peers:
+		assert p.peer_fingerprint() == fp_of(o)
+	assert wait_for(lambda: media0(ok(c.query()), c.ttag).get("DTLS RTCP", {}).get("state")
+			== "connected", 2)
+	m = media0(ok(c.query()), c.ttag)
+	assert m["DTLS"]["role"] == "server" and m["DTLS RTCP"]["role"] == "server"
+	exchange_srtp(c.b, c.b_dest(), keys[0][0], keys[0][1], c.a, c.a_dest())
+	check_srtcp(c, c.b, c.b_dest(rtcp=True), keys, c.a, c.a_dest(rtcp=True), c.ttag)
+	c.close()
+
+
+def test_dtls_rtcp_handshake_follows_mux(relay):
+	"""The RTCP port's own handshake exists only while the side does not multiplex. A
+	offers a=rtcp-mux; the answer to A keeps it (demux) or not (reject; B declining)."""
+	r = relay()
+	for flags, mux in ((["demux"], True), (["reject"], False), ([], False)):
+		c = Call(r)
+		peer = DtlsPeer(c.a.rtp, client=False)
+		c.offer(sdp=sdp_with(c.a, DTLS, ["a=fingerprint:" + peer.fingerprint,
+						  "a=setup:actpass", "a=rtcp-mux"]),
+			**{"transport-protocol": "RTP/AVP", "rtcp-mux": flags})
+		c.answer()
+		assert bool(c.answer_reply.attrs(0, "rtcp-mux")) == mux, flags
+		m = media0(ok(c.query()), c.ftag)
+		assert m["DTLS"]["role"] == "client"
+		assert ("DTLS RTCP" in m) != mux, (flags, m)
+		if not mux:
+			assert m["DTLS RTCP"]["role"] == "client"
+		c.close()

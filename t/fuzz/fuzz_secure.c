@@ -2,10 +2,11 @@
  * early() (STUN -> ICE agent) then packet() (RFC 7983 demux -> DTLS handshake or SRTP
  * unprotect -> protect for the sink). One call, two sides, both SDES-keyed, the
  * receiving side also with a lite ICE agent and a DTLS server endpoint.
- * Input: byte 0 picks the stream (bit 0: RTCP component, bit 1: rtcp-mux on) and
+ * Input: byte 0 picks the stream (bit 0: RTCP component, bit 1: rtcp-mux on),
  * whether a valid SRTP packet is made of the rest (bit 2: the rest is plain RTP/RTCP
- * protected with the sender's key first, so the fuzzer reaches the forward path);
- * the rest is the datagram. Sockets are -1, so nothing is sent: relay_emit() refuses
+ * protected with the sender's key first, so the fuzzer reaches the forward path) and
+ * whether side A's RTCP port runs a DTLS server endpoint of its own (bit 3, as without
+ * rtcp-mux; its SRTCP is then unkeyed); the rest is the datagram. Sockets are -1, so nothing is sent: relay_emit() refuses
  * a stream without a socket after reading only the (zeroed, opaque) emitter's worker
  * pointer.
  * Properties: no crash, no read past the packet, every packet that is not forwarded
@@ -24,6 +25,7 @@ static struct call call;
 static struct party pa, pb;
 static struct media ma, mb;
 static struct dtls_cert *cert;
+static struct dtls *rtcp_ep;    /* side A's RTCP endpoint while bit 3 is set */
 static struct srtpw sender;     /* what the peer of side A protects with */
 static _Alignas(64) uint8_t emitter[1 << 17];   /* stands in for struct relay_emitter */
 
@@ -101,9 +103,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		dtls_free(a->dtls);
 		CHECK(!dtls_new(&a->dtls, cert, false));
 	}
+	if (!rtcp_ep || dtls_state(rtcp_ep) >= DTLS_FAILED) {
+		dtls_free(rtcp_ep);
+		CHECK(!dtls_new(&rtcp_ep, cert, false));
+	}
 	if (size < 1 || size - 1 > CAP - SRTPW_TAILROOM)
 		return 0;
 	ma.rtcp_mux = data[0] & 2;
+	a->rtcp.dtls = data[0] & 8 ? rtcp_ep : NULL;
 	in = data[0] & 1 ? &ma.rtcp : &ma.rtp;
 	len = size - 1;
 	memcpy(buf, data + 1, len);
