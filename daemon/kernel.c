@@ -22,7 +22,8 @@ int kernel_start(struct daemon *d, char *err, size_t errlen)
 		snprintf(d->kernel_state, sizeof(d->kernel_state), "kernel forwarding off");
 		return 0;
 	}
-	e = kmod_open(&d->kmod, (unsigned)cfg->table, 0, KMOD_OPEN_FLUSH);
+	/* exclusive: a second sluiced on the same table must not flush the first's */
+	e = kmod_open(&d->kmod, (unsigned)cfg->table, 0, KMOD_OPEN_FLUSH | KMOD_OPEN_EXCL);
 	if (!e) {
 		e = sluice_nft_install((unsigned)cfg->table, NULL);
 		if (e) {
@@ -32,7 +33,9 @@ int kernel_start(struct daemon *d, char *err, size_t errlen)
 	}
 	if (e) {
 		snprintf(d->kernel_state, sizeof(d->kernel_state), "%s",
-			 e == -ENOENT ? "kernel module not loaded" : "kernel module unusable");
+			 e == -ENOENT ? "kernel module not loaded" :
+			 e == -EBUSY ? "kernel table in use by another sluiced" :
+			 "kernel module unusable");
 		if (cfg->kernel == KERNEL_ON) {
 			snprintf(err, errlen, "--kernel=on: %s (table %d): %s", d->kernel_state,
 				 cfg->table, strerror(-e));

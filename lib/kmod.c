@@ -1,11 +1,14 @@
 /* Userspace side of the kernel module ABI: instance files, slot bookkeeping and the
  * read-only counter mapping. See include/sluice/kmod.h. */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "sluice/kmod.h"
@@ -16,6 +19,7 @@ struct kmod {
 	unsigned int		used;
 	unsigned int		next;		/* next-fit cursor */
 	int			ctl_fd;
+	int			lock_fd;	/* KMOD_OPEN_EXCL: the owner's name, else -1 */
 	const volatile struct sluice_stats_hdr *map;
 	size_t			map_len;
 	uint64_t		*bitmap;	/* slots this handle believes taken */
@@ -121,6 +125,27 @@ out:
 	return ret;
 }
 
+/* The owner of instance id in this network namespace holds an abstract unix socket
+ * name: abstract names are per network namespace, as instances are, and go away with
+ * the process however it ends. -EBUSY if another process holds it. */
+static int kmod_lock(unsigned int id)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int n = snprintf(sa.sun_path + 1, sizeof(sa.sun_path) - 1, "sluice/kernel-instance/%u", id);
+
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+							  1 + (size_t)n))) {
+		int e = errno == EADDRINUSE ? -EBUSY : -errno;
+
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
 int kmod_open(struct kmod **out, unsigned int id, unsigned int capacity, unsigned int flags)
 {
 	struct kmod *k;
@@ -142,12 +167,16 @@ int kmod_open(struct kmod **out, unsigned int id, unsigned int capacity, unsigne
 	if (!k)
 		return -ENOMEM;
 	k->id = id;
+	k->lock_fd = -1;
+	if ((flags & KMOD_OPEN_EXCL) && (ret = k->lock_fd = kmod_lock(id)) < 0)
+		goto err_free;
 	kmod_path(path, sizeof(path), id, "control");
 	k->ctl_fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (k->ctl_fd < 0) {
 		ret = -errno;
 		goto err_free;
 	}
+
 	ret = kmod_map(k);
 	if (ret)
 		goto err_close;
@@ -170,6 +199,8 @@ err_unmap:
 err_close:
 	close(k->ctl_fd);
 err_free:
+	if (k->lock_fd >= 0)
+		close(k->lock_fd);
 	free(k);
 	return ret;
 }
@@ -182,6 +213,8 @@ void kmod_close(struct kmod *k, bool destroy)
 	close(k->ctl_fd);
 	if (destroy)
 		kmod_destroy(k->id);
+	if (k->lock_fd >= 0)
+		close(k->lock_fd);
 	free(k->bitmap);
 	free(k);
 }

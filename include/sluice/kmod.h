@@ -33,6 +33,9 @@ struct kmod;
 /* kmod_open() flags */
 #define KMOD_OPEN_FLUSH		0x1u	/* delete entries left by a previous run */
 #define KMOD_OPEN_NOCREATE	0x2u	/* fail with -ENOENT if the instance does not exist */
+#define KMOD_OPEN_EXCL		0x4u	/* one owner at a time: -EBUSY while another process
+					   of this network namespace holds the instance open
+					   with this flag (released when it exits, however) */
 
 /* One direction of a stream: packets arriving on `local` are sent from `out_src` to
  * `out_dst`. All addresses are AF_INET or AF_INET6 with a port; expect_src may be
@@ -62,7 +65,8 @@ bool kmod_available(void);
 
 /* Opens instance `id` (< SLUICE_MAX_INSTANCES), creating it with `capacity` slots
  * (0 = KMOD_DEFAULT_CAPACITY) unless it exists (then its own capacity is used), and maps
- * its counters. -ENOENT: module not loaded (or KMOD_OPEN_NOCREATE and no instance). */
+ * its counters. -ENOENT: module not loaded (or KMOD_OPEN_NOCREATE and no instance);
+ * -EBUSY: KMOD_OPEN_EXCL and another owner (checked before any flush). */
 int kmod_open(struct kmod **out, unsigned int id, unsigned int capacity, unsigned int flags);
 /* Unmaps and closes; destroy: also removes the instance and its entries. NULL is a no-op. */
 void kmod_close(struct kmod *k, bool destroy);

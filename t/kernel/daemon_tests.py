@@ -221,13 +221,14 @@ def check_delivery(label, sent, got, src):
 class Daemon:
 	live = []
 
-	def __init__(self, name, *args, table=TABLE, wait=True, keep=False):
+	def __init__(self, name, *args, table=TABLE, wait=True, keep=False, ng_port=NG_PORT,
+		     ports=PORTS):
 		self.name = name
 		self.keep = keep	# outlives the scenario that started it (a chain's first)
 		self.argv = [SLUICED, "--config-file=none", "--foreground", "--log-stderr",
 			     "--log-level=7", "--interface=" + RELAY_IP,
-			     "--listen-ng=127.0.0.1:%d" % NG_PORT, "--port-min=%d" % PORTS[0],
-			     "--port-max=%d" % PORTS[1], "--num-threads=1", "--delete-delay=0",
+			     "--listen-ng=127.0.0.1:%d" % ng_port, "--port-min=%d" % ports[0],
+			     "--port-max=%d" % ports[1], "--num-threads=1", "--delete-delay=0",
 			     "--table=%d" % table] + list(args)
 		self.logpath = os.path.join(OUT, "daemon-%s.log" % name)
 		self.logf = open(self.logpath, "ab")
@@ -236,7 +237,7 @@ class Daemon:
 		self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=self.logf,
 					     stderr=subprocess.STDOUT)
 		Daemon.live.append(self)
-		self.ng = NG(("127.0.0.1", NG_PORT))
+		self.ng = NG(("127.0.0.1", ng_port))
 		if wait:
 			self.wait_ready()
 
@@ -694,6 +695,38 @@ def daemon_second_daemon_harmless():
 	expect(d.req({"command": "ping"}).get("result") == "pong", "first daemon does not answer")
 
 
+def daemon_second_daemon_same_table():
+	"""A second sluiced on another NG port but the same --table: the first one owns the
+	kernel instance (a lock on it), so --kernel=on refuses to start and --kernel=auto
+	runs in userspace; neither flushes or removes the first one's entries."""
+	d = Shared.d
+	expect(d and d.proc.poll() is None, "needs the daemon of scenario 6")
+	plain, a, b = Shared.calls[0]
+	before = kentries()
+	expect(before and before >= 2, "no live entries: %r" % before)
+	other = dict(ng_port=NG_PORT + 1, ports=(PORTS[1] + 1, PORTS[1] + 200))
+	d2 = Daemon("same-table-on", "--kernel=on", wait=False, **other)
+	try:
+		rc = d2.proc.wait(10)
+	except subprocess.TimeoutExpired:
+		d2.kill()
+		raise Fail("--kernel=on daemon on a table in use is running")
+	d2._gone()
+	expect(rc != 0, "exit code 0")
+	expect("in use by another sluiced" in d2.log(), "no clear error: %s" % d2.log()[-300:])
+	expect(kentries() == before, "entries %r -> %r" % (before, kentries()))
+	d3 = Daemon("same-table-auto", "--kernel=auto", **other)
+	expect("in use by another sluiced" in d3.log(), "auto: %s" % d3.log()[-300:])
+	expect(d3.stop() == 0, "auto daemon did not exit cleanly")
+	expect(kentries() == before, "entries %r -> %r" % (before, kentries()))
+	expect("sluice_%d" % TABLE in sh("nft", "list", "tables").stdout, "nft table removed")
+	kl0, _ = klist()
+	r = exchange([(a, b), (b, a)], 50)
+	check_delivery("A->B", r[0][0], r[0][1], (RELAY_IP, b.dest[1]))
+	kl1, _ = klist()
+	expect(kl1[a.dest[1]]["packets"] - kl0[a.dest[1]]["packets"] == 50, "not kernel-forwarded")
+
+
 def daemon_nat_rebinding_relatch():
 	"""9: A's NAT rebinds (new source port, same SSRC): the packet goes through userspace,
 	re-latches, the kernel entries are updated, and B's media reaches the new port."""
@@ -814,6 +847,7 @@ GROUPS = {
 	"main": [daemon_kernel_forwarding, daemon_stats_include_kernel,
 		 daemon_delete_removes_entries, daemon_timeout_kernel_streams,
 		 daemon_userspace_stream_beside_kernel, daemon_second_daemon_harmless,
+		 daemon_second_daemon_same_table,
 		 daemon_nat_rebinding_relatch,
 		 daemon_sigkill_restart_flushes],
 	"unload": [daemon_unload_after_clean_exit, daemon_unload_after_sigkill],

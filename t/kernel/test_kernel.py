@@ -30,6 +30,7 @@ SCENARIOS = [
     "daemon_kernel_forwarding", "daemon_stats_include_kernel",
     "daemon_delete_removes_entries", "daemon_timeout_kernel_streams",
     "daemon_userspace_stream_beside_kernel", "daemon_second_daemon_harmless",
+    "daemon_second_daemon_same_table",
     "daemon_nat_rebinding_relatch",
     "daemon_sigkill_restart_flushes",
     "daemon_unload_after_clean_exit", "daemon_unload_after_sigkill",
