@@ -78,6 +78,8 @@ int cp_list_from_sdp(const struct sdp *sdp, unsigned i, struct cp_list *out)
 			p = p * 10 + (unsigned)(v.s[k] - '0');
 		out->ptime = p;
 	}
+	out->not_audio = sdp->media[i].type.len != 5 ||
+			 strncasecmp(sdp->media[i].type.s, "audio", 5);
 	return 0;
 }
 
@@ -340,8 +342,10 @@ int cp_offer(const struct cp_list *in, const struct ng_codec_flags *f, struct cp
 			continue;
 		o->b.c[o->b.n++] = c;
 	}
-	want_te = add_transcode(f, &o->a, &o->b);
-	if (want_te || !lists_equal(&o->b, in))
+	/* the codecs transcode names and telephone-event are audio: a video section of the
+	 * same offer gets neither */
+	want_te = !in->not_audio && add_transcode(f, &o->a, &o->b);
+	if (!in->not_audio && (want_te || !lists_equal(&o->b, in)))
 		fix_te(&o->a, &o->b, want_te);
 	o->changed = !lists_equal(&o->b, in);
 	return first_audio(&o->b) ? 0 : -EINVAL;

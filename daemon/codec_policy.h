@@ -44,6 +44,7 @@ struct cp_list {
 	struct cp_codec c[CP_MAX];
 	unsigned n;
 	unsigned ptime;                 /* a=ptime of the section, 0 if none */
+	bool not_audio;                 /* m=video etc.: transcode adds nothing to it */
 };
 
 /* What the offer decided, kept in the offerer's media until the answer. */

@@ -375,6 +375,40 @@ static void test_offer_nothing_left(void **state)
 	free(o);
 }
 
+/* codec-transcode names audio codecs: a video section of the same offer (BUNDLEd audio
+ * and video from a browser) keeps its own codecs, with no PCMU or telephone-event. */
+static void test_offer_video_untouched(void **state)
+{
+	static const char *const fl[] = { "codec-mask-opus", "codec-transcode-PCMU",
+					  "codec-transcode-telephone-event", NULL };
+	static const char video[] =
+		"v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+		"m=audio 20002 RTP/AVP 111\r\na=rtpmap:111 opus/48000/2\r\n"
+		"m=video 20004 RTP/AVP 96 97\r\na=rtpmap:96 VP8/90000\r\n"
+		"a=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n";
+	struct cp_list *in = malloc(sizeof(*in));
+	struct cp_offer *o = malloc(sizeof(*o));
+	struct sdp *sdp = malloc(sizeof(*sdp));
+	struct ng_codec_flags f;
+	const char *err = NULL;
+
+	(void)state;
+	assert_int_equal(sdp_parse(sdp, video, strlen(video), &err), 0);
+	flags_of(fl, &f);
+	assert_int_equal(cp_list_from_sdp(sdp, 0, in), 0);
+	assert_false(in->not_audio);
+	assert_int_equal(cp_offer(in, &f, o), 0);
+	check_list("audio offer to B", &o->b, "0:PCMU/8000 96:telephone-event/8000");
+	assert_int_equal(cp_list_from_sdp(sdp, 1, in), 0);
+	assert_true(in->not_audio);
+	assert_int_equal(cp_offer(in, &f, o), 0);
+	check_list("video offer to B", &o->b, "96:VP8/90000 97:rtx/90000");
+	assert_false(o->changed);
+	free(in);
+	free(o);
+	free(sdp);
+}
+
 static void test_answer_no_codec(void **state)
 {
 	struct cp_list *in = malloc(sizeof(*in)), *bl = malloc(sizeof(*bl));
@@ -479,6 +513,7 @@ int main(void)
 		cmocka_unit_test(test_name_split),
 		cmocka_unit_test(test_offer_answer),
 		cmocka_unit_test(test_offer_nothing_left),
+		cmocka_unit_test(test_offer_video_untouched),
 		cmocka_unit_test(test_answer_no_codec),
 		cmocka_unit_test(test_rewrite_sample),
 		cmocka_unit_test(test_rewrite_lines),
