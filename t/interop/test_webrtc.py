@@ -3,7 +3,7 @@ Chromium gathers ICE candidates on every non-loopback interface it sees and send
 checks from them, so it gets a test host address (192.0.2.2 on one end of a veth pair) that
 exists only in that namespace, and no packet reaches a real interface. Everything the
 case starts (relay, page server, Chromium, the plain endpoint) lives in the namespace,
-which is removed afterwards."""
+which is removed afterwards. Each case gets a namespace of its own."""
 
 import os
 import re
@@ -19,7 +19,9 @@ CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
-def test_webrtc_browser_to_plain_pcmu_in_netns():
+@pytest.mark.parametrize("case", ["test_webrtc_browser_to_plain_pcmu",
+				  "test_webrtc_bundle_audio_video"])
+def test_webrtc_in_netns(case):
 	assert os.geteuid() == 0, "needs root for a network namespace (ip netns)"
 	ns = "sluice-webrtc-%d" % os.getpid()
 	subprocess.run(["ip", "netns", "add", ns], check=True)
@@ -33,7 +35,7 @@ def test_webrtc_browser_to_plain_pcmu_in_netns():
 		env = dict(os.environ, SLUICE_WEBRTC_NETNS=ns)
 		r = subprocess.run(["ip", "netns", "exec", ns, sys.executable, "-m", "pytest", "-q",
 				    "-p", "no:cacheprovider", "-rfEs",
-				    os.path.join(HERE, "webrtc_case.py")],
+				    "%s::%s" % (os.path.join(HERE, "webrtc_case.py"), case)],
 				   cwd=os.path.dirname(os.path.dirname(HERE)), env=env,
 				   capture_output=True, text=True, timeout=120)
 		out = r.stdout + r.stderr

@@ -16,6 +16,7 @@ remote stream plays in an <audio> element; audioLevel stays 0 otherwise). Every 
 bounded; the whole test takes ~10 s. Skipped only when chromium is not installed
 (utils/install-deps.sh test installs chromium, chromium-driver and python3-selenium).
 """
+import collections
 import functools
 import http.server
 import os
@@ -36,29 +37,39 @@ CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/
 					else None)
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 BROWSER_TONE, PLAIN_TONE = 1000, 440
+AUDIO_SSRC, VIDEO_SSRC = 0x5107E, 0x5107F        # the plain side's own, in its a=ssrc lines
+MIN_VIDEO = 30                                  # VP8 packets each way
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 
 PAGE = r"""<!doctype html>
-<html><body><audio id="remote" autoplay></audio>
+<html><body><audio id="remote" autoplay></audio><video id="rvideo" autoplay muted></video>
 <script>
+// index.html?video=1: camera too (Chromium's fake device), VP8 only, BUNDLEd with the audio
+const VIDEO = new URLSearchParams(location.search).get("video") === "1";
 window.st = {offer: null, err: null, answered: false, ice: "new", conn: "new", stats: null};
 let pc;
+function only(kind, mime, tr) {
+  tr.setCodecPreferences(RTCRtpReceiver.getCapabilities(kind).codecs
+    .filter((c) => c.mimeType.toLowerCase() === mime));
+}
 async function start() {
   try {
-    const stream = await navigator.mediaDevices.getUserMedia({audio: true, video: false});
+    const stream = await navigator.mediaDevices.getUserMedia({audio: true,
+      video: VIDEO ? {width: 320, height: 240, frameRate: 15} : false});
     pc = new RTCPeerConnection({iceServers: []});
     pc.oniceconnectionstatechange = () => { st.ice = pc.iceConnectionState; };
     pc.onconnectionstatechange = () => { st.conn = pc.connectionState; };
     pc.ontrack = (ev) => {
-      const a = document.getElementById("remote");
-      a.srcObject = new MediaStream([ev.track]);
-      a.play().catch((e) => { st.err = "play: " + e; });
+      const el = document.getElementById(ev.track.kind === "video" ? "rvideo" : "remote");
+      el.srcObject = new MediaStream([ev.track]);
+      el.play().catch((e) => { st.err = "play: " + e; });
     };
-    const tr = pc.addTransceiver(stream.getAudioTracks()[0], {direction: "sendrecv"});
-    const opus = RTCRtpReceiver.getCapabilities("audio").codecs
-      .filter((c) => c.mimeType.toLowerCase() === "audio/opus");
-    tr.setCodecPreferences(opus);
+    only("audio", "audio/opus",
+         pc.addTransceiver(stream.getAudioTracks()[0], {direction: "sendrecv"}));
+    if (VIDEO)
+      only("video", "video/vp8",
+           pc.addTransceiver(stream.getVideoTracks()[0], {direction: "sendrecv"}));
     await pc.setLocalDescription(await pc.createOffer());
     await new Promise((done) => {
       if (pc.iceGatheringState === "complete") return done();
@@ -78,13 +89,20 @@ window.answer = async (sdp) => {
 };
 window.poll = async () => {
   const r = await pc.getStats();
-  const o = {};
+  const o = {transports: 0};
   r.forEach((s) => {
     if (s.type === "inbound-rtp" && s.kind === "audio")
       o.inbound = {packets: s.packetsReceived, level: s.audioLevel || 0,
-                   energy: s.totalAudioEnergy || 0, codec: s.codecId};
+                   energy: s.totalAudioEnergy || 0, codec: s.codecId, ssrc: s.ssrc,
+                   samples: s.totalSamplesReceived || 0, concealed: s.concealedSamples || 0};
     if (s.type === "outbound-rtp" && s.kind === "audio")
       o.outbound = {packets: s.packetsSent};
+    if (s.type === "inbound-rtp" && s.kind === "video")
+      o.vinbound = {packets: s.packetsReceived, decoded: s.framesDecoded || 0,
+                    keyframes: s.keyFramesDecoded || 0, ssrc: s.ssrc, codec: s.codecId};
+    if (s.type === "outbound-rtp" && s.kind === "video")
+      o.voutbound = {packets: s.packetsSent, encoded: s.framesEncoded || 0, ssrc: s.ssrc};
+    if (s.type === "transport") o.transports++;
     if (s.type === "codec") o[s.id] = s.mimeType;
   });
   st.stats = o;
@@ -124,32 +142,42 @@ def peak_of(pcm, rate):
 
 # ---------------------------------------------------------------- the plain endpoint
 
+def rtp_pair():
+	"""Two UDP sockets on 127.0.0.1, RTP on an even port and RTCP on the next."""
+	for _ in range(50):
+		rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+		rtp.bind(("127.0.0.1", 0))
+		port = rtp.getsockname()[1]
+		rtcp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+		try:
+			rtcp.bind(("127.0.0.1", port + 1))
+			rtp.settimeout(0.2)
+			return rtp, rtcp, port
+		except OSError:
+			rtp.close()
+			rtcp.close()
+	raise RuntimeError("no RTP/RTCP port pair")
+
+
 class PlainPhone:
 	"""RTP/AVP PCMU endpoint: sends PLAIN_TONE every 20 ms to the relay, keeps the PCMU
-	payloads it receives (in arrival order, by sequence number)."""
+	payloads it receives (in arrival order, by sequence number) and counts every RTP
+	packet by payload type."""
 
 	def __init__(self):
-		for _ in range(50):
-			self.rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-			self.rtp.bind(("127.0.0.1", 0))
-			self.port = self.rtp.getsockname()[1]
-			self.rtcp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-			try:
-				self.rtcp.bind(("127.0.0.1", self.port + 1))
-				break
-			except OSError:
-				self.rtp.close()
-				self.rtcp.close()
-		self.rtp.settimeout(0.2)
+		self.rtp, self.rtcp, self.port = rtp_pair()
 		self.got = {}
+		self.pts = collections.Counter()
 		self.stop = threading.Event()
 		self.threads = []
 
-	def sdp(self):
-		return "\r\n".join([
-			"v=0", "o=- 1001 1 IN IP4 127.0.0.1", "s=plain", "c=IN IP4 127.0.0.1",
-			"t=0 0", "m=audio %d RTP/AVP 0" % self.port, "a=rtpmap:0 PCMU/8000",
-			"a=ptime:20", "a=sendrecv"]) + "\r\n"
+	def sdp(self, video=None):
+		lines = ["v=0", "o=- 1001 1 IN IP4 127.0.0.1", "s=plain", "c=IN IP4 127.0.0.1",
+			 "t=0 0", "m=audio %d RTP/AVP 0" % self.port, "a=rtpmap:0 PCMU/8000",
+			 "a=ptime:20", "a=sendrecv", "a=ssrc:%d cname:plain" % AUDIO_SSRC]
+		if video:
+			lines += video.sdp_lines()
+		return "\r\n".join(lines) + "\r\n"
 
 	def start(self, dest):
 		self.threads = [threading.Thread(target=self._send, args=(dest,), daemon=True),
@@ -160,7 +188,7 @@ class PlainPhone:
 	def _send(self, dest):
 		t = np.arange(8000 * 20) / 8000.0
 		pcm = ulaw_encode(np.round(12000 * np.sin(2 * np.pi * PLAIN_TONE * t)))
-		seq, ts, ssrc = 1000, 5000, 0x5107E
+		seq, ts, ssrc = 1000, 5000, AUDIO_SSRC
 		t0 = time.monotonic()
 		for i in range(len(pcm) // 160):
 			if self.stop.is_set():
@@ -183,6 +211,7 @@ class PlainPhone:
 				return
 			if len(data) < 12 or data[0] >> 6 != 2 or 72 <= (data[1] & 0x7F) <= 76:
 				continue
+			self.pts[data[1] & 0x7F] += 1
 			if data[1] & 0x7F == 0:
 				self.got[int.from_bytes(data[2:4], "big")] = data[12:]
 
@@ -196,6 +225,96 @@ class PlainPhone:
 		self.stop.set()
 		for t in self.threads:
 			t.join(2)
+		self.rtp.close()
+		self.rtcp.close()
+
+
+def rtp_payload(data):
+	"""The payload of an RTP packet: after CSRCs and header extension, before padding."""
+	off = 12 + 4 * (data[0] & 0x0F)
+	if data[0] & 0x10:
+		off += 4 + 4 * int.from_bytes(data[off + 2:off + 4], "big")
+	end = len(data) - (data[-1] if data[0] & 0x20 else 0)
+	return data[off:end]
+
+
+def vp8_frame_start(payload):
+	"""RFC 7741 payload descriptor: None if it is malformed (reserved bits set, too
+	short), else the VP8 payload after it when the packet starts a frame (S=1, PID 0),
+	else b"". """
+	if not payload or payload[0] & 0x48:
+		return None
+	i = 1
+	if payload[0] & 0x80:                           # X: extension byte I L T K
+		if len(payload) < 2:
+			return None
+		x, i = payload[1], 2
+		if x & 0x80:                            # I: picture ID, 7 or 15 bits
+			i += 2 if len(payload) > i and payload[i] & 0x80 else 1
+		i += 1 if x & 0x40 else 0               # L: TL0PICIDX
+		i += 1 if x & 0x30 else 0               # T/K: TID Y KEYIDX
+	if len(payload) <= i:
+		return None
+	return payload[i:] if payload[0] & 0x17 == 0x10 else b""
+
+
+def vp8_is_keyframe(frame):
+	"""Frame tag with P=0 (key frame) followed by the start code 9d 01 2a."""
+	return len(frame) >= 10 and not frame[0] & 1 and frame[3:6] == b"\x9d\x01\x2a"
+
+
+class PlainVideo:
+	"""The plain side's video socket (RTP/AVP, VP8 at the browser's payload type): counts
+	what arrives by payload type, checks the VP8 payload descriptors, and echoes each VP8
+	packet back to the relay with the SSRC replaced by its own signalled VIDEO_SSRC."""
+
+	def __init__(self, pt):
+		self.pt = pt
+		self.rtp, self.rtcp, self.port = rtp_pair()
+		self.pts = collections.Counter()
+		self.ssrcs = collections.Counter()
+		self.frames = self.keyframes = self.bad = self.echoed = 0
+		self.stop = threading.Event()
+		self.thread = None
+
+	def sdp_lines(self):
+		return ["m=video %d RTP/AVP %d" % (self.port, self.pt),
+			"a=rtpmap:%d VP8/90000" % self.pt, "a=sendrecv",
+			"a=ssrc:%d cname:plain" % VIDEO_SSRC]
+
+	def start(self, dest):
+		self.thread = threading.Thread(target=self._run, args=(dest,), daemon=True)
+		self.thread.start()
+
+	def _run(self, dest):
+		while not self.stop.is_set():
+			try:
+				data = self.rtp.recv(4096)
+			except socket.timeout:
+				continue
+			except OSError:
+				return
+			if len(data) < 13 or data[0] >> 6 != 2:
+				continue
+			pt = data[1] & 0x7F
+			self.pts[pt] += 1
+			if pt != self.pt:
+				continue
+			self.ssrcs[int.from_bytes(data[8:12], "big")] += 1
+			frame = vp8_frame_start(rtp_payload(data))
+			if frame is None:
+				self.bad += 1
+				continue
+			if frame:
+				self.frames += 1
+				self.keyframes += vp8_is_keyframe(frame)
+			self.rtp.sendto(data[:8] + VIDEO_SSRC.to_bytes(4, "big") + data[12:], dest)
+			self.echoed += 1
+
+	def close(self):
+		self.stop.set()
+		if self.thread:
+			self.thread.join(2)
 		self.rtp.close()
 		self.rtcp.close()
 
@@ -358,4 +477,146 @@ def test_webrtc_browser_to_plain_pcmu(relay, page_url, browser):
 			.get("result") == "ok"
 	finally:
 		phone.close()
+	assert time.monotonic() - t_start < 40
+
+
+# ---------------------------------------------------------------- audio + video, BUNDLE
+
+def sections(sdp):
+	"""[(m= line fields, [attribute lines])] per media section, session level first with
+	fields None."""
+	out = [(None, [])]
+	for l in sdp.splitlines():
+		if l.startswith("m="):
+			out.append((l[2:].split(), []))
+		elif l:
+			out[-1][1].append(l)
+	return out
+
+
+def attr(lines, name):
+	return [l.split(":", 1)[1] for l in lines if l.startswith("a=%s:" % name)]
+
+
+def rtpmap_pt(lines, enc):
+	for v in attr(lines, "rtpmap"):
+		pt, _, rest = v.partition(" ")
+		if rest.lower().startswith(enc.lower() + "/"):
+			return int(pt)
+	return None
+
+
+def test_webrtc_bundle_audio_video(relay, page_url, browser):
+	"""Chromium sends audio and video over one BUNDLE transport; the relay splits it
+	toward a plain endpoint with an audio (PCMU, transcoded) and a video (VP8) port, and
+	answers the browser with BUNDLE. The plain side echoes the video back."""
+	t_start = time.monotonic()
+	browser.get(page_url + "?video=1")
+	st = H.wait_until(lambda: (lambda s: s if s.get("offer") or s.get("err") else None)(
+		js_state(browser)), 10, "the browser's offer")
+	assert not st["err"], st["err"]
+	offer = st["offer"]
+	osec = sections(offer)
+	assert [m[0] for m, _ in osec[1:]] == ["audio", "video"], offer
+	omids = [attr(a, "mid")[0] for _, a in osec[1:]]
+	assert "a=group:BUNDLE %s" % " ".join(omids) in offer, offer
+	vp8 = rtpmap_pt(osec[2][1], "VP8")
+	assert vp8 is not None and "H264" not in offer and "VP9" not in offer, offer
+
+	callid, ftag, ttag = "webrtc-av-%s" % os.urandom(6).hex(), "browser", "plain"
+	r = relay.request("offer", **{"call-id": callid, "from-tag": ftag, "sdp": offer,
+		"ICE": "remove", "transport-protocol": "RTP/AVP", "rtcp-mux": ["demux"],
+		"codec": {"mask": ["opus"], "transcode": ["PCMU"]},
+		"replace": ["origin", "session-connection"]})
+	assert r.get("result") == "ok", r
+	text = r["sdp"]
+	psec = sections(text)
+	assert [m[0] for m, _ in psec[1:]] == ["audio", "video"], text
+	(am, _), (vm, vattrs) = psec[1:]
+	assert am[2] == "RTP/AVP" and am[3:] == ["0"], text
+	# codec-transcode-PCMU is an audio codec: the video section keeps only VP8
+	assert vm[2] == "RTP/AVP" and vm[3:] == [str(vp8)] and rtpmap_pt(vattrs, "VP8") == vp8, text
+	# a plain answerer knows no BUNDLE: each section needs a port of its own
+	assert am[1] != vm[1], "one port for audio and video toward the plain side:\n" + text
+	for absent in ("a=candidate", "a=fingerprint", "a=ice-ufrag", "opus", "a=crypto"):
+		assert absent not in text, "%s toward the plain side:\n%s" % (absent, text)
+	c_addr = [l for l in text.splitlines() if l.startswith("c=")][-1].split()[2]
+
+	phone, video = PlainPhone(), PlainVideo(vp8)
+	try:
+		r = relay.request("answer", **{"call-id": callid, "from-tag": ftag, "to-tag": ttag,
+					       "sdp": phone.sdp(video), "replace": ["origin",
+					       "session-connection"]})
+		assert r.get("result") == "ok", r
+		ans = r["sdp"]
+		bsec = sections(ans)
+		assert [m[0] for m, _ in bsec[1:]] == ["audio", "video"], ans
+		(bam, baattrs), (bvm, bvattrs) = bsec[1:]
+		assert bam[2] == bvm[2] == "UDP/TLS/RTP/SAVPF", ans
+		amids = [(attr(baattrs, "mid") or [None])[0], (attr(bvattrs, "mid") or [None])[0]]
+		assert amids == omids, "answer mids %s, offer's %s:\n%s" % (amids, omids, ans)
+		groups = attr(bsec[0][1], "group")
+		assert "BUNDLE %s" % " ".join(omids) in groups, \
+			"no a=group:BUNDLE %s toward the browser:\n%s" % (" ".join(omids), ans)
+		assert bam[1] == bvm[1], "BUNDLEd sections on different ports:\n" + ans
+		assert rtpmap_pt(baattrs, "opus") is not None and "PCMU" not in ans, ans
+		assert bvm[3:] == [str(vp8)] and rtpmap_pt(bvattrs, "VP8") == vp8, ans
+		for need in ("a=candidate", "a=fingerprint:sha-256", "a=ice-ufrag", "a=rtcp-mux",
+			     "a=setup:active"):
+			assert need in ans, "%s missing toward the browser:\n%s" % (need, ans)
+
+		phone.start((c_addr, int(am[1])))
+		video.start((c_addr, int(vm[1])))
+		browser.execute_script("return window.answer(arguments[0]);", ans)
+		st = H.wait_until(lambda: (lambda s: s if s.get("answered") or s.get("err") else None)(
+			js_state(browser)), 5, "setRemoteDescription")
+		assert not st["err"], st["err"]
+
+		def flowing():
+			browser.execute_script("window.poll();")
+			s = js_state(browser)
+			stats = s.get("stats") or {}
+			inb, vin = stats.get("inbound") or {}, stats.get("vinbound") or {}
+			return s if inb.get("packets", 0) > 50 and inb.get("level", 0) > 0.01 and \
+				vin.get("packets", 0) >= MIN_VIDEO and vin.get("decoded", 0) > 0 and \
+				len(phone.got) >= 150 and video.frames >= 10 else None
+		try:
+			st = H.wait_until(flowing, 15, "audio and video both ways", interval=0.25)
+		except AssertionError:
+			s = js_state(browser)
+			q = relay.request("query", **{"call-id": callid, "from-tag": ftag})
+			raise AssertionError(
+				"no audio+video both ways: browser %r; plain audio got %d PCMU (by PT "
+				"%r), plain video got by PT %r, %d frames, %d bad, %d echoed; query %r"
+				% (s, len(phone.got), dict(phone.pts), dict(video.pts), video.frames,
+				   video.bad, video.echoed, q))
+		stats = st["stats"]
+		print("browser: ice %s, connection %s, stats %r; plain audio %r, video %r "
+		      "(%d frames, %d key frames, %d echoed)" % (st["ice"], st["conn"], stats,
+		      dict(phone.pts), dict(video.pts), video.frames, video.keyframes, video.echoed))
+		assert stats["transports"] == 1, "browser did not bundle: %r" % stats
+		assert stats.get(stats["inbound"]["codec"], "").lower() == "audio/opus", stats
+		assert stats.get(stats["vinbound"]["codec"], "").lower() == "video/vp8", stats
+		assert stats["vinbound"]["ssrc"] == VIDEO_SSRC, stats
+		assert stats["outbound"]["packets"] > 50 and stats["voutbound"]["packets"] >= MIN_VIDEO
+
+		# each plain socket got its own medium only
+		assert set(phone.pts) == {0}, "plain audio socket got PTs %r" % dict(phone.pts)
+		assert set(video.pts) == {vp8}, "plain video socket got PTs %r" % dict(video.pts)
+		assert video.pts[vp8] >= MIN_VIDEO and video.bad == 0, \
+			"%d VP8 packets, %d with a bad descriptor" % (video.pts[vp8], video.bad)
+		assert video.keyframes >= 1, "no VP8 key frame among %d frames" % video.frames
+		assert len(video.ssrcs) == 1 and VIDEO_SSRC not in video.ssrcs, dict(video.ssrcs)
+
+		pcm = phone.pcm()[4000:]
+		peak, band = peak_of(pcm, 8000)
+		print("plain side: %.2f s of audio, peak %.0f Hz, %.0f%% of the energy near it"
+		      % (len(pcm) / 8000, peak, 100 * band))
+		assert abs(peak - BROWSER_TONE) <= 20, "plain side heard %.0f Hz" % peak
+		assert band > 0.5, "tone too weak against noise: %.2f" % band
+		assert relay.request("delete", **{"call-id": callid, "from-tag": ftag}) \
+			.get("result") == "ok"
+	finally:
+		phone.close()
+		video.close()
 	assert time.monotonic() - t_start < 40
