@@ -267,6 +267,38 @@ def vp8_is_keyframe(frame):
 	return len(frame) >= 10 and not frame[0] & 1 and frame[3:6] == b"\x9d\x01\x2a"
 
 
+class RtcpLog:
+	"""Reads an RTCP socket: counts (packet type, sender SSRC) over each compound."""
+
+	def __init__(self, sock):
+		self.sock = sock
+		self.seen = collections.Counter()
+		self.stop = threading.Event()
+		self.thread = threading.Thread(target=self._run, daemon=True)
+		self.thread.start()
+
+	def _run(self):
+		self.sock.settimeout(0.2)
+		while not self.stop.is_set():
+			try:
+				data = self.sock.recv(4096)
+			except socket.timeout:
+				continue
+			except OSError:
+				return
+			i = 0
+			while i + 8 <= len(data) and data[i] >> 6 == 2:
+				self.seen[(data[i + 1], int.from_bytes(data[i + 4:i + 8], "big"))] += 1
+				i += 4 * (int.from_bytes(data[i + 2:i + 4], "big") + 1)
+
+	def senders(self, pt=None):
+		return {s for (t, s) in self.seen if pt is None or t == pt}
+
+	def close(self):
+		self.stop.set()
+		self.thread.join(2)
+
+
 class PlainVideo:
 	"""The plain side's video socket (RTP/AVP, VP8 at the browser's payload type): counts
 	what arrives by payload type, checks the VP8 payload descriptors, and echoes each VP8
@@ -521,7 +553,8 @@ def rtpmap_pt(lines, enc):
 def test_webrtc_bundle_audio_video(relay, page_url, browser):
 	"""Chromium sends audio and video over one BUNDLE transport; the relay splits it
 	toward a plain endpoint with an audio (PCMU, transcoded) and a video (VP8) port, and
-	answers the browser with BUNDLE. The plain side echoes the video back."""
+	answers the browser with BUNDLE. The plain side echoes the video back. The browser's
+	video RTCP (its SR) reaches the plain video RTCP port, never the audio one."""
 	t_start = time.monotonic()
 	browser.get(page_url + "?video=1")
 	st = H.wait_until(lambda: (lambda s: s if s.get("offer") or s.get("err") else None)(
@@ -554,7 +587,9 @@ def test_webrtc_bundle_audio_video(relay, page_url, browser):
 		assert absent not in text, "%s toward the plain side:\n%s" % (absent, text)
 	c_addr = [l for l in text.splitlines() if l.startswith("c=")][-1].split()[2]
 
+	b_assrc, b_vssrc = (int(attr(a, "ssrc")[0].split()[0]) for _, a in osec[1:])
 	phone, video = PlainPhone(), PlainVideo(vp8)
+	artcp, vrtcp = RtcpLog(phone.rtcp), RtcpLog(video.rtcp)
 	try:
 		r = relay.request("answer", **{"call-id": callid, "from-tag": ftag, "to-tag": ttag,
 					       "sdp": phone.sdp(video), "replace": ["origin",
@@ -591,7 +626,8 @@ def test_webrtc_bundle_audio_video(relay, page_url, browser):
 			inb, vin = stats.get("inbound") or {}, stats.get("vinbound") or {}
 			return s if inb.get("packets", 0) > 50 and inb.get("level", 0) > 0.01 and \
 				vin.get("packets", 0) >= MIN_VIDEO and vin.get("decoded", 0) > 0 and \
-				len(phone.got) >= 150 and video.frames >= 10 else None
+				len(phone.got) >= 150 and video.frames >= 10 and \
+				b_vssrc in vrtcp.senders(200) else None
 		try:
 			st = H.wait_until(flowing, 15, "audio and video both ways", interval=0.25)
 		except AssertionError:
@@ -599,10 +635,13 @@ def test_webrtc_bundle_audio_video(relay, page_url, browser):
 			q = relay.request("query", **{"call-id": callid, "from-tag": ftag})
 			raise AssertionError(
 				"no audio+video both ways: browser %r; plain audio got %d PCMU (by PT "
-				"%r), plain video got by PT %r, %d frames, %d bad, %d echoed; query %r"
+				"%r), plain video got by PT %r, %d frames, %d bad, %d echoed, RTCP "
+				"(type, sender) %r; query %r"
 				% (s, len(phone.got), dict(phone.pts), dict(video.pts), video.frames,
-				   video.bad, video.echoed, q))
+				   video.bad, video.echoed, dict(vrtcp.seen), q))
 		stats = st["stats"]
+		print("RTCP at the plain audio port %r, video port %r; browser audio %d video %d" % (
+			dict(artcp.seen), dict(vrtcp.seen), b_assrc, b_vssrc))
 		print("browser: ice %s, connection %s, stats %r; plain audio %r, video %r "
 		      "(%d frames, %d key frames, %d echoed)" % (st["ice"], st["conn"], stats,
 		      dict(phone.pts), dict(video.pts), video.frames, video.keyframes, video.echoed))
@@ -612,7 +651,11 @@ def test_webrtc_bundle_audio_video(relay, page_url, browser):
 		assert stats["vinbound"]["ssrc"] == VIDEO_SSRC, stats
 		assert stats["outbound"]["packets"] > 50 and stats["voutbound"]["packets"] >= MIN_VIDEO
 
-		# each plain socket got its own medium only
+		# each plain socket got its own medium only, RTCP too (the audio port's is the
+		# relay's own: RTCP does not cross the transcoder)
+		assert b_assrc not in vrtcp.senders() and b_vssrc not in artcp.senders(), \
+			"RTCP (type, sender) at audio %r, video %r" % (dict(artcp.seen),
+								   dict(vrtcp.seen))
 		assert set(phone.pts) == {0}, "plain audio socket got PTs %r" % dict(phone.pts)
 		assert set(video.pts) == {vp8}, "plain video socket got PTs %r" % dict(video.pts)
 		assert video.pts[vp8] >= MIN_VIDEO and video.bad == 0, \
@@ -629,6 +672,8 @@ def test_webrtc_bundle_audio_video(relay, page_url, browser):
 		assert relay.request("delete", **{"call-id": callid, "from-tag": ftag}) \
 			.get("result") == "ok"
 	finally:
+		artcp.close()
+		vrtcp.close()
 		phone.close()
 		video.close()
 	assert time.monotonic() - t_start < 40
