@@ -58,7 +58,13 @@ static void ice_events(struct secure_media *sm)
 
 	if (ev & ICE_EV_SELECTED)
 		ice_policy_selected(sm);
-	if ((ev & ICE_EV_STATE) && log_enabled(LOG_INFO))
+	if (!(ev & ICE_EV_STATE))
+		return;
+	if (sm->ice->state == ICE_DISCONNECTED)
+		clog(LOG_WARNING, sm->m->party->call->callid, NULL,
+		     "ICE media %u: consent lost, no response to checks for %d s",
+		     sm->m->index, ICE_CONSENT_LOST_MS / 1000);
+	else if (log_enabled(LOG_INFO))
 		clog(LOG_INFO, sm->m->party->call->callid, NULL, "ICE media %u: %s",
 		     sm->m->index, ice_state_name(sm->ice->state));
 }
