@@ -70,14 +70,16 @@ def _udp_free(host, port):
 
 def next_slot():
 	"""(ng_port, media_min) of a slot whose NG port and media ports are all free right now
-	(another relay on this machine may be using part of the range)."""
-	for n in _slot:
-		if n >= MAX_SLOTS:
-			raise RuntimeError("out of e2e port slots")
+	(another relay on this machine may be using part of the range). Slots are reused
+	round-robin: a session starts more relays than there are slots, and each test's
+	relays are gone by its teardown."""
+	for _ in range(MAX_SLOTS):
+		n = next(_slot) % MAX_SLOTS
 		ng, pmin = 2300 + n, 42000 + 200 * n
 		if _udp_free("127.0.0.1", ng) and \
 				all(_udp_free("127.0.0.1", p) for p in range(pmin, pmin + 200)):
 			return ng, pmin
+	raise RuntimeError("out of e2e port slots: all %d busy" % MAX_SLOTS)
 
 
 def _opt_args(opts):
