@@ -11,8 +11,14 @@
  * Mode: ICE-lite (answers checks; the peer nominates) unless the peer itself is lite,
  * in which case the agent runs full and controlling; its checks and retransmissions
  * are driven by the control thread's 100 ms tick (secure_tick), so pacing is 100 ms,
- * not Ta = 50 ms. A selected pair moves the stream's latch to the pair's remote
- * address (ice_policy_selected). */
+ * not Ta = 50 ms; after selection the same tick sends the consent checks (RFC 7675).
+ * A selected pair moves the stream's latch to the pair's remote address
+ * (ice_policy_selected).
+ *
+ * Trickle (RFC 8838/8840): toward a side whose SDP said a=ice-options:trickle (media or
+ * session level) sluice says it too, at media level, as rtpengine does; its own
+ * candidates are complete at once (a=end-of-candidates). Candidates the side trickles
+ * later come in NG fragments (ice_trickle.c). */
 #include "secure.h"
 
 #include <errno.h>
@@ -88,6 +94,26 @@ static bool attr(const struct sdp *sdp, unsigned i, const char *name, struct sdp
 	return sdp_attr(sdp, (int)i, name, 0, v) || sdp_attr(sdp, -1, name, 0, v);
 }
 
+/* a=ice-options lists space-separated tokens, e.g. "trickle renomination". */
+static bool trickle_at(const struct sdp *sdp, int level)
+{
+	static const char tok[] = "trickle";
+	const size_t tl = sizeof(tok) - 1;
+	struct sdp_str v;
+
+	for (unsigned n = 0; sdp_attr(sdp, level, "ice-options", n, &v); n++)
+		for (size_t k = 0; k + tl <= v.len; k++)
+			if (!memcmp(v.s + k, tok, tl) && (k == 0 || v.s[k - 1] == ' ') &&
+			    (k + tl == v.len || v.s[k + tl] == ' '))
+				return true;
+	return false;
+}
+
+static bool has_trickle(const struct sdp *sdp, unsigned i)
+{
+	return trickle_at(sdp, (int)i) || trickle_at(sdp, -1);
+}
+
 int ice_policy_in(const struct secure_ctx *x, struct secure_media *sm, unsigned i,
 		  const char **err)
 {
@@ -95,10 +121,11 @@ int ice_policy_in(const struct secure_ctx *x, struct secure_media *sm, unsigned 
 	bool lite;
 
 	if (x->sdp->media[i].port == 0 || !secure_sdp_has_ice(x->sdp, i)) {
-		sm->ice_offered = false;
+		sm->ice_offered = sm->ice_trickle = false;
 		agent_drop(sm);
 		return 0;
 	}
+	sm->ice_trickle = has_trickle(x->sdp, i);
 	if (x->offer)
 		sm->ice_offered = true;
 	else if (!sm->ice)
@@ -147,6 +174,8 @@ int ice_policy_out(const struct secure_ctx *x, struct secure_media *out,
 		return -ENOMEM;
 	a = out->ice;
 	sb_printf(lines, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\n", a->ufrag, a->pwd);
+	if (out->ice_trickle)
+		sb_puts(lines, "a=ice-options:trickle\r\n");
 	for (unsigned k = 0; k < a->n_local; k++) {
 		if (a->local[k].component > a->n_comp ||
 		    ice_format_candidate(a, k, cand, sizeof(cand)) < 0)

@@ -1,4 +1,5 @@
-/* ping, offer, answer, delete, query, list, statistics; play DTMF is in play_dtmf.c. */
+/* ping, offer, answer, delete, query, list, statistics; play DTMF is in play_dtmf.c,
+ * trickle ICE fragments (offer/answer with "fragment") in ice_trickle.c. */
 #include "ng_commands.h"
 
 #include <errno.h>
@@ -6,6 +7,7 @@
 
 #include "call_ops.h"
 #include "call_stats.h"
+#include "ice_trickle.h"
 #include "offer_answer.h"
 #include "play_dtmf.h"
 #include "relay.h"
@@ -17,6 +19,8 @@ static int cmd_sdp(struct daemon *d, const struct ng_request *req, struct arena 
 	struct strbuf sb;
 	int e;
 
+	if (req->fragment)
+		return ice_trickle(d, req, a, reply, err);
 	sb_init(&sb);
 	e = req->cmd == NG_OFFER ? oa_offer(d, req, &sb, err) : oa_answer(d, req, &sb, err);
 	if (!e) {

@@ -98,6 +98,7 @@ static void take_flag(struct ng_request *r, const char *s, size_t len)
 		{ "replace-origin", offsetof(struct ng_request, replace_origin) },
 		{ "replace-session-connection", offsetof(struct ng_request, replace_session_conn) },
 		{ "replace-session-name", offsetof(struct ng_request, replace_session_name) },
+		{ "fragment", offsetof(struct ng_request, fragment) },
 	};
 	const char *eq = memchr(s, '=', len);
 

@@ -57,6 +57,7 @@ struct ng_request {
 	bool trust_address, sip_source, symmetric, asymmetric, strict_source;
 	bool port_latching, no_rtcp_attr, full_rtcp_attr, loop_protect;
 	bool replace_origin, replace_session_conn, replace_session_name;
+	bool fragment;                  /* offer/answer: sdp is a trickle ICE SDP fragment */
 	struct ng_codec_flags codec;    /* codec control, ptime (ng_codec_flags.h) */
 	struct {                        /* play DTMF: "code"/"digit", "duration" ms,
 	                                   "volume" dB (sign ignored), "pause" ms */

@@ -88,6 +88,7 @@ struct secure_media {
 	struct ice_agent *ice;          /* [L] NULL: no ICE toward this side */
 	int ice_local[ICE_MAX_COMP];    /* local candidate of the RTP / RTCP socket, -1 */
 	bool ice_offered;               /* this side's SDP carried ICE */
+	bool ice_trickle;               /* ... and a=ice-options:trickle (RFC 8840) */
 
 	struct secure_stats stats;      /* [L] */
 };

@@ -17,7 +17,9 @@
  *
  * Timers: the control thread's tick (secure_tick) starts DTLS clients, retransmits
  * handshake flights and runs full-ICE checks, with the call lock held, sending with
- * sendto() on the stream's socket (datagram sockets may be written from any thread). */
+ * sendto() on the stream's socket (datagram sockets may be written from any thread).
+ * The worker's playout timers (relay_timer_set by the codec transform's jitter buffer)
+ * reach the transform through sec_timer. */
 #include "secure.h"
 
 #include <errno.h>
@@ -58,7 +60,13 @@ static void ice_events(struct secure_media *sm)
 
 	if (ev & ICE_EV_SELECTED)
 		ice_policy_selected(sm);
-	if ((ev & ICE_EV_STATE) && log_enabled(LOG_INFO))
+	if (!(ev & ICE_EV_STATE))
+		return;
+	if (sm->ice->state == ICE_DISCONNECTED)
+		clog(LOG_WARNING, sm->m->party->call->callid, NULL,
+		     "ICE media %u: consent lost, no response to checks for %d s",
+		     sm->m->index, ICE_CONSENT_LOST_MS / 1000);
+	else if (log_enabled(LOG_INFO))
 		clog(LOG_INFO, sm->m->party->call->callid, NULL, "ICE media %u: %s",
 		     sm->m->index, ice_state_name(sm->ice->state));
 }
@@ -279,6 +287,16 @@ static void sec_packet(struct stream_handler *h, struct stream *in, uint8_t *pkt
 	relay_emit(e, dst, pkt, len);
 }
 
+/* A playout timer the stream's transform asked for (its jitter buffer): the secure
+ * handler stands in the transform's place on the stream, so the relay calls us. */
+static void sec_timer(struct stream_handler *h, struct stream *in, struct relay_emitter *e,
+		      int64_t now_us)
+{
+	(void)h;
+	if (in->xform && in->xform->ops->timer)
+		in->xform->ops->timer(in->xform, in, e, now_us);
+}
+
 /* State is owned by media->sec and freed with it (secure_free). */
 static void sec_destroy(struct stream_handler *h)
 {
@@ -290,6 +308,7 @@ static const struct stream_handler_ops secure_ops = {
 	.early = sec_early,
 	.packet = sec_packet,
 	.destroy = sec_destroy,
+	.timer = sec_timer,
 };
 
 /* ---- lifecycle ---- */

@@ -67,11 +67,14 @@ static struct bval *ice_dict(struct arena *a, const struct ice_agent *ice)
 	bv_dict_add_str(a, d, "mode", ice->lite ? "lite" : ice->controlling ? "controlling"
 						: "controlled");
 	bv_dict_add_str(a, d, "ufrag", ice->ufrag);
+	put_u(a, d, "remote candidates", ice->n_remote);
 	put_u(a, d, "checks answered", ice->stats.req_ok);
 	put_u(a, d, "checks unauthorized", ice->stats.req_unauth);
 	put_u(a, d, "checks bad", ice->stats.req_bad);
 	put_u(a, d, "checks sent", ice->stats.checks_sent);
 	put_u(a, d, "responses ok", ice->stats.resp_ok);
+	put_u(a, d, "consent checks", ice->stats.consent_sent);
+	put_u(a, d, "consent lost", ice->stats.consent_lost);
 	if (!ice_selected(ice, 1, &local, &sel)) {
 		bv_dict_add_str(a, d, "selected address", netaddr_ntop(&sel, ip, sizeof(ip)));
 		bv_dict_add_int(a, d, "selected port", netaddr_port(&sel));

@@ -1,4 +1,5 @@
-/* ICE agent core: credentials, candidates, checks, nomination. No I/O, no clock. */
+/* ICE agent core: credentials, candidates, checks, nomination, consent. No I/O, no
+ * clock. */
 #include "sluice/ice.h"
 
 #include <errno.h>
@@ -70,6 +71,7 @@ static bool same_family(const union sockaddr_u *x, const union sockaddr_u *y)
 
 static int add_pairs_for_local(struct ice_agent *a, unsigned li);
 static int add_pairs_for_remote(struct ice_agent *a, unsigned ri);
+static void update_state(struct ice_agent *a);
 
 int ice_add_local(struct ice_agent *a, unsigned component, const union sockaddr_u *addr)
 {
@@ -295,8 +297,12 @@ int ice_add_remote(struct ice_agent *a, const struct ice_cand *c)
 
 	if (ri < 0)
 		return ri;
-	if (!a->lite && a->state == ICE_NEW && a->rpwd[0])
+	if (a->lite)
+		return 0;
+	if (a->state == ICE_NEW && a->rpwd[0])
 		set_state(a, ICE_CHECKING);
+	else if (a->state != ICE_NEW)
+		update_state(a);        /* trickled after checks: failed -> checking */
 	return 0;
 }
 
@@ -310,6 +316,7 @@ static void reset_checks(struct ice_agent *a)
 		if (a->sel[c].set)
 			a->events |= ICE_EV_SELECTED;
 		memset(&a->sel[c], 0, sizeof(a->sel[c]));
+		memset(&a->consent[c], 0, sizeof(a->consent[c]));
 		a->valid_since[c] = 0;
 	}
 	a->rufrag[0] = a->rpwd[0] = '\0';
@@ -369,35 +376,57 @@ void ice_set_remote_lite(struct ice_agent *a)
 
 /* ---- state ---- */
 
+/* RFC 7675 5.1: randomised to 0.8..1.2 of the interval so that checks do not align. */
+static uint64_t consent_interval(void)
+{
+	uint8_t r;
+
+	if (RAND_bytes(&r, 1) != 1)
+		r = 128;
+	return ICE_CONSENT_MS * 4 / 5 + (uint64_t)r * (ICE_CONSENT_MS * 2 / 5) / 255;
+}
+
 static void select_pair(struct ice_agent *a, unsigned comp, unsigned local,
-			const union sockaddr_u *remote)
+			const union sockaddr_u *remote, uint64_t now_ms)
 {
 	struct ice_selected *s = &a->sel[comp - 1];
+	struct ice_consent *k = &a->consent[comp - 1];
 
-	if (!s->set || s->local != local || !netaddr_eq(&s->remote, remote))
+	if (!s->set || s->local != local || !netaddr_eq(&s->remote, remote)) {
 		a->events |= ICE_EV_SELECTED;
+		/* the check that selected it proved consent; lite agents only answer */
+		memset(k, 0, sizeof(*k));
+		if (!a->lite) {
+			k->fresh_ms = now_ms;
+			k->next_ms = now_ms + consent_interval();
+		}
+	}
 	s->set = true;
 	s->local = (uint8_t)local;
 	s->remote = *remote;
 }
 
-static void nominate(struct ice_agent *a, struct ice_pair *p)
+static void nominate(struct ice_agent *a, struct ice_pair *p, uint64_t now_ms)
 {
 	for (unsigned i = 0; i < a->n_pairs; i++)
 		if (a->local[a->pairs[i].local].component == a->local[p->local].component)
 			a->pairs[i].nominated = false;
 	p->nominated = true;
-	select_pair(a, a->local[p->local].component, p->local, &a->remote[p->remote].addr);
+	select_pair(a, a->local[p->local].component, p->local, &a->remote[p->remote].addr,
+		    now_ms);
 }
 
 static void update_state(struct ice_agent *a)
 {
-	bool all_sel = true, all_valid = true, failed = false;
+	bool all_sel = true, all_valid = true, failed = false, lost = false;
 
 	if (a->state == ICE_NEW && !a->lite && !a->n_pairs)
 		return;
 	for (unsigned c = 1; c <= a->n_comp; c++) {
 		bool any = false, valid = false, pending = false;
+
+		if (a->sel[c - 1].set && a->consent[c - 1].lost)
+			lost = true;
 
 		for (unsigned i = 0; i < a->n_pairs; i++) {
 			const struct ice_pair *p = &a->pairs[i];
@@ -417,7 +446,9 @@ static void update_state(struct ice_agent *a)
 		if (!a->lite && any && !valid && !pending && !a->sel[c - 1].set)
 			failed = true;
 	}
-	if (all_sel)
+	if (lost)
+		set_state(a, ICE_DISCONNECTED);
+	else if (all_sel)
 		set_state(a, ICE_COMPLETED);
 	else if (failed)
 		set_state(a, ICE_FAILED);
@@ -486,7 +517,7 @@ static uint16_t role_conflict(struct ice_agent *a, const struct stun_msg *m)
 }
 
 static int on_request(struct ice_agent *a, const struct stun_msg *m, unsigned local,
-		      const union sockaddr_u *from, struct ice_tx *tx)
+		      const union sockaddr_u *from, uint64_t now_ms, struct ice_tx *tx)
 {
 	unsigned comp = a->local[local].component;
 	struct ice_pair *p;
@@ -515,7 +546,7 @@ static int on_request(struct ice_agent *a, const struct stun_msg *m, unsigned lo
 
 	if (a->lite) {
 		if (m->use_candidate)
-			select_pair(a, comp, local, from);
+			select_pair(a, comp, local, from, now_ms);
 		update_state(a);
 		return respond(a, m, local, from, 0, tx);
 	}
@@ -536,7 +567,7 @@ static int on_request(struct ice_agent *a, const struct stun_msg *m, unsigned lo
 	if (p) {
 		if (m->use_candidate && !a->controlling) {
 			if (p->state == ICE_PAIR_SUCCEEDED)
-				nominate(a, p);
+				nominate(a, p, now_ms);
 			else
 				p->nominate_on_success = true;
 		}
@@ -547,12 +578,43 @@ static int on_request(struct ice_agent *a, const struct stun_msg *m, unsigned lo
 	return respond(a, m, local, from, 0, tx);
 }
 
+/* A response to the consent check of component c: fresh if it is a success from the
+ * selected remote to the selected local candidate. */
+static int on_consent(struct ice_agent *a, unsigned c, const struct stun_msg *m,
+		      unsigned local, const union sockaddr_u *from, uint64_t now_ms)
+{
+	struct ice_consent *k = &a->consent[c];
+
+	if (stun_check_integrity(m, a->rpwd, strlen(a->rpwd))) {
+		a->stats.dropped++;
+		return -EACCES;
+	}
+	k->pending = false;
+	if (m->type == STUN_BINDING_ERROR) {
+		a->stats.resp_err++;
+		return 0;
+	}
+	a->stats.resp_ok++;
+	if (local != a->sel[c].local || !netaddr_eq(from, &a->sel[c].remote))
+		return 0;
+	k->fresh_ms = now_ms;
+	if (k->lost) {
+		k->lost = false;
+		update_state(a);
+	}
+	return 0;
+}
+
 static int on_response(struct ice_agent *a, const struct stun_msg *m, unsigned local,
 		       const union sockaddr_u *from, uint64_t now_ms)
 {
 	struct ice_pair *p = NULL;
 	unsigned comp;
 
+	for (unsigned c = 0; c < a->n_comp; c++)
+		if (a->consent[c].pending && a->sel[c].set &&
+		    !memcmp(a->consent[c].tid, m->tid, STUN_TID_LEN))
+			return on_consent(a, c, m, local, from, now_ms);
 	for (unsigned i = 0; i < a->n_pairs && !p; i++)
 		if (a->pairs[i].state == ICE_PAIR_IN_PROGRESS &&
 		    !memcmp(a->pairs[i].tid, m->tid, STUN_TID_LEN))
@@ -594,7 +656,7 @@ static int on_response(struct ice_agent *a, const struct stun_msg *m, unsigned l
 	if (!a->valid_since[comp - 1])
 		a->valid_since[comp - 1] = now_ms ? now_ms : 1;
 	if ((a->controlling && p->use_cand) || (!a->controlling && p->nominate_on_success))
-		nominate(a, p);
+		nominate(a, p, now_ms);
 	p->use_cand = false;
 	update_state(a);
 	return 0;
@@ -611,7 +673,7 @@ int ice_input(struct ice_agent *a, unsigned local, const union sockaddr_u *from,
 	}
 	switch (m.type) {
 	case STUN_BINDING_REQUEST:
-		return on_request(a, &m, local, from, tx);
+		return on_request(a, &m, local, from, now_ms, tx);
 	case STUN_BINDING_SUCCESS:
 	case STUN_BINDING_ERROR:
 		return on_response(a, &m, local, from, now_ms);
@@ -625,20 +687,22 @@ int ice_input(struct ice_agent *a, unsigned local, const union sockaddr_u *from,
 
 /* ---- our checks ---- */
 
-static int build_check(struct ice_agent *a, struct ice_pair *p, struct ice_tx *tx)
+/* A binding request from local candidate li to `to`: a check, or a consent check. */
+static int build_request(struct ice_agent *a, unsigned li, const union sockaddr_u *to,
+			 const uint8_t *tid, bool use_cand, struct ice_tx *tx)
 {
-	const struct ice_cand *l = &a->local[p->local];
+	const struct ice_cand *l = &a->local[li];
 	char user[ICE_CRED_MAX + 1 + ICE_UFRAG_LEN + 1];
 	struct stun_builder b;
 	int n;
 
 	n = snprintf(user, sizeof(user), "%s:%s", a->rufrag, a->ufrag);
-	stun_build_init(&b, tx->buf, sizeof(tx->buf), STUN_BINDING_REQUEST, p->tid);
+	stun_build_init(&b, tx->buf, sizeof(tx->buf), STUN_BINDING_REQUEST, tid);
 	stun_add_username(&b, user, (size_t)n);
 	stun_add_priority(&b, cand_prio(TYPE_PREF_PRFLX, (l->priority >> 8) & 0xffff,
 					l->component));
 	stun_add_ice_role(&b, a->controlling, a->tiebreaker);
-	if (a->controlling && p->use_cand)
+	if (a->controlling && use_cand)
 		stun_add_use_candidate(&b);
 	stun_add_integrity(&b, a->rpwd, strlen(a->rpwd));
 	stun_add_fingerprint(&b);
@@ -646,10 +710,42 @@ static int build_check(struct ice_agent *a, struct ice_pair *p, struct ice_tx *t
 	if (n < 0)
 		return n;
 	tx->len = (size_t)n;
-	tx->local = p->local;
-	tx->to = a->remote[p->remote].addr;
+	tx->local = li;
+	tx->to = *to;
 	a->stats.checks_sent++;
 	return 1;
+}
+
+static int build_check(struct ice_agent *a, struct ice_pair *p, struct ice_tx *tx)
+{
+	return build_request(a, p->local, &a->remote[p->remote].addr, p->tid, p->use_cand, tx);
+}
+
+/* Consent (RFC 7675) on each selected pair: declare it lost when no response came for
+ * ICE_CONSENT_LOST_MS, and send the next check when due (also while lost: a response
+ * brings it back). */
+static int consent_poll(struct ice_agent *a, uint64_t now_ms, struct ice_tx *tx)
+{
+	for (unsigned c = 0; c < a->n_comp; c++) {
+		struct ice_consent *k = &a->consent[c];
+
+		if (!a->sel[c].set || !k->next_ms)
+			continue;
+		if (!k->lost && now_ms >= k->fresh_ms + ICE_CONSENT_LOST_MS) {
+			k->lost = true;
+			a->stats.consent_lost++;
+			update_state(a);
+		}
+		if (now_ms < k->next_ms)
+			continue;
+		k->next_ms = now_ms + consent_interval();
+		if (stun_new_tid(k->tid))
+			return -EIO;
+		k->pending = true;
+		a->stats.consent_sent++;
+		return build_request(a, a->sel[c].local, &a->sel[c].remote, k->tid, false, tx);
+	}
+	return 0;
 }
 
 static uint64_t rto(unsigned tx)
@@ -742,6 +838,7 @@ static struct ice_pair *next_pair(struct ice_agent *a)
 int ice_poll(struct ice_agent *a, uint64_t now_ms, struct ice_tx *tx)
 {
 	struct ice_pair *p;
+	int ret;
 
 	if (a->lite || !a->rpwd[0])
 		return 0;
@@ -759,7 +856,10 @@ int ice_poll(struct ice_agent *a, uint64_t now_ms, struct ice_tx *tx)
 		p->next_ms = now_ms + rto(p->tx);
 		return build_check(a, p, tx);
 	}
-	if (a->state == ICE_COMPLETED)
+	ret = consent_poll(a, now_ms, tx);
+	if (ret)
+		return ret;
+	if (a->state == ICE_COMPLETED || a->state == ICE_DISCONNECTED)
 		return 0;
 	if (a->controlling)
 		maybe_nominate(a, now_ms);
@@ -788,7 +888,17 @@ uint64_t ice_next_timeout(const struct ice_agent *a)
 		if (p->state == ICE_PAIR_WAITING)
 			waiting = true;
 	}
-	if (a->state != ICE_COMPLETED) {
+	for (unsigned c = 0; c < a->n_comp; c++) {
+		const struct ice_consent *k = &a->consent[c];
+
+		if (!a->sel[c].set || !k->next_ms)
+			continue;
+		if (k->next_ms < t)
+			t = k->next_ms;
+		if (!k->lost && k->fresh_ms + ICE_CONSENT_LOST_MS < t)
+			t = k->fresh_ms + ICE_CONSENT_LOST_MS;
+	}
+	if (a->state != ICE_COMPLETED && a->state != ICE_DISCONNECTED) {
 		if (waiting && a->next_check_ms < t)
 			t = a->next_check_ms;
 		for (unsigned c = 1; c <= a->n_comp; c++) {
@@ -830,6 +940,7 @@ const char *ice_state_name(enum ice_state s)
 	case ICE_CONNECTED: return "connected";
 	case ICE_COMPLETED: return "completed";
 	case ICE_FAILED:    return "failed";
+	case ICE_DISCONNECTED: return "disconnected";
 	}
 	return "?";
 }

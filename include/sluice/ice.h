@@ -10,11 +10,16 @@
  * Full mode: also runs its own checks (paced every ICE_TA_MS, retransmitted with
  * backoff), answers peer checks with triggered checks, learns peer-reflexive remote
  * candidates, resolves role conflicts (487) by tiebreaker, and nominates (regular
- * nomination, controlling side) the best valid pair per component. Simplifications,
- * fine for a relay that has a few host candidates: every pair starts Waiting (no
- * frozen state / foundations), the valid pair is the checked pair (a relay behind
- * NAT learns no local peer-reflexive candidate), no keepalives after completion
- * (peers' consent checks are still answered).
+ * nomination, controlling side) the best valid pair per component, and keeps checking
+ * consent (RFC 7675) on each selected pair: a binding request every ICE_CONSENT_MS
+ * (randomised 0.8..1.2x), which doubles as the keepalive of RFC 8445 11; no response
+ * for ICE_CONSENT_LOST_MS turns the agent ICE_DISCONNECTED until one comes. Remote
+ * candidates may be added at any time (trickle ICE, RFC 8838): they are paired and
+ * checked, and a failed agent goes back to checking. Simplifications, fine for a relay
+ * that has a few host candidates: every pair starts Waiting (no frozen state /
+ * foundations), the valid pair is the checked pair (a relay behind NAT learns no
+ * local peer-reflexive candidate), and a lost consent does not stop the caller's media
+ * (the caller sees the state).
  *
  * Memory: everything lives in struct ice_agent (a few KB), allocated by the caller at
  * stream setup; nothing is allocated afterwards. Not thread safe (one owner). */
@@ -42,6 +47,8 @@
 #define ICE_NOMINATE_WAIT_MS 500 /* controlling: wait this long for better pairs */
 #define ICE_CAND_MAX    160     /* longest ice_format_candidate() value, with NUL */
 #define ICE_TX_MAX      600     /* largest STUN message the agent builds */
+#define ICE_CONSENT_MS  5000    /* full: consent check interval on a selected pair */
+#define ICE_CONSENT_LOST_MS 15000 /* full: no consent response this long = lost */
 
 enum ice_cand_type { ICE_CAND_HOST = 0, ICE_CAND_SRFLX, ICE_CAND_PRFLX, ICE_CAND_RELAY };
 
@@ -59,6 +66,8 @@ enum ice_state {
 	ICE_CONNECTED,          /* full: a valid pair on every component, not all nominated */
 	ICE_COMPLETED,          /* a selected (nominated) pair on every component */
 	ICE_FAILED,             /* full: every pair of some component failed */
+	ICE_DISCONNECTED,       /* full: consent of a selected pair lost; checks go on and
+	                           a response makes it completed again */
 };
 
 enum ice_pair_state { ICE_PAIR_WAITING = 0, ICE_PAIR_IN_PROGRESS, ICE_PAIR_SUCCEEDED,
@@ -82,6 +91,15 @@ struct ice_selected {
 	union sockaddr_u remote;
 };
 
+/* Consent freshness of one component's selected pair (full mode). */
+struct ice_consent {
+	uint64_t next_ms;               /* next consent check due; 0: not running */
+	uint64_t fresh_ms;              /* last response (or the selection) */
+	uint8_t tid[STUN_TID_LEN];      /* of the last check sent */
+	bool pending;                   /* its response has not come */
+	bool lost;
+};
+
 struct ice_stats {
 	uint32_t req_ok;                /* peer checks answered with success */
 	uint32_t req_unauth;            /* answered 401 (bad USERNAME / integrity) */
@@ -89,6 +107,8 @@ struct ice_stats {
 	uint32_t checks_sent;           /* our checks, retransmissions included */
 	uint32_t resp_ok, resp_err;     /* responses to our checks */
 	uint32_t dropped;               /* unauthenticated or stray responses, junk */
+	uint32_t consent_sent;          /* consent checks (also in checks_sent) */
+	uint32_t consent_lost;          /* times consent was lost */
 };
 
 /* Event bits, accumulated until ice_take_events(). */
@@ -111,6 +131,7 @@ struct ice_agent {
 	struct ice_pair pairs[ICE_MAX_PAIRS];
 	uint8_t n_local, n_remote, n_pairs;
 	struct ice_selected sel[ICE_MAX_COMP];
+	struct ice_consent consent[ICE_MAX_COMP];
 	uint64_t valid_since[ICE_MAX_COMP];     /* controlling: first valid pair, 0 = none */
 	uint64_t next_check_ms;
 	uint32_t trig_seq;
@@ -148,8 +169,9 @@ int ice_set_remote_creds(struct ice_agent *a, const char *ufrag, size_t ulen,
 /* The peer is ice-lite: a full agent then takes the controlling role. */
 void ice_set_remote_lite(struct ice_agent *a);
 /* Add a remote candidate (from SDP or trickle) and pair it with our candidates of the
- * same component and family. 0 (also for a duplicate), -ENOTSUP (component beyond
- * n_comp), -ENOSPC (tables full). */
+ * same component and family; in full mode the new pairs are checked by ice_poll() even
+ * after checks started or failed (a failed agent is checking again). 0 (also for a
+ * duplicate), -ENOTSUP (component beyond n_comp), -ENOSPC (tables full). */
 int ice_add_remote(struct ice_agent *a, const struct ice_cand *c);
 /* Start over with new local credentials (we restart, e.g. on a re-offer asking for it). */
 int ice_restart(struct ice_agent *a);
@@ -162,8 +184,9 @@ int ice_restart(struct ice_agent *a);
  * Requests that fail authentication are answered (1 with a 401 in *tx). */
 int ice_input(struct ice_agent *a, unsigned local, const union sockaddr_u *from,
 	      const uint8_t *pkt, size_t len, uint64_t now_ms, struct ice_tx *tx);
-/* Full mode: 1 with *tx filled if a check (or retransmission) is due now, else 0.
- * Call repeatedly until 0, then again at ice_next_timeout(). Lite: always 0. */
+/* Full mode: 1 with *tx filled if a check (retransmission, consent check) is due now,
+ * else 0 (or -EIO: no random bytes). Call repeatedly until it returns something other
+ * than 1, then again at ice_next_timeout(). Lite: always 0. */
 int ice_poll(struct ice_agent *a, uint64_t now_ms, struct ice_tx *tx);
 /* Absolute time (ms) at which ice_poll() has work, UINT64_MAX if none. */
 uint64_t ice_next_timeout(const struct ice_agent *a);

@@ -1,6 +1,7 @@
 /* ice: lite answers (right / wrong credentials, role), candidate lines, two full
  * agents over an in-memory network with virtual time (completion, nomination, role
- * conflict, peer-reflexive learning, loss, failure), ICE restart. */
+ * conflict, peer-reflexive learning, loss, failure), ICE restart, consent freshness
+ * (keepalives, loss and recovery), candidates trickled after checks started. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -87,6 +88,10 @@ static void test_lite_answers(void **state)
 	assert_int_equal(li, 0);
 	assert_true(netaddr_eq(&sel, &from));
 	assert_int_equal(a.stats.req_ok, 2);
+	/* lite: no consent checks of its own, ever */
+	assert_int_equal(ice_poll(&a, 100000, &tx), 0);
+	assert_true(ice_next_timeout(&a) == UINT64_MAX);
+	assert_int_equal(a.stats.checks_sent, 0);
 
 	/* roaming: a nomination from elsewhere moves the selection */
 	from = addr("127.0.0.1:40002");
@@ -254,8 +259,7 @@ static void deliver(struct net *n, int k, const struct ice_tx *tx)
 		return;
 	}
 	d = find_agent(n, &tx->to, &li);
-	assert_true(d >= 0);
-	if (d == n->blackhole - 1) {
+	if (d < 0 || d == n->blackhole - 1) {   /* nobody there, or cut off */
 		n->dropped++;
 		return;
 	}
@@ -289,6 +293,31 @@ static void run(struct net *n, uint64_t limit_ms)
 		assert_true(next > n->now);     /* no busy loop: a due timer was served */
 		n->now = next;
 	}
+}
+
+/* Run both agents until `until` (virtual ms), never stopping early. */
+static void advance(struct net *n, uint64_t until)
+{
+	struct ice_tx tx;
+
+	for (;;) {
+		uint64_t next = UINT64_MAX;
+
+		for (int k = 0; k < 2; k++)
+			while (ice_poll(n->ag[k], n->now, &tx) == 1)
+				deliver(n, k, &tx);
+		for (int k = 0; k < 2; k++) {
+			uint64_t t = ice_next_timeout(n->ag[k]);
+
+			if (t < next)
+				next = t;
+		}
+		if (next > until)
+			break;
+		assert_true(next > n->now);
+		n->now = next;
+	}
+	n->now = until;
 }
 
 static void setup_pair(struct ice_agent *a, struct ice_agent *b, bool a_ctl, bool b_ctl,
@@ -489,6 +518,192 @@ static void test_restart(void **state)
 	check_completed(&a, &b);
 }
 
+/* After selection the full agent checks consent on the selected pair every 4-6 s,
+ * the peer answers, and nothing changes state. */
+static void test_consent_keepalive(void **state)
+{
+	struct ice_agent a, b;
+	struct net n = { { &a, &b }, 0, 0, 0, 0, 0 };
+	uint64_t t0;
+	uint32_t sent = 0, resp;
+
+	(void)state;
+	setup_pair(&a, &b, true, false, 2, true);
+	run(&n, 20000);
+	check_completed(&a, &b);
+	ice_take_events(&a);
+	t0 = n.now;
+	resp = a.stats.resp_ok;
+	/* each component's first check is 4-6 s after its own selection (at or before t0) */
+	for (unsigned c = 0; c < 2; c++) {
+		assert_true(a.consent[c].fresh_ms <= t0);
+		assert_true(a.consent[c].next_ms >= a.consent[c].fresh_ms + 4000);
+		assert_true(a.consent[c].next_ms <= a.consent[c].fresh_ms + 6000);
+	}
+	assert_true(ice_next_timeout(&a) > t0 && ice_next_timeout(&a) <= t0 + 6000);
+	/* step through 60 s, one consent check at a time */
+	while (n.now < t0 + 60000) {
+		advance(&n, ice_next_timeout(&a));
+		if (a.stats.consent_sent == sent)
+			continue;
+		/* one per component, each on its own randomised schedule */
+		sent = a.stats.consent_sent;
+		assert_int_equal(a.state, ICE_COMPLETED);
+	}
+	/* 2 components x 60 s / (4..6 s) */
+	assert_true(a.stats.consent_sent >= 2 * 10 - 2 && a.stats.consent_sent <= 2 * 15 + 2);
+	assert_int_equal(a.stats.resp_ok - resp, a.stats.consent_sent);
+	assert_int_equal(a.stats.consent_lost, 0);
+	assert_int_equal(a.state, ICE_COMPLETED);
+	assert_int_equal(b.state, ICE_COMPLETED);
+	assert_int_equal(ice_take_events(&a), 0);
+	for (unsigned c = 0; c < 2; c++) {
+		assert_false(a.consent[c].lost);
+		assert_true(n.now - a.consent[c].fresh_ms <= 6000);
+	}
+	assert_int_equal(b.stats.req_unauth, 0);
+	/* the controlled full agent checks consent too */
+	assert_true(b.stats.consent_sent >= 2 * 10 - 2);
+}
+
+/* Consent checks, taken one by one from a's poll: on the selected pair, without
+ * USE-CANDIDATE, 4-6 s apart, one per interval; 50 intervals are not all alike. */
+static void test_consent_interval(void **state)
+{
+	struct ice_agent a, b;
+	struct net n = { { &a, &b }, 0, 0, 0, 0, 0 };
+	struct ice_tx tx;
+	struct stun_msg m;
+	union sockaddr_u rsel;
+	uint64_t prev, t, lo = UINT64_MAX, hi = 0;
+	unsigned lsel;
+
+	(void)state;
+	setup_pair(&a, &b, true, false, 1, true);
+	run(&n, 20000);
+	check_completed(&a, &b);
+	assert_int_equal(ice_selected(&a, 1, &lsel, &rsel), 0);
+	prev = n.now;
+	for (int i = 0; i < 50; i++) {
+		t = ice_next_timeout(&a);
+		assert_true(t > n.now);
+		n.now = t;
+		assert_int_equal(ice_poll(&a, n.now, &tx), 1);
+		assert_int_equal(ice_poll(&a, n.now, &tx), 0);
+		if (n.now - prev < lo)
+			lo = n.now - prev;
+		if (n.now - prev > hi)
+			hi = n.now - prev;
+		prev = n.now;
+		a.consent[0].fresh_ms = n.now;  /* as if answered */
+	}
+	assert_true(lo >= 4000 && hi <= 6000 && hi - lo >= 200);
+	assert_int_equal(a.stats.consent_sent, 50);
+	/* the last one as it went out */
+	assert_int_equal(tx.local, lsel);
+	assert_true(netaddr_eq(&tx.to, &rsel));
+	assert_int_equal(stun_parse(tx.buf, tx.len, &m), 0);
+	assert_int_equal(m.type, STUN_BINDING_REQUEST);
+	assert_false(m.use_candidate);
+	assert_true(stun_username_is_for(&m, b.ufrag));
+	assert_int_equal(stun_check_integrity(&m, b.pwd, strlen(b.pwd)), 0);
+}
+
+/* No response for ICE_CONSENT_LOST_MS: disconnected (event raised); checks go on and a
+ * response makes it completed again. */
+static void test_consent_lost(void **state)
+{
+	struct ice_agent a, b;
+	struct net n = { { &a, &b }, 0, 0, 0, 0, 0 };
+	uint64_t fresh;
+	uint32_t sent;
+
+	(void)state;
+	setup_pair(&a, &b, true, false, 1, true);
+	run(&n, 20000);
+	check_completed(&a, &b);
+	advance(&n, n.now + 7000);              /* one good consent round */
+	assert_true(a.stats.consent_sent >= 1);
+	ice_take_events(&a);
+	fresh = a.consent[0].fresh_ms;
+	assert_true(fresh > 0 && fresh <= n.now);
+	n.blackhole = 2;                        /* b is gone */
+	advance(&n, fresh + ICE_CONSENT_LOST_MS - 1);
+	assert_int_equal(a.state, ICE_COMPLETED);
+	assert_int_equal(a.consent[0].fresh_ms, fresh);
+	sent = a.stats.consent_sent;
+	assert_true(sent >= 2);                 /* checks went on, unanswered */
+	advance(&n, fresh + ICE_CONSENT_LOST_MS);
+	assert_int_equal(a.state, ICE_DISCONNECTED);
+	assert_string_equal(ice_state_name(a.state), "disconnected");
+	assert_int_equal(ice_take_events(&a), ICE_EV_STATE);
+	assert_int_equal(a.stats.consent_lost, 1);
+	assert_int_equal(ice_selected(&a, 1, NULL, NULL), 0);  /* the caller decides */
+	/* still checking while disconnected */
+	advance(&n, n.now + 13000);
+	assert_true(a.stats.consent_sent >= sent + 2);
+	assert_int_equal(a.state, ICE_DISCONNECTED);
+	assert_int_equal(a.stats.consent_lost, 1);
+	/* b is back: the next answered check restores the state */
+	n.blackhole = 0;
+	advance(&n, n.now + 6000);
+	assert_int_equal(a.state, ICE_COMPLETED);
+	assert_int_equal(ice_take_events(&a), ICE_EV_STATE);
+	assert_true(n.now - a.consent[0].fresh_ms <= 6000);
+	/* an ICE restart stops consent until a new selection */
+	assert_int_equal(ice_restart(&a), 0);
+	assert_true(ice_next_timeout(&a) == UINT64_MAX);
+}
+
+/* Trickle: candidates that arrive after the checks started, even after they all
+ * failed, are paired and checked. */
+static void test_trickle_after_checks(void **state)
+{
+	struct ice_agent a, b;
+	struct net n = { { &a, &b }, 0, 0, 0, 0, 0 };
+	union sockaddr_u la = addr("127.0.0.1:31000"), lb = addr("127.0.0.1:32000");
+	struct ice_cand bogus, c;
+	char line[ICE_CAND_MAX];
+
+	(void)state;
+	assert_int_equal(ice_agent_init(&a, false, true, 1), 0);
+	assert_int_equal(ice_agent_init(&b, false, false, 1), 0);
+	assert_int_equal(ice_add_local(&a, 1, &la), 0);
+	assert_int_equal(ice_add_local(&b, 1, &lb), 0);
+	assert_int_equal(ice_set_remote_creds(&a, b.ufrag, strlen(b.ufrag), b.pwd, strlen(b.pwd)), 0);
+	assert_int_equal(ice_set_remote_creds(&b, a.ufrag, strlen(a.ufrag), a.pwd, strlen(a.pwd)), 0);
+	/* the SDP had one unreachable candidate: every check fails */
+	assert_int_equal(ice_parse_candidate("1 1 UDP 2130706431 127.0.0.1 39999 typ host", 43,
+					     &bogus), 0);
+	assert_int_equal(ice_add_remote(&a, &bogus), 0);
+	run(&n, 60000);
+	assert_int_equal(a.state, ICE_FAILED);
+	assert_true(ice_next_timeout(&a) == UINT64_MAX);
+	ice_take_events(&a);
+
+	/* b's candidate trickles in: checking again, and it connects */
+	assert_true(ice_format_candidate(&b, 0, line, sizeof(line)) > 0);
+	assert_int_equal(ice_parse_candidate(line, strlen(line), &c), 0);
+	assert_int_equal(ice_add_remote(&a, &c), 0);
+	assert_int_equal(a.n_pairs, 2);
+	assert_int_equal(a.state, ICE_CHECKING);
+	assert_int_equal(ice_take_events(&a), ICE_EV_STATE);
+	assert_true(ice_next_timeout(&a) <= n.now + ICE_TA_MS);
+	run(&n, n.now + 20000);
+	check_completed(&a, &b);
+	assert_int_equal(b.remote[0].type, ICE_CAND_PRFLX);     /* b had no candidate of a */
+
+	/* and one more in the middle of checking: paired at once, checked next */
+	assert_int_equal(ice_restart(&a), 0);
+	assert_int_equal(ice_set_remote_creds(&a, b.ufrag, strlen(b.ufrag), b.pwd, strlen(b.pwd)), 0);
+	assert_int_equal(ice_add_remote(&a, &bogus), 0);
+	advance(&n, n.now + 1000);
+	assert_int_equal(a.state, ICE_CHECKING);
+	assert_int_equal(ice_add_remote(&a, &c), 0);
+	assert_int_equal(a.n_pairs, 2);
+	assert_int_equal(a.pairs[1].state, ICE_PAIR_WAITING);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -500,6 +715,10 @@ int main(void)
 		cmocka_unit_test(test_full_role_conflict),
 		cmocka_unit_test(test_full_fails),
 		cmocka_unit_test(test_restart),
+		cmocka_unit_test(test_consent_keepalive),
+		cmocka_unit_test(test_consent_interval),
+		cmocka_unit_test(test_consent_lost),
+		cmocka_unit_test(test_trickle_after_checks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

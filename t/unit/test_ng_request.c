@@ -82,6 +82,7 @@ static void describe(const struct ng_request *r, struct strbuf *sb)
 		{ "replace-origin", offsetof(struct ng_request, replace_origin) },
 		{ "replace-session-connection", offsetof(struct ng_request, replace_session_conn) },
 		{ "replace-session-name", offsetof(struct ng_request, replace_session_name) },
+		{ "fragment", offsetof(struct ng_request, fragment) },
 	};
 	static const char *mux[] = { "offer", "require", "demux", "accept", "reject" };
 	char ip[NETADDR_STRLEN];
@@ -272,6 +273,7 @@ static const struct flags_vec flags_vecs[] = {
 		   "trust-address replace-origin ice=remove mux=demux tp=RTP/AVP dir=internal" },
 	/* 25 */ { { "trust-address", "trust-address" }, "trust-address" },
 	/* 26 */ { { "" }, "unknown=1" },
+	/* 27 */ { { "fragment", "trust-address" }, "trust-address fragment" },
 };
 
 /* {command: offer, call-id, from-tag, sdp, flags: [...]} built with the bencode API,
