@@ -271,3 +271,27 @@ def test_bundle_dtls_ice_to_plain(relay):
 	finally:
 		bv.close()
 		c.close()
+
+
+def test_bundle_trickle_goes_to_the_group_transport(relay):
+	"""A candidate trickled for the video mid of a bundled side lands in the group's
+	one ICE agent (the audio section's)."""
+	r = relay()
+	c = Call(r)
+	bv = Phone(name="callee-video")
+	peer = DtlsPeer(c.a.rtp, client=False)
+	try:
+		c.offer(sdp=webrtc_av(c.a, peer), **{"transport-protocol": "RTP/AVP"})
+		c.answer(sdp=plain_answer(c.b, bv))
+		before = media(ok(c.query()), c.ftag, 0)["ICE"]["remote candidates"]
+		frag = "a=ice-ufrag:WbRt\r\na=mid:v\r\n" \
+		       "a=candidate:9 1 udp 2122260223 127.0.0.1 40010 typ host\r\n"
+		rep = ok(c.ng.req({"command": "offer", "call-id": c.cid, "from-tag": c.ftag,
+				   "sdp": frag, "flags": ["fragment"]}))
+		assert "warning" not in rep, rep
+		q = ok(c.query())
+		assert media(q, c.ftag, 0)["ICE"]["remote candidates"] == before + 1
+		assert media(q, c.ftag, 1)["ICE"]["remote candidates"] == before + 1  # same agent
+	finally:
+		bv.close()
+		c.close()
