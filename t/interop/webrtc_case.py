@@ -431,6 +431,14 @@ def js_state(drv):
 	return drv.execute_script("return window.st || {};")
 
 
+def give_answer(drv, ans):
+	"""setRemoteDescription(answer) in the page; fails on the browser's error."""
+	drv.execute_script("return window.answer(arguments[0]);", ans)
+	st = H.wait_until(lambda: (lambda s: s if s.get("answered") or s.get("err") else None)(
+		js_state(drv)), 5, "setRemoteDescription")
+	assert not st["err"], st["err"]
+
+
 def test_webrtc_browser_to_plain_pcmu(relay, page_url, browser):
 	t_start = time.monotonic()
 	browser.get(page_url)
@@ -476,10 +484,7 @@ def test_webrtc_browser_to_plain_pcmu(relay, page_url, browser):
 		assert "PCMU" not in ans, ans
 
 		phone.start(dest)
-		browser.execute_script("return window.answer(arguments[0]);", ans)
-		st = H.wait_until(lambda: (lambda s: s if s.get("answered") or s.get("err") else None)(
-			js_state(browser)), 5, "setRemoteDescription")
-		assert not st["err"], st["err"]
+		give_answer(browser, ans)
 
 		def heard():
 			browser.execute_script("window.poll();")
@@ -614,10 +619,7 @@ def test_webrtc_bundle_audio_video(relay, page_url, browser):
 
 		phone.start((c_addr, int(am[1])))
 		video.start((c_addr, int(vm[1])))
-		browser.execute_script("return window.answer(arguments[0]);", ans)
-		st = H.wait_until(lambda: (lambda s: s if s.get("answered") or s.get("err") else None)(
-			js_state(browser)), 5, "setRemoteDescription")
-		assert not st["err"], st["err"]
+		give_answer(browser, ans)
 
 		def flowing():
 			browser.execute_script("window.poll();")
