@@ -45,6 +45,7 @@ struct secure_stats {                   /* [L] */
 	uint64_t no_key;                /* SRTP before keys were known (early, handshake) */
 	uint64_t other_err;             /* malformed, protect errors */
 	uint64_t dtls_in, stun_in, junk;
+	uint64_t no_consent;            /* not sent: ICE consent lost (RFC 7675) */
 };
 
 /* The RTCP component's own DTLS association, on a side that does not multiplex RTCP
@@ -161,7 +162,8 @@ void secure_wire(struct party *p);
  * in place, [L]. sm may be NULL (plain). rtcp: the packet is (S)RTCP; comp: the
  * component (COMP_RTP / COMP_RTCP) of the socket it came in on / goes out through,
  * which picks the keys when that side runs DTLS on both components (secure_rtcp).
- * 0, or -errno with the stats counted. */
+ * 0, or -errno with the stats counted; secure_encrypt gives -ENOTCONN while the side's
+ * ICE consent is lost (RFC 7675: media withheld). */
 int secure_decrypt(struct secure_media *sm, uint8_t *pkt, size_t *len, bool rtcp,
 		   uint8_t comp);
 int secure_encrypt(struct secure_media *sm, uint8_t *pkt, size_t *len, size_t cap, bool rtcp,

@@ -133,6 +133,11 @@ int secure_encrypt(struct secure_media *sm, uint8_t *pkt, size_t *len, size_t ca
 	int e;
 
 	sm = transport_sec(sm);
+	/* RFC 7675: nothing but consent checks toward a peer that stopped consenting */
+	if (sm && sm->ice && sm->ice->state == ICE_DISCONNECTED) {
+		sm->stats.no_consent++;
+		return -ENOTCONN;
+	}
 	if (!sm || sm->tp == SEC_PLAIN)
 		return 0;
 	tx = ctx_tx(sm, comp);
@@ -256,6 +261,7 @@ static void sec_packet(struct stream_handler *h, struct stream *in, uint8_t *pkt
 	struct secure_media *sm = SEC_OF(h);
 	struct stream *dst;
 	bool rtcp;
+	int err;
 
 	switch (stun_demux(pkt, len)) {
 	case STUN_DEMUX_RTP:
@@ -280,8 +286,10 @@ static void sec_packet(struct stream_handler *h, struct stream *in, uint8_t *pkt
 	dst = route(in, rtcp);
 	if (!dst)
 		return;
-	if (secure_encrypt(dst->media->sec, pkt, &len, cap, rtcp, dst->component)) {
-		in->stats.errors++;
+	err = secure_encrypt(dst->media->sec, pkt, &len, cap, rtcp, dst->component);
+	if (err) {
+		if (err != -ENOTCONN)   /* withheld for want of consent: not an input error */
+			in->stats.errors++;
 		return;
 	}
 	relay_emit(e, dst, pkt, len);

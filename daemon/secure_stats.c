@@ -100,6 +100,10 @@ void secure_stats_add(struct arena *a, struct bval *md, const struct media *m)
 		bv_dict_add(a, md, "DTLS", dtls_dict(a, sm));
 	if (sm->tp == SEC_DTLS && sm->rtcp.dtls)
 		bv_dict_add(a, md, "DTLS RTCP", dtls_rtcp_dict(a, sm));
-	if (sm->ice)
-		bv_dict_add(a, md, "ICE", ice_dict(a, sm->ice));
+	if (sm->ice) {
+		struct bval *ice = ice_dict(a, sm->ice);
+
+		put_u(a, ice, "withheld without consent", sm->stats.no_consent);
+		bv_dict_add(a, md, "ICE", ice);
+	}
 }

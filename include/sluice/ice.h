@@ -18,8 +18,8 @@
  * checked, and a failed agent goes back to checking. Simplifications, fine for a relay
  * that has a few host candidates: every pair starts Waiting (no frozen state /
  * foundations), the valid pair is the checked pair (a relay behind NAT learns no
- * local peer-reflexive candidate), and a lost consent does not stop the caller's media
- * (the caller sees the state).
+ * local peer-reflexive candidate), and stopping media on a lost consent is the
+ * caller's part (it sees the state; sluiced withholds media, secure_handler.c).
  *
  * Memory: everything lives in struct ice_agent (a few KB), allocated by the caller at
  * stream setup; nothing is allocated afterwards. Not thread safe (one owner). */

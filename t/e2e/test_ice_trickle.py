@@ -15,7 +15,7 @@ import time
 import pytest
 
 from calls import Call, err, ok, wait_for
-from rtp import recv_all
+from rtp import drain, recv_all
 from secure_peer import stun_check_integrity, stun_parse, stun_success
 
 pytestmark = pytest.mark.sluice_only
@@ -186,8 +186,21 @@ def test_full_trickle_then_consent(relay):
 	assert ice["state"] == "disconnected", (ice, gaps)
 	assert ice["consent lost"] == 1 and ice["consent checks"] >= len(lost), ice
 	assert "consent lost" in r.log()
-	# B answers again: completed
+	# without consent no media goes to B (RFC 7675), only the checks
+	for _ in range(10):
+		c.a.rtp.sendto(c.a.next_rtp(), c.a_dest())
+	got = [d for d, _ in recv_all(c.b.rtp, timeout=0.5)]
+	assert not [d for d in got if d[0] >> 6 == 2], "media sent without consent"
+	ice = media0(ok(c.query()), c.ttag)["ICE"]
+	assert ice["withheld without consent"] == 10, ice
+	# B answers again: completed, and media flows again
 	back = checks(c.b.rtp, 6.5, upto=1)
 	assert back, "consent checks stopped after consent was lost"
 	assert wait_for(done, 2), media0(ok(c.query()), c.ttag)["ICE"]
+	drain(c.b.rtp)
+	sent = [c.a.next_rtp() for _ in range(10)]
+	for p in sent:
+		c.a.rtp.sendto(p, c.a_dest())
+	got = [d for d, _ in recv_all(c.b.rtp, timeout=2, count=10) if d[0] >> 6 == 2]
+	assert got == sent
 	c.close()
