@@ -13,6 +13,7 @@
 struct relay;
 struct ng_server;
 struct dtls_cert;
+struct trickle_pending;
 
 /* A media interface: where sockets bind and what SDP advertises. */
 struct iface {
@@ -51,6 +52,8 @@ struct daemon {
 	struct kmod *kmod;              /* NULL: userspace forwarding only */
 	char kernel_state[96];          /* why not, or "kernel table N", for logs and query */
 	struct dtls_cert *dtls_cert;    /* DTLS-SRTP certificate, made at start (read-only) */
+	struct trickle_pending *trickle_q;      /* fragments before their call (ice_trickle.c) */
+	unsigned n_trickle_q;
 };
 
 int64_t now_us(void);                  /* CLOCK_REALTIME, µs */

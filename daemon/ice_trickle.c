@@ -84,6 +84,72 @@ static const char *warning(const struct trickle_count *n, char *buf, size_t size
 	return buf;
 }
 
+/* A fragment that came before its call (or its side): kept until an offer or answer
+ * makes them (ice_trickle_replay), as rtpengine does, for TRICKLE_HOLD_US. */
+struct trickle_pending {
+	struct trickle_pending *next;
+	int64_t until_us;
+	size_t callid_len, tag_len, sdp_len;
+	char *callid, *tag, *sdp;       /* one allocation, after the struct */
+};
+
+#define TRICKLE_HOLD_US (30 * 1000000LL)
+#define TRICKLE_PENDING_MAX 1024
+
+static int queue(struct daemon *d, const struct ng_request *req)
+{
+	struct trickle_pending *t;
+
+	if (d->n_trickle_q >= TRICKLE_PENDING_MAX)
+		return -ENOSPC;
+	t = malloc(sizeof(*t) + req->call_id.len + req->from_tag.len + req->sdp.len + 3);
+	if (!t)
+		return -ENOMEM;
+	t->callid = (char *)(t + 1);
+	t->tag = t->callid + req->call_id.len + 1;
+	t->sdp = t->tag + req->from_tag.len + 1;
+	t->callid_len = req->call_id.len;
+	t->tag_len = req->from_tag.len;
+	t->sdp_len = req->sdp.len;
+	memcpy(t->callid, req->call_id.s, t->callid_len);
+	t->callid[t->callid_len] = '\0';
+	memcpy(t->tag, req->from_tag.s, t->tag_len);
+	t->tag[t->tag_len] = '\0';
+	memcpy(t->sdp, req->sdp.s, t->sdp_len);
+	t->sdp[t->sdp_len] = '\0';
+	t->until_us = mono_us() + TRICKLE_HOLD_US;
+	t->next = d->trickle_q;
+	d->trickle_q = t;
+	d->n_trickle_q++;
+	return 0;
+}
+
+/* Feed a parsed fragment to the agents toward p; true if a full agent got candidates. */
+static bool apply(struct call *c, struct party *p, const struct sdpfrag *f,
+		  struct trickle_count *n)
+{
+	bool full = false;
+
+	pthread_mutex_lock(&c->lock);
+	for (unsigned i = 0; i < f->n_media; i++) {
+		struct media *m = section_media(p, &f->media[i]);
+
+		if (!m)
+			n->unmatched++;
+		else if (!m->sec || !m->sec->ice)
+			n->no_ice++;
+		else {
+			feed(m->sec->ice, f, i, n);
+			full |= !m->sec->ice->lite;
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	clog(LOG_INFO, c->callid, p->tags[0].tag, "trickle ICE: %u candidate(s) added, %u skipped,"
+	     " %u section(s) ignored", n->added, n->bad + f->session_cand,
+	     n->unmatched + n->stale + n->no_ice);
+	return full && n->added;
+}
+
 int ice_trickle(struct daemon *d, const struct ng_request *req, struct arena *a,
 		struct bval *reply, const char **err)
 {
@@ -91,21 +157,11 @@ int ice_trickle(struct daemon *d, const struct ng_request *req, struct arena *a,
 	struct trickle_count n = { 0 };
 	struct sdpfrag *f;
 	struct call *c;
-	struct party *p;
-	bool full = false;
+	struct party *p = NULL;
 	const char *why = NULL, *warn;
 	char wbuf[96];
+	int e;
 
-	c = call_find(d, req->call_id.s, req->call_id.len);
-	if (!c || c->deleted) {
-		*err = "Unknown call-id";
-		return -ENOENT;
-	}
-	p = call_party_by_tag(c, req->from_tag.s, req->from_tag.len, NULL);
-	if (!p) {
-		*err = "Unknown from-tag";
-		return -ENOENT;
-	}
 	if (!(f = malloc(sizeof(*f)))) {
 		*err = "Out of memory";
 		return -ENOMEM;
@@ -116,28 +172,83 @@ int ice_trickle(struct daemon *d, const struct ng_request *req, struct arena *a,
 		free(f);
 		return -EINVAL;
 	}
-	pthread_mutex_lock(&c->lock);
-	for (unsigned i = 0; i < f->n_media; i++) {
-		struct media *m = section_media(p, &f->media[i]);
-
-		if (!m)
-			n.unmatched++;
-		else if (!m->sec || !m->sec->ice)
-			n.no_ice++;
-		else {
-			feed(m->sec->ice, f, i, &n);
-			full |= !m->sec->ice->lite;
-		}
+	c = call_find(d, req->call_id.s, req->call_id.len);
+	if (c && c->deleted) {
+		free(f);
+		*err = "Unknown call-id";
+		return -ENOENT;
 	}
-	pthread_mutex_unlock(&c->lock);
-	clog(LOG_INFO, c->callid, p->tags[0].tag, "trickle ICE: %u candidate(s) added, %u skipped,"
-	     " %u section(s) ignored", n.added, n.bad + f->session_cand,
-	     n.unmatched + n.stale + n.no_ice);
-	free(f);
-	if (full && n.added)
+	if (c)
+		p = call_party_by_tag(c, req->from_tag.s, req->from_tag.len, NULL);
+	if (!p) {
+		/* before the offer (or the answer of the side that trickles): hold it */
+		free(f);
+		e = queue(d, req);
+		if (e) {
+			*err = e == -ENOSPC ? "Too many trickle ICE fragments waiting for their call"
+					    : "Out of memory";
+			return e;
+		}
+		clog(LOG_INFO, d->trickle_q->callid, d->trickle_q->tag, "trickle ICE: fragment "
+		     "for %s held until it is known", c ? "an unknown tag" : "an unknown call");
+		bv_dict_add_str(a, reply, "warning", c ? "Trickle ICE fragment held: unknown tag"
+						   : "Trickle ICE fragment held: unknown call-id");
+		bv_dict_add_str(a, reply, "result", "ok");
+		return 0;
+	}
+	if (apply(c, p, f, &n))
 		secure_kick(d, c);      /* check the new pairs now, not at the next tick */
+	free(f);
 	if ((warn = warning(&n, wbuf, sizeof(wbuf))))
 		bv_dict_add_str(a, reply, "warning", warn);
 	bv_dict_add_str(a, reply, "result", "ok");
 	return 0;
+}
+
+void ice_trickle_replay(struct daemon *d, struct call *c)
+{
+	struct trickle_pending **pp = &d->trickle_q;
+	struct sdpfrag *f = NULL;
+
+	while (*pp) {
+		struct trickle_pending *t = *pp;
+		struct party *p;
+		struct trickle_count n = { 0 };
+		const char *why;
+
+		if (t->callid_len != c->callid_len || memcmp(t->callid, c->callid, c->callid_len) ||
+		    !(p = call_party_by_tag(c, t->tag, t->tag_len, NULL))) {
+			pp = &t->next;
+			continue;
+		}
+		if (!f && !(f = malloc(sizeof(*f))))
+			return;
+		/* parsed once already when it came: cannot fail */
+		if (!sdpfrag_parse(t->sdp, t->sdp_len, f, &why) && apply(c, p, f, &n))
+			secure_kick(d, c);
+		*pp = t->next;
+		free(t);
+		d->n_trickle_q--;
+	}
+	free(f);
+}
+
+void ice_trickle_expire(struct daemon *d, int64_t now, bool all)
+{
+	struct trickle_pending **pp = &d->trickle_q;
+
+	while (*pp) {
+		struct trickle_pending *t = *pp;
+
+		if (!all && now < t->until_us) {
+			pp = &t->next;
+			continue;
+		}
+		if (!all)
+			clog(LOG_NOTICE, t->callid, t->tag, "trickle ICE: held fragment dropped, "
+			     "its call or tag never came");
+		*pp = t->next;
+		free(t);
+		d->n_trickle_q--;
+	}
 }

@@ -15,6 +15,7 @@
 #include "call_ops.h"
 #include "config.h"
 #include "daemon.h"
+#include "ice_trickle.h"
 #include "kernel.h"
 #include "ng_server.h"
 #include "relay.h"
@@ -159,6 +160,7 @@ static int run(struct daemon *d, int epfd, int sigfd, int tfd)
 				if (++ticks % (1000 / TICK_MS) == 0) {
 					timeouts_scan(d);
 					ng_server_tick(d->ng);
+					ice_trickle_expire(d, mono_us(), false);
 				}
 			} else {
 				ng_server_event(d->ng, p, ev[i].events);
@@ -251,6 +253,7 @@ out:
 		unlink(cfg.pidfile);
 	ifaces_destroy(&d);
 	registry_destroy(&d.reg);
+	ice_trickle_expire(&d, 0, true);
 	dtls_cert_free(d.dtls_cert);
 	if (tfd >= 0)
 		close(tfd);

@@ -24,6 +24,10 @@ static int cmd_sdp(struct daemon *d, const struct ng_request *req, struct arena 
 	sb_init(&sb);
 	e = req->cmd == NG_OFFER ? oa_offer(d, req, &sb, err) : oa_answer(d, req, &sb, err);
 	if (!e) {
+		struct call *c = call_find(d, req->call_id.s, req->call_id.len);
+
+		if (c && d->trickle_q)
+			ice_trickle_replay(d, c);
 		bv_dict_add(a, reply, "sdp", bv_new_str(a, sb.buf ? sb.buf : "", sb.len));
 		bv_dict_add_str(a, reply, "result", "ok");
 	}

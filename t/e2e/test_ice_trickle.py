@@ -105,14 +105,44 @@ def test_fragment_adds_candidates(relay):
 	assert remote_cands(c, c.ftag) == 5
 	# the empty fragment is fine
 	assert fragment(c, "") == {"result": "ok"}
-	# errors: unknown call, unknown tag, not a fragment, no SDP at all
-	assert err(fragment(c, frag, cid=c.cid + "x")) == "Unknown call-id"
-	assert err(fragment(c, frag, from_tag="nobody")) == "Unknown from-tag"
+	# an unknown call or tag: held (as rtpengine does), see test_fragment_before_offer
+	assert "held" in ok(fragment(c, frag, cid=c.cid + "x"))["warning"]
+	assert "held" in ok(fragment(c, frag, from_tag="nobody"))["warning"]
+	# errors: not a fragment (even for an unknown call), no SDP at all
 	assert err(fragment(c, "hello world")).startswith("Failed to parse SDP fragment")
+	assert err(fragment(c, "hello world", cid=c.cid + "y")).startswith(
+		"Failed to parse SDP fragment")
 	m = {"command": "offer", "call-id": c.cid, "from-tag": c.ftag, "flags": ["fragment"]}
 	assert err(c.ng.req(m)) == "No SDP body in message"
 	assert remote_cands(c, c.ftag) == 5
 	assert "trickle ICE: 1 candidate(s) added, 1 skipped" in r.log()
+	c.close()
+
+
+def test_fragment_before_offer(relay):
+	"""Candidates trickled before the offer reached sluiced (the INFO overtook the
+	INVITE) are held and fed to the agent the offer makes; for a deleted call (kept for
+	delete-delay) they are refused."""
+	r = relay(delete_delay=5)
+	c = Call(r)
+	rep = fragment(c, "a=ice-ufrag:%s\r\na=mid:a0\r\n%s%s" % (A_UFRAG, cand(41000),
+								  cand(41002, 8)))
+	assert "held" in ok(rep)["warning"] and "sdp" not in rep, rep
+	# a held fragment for another call is not applied to this one
+	ok(fragment(c, "a=mid:a0\r\n" + cand(41004, 9), cid=c.cid + "-other"))
+	plain = Call(r)                 # the same SDP without held candidates
+	plain.offer(sdp=trickle_sdp(plain.a))
+	base = remote_cands(plain, plain.ftag)
+	plain.close()
+	c.offer(sdp=trickle_sdp(c.a))
+	c.answer()
+	assert remote_cands(c, c.ftag) == base + 2, (base, remote_cands(c, c.ftag))
+	assert "trickle ICE: 2 candidate(s) added" in r.log()
+	# applied once only
+	c.offer(sdp=trickle_sdp(c.a))
+	assert remote_cands(c, c.ftag) == base + 2
+	ok(c.delete())
+	assert err(fragment(c, cand(41006))) == "Unknown call-id"
 	c.close()
 
 
