@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "secure.h"
 #include "sluice/rtp.h"
 #include "sluice/sdp.h"
 #include "sluice/strbuf.h"
@@ -93,6 +94,10 @@ void bundle_in(const struct sdp *sdp, struct party *owner, struct party *peer, b
 			unbundle(peer, m);
 		m->bundle = NULL;
 	}
+	/* settled: the members' own keys, DTLS and ICE give way to the tagged section's */
+	for (unsigned i = 0; i < peer->n_media; i++)
+		if (peer->media[i] && peer->media[i]->bundle && peer->media[i]->sec)
+			secure_bundled(peer->media[i]->sec);
 }
 
 void bundle_out(const struct sdp *sdp, struct party *out, bool offer, struct sdp_rewrite *rw,

@@ -433,8 +433,10 @@ int secure_in(const struct secure_ctx *x, struct media *own, unsigned i, const c
 	if (tp != SEC_DTLS && sm->tp == SEC_DTLS)
 		to_plain(sm);
 	sm->tp = tp;
-	if (own->bundle) {
-		/* keys, DTLS and ICE are the tagged section's (bundle.h) */
+	if (own->bundle && !x->offer) {
+		/* keys, DTLS and ICE are the tagged section's (bundle.h); an offerer's members
+		 * keep theirs until the answer settles the group (bundle_in), in case the
+		 * answer leaves them on their own */
 		secure_bundled(sm);
 		return 0;
 	}
@@ -450,7 +452,7 @@ int secure_in(const struct secure_ctx *x, struct media *own, unsigned i, const c
 		break;
 	case SEC_DTLS:
 		dtls_read(x->sdp, i, sm);
-		if (!sm->has_fp) {
+		if (!sm->has_fp && !own->bundle) {   /* bundle-only: the group's */
 			*err = "DTLS-SRTP media without a usable a=fingerprint";
 			return -EINVAL;
 		}

@@ -232,7 +232,9 @@ def test_bundle_dtls_ice_to_plain(relay):
 						     "rtcp-mux": ["demux"]})
 		o = c.offer_reply
 		assert o.medias[0]["proto"] == o.medias[1]["proto"] == "RTP/AVP"
-		assert not o.attrs(0, "fingerprint") and not o.attrs(1, "ice-ufrag")
+		assert not o.attrs(0, "fingerprint") and not o.attrs(1, "fingerprint")
+		# ICE toward B as for any offer with ICE: a port and an agent per section
+		assert o.attrs(0, "ice-ufrag") and o.attrs(1, "ice-ufrag")
 		c.answer(sdp=plain_answer(c.b, bv))
 		ans = c.answer_reply
 		check_answer_bundled(ans)
@@ -292,6 +294,34 @@ def test_bundle_trickle_goes_to_the_group_transport(relay):
 		q = ok(c.query())
 		assert media(q, c.ftag, 0)["ICE"]["remote candidates"] == before + 1
 		assert media(q, c.ftag, 1)["ICE"]["remote candidates"] == before + 1  # same agent
+	finally:
+		bv.close()
+		c.close()
+
+
+def test_bundle_tagged_rejected_members_stand_alone(relay):
+	"""B rejects the audio, the group's tagged section: the group is not answered and
+	the video gets a transport of its own, with the ICE credentials of A's offer."""
+	r = relay()
+	c = Call(r)
+	bv = Phone(name="callee-video")
+	peer = DtlsPeer(c.a.rtp, client=False)
+	try:
+		c.offer(sdp=webrtc_av(c.a, peer), ICE="remove", **{"transport-protocol": "RTP/AVP"})
+		c.answer(sdp=plain_answer(c.b, bv).replace("m=audio %d " % c.b.port, "m=audio 0 "))
+		ans = c.answer_reply
+		assert ans.port(0) == 0 and ans.port(1) != 0 and not ans.attrs(None, "group")
+		assert ans.attrs(1, "setup") == ["active"] and ans.attrs(1, "fingerprint")
+		uf, pw = ans.attrs(1, "ice-ufrag")[0], ans.attrs(1, "ice-pwd")[0]
+		tid, req = stun_request("%s:WbRt" % uf, pw, use_candidate=True)
+		c.a.rtp.sendto(req, dest(ans, 1))
+		resp = recv_all(c.a.rtp, timeout=1, count=1)
+		assert resp and stun_parse(resp[0][0])["type"] == 0x0101, resp
+		assert peer.handshake(dest(ans, 1), timeout=5)
+		tx, rx = peer.srtp()
+		v = rtp_packet(96, 1, 3000, V_SSRC, b"\x90\x00" + b"v" * 100)
+		c.a.rtp.sendto(tx.protect(v), dest(ans, 1))
+		assert [d for d, _ in recv_all(bv.rtp, timeout=2, count=1)] == [v]
 	finally:
 		bv.close()
 		c.close()
