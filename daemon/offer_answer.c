@@ -214,7 +214,6 @@ static int apply_sdp(struct oa *oa, struct party *owner, struct party *peer, con
 {
 	const struct iface *own_if = pick_iface(oa, oa->offer);
 	const struct iface *peer_if = pick_iface(oa, !oa->offer);
-
 	struct media *m, *pm;
 	int e;
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../../daemon/bundle.h"
+#include "../unit/party_fixture.h"
 #include "sluice/sdp.h"
 #include "sluice/strbuf.h"
 
@@ -19,22 +20,6 @@ static struct media ma[SDP_MAX_MEDIA], mb[SDP_MAX_MEDIA];
 static struct sdp sdp, again;
 static struct sdp_rewrite rw;
 static struct strbuf lines[SDP_MAX_MEDIA + 1];
-
-static void init(struct party *p, struct media *m, unsigned n)
-{
-	memset(p, 0, sizeof(*p));
-	for (unsigned i = 0; i < n; i++) {
-		memset(&m[i], 0, sizeof(m[i]));
-		m[i].party = p;
-		m[i].index = i + 1;
-		m[i].port = (uint16_t)(30000 + 2 * i);
-		m[i].rtp.media = m[i].rtcp.media = &m[i];
-		m[i].rtp.component = COMP_RTP;
-		m[i].rtcp.component = COMP_RTCP;
-		p->media[i] = &m[i];
-	}
-	p->n_media = n;
-}
 
 static void check_groups(const struct party *p)
 {
@@ -56,8 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (sdp_parse(&sdp, (const char *)data, slen, NULL))
 		return 0;
-	init(&pa, ma, sdp.n_media);
-	init(&pb, mb, sdp.n_media);
+	fixture_party(&pa, ma, sdp.n_media);
+	fixture_party(&pb, mb, sdp.n_media);
 	bundle_sdp_fix(&sdp);
 	bundle_in(&sdp, &pa, &pb, true);
 	check_groups(&pa);

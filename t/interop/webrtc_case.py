@@ -118,6 +118,18 @@ start();
 
 # ---------------------------------------------------------------- G.711 mu-law
 
+
+def datagrams(sock, stop):
+	"""What sock receives until stop is set or the socket is closed (sock has a timeout,
+	so stop is seen within it)."""
+	while not stop.is_set():
+		try:
+			yield sock.recv(4096)
+		except socket.timeout:
+			continue
+		except OSError:
+			return
+
 def ulaw_encode(x):
 	s = x.astype(np.int32)
 	sign = (s < 0).astype(np.int32)
@@ -206,13 +218,7 @@ class PlainPhone:
 				time.sleep(d)
 
 	def _recv(self):
-		while not self.stop.is_set():
-			try:
-				data = self.rtp.recv(4096)
-			except socket.timeout:
-				continue
-			except OSError:
-				return
+		for data in datagrams(self.rtp, self.stop):
 			if len(data) < 12 or data[0] >> 6 != 2 or 72 <= (data[1] & 0x7F) <= 76:
 				continue
 			self.pts[data[1] & 0x7F] += 1
@@ -279,13 +285,7 @@ class RtcpLog:
 
 	def _run(self):
 		self.sock.settimeout(0.2)
-		while not self.stop.is_set():
-			try:
-				data = self.sock.recv(4096)
-			except socket.timeout:
-				continue
-			except OSError:
-				return
+		for data in datagrams(self.sock, self.stop):
 			i = 0
 			while i + 8 <= len(data) and data[i] >> 6 == 2:
 				self.seen[(data[i + 1], int.from_bytes(data[i + 4:i + 8], "big"))] += 1
@@ -323,13 +323,7 @@ class PlainVideo:
 		self.thread.start()
 
 	def _run(self, dest):
-		while not self.stop.is_set():
-			try:
-				data = self.rtp.recv(4096)
-			except socket.timeout:
-				continue
-			except OSError:
-				return
+		for data in datagrams(self.rtp, self.stop):
 			if len(data) < 13 or data[0] >> 6 != 2:
 				continue
 			pt = data[1] & 0x7F

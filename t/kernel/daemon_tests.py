@@ -669,6 +669,18 @@ def daemon_userspace_stream_beside_kernel():
 	Shared.calls = [(plain, a1, b1), (mux, a2, b2)]
 
 
+def first_daemon_untouched(before, a, b):
+	"""The first daemon's entries and nft table are as they were, and its call is still
+	forwarded by the kernel."""
+	expect(kentries() == before, "entries %r -> %r" % (before, kentries()))
+	expect("sluice_%d" % TABLE in sh("nft", "list", "tables").stdout, "nft table removed")
+	kl0, _ = klist()
+	r = exchange([(a, b), (b, a)], 50)
+	check_delivery("A->B", r[0][0], r[0][1], (RELAY_IP, b.dest[1]))
+	kl1, _ = klist()
+	expect(kl1[a.dest[1]]["packets"] - kl0[a.dest[1]]["packets"] == 50, "not kernel-forwarded")
+
+
 def daemon_second_daemon_harmless():
 	"""A second sluiced started by mistake (same NG port, same table) fails on the NG
 	address before touching the kernel: the first one's entries stay and forward."""
@@ -685,13 +697,7 @@ def daemon_second_daemon_harmless():
 	d2._gone()
 	expect(rc != 0, "second daemon exit code 0")
 	expect("Address already in use" in d2.log(), "no clear error: %s" % d2.log()[-300:])
-	expect(kentries() == before, "entries %r -> %r" % (before, kentries()))
-	expect("sluice_%d" % TABLE in sh("nft", "list", "tables").stdout, "nft table removed")
-	kl0, _ = klist()
-	r = exchange([(a, b), (b, a)], 50)
-	check_delivery("A->B", r[0][0], r[0][1], (RELAY_IP, b.dest[1]))
-	kl1, _ = klist()
-	expect(kl1[a.dest[1]]["packets"] - kl0[a.dest[1]]["packets"] == 50, "not kernel-forwarded")
+	first_daemon_untouched(before, a, b)
 	expect(d.req({"command": "ping"}).get("result") == "pong", "first daemon does not answer")
 
 
@@ -718,13 +724,7 @@ def daemon_second_daemon_same_table():
 	d3 = Daemon("same-table-auto", "--kernel=auto", **other)
 	expect("in use by another sluiced" in d3.log(), "auto: %s" % d3.log()[-300:])
 	expect(d3.stop() == 0, "auto daemon did not exit cleanly")
-	expect(kentries() == before, "entries %r -> %r" % (before, kentries()))
-	expect("sluice_%d" % TABLE in sh("nft", "list", "tables").stdout, "nft table removed")
-	kl0, _ = klist()
-	r = exchange([(a, b), (b, a)], 50)
-	check_delivery("A->B", r[0][0], r[0][1], (RELAY_IP, b.dest[1]))
-	kl1, _ = klist()
-	expect(kl1[a.dest[1]]["packets"] - kl0[a.dest[1]]["packets"] == 50, "not kernel-forwarded")
+	first_daemon_untouched(before, a, b)
 
 
 def daemon_nat_rebinding_relatch():

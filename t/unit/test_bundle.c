@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "../../daemon/bundle.h"
+#include "party_fixture.h"
 #include "sluice/sdp.h"
 #include "sluice/strbuf.h"
 
@@ -32,29 +33,13 @@ struct fixture {
 	struct sdp sdp;
 };
 
-static void init_party(struct party *p, struct media *m, unsigned n)
-{
-	memset(p, 0, sizeof(*p));
-	for (unsigned i = 0; i < n; i++) {
-		memset(&m[i], 0, sizeof(m[i]));
-		m[i].party = p;
-		m[i].index = i + 1;
-		m[i].port = (uint16_t)(30000 + 2 * i);
-		m[i].rtp.media = m[i].rtcp.media = &m[i];
-		m[i].rtp.component = COMP_RTP;
-		m[i].rtcp.component = COMP_RTCP;
-		p->media[i] = &m[i];
-	}
-	p->n_media = n;
-}
-
 static struct fixture *setup_offer(void)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	init_party(&f->a, f->ma, 3);
-	init_party(&f->b, f->mb, 3);
+	fixture_party(&f->a, f->ma, 3);
+	fixture_party(&f->b, f->mb, 3);
 	f->a.peer = &f->b;
 	f->b.peer = &f->a;
 	assert_int_equal(sdp_parse(&f->sdp, OFFER, strlen(OFFER), NULL), 0);
