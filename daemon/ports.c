@@ -7,6 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
+/* How many released pairs wait before they may be drawn again: an eighth of the range. */
+#define QUARANTINE_DIV 8
+
 int port_pool_init(struct port_pool *p, uint16_t min, uint16_t max)
 {
 	unsigned pairs;
@@ -17,35 +20,50 @@ int port_pool_init(struct port_pool *p, uint16_t min, uint16_t max)
 	if (min == 0 || min > max || max - min < 1)
 		return -EINVAL;
 	pairs = ((unsigned)max - min + 1) / 2;
-	p->ring = calloc(pairs, sizeof(*p->ring));
+	p->free = calloc(pairs, sizeof(*p->free));
+	p->quar = calloc(pairs / QUARANTINE_DIV + 1, sizeof(*p->quar));
 	p->in_use = calloc(pairs, 1);
-	if (!p->ring || !p->in_use) {
+	if (!p->free || !p->quar || !p->in_use) {
 		port_pool_destroy(p);
 		return -ENOMEM;
 	}
 	p->min = min;
 	p->max = (uint16_t)(min + pairs * 2 - 1);
 	p->cap = pairs;
+	p->q_cap = pairs / QUARANTINE_DIV;
 	for (unsigned i = 0; i < pairs; i++)
-		p->ring[i] = (uint16_t)(min + 2 * i);
-	p->count = pairs;
+		p->free[i] = (uint16_t)(min + 2 * i);
+	p->n_free = pairs;
 	return 0;
 }
 
 void port_pool_destroy(struct port_pool *p)
 {
-	free(p->ring);
+	free(p->free);
+	free(p->quar);
 	free(p->in_use);
 	memset(p, 0, sizeof(*p));
 }
 
+/* The oldest quarantined pair becomes drawable. */
+static void release_oldest(struct port_pool *p)
+{
+	p->free[p->n_free++] = p->quar[p->q_head];
+	p->q_head = (p->q_head + 1) % p->q_cap;
+	p->q_count--;
+}
+
 int port_pool_get(struct port_pool *p, uint16_t *rtp_port)
 {
-	if (!p->count)
+	uint32_t i;
+
+	if (!p->n_free && p->q_count)
+		release_oldest(p);
+	if (!p->n_free)
 		return -ENOSPC;
-	*rtp_port = p->ring[p->head];
-	p->head = (p->head + 1) % p->cap;
-	p->count--;
+	i = arc4random_uniform(p->n_free);
+	*rtp_port = p->free[i];
+	p->free[i] = p->free[--p->n_free];
 	p->in_use[(*rtp_port - p->min) / 2] = 1;
 	return 0;
 }
@@ -57,17 +75,23 @@ int port_pool_put(struct port_pool *p, uint16_t rtp_port)
 	if (rtp_port < p->min || rtp_port > p->max || (rtp_port - p->min) & 1)
 		return -EINVAL;
 	idx = (rtp_port - p->min) / 2;
-	if (!p->in_use[idx] || p->count == p->cap)
+	if (!p->in_use[idx])
 		return -EINVAL;
 	p->in_use[idx] = 0;
-	p->ring[(p->head + p->count) % p->cap] = rtp_port;
-	p->count++;
+	if (!p->q_cap) {
+		p->free[p->n_free++] = rtp_port;
+		return 0;
+	}
+	if (p->q_count == p->q_cap)
+		release_oldest(p);
+	p->quar[(p->q_head + p->q_count) % p->q_cap] = rtp_port;
+	p->q_count++;
 	return 0;
 }
 
 unsigned port_pool_free_pairs(const struct port_pool *p)
 {
-	return p->count;
+	return p->n_free + p->q_count;
 }
 
 unsigned port_pool_total_pairs(const struct port_pool *p)
@@ -97,7 +121,10 @@ static int udp_bind(const union sockaddr_u *local, uint16_t port)
 int port_pair_open(struct port_pool *p, const union sockaddr_u *local, int fds[2],
 		   uint16_t *rtp_port)
 {
-	unsigned tries = p->count;
+	/* pairs another program holds stay out of the draw until we are done */
+	uint16_t busy[64];
+	unsigned n_busy = 0, tries = port_pool_free_pairs(p);
+	int ret = -ENOSPC;
 
 	while (tries--) {
 		uint16_t port;
@@ -111,13 +138,22 @@ int port_pair_open(struct port_pool *p, const union sockaddr_u *local, int fds[2
 			fds[0] = a;
 			fds[1] = b;
 			*rtp_port = port;
-			return 0;
+			ret = 0;
+			break;
 		}
 		if (a >= 0)
 			close(a);
-		port_pool_put(p, port);
-		if (a != -EADDRINUSE && b != -EADDRINUSE && a < 0)
-			return a;
+		if (a != -EADDRINUSE && b != -EADDRINUSE && a < 0) {
+			port_pool_put(p, port);
+			ret = a;
+			break;
+		}
+		if (n_busy == sizeof(busy) / sizeof(busy[0]))
+			while (n_busy)
+				port_pool_put(p, busy[--n_busy]);
+		busy[n_busy++] = port;
 	}
-	return -ENOSPC;
+	while (n_busy)
+		port_pool_put(p, busy[--n_busy]);
+	return ret;
 }

@@ -1,6 +1,9 @@
 /* RTP/RTCP port pairs from the configured range: RTP even, RTCP = RTP + 1.
- * O(1) get and put through a FIFO of free pairs, so a released pair is reused last
- * (late packets of an old call rarely reach a new one). Owned by the control thread. */
+ * A pair is drawn at random from the free ones (arc4random), so the next call's ports
+ * cannot be predicted from this one's (RTP Bleed: a stranger who knows the next port
+ * can race the phone to it). A released pair waits in a short FIFO before it can be
+ * drawn again, so late packets of an old call rarely reach a new one. Get and put are
+ * O(1). Owned by the control thread. */
 #ifndef SLUICE_PORTS_H
 #define SLUICE_PORTS_H
 
@@ -11,15 +14,18 @@
 
 struct port_pool {
 	uint16_t min, max;      /* min even; every pair (p, p+1) lies within [min, max] */
-	uint16_t *ring;         /* free RTP ports, FIFO */
-	unsigned head, count, cap;
+	uint16_t *free;         /* RTP ports that may be drawn */
+	unsigned n_free;
+	uint16_t *quar;         /* released RTP ports, FIFO, back to free[] when it is full */
+	unsigned q_head, q_count, q_cap;
+	unsigned cap;           /* pairs in the range */
 	uint8_t *in_use;        /* one flag per pair: catches double release */
 };
 
 /* 0, -EINVAL (range holds no pair) or -ENOMEM. An odd min is rounded up. */
 int port_pool_init(struct port_pool *p, uint16_t min, uint16_t max);
 void port_pool_destroy(struct port_pool *p);
-/* Take the oldest free pair: 0 or -ENOSPC. */
+/* Take a free pair at random: 0 or -ENOSPC. */
 int port_pool_get(struct port_pool *p, uint16_t *rtp_port);
 /* Return a pair taken with port_pool_get. -EINVAL if it was not taken. */
 int port_pool_put(struct port_pool *p, uint16_t rtp_port);
@@ -27,7 +33,7 @@ unsigned port_pool_free_pairs(const struct port_pool *p);
 unsigned port_pool_total_pairs(const struct port_pool *p);
 
 /* Take a pair and bind two non-blocking UDP sockets on local (address; port ignored).
- * Pairs another program holds are skipped (put back at the tail). 0, -ENOSPC when no
+ * Pairs another program holds are skipped (released again). 0, -ENOSPC when no
  * pair could be bound, or another -errno. */
 int port_pair_open(struct port_pool *p, const union sockaddr_u *local, int fds[2],
 		   uint16_t *rtp_port);

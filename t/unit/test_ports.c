@@ -1,4 +1,5 @@
-/* Port pair pool: range rounding, exhaustion, FIFO reuse, bad releases, counters,
+/* Port pair pool: range rounding, exhaustion, random draws, quarantine of released
+ * pairs, bad releases, counters,
  * socket binding on 127.0.0.1 (skipping busy pairs), and a full 16-bit range. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -99,58 +100,69 @@ static void test_get_until_full(void **state)
 	}
 }
 
-/* A released pair goes to the back of the queue. */
-static void test_fifo(void **state)
+/* Draws are random: no two pools hand out the same sequence, consecutive draws are
+ * rarely neighbours (a sequential allocator gives neighbours every time), and every pair
+ * is still reachable. */
+static void test_random(void **state)
 {
-	struct port_pool p;
-	uint16_t got[4], port;
+	struct port_pool p, q;
+	uint16_t a[64], b[64];
+	unsigned same = 0, neighbours = 0;
 
 	(void)state;
-	assert_int_equal(port_pool_init(&p, 30000, 30007), 0);
-	/* fresh pool: ascending */
-	assert_int_equal(port_pool_get(&p, &got[0]), 0);
-	assert_int_equal(got[0], 30000);
-	/* released while two others are still free: those come first */
-	assert_int_equal(port_pool_put(&p, 30000), 0);
-	assert_int_equal(port_pool_get(&p, &port), 0);
-	assert_int_equal(port, 30002);
-	assert_int_equal(port_pool_get(&p, &port), 0);
-	assert_int_equal(port, 30004);
-	assert_int_equal(port_pool_get(&p, &port), 0);
-	assert_int_equal(port, 30006);
-	assert_int_equal(port_pool_get(&p, &port), 0);
-	assert_int_equal(port, 30000);
-	assert_int_equal(port_pool_get(&p, &port), -ENOSPC);
+	assert_int_equal(port_pool_init(&p, 30000, 39999), 0);
+	assert_int_equal(port_pool_init(&q, 30000, 39999), 0);
+	for (unsigned i = 0; i < ARRAY_SIZE(a); i++) {
+		assert_int_equal(port_pool_get(&p, &a[i]), 0);
+		assert_int_equal(port_pool_get(&q, &b[i]), 0);
+		same += a[i] == b[i];
+		if (i && (a[i] == a[i - 1] + 2 || a[i] + 2 == a[i - 1]))
+			neighbours++;
+	}
+	/* 5000 pairs: the expected number of coincidences is about 0.013 each */
+	if (same > 3 || neighbours > 3)
+		fail_msg("draws look predictable: %u equal, %u neighbours", same, neighbours);
+	port_pool_destroy(&p);
+	port_pool_destroy(&q);
+}
 
-	/* all taken; release in a scrambled order and get them back in that order */
-	static const uint16_t order[] = { 30004, 30000, 30006, 30002 };
-	for (size_t i = 0; i < ARRAY_SIZE(order); i++)
-		assert_int_equal(port_pool_put(&p, order[i]), 0);
-	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
-		assert_int_equal(port_pool_get(&p, &port), 0);
-		if (port != order[i])
-			fail_msg("reuse[%zu]: got %u want %u", i, port, order[i]);
-	}
-	/* interleaved: ring wrap-around keeps the order */
-	for (unsigned round = 0; round < 10; round++) {
-		uint16_t a, b;
-		assert_int_equal(port_pool_put(&p, order[round % 4]), 0);
-		assert_int_equal(port_pool_get(&p, &a), 0);
-		assert_int_equal(a, order[round % 4]);
-		assert_int_equal(port_pool_put(&p, a), 0);
-		assert_int_equal(port_pool_put(&p, order[(round + 1) % 4]), 0);
-		assert_int_equal(port_pool_get(&p, &a), 0);
-		assert_int_equal(port_pool_get(&p, &b), 0);
-		assert_int_equal(a, order[round % 4]);
-		assert_int_equal(b, order[(round + 1) % 4]);
-	}
+/* A released pair waits for an eighth of the range to be released after it before it
+ * can be drawn again; when nothing else is free, it is drawn at once. */
+static void test_quarantine(void **state)
+{
+	struct port_pool p;
+	uint16_t held[16], port, first;
+
+	(void)state;
+	assert_int_equal(port_pool_init(&p, 30000, 30031), 0);  /* 16 pairs, 2 wait */
+	for (unsigned i = 0; i < 16; i++)
+		assert_int_equal(port_pool_get(&p, &held[i]), 0);
+	assert_int_equal(port_pool_get(&p, &port), -ENOSPC);
+	/* only one released: nothing else free, so it comes back */
+	first = held[0];
+	assert_int_equal(port_pool_put(&p, first), 0);
+	assert_int_equal(port_pool_free_pairs(&p), 1);
+	assert_int_equal(port_pool_get(&p, &port), 0);
+	assert_int_equal(port, first);
+	/* release held[0..2]: held[0] leaves the FIFO when held[2] enters it */
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(port_pool_put(&p, held[i]), 0);
+	assert_int_equal(port_pool_free_pairs(&p), 3);
+	assert_int_equal(port_pool_get(&p, &port), 0);
+	assert_int_equal(port, held[0]);
+	/* the other two are next, oldest first, once the draw set is empty */
+	assert_int_equal(port_pool_get(&p, &port), 0);
+	assert_int_equal(port, held[1]);
+	assert_int_equal(port_pool_get(&p, &port), 0);
+	assert_int_equal(port, held[2]);
+	assert_int_equal(port_pool_get(&p, &port), -ENOSPC);
 	port_pool_destroy(&p);
 }
 
 static void test_bad_put(void **state)
 {
 	static const uint16_t foreign[] = {
-		0, 1, 29998, 29999, 30001, 30003, 30008, 30009, 30010, 65535,
+		0, 1, 29998, 29999, 30001, 30003, 30009, 30010, 65535,
 	};
 	struct port_pool p;
 	uint16_t a, b;
@@ -169,7 +181,9 @@ static void test_bad_put(void **state)
 			fail_msg("put(%u): got %d want -EINVAL", foreign[i], ret);
 	}
 	/* a pair inside the range that is free (never taken) */
-	assert_int_equal(port_pool_put(&p, 30008), -EINVAL);
+	for (uint16_t f = 30000; f < 30010; f += 2)
+		if (f != a && f != b)
+			assert_int_equal(port_pool_put(&p, f), -EINVAL);
 	/* the RTCP port of a taken pair is not the pair's name */
 	assert_int_equal(port_pool_put(&p, (uint16_t)(a + 1)), -EINVAL);
 	assert_int_equal(port_pool_free_pairs(&p), 3);
@@ -290,7 +304,7 @@ static void test_pair_open(void **state)
 	lo_addr(&lo);
 	assert_int_equal(port_pool_init(&p, base, (uint16_t)(base + 7)), 0);
 	assert_int_equal(port_pair_open(&p, &lo, fds, &rtp), 0);
-	assert_int_equal(rtp, base);
+	assert_true(rtp >= base && rtp <= base + 6 && !((rtp - base) & 1));
 	assert_int_equal(sock_port(fds[0], &addr), rtp);
 	assert_int_equal(addr, INADDR_LOOPBACK);
 	assert_int_equal(sock_port(fds[1], &addr), rtp + 1);
@@ -324,25 +338,26 @@ static void test_pair_open_skips_busy(void **state)
 	blk_rtcp = bind_lo((uint16_t)(base + 3));
 	assert_true(blk_rtp >= 0 && blk_rtcp >= 0);
 
-	assert_int_equal(port_pair_open(&p, &lo, fds, &rtp), 0);
-	assert_int_equal(rtp, base + 4);
-	assert_int_equal(sock_port(fds[0], &addr), base + 4);
-	assert_int_equal(sock_port(fds[1], &addr), base + 5);
-	close(fds[0]);
-	close(fds[1]);
-	/* 4 pairs: one taken, the two busy ones put back */
-	assert_int_equal(port_pool_free_pairs(&p), 3);
-	/* queue now: base+6, base, base+2 */
-	assert_int_equal(port_pool_get(&p, &port), 0);
-	assert_int_equal(port, base + 6);
-	assert_int_equal(port_pool_get(&p, &port), 0);
-	assert_int_equal(port, base);
-	assert_int_equal(port_pool_get(&p, &port), 0);
-	assert_int_equal(port, base + 2);
-	assert_int_equal(port_pool_put(&p, base), 0);
-	assert_int_equal(port_pool_put(&p, (uint16_t)(base + 2)), 0);
-	assert_int_equal(port_pool_put(&p, (uint16_t)(base + 4)), 0);
-	assert_int_equal(port_pool_put(&p, (uint16_t)(base + 6)), 0);
+	/* whatever the draw order, only a pair nobody holds is opened */
+	for (unsigned round = 0; round < 8; round++) {
+		uint16_t left[3];
+
+		assert_int_equal(port_pair_open(&p, &lo, fds, &rtp), 0);
+		if (rtp != base + 4 && rtp != base + 6)
+			fail_msg("round %u: opened busy pair %u", round, rtp);
+		assert_int_equal(sock_port(fds[0], &addr), rtp);
+		assert_int_equal(sock_port(fds[1], &addr), rtp + 1);
+		close(fds[0]);
+		close(fds[1]);
+		/* 4 pairs: one taken, the busy ones back in the pool */
+		assert_int_equal(port_pool_free_pairs(&p), 3);
+		for (unsigned i = 0; i < 3; i++)
+			assert_int_equal(port_pool_get(&p, &left[i]), 0);
+		assert_int_equal(port_pool_get(&p, &port), -ENOSPC);
+		assert_int_equal(port_pool_put(&p, rtp), 0);
+		for (unsigned i = 0; i < 3; i++)
+			assert_int_equal(port_pool_put(&p, left[i]), 0);
+	}
 	close(blk_rtp);
 	close(blk_rtcp);
 	port_pool_destroy(&p);
@@ -442,7 +457,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_init),
 		cmocka_unit_test(test_get_until_full),
-		cmocka_unit_test(test_fifo),
+		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_quarantine),
 		cmocka_unit_test(test_bad_put),
 		cmocka_unit_test(test_big),
 		cmocka_unit_test(test_pair_open),
