@@ -44,6 +44,7 @@ struct call *call_create(struct daemon *d, const char *callid, size_t len)
 	c->worker = (unsigned)(str_hash(callid, len) % relay_workers(d->relay));
 	c->kmod = d->kmod;
 	c->jitter_ms = d->cfg->jitter_buffer;
+	c->learning = -1;
 	c->created_us = now_us();
 	c->last_signal_us = mono_us();
 	registry_add(&d->reg, c);
@@ -192,6 +193,7 @@ static void stream_add(struct stream_stats *t, const struct stream_stats *s)
 	t->packets += s->packets;
 	t->bytes += s->bytes;
 	t->errors += s->errors;
+	t->foreign += s->foreign;
 }
 
 void stream_read_stats(const struct stream *s, struct stream_stats *out, int64_t *last)

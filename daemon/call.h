@@ -38,6 +38,7 @@ enum stream_component { COMP_RTP = 1, COMP_RTCP = 2 };
 
 struct stream_stats {
 	uint64_t packets, bytes, errors;
+	uint64_t foreign;               /* dropped: source not allowed (latch.h) */
 };
 
 struct stream {
@@ -49,13 +50,20 @@ struct stream {
 	                                   timer lock, relay_timer.h) */
 	union sockaddr_u local;         /* bound address and port */
 	union sockaddr_u advertised;    /* [L] address the SDP (or SIP source) named */
+	union sockaddr_u expected;      /* [L] what sources are ranked against (latch.h) */
 	union sockaddr_u endpoint;      /* [L] where this stream's peer really is */
 	bool has_advertised;            /* [L] */
+	bool has_expected;              /* [L] */
 	bool latched;                   /* [L] endpoint learned from a packet */
 	bool confirmed;                 /* [L] learning over: only re-latch by rule */
+	bool relearn;                   /* [L] new offer/answer: next packet learns anew */
+	uint8_t learn_rank;             /* [L] rank of the latched source (latch.h) */
 	bool has_ssrc;                  /* [L] */
 	uint32_t ssrc;                  /* [L] last SSRC seen from the endpoint */
 	int64_t learn_until_us;         /* [L] end of the learning window */
+	union sockaddr_u last_foreign;  /* [L] source of the last foreign packet */
+	uint64_t foreign_logged;        /* [L] stats.foreign at the last log line */
+	int64_t foreign_log_us;         /* [L] time of the last log line */
 	int64_t last_packet_us;         /* [L] */
 	struct stream_stats stats;      /* [L] packets received on this stream */
 	struct stream_handler *handler; /* [L] NULL: plain forwarding (media_handler.h) */
@@ -107,6 +115,7 @@ struct party_opts {                     /* per-side media handling flags */
 	bool strict_source;
 	bool asymmetric;                /* never latch: always send to the SDP address */
 	bool port_latching;
+	bool media_handover;            /* a fixed latch follows a new source */
 };
 
 struct party {
@@ -144,6 +153,8 @@ struct call {
 	bool kdirty;                    /* [L] latching changed: re-check kernel entries */
 	const struct kmod *kmod;        /* kernel counters live here (NULL: userspace only) */
 	unsigned jitter_ms;             /* --jitter-buffer when the call was made; 0 = off */
+	int8_t learning;                /* [L] NG endpoint-learning (enum endpoint_learning),
+	                                   -1: --endpoint-learning */
 };
 
 /* The stream whose socket and peer carry what is sent to s: s itself, or under BUNDLE

@@ -66,6 +66,8 @@ static struct bval *stream_dict(const struct daemon *dm, struct arena *a,
 		bv_list_add(flags, bv_new_strz(a, "confirmed"));
 	if (s->media->party->opts.strict_source)
 		bv_list_add(flags, bv_new_strz(a, "strict source"));
+	if (s->media->party->opts.media_handover)
+		bv_list_add(flags, bv_new_strz(a, "media handover"));
 	bv_list_add(flags, bv_new_strz(a, why ? "userspace" : "kernelized"));
 	bv_dict_add(a, d, "flags", flags);
 	bv_dict_add_str(a, d, "forwarding", why ? "userspace" : "kernel");
@@ -73,6 +75,9 @@ static struct bval *stream_dict(const struct daemon *dm, struct arena *a,
 		bv_dict_add_str(a, d, "not in kernel", why);
 	if (s->has_ssrc)
 		bv_dict_add_int(a, d, "SSRC", s->ssrc);
+	bv_dict_add_int(a, d, "foreign packets", (int64_t)st.foreign);
+	if (s->last_foreign.sa.sa_family)
+		bv_dict_add(a, d, "last foreign source", addr_dict(a, &s->last_foreign));
 	bv_dict_add(a, d, "stats", counters(a, &st));
 	return d;
 }

@@ -96,7 +96,7 @@ static const struct cfg_opt cfg_opts[] = {
 	O_NUM("tos", 'T', CFG_INT, tos, -1, 255, "INT",
 	      "IP TOS for media packets, -1 = leave (default -1)"),
 	O_FUNC("endpoint-learning", 0, parse_learning, endpoint_learning,
-	       "delayed|immediate|off|heuristic", "RTP endpoint learning (default delayed)"),
+	       "heuristic|delayed|immediate|off", "RTP endpoint learning (default heuristic)"),
 	O_NUM("jitter-buffer", 0, CFG_UINT, jitter_buffer, 0, 1000, "MS",
 	      "Jitter buffer of transcoded streams, adaptive 20..MS ms, 0 = off (default)"),
 	O_BOOL("foreground", 'f', foreground, "Do not fork to the background"),
@@ -519,17 +519,23 @@ static const char *const learning_names[] = {
 	[EL_OFF] = "off", [EL_HEURISTIC] = "heuristic",
 };
 
+int endpoint_learning_parse(const char *s, size_t len)
+{
+	for (size_t i = 0; i < sizeof(learning_names) / sizeof(learning_names[0]); i++)
+		if (strlen(learning_names[i]) == len && !memcmp(s, learning_names[i], len))
+			return (int)i;
+	return -1;
+}
+
 static int parse_learning(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
 {
-	size_t i;
+	int el = endpoint_learning_parse(val, strlen(val));
 
 	(void)o;
-	for (i = 0; i < sizeof(learning_names) / sizeof(learning_names[0]); i++)
-		if (!strcmp(val, learning_names[i])) {
-			ctx->cfg->endpoint_learning = (enum endpoint_learning)i;
-			return 0;
-		}
-	return -EINVAL;
+	if (el < 0)
+		return -EINVAL;
+	ctx->cfg->endpoint_learning = (enum endpoint_learning)el;
+	return 0;
 }
 
 static int parse_facility(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
@@ -559,7 +565,7 @@ static void set_defaults(struct config *cfg)
 	cfg->table = 0;
 	cfg->kernel = KERNEL_AUTO;
 	cfg->tos = -1;
-	cfg->endpoint_learning = EL_DELAYED;
+	cfg->endpoint_learning = EL_HEURISTIC;
 	cfg->log_level = 6;
 	strcpy(cfg->log_facility, "daemon");
 }

@@ -77,5 +77,7 @@ int config_load_warn(struct config *cfg, int argc, char **argv, FILE *warn,
 /* Write the effective configuration as an INI [sluice] section that config_load reads
  * back to the same configuration. */
 void config_dump(const struct config *cfg, FILE *out);
+/* "heuristic", "delayed", "immediate", "off" (len bytes) -> enum endpoint_learning, or -1. */
+int endpoint_learning_parse(const char *s, size_t len);
 
 #endif

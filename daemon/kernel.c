@@ -70,10 +70,10 @@ void kernel_read(const struct call *c, const struct stream *s, struct stream_sta
 	add->packets = k.packets;
 	add->bytes = k.bytes;
 	add->errors = k.errors;
-	/* A foreign source is an error only where the kernel drops it; passed on, it is
-	 * counted (as a packet or an error) by userspace. */
+	/* A foreign source is counted here only where the kernel drops it; passed on,
+	 * userspace counts it (latch.c). */
 	if (s->kpushed && !(s->kpushed->flags & SLUICE_SF_MISMATCH_PASS))
-		add->errors += k.mismatch;
+		add->foreign = k.mismatch;
 	*last = (int64_t)(k.last_ns / 1000);
 }
 
@@ -163,9 +163,10 @@ static void sync_stream(struct daemon *d, struct stream *s)
 	memset(&ks, 0, sizeof(ks));
 	ks.local = s->local;
 	ks.expect_src = s->endpoint;
-	/* Other sources go to userspace, where the latch rules decide (NAT rebinding with
-	 * the known SSRC); with strict-source the kernel drops them itself. */
-	ks.flags = s->media->party->opts.strict_source ? 0 : SLUICE_SF_MISMATCH_PASS;
+	/* Only a fixed latch is pushed: other sources are foreign, and the kernel drops
+	 * them itself, unless media-handover lets the latch follow them (latch.h). */
+	ks.flags = s->media->party->opts.media_handover &&
+		   !s->media->party->opts.strict_source ? SLUICE_SF_MISMATCH_PASS : 0;
 	ks.out_src = s->sink->local;
 	ks.out_dst = dest;
 	if (d->cfg->tos >= 0) {

@@ -1,6 +1,7 @@
-/* Endpoint learning. */
+/* Endpoint learning (latch.h). */
 #include "latch.h"
 
+#include "sluice/log.h"
 #include "sluice/rtp.h"
 
 static bool packet_ssrc(const struct stream *s, const uint8_t *pkt, size_t len, uint32_t *ssrc)
@@ -10,63 +11,114 @@ static bool packet_ssrc(const struct stream *s, const uint8_t *pkt, size_t len, 
 	return rtp_ssrc(pkt, len, ssrc) == 0;
 }
 
-static void take(struct stream *s, const union sockaddr_u *src)
+static uint8_t rank_of(const struct stream *s, const union sockaddr_u *src)
 {
-	s->endpoint = *src;
-	s->latched = true;
+	const union sockaddr_u *e = s->has_expected ? &s->expected : NULL;
+	const union sockaddr_u *a = s->has_advertised ? &s->advertised : NULL;
+
+	if ((e && netaddr_eq(e, src)) || (a && netaddr_eq(a, src)))
+		return 0;
+	if ((e && netaddr_ip_eq(e, src)) || (a && netaddr_ip_eq(a, src)))
+		return 1;
+	return 2;
+}
+
+enum endpoint_learning latch_mode(const struct stream *s, enum endpoint_learning dflt)
+{
+	int8_t l = s->media->party->call->learning;
+
+	return l >= 0 ? (enum endpoint_learning)l : dflt;
+}
+
+static void verdict(struct latch_step *st, enum latch_verdict v, bool confirm)
+{
+	st->v = v;
+	st->confirm = confirm;
+}
+
+void latch_judge(struct stream *s, const union sockaddr_u *src, int64_t now,
+		 enum endpoint_learning el, struct latch_step *st)
+{
+	const struct party_opts *o = &s->media->party->opts;
+	bool learning;
+
+	/* learning ends with time, not only when another source shows up */
+	if (s->latched && !s->confirmed && !s->relearn && now >= s->learn_until_us)
+		s->confirmed = true;
+	st->rank = rank_of(s, src);
+	/* no reply can reach 0.0.0.0 or port 0: such a (spoofed) source must not latch */
+	if (netaddr_is_any(src) || !netaddr_port(src))
+		return verdict(st, LATCH_FOREIGN, false);
+	if (el == EL_OFF || o->asymmetric)
+		return verdict(st, st->rank <= (o->strict_source ? 0 : 1) ? LATCH_OK
+								       : LATCH_FOREIGN, false);
+	if (s->latched && !s->relearn && netaddr_eq(&s->endpoint, src))
+		return verdict(st, LATCH_OK, false);
+	if (o->strict_source && st->rank == 2)
+		return verdict(st, LATCH_FOREIGN, false);
+	if (!s->latched || s->relearn)
+		return verdict(st, LATCH_NEW, el == EL_IMMEDIATE || st->rank == 0);
+	learning = !s->confirmed;
+	if (learning && (st->rank < s->learn_rank ||
+			 (el == EL_DELAYED && st->rank == s->learn_rank)))
+		return verdict(st, LATCH_MOVED, st->rank == 0);
+	if (!learning && o->media_handover)
+		return verdict(st, LATCH_MOVED, true);
+	verdict(st, LATCH_FOREIGN, false);
+}
+
+void latch_commit(struct stream *s, const union sockaddr_u *src, const struct latch_step *st,
+		  const uint8_t *pkt, size_t len, int64_t now)
+{
+	uint32_t ssrc;
+
+	if (st->v == LATCH_NEW || st->v == LATCH_MOVED) {
+		if (st->v == LATCH_NEW)
+			s->learn_until_us = now + LATCH_LEARN_US;
+		s->endpoint = *src;
+		s->latched = true;
+		s->relearn = false;
+		s->learn_rank = st->rank;
+		/* a hand-over keeps the latch fixed; learning fixes it on rank 0 */
+		s->confirmed = st->confirm || (st->v == LATCH_MOVED && s->confirmed);
+	}
+	if (pkt && packet_ssrc(s, pkt, len, &ssrc)) {
+		s->ssrc = ssrc;
+		s->has_ssrc = true;
+	}
+}
+
+void latch_foreign(struct stream *s, const union sockaddr_u *src, int64_t now)
+{
+	char a[NETADDR_STRLEN];
+	const struct party *p = s->media->party;
+
+	s->stats.foreign++;
+	s->last_foreign = *src;
+	if (s->foreign_log_us && now - s->foreign_log_us < LATCH_LOG_GAP_US)
+		return;
+	clog(LOG_NOTICE, p->call->callid, p->n_tags ? p->tags[0].tag : NULL,
+	     "dropped %llu foreign packet%s on %s port %u, last from %s",
+	     (unsigned long long)(s->stats.foreign - s->foreign_logged),
+	     s->stats.foreign - s->foreign_logged == 1 ? "" : "s",
+	     s->component == COMP_RTP ? "RTP" : "RTCP", netaddr_port(&s->local),
+	     netaddr_str(src, a, sizeof(a)));
+	s->foreign_logged = s->stats.foreign;
+	s->foreign_log_us = now;
 }
 
 enum latch_verdict latch_packet(struct stream *s, const union sockaddr_u *src,
 				const uint8_t *pkt, size_t len, int64_t now,
 				enum endpoint_learning el)
 {
-	const struct party_opts *o = &s->media->party->opts;
-	uint32_t ssrc;
-	bool have_ssrc = packet_ssrc(s, pkt, len, &ssrc);
-	enum latch_verdict v = LATCH_OK;
+	struct latch_step st;
 
-	/* learning ends with time, not only when another source shows up */
-	if (s->latched && !s->confirmed && now >= s->learn_until_us)
-		s->confirmed = true;
-	/* no reply can reach 0.0.0.0 or port 0: such a (spoofed) source must not latch */
-	if (netaddr_is_any(src) || !netaddr_port(src))
-		return LATCH_DROP;
-	if (s->latched && netaddr_eq(&s->endpoint, src))
-		goto accept;
-	if (el == EL_OFF || o->asymmetric) {
-		if (s->has_advertised && netaddr_eq(&s->advertised, src))
-			goto accept;
-		if (!o->strict_source && !s->has_advertised)
-			goto accept;
-		return LATCH_DROP;
-	}
-	if (!s->latched) {
-		take(s, src);
-		s->confirmed = el == EL_IMMEDIATE ||
-			       (s->has_advertised && netaddr_eq(&s->advertised, src));
-		s->learn_until_us = now + LATCH_LEARN_US;
-		v = LATCH_NEW;
-		goto accept;
-	}
-	if (!s->confirmed) {
-		if (s->has_advertised && netaddr_eq(&s->advertised, src)) {
-			take(s, src);
-			s->confirmed = true;
-			v = LATCH_MOVED;
-			goto accept;
-		}
-		return LATCH_DROP;
-	}
-	if (o->strict_source || !have_ssrc || !s->has_ssrc || ssrc != s->ssrc)
-		return LATCH_DROP;
-	take(s, src);
-	v = LATCH_MOVED;
-accept:
-	if (have_ssrc) {
-		s->ssrc = ssrc;
-		s->has_ssrc = true;
-	}
-	return v;
+	latch_judge(s, src, now, el, &st);
+	if (st.v == LATCH_FOREIGN)
+		latch_foreign(s, src, now);
+	else
+		latch_commit(s, src, &st, pkt, len, now);
+	return st.v;
 }
 
 bool stream_dest(const struct stream *s, union sockaddr_u *out)
@@ -89,5 +141,14 @@ void latch_reset(struct stream *s)
 {
 	s->latched = false;
 	s->confirmed = false;
+	s->relearn = false;
 	s->has_ssrc = false;
+}
+
+void latch_relearn(struct stream *s)
+{
+	if (!s->latched)
+		return;
+	s->relearn = true;
+	s->confirmed = false;
 }

@@ -1,7 +1,7 @@
 /* Per-stream packet processing beyond plain forwarding (transcoding, SRTP, ...).
  *
- * A stream with a handler hands every accepted packet (after latching and counting) to
- * handler->ops->packet() instead of forwarding it. The handler emits zero or more
+ * A stream with a handler hands every accepted packet (after latching, authentication
+ * and counting) to handler->ops->packet() instead of forwarding it. The handler emits zero or more
  * packets with relay_emit(). It runs on the stream's worker with the call lock held, so
  * it must not block; it owns its state, which the control thread creates before setting
  * stream->handler under the call lock and destroys after the call's grace period. */
@@ -18,17 +18,25 @@ struct stream;
 struct relay_emitter;
 struct stream_handler;
 
+enum early_verdict { EARLY_PASS = 0, EARLY_CONSUMED, EARLY_DROP };
+
 struct stream_handler_ops {
 	const char *name;
 	/* pkt may be modified in place; cap is the buffer size behind it. */
 	void (*packet)(struct stream_handler *h, struct stream *in, uint8_t *pkt, size_t len,
 		       size_t cap, struct relay_emitter *e, int64_t now_us);
 	void (*destroy)(struct stream_handler *h);
-	/* Optional: sees each packet before latching, with its source. true: consumed
-	 * (neither latched nor counted as media). For traffic that authenticates itself,
-	 * i.e. ICE checks, which may come from any of the peer's candidates. */
-	bool (*early)(struct stream_handler *h, struct stream *in, const union sockaddr_u *src,
-		      const uint8_t *pkt, size_t len, int64_t now_us);
+	/* Optional: sees each packet before latching, with its source. CONSUMED: handled
+	 * here (neither latched nor counted as media), for traffic that authenticates
+	 * itself, i.e. ICE checks, which may come from any of the peer's candidates.
+	 * DROP: not media this stream takes (counted as an error). */
+	enum early_verdict (*early)(struct stream_handler *h, struct stream *in,
+				    const union sockaddr_u *src, const uint8_t *pkt, size_t len,
+				    int64_t now_us);
+	/* Optional: a packet the latch rules allow, before it may latch: authenticate and
+	 * unprotect it in place (SRTP). Non-zero: dropped, and nothing about the stream
+	 * changes (no latch, no media counters, no timeout reset). */
+	int (*auth)(struct stream_handler *h, struct stream *in, uint8_t *pkt, size_t *len);
 	/* Optional: the time asked for with relay_timer_set() on `in` has come (same
 	 * worker, call lock held; now_us is never before the requested time). Timers run
 	 * on CLOCK_MONOTONIC, of which the packet stamps are a coarse (tick) copy. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config.h"
 #include "sluice/log.h"
 #include "sluice/rfc4733.h"
 
@@ -82,6 +83,15 @@ static bool set_direction(struct ng_request *r, const char *s, size_t len)
 	return true;
 }
 
+static bool set_learning(struct ng_request *r, const char *s, size_t len)
+{
+	int el = endpoint_learning_parse(s, len);
+
+	if (el >= 0)
+		r->endpoint_learning = el;
+	return el >= 0;
+}
+
 /* One entry of the "flags" list. */
 static void take_flag(struct ng_request *r, const char *s, size_t len)
 {
@@ -99,6 +109,7 @@ static void take_flag(struct ng_request *r, const char *s, size_t len)
 		{ "replace-session-connection", offsetof(struct ng_request, replace_session_conn) },
 		{ "replace-session-name", offsetof(struct ng_request, replace_session_name) },
 		{ "fragment", offsetof(struct ng_request, fragment) },
+		{ "media-handover", offsetof(struct ng_request, media_handover) },
 	};
 	const char *eq = memchr(s, '=', len);
 
@@ -109,6 +120,9 @@ static void take_flag(struct ng_request *r, const char *s, size_t len)
 			*(bool *)((char *)r + bools[i].off) = true;
 			return;
 		}
+	if (len > 18 && !memcmp(s, "endpoint-learning-", 18) &&
+	    set_learning(r, s + 18, len - 18))
+		return;
 	if (eq) {
 		const char *v = eq + 1;
 		size_t klen = (size_t)(eq - s), vlen = len - klen - 1;
@@ -211,7 +225,7 @@ static int get_int(const struct bval *dict, const char *key, long long *out)
 
 static int decode_keys(const struct bval *d, struct ng_request *r, const char **err)
 {
-	struct ng_str ice = { 0 };
+	struct ng_str ice = { 0 }, learning = { 0 };
 
 #define WANT(expr, why) do { if (expr) { *err = why; return -EINVAL; } } while (0)
 	WANT(get_str(d, "call-id", &r->call_id), "Invalid call-id");
@@ -224,6 +238,9 @@ static int decode_keys(const struct bval *d, struct ng_request *r, const char **
 	WANT(get_str(d, "media-address", &r->media_address), "Invalid media-address");
 	WANT(get_str(d, "address-family", &r->address_family), "Invalid address-family");
 	WANT(get_str(d, "ICE", &ice), "Invalid ICE option");
+	WANT(get_str(d, "endpoint-learning", &learning) ||
+	     (learning.s && !set_learning(r, learning.s, learning.len)),
+	     "Invalid endpoint-learning");
 	WANT(each_str(d, "flags", r, take_flag), "Invalid flags list");
 	WANT(each_str(d, "replace", r, set_replace), "Invalid replace list");
 	WANT(each_str(d, "rtcp-mux", r, set_mux), "Invalid rtcp-mux list");
@@ -288,6 +305,7 @@ int ng_request_decode(const struct bval *dict, struct ng_request *r, const char 
 
 	memset(r, 0, sizeof(*r));
 	r->delete_delay = -1;
+	r->endpoint_learning = -1;
 	if (!dict || dict->type != BV_DICT) {
 		*err = "Message is not a dictionary";
 		return -EINVAL;

@@ -58,6 +58,8 @@ struct ng_request {
 	bool port_latching, no_rtcp_attr, full_rtcp_attr, loop_protect;
 	bool replace_origin, replace_session_conn, replace_session_name;
 	bool fragment;                  /* offer/answer: sdp is a trickle ICE SDP fragment */
+	bool media_handover;            /* a fixed latch follows a new source */
+	int endpoint_learning;          /* enum endpoint_learning; -1: not given */
 	struct ng_codec_flags codec;    /* codec control, ptime (ng_codec_flags.h) */
 	struct {                        /* play DTMF: "code"/"digit", "duration" ms,
 	                                   "volume" dB (sign ignored), "pause" ms */

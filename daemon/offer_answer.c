@@ -131,13 +131,32 @@ static int media_addr(struct oa *oa, unsigned i, union sockaddr_u *a, bool *hold
 	return -EINVAL;
 }
 
+/* New SDP from the stream's owner: another endpoint starts learning afresh, the same
+ * one reopens learning (a re-INVITE is how a phone behind a re-bound NAT is found). */
 static void set_advertised(struct stream *s, const union sockaddr_u *a)
 {
-	if (s->has_advertised && netaddr_eq(&s->advertised, a))
+	if (s->has_advertised && netaddr_eq(&s->advertised, a)) {
+		latch_relearn(s);
 		return;
+	}
 	s->advertised = *a;
 	s->has_advertised = true;
 	latch_reset(s);
+}
+
+/* What sources are ranked against while learning (latch.h): the advertised endpoint,
+ * or, for a private SDP address the proxy did not vouch for (trust-address,
+ * media-address), the SIP source with the SDP port: a NAT'd phone's packets come from
+ * its NAT's public address. */
+static void set_expected(const struct ng_request *r, struct stream *s)
+{
+	s->expected = s->advertised;
+	s->has_expected = s->has_advertised;
+	if (!s->has_advertised || !r->has_received_from || r->trust_address ||
+	    r->media_address.len || !netaddr_is_private(&s->advertised))
+		return;
+	s->expected = r->received_from;
+	netaddr_set_port(&s->expected, netaddr_port(&s->advertised));
 }
 
 /* Record what the SDP says about its owner's media i. Call lock held. */
@@ -160,6 +179,8 @@ static void media_update(struct oa *oa, struct media *m, unsigned i,
 	netaddr_set_port(&rtcp, sm->has_rtcp ? sm->rtcp_port : (uint16_t)(sm->port + 1));
 	set_advertised(&m->rtp, &rtp);
 	set_advertised(&m->rtcp, &rtcp);
+	set_expected(oa->req, &m->rtp);
+	set_expected(oa->req, &m->rtcp);
 }
 
 /* rtcp-mux negotiation (RFC 5761) for media i: offer decides what the answerer is
@@ -205,6 +226,9 @@ static void party_opts(struct oa *oa, struct party *p)
 	if (r->symmetric)
 		p->opts.asymmetric = false;
 	p->opts.port_latching |= r->port_latching;
+	p->opts.media_handover |= r->media_handover;
+	if (r->endpoint_learning >= 0)
+		p->call->learning = (int8_t)r->endpoint_learning;   /* for the whole call */
 	if (r->label.len)
 		copy_str(p->label, sizeof(p->label), r->label.s, r->label.len);
 }
@@ -253,8 +277,10 @@ static int apply_sdp(struct oa *oa, struct party *owner, struct party *peer, con
 		if (e)
 			return e;
 	}
+	pthread_mutex_lock(&oa->call->lock);     /* the workers read them (latch.c) */
 	party_opts(oa, owner);
 	party_opts(oa, peer);
+	pthread_mutex_unlock(&oa->call->lock);
 	call_wire(owner);
 	return 0;
 }

@@ -183,6 +183,54 @@ static struct stream *route(struct stream *s, const uint8_t *p, size_t len)
 	return sink;
 }
 
+static void log_latch(const struct stream *s, const union sockaddr_u *src,
+		      enum latch_verdict v)
+{
+	const struct party *p = s->media->party;
+	char a[NETADDR_STRLEN];
+
+	clog(LOG_INFO, p->call->callid, p->n_tags ? p->tags[0].tag : NULL,
+	     "%s %s port %u: endpoint %s", v == LATCH_NEW ? "latched" : "re-latched",
+	     s->component == COMP_RTP ? "RTP" : "RTCP", netaddr_port(&s->local),
+	     netaddr_str(src, a, sizeof(a)));
+}
+
+/* The steps before a packet counts as the stream's media: the handler's look at it
+ * (ICE checks), the latch rules, authentication (SRTP), and only then the latch moves.
+ * false: consumed or dropped. Call lock held. */
+static bool admit(struct stream *s, struct call *c, const union sockaddr_u *src,
+		   uint8_t *p, size_t *len, int64_t now, enum endpoint_learning dflt)
+{
+	const struct stream_handler_ops *ops = s->handler ? s->handler->ops : NULL;
+	struct latch_step st;
+	bool was_confirmed = s->confirmed;
+
+	if (ops && ops->early) {
+		enum early_verdict e = ops->early(s->handler, s, src, p, *len, now);
+
+		if (e != EARLY_PASS) {
+			if (e == EARLY_DROP)
+				s->stats.errors++;
+			return false;
+		}
+	}
+	latch_judge(s, src, now, latch_mode(s, dflt), &st);
+	if (st.v == LATCH_FOREIGN) {
+		latch_foreign(s, src, now);
+		return false;
+	}
+	if (ops && ops->auth && ops->auth(s->handler, s, p, len)) {
+		s->stats.errors++;
+		return false;
+	}
+	latch_commit(s, src, &st, p, *len, now);
+	if (st.v != LATCH_OK || s->confirmed != was_confirmed)
+		c->kdirty = true;       /* the control thread re-checks kernel entries */
+	if (st.v != LATCH_OK && log_enabled(LOG_INFO))
+		log_latch(s, src, st.v);
+	return true;
+}
+
 /* One receive batch: read, decide, send. Returns how many packets were read. */
 static int stream_batch(struct worker *w, struct stream *s)
 {
@@ -200,32 +248,13 @@ static int stream_batch(struct worker *w, struct stream *s)
 	for (int i = 0; i < n; i++) {
 		uint8_t *p = w->buf[i];
 		size_t len = w->in[i].msg_len;
-		enum latch_verdict v;
 
 		if (w->in[i].msg_hdr.msg_flags & MSG_TRUNC) {
 			s->stats.errors++;
 			continue;
 		}
-		if (s->handler && s->handler->ops->early &&
-		    s->handler->ops->early(s->handler, s, &w->src[i], p, len, now))
+		if (!admit(s, c, &w->src[i], p, &len, now, d->cfg->endpoint_learning))
 			continue;
-		bool was_confirmed = s->confirmed;
-
-		v = latch_packet(s, &w->src[i], p, len, now, d->cfg->endpoint_learning);
-		if (v == LATCH_DROP) {
-			s->stats.errors++;
-			continue;
-		}
-		if (v != LATCH_OK || s->confirmed != was_confirmed)
-			c->kdirty = true;       /* the control thread re-checks kernel entries */
-		if (v != LATCH_OK && log_enabled(LOG_INFO)) {
-			char a[NETADDR_STRLEN];
-			clog(LOG_INFO, c->callid, s->media->party->n_tags ?
-			     s->media->party->tags[0].tag : NULL,
-			     "%s %s port %u: endpoint %s", v == LATCH_NEW ? "latched" : "re-latched",
-			     s->component == COMP_RTP ? "RTP" : "RTCP", netaddr_port(&s->local),
-			     netaddr_str(&w->src[i], a, sizeof(a)));
-		}
 		/* the stream the packet belongs to: s, or a BUNDLE member of s's group */
 		struct stream *t = s->media->bundle_tag ? bundle_demux(s, p, len) : s;
 
@@ -235,7 +264,7 @@ static int stream_batch(struct worker *w, struct stream *s)
 		}
 
 		t->stats.packets++;
-		t->stats.bytes += len;
+		t->stats.bytes += w->in[i].msg_len;    /* as received, SRTP tag included */
 		t->last_packet_us = now;
 		if (t->handler)
 			t->handler->ops->packet(t->handler, t, p, len, PKT_MAX, &w->em, now);

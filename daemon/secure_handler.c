@@ -3,12 +3,15 @@
  *
  *   early  (before latching): STUN -> ICE agent; the agent authenticates the check, a
  *          response goes straight back to the source, a selected pair moves the latch.
+ *          STUN without an agent and anything but RTP/RTCP/DTLS: dropped.
+ *   auth   (after the latch rules allowed the source, before it may latch): SRTP/SRTCP
+ *          unprotected with this side's rx (tampered, replayed, unkeyed: dropped,
+ *          counted as stream errors, no state changed)
  *   packet (after latching):  RFC 7983 demux ->
  *          DTLS      -> the component's handshake (replies to the latched peer);
  *                       keys when done. Without rtcp-mux the RTCP port runs its own
  *                       (secure_rtcp), whose keys then serve that port's SRTCP
- *          SRTP/SRTCP-> unprotect with this side's rx (tampered, replayed, unkeyed:
- *                       dropped, counted as stream errors) ->
+ *          SRTP/SRTCP-> (unprotected by auth) ->
  *                       the stream's codec transform (stream->xform) if it has one,
  *                       which protects what it emits (secure_encrypt), or
  *                       the sink -> protect with the sink side's tx if that side is
@@ -225,24 +228,49 @@ static void dtls_packet(struct secure_media *sm, struct stream *in, const uint8_
 
 /* ---- handler ops ---- */
 
-static bool sec_early(struct stream_handler *h, struct stream *in, const union sockaddr_u *src,
-		      const uint8_t *pkt, size_t len, int64_t now_us)
+static enum early_verdict sec_early(struct stream_handler *h, struct stream *in,
+				    const union sockaddr_u *src, const uint8_t *pkt, size_t len,
+				    int64_t now_us)
 {
 	struct secure_media *sm = SEC_OF(h);
 	struct ice_tx tx;
 	int local, r;
 
-	if (!sm->ice || stun_demux(pkt, len) != STUN_DEMUX_STUN)
-		return false;
+	switch (stun_demux(pkt, len)) {
+	case STUN_DEMUX_RTP:
+	case STUN_DEMUX_DTLS:           /* the latch rules decide who may handshake */
+		return EARLY_PASS;
+	case STUN_DEMUX_STUN:
+		if (sm->ice)
+			break;
+		sm->stats.junk++;       /* STUN without an agent authenticates nothing */
+		return EARLY_DROP;
+	default:                        /* ZRTP, TURN channels, junk */
+		sm->stats.junk++;
+		return EARLY_DROP;
+	}
 	sm->stats.stun_in++;
 	local = sm->ice_local[in->component == COMP_RTCP ? 1 : 0];
 	if (local < 0)
-		return true;
+		return EARLY_CONSUMED;
+	/* the agent checks MESSAGE-INTEGRITY before anything changes */
 	r = ice_input(sm->ice, (unsigned)local, src, pkt, len, ms_of(now_us), &tx);
 	if (r == 1)
 		send_raw(ice_stream(sm, tx.local), tx.buf, tx.len, &tx.to);
 	ice_events(sm);
-	return true;
+	return EARLY_CONSUMED;
+}
+
+/* SRTP and SRTCP are unprotected before they may latch (relay.c): a forged or replayed
+ * packet changes nothing. DTLS authenticates itself in its handshake. */
+static int sec_auth(struct stream_handler *h, struct stream *in, uint8_t *pkt, size_t *len)
+{
+	struct secure_media *sm = SEC_OF(h);
+
+	if (stun_demux(pkt, *len) != STUN_DEMUX_RTP)
+		return 0;
+	return secure_decrypt(sm, pkt, len, in->component == COMP_RTCP ||
+			      rtp_is_rtcp(pkt, *len), in->component);
 }
 
 static struct stream *route(struct stream *in, bool rtcp)
@@ -274,11 +302,8 @@ static void sec_packet(struct stream_handler *h, struct stream *in, uint8_t *pkt
 		in->stats.errors++;
 		return;
 	}
+	/* already unprotected by sec_auth */
 	rtcp = in->component == COMP_RTCP || rtp_is_rtcp(pkt, len);
-	if (secure_decrypt(sm, pkt, &len, rtcp, in->component)) {
-		in->stats.errors++;
-		return;
-	}
 	if (in->xform) {
 		in->xform->ops->packet(in->xform, in, pkt, len, cap, e, now_us);
 		return;
@@ -314,6 +339,7 @@ static void sec_destroy(struct stream_handler *h)
 static const struct stream_handler_ops secure_ops = {
 	.name = "secure",
 	.early = sec_early,
+	.auth = sec_auth,
 	.packet = sec_packet,
 	.destroy = sec_destroy,
 	.timer = sec_timer,

@@ -160,3 +160,19 @@ bool netaddr_is_any(const union sockaddr_u *a)
 		return IN6_IS_ADDR_UNSPECIFIED(&a->sin6.sin6_addr);
 	return true;
 }
+
+bool netaddr_is_private(const union sockaddr_u *a)
+{
+	if (a->sa.sa_family == AF_INET) {
+		uint32_t v = ntohl(a->sin.sin_addr.s_addr);
+
+		return (v >> 24) == 10 || (v >> 20) == 0xac1 || (v >> 16) == 0xc0a8 ||
+		       (v >> 22) == (100u << 2 | 1) || (v >> 16) == 0xa9fe;
+	}
+	if (a->sa.sa_family == AF_INET6) {
+		const uint8_t *b = a->sin6.sin6_addr.s6_addr;
+
+		return (b[0] & 0xfe) == 0xfc || (b[0] == 0xfe && (b[1] & 0xc0) == 0x80);
+	}
+	return false;
+}

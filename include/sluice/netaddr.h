@@ -38,5 +38,8 @@ bool netaddr_eq(const union sockaddr_u *a, const union sockaddr_u *b);
 bool netaddr_ip_eq(const union sockaddr_u *a, const union sockaddr_u *b);
 /* 0.0.0.0 / :: */
 bool netaddr_is_any(const union sockaddr_u *a);
+/* An address that cannot be a phone's public one: RFC 1918, 100.64/10 (carrier-grade
+ * NAT), 169.254/16, IPv6 unique-local fc00::/7 and link-local fe80::/10. */
+bool netaddr_is_private(const union sockaddr_u *a);
 
 #endif

@@ -81,20 +81,52 @@ def test_foreign_ssrc_cannot_inject(relay):
 	c.close()
 
 
+def _rtp_stream(c, tag_):
+	return c.query()["tags"][tag_]["medias"][0]["streams"][0]
+
+
 @pytest.mark.sluice_only
-def test_nat_rebinding_same_ssrc(relay):
-	"""Same SSRC from a new source port (NAT rebinding): the relay re-latches."""
+def test_nat_rebinding_same_ssrc_is_foreign(relay):
+	"""Same SSRC from a new source port once the latch is fixed: the SSRC is no secret
+	(it is forwarded to the other side), so it moves nothing: dropped, counted, and B's
+	media keeps going to A's latched port."""
 	r = relay()
 	c = Call(r).setup()
 	a_pkts = c.a.send_rtp(c.a_dest(), n=5, pps=0)
 	assert same(recv_all(c.b.rtp, timeout=1, count=5), a_pkts)
 	newsock = udp_socket()
-	moved = c.a.send_rtp(c.a_dest(), n=5, pps=0, sock=newsock)	# same SSRC
+	c.a.send_rtp(c.a_dest(), n=5, pps=0, sock=newsock)	# same SSRC
+	assert recv_all(c.b.rtp, timeout=0.3) == []
+	sent_b = c.b.send_rtp(c.b_dest(), n=10, pps=0)
+	assert same(recv_all(c.a.rtp, timeout=1, count=10), sent_b)
+	assert recv_all(newsock, timeout=0.2) == []
+	st = _rtp_stream(c, c.ftag)
+	assert st["foreign packets"] == 5
+	assert st["stats"]["packets"] == 5
+	lf = st["last foreign source"]
+	assert (lf["address"], lf["port"]) == newsock.getsockname()
+	ok(c.delete())
+	newsock.close()
+	c.close()
+
+
+@pytest.mark.sluice_only
+def test_nat_rebinding_media_handover(relay):
+	"""media-handover: a fixed latch follows the new source."""
+	r = relay()
+	c = Call(r).setup(flags=["media-handover"])
+	a_pkts = c.a.send_rtp(c.a_dest(), n=5, pps=0)
+	assert same(recv_all(c.b.rtp, timeout=1, count=5), a_pkts)
+	newsock = udp_socket()
+	moved = c.a.send_rtp(c.a_dest(), n=5, pps=0, sock=newsock)
 	assert same(recv_all(c.b.rtp, timeout=1, count=5), moved)
 	time.sleep(0.05)
 	sent_b = c.b.send_rtp(c.b_dest(), n=10, pps=0)
 	assert same(recv_all(newsock, timeout=1, count=10), sent_b)
 	assert recv_all(c.a.rtp, timeout=0.2) == []
+	st = _rtp_stream(c, c.ftag)
+	assert "media handover" in st["flags"]
+	assert st["foreign packets"] == 0
 	ok(c.delete())
 	newsock.close()
 	c.close()

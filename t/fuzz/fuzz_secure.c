@@ -121,9 +121,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			srtpw_protect_rtp(&sender, buf, &len, CAP);
 	}
 	netaddr_parse("127.0.0.1:4000", 0, false, &src);
-	if (a->h.ops->early(&a->h, in, &src, buf, len, 1000000))
+	if (a->h.ops->early(&a->h, in, &src, buf, len, 1000000) != EARLY_PASS)
 		return 0;
 	errs = in->stats.errors;
+	if (a->h.ops->auth(&a->h, in, buf, &len))
+		return 0;
 	a->h.ops->packet(&a->h, in, buf, len, CAP, (struct relay_emitter *)emitter, 1000000);
 	/* dropped packets are counted; a forwarded one was re-protected for side B */
 	CHECK(in->stats.errors == errs || in->stats.errors == errs + 1);

@@ -140,7 +140,7 @@ static void test_defaults(void **state)
 	assert_int_equal(r.cfg.kernel, KERNEL_AUTO);
 	assert_false(r.cfg.no_fallback);
 	assert_int_equal(r.cfg.tos, -1);
-	assert_int_equal(r.cfg.endpoint_learning, EL_DELAYED);
+	assert_int_equal(r.cfg.endpoint_learning, EL_HEURISTIC);
 	assert_false(r.cfg.foreground);
 	assert_string_equal(r.cfg.pidfile, "");
 	assert_int_equal(r.cfg.log_level, 6);
@@ -987,7 +987,7 @@ static void test_help_version(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 	assert_non_null(strstr(out, "Usage: sluiced"));
 	assert_non_null(strstr(out, "-n, --listen-ng="));
-	assert_non_null(strstr(out, "--endpoint-learning=delayed|immediate|off|heuristic"));
+	assert_non_null(strstr(out, "--endpoint-learning=heuristic|delayed|immediate|off"));
 	assert_null(strstr(out, "--redis"));
 	assert_string_equal(SLUICE_VERSION, "0.1.0");
 }

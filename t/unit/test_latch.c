@@ -16,7 +16,10 @@
 #define T0 (1000 * 1000 * MS)   /* arbitrary monotonic start */
 
 /* Addresses used by the scenarios. */
-#define SDP   "192.0.2.10:20014"        /* what the SDP advertised */
+#define SDP   "192.0.2.10:20014"        /* what the SDP advertised: rank 0 */
+#define SDPP  "192.0.2.10:30000"        /* its address, another port: rank 1 */
+#define PRIV  "10.0.0.1:20014"          /* a private SDP address */
+#define SIPSRC "198.51.100.7:20014"     /* the SIP source with the SDP port (expected) */
 #define NAT   "198.51.100.7:40000"      /* the phone behind NAT */
 #define NAT2  "198.51.100.7:40002"      /* same NAT, re-bound port */
 #define EVIL  "203.0.113.66:5000"       /* a stranger */
@@ -37,6 +40,7 @@ struct step {
 struct scenario {
 	const char *name;
 	const char *advertised;         /* NULL: none */
+	const char *expected;           /* NULL: same as advertised */
 	uint8_t comp;
 	enum endpoint_learning el;
 	struct party_opts opts;
@@ -46,117 +50,142 @@ struct scenario {
 
 #define STEPS(...) .steps = { __VA_ARGS__ }, \
 	.n = sizeof((struct step[]){ __VA_ARGS__ }) / sizeof(struct step)
+#define H EL_HEURISTIC
+#define D EL_DELAYED
+#define F LATCH_FOREIGN
 
 static const struct scenario scenarios[] = {
-	{ "first packet latches", NULL, COMP_RTP, EL_DELAYED, { 0 }, STEPS(
-		{ NAT, RTP, 1, 0, LATCH_NEW, NAT, 0 },
-		{ NAT, RTP, 1, 20, LATCH_OK, NAT, 0 },
-		{ NAT, RTP, 1, 4000, LATCH_OK, NAT, -1 }) },
-	{ "first packet from SDP address confirms", SDP, COMP_RTP, EL_DELAYED, { 0 }, STEPS(
-		{ SDP, RTP, 1, 0, LATCH_NEW, SDP, 1 },
-		{ NAT, RTP, 2, 100, LATCH_DROP, SDP, 1 },
-		{ SDP, RTP, 1, 120, LATCH_OK, SDP, 1 }) },
-	{ "SDP address takes over while learning", SDP, COMP_RTP, EL_DELAYED, { 0 }, STEPS(
-		{ NAT, RTP, 1, 0, LATCH_NEW, NAT, 0 },
-		{ SDP, RTP, 2, 1000, LATCH_MOVED, SDP, 1 },
-		{ SDP, RTP, 2, 1020, LATCH_OK, SDP, 1 },
-		/* confirmed now: the NAT address with its own SSRC is a stranger */
-		{ NAT, RTP, 1, 1040, LATCH_DROP, SDP, 1 }) },
-	{ "take-over until the window's last microsecond", SDP, COMP_RTP, EL_DELAYED, { 0 },
-	  STEPS(
-		{ NAT, RTP, 1, 0, LATCH_NEW, NAT, 0 },
-		{ SDP, RTP, 2, 2999, LATCH_MOVED, SDP, 1 }) },
-	{ "no take-over after the window", SDP, COMP_RTP, EL_DELAYED, { 0 }, STEPS(
-		{ NAT, RTP, 1, 0, LATCH_NEW, NAT, 0 },
-		{ SDP, RTP, 2, 3000, LATCH_DROP, NAT, 1 },
-		{ NAT, RTP, 1, 3020, LATCH_OK, NAT, 1 }) },
-	{ "third address while learning is dropped", SDP, COMP_RTP, EL_DELAYED, { 0 }, STEPS(
-		{ NAT, RTP, 1, 0, LATCH_NEW, NAT, 0 },
-		{ EVIL, RTP, 9, 500, LATCH_DROP, NAT, 0 },
-		{ EVIL2, RTP, 8, 2900, LATCH_DROP, NAT, 0 },
-		{ NAT, RTP, 1, 2950, LATCH_OK, NAT, 0 },
-		/* the SDP address still may take over */
-		{ SDP, RTP, 2, 2990, LATCH_MOVED, SDP, 1 },
-		{ EVIL, RTP, 9, 3500, LATCH_DROP, SDP, 1 }) },
-	{ "second address while learning, no SDP address", NULL, COMP_RTP, EL_DELAYED, { 0 },
-	  STEPS(
-		{ NAT, RTP, 1, 0, LATCH_NEW, NAT, 0 },
-		{ EVIL, RTP, 9, 10, LATCH_DROP, NAT, 0 }) },
-	{ "confirmed: stranger dropped, same SSRC re-latches", SDP, COMP_RTP, EL_DELAYED, { 0 },
-	  STEPS(
-		{ NAT, RTP, 0x11223344, 0, LATCH_NEW, NAT, 0 },
-		{ NAT, RTP, 0x11223344, 3100, LATCH_OK, NAT, -1 },
-		{ EVIL, RTP, 0x11223345, 3200, LATCH_DROP, NAT, 1 },
-		{ SDP, RTP, 0x55, 3300, LATCH_DROP, NAT, 1 },
-		{ NAT2, RTP, 0x11223344, 3400, LATCH_MOVED, NAT2, 1 },
-		{ NAT2, RTP, 0x11223344, 3420, LATCH_OK, NAT2, 1 },
-		{ NAT, RTP, 0x99, 3440, LATCH_DROP, NAT2, 1 }) },
-	{ "the SSRC followed is the latest one from the endpoint", NULL, COMP_RTP, EL_DELAYED,
+	/*  0 */ { "first packet latches, the window's end fixes it", NULL, NULL, COMP_RTP, H,
 	  { 0 }, STEPS(
 		{ NAT, RTP, 1, 0, LATCH_NEW, NAT, 0 },
-		{ NAT, RTP, 2, 4000, LATCH_OK, NAT, 1 },
-		{ NAT2, RTP, 1, 4020, LATCH_DROP, NAT, 1 },
-		{ NAT2, RTP, 2, 4040, LATCH_MOVED, NAT2, 1 }) },
-	{ "strict-source: no move", SDP, COMP_RTP, EL_DELAYED, { .strict_source = true }, STEPS(
-		{ NAT, RTP, 7, 0, LATCH_NEW, NAT, 0 },
-		{ NAT2, RTP, 7, 3500, LATCH_DROP, NAT, 1 },
-		{ NAT, RTP, 7, 3520, LATCH_OK, NAT, 1 }) },
-	{ "packet without SSRC cannot move a latch", NULL, COMP_RTP, EL_DELAYED, { 0 }, STEPS(
-		{ NAT, RTP, 7, 0, LATCH_NEW, NAT, 0 },
-		{ NAT, SHORT, 0, 3100, LATCH_OK, NAT, -1 },
-		{ NAT2, SHORT, 0, 3200, LATCH_DROP, NAT, 1 },
-		{ NAT2, RTP, 7, 3300, LATCH_MOVED, NAT2, 1 }) },
-	{ "immediate: confirmed at once", SDP, COMP_RTP, EL_IMMEDIATE, { 0 }, STEPS(
+		{ NAT, RTP, 1, 20, LATCH_OK, NAT, 0 },
+		{ NAT, RTP, 1, 4000, LATCH_OK, NAT, 1 }) },
+	/*  1 */ { "rank 0 first: fixed at once", SDP, NULL, COMP_RTP, H, { 0 }, STEPS(
+		{ SDP, RTP, 1, 0, LATCH_NEW, SDP, 1 },
+		{ NAT, RTP, 2, 100, F, SDP, 1 },
+		{ SDPP, RTP, 2, 110, F, SDP, 1 },
+		{ SDP, RTP, 1, 120, LATCH_OK, SDP, 1 }) },
+	/*  2 */ { "a better rank takes over while learning", SDP, NULL, COMP_RTP, H, { 0 },
+	  STEPS(
+		{ EVIL, RTP, 9, 0, LATCH_NEW, EVIL, 0 },
+		{ SDPP, RTP, 1, 500, LATCH_MOVED, SDPP, 0 },
+		{ EVIL, RTP, 9, 600, F, SDPP, 0 },
+		{ SDP, RTP, 1, 1000, LATCH_MOVED, SDP, 1 },
+		{ SDPP, RTP, 1, 1020, F, SDP, 1 }) },
+	/*  3 */ { "heuristic: an equal rank does not take over", NULL, NULL, COMP_RTP, H, { 0 },
+	  STEPS(
+		{ NAT, RTP, 1, 0, LATCH_NEW, NAT, 0 },
+		{ EVIL, RTP, 9, 10, F, NAT, 0 },
+		{ NAT2, RTP, 1, 20, F, NAT, 0 },
+		{ NAT, RTP, 1, 30, LATCH_OK, NAT, 0 }) },
+	/*  4 */ { "delayed: an equal rank takes over (last seen)", NULL, NULL, COMP_RTP, D,
+	  { 0 }, STEPS(
+		{ NAT, RTP, 1, 0, LATCH_NEW, NAT, 0 },
+		{ EVIL, RTP, 9, 10, LATCH_MOVED, EVIL, 0 },
+		{ NAT, RTP, 1, 20, LATCH_MOVED, NAT, 0 },
+		{ EVIL, RTP, 9, 3100, F, NAT, 1 }) },
+	/*  5 */ { "delayed: a worse rank never takes over", SDP, NULL, COMP_RTP, D, { 0 },
+	  STEPS(
+		{ SDPP, RTP, 1, 0, LATCH_NEW, SDPP, 0 },
+		{ EVIL, RTP, 9, 10, F, SDPP, 0 },
+		{ SDP, RTP, 1, 20, LATCH_MOVED, SDP, 1 }) },
+	/*  6 */ { "take-over until the window's last millisecond", SDP, NULL, COMP_RTP, H,
+	  { 0 }, STEPS(
+		{ EVIL, RTP, 1, 0, LATCH_NEW, EVIL, 0 },
+		{ SDP, RTP, 2, 2999, LATCH_MOVED, SDP, 1 }) },
+	/*  7 */ { "no take-over after the window", SDP, NULL, COMP_RTP, H, { 0 }, STEPS(
+		{ EVIL, RTP, 1, 0, LATCH_NEW, EVIL, 0 },
+		{ SDP, RTP, 2, 3000, F, EVIL, 1 },
+		{ EVIL, RTP, 1, 3020, LATCH_OK, EVIL, 1 }) },
+	/*  8 */ { "NAT'd phone (private SDP, SIP source) beats a racing stranger", PRIV, SIPSRC,
+	  COMP_RTP, H, { 0 }, STEPS(
+		{ EVIL, RTP, 9, 0, LATCH_NEW, EVIL, 0 },
+		{ NAT, RTP, 1, 50, LATCH_MOVED, NAT, 0 },
+		{ EVIL, RTP, 9, 60, F, NAT, 0 },
+		{ NAT2, RTP, 1, 100, F, NAT, 0 },
+		{ NAT, RTP, 1, 3100, LATCH_OK, NAT, 1 }) },
+	/*  9 */ { "delayed: the NAT'd phone wins over a flooding stranger", PRIV, SIPSRC,
+	  COMP_RTP, D, { 0 }, STEPS(
+		{ EVIL, RTP, 9, 0, LATCH_NEW, EVIL, 0 },
+		{ NAT, RTP, 1, 50, LATCH_MOVED, NAT, 0 },
+		{ EVIL, RTP, 9, 51, F, NAT, 0 },
+		{ EVIL2, RTP, 9, 52, F, NAT, 0 },
+		{ NAT, RTP, 1, 3100, LATCH_OK, NAT, 1 }) },
+	/* 10 */ { "the SSRC never moves a fixed latch", NULL, NULL, COMP_RTP, H, { 0 }, STEPS(
+		{ NAT, RTP, 0x11223344, 0, LATCH_NEW, NAT, 0 },
+		{ NAT, RTP, 0x11223344, 3100, LATCH_OK, NAT, 1 },
+		{ NAT2, RTP, 0x11223344, 3200, F, NAT, 1 },
+		{ EVIL, RTP, 0x11223344, 3300, F, NAT, 1 },
+		{ NAT, RTP, 0x11223344, 3400, LATCH_OK, NAT, 1 }) },
+	/* 11 */ { "media-handover: a fixed latch follows a new source", NULL, NULL, COMP_RTP, H,
+	  { .media_handover = true }, STEPS(
+		{ NAT, RTP, 1, 0, LATCH_NEW, NAT, 0 },
+		{ EVIL, RTP, 2, 100, F, NAT, 0 },       /* learning rules while learning */
+		{ NAT, RTP, 1, 3100, LATCH_OK, NAT, 1 },
+		{ NAT2, RTP, 1, 3200, LATCH_MOVED, NAT2, 1 },
+		{ NAT2, RTP, 1, 3220, LATCH_OK, NAT2, 1 },
+		{ NAT, RTP, 1, 3300, LATCH_MOVED, NAT, 1 }) },
+	/* 12 */ { "strict-source: a stranger never latches, even first", SDP, NULL, COMP_RTP, H,
+	  { .strict_source = true }, STEPS(
+		{ EVIL, RTP, 9, 0, F, NULL, -1 },
+		{ SDPP, RTP, 1, 10, LATCH_NEW, SDPP, 0 },
+		{ EVIL, RTP, 9, 20, F, SDPP, 0 },
+		{ SDP, RTP, 1, 30, LATCH_MOVED, SDP, 1 }) },
+	/* 13 */ { "strict-source + media-handover: no stranger", SDP, NULL, COMP_RTP, H,
+	  { .strict_source = true, .media_handover = true }, STEPS(
+		{ SDP, RTP, 1, 0, LATCH_NEW, SDP, 1 },
+		{ EVIL, RTP, 9, 10, F, SDP, 1 },
+		{ SDPP, RTP, 1, 20, LATCH_MOVED, SDPP, 1 }) },
+	/* 14 */ { "strict-source without a signalled address", NULL, NULL, COMP_RTP, H,
+	  { .strict_source = true }, STEPS(
+		{ NAT, RTP, 1, 0, F, NULL, -1 }) },
+	/* 15 */ { "immediate: fixed by the first packet", SDP, NULL, COMP_RTP, EL_IMMEDIATE,
+	  { 0 }, STEPS(
 		{ NAT, RTP, 5, 0, LATCH_NEW, NAT, 1 },
-		{ SDP, RTP, 6, 100, LATCH_DROP, NAT, 1 },
-		{ EVIL, RTP, 6, 200, LATCH_DROP, NAT, 1 },
-		{ NAT2, RTP, 5, 300, LATCH_MOVED, NAT2, 1 }) },
-	{ "immediate + strict-source", NULL, COMP_RTP, EL_IMMEDIATE, { .strict_source = true },
-	  STEPS(
-		{ NAT, RTP, 5, 0, LATCH_NEW, NAT, 1 },
-		{ NAT2, RTP, 5, 10, LATCH_DROP, NAT, 1 }) },
-	{ "off: only the SDP address", SDP, COMP_RTP, EL_OFF, { 0 }, STEPS(
-		{ NAT, RTP, 1, 0, LATCH_DROP, NULL, -1 },
+		{ SDP, RTP, 6, 100, F, NAT, 1 },
+		{ EVIL, RTP, 6, 200, F, NAT, 1 },
+		{ NAT2, RTP, 5, 300, F, NAT, 1 }) },
+	/* 16 */ { "immediate: a racing stranger wins (documented)", SDP, NULL, COMP_RTP,
+	  EL_IMMEDIATE, { 0 }, STEPS(
+		{ EVIL, RTP, 9, 0, LATCH_NEW, EVIL, 1 },
+		{ SDP, RTP, 1, 50, F, EVIL, 1 }) },
+	/* 17 */ { "off: the SDP address only, never latched", SDP, NULL, COMP_RTP, EL_OFF,
+	  { 0 }, STEPS(
+		{ NAT, RTP, 1, 0, F, NULL, -1 },
 		{ SDP, RTP, 1, 10, LATCH_OK, NULL, -1 },
-		{ NAT, RTP, 1, 5000, LATCH_DROP, NULL, -1 },
-		{ EVIL, RTP, 1, 5010, LATCH_DROP, NULL, -1 }) },
-	{ "off without SDP address: open unless strict", NULL, COMP_RTP, EL_OFF, { 0 }, STEPS(
-		{ NAT, RTP, 1, 0, LATCH_OK, NULL, -1 },
-		{ EVIL, RTP, 2, 10, LATCH_OK, NULL, -1 }) },
-	{ "off without SDP address, strict", NULL, COMP_RTP, EL_OFF, { .strict_source = true },
-	  STEPS(
-		{ NAT, RTP, 1, 0, LATCH_DROP, NULL, -1 }) },
-	{ "asymmetric: only the SDP address", SDP, COMP_RTP, EL_DELAYED, { .asymmetric = true },
-	  STEPS(
-		{ NAT, RTP, 1, 0, LATCH_DROP, NULL, -1 },
-		{ SDP, RTP, 1, 10, LATCH_OK, NULL, -1 },
-		{ NAT2, RTP, 1, 4000, LATCH_DROP, NULL, -1 }) },
-	{ "asymmetric + immediate", SDP, COMP_RTP, EL_IMMEDIATE, { .asymmetric = true }, STEPS(
-		{ NAT, RTP, 1, 0, LATCH_DROP, NULL, -1 },
+		{ SDPP, RTP, 1, 20, LATCH_OK, NULL, -1 },
+		{ EVIL, RTP, 1, 5010, F, NULL, -1 }) },
+	/* 18 */ { "off + strict-source: address and port", SDP, NULL, COMP_RTP, EL_OFF,
+	  { .strict_source = true }, STEPS(
+		{ SDPP, RTP, 1, 0, F, NULL, -1 },
 		{ SDP, RTP, 1, 10, LATCH_OK, NULL, -1 }) },
-	/* a source nothing can be sent back to never latches nor moves a latch */
-	{ "source port 0 / 0.0.0.0 never latches", NULL, COMP_RTP, EL_DELAYED, { 0 }, STEPS(
-		{ "198.51.100.7:0", RTP, 1, 0, LATCH_DROP, NULL, -1 },
-		{ "0.0.0.0:40000", RTP, 1, 10, LATCH_DROP, NULL, -1 },
+	/* 19 */ { "off without a signalled address: nothing", NULL, NULL, COMP_RTP, EL_OFF,
+	  { 0 }, STEPS(
+		{ NAT, RTP, 1, 0, F, NULL, -1 }) },
+	/* 20 */ { "asymmetric: the SDP address only", SDP, NULL, COMP_RTP, D,
+	  { .asymmetric = true }, STEPS(
+		{ NAT, RTP, 1, 0, F, NULL, -1 },
+		{ SDPP, RTP, 1, 10, LATCH_OK, NULL, -1 },
+		{ SDP, RTP, 1, 4000, LATCH_OK, NULL, -1 }) },
+	/* 21: a source nothing can be sent back to never latches nor moves a latch */
+	{ "source port 0 / 0.0.0.0 never latches", NULL, NULL, COMP_RTP, D,
+	  { .media_handover = true }, STEPS(
+		{ "198.51.100.7:0", RTP, 1, 0, F, NULL, -1 },
+		{ "0.0.0.0:40000", RTP, 1, 10, F, NULL, -1 },
 		{ NAT, RTP, 1, 20, LATCH_NEW, NAT, 0 },
-		{ "198.51.100.7:0", RTP, 1, 5000, LATCH_DROP, NAT, 1 }) },
-	/* RTCP: the sender SSRC sits at offset 4; offset 8 (first report block) is not it */
-	{ "RTCP: sender SSRC moves the latch", NULL, COMP_RTCP, EL_DELAYED, { 0 }, STEPS(
-		{ NAT, RTCP, 0xabcd, 0, LATCH_NEW, NAT, 0 },
-		{ NAT2, RTCP, 0xabce, 5000, LATCH_DROP, NAT, 1 },
-		{ NAT2, RTCP, 0xabcd, 5010, LATCH_MOVED, NAT2, 1 }) },
-	{ "RTCP: an RTP-shaped packet's offset 8 is not the sender", NULL, COMP_RTCP,
-	  EL_DELAYED, { 0 }, STEPS(
-		{ NAT, RTCP, 0xabcd, 0, LATCH_NEW, NAT, 0 },
-		/* offset 8 = 0xabcd, offset 4 = timestamp 0x1000 */
-		{ NAT2, RTP, 0xabcd, 5000, LATCH_DROP, NAT, 1 }) },
-	/* rtcp-mux: RTCP on the RTP stream is recognised by its packet type */
-	{ "mux: RTCP on the RTP stream uses the sender SSRC", NULL, COMP_RTP, EL_DELAYED, { 0 },
-	  STEPS(
-		{ NAT, RTP, 0x77, 0, LATCH_NEW, NAT, 0 },
-		{ NAT2, RTCP, 0x77, 5000, LATCH_MOVED, NAT2, 1 },
-		{ NAT, RTCP, 0x78, 5010, LATCH_DROP, NAT2, 1 }) },
+		{ "198.51.100.7:0", RTP, 1, 5000, F, NAT, 1 }) },
+	/* 22 */ { "RTCP follows the same rules", SDP, NULL, COMP_RTCP, H, { 0 }, STEPS(
+		{ EVIL, RTCP, 0xabcd, 0, LATCH_NEW, EVIL, 0 },
+		{ SDPP, RTCP, 0xabcd, 10, LATCH_MOVED, SDPP, 0 },
+		{ NAT2, RTCP, 0xabcd, 5000, F, SDPP, 1 }) },
+	/* 23 */ { "packets without an SSRC latch like any other", NULL, NULL, COMP_RTP, H,
+	  { 0 }, STEPS(
+		{ NAT, SHORT, 0, 0, LATCH_NEW, NAT, 0 },
+		{ NAT2, SHORT, 0, 3200, F, NAT, 1 }) },
 };
+#undef H
+#undef D
+#undef F
 
 static union sockaddr_u sa(const char *s)
 {
@@ -207,7 +236,7 @@ struct fixture {
 };
 
 static struct stream *setup(struct fixture *f, uint8_t comp, const char *adv,
-			    const struct party_opts *opts)
+			    const struct party_opts *opts, const char *expected)
 {
 	struct stream *s;
 
@@ -223,16 +252,21 @@ static struct stream *setup(struct fixture *f, uint8_t comp, const char *adv,
 	f->media.rtp.fd = f->media.rtcp.fd = -1;
 	f->media.rtp.sink = &f->media.rtcp;     /* never followed by latch code */
 	s = comp == COMP_RTCP ? &f->media.rtcp : &f->media.rtp;
+	f->call.learning = -1;
 	if (adv) {
-		s->advertised = sa(adv);
-		s->has_advertised = true;
+		s->advertised = s->expected = sa(adv);
+		s->has_advertised = s->has_expected = true;
+	}
+	if (expected) {
+		s->expected = sa(expected);
+		s->has_expected = true;
 	}
 	return s;
 }
 
 static const char *vname(enum latch_verdict v)
 {
-	static const char *n[] = { "OK", "NEW", "MOVED", "DROP" };
+	static const char *n[] = { "OK", "NEW", "MOVED", "FOREIGN" };
 	return (unsigned)v < 4 ? n[v] : "?";
 }
 
@@ -244,7 +278,7 @@ static void test_scenarios(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(scenarios); i++) {
 		const struct scenario *sc = &scenarios[i];
 		struct fixture f;
-		struct stream *s = setup(&f, sc->comp, sc->advertised, &sc->opts);
+		struct stream *s = setup(&f, sc->comp, sc->advertised, &sc->opts, sc->expected);
 
 		for (unsigned k = 0; k < sc->n; k++) {
 			const struct step *st = &sc->steps[k];
@@ -307,7 +341,7 @@ static void test_dest(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
 		struct party_opts o = { .asymmetric = v[i].asymmetric };
 		struct fixture f;
-		struct stream *s = setup(&f, COMP_RTP, v[i].adv, &o);
+		struct stream *s = setup(&f, COMP_RTP, v[i].adv, &o, NULL);
 		union sockaddr_u out, want;
 		bool got;
 
@@ -349,7 +383,7 @@ static void test_dest_never_unusable(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(srcs); i++) {
 		for (int with_adv = 0; with_adv < 2; with_adv++) {
 			struct fixture f;
-			struct stream *s = setup(&f, COMP_RTP, with_adv ? SDP : NULL, NULL);
+			struct stream *s = setup(&f, COMP_RTP, with_adv ? SDP : NULL, NULL, NULL);
 			union sockaddr_u src = sa(srcs[i]), out;
 			size_t len = build(pkt, RTP, 1);
 
@@ -373,7 +407,7 @@ static void test_dest_never_unusable(void **state)
 static void test_reset(void **state)
 {
 	struct fixture f;
-	struct stream *s = setup(&f, COMP_RTP, SDP, NULL);
+	struct stream *s = setup(&f, COMP_RTP, SDP, NULL, NULL);
 	union sockaddr_u nat = sa(NAT), evil = sa(EVIL), out;
 	uint8_t pkt[200];
 	size_t len = build(pkt, RTP, 42);
@@ -386,7 +420,7 @@ static void test_reset(void **state)
 	assert_int_equal(s->ssrc, 42);
 	len = build(pkt, RTP, 43);
 	assert_int_equal(latch_packet(s, &evil, pkt, len, T0 + 4001 * MS, EL_DELAYED),
-			 LATCH_DROP);
+			 LATCH_FOREIGN);
 
 	latch_reset(s);
 	assert_false(s->latched);
@@ -404,7 +438,7 @@ static void test_reset(void **state)
 	/* the old endpoint's SSRC is forgotten: it cannot move the latch back */
 	len = build(pkt, RTP, 42);
 	assert_int_equal(latch_packet(s, &nat, pkt, len, T0 + 9000 * MS, EL_DELAYED),
-			 LATCH_DROP);
+			 LATCH_FOREIGN);
 	/* the SDP address may take over inside the new window */
 	latch_reset(s);
 	assert_int_equal(latch_packet(s, &evil, pkt, len, T0 + 10000 * MS, EL_DELAYED),
@@ -414,6 +448,78 @@ static void test_reset(void **state)
 			 LATCH_MOVED);
 }
 
+/* A new offer/answer with the same endpoint: media keeps going to the old endpoint, the
+ * next packet starts a new window (how a phone behind a re-bound NAT is found again). */
+static void test_relearn(void **state)
+{
+	struct fixture f;
+	struct stream *s = setup(&f, COMP_RTP, PRIV, NULL, SIPSRC);
+	union sockaddr_u nat = sa(NAT), nat2 = sa(NAT2), evil = sa(EVIL), out;
+	uint8_t pkt[200];
+	size_t len = build(pkt, RTP, 7);
+
+	(void)state;
+	assert_int_equal(latch_packet(s, &nat, pkt, len, T0, EL_HEURISTIC), LATCH_NEW);
+	assert_int_equal(latch_packet(s, &nat, pkt, len, T0 + 3500 * MS, EL_HEURISTIC),
+			 LATCH_OK);
+	assert_true(s->confirmed);
+	assert_int_equal(latch_packet(s, &nat2, pkt, len, T0 + 3600 * MS, EL_HEURISTIC),
+			 LATCH_FOREIGN);
+	latch_relearn(s);
+	assert_false(s->confirmed);
+	assert_true(stream_dest(s, &out));
+	assert_true(netaddr_eq(&out, &nat));
+	/* no packet for a while: the old latch is not fixed again by time alone */
+	assert_int_equal(latch_packet(s, &nat2, pkt, len, T0 + 9000 * MS, EL_HEURISTIC),
+			 LATCH_NEW);
+	assert_true(netaddr_eq(&s->endpoint, &nat2));
+	assert_false(s->confirmed);
+	assert_int_equal(latch_packet(s, &evil, pkt, len, T0 + 9100 * MS, EL_HEURISTIC),
+			 LATCH_FOREIGN);
+	assert_int_equal(latch_packet(s, &nat2, pkt, len, T0 + 12100 * MS, EL_HEURISTIC),
+			 LATCH_OK);
+	assert_true(s->confirmed);
+	/* relearn of a stream that never latched changes nothing */
+	latch_reset(s);
+	latch_relearn(s);
+	assert_false(s->latched);
+	assert_false(s->relearn);
+}
+
+/* Foreign packets are counted with their last source, never as media, and logged at
+ * most once per stream per LATCH_LOG_GAP_US. */
+static void test_foreign(void **state)
+{
+	struct fixture f;
+	struct stream *s = setup(&f, COMP_RTP, SDP, NULL, NULL);
+	union sockaddr_u nat = sa(SDP), evil = sa(EVIL), evil2 = sa(EVIL2);
+	uint8_t pkt[200];
+	size_t len = build(pkt, RTP, 7);
+	int64_t logged;
+
+	(void)state;
+	assert_int_equal(latch_packet(s, &nat, pkt, len, T0, EL_HEURISTIC), LATCH_NEW);
+	assert_int_equal(latch_packet(s, &evil, pkt, len, T0 + 1 * MS, EL_HEURISTIC),
+			 LATCH_FOREIGN);
+	assert_int_equal(s->stats.foreign, 1);
+	assert_true(netaddr_eq(&s->last_foreign, &evil));
+	logged = s->foreign_log_us;
+	assert_int_equal(logged, T0 + 1 * MS);
+	for (int i = 0; i < 100; i++)
+		latch_packet(s, i & 1 ? &evil : &evil2, pkt, len, T0 + (2 + i) * MS,
+			     EL_HEURISTIC);
+	assert_int_equal(s->stats.foreign, 101);
+	assert_true(netaddr_eq(&s->last_foreign, &evil));
+	assert_int_equal(s->foreign_log_us, logged);            /* no new line yet */
+	assert_int_equal(s->foreign_logged, 1);
+	latch_packet(s, &evil2, pkt, len, T0 + 1 * MS + LATCH_LOG_GAP_US, EL_HEURISTIC);
+	assert_int_equal(s->foreign_log_us, T0 + 1 * MS + LATCH_LOG_GAP_US);
+	assert_int_equal(s->foreign_logged, 102);
+	/* media counters are the relay's business: a foreign packet never touches them */
+	assert_int_equal(s->stats.packets, 0);
+	assert_int_equal(s->stats.errors, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -421,6 +527,8 @@ int main(void)
 		cmocka_unit_test(test_dest),
 		cmocka_unit_test(test_dest_never_unusable),
 		cmocka_unit_test(test_reset),
+		cmocka_unit_test(test_relearn),
+		cmocka_unit_test(test_foreign),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
