@@ -203,10 +203,14 @@ void ice_policy_selected(struct secure_media *sm)
 
 		if (ice_selected(sm->ice, c, &local, &remote))
 			continue;
-		if (s->latched && s->confirmed && netaddr_eq(&s->endpoint, &remote))
+		if (s->latched && s->confirmed && !s->relearn &&
+		    netaddr_eq(&s->endpoint, &remote))
 			continue;
+		/* an authenticated check is the best evidence there is (latch.h rank 0) */
 		s->endpoint = remote;
 		s->latched = s->confirmed = true;
+		s->relearn = false;
+		s->learn_rank = 0;
 		s->has_ssrc = false;
 		m->party->call->kdirty = true;
 	}

@@ -130,6 +130,7 @@ static void fold_counters(struct stream *s)
 	s->stats.packets += k.packets;
 	s->stats.bytes += k.bytes;
 	s->stats.errors += k.errors;
+	s->stats.foreign += k.foreign;
 	if (last > s->last_packet_us)
 		s->last_packet_us = last;
 }

@@ -45,15 +45,18 @@ void latch_judge(struct stream *s, const union sockaddr_u *src, int64_t now,
 	/* learning ends with time, not only when another source shows up */
 	if (s->latched && !s->confirmed && !s->relearn && now >= s->learn_until_us)
 		s->confirmed = true;
-	st->rank = rank_of(s, src);
+	st->rank = s->learn_rank;
+	/* the common case first: media from the latched endpoint */
+	if (s->latched && !s->relearn && el != EL_OFF && !o->asymmetric &&
+	    netaddr_eq(&s->endpoint, src))
+		return verdict(st, LATCH_OK, false);
 	/* no reply can reach 0.0.0.0 or port 0: such a (spoofed) source must not latch */
 	if (netaddr_is_any(src) || !netaddr_port(src))
 		return verdict(st, LATCH_FOREIGN, false);
+	st->rank = rank_of(s, src);
 	if (el == EL_OFF || o->asymmetric)
 		return verdict(st, st->rank <= (o->strict_source ? 0 : 1) ? LATCH_OK
 								       : LATCH_FOREIGN, false);
-	if (s->latched && !s->relearn && netaddr_eq(&s->endpoint, src))
-		return verdict(st, LATCH_OK, false);
 	if (o->strict_source && st->rank == 2)
 		return verdict(st, LATCH_FOREIGN, false);
 	if (!s->latched || s->relearn)

@@ -728,21 +728,42 @@ def daemon_second_daemon_same_table():
 
 
 def daemon_nat_rebinding_relatch():
-	"""9: A's NAT rebinds (new source port, same SSRC): the packet goes through userspace,
-	re-latches, the kernel entries are updated, and B's media reaches the new port."""
+	"""9: A's NAT rebinds (new source port, same SSRC) once the latch is fixed: the kernel
+	drops those packets itself and counts them as foreign (the SSRC is no secret, it
+	moves nothing); the entry is untouched. A re-INVITE (re-offer) from A reopens
+	learning: the new port is latched, pushed, and media flows in the kernel again."""
 	expect(Shared.d and Shared.d.proc.poll() is None, "needs the daemon of scenario 6")
 	plain, a, b = Shared.calls[0]
 	pa, pb = a.dest[1], b.dest[1]
 	kl0, _ = klist()
 	expect(kl0[pa]["expect"] == "10.0.1.2:6000", "before: %r" % kl0[pa])
+	f0 = streams(plain.query())[pa]["foreign packets"]
 	a.rebind(6100)
-	a.rtp.sendto(a.packet(), a.dest)
-	ok = wait_until(lambda: klist()[0][pa]["expect"] == "10.0.1.2:6100", 5,
-			keepalive=trickle([(a, b)]))
-	expect(ok, "kernel entry not updated: %r" % klist()[0].get(pa))
+	for _ in range(20):
+		a.rtp.sendto(a.packet(), a.dest)
+	ok = wait_until(lambda: klist()[0][pa]["mismatch"] - kl0[pa]["mismatch"] == 20, 5)
+	expect(ok, "the kernel did not count 20 foreign packets: %r" % klist()[0].get(pa))
+	kl1, _ = klist()
+	expect(kl1[pa]["expect"] == "10.0.1.2:6000", "entry moved by a stranger: %r" % kl1[pa])
+	expect(kl1[pa]["packets"] == kl0[pa]["packets"], "foreign packets were forwarded")
+	expect(kl1[pb]["out_dst"] == "10.0.1.2:6000", "B's media moved to %s" % kl1[pb]["out_dst"])
+	st = streams(plain.query())[pa]
+	expect(st["foreign packets"] - f0 == 20, "query foreign %r" % st["foreign packets"])
+	expect(st["forwarding"] == "kernel", "stream left the kernel: %r" % st.get("not in kernel"))
+	# the re-INVITE: same SDP again from A, and B's answer
+	r = Shared.d.req(plain.base("offer", sdp=a.sdp()))
+	expect(r.get("result") == "ok", "re-offer: %r" % r)
+	m = plain.base("answer", sdp=b.sdp())
+	m["to-tag"] = plain.ttag
+	r = Shared.d.req(m)
+	expect(r.get("result") == "ok", "re-answer: %r" % r)
+	ok = wait_until(lambda: klist()[0].get(pa, {}).get("expect") == "10.0.1.2:6100", 5,
+			keepalive=trickle([(a, b), (b, a)]))
+	expect(ok, "kernel entry not updated after the re-offer: %r" % klist()[0].get(pa))
+	ok = wait_until(lambda: kernelized(plain, (pa, pb)), 5, keepalive=trickle([(a, b), (b, a)]))
+	expect(ok, "not back in the kernel after the re-offer")
 	kl1, _ = klist()
 	expect(kl1[pb]["out_dst"] == "10.0.1.2:6100", "B's media goes to %s" % kl1[pb]["out_dst"])
-	expect(kl1[pa]["mismatch"] > kl0[pa]["mismatch"], "the first packet did not go to userspace")
 	st0 = streams(plain.query())
 	r = exchange([(a, b), (b, a)], 100)
 	check_delivery("after rebind A->B", r[0][0], r[0][1], (RELAY_IP, pb))
