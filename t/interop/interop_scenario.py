@@ -3,6 +3,7 @@
 run_call() drives the call, stops every process, and returns what the assertions need
 (SDPs as received, relay stats, NG traffic, pcap summary, recorded audio).
 """
+import contextlib
 import os
 import subprocess
 import time
@@ -23,6 +24,41 @@ def relay_kind():
 
 class Result:
 	pass
+
+
+class Loopback:
+	"""Where the parties are: by default all on 127.0.0.1 of the calling thread's
+	network namespace. A NAT case (test_kamailio_baresip_nat.py) overrides it."""
+	relay_addr = kamailio_addr = caller_addr = callee_addr = "127.0.0.1"
+	kamailio_defines = ()		# kamailio -A NAME, for #!ifdef NAME in kamailio.cfg
+	# more captures: (name, iface, f: f() is the context to start it in, bpf, marker);
+	# marker: (src address, (dst address, port)) for H.mark_capture_end
+	captures = ()
+
+	def caller_side(self):
+		"""Context in which the caller UA is started and its ctrl_tcp reached."""
+		return contextlib.nullcontext()
+
+
+def _start_net_captures(net, d, r, stack):
+	"""The captures the topology adds to the one on lo: {name: Proc}."""
+	caps = {}
+	for name, iface, where, bpf, _ in net.captures:
+		with where():
+			caps[name] = H.start_capture(name, d, str(d / ("%s.pcap" % name)), bpf, iface)
+		r.procs.append(caps[name])
+		stack.callback(caps[name].stop)
+	return caps
+
+
+def _finish_net_captures(net, d, caps):
+	"""Once the media has stopped: a marker through each capture, then stop it; returns
+	{name: [(src, sport, dst, dport, len, time)]}."""
+	for name, _, where, _, (src, dst) in net.captures:
+		with where():
+			H.mark_capture_end(d / ("%s.pcap" % name), src, dst)
+		caps[name].stop()
+	return {n: H.read_pcap_udp(d / ("%s.pcap" % n), with_time=True) for n in caps}
 
 
 def _rtp_streams(query):
@@ -51,7 +87,9 @@ def _in(port, rng):
 
 
 def run_call(d, rtp_flags, stack, procs, caller_codec="PCMU/8000/1",
-	     callee_codec="PCMU/8000/1"):
+	     callee_codec="PCMU/8000/1", net=None, relay_args=()):
+	"""net: where the parties are (Loopback() if None); relay_args: more relay options."""
+	net = net or Loopback()
 	d = Path(d)
 	r = Result()
 	r.dir = d
@@ -86,7 +124,7 @@ def run_call(d, rtp_flags, stack, procs, caller_codec="PCMU/8000/1",
 		return p
 
 	# relay, then the NG tap Kamailio talks through
-	relay = proc("relay", H.relay_argv(r.relay_kind, ng_port))
+	relay = proc("relay", H.relay_argv(r.relay_kind, ng_port, net.relay_addr, relay_args))
 	ng = H.ngclient.NGClient(port=ng_port, timeout=0.3, retries=1)
 	H.wait_until(lambda: relay.check_alive() or ng.ping(), 10, "relay to answer NG ping")
 	ng = H.ngclient.NGClient(port=ng_port, timeout=1.0, retries=3)
@@ -96,39 +134,44 @@ def run_call(d, rtp_flags, stack, procs, caller_codec="PCMU/8000/1",
 
 	# kamailio
 	cfg = d / "kamailio.cfg"
-	H.render_kamailio_cfg(cfg, sip_k, tap_port, sip_callee, rtp_flags)
+	H.render_kamailio_cfg(cfg, sip_k, tap_port, sip_callee, rtp_flags, net.kamailio_addr,
+			      net.callee_addr)
 	rundir = d / "kamailio-run"
 	rundir.mkdir()
-	chk = subprocess.run([H.KAMAILIO, "-c", "-f", str(cfg)], capture_output=True, text=True,
-			     timeout=20)
+	defines = [a for n in net.kamailio_defines for a in ("-A", n)]
+	chk = subprocess.run([H.KAMAILIO, "-c", "-f", str(cfg)] + defines, capture_output=True,
+			     text=True, timeout=20)
 	assert chk.returncode == 0, "kamailio -c rejected the config:\n" + chk.stdout + chk.stderr
 	kam = proc("kamailio", [H.KAMAILIO, "-f", cfg, "-DD", "-E", "-T", "-S", "-m", "64",
 				"-M", "8", "-Y", rundir, "-P", rundir / "kamailio.pid",
-				"-w", rundir])
-	H.wait_until(lambda: kam.check_alive() or H.sip_options_ok(sip_k), 15,
-		     "kamailio to answer OPTIONS")
+				"-w", rundir] + defines)
+	H.wait_until(lambda: kam.check_alive() or H.sip_options_ok(sip_k, addr=net.kamailio_addr),
+		     15, "kamailio to answer OPTIONS")
 
 	# capture of everything to/from the UAs' media ports
 	bpf = "udp and (portrange %d-%d or portrange %d-%d)" % (CALLER_RTP + CALLEE_RTP)
 	cap = H.start_capture("capture", d, str(d / "ua-media.pcap"), bpf)
 	r.procs.append(cap)
 	stack.callback(cap.stop)
+	caps = _start_net_captures(net, d, r, stack)
 
 	# UAs
 	H.make_tone_wav(d / "tone700.wav", CALLER_TONE, **_pcm_format(caller_codec))
 	H.make_tone_wav(d / "tone1200.wav", CALLEE_TONE, **_pcm_format(callee_codec))
 	H.write_baresip_config(d / "callee", "callee", sip_callee, ctrl_callee, CALLEE_RTP,
-			       d / "tone1200.wav", d / "callee-rec", callee_codec)
+			       d / "tone1200.wav", d / "callee-rec", callee_codec, net.callee_addr)
 	H.write_baresip_config(d / "caller", "caller", sip_caller, ctrl_caller, CALLER_RTP,
-			       d / "tone700.wav", d / "caller-rec", caller_codec)
+			       d / "tone700.wav", d / "caller-rec", caller_codec, net.caller_addr)
 	callee = proc("callee", [H.BARESIP, "-f", d / "callee", "-s"])
-	caller = proc("caller", [H.BARESIP, "-f", d / "caller", "-s"])
+	with net.caller_side():
+		caller = proc("caller", [H.BARESIP, "-f", d / "caller", "-s"])
 	callee_ctl = H.BaresipCtl(ctrl_callee, timeout=10)
 	stack.callback(callee_ctl.close)
-	caller_ctl = H.BaresipCtl(ctrl_caller, timeout=10)
+	with net.caller_side():
+		caller_ctl = H.BaresipCtl(ctrl_caller, timeout=10)
 	stack.callback(caller_ctl.close)
 
-	caller_ctl.command("dial", "sip:callee@127.0.0.1:%d" % sip_k)
+	caller_ctl.command("dial", "sip:callee@%s:%d" % (net.kamailio_addr, sip_k))
 	est = caller_ctl.wait_event("CALL_ESTABLISHED", 10)
 	callee_ctl.wait_event("CALL_ESTABLISHED", 5)
 	t0 = time.monotonic()
@@ -167,6 +210,7 @@ def run_call(d, rtp_flags, stack, procs, caller_codec="PCMU/8000/1",
 	# stop everything (UAs first: their traces are flushed at exit)
 	for p in (caller, callee, cap, kam):
 		p.stop()
+	r.captures = _finish_net_captures(net, d, caps)
 	r.relay_rc = relay.stop()
 	tap.close()
 	r.kamailio_log = kam.text()
