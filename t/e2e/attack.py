@@ -566,10 +566,15 @@ def _reoffer(mode, sent):
 
 
 def _srtp(mode, sent):
-	# nothing latched before A's first genuine packet: B's media goes to A's SDP address
+	"""Nothing latched before A's first genuine packet: B's media goes to A's SDP address.
+	A forged packet from a source that could take the latch is an auth failure; one from a
+	source the latch rules refuse anyway is foreign (no crypto work for it): the stranger's
+	after A's latch (and always with off), A's address at its SDP port once the latch is
+	fixed (immediate)."""
+	foreign = {"heuristic": 3, "delayed": 3, "immediate": 6, "off": 6}[mode]
 	return {"forged first": _m(to_sdp=5),
 		"genuine": _to_a(mode, 10, caller_fwd=5),
-		"forged after": _to_a(mode, 10)}, 0
+		"forged after": _to_a(mode, 10)}, foreign
 
 
 SPEC = {"race": _race, "flood": _flood, "late fresh SSRC": _late, "late caller SSRC": _late,
