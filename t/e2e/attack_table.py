@@ -63,7 +63,7 @@ def run_mode(kind, mode, scenarios):
 		for n in scenarios:
 			if n not in CONCURRENT:
 				try:
-					out[n] = attack.SCENARIOS[n](r)
+					out[n] = attack.run_steady(lambda: attack.SCENARIOS[n](r))
 				except Exception as e:	# shown in the table
 					out[n] = e
 		return out
@@ -88,6 +88,8 @@ def row(name, phase, mode, kind, res):
 		to_a_s += " (old %d, new %d)" % (m["to_caller"], m["to_new_port"])
 	s_sent = m["sent"]["stranger"]
 	inj = cell(m["injected"], s_sent) if s_sent else "-"
+	if name == "flood":
+		inj += " (%d before A's first)" % m["stranger_first"]
 	if name == "SRTP forged":	# forged packets: anything at B is a forwarded forgery
 		inj = cell(m["at_callee"], m["sent"]["caller"] + s_sent)
 	bad = attack.mismatches(name, mode, res, phase)
@@ -98,7 +100,7 @@ def row(name, phase, mode, kind, res):
 		"-" if foreign is None else foreign, "yes" if not bad else "no")
 
 
-HEADER = """| scenario, phase | mode | relay | B's packets to caller | to caller's SDP address | to stranger | stranger packets injected to callee | caller's packets to callee | foreign (query) | as spec |
+HEADER = """| scenario, phase | mode | relay | B's packets to caller | to caller's SDP address | to stranger | stranger packets injected to callee | caller's packets to callee | foreign (query, whole call) | as spec |
 |---|---|---|---|---|---|---|---|---|---|"""
 
 

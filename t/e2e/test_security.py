@@ -15,7 +15,7 @@ import re
 import pytest
 
 import attack
-from attack import MODES, SCENARIOS, Sandbox, mismatches, ns_socket
+from attack import MODES, SCENARIOS, Sandbox, mismatches, ns_socket, run_steady
 from conftest import SANITIZER_RE, Relay, next_slot, relay_argv
 
 pytestmark = pytest.mark.sluice_only
@@ -66,12 +66,13 @@ def test_learning_mode(sandbox, relay, scenario, mode, how):
 	rank), nothing of the stranger's reaches the callee; immediate: the first packet wins
 	for good (the stranger: documented); off: media to the SDP address only."""
 	r, kw, flags = start(relay, mode, how)
-	assert_spec(scenario, mode, SCENARIOS[scenario](r, offer_kw=kw, flags=flags))
+	assert_spec(scenario, mode, run_steady(lambda: SCENARIOS[scenario](r, offer_kw=kw, flags=flags)))
 
 
 def test_default_is_heuristic(sandbox, relay):
 	"""No option, no key: the racing stranger loses."""
-	assert_spec("race", "heuristic", SCENARIOS["race"](relay()))
+	r = relay()
+	assert_spec("race", "heuristic", run_steady(lambda: SCENARIOS["race"](r)))
 
 
 # ---- after the latch: late strangers, NAT rebinding, re-offer ----
@@ -144,7 +145,8 @@ def test_srtp_forged_packets(sandbox, relay):
 	goes to the SDP address, then to the genuine source). Each is counted once: as an
 	auth failure, or as foreign where the source could not have taken the latch anyway
 	(the stranger's 3 after the caller's latch)."""
-	res = SCENARIOS["SRTP forged"](relay())
+	r = relay()
+	res = run_steady(lambda: SCENARIOS["SRTP forged"](r))
 	assert_spec("SRTP forged", "heuristic", res)
 	assert res["srtp"] is not None, "query: no SRTP dict on the caller's media"
 	assert res["srtp"]["auth failures"] == 15, res["srtp"]
@@ -160,7 +162,7 @@ def test_stranger_in_own_netns(sandbox, relay):
 	peer = sandbox.peer("10.66.0.1", "10.66.0.2")
 	r = relay(interfaces=("10.66.0.1",))
 	res = attack.run_concurrently({
-		n: (lambda n=n: SCENARIOS[n](r, stranger=ns_socket(peer, "10.66.0.2")))
+		n: (lambda n=n: run_steady(lambda: SCENARIOS[n](r, stranger=ns_socket(peer, "10.66.0.2"))))
 		for n in ("race", "flood")})
 	for n in ("race", "flood"):
 		if isinstance(res[n], BaseException):
