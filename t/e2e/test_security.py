@@ -75,6 +75,25 @@ def test_default_is_heuristic(sandbox, relay):
 	assert_spec("race", "heuristic", run_steady(lambda: SCENARIOS["race"](r)))
 
 
+@pytest.mark.parametrize("scenario", ["race", "flood"])
+def test_strict_source_no_injection(sandbox, relay, scenario):
+	"""strict-source: a stranger (rank 2) never latches, not even first, so none of its
+	packets reaches the callee, not even those sent before the caller's first one; all of
+	them are foreign. The caller (the SIP source's address) latches and gets everything."""
+	r = relay()
+	res = run_steady(lambda: SCENARIOS[scenario](r, flags=["strict-source"]))
+	got = res["phases"][scenario]
+	if scenario == "race":
+		exp, foreign = attack._to_a("heuristic", 50, caller_fwd=5), 1
+	else:
+		exp = attack._to_a("heuristic", 50, caller_fwd=40)
+		foreign = got["sent"]["stranger"]
+		assert foreign >= 900, "the flood sent only %d packets" % foreign
+	bad = ["%s expected %s, got %s" % (k, v, got.get(k)) for k, v in exp.items() if got.get(k) != v]
+	assert not bad, "strict-source %s: %s (measured %s)" % (scenario, bad, got)
+	assert res["foreign"] == foreign, "foreign %s, want %d" % (res["foreign"], foreign)
+
+
 # ---- after the latch: late strangers, NAT rebinding, re-offer ----
 
 WINDOW_SCENARIOS = ["late fresh SSRC", "late caller SSRC", "rebind", "rebind + media-handover",
