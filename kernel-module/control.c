@@ -223,6 +223,8 @@ static int sluice_list_show(struct seq_file *sf, void *v)
 {
 	struct sluice_instance *inst = sf->private;
 	struct sluice_entry *e;
+	struct sluice_ep from;
+	u64 ns;
 	u32 i;
 
 	mutex_lock(&inst->lock);
@@ -237,9 +239,14 @@ static int sluice_list_show(struct seq_file *sf, void *v)
 		sluice_seq_ep(sf, &e->expect);
 		sluice_seq_ep(sf, &e->out_src);
 		sluice_seq_ep(sf, &e->out_dst);
-		seq_printf(sf, " flags %#x packets %llu bytes %llu errors %llu mismatch %llu\n",
+		seq_printf(sf, " flags %#x packets %llu bytes %llu errors %llu mismatch %llu",
 			   e->flags, READ_ONCE(e->stats->packets), READ_ONCE(e->stats->bytes),
 			   READ_ONCE(e->stats->errors), READ_ONCE(e->stats->mismatch));
+		if (sluice_stats_mismatch_read(e->stats, &from, &ns)) {
+			seq_puts(sf, " mismatch_from");
+			sluice_seq_ep(sf, &from);
+		}
+		seq_putc(sf, '\n');
 	}
 	mutex_unlock(&inst->lock);
 	return 0;

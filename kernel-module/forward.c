@@ -228,6 +228,7 @@ unsigned int sluice_forward(const struct sluice_instance *inst, struct sk_buff *
 		return NFT_CONTINUE;
 	if (e->expect.family != SLUICE_FAMILY_NONE && !sluice_ep_eq(&e->expect, &src)) {
 		sluice_count(&e->stats->mismatch, 1);
+		sluice_stats_mismatch(e->stats, &src);
 		return e->flags & SLUICE_SF_MISMATCH_PASS ? NFT_CONTINUE : NF_DROP;
 	}
 	if (e->flags & SLUICE_SF_SET_TOS)

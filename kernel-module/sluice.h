@@ -106,6 +106,8 @@ int sluice_stats_init(struct sluice_instance *inst);
 void sluice_stats_free(struct sluice_instance *inst);
 int sluice_stats_mmap(struct sluice_instance *inst, struct vm_area_struct *vma);
 void sluice_stats_reset(struct sluice_stats *st);
+void sluice_stats_mismatch(struct sluice_stats *st, const struct sluice_ep *src);
+bool sluice_stats_mismatch_read(const struct sluice_stats *st, struct sluice_ep *src, u64 *ns);
 void sluice_stats_mark(struct sluice_stats *st, bool active);
 
 /* forward.c: the packet path */

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Per-stream counters in memory shared read-only with the daemon, so it reads the
  * counters of thousands of streams without a system call per stream. */
+#include <linux/atomic.h>
 #include <linux/mm.h>
+#include <linux/timekeeping.h>
 #include <linux/vmalloc.h>
 #include "sluice.h"
 #include "compat.h"
@@ -43,14 +45,93 @@ int sluice_stats_mmap(struct sluice_instance *inst, struct vm_area_struct *vma)
 	return remap_vmalloc_range(vma, inst->shm, 0);
 }
 
-/* Under inst->lock, with no entry on the slot: no concurrent writer. */
+/* The mismatch record's write side (protocol in kernel_abi.h). Returns the even value
+ * the counter had, with the counter now odd: the caller owns the record until
+ * sluice_mismatch_unlock(). */
+static bool sluice_mismatch_trylock(struct sluice_stats *st, u32 *seq)
+{
+	u32 s = READ_ONCE(st->mismatch_seq);
+
+	if (s & 1)
+		return false;
+	*seq = s;
+	return cmpxchg(&st->mismatch_seq, s, s + 1) == s;	/* full barrier */
+}
+
+static void sluice_mismatch_unlock(struct sluice_stats *st, u32 seq)
+{
+	smp_store_release(&st->mismatch_seq, seq + 2);
+}
+
+static void sluice_mismatch_write(struct sluice_stats *st, const struct sluice_ep *src, u64 ns)
+{
+	struct sluice_addr a = { .family = src->family, .port = (__force __u16)src->port };
+
+	if (src->family == SLUICE_FAMILY_INET)
+		memcpy(a.addr, &src->a6.s6_addr32[0], 4);
+	else if (src->family == SLUICE_FAMILY_INET6)
+		memcpy(a.addr, &src->a6, 16);
+	st->mismatch_src = a;
+	WRITE_ONCE(st->mismatch_ns, ns);
+}
+
+/* Packet path, source mismatch: keeps the cost to one compare-and-swap and 32 bytes on
+ * the slot's second cache line. When two CPUs record at once, one of them skips: the
+ * record is "a recent mismatching source", the counter stays exact. */
+void sluice_stats_mismatch(struct sluice_stats *st, const struct sluice_ep *src)
+{
+	u32 seq;
+
+	if (!sluice_mismatch_trylock(st, &seq))
+		return;
+	sluice_mismatch_write(st, src, ktime_get_coarse_ns());
+	sluice_mismatch_unlock(st, seq);
+}
+
+/* For the list file: a consistent copy, or false if writers kept it busy. */
+bool sluice_stats_mismatch_read(const struct sluice_stats *st, struct sluice_ep *src, u64 *ns)
+{
+	struct sluice_addr a;
+	unsigned int tries;
+	u32 s;
+
+	for (tries = 0; tries < 64; tries++) {
+		s = smp_load_acquire(&st->mismatch_seq);
+		if (s & 1) {
+			cpu_relax();
+			continue;
+		}
+		a = st->mismatch_src;
+		*ns = READ_ONCE(st->mismatch_ns);
+		smp_rmb();
+		if (READ_ONCE(st->mismatch_seq) != s)
+			continue;
+		memset(src, 0, sizeof(*src));
+		src->family = a.family;
+		src->port = (__force __be16)a.port;
+		memcpy(&src->a6, a.addr, a.family == SLUICE_FAMILY_INET ? 4 : 16);
+		return a.family == SLUICE_FAMILY_INET || a.family == SLUICE_FAMILY_INET6;
+	}
+	return false;
+}
+
+/* Under inst->lock, with no entry on the slot. A packet still running on the slot's
+ * previous entry (inside its RCU grace period) may count once more; the mismatch record
+ * is cleared under its own protocol, so a reader never sees half of each. */
 void sluice_stats_reset(struct sluice_stats *st)
 {
+	static const struct sluice_ep none;
+	u32 seq;
+
 	WRITE_ONCE(st->packets, 0);
 	WRITE_ONCE(st->bytes, 0);
 	WRITE_ONCE(st->errors, 0);
 	WRITE_ONCE(st->mismatch, 0);
 	WRITE_ONCE(st->last_ns, 0);
+	while (!sluice_mismatch_trylock(st, &seq))
+		cpu_relax();	/* a packet path writer: never sleeps, done in ns */
+	sluice_mismatch_write(st, &none, 0);
+	sluice_mismatch_unlock(st, seq);
 }
 
 void sluice_stats_mark(struct sluice_stats *st, bool active)

@@ -356,12 +356,49 @@ const volatile struct sluice_stats *kmod_stats(const struct kmod *k, int slot)
 	return (const volatile struct sluice_stats *)(k->map + 1) + slot;
 }
 
-int kmod_read(const struct kmod *k, int slot, struct kmod_counters *out)
+/* ABI address -> sockaddr; false for family NONE or anything unknown. */
+static bool kmod_addr_from_abi(const struct sluice_addr *a, union sockaddr_u *out)
 {
-	const volatile struct sluice_stats *st = kmod_stats(k, slot);
+	memset(out, 0, sizeof(*out));
+	switch (a->family) {
+	case SLUICE_FAMILY_INET:
+		out->sin.sin_family = AF_INET;
+		out->sin.sin_port = a->port;
+		memcpy(&out->sin.sin_addr, a->addr, 4);
+		return true;
+	case SLUICE_FAMILY_INET6:
+		out->sin6.sin6_family = AF_INET6;
+		out->sin6.sin6_port = a->port;
+		memcpy(&out->sin6.sin6_addr, a->addr, 16);
+		return true;
+	}
+	return false;
+}
 
-	if (!st)
-		return -ERANGE;
+/* The reader side of the protocol in kernel_abi.h: copy between two loads of the
+ * sequence counter, retry while a write is in progress or happened meanwhile. */
+static bool kmod_read_mismatch(const volatile struct sluice_stats *st, struct sluice_addr *src,
+			       uint64_t *ns)
+{
+	for (int i = 0; i < KMOD_SEQ_TRIES; i++) {
+		uint32_t s1 = __atomic_load_n(&st->mismatch_seq, __ATOMIC_ACQUIRE);
+
+		if (s1 & 1)
+			continue;
+		memcpy(src, (const void *)&st->mismatch_src, sizeof(*src));
+		*ns = st->mismatch_ns;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&st->mismatch_seq, __ATOMIC_RELAXED) == s1)
+			return true;
+	}
+	return false;
+}
+
+void kmod_read_stats(const volatile struct sluice_stats *st, struct kmod_counters *out)
+{
+	struct sluice_addr src;
+	uint64_t ns;
+
 	out->packets = st->packets;
 	out->bytes = st->bytes;
 	out->errors = st->errors;
@@ -369,5 +406,18 @@ int kmod_read(const struct kmod *k, int slot, struct kmod_counters *out)
 	out->last_ns = st->last_ns;
 	out->gen = st->gen;
 	out->active = st->active;
+	memset(&out->last_mismatch, 0, sizeof(out->last_mismatch));	/* AF_UNSPEC */
+	out->last_mismatch_ns = 0;
+	if (kmod_read_mismatch(st, &src, &ns) && kmod_addr_from_abi(&src, &out->last_mismatch))
+		out->last_mismatch_ns = ns;
+}
+
+int kmod_read(const struct kmod *k, int slot, struct kmod_counters *out)
+{
+	const volatile struct sluice_stats *st = kmod_stats(k, slot);
+
+	if (!st)
+		return -ERANGE;
+	kmod_read_stats(st, out);
 	return 0;
 }

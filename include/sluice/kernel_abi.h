@@ -9,7 +9,10 @@
  *   /proc/net/sluice/<id>/control  write: one struct sluice_msg_* per write() call
  *   /proc/net/sluice/<id>/stats    mmap (read-only, shared): struct sluice_stats_hdr
  *                                  followed by capacity x struct sluice_stats
- *   /proc/net/sluice/<id>/list     read: text dump of the entries (debugging)
+ *   /proc/net/sluice/<id>/list     read: text dump of the entries (debugging): a line
+ *                                  "instance I capacity C entries N", then per entry
+ *                                  "SLOT LOCAL EXPECT OUT_SRC OUT_DST flags F packets N
+ *                                  bytes N errors N mismatch N [mismatch_from A:P]"
  * An nftables rule "sluice instance <id>" (expression name "sluice", attribute
  * SLUICE_NFTA_INSTANCE) hands UDP packets to instance <id>; see daemon/nft.c.
  *
@@ -25,15 +28,18 @@
  *               CREATE of an existing instance
  *   ENOENT      UPDATE/DEL of an empty slot; DESTROY of a missing instance
  *   ENOMEM      CREATE could not allocate the instance
- * Files of a destroyed instance fail with EIO; an existing stats mapping stays readable.
- *   EPERM       caller lacks CAP_NET_ADMIN in the netns
+ *   EFAULT      the buffer is not readable
+ *   EPERM       the file was opened without CAP_NET_ADMIN over the netns
+ * One message per write(): writev() hands each iovec over as a write of its own.
+ * Files of a destroyed instance fail with EIO (writes, mmap); an existing stats mapping
+ * stays readable. t/kernel/kabuse.c holds all of this to account.
  */
 #ifndef SLUICE_KERNEL_ABI_H
 #define SLUICE_KERNEL_ABI_H
 
 #include <linux/types.h>
 
-#define SLUICE_ABI_VERSION	1u
+#define SLUICE_ABI_VERSION	2u	/* 2: last mismatching source in struct sluice_stats */
 
 #define SLUICE_MAX_INSTANCES	256u	/* instance ids 0..255 */
 #define SLUICE_MAX_CAPACITY	262144u	/* streams (stats slots) per instance */
@@ -128,7 +134,21 @@ struct sluice_stats_hdr {
 	__u64	reserved[5];
 };
 
+/* One slot: two cache lines (the mapping is page aligned and the header is 64 bytes),
+ * so the forward path only ever writes the first one, and neighbouring slots never
+ * share a line.
+ *
+ * The last mismatching source (mismatch_src, mismatch_ns) is wider than one atomic
+ * store, so it is guarded by a sequence counter: the module makes mismatch_seq odd with
+ * a compare-and-swap (a packet that finds it odd, i.e. another CPU recording at the
+ * same moment, records nothing), writes both fields, then makes it even again with a
+ * release store. A reader copies the fields between two loads of mismatch_seq:
+ *     s1 = load_acquire(mismatch_seq); if (s1 & 1) retry;
+ *     copy mismatch_src, mismatch_ns; acquire fence;
+ *     if (load(mismatch_seq) != s1) retry;
+ * and bounds its retries (lib/kmod.c: kmod_read). */
 struct sluice_stats {
+	/* line 1: written per packet */
 	__u64	packets;	/* forwarded */
 	__u64	bytes;		/* forwarded UDP payload bytes */
 	__u64	errors;		/* matched but not forwarded: no route, no memory, bad checksum */
@@ -137,6 +157,13 @@ struct sluice_stats {
 	__u32	gen;		/* bumped by ADD (counters reset there), UPDATE and DEL */
 	__u32	active;		/* 1 while the slot holds an entry */
 	__u64	reserved[2];
+	/* line 2: written only when a source mismatches */
+	__u32	mismatch_seq;	/* odd while mismatch_src/mismatch_ns are being written */
+	__u32	pad;
+	__u64	mismatch_ns;	/* CLOCK_MONOTONIC ns (coarse) of the last recorded mismatch,
+				 * 0 = none since ADD */
+	struct sluice_addr mismatch_src; /* its source; family SLUICE_FAMILY_NONE = none */
+	__u64	reserved2[3];
 };
 
 #ifdef __cplusplus
@@ -151,6 +178,12 @@ SLUICE_ABI_ASSERT(sizeof(struct sluice_msg_stream) == 136, "abi: msg_stream");
 SLUICE_ABI_ASSERT(sizeof(struct sluice_msg_slot) == 24, "abi: msg_slot");
 SLUICE_ABI_ASSERT(sizeof(struct sluice_msg_instance) == 24, "abi: msg_instance");
 SLUICE_ABI_ASSERT(sizeof(struct sluice_stats_hdr) == 64, "abi: stats_hdr");
-SLUICE_ABI_ASSERT(sizeof(struct sluice_stats) == 64, "abi: stats");
+SLUICE_ABI_ASSERT(sizeof(struct sluice_stats) == 128, "abi: stats");
+SLUICE_ABI_ASSERT(__builtin_offsetof(struct sluice_stats, mismatch_seq) == 64,
+		  "abi: stats line 2 starts with mismatch_seq");
+SLUICE_ABI_ASSERT(__builtin_offsetof(struct sluice_stats, mismatch_ns) % 8 == 0,
+		  "abi: stats mismatch_ns aligned");
+SLUICE_ABI_ASSERT(__builtin_offsetof(struct sluice_stats, mismatch_src) == 80,
+		  "abi: stats mismatch_src");
 
 #endif

@@ -58,7 +58,18 @@ struct kmod_counters {
 	uint64_t	last_ns;	/* CLOCK_MONOTONIC ns of the last forwarded packet, 0 never */
 	uint32_t	gen;		/* changes on every add/update/del of the slot */
 	bool		active;		/* the slot holds an entry */
+	/* The source of a recent mismatching packet (the last one, unless several arrived
+	 * on different CPUs at once) and when, recorded by the kernel without a system
+	 * call. AF_UNSPEC / 0 when none since the slot was added (or, rarely, when the
+	 * record kept changing under KMOD_SEQ_TRIES reads: the next read gets it). */
+	union sockaddr_u last_mismatch;
+	uint64_t	last_mismatch_ns;	/* CLOCK_MONOTONIC ns (coarse), 0 = none */
 };
+
+/* Reads of the mismatch record before kmod_read() gives up on it (it is rewritten only
+ * by packets of a mismatching source, so one retry is rare and 64 in a row means a
+ * flood on several CPUs). */
+#define KMOD_SEQ_TRIES	64
 
 /* Is the module loaded (in this network namespace's view)? */
 bool kmod_available(void);
@@ -87,8 +98,11 @@ int kmod_del(struct kmod *k, int slot);
 /* Deletes every entry of the instance (also ones this handle did not add). */
 int kmod_flush(struct kmod *k);
 
-/* Consistent-enough snapshot of one slot's counters (each field read atomically). */
+/* Consistent-enough snapshot of one slot's counters (each field read atomically; the
+ * mismatch source and its time as one, under the module's sequence counter). */
 int kmod_read(const struct kmod *k, int slot, struct kmod_counters *out);
+/* The same from any struct sluice_stats (exposed for tests). */
+void kmod_read_stats(const volatile struct sluice_stats *st, struct kmod_counters *out);
 /* The slot's shared counters (read-only mapping), NULL if out of range. */
 const volatile struct sluice_stats *kmod_stats(const struct kmod *k, int slot);
 

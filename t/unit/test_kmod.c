@@ -1,7 +1,11 @@
-/* kmod: stream -> ABI conversion (byte order, families, padding) and behaviour without
- * the module (the host kernel has none; the module itself is tested in t/kernel). */
+/* kmod: stream -> ABI conversion (byte order, families, padding), reading a counter slot
+ * (the mismatch record under its sequence counter, with a writer that follows the
+ * module's protocol) and behaviour without the module (the host kernel has none; the
+ * module itself is tested in t/kernel). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -80,6 +84,139 @@ static void test_bad_family(void **state)
 	assert_int_equal(kmod_stream_to_abi(&s, &abi), -EINVAL);
 }
 
+/* ---- reading a slot: struct sluice_stats as the module fills it ---- */
+
+static void test_read_no_mismatch(void **state)
+{
+	struct sluice_stats st = { .packets = 7, .bytes = 700, .errors = 1, .mismatch = 0,
+				   .last_ns = 99, .gen = 3, .active = 1 };
+	struct kmod_counters c;
+
+	(void)state;
+	memset(&c, 0xa5, sizeof(c));
+	kmod_read_stats(&st, &c);
+	assert_int_equal(c.packets, 7);
+	assert_int_equal(c.bytes, 700);
+	assert_int_equal(c.errors, 1);
+	assert_int_equal(c.last_ns, 99);
+	assert_int_equal(c.gen, 3);
+	assert_true(c.active);
+	assert_int_equal(c.last_mismatch.sa.sa_family, AF_UNSPEC);
+	assert_int_equal(c.last_mismatch_ns, 0);
+}
+
+static void test_read_mismatch_v4_v6(void **state)
+{
+	struct sluice_stats st = { .mismatch = 5, .mismatch_seq = 4, .mismatch_ns = 123456789 };
+	struct kmod_counters c;
+	union sockaddr_u want = addr("10.0.1.66:4000");
+
+	(void)state;
+	st.mismatch_src.family = SLUICE_FAMILY_INET;
+	st.mismatch_src.port = htons(4000);
+	memcpy(st.mismatch_src.addr, "\x0a\x00\x01\x42", 4);
+	kmod_read_stats(&st, &c);
+	assert_int_equal(c.mismatch, 5);
+	assert_true(netaddr_eq(&c.last_mismatch, &want));
+	assert_int_equal(c.last_mismatch_ns, 123456789);
+
+	want = addr("[fd01::66]:4002");
+	st.mismatch_src.family = SLUICE_FAMILY_INET6;
+	st.mismatch_src.port = htons(4002);
+	memcpy(st.mismatch_src.addr, &want.sin6.sin6_addr, 16);
+	kmod_read_stats(&st, &c);
+	assert_int_equal(c.last_mismatch.sa.sa_family, AF_INET6);
+	assert_true(netaddr_eq(&c.last_mismatch, &want));
+
+	st.mismatch_src.family = 5;	/* not a family the module writes: none */
+	kmod_read_stats(&st, &c);
+	assert_int_equal(c.last_mismatch.sa.sa_family, AF_UNSPEC);
+	assert_int_equal(c.last_mismatch_ns, 0);
+}
+
+/* A writer that never finishes (odd counter): the read gives up, bounded, with none. */
+static void test_read_mismatch_busy(void **state)
+{
+	struct sluice_stats st = { .mismatch = 1, .mismatch_seq = 7, .mismatch_ns = 5 };
+	struct kmod_counters c;
+
+	(void)state;
+	st.mismatch_src.family = SLUICE_FAMILY_INET;
+	st.mismatch_src.port = htons(1);
+	st.mismatch_src.addr[0] = 10;
+	kmod_read_stats(&st, &c);
+	assert_int_equal(c.mismatch, 1);
+	assert_int_equal(c.last_mismatch.sa.sa_family, AF_UNSPEC);
+	assert_int_equal(c.last_mismatch_ns, 0);
+}
+
+/* The module's write side (kernel-module/stats.c), in userspace atomics: record i has
+ * address i, port i & 0xffff and time i, so a torn copy shows as a mismatch. */
+struct writer {
+	struct sluice_stats *st;
+	volatile bool stop;
+	uint32_t records;	/* atomic */
+};
+
+/* Between records the writer waits a little, as packets arrive spaced (a writer that never
+ * pauses starves any seqlock reader, by design of the protocol). */
+static void *writer_run(void *arg)
+{
+	struct writer *w = arg;
+
+	for (uint32_t i = 1; !w->stop; i++) {
+		uint32_t s = __atomic_load_n(&w->st->mismatch_seq, __ATOMIC_RELAXED);
+		uint32_t a = htonl(i);
+
+		if ((s & 1) || !__atomic_compare_exchange_n(&w->st->mismatch_seq, &s, s + 1, false,
+							    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+			continue;
+		w->st->mismatch_src.family = SLUICE_FAMILY_INET;
+		w->st->mismatch_src.port = htons((uint16_t)i);
+		memcpy(w->st->mismatch_src.addr, &a, 4);
+		for (volatile int slow = 0; slow < 30; slow++)	/* widen the window */
+			;
+		__atomic_store_n(&w->st->mismatch_ns, i, __ATOMIC_RELAXED);
+		__atomic_store_n(&w->st->mismatch_seq, s + 2, __ATOMIC_RELEASE);
+		__atomic_store_n(&w->records, i, __ATOMIC_RELAXED);
+		for (volatile int gap = 0; gap < 100; gap++)	/* the next packet */
+			;
+	}
+	return NULL;
+}
+
+static void test_read_mismatch_concurrent(void **state)
+{
+	static struct sluice_stats st;
+	struct writer w = { .st = &st };
+	unsigned int seen = 0, none = 0;
+	pthread_t t;
+
+	(void)state;
+	assert_int_equal(pthread_create(&t, NULL, writer_run, &w), 0);
+	while (!__atomic_load_n(&w.records, __ATOMIC_RELAXED))
+		sched_yield();
+	for (int n = 0; n < 200000 || __atomic_load_n(&w.records, __ATOMIC_RELAXED) < 20000; n++) {
+		struct kmod_counters c;
+		uint32_t a;
+
+		kmod_read_stats(&st, &c);
+		if (c.last_mismatch.sa.sa_family == AF_UNSPEC) {
+			none++;
+			continue;
+		}
+		a = ntohl(c.last_mismatch.sin.sin_addr.s_addr);
+		assert_int_equal(a, c.last_mismatch_ns);
+		assert_int_equal(ntohs(c.last_mismatch.sin.sin_port), (uint16_t)a);
+		seen++;
+	}
+	w.stop = true;
+	pthread_join(t, NULL);
+	print_message("concurrent: %u consistent records, %u none, %u writes\n", seen, none,
+		      w.records);
+	assert_true(seen > 100000);
+}
+
 static void test_open_without_module(void **state)
 {
 	struct kmod *k = (struct kmod *)1;
@@ -99,6 +236,10 @@ int main(void)
 		cmocka_unit_test(test_ipv4),
 		cmocka_unit_test(test_ipv6_and_bridging),
 		cmocka_unit_test(test_bad_family),
+		cmocka_unit_test(test_read_no_mismatch),
+		cmocka_unit_test(test_read_mismatch_v4_v6),
+		cmocka_unit_test(test_read_mismatch_busy),
+		cmocka_unit_test(test_read_mismatch_concurrent),
 		cmocka_unit_test(test_open_without_module),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
