@@ -6,12 +6,13 @@ usage: daemon_tests.py RESULTS OUTDIR fallback|main|unload
 
   fallback  (module not loaded) --kernel=auto relays in userspace, --kernel=on refuses
   main      (module loaded) forwarding, stats, delete, timeouts, a stream kept in
-            userspace beside a kernel one, NAT rebinding, SIGKILL + restart
+            userspace beside a kernel one, NAT rebinding, SIGKILL + restart, a stranger
+            at a kernel-forwarded stream
   unload    rmmod with live entries after a clean exit and after SIGKILL (reloads the
             module afterwards)
 
 Phone A (netns a, 10.0.1.2) is behind NAT: its SDP says port 5000 but it sends from
-6000. Phone B (netns b, 10.0.2.2) sends from the port its SDP names. The relay has one
+6000. A stranger shares A's network (netns a, 10.0.1.66). Phone B (netns b, 10.0.2.2) sends from the port its SDP names. The relay has one
 media address, 10.0.1.1; B reaches it through its default route.
 Appends "PASS name" / "FAIL name: why" lines to RESULTS; daemon logs land in OUTDIR."""
 
@@ -351,8 +352,9 @@ def streams(reply):
 
 
 def klist():
-	"""{local port: {packets, bytes, errors, mismatch, expect, out_dst}} of instance
-	TABLE's kernel entries, and the entry count the module reports."""
+	"""{local port: {slot, packets, bytes, errors, mismatch, mismatch_from, expect,
+	out_dst}} of instance TABLE's kernel entries, and the entry count the module
+	reports."""
 	with open(LIST) as f:
 		lines = f.read().splitlines()
 	m = re.match(r"instance \d+ capacity \d+ entries (\d+)", lines[0])
@@ -361,9 +363,11 @@ def klist():
 	for l in lines[1:]:
 		f = l.split()
 		# slot local expect out_src out_dst flags F packets N bytes N errors N mismatch N
+		# [mismatch_from A:P]
 		port = int(f[1].rsplit(":", 1)[1])
 		kv = dict(zip(f[5::2], f[6::2]))
-		out[port] = dict(expect=f[2], out_src=f[3], out_dst=f[4],
+		out[port] = dict(slot=int(f[0]), expect=f[2], out_src=f[3], out_dst=f[4],
+				 mismatch_from=kv.get("mismatch_from"),
 				 **{k: int(kv[k]) for k in ("packets", "bytes", "errors", "mismatch")})
 	return out, entries
 
@@ -814,6 +818,137 @@ def daemon_sigkill_restart_flushes():
 		b.close()
 
 
+def kstats(slot):
+	"""One slot's counters through the kmod API (sluice-ktest stats: kmod_read() on a
+	second, read-only handle): {packets, mismatch, last_mismatch, last_mismatch_ns,
+	now_ns, ...}, numbers as int."""
+	p = sh(os.path.join(OUT, "sluice-ktest"), "-", "stats", str(TABLE), str(slot))
+	kv = dict(w.split("=", 1) for w in p.stdout.split())
+	return {k: (v if k == "last_mismatch" else int(v)) for k, v in kv.items()}
+
+
+class Stranger:
+	"""State of daemon_stranger_at_kernel_stream for the query check after it."""
+	d = call = a = b = None
+	ok = False		# the first scenario passed: its call is still up
+	n = 0			# stranger packets sent
+	sent_a = 0		# A's packets sent after the stream went to the kernel
+	st0 = None		# query stream dict of A's port before the stranger
+
+
+STRANGER = ("10.0.1.66", 4000)	# in netns a: same network as the caller, another host
+
+
+def daemon_stranger_at_kernel_stream():
+	"""Issue 11: a stranger (another address on the caller's network) sends RTP to the
+	caller's relay port once that stream is kernel-forwarded, half with a fresh SSRC,
+	half with the caller's, while both phones talk: the callee gets exactly the caller's
+	packets, the stranger gets nothing, the latch and the kernel entry do not move, and
+	the module counted every stranger packet as a mismatch, with the stranger as the last
+	mismatching source (read through the kmod API and the list file). Until the daemon
+	pushes fixed latches without MISMATCH_PASS the module hands the stranger's packets
+	to userspace, which must drop them; after, the module drops them itself."""
+	d = Stranger.d = Daemon("stranger", "--kernel=on", "--endpoint-learning=immediate", keep=True)
+	a = Stranger.a = Phone("a", "10.0.1.2", 5000, 6000, keep=True)
+	b = Stranger.b = Phone("b", "10.0.2.2", 7000, 7000, keep=True)
+	s = Phone("a", STRANGER[0], 5000, STRANGER[1])
+	c = Stranger.call = Call(d, a, b)
+	pa, pb = a.dest[1], b.dest[1]
+	exchange([(a, b), (b, a)], 20, pps=50)
+	ok = wait_until(lambda: kernelized(c, (pa, pb)), 5, keepalive=trickle([(a, b), (b, a)]))
+	expect(ok, "call not kernel-forwarded")
+	kl0, _ = klist()
+	expect(kl0[pa]["expect"] == "10.0.1.2:6000", "A's entry expects %s" % kl0[pa]["expect"])
+	k0 = kstats(kl0[pa]["slot"])
+	expect(k0["mismatch"] == 0 and k0["last_mismatch"] == "none",
+	       "mismatch record before the stranger: %r" % k0)
+	Stranger.st0 = streams(c.query())[pa]
+
+	# the stranger, interleaved with both phones; its packets are its own (payload) but
+	# the second half carries A's SSRC, sequence and timestamp
+	n = Stranger.n = 40
+	got_b, got_a, got_s, sent_a, sent_b = [], [], [], [], []
+	t0 = time.monotonic_ns()
+	for k in range(n):
+		if k < n // 2:
+			p = s.packet()
+		else:
+			s.ssrc, s.seq, s.ts = a.ssrc, a.seq, a.ts
+			p = s.packet()
+		s.rtp.sendto(p, a.dest)
+		pk = a.packet()
+		a.rtp.sendto(pk, a.dest)
+		sent_a.append(pk)
+		pk = b.packet()
+		b.rtp.sendto(pk, b.dest)
+		sent_b.append(pk)
+		drain(b.rtp, got_b)
+		drain(a.rtp, got_a)
+		drain(s.rtp, got_s)
+		time.sleep(0.01)
+	deadline = time.monotonic() + 0.8
+	while time.monotonic() < deadline:
+		drain(b.rtp, got_b)
+		drain(a.rtp, got_a)
+		drain(s.rtp, got_s)
+		time.sleep(0.05)
+	Stranger.sent_a = len(sent_a)
+	check_delivery("callee (A->B)", sent_a, got_b, (RELAY_IP, pb))
+	check_delivery("caller (B->A)", sent_b, got_a, (RELAY_IP, pa))
+	expect(not got_s, "the stranger received %d packets" % len(got_s))
+
+	kl1, _ = klist()
+	expect(kl1[pa]["expect"] == "10.0.1.2:6000", "A's entry now expects %s" % kl1[pa]["expect"])
+	expect(kl1[pb]["out_dst"] == "10.0.1.2:6000", "B's media now goes to %s" % kl1[pb]["out_dst"])
+	expect(kernelized(c, (pa, pb)), "not kernel-forwarded after the stranger: %r" % {
+		p_: s_.get("not in kernel") for p_, s_ in streams(c.query()).items()})
+	k1 = kstats(kl1[pa]["slot"])
+	expect(k1["packets"] - k0["packets"] == len(sent_a),
+	       "kernel forwarded %d of A's %d packets" % (k1["packets"] - k0["packets"], len(sent_a)))
+	expect(k1["mismatch"] == n, "module mismatch %d, stranger sent %d" % (k1["mismatch"], n))
+	expect(k1["last_mismatch"] == "%s:%d" % STRANGER,
+	       "last mismatching source %s, want %s:%d" % ((k1["last_mismatch"],) + STRANGER))
+	expect(t0 - 50_000_000 <= k1["last_mismatch_ns"] <= k1["now_ns"],
+	       "last mismatch at %d, stranger sent from %d to %d" % (k1["last_mismatch_ns"], t0,
+								     k1["now_ns"]))
+	expect(kl1[pa]["mismatch"] == n and kl1[pa]["mismatch_from"] == "%s:%d" % STRANGER,
+	       "list file: %r" % kl1[pa])
+	expect(kl1[pb]["mismatch"] == 0, "B's entry counted mismatches: %r" % kl1[pb])
+	s.close()
+	Stranger.ok = True
+
+
+def daemon_stranger_foreign_in_query():
+	"""Issue 11 (spec "Foreign packets"): after daemon_stranger_at_kernel_stream, query
+	shows the stranger's packets on the caller's stream as "foreign packets" (userspace
+	drops + kernel drops, each counted once) with the stranger as "last foreign source",
+	and not in the stream's packets/bytes."""
+	expect(Stranger.ok, "needs daemon_stranger_at_kernel_stream")
+	c, a, b = Stranger.call, Stranger.a, Stranger.b
+	pa, pb = a.dest[1], b.dest[1]
+	st = streams(c.query())
+	sa = st[pa]
+	expect("foreign packets" in sa, "query has no \"foreign packets\": %r" % sorted(sa))
+	expect(sa["foreign packets"] == Stranger.n, "foreign packets %r, stranger sent %d" %
+	       (sa["foreign packets"], Stranger.n))
+	want = {"family": "IPv4", "address": STRANGER[0], "port": STRANGER[1]}
+	expect(sa.get("last foreign source") == want, "last foreign source %r, want %r" %
+	       (sa.get("last foreign source"), want))
+	expect(st[pb].get("foreign packets", 0) == 0, "B's stream: foreign packets %r" %
+	       st[pb].get("foreign packets"))
+	dp = sa["stats"]["packets"] - Stranger.st0["stats"]["packets"]
+	expect(dp == Stranger.sent_a, "A's stream counted %d packets, A sent %d" % (dp, Stranger.sent_a))
+	expect(sa["stats"]["bytes"] - Stranger.st0["stats"]["bytes"] == Stranger.sent_a * 172,
+	       "A's stream bytes include the stranger's")
+	expect(sa["stats"]["errors"] == Stranger.st0["stats"]["errors"],
+	       "A's stream errors %d -> %d: foreign packets are counted there only" %
+	       (Stranger.st0["stats"]["errors"], sa["stats"]["errors"]))
+	c.delete()
+	expect(Stranger.d.stop() == 0, "daemon exit code")
+	a.close()
+	b.close()
+
+
 def live_daemon(name):
 	"""A daemon with one kernel-forwarded call; returns (daemon, phones)."""
 	d = Daemon(name, "--kernel=on", "--endpoint-learning=immediate")
@@ -870,7 +1005,8 @@ GROUPS = {
 		 daemon_userspace_stream_beside_kernel, daemon_second_daemon_harmless,
 		 daemon_second_daemon_same_table,
 		 daemon_nat_rebinding_relatch,
-		 daemon_sigkill_restart_flushes],
+		 daemon_sigkill_restart_flushes,
+		 daemon_stranger_at_kernel_stream, daemon_stranger_foreign_in_query],
 	"unload": [daemon_unload_after_clean_exit, daemon_unload_after_sigkill],
 }
 

@@ -9,8 +9,10 @@
 #   +-----------+   veth   +----------------------+   veth   +-----------+
 #   | a0        |----------| ra            rb     |----------| b0        |
 #   | 10.0.1.2  |          | 10.0.1.1   10.0.2.1  |          | 10.0.2.2  |
+#   | 10.0.1.66 |          |                      |          |           |
 #   | fd01::2   |          | fd01::1    fd02::1   |          | fd02::2   |
 #   +-----------+          +----------------------+          +-----------+
+#   (10.0.1.66: a stranger on the caller's network, daemon_tests.py)
 set -u
 out=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -58,6 +60,7 @@ topo() {
 		# the daemon scenarios' relay has one media address (10.0.1.1)
 		ip -n "$ns" route add default via "10.0.$n.1"
 	done
+	ip -n a addr add 10.0.1.66/24 dev a0
 }
 check topology "netns/veth setup" topo
 

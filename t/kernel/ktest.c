@@ -10,6 +10,7 @@
  *   +-----------+          +----------------------+          +-----------+
  *
  * usage: sluice-ktest RESULTS_FILE all | leave-live | remove-rules | netns-instance
+ *        sluice-ktest - stats INSTANCE SLOT      (one slot's counters, for daemon_tests.py)
  * Writes "PASS name" / "FAIL name: why" lines to RESULTS_FILE (appending). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -31,31 +32,30 @@
 #include "sluice/kmod.h"
 #include "sluice/netaddr.h"
 #include "../../daemon/nft.h"
+#include "ktest.h"
 
 static FILE *results;
 static int root_ns = -1;
-static char why[512];
+char kt_why[512];
 static int n_pass, n_fail;
 
-#define FAILIF(cond, ...) do { if (cond) { snprintf(why, sizeof(why), __VA_ARGS__); return -1; } } while (0)
-
-static void report(const char *name, int ret)
+void kt_report(const char *name, int ret)
 {
 	if (ret == 0) {
 		fprintf(results, "PASS %s\n", name);
 		printf("PASS %s\n", name);
 		n_pass++;
 	} else {
-		fprintf(results, "FAIL %s: %s\n", name, why);
-		printf("FAIL %s: %s\n", name, why);
+		fprintf(results, "FAIL %s: %s\n", name, kt_why);
+		printf("FAIL %s: %s\n", name, kt_why);
 		n_fail++;
 	}
 	fflush(results);
 	fflush(stdout);
-	why[0] = 0;
+	kt_why[0] = 0;
 }
 
-static uint64_t now_ns(void)
+uint64_t kt_now_ns(void)
 {
 	struct timespec ts;
 
@@ -63,7 +63,7 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static union sockaddr_u ep(const char *s)
+union sockaddr_u kt_ep(const char *s)
 {
 	union sockaddr_u a;
 
@@ -93,7 +93,7 @@ static int enter_ns(const char *ns)
 /* A UDP socket bound to `addr` inside netns `ns` (NULL = relay/root). */
 static int sock_at(const char *ns, const char *addr)
 {
-	union sockaddr_u a = ep(addr);
+	union sockaddr_u a = kt_ep(addr);
 	int fd, one = 1;
 
 	if (enter_ns(ns)) {
@@ -126,7 +126,7 @@ struct sent {
 
 static struct sent send_n(int fd, const char *to, unsigned int first, unsigned int n)
 {
-	union sockaddr_u a = ep(to);
+	union sockaddr_u a = kt_ep(to);
 	unsigned char buf[400];
 	struct sent s = { 0, 0 };
 
@@ -145,7 +145,7 @@ static struct sent send_n(int fd, const char *to, unsigned int first, unsigned i
 
 /* Receives until `n` packets arrived or `ms` passed with nothing. Checks every payload
  * (byte-identical, in order from `first`) and the source address when from != NULL.
- * Returns the number received, or -1 with `why` set on a mismatch. */
+ * Returns the number received, or -1 with kt_why set on a mismatch. */
 static int recv_n(int fd, unsigned int first, unsigned int n, const char *from, int ms)
 {
 	union sockaddr_u want, got;
@@ -154,7 +154,7 @@ static int recv_n(int fd, unsigned int first, unsigned int n, const char *from, 
 	char s1[NETADDR_STRLEN], s2[NETADDR_STRLEN];
 
 	if (from)
-		want = ep(from);
+		want = kt_ep(from);
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		socklen_t sl = sizeof(got);
@@ -202,13 +202,13 @@ static struct kmod_stream stream(const char *local, const char *expect, const ch
 {
 	struct kmod_stream s = { .flags = flags };
 
-	s.local = ep(local);
+	s.local = kt_ep(local);
 	if (expect)
-		s.expect_src = ep(expect);
+		s.expect_src = kt_ep(expect);
 	else
 		s.expect_src.sa.sa_family = AF_UNSPEC;
-	s.out_src = ep(osrc);
-	s.out_dst = ep(odst);
+	s.out_src = kt_ep(osrc);
+	s.out_dst = kt_ep(odst);
 	return s;
 }
 
@@ -224,6 +224,59 @@ static int check_ctr(struct kmod *k, int slot, uint64_t pk, uint64_t by, uint64_
 	       (unsigned long long)c.errors, (unsigned long long)c.mismatch,
 	       (unsigned long long)pk, (unsigned long long)by, (unsigned long long)er,
 	       (unsigned long long)mm);
+	return 0;
+}
+
+/* The slot's mismatch record names `from` (NULL: none) with a time in [t0, now]. */
+static int check_last(struct kmod *k, int slot, const char *from, uint64_t t0)
+{
+	char s1[NETADDR_STRLEN], s2[NETADDR_STRLEN];
+	struct kmod_counters c;
+	union sockaddr_u want;
+
+	FAILIF(kmod_read(k, slot, &c), "kmod_read(%d) failed", slot);
+	if (!from) {
+		FAILIF(c.last_mismatch.sa.sa_family != AF_UNSPEC || c.last_mismatch_ns,
+		       "slot %d: mismatch record %s at %llu, want none", slot,
+		       netaddr_str(&c.last_mismatch, s1, sizeof(s1)),
+		       (unsigned long long)c.last_mismatch_ns);
+		return 0;
+	}
+	want = kt_ep(from);
+	FAILIF(!netaddr_eq(&c.last_mismatch, &want), "slot %d: last mismatch %s (family %d), want %s",
+	       slot, netaddr_str(&c.last_mismatch, s1, sizeof(s1)), c.last_mismatch.sa.sa_family,
+	       netaddr_str(&want, s2, sizeof(s2)));
+	/* coarse clock: up to a tick (4 ms at HZ=250) behind the fine one */
+	FAILIF(c.last_mismatch_ns + 50000000ull < t0 || c.last_mismatch_ns > kt_now_ns(),
+	       "slot %d: last mismatch at %llu, outside [%llu, now]", slot,
+	       (unsigned long long)c.last_mismatch_ns, (unsigned long long)t0);
+	return 0;
+}
+
+/* The list file shows `from` as the entry's mismatch_from (NULL: no such key). */
+static int check_list_from(struct kmod *k, int slot, const char *from)
+{
+	char path[64], line[512], key[32];
+	const char *got = NULL;
+	FILE *f;
+
+	snprintf(path, sizeof(path), KMOD_PROC_DIR "/%u/list", kmod_id(k));
+	f = fopen(path, "r");
+	FAILIF(!f, "open %s: %s", path, strerror(errno));
+	snprintf(key, sizeof(key), "%d ", slot);
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, key, strlen(key)))
+			continue;
+		got = strstr(line, " mismatch_from ");
+		break;
+	}
+	fclose(f);
+	if (!from) {
+		FAILIF(got, "list shows%s", got);
+		return 0;
+	}
+	FAILIF(!got || strncmp(got + 15, from, strlen(from)) || !strchr(" \n", got[15 + strlen(from)]),
+	       "list: mismatch_from %s, want %s", got ? got + 15 : "(none)", from);
 	return 0;
 }
 
@@ -270,7 +323,7 @@ static int t_fwd_ipv4(void)
 	struct kmod_stream s = stream("10.0.1.1:30000", NULL, "10.0.2.1:30002", "10.0.2.2:40002", 0);
 	struct kmod_counters c;
 	struct sent sn;
-	uint64_t t0 = now_ns();
+	uint64_t t0 = kt_now_ns();
 	int r;
 
 	slot_v4 = kmod_add(k1, &s);
@@ -286,7 +339,7 @@ static int t_fwd_ipv4(void)
 		return -1;
 	kmod_read(k1, slot_v4, &c);
 	FAILIF(!c.active, "slot not active");
-	FAILIF(c.last_ns + 50000000ull < t0 || c.last_ns > now_ns(),
+	FAILIF(c.last_ns + 50000000ull < t0 || c.last_ns > kt_now_ns(),
 	       "last_ns %llu outside [%llu, now]", (unsigned long long)c.last_ns,
 	       (unsigned long long)t0);
 	return 0;
@@ -347,15 +400,21 @@ static int t_src_check_drop(void)
 	int stranger = sock_at("a", "10.0.1.2:40001"), ret, r;
 	struct kmod_counters before;
 	struct sent sn, ok;
+	uint64_t t0;
 
 	kmod_read(k1, slot_v4, &before);
+	if (check_last(k1, slot_v4, NULL, 0))
+		return -1;
 	ret = kmod_update(k1, slot_v4, &s);
 	FAILIF(ret, "kmod_update: %s", strerror(-ret));
+	t0 = kt_now_ns();
 	sn = send_n(stranger, "10.0.1.1:30000", 0, 25);
 	if (expect_none(phone_b, "phone b (stranger's packets)") ||
 	    expect_none(relay_a, "relay socket (stranger's packets)"))
 		return -1;
-	if (check_ctr(k1, slot_v4, before.packets, before.bytes, 0, sn.n))
+	if (check_ctr(k1, slot_v4, before.packets, before.bytes, 0, sn.n) ||
+	    check_last(k1, slot_v4, "10.0.1.2:40001", t0) ||
+	    check_list_from(k1, slot_v4, "10.0.1.2:40001"))
 		return -1;
 	ok = send_n(phone_a, "10.0.1.1:30000", 500, 20);
 	r = recv_n(phone_b, 500, ok.n, "10.0.2.1:30002", 1000);
@@ -363,29 +422,92 @@ static int t_src_check_drop(void)
 		return -1;
 	FAILIF((unsigned int)r != ok.n, "latched source: phone b got %d of %u", r, ok.n);
 	close(stranger);
-	return check_ctr(k1, slot_v4, before.packets + ok.n, before.bytes + ok.bytes, 0, sn.n);
+	/* the latched source's packets leave the record alone */
+	return check_ctr(k1, slot_v4, before.packets + ok.n, before.bytes + ok.bytes, 0, sn.n) ||
+	       check_last(k1, slot_v4, "10.0.1.2:40001", t0);
 }
 
 static int t_src_check_pass(void)
 {
 	struct kmod_stream s = stream("10.0.1.1:30000", "10.0.1.2:40000", "10.0.2.1:30002",
 				      "10.0.2.2:40002", SLUICE_SF_MISMATCH_PASS);
-	int stranger = sock_at("a", "10.0.1.2:40001"), ret, r;
+	int stranger = sock_at("a", "10.0.1.2:40003"), ret, r;
 	struct kmod_counters before;
 	struct sent sn;
+	uint64_t t0;
 
 	kmod_read(k1, slot_v4, &before);
 	ret = kmod_update(k1, slot_v4, &s);
 	FAILIF(ret, "kmod_update: %s", strerror(-ret));
+	t0 = kt_now_ns();
 	sn = send_n(stranger, "10.0.1.1:30000", 700, 15);
-	r = recv_n(relay_a, 700, sn.n, "10.0.1.2:40001", 1000);
+	r = recv_n(relay_a, 700, sn.n, "10.0.1.2:40003", 1000);
 	if (r < 0)
 		return -1;
 	FAILIF((unsigned int)r != sn.n, "relay socket got %d of %u stranger packets", r, sn.n);
 	if (expect_none(phone_b, "phone b"))
 		return -1;
 	close(stranger);
-	return check_ctr(k1, slot_v4, before.packets, before.bytes, 0, before.mismatch + sn.n);
+	return check_ctr(k1, slot_v4, before.packets, before.bytes, 0, before.mismatch + sn.n) ||
+	       check_last(k1, slot_v4, "10.0.1.2:40003", t0);
+}
+
+static void hdr(struct sluice_msg_hdr *h, uint16_t cmd, size_t len)
+{
+	memset(h, 0, sizeof(*h));
+	h->version = SLUICE_ABI_VERSION;
+	h->cmd = cmd;
+	h->len = (uint16_t)len;
+}
+
+/* IPv6: the record holds the whole address; UPDATE keeps it (as the counters), DEL
+ * leaves it readable, a new ADD on the slot clears it. */
+static int t_mismatch_record_v6(void)
+{
+	struct kmod_stream s = stream("[fd01::1]:30000", "[fd01::2]:40000", "[fd02::1]:30002",
+				      "[fd02::2]:40002", 0);
+	int stranger = sock_at("a", "[fd01::2]:40005"), ret;
+	struct sluice_msg_stream add;
+	struct sluice_msg_slot del;
+	struct kmod_counters c;
+	struct sent sn;
+	uint64_t t0;
+
+	ret = kmod_update(k1, slot_v6a, &s);
+	FAILIF(ret, "kmod_update: %s", strerror(-ret));
+	kmod_read(k1, slot_v6a, &c);
+	t0 = kt_now_ns();
+	sn = send_n(stranger, "[fd01::1]:30000", 4000, 10);
+	close(stranger);
+	if (expect_none(phone_b6, "phone b6 (stranger's packets)") ||
+	    check_ctr(k1, slot_v6a, c.packets, c.bytes, 0, c.mismatch + sn.n) ||
+	    check_last(k1, slot_v6a, "[fd01::2]:40005", t0) ||
+	    check_list_from(k1, slot_v6a, "[fd01::2]:40005"))
+		return -1;
+	s.flags = SLUICE_SF_SET_TOS;
+	ret = kmod_update(k1, slot_v6a, &s);
+	FAILIF(ret, "kmod_update: %s", strerror(-ret));
+	if (check_last(k1, slot_v6a, "[fd01::2]:40005", t0))
+		return -1;
+	FAILIF(kmod_del(k1, slot_v6a), "kmod_del");
+	if (check_last(k1, slot_v6a, "[fd01::2]:40005", t0))
+		return -1;
+	/* kmod_add() would pick the next slot (next-fit): re-ADD this one raw */
+	hdr(&add.hdr, SLUICE_CMD_ADD, sizeof(add));
+	add.slot = (uint32_t)slot_v6a;
+	add.pad = 0;
+	kmod_stream_to_abi(&s, &add.stream);
+	ret = kmod_write_raw(k1, &add, sizeof(add));
+	FAILIF(ret, "raw ADD: %s", strerror(-ret));
+	if (check_last(k1, slot_v6a, NULL, 0) || check_ctr(k1, slot_v6a, 0, 0, 0, 0) ||
+	    check_list_from(k1, slot_v6a, NULL))
+		return -1;
+	hdr(&del.hdr, SLUICE_CMD_DEL, sizeof(del));
+	del.slot = (uint32_t)slot_v6a;
+	del.pad = 0;
+	ret = kmod_write_raw(k1, &del, sizeof(del));
+	FAILIF(ret, "raw DEL: %s", strerror(-ret));
+	return 0;
 }
 
 static int t_delete(void)
@@ -499,14 +621,6 @@ static int t_flush(void)
 
 /* ---- the control interface refuses garbage ---- */
 
-static void hdr(struct sluice_msg_hdr *h, uint16_t cmd, size_t len)
-{
-	memset(h, 0, sizeof(*h));
-	h->version = SLUICE_ABI_VERSION;
-	h->cmd = cmd;
-	h->len = (uint16_t)len;
-}
-
 static struct sluice_msg_stream good_add(uint32_t slot, const char *local)
 {
 	struct sluice_msg_stream m;
@@ -536,8 +650,10 @@ static int t_garbage(void)
 	unsigned char big[4096] = { 0 };
 
 	m = good_add(0, "10.0.1.1:31000");
-	m.hdr.version = 2;
-	EXPECT(kmod_write_raw(k1, &m, sizeof(m)), EPROTO, "wrong version");
+	m.hdr.version = SLUICE_ABI_VERSION + 1;
+	EXPECT(kmod_write_raw(k1, &m, sizeof(m)), EPROTO, "next version");
+	m.hdr.version = SLUICE_ABI_VERSION - 1;
+	EXPECT(kmod_write_raw(k1, &m, sizeof(m)), EPROTO, "previous version");
 	m = good_add(0, "10.0.1.1:31000");
 	EXPECT(kmod_write_raw(k1, &m, 8), EINVAL, "short write");
 	EXPECT(kmod_write_raw(k1, &m, sizeof(m) - 1), EINVAL, "len != hdr.len");
@@ -729,6 +845,7 @@ static int run_all(void)
 		{ "forward_ipv4_to_ipv6", t_fwd_v4_to_v6 },
 		{ "source_check_drops_strangers", t_src_check_drop },
 		{ "source_mismatch_passed_to_userspace", t_src_check_pass },
+		{ "mismatch_record_ipv6_update_add", t_mismatch_record_v6 },
 		{ "delete_returns_to_userspace", t_delete },
 		{ "nonmatching_untouched", t_nomatch },
 		{ "instances_isolated", t_instances_isolated },
@@ -742,8 +859,8 @@ static int run_all(void)
 	open_sockets();
 	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
 		if (i > 0 && !k1) {	/* nothing else can work */
-			snprintf(why, sizeof(why), "no instance");
-			report(tests[i].name, -1);
+			snprintf(kt_why, sizeof(kt_why), "no instance");
+			kt_report(tests[i].name, -1);
 			continue;
 		}
 		const int all_fds[] = { relay_a, relay_b, phone_a, phone_b,
@@ -751,7 +868,7 @@ static int run_all(void)
 
 		usleep(20000);
 		drain(all_fds, sizeof(all_fds) / sizeof(all_fds[0]));
-		report(tests[i].name, tests[i].fn());
+		kt_report(tests[i].name, tests[i].fn());
 	}
 	kmod_close(k1, false);
 	kmod_close(k2, false);
@@ -775,13 +892,44 @@ static int leave_live(void)
 	return a < 0 || b < 0 || c < 0;
 }
 
+/* One slot's counters through the kmod API, for daemon_tests.py (the daemon owns the
+ * instance; a second, non-exclusive handle only reads): one line of key=value. */
+static int print_stats(unsigned int id, int slot)
+{
+	char a[NETADDR_STRLEN] = "none";
+	struct kmod_counters c;
+	struct kmod *k;
+	int r = kmod_open(&k, id, 0, KMOD_OPEN_NOCREATE);
+
+	if (r) {
+		fprintf(stderr, "kmod_open(%u): %s\n", id, strerror(-r));
+		return 1;
+	}
+	r = kmod_read(k, slot, &c);
+	kmod_close(k, false);
+	if (r) {
+		fprintf(stderr, "kmod_read(%d): %s\n", slot, strerror(-r));
+		return 1;
+	}
+	if (c.last_mismatch.sa.sa_family != AF_UNSPEC)
+		netaddr_str(&c.last_mismatch, a, sizeof(a));
+	printf("packets=%llu bytes=%llu errors=%llu mismatch=%llu active=%d gen=%u "
+	       "last_mismatch=%s last_mismatch_ns=%llu now_ns=%llu\n",
+	       (unsigned long long)c.packets, (unsigned long long)c.bytes,
+	       (unsigned long long)c.errors, (unsigned long long)c.mismatch, c.active, c.gen, a,
+	       (unsigned long long)c.last_mismatch_ns, (unsigned long long)kt_now_ns());
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int ret;
 
+	if (argc == 5 && !strcmp(argv[2], "stats"))
+		return print_stats((unsigned int)atoi(argv[3]), atoi(argv[4]));
 	if (argc != 3) {
-		fprintf(stderr, "usage: %s RESULTS all|leave-live|remove-rules|netns-instance\n",
-			argv[0]);
+		fprintf(stderr, "usage: %s RESULTS all|leave-live|remove-rules|netns-instance\n"
+			"       %s - stats INSTANCE SLOT\n", argv[0], argv[0]);
 		return 2;
 	}
 	results = fopen(argv[1], "a");

@@ -20,6 +20,7 @@ SCENARIOS = [
     "source_check_drops_strangers", "source_mismatch_passed_to_userspace",
     "delete_returns_to_userspace", "nonmatching_untouched",
     "instances_isolated", "flush",
+    "mismatch_record_ipv6_update_add",
     "control_refuses_garbage", "control_fuzz",
     "stats_mapping_readonly", "destroy_while_mapped",
     "netns_instance_dies_with_netns",
@@ -33,6 +34,7 @@ SCENARIOS = [
     "daemon_second_daemon_same_table",
     "daemon_nat_rebinding_relatch",
     "daemon_sigkill_restart_flushes",
+    "daemon_stranger_at_kernel_stream", "daemon_stranger_foreign_in_query",
     "daemon_unload_after_clean_exit", "daemon_unload_after_sigkill",
     "dmesg_clean",
 ]
