@@ -13,6 +13,7 @@
 #   | fd01::2   |          | fd01::1    fd02::1   |          | fd02::2   |
 #   +-----------+          +----------------------+          +-----------+
 #   (10.0.1.66: a stranger on the caller's network, daemon_tests.py)
+#   netns k: loopback only, the control-file abuse (sluice-ktest control-abuse)
 set -u
 out=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -72,6 +73,20 @@ check module_load "insmod sluice.ko" insmod "$out/mod/sluice.ko"
 check proc_interface "/proc/net/sluice/control missing" test -e /proc/net/sluice/control
 
 "$ktest" "$res" all 2>&1 | tee -a "$out/guest.log"
+
+# every control file against abuse, in a namespace whose instances the test knows
+# (kabuse.c reports control_abuse_*); then nothing new in dmesg
+abuse() {
+	local before
+	before=$(dmesg | wc -l)
+	ip netns add k && ip -n k link set lo up &&
+		nsenter --net=/run/netns/k "$ktest" "$res" control-abuse
+	ip netns del k
+	sleep 1
+	dmesg | tail -n +$((before + 1)) >"$out/dmesg-abuse.txt"
+	! grep -E 'BUG:|WARNING:|Oops|Call Trace|general protection|Bad page' "$out/dmesg-abuse.txt"
+}
+check control_abuse_dmesg_clean "oops/warning in dmesg during the abuse (dmesg-abuse.txt)" abuse
 nft list ruleset >"$out/nft-ruleset.txt" 2>&1
 cat /proc/net/sluice/2/list >"$out/list-2.txt" 2>&1
 dtest main

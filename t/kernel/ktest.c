@@ -9,7 +9,8 @@
  *   | fd01::2   |          | fd01::1    fd02::1   |          | fd02::2   |
  *   +-----------+          +----------------------+          +-----------+
  *
- * usage: sluice-ktest RESULTS_FILE all | leave-live | remove-rules | netns-instance
+ * usage: sluice-ktest RESULTS_FILE all | leave-live | remove-rules | netns-instance |
+ *                     control-abuse (kabuse.c)
  *        sluice-ktest - stats INSTANCE SLOT      (one slot's counters, for daemon_tests.py)
  * Writes "PASS name" / "FAIL name: why" lines to RESULTS_FILE (appending). */
 #ifndef _GNU_SOURCE
@@ -928,8 +929,8 @@ int main(int argc, char **argv)
 	if (argc == 5 && !strcmp(argv[2], "stats"))
 		return print_stats((unsigned int)atoi(argv[3]), atoi(argv[4]));
 	if (argc != 3) {
-		fprintf(stderr, "usage: %s RESULTS all|leave-live|remove-rules|netns-instance\n"
-			"       %s - stats INSTANCE SLOT\n", argv[0], argv[0]);
+		fprintf(stderr, "usage: %s RESULTS all|leave-live|remove-rules|netns-instance|"
+			"control-abuse\n       %s - stats INSTANCE SLOT\n", argv[0], argv[0]);
 		return 2;
 	}
 	results = fopen(argv[1], "a");
@@ -943,6 +944,8 @@ int main(int argc, char **argv)
 		return run_all();
 	if (!strcmp(argv[2], "leave-live"))
 		return leave_live();
+	if (!strcmp(argv[2], "control-abuse"))	/* in a fresh network namespace */
+		return kabuse_run();
 	if (!strcmp(argv[2], "remove-rules"))
 		return sluice_nft_remove(1) || sluice_nft_remove(2) || sluice_nft_count(1) != 0;
 	if (!strcmp(argv[2], "netns-instance")) {	/* an instance that dies with its netns */

@@ -16,4 +16,7 @@ void kt_report(const char *name, int ret);
 uint64_t kt_now_ns(void);		/* CLOCK_MONOTONIC */
 union sockaddr_u kt_ep(const char *s);	/* "IP:PORT"; exits on a typo */
 
+/* kabuse.c: the control-file abuse scenarios, in a network namespace of their own. */
+int kabuse_run(void);
+
 #endif

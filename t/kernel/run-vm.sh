@@ -64,11 +64,16 @@ chmod +x "$ir/modprobe-host"
 (cd "$ir" && find . | cpio -o -H newc --quiet | gzip -1) >"$out/initramfs.cpio.gz"
 
 # 3. boot. The guest powers off when done; panic=-1 + -no-reboot end qemu on a panic.
+# Tests run with SLUB debugging on the kmalloc caches (the module's objects live there):
+# red zones and poisoning turn an overflow or a use after free into a "BUG kmalloc-N"
+# in dmesg, and allocation traces let kabuse.c count the module's live objects exactly.
+debug_append="slub_debug=FZPU,kmalloc-*"
+[ "$mode" != bench ] || debug_append=""
 set +e
 timeout "${VM_TIMEOUT:-600}" qemu-system-x86_64 -accel tcg,thread=multi -m 1024 -smp 2 \
 	-nographic -no-reboot -nic none \
 	-kernel "/boot/vmlinuz-$KV" -initrd "$out/initramfs.cpio.gz" \
-	-append "console=ttyS0 panic=-1 quiet sluice_out=$out sluice_top=$top sluice_mode=$mode ${SLUICE_VM_APPEND:-}" \
+	-append "console=ttyS0 panic=-1 quiet sluice_out=$out sluice_top=$top sluice_mode=$mode $debug_append ${SLUICE_VM_APPEND:-}" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs "local,path=$out,mount_tag=out,security_model=none" \
 	</dev/null >"$out/console.log" 2>&1

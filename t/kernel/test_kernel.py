@@ -23,6 +23,9 @@ SCENARIOS = [
     "mismatch_record_ipv6_update_add",
     "control_refuses_garbage", "control_fuzz",
     "stats_mapping_readonly", "destroy_while_mapped",
+    # every control file against abuse (kabuse.c, netns k)
+    "control_abuse_setup", "control_abuse_scripted", "control_abuse_bitflips",
+    "control_abuse_no_leak", "control_abuse_instance_works", "control_abuse_dmesg_clean",
     "netns_instance_dies_with_netns",
     "leave_live_entries", "rule_pins_module", "remove_rules",
     "unload_with_live_entries", "unload_removes_proc", "reload",

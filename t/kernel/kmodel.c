@@ -1,0 +1,168 @@
+/* The reference model of the control interface (see kmodel.h). */
+#include <errno.h>
+#include <string.h>
+
+#include "kmodel.h"
+
+struct kmodel kmodel;
+
+static bool zero(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		if (b[i])
+			return false;
+	return true;
+}
+
+static bool addr_ok(const struct sluice_addr *a, bool may_be_none)
+{
+	if (a->pad0 || a->pad1)
+		return false;
+	switch (a->family) {
+	case SLUICE_FAMILY_NONE:
+		return may_be_none && !a->port && zero(a->addr, 16);
+	case SLUICE_FAMILY_INET:
+		return a->port && zero(a->addr + 4, 12) && !zero(a->addr, 4);
+	case SLUICE_FAMILY_INET6:
+		return a->port && !zero(a->addr, 16);
+	}
+	return false;
+}
+
+static bool stream_ok(const struct sluice_stream *s)
+{
+	if ((s->flags & ~SLUICE_SF_ALL) || !zero(s->pad, sizeof(s->pad)) ||
+	    !zero(s->reserved, sizeof(s->reserved)))
+		return false;
+	if (!addr_ok(&s->local, false) || !addr_ok(&s->expect_src, true) ||
+	    !addr_ok(&s->out_src, false) || !addr_ok(&s->out_dst, false))
+		return false;
+	if (s->expect_src.family != SLUICE_FAMILY_NONE && s->expect_src.family != s->local.family)
+		return false;
+	return s->out_src.family == s->out_dst.family;
+}
+
+static bool same_local(const struct sluice_addr *a, const struct sluice_addr *b)
+{
+	return a->family == b->family && a->port == b->port && !memcmp(a->addr, b->addr, 16);
+}
+
+/* Slot holding `local`, other than `self`; -1 if none. */
+static int local_owner(const struct sluice_addr *local, int self)
+{
+	for (unsigned int i = 0; i < KM_CAP; i++)
+		if (kmodel.used[i] && (int)i != self && same_local(&kmodel.local[i], local))
+			return (int)i;
+	return -1;
+}
+
+/* The header checks both control files share. */
+static int predict_hdr(const void *buf, size_t len)
+{
+	struct sluice_msg_hdr h;
+
+	if (len < sizeof(h) || len > KM_MAXMSG)
+		return -EINVAL;
+	memcpy(&h, buf, sizeof(h));
+	if (h.version != SLUICE_ABI_VERSION)
+		return -EPROTO;
+	if (h.len != len || h.reserved || h.pad)
+		return -EINVAL;
+	return 0;
+}
+
+int kmodel_predict_inst(const void *buf, size_t len)
+{
+	struct sluice_msg_stream m;
+	struct sluice_msg_slot d = { 0 };
+	int r = predict_hdr(buf, len);
+
+	if (r)
+		return r;
+	memset(&m, 0, sizeof(m));
+	memcpy(&m, buf, len);
+	switch (m.hdr.cmd) {
+	case SLUICE_CMD_ADD:
+	case SLUICE_CMD_UPDATE:
+		if (len != sizeof(m) || m.pad)
+			return -EINVAL;
+		if (m.slot >= KM_CAP)
+			return -ERANGE;
+		if (!stream_ok(&m.stream))
+			return -EINVAL;
+		if (m.hdr.cmd == SLUICE_CMD_ADD)
+			return kmodel.used[m.slot] ? -EBUSY :
+			       local_owner(&m.stream.local, -1) >= 0 ? -EEXIST : 0;
+		return !kmodel.used[m.slot] ? -ENOENT :
+		       local_owner(&m.stream.local, (int)m.slot) >= 0 ? -EEXIST : 0;
+	case SLUICE_CMD_DEL:
+		memcpy(&d, buf, sizeof(d) < len ? sizeof(d) : len);
+		if (len != sizeof(d) || d.pad)
+			return -EINVAL;
+		if (d.slot >= KM_CAP)
+			return -ERANGE;
+		return kmodel.used[d.slot] ? 0 : -ENOENT;
+	case SLUICE_CMD_FLUSH:
+		return len == sizeof(struct sluice_msg_hdr) ? 0 : -EINVAL;
+	}
+	return -EOPNOTSUPP;
+}
+
+void kmodel_apply_inst(const void *buf)
+{
+	const struct sluice_msg_stream *m = buf;
+	const struct sluice_msg_slot *d = buf;
+
+	switch (m->hdr.cmd) {
+	case SLUICE_CMD_ADD:
+		kmodel.entries++;
+		/* fall through */
+	case SLUICE_CMD_UPDATE:
+		kmodel.used[m->slot] = true;
+		kmodel.local[m->slot] = m->stream.local;
+		break;
+	case SLUICE_CMD_DEL:
+		kmodel.used[d->slot] = false;
+		kmodel.entries--;
+		break;
+	case SLUICE_CMD_FLUSH:
+		memset(kmodel.used, 0, sizeof(kmodel.used));
+		kmodel.entries = 0;
+		break;
+	}
+}
+
+int kmodel_predict_net(const void *buf, size_t len)
+{
+	struct sluice_msg_instance m;
+	int r = predict_hdr(buf, len);
+
+	if (r)
+		return r;
+	memset(&m, 0, sizeof(m));
+	memcpy(&m, buf, len < sizeof(m) ? len : sizeof(m));
+	switch (m.hdr.cmd) {
+	case SLUICE_CMD_INSTANCE_CREATE:
+		if (len != sizeof(m))
+			return -EINVAL;
+		if (m.id >= SLUICE_MAX_INSTANCES || !m.capacity || m.capacity > SLUICE_MAX_CAPACITY)
+			return -ERANGE;
+		return kmodel.inst[m.id] ? -EEXIST : 0;
+	case SLUICE_CMD_INSTANCE_DESTROY:
+		if (len != sizeof(m) || m.capacity)
+			return -EINVAL;
+		if (m.id >= SLUICE_MAX_INSTANCES)
+			return -ERANGE;
+		return kmodel.inst[m.id] ? 0 : -ENOENT;
+	}
+	return -EOPNOTSUPP;
+}
+
+void kmodel_apply_net(const void *buf)
+{
+	const struct sluice_msg_instance *m = buf;
+
+	kmodel.inst[m->id] = m->hdr.cmd == SLUICE_CMD_INSTANCE_CREATE;
+}
