@@ -352,8 +352,8 @@ def streams(reply):
 
 
 def klist():
-	"""{local port: {slot, packets, bytes, errors, mismatch, mismatch_from, expect,
-	out_dst}} of instance TABLE's kernel entries, and the entry count the module
+	"""{local port: {slot, flags, packets, bytes, errors, mismatch, mismatch_from,
+	expect, out_dst}} of instance TABLE's kernel entries, and the entry count the module
 	reports."""
 	with open(LIST) as f:
 		lines = f.read().splitlines()
@@ -367,7 +367,7 @@ def klist():
 		port = int(f[1].rsplit(":", 1)[1])
 		kv = dict(zip(f[5::2], f[6::2]))
 		out[port] = dict(slot=int(f[0]), expect=f[2], out_src=f[3], out_dst=f[4],
-				 mismatch_from=kv.get("mismatch_from"),
+				 flags=int(kv["flags"], 16), mismatch_from=kv.get("mismatch_from"),
 				 **{k: int(kv[k]) for k in ("packets", "bytes", "errors", "mismatch")})
 	return out, entries
 
@@ -845,9 +845,9 @@ def daemon_stranger_at_kernel_stream():
 	half with the caller's, while both phones talk: the callee gets exactly the caller's
 	packets, the stranger gets nothing, the latch and the kernel entry do not move, and
 	the module counted every stranger packet as a mismatch, with the stranger as the last
-	mismatching source (read through the kmod API and the list file). Until the daemon
-	pushes fixed latches without MISMATCH_PASS the module hands the stranger's packets
-	to userspace, which must drop them; after, the module drops them itself."""
+	mismatching source (read through the kmod API and the list file). A fixed latch
+	without media-handover is pushed without MISMATCH_PASS: the module drops the
+	stranger's packets itself."""
 	d = Stranger.d = Daemon("stranger", "--kernel=on", "--endpoint-learning=immediate", keep=True)
 	a = Stranger.a = Phone("a", "10.0.1.2", 5000, 6000, keep=True)
 	b = Stranger.b = Phone("b", "10.0.2.2", 7000, 7000, keep=True)
@@ -859,6 +859,8 @@ def daemon_stranger_at_kernel_stream():
 	expect(ok, "call not kernel-forwarded")
 	kl0, _ = klist()
 	expect(kl0[pa]["expect"] == "10.0.1.2:6000", "A's entry expects %s" % kl0[pa]["expect"])
+	expect(not kl0[pa]["flags"] & 1, "A's entry passes strangers to userspace (flags %#x)" %
+	       kl0[pa]["flags"])
 	k0 = kstats(kl0[pa]["slot"])
 	expect(k0["mismatch"] == 0 and k0["last_mismatch"] == "none",
 	       "mismatch record before the stranger: %r" % k0)

@@ -350,7 +350,8 @@ static int check_entries(const char *when)
 {
 	int n = list_entries();
 
-	FAILIF(n != (int)kmodel.entries, "%s: module lists %d entries, model %u", when, n, kmodel.entries);
+	FAILIF(n != (int)kmodel.entries, "%s: module lists %d entries, model %u", when, n,
+	       kmodel.entries);
 	return 0;
 }
 
@@ -976,7 +977,8 @@ static int t_bitflips(void)
 		}
 	}
 	close(net);
-	printf("bitflips: %u messages, %u accepted, table holds %u\n", BITFLIPS, accepted, kmodel.entries);
+	printf("bitflips: %u messages, %u accepted, table holds %u\n", BITFLIPS, accepted,
+	       kmodel.entries);
 	return check_entries("after bit flips");
 }
 
