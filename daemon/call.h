@@ -62,7 +62,9 @@ struct stream {
 	uint32_t ssrc;                  /* [L] last SSRC seen from the endpoint */
 	int64_t learn_until_us;         /* [L] end of the learning window */
 	union sockaddr_u last_foreign;  /* [L] source of the last foreign packet */
-	uint64_t foreign_logged;        /* [L] stats.foreign at the last log line */
+	int64_t last_foreign_us;        /* [L] when (mono_us), 0: never */
+	uint64_t kforeign;              /* [L] the kernel's foreign count, last seen */
+	uint64_t foreign_logged;        /* [L] foreign + kforeign at the last log line */
 	int64_t foreign_log_us;         /* [L] time of the last log line */
 	int64_t last_packet_us;         /* [L] */
 	struct stream_stats stats;      /* [L] packets received on this stream */

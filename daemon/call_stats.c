@@ -44,6 +44,7 @@ static struct bval *stream_dict(const struct daemon *dm, struct arena *a,
 {
 	struct bval *d = bv_new_dict(a), *flags = bv_new_list(a);
 	char ip[NETADDR_STRLEN];
+	union sockaddr_u lf;
 	struct stream_stats st;
 	int64_t last;
 	const char *why = kernel_why_not(dm, s);
@@ -76,8 +77,8 @@ static struct bval *stream_dict(const struct daemon *dm, struct arena *a,
 	if (s->has_ssrc)
 		bv_dict_add_int(a, d, "SSRC", s->ssrc);
 	bv_dict_add_int(a, d, "foreign packets", (int64_t)st.foreign);
-	if (s->last_foreign.sa.sa_family)
-		bv_dict_add(a, d, "last foreign source", addr_dict(a, &s->last_foreign));
+	if (kernel_last_foreign(s->media->party->call, s, &lf))
+		bv_dict_add(a, d, "last foreign source", addr_dict(a, &lf));
 	bv_dict_add(a, d, "stats", counters(a, &st));
 	return d;
 }

@@ -77,6 +77,32 @@ void kernel_read(const struct call *c, const struct stream *s, struct stream_sta
 	*last = (int64_t)(k.last_ns / 1000);
 }
 
+/* The kernel's record of the last dropped stranger, if it is newer than userspace's:
+ * mono µs of it, or 0. */
+static int64_t kernel_foreign(const struct call *c, const struct stream *s,
+			      union sockaddr_u *src)
+{
+	struct kmod_counters k;
+	int64_t t;
+
+	if (!c->kmod || s->kslot < 0 || kmod_read(c->kmod, s->kslot, &k) ||
+	    !k.last_mismatch_ns || k.last_mismatch.sa.sa_family == AF_UNSPEC)
+		return 0;
+	t = (int64_t)(k.last_mismatch_ns / 1000);
+	if (t <= s->last_foreign_us)
+		return 0;
+	*src = k.last_mismatch;
+	return t;
+}
+
+bool kernel_last_foreign(const struct call *c, const struct stream *s, union sockaddr_u *src)
+{
+	if (kernel_foreign(c, s, src))
+		return true;
+	*src = s->last_foreign;
+	return s->last_foreign_us != 0;
+}
+
 /* Only plain forwarding between two known, settled endpoints goes to the kernel. */
 static const char *ineligible(const struct daemon *d, const struct stream *s,
 			      union sockaddr_u *dest)
@@ -124,15 +150,22 @@ const char *kernel_why_not(const struct daemon *d, const struct stream *s)
 static void fold_counters(struct stream *s)
 {
 	struct stream_stats k;
-	int64_t last;
+	union sockaddr_u src;
+	int64_t last, t;
 
 	kernel_read(s->media->party->call, s, &k, &last);
 	s->stats.packets += k.packets;
 	s->stats.bytes += k.bytes;
 	s->stats.errors += k.errors;
 	s->stats.foreign += k.foreign;
+	s->kforeign = 0;
 	if (last > s->last_packet_us)
 		s->last_packet_us = last;
+	t = kernel_foreign(s->media->party->call, s, &src);
+	if (t) {
+		s->last_foreign = src;
+		s->last_foreign_us = t;
+	}
 }
 
 static void withdraw(struct daemon *d, struct stream *s)
@@ -210,6 +243,33 @@ void kernel_sync_call(struct daemon *d, struct call *c)
 				continue;
 			sync_stream(d, &p->media[i]->rtp);
 			sync_stream(d, &p->media[i]->rtcp);
+		}
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Strangers the kernel dropped never reach the workers: log them from here. */
+static void watch_stream(const struct call *c, struct stream *s, int64_t now)
+{
+	struct kmod_counters k;
+
+	if (s->kslot < 0 || !s->kpushed || (s->kpushed->flags & SLUICE_SF_MISMATCH_PASS) ||
+	    kmod_read(c->kmod, s->kslot, &k) || k.mismatch == s->kforeign)
+		return;
+	s->kforeign = k.mismatch;
+	latch_log_foreign(s, &k.last_mismatch, now);
+}
+
+void kernel_watch_foreign(struct daemon *d, struct call *c, int64_t now)
+{
+	if (!d->kmod || !c->kmod)
+		return;
+	pthread_mutex_lock(&c->lock);
+	for (struct party *p = c->parties; p; p = p->next)
+		for (unsigned i = 0; i < p->n_media; i++) {
+			if (!p->media[i])
+				continue;
+			watch_stream(c, &p->media[i]->rtp, now);
+			watch_stream(c, &p->media[i]->rtcp, now);
 		}
 	pthread_mutex_unlock(&c->lock);
 }

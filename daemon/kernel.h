@@ -20,11 +20,16 @@ void kernel_stop(struct daemon *d);
 /* Push, update or withdraw the kernel entries of every stream of the call, as their
  * state allows. Takes the call lock. */
 void kernel_sync_call(struct daemon *d, struct call *c);
+/* Log the strangers the kernel dropped at the call's streams (latch_log_foreign). */
+void kernel_watch_foreign(struct daemon *d, struct call *c, int64_t now_mono_us);
 /* Withdraw every entry of the call, folding the kernel counters into the streams'. */
 void kernel_release_call(struct daemon *d, struct call *c);
 /* The stream's kernel counters (zero if none) and last packet (monotonic µs, 0 never). */
 void kernel_read(const struct call *c, const struct stream *s, struct stream_stats *add,
 		 int64_t *last_mono_us);
+/* The last foreign source of stream s, from userspace or the kernel, whichever saw
+ * one last. false: none. Call lock held. */
+bool kernel_last_foreign(const struct call *c, const struct stream *s, union sockaddr_u *src);
 /* Why the stream is not kernel-forwarded, or NULL if it is. */
 const char *kernel_why_not(const struct daemon *d, const struct stream *s);
 

@@ -91,23 +91,29 @@ void latch_commit(struct stream *s, const union sockaddr_u *src, const struct la
 	}
 }
 
-void latch_foreign(struct stream *s, const union sockaddr_u *src, int64_t now)
+void latch_log_foreign(struct stream *s, const union sockaddr_u *src, int64_t now)
 {
-	char a[NETADDR_STRLEN];
 	const struct party *p = s->media->party;
+	uint64_t total = s->stats.foreign + s->kforeign, n = total - s->foreign_logged;
+	char a[NETADDR_STRLEN];
 
-	s->stats.foreign++;
-	s->last_foreign = *src;
-	if (s->foreign_log_us && now - s->foreign_log_us < LATCH_LOG_GAP_US)
+	if (!n || (s->foreign_log_us && now - s->foreign_log_us < LATCH_LOG_GAP_US))
 		return;
 	clog(LOG_NOTICE, p->call->callid, p->n_tags ? p->tags[0].tag : NULL,
 	     "dropped %llu foreign packet%s on %s port %u, last from %s",
-	     (unsigned long long)(s->stats.foreign - s->foreign_logged),
-	     s->stats.foreign - s->foreign_logged == 1 ? "" : "s",
+	     (unsigned long long)n, n == 1 ? "" : "s",
 	     s->component == COMP_RTP ? "RTP" : "RTCP", netaddr_port(&s->local),
 	     netaddr_str(src, a, sizeof(a)));
-	s->foreign_logged = s->stats.foreign;
+	s->foreign_logged = total;
 	s->foreign_log_us = now;
+}
+
+void latch_foreign(struct stream *s, const union sockaddr_u *src, int64_t now)
+{
+	s->stats.foreign++;
+	s->last_foreign = *src;
+	s->last_foreign_us = now;
+	latch_log_foreign(s, src, now);
 }
 
 enum latch_verdict latch_packet(struct stream *s, const union sockaddr_u *src,

@@ -57,6 +57,9 @@ void latch_commit(struct stream *s, const union sockaddr_u *src, const struct la
 		  const uint8_t *pkt, size_t len, int64_t now_us);
 /* Count a foreign packet; logs one line per stream per LATCH_LOG_GAP_US. */
 void latch_foreign(struct stream *s, const union sockaddr_u *src, int64_t now_us);
+/* Log the foreign packets (userspace's and, in s->kforeign, the kernel's) not logged
+ * yet, unless a line was written less than LATCH_LOG_GAP_US ago. */
+void latch_log_foreign(struct stream *s, const union sockaddr_u *src, int64_t now_us);
 /* judge + commit (+ latch_foreign) for a packet that needs no authentication. */
 enum latch_verdict latch_packet(struct stream *s, const union sockaddr_u *src,
 				const uint8_t *pkt, size_t len, int64_t now_us,

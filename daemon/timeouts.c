@@ -54,9 +54,12 @@ void timeouts_scan(struct daemon *d)
 		enum call_end why = check(d, c, now, wall);
 
 		next = c->lnext;
-		if (why != CALL_END_NONE)
+		if (why != CALL_END_NONE) {
 			call_destroy(d, c, why);
-		else if (c->kdirty)
+			continue;
+		}
+		if (c->kdirty)
 			kernel_sync_call(d, c);
+		kernel_watch_foreign(d, c, now);
 	}
 }

@@ -105,6 +105,12 @@ def test_nat_rebinding_same_ssrc_is_foreign(relay):
 	assert st["stats"]["packets"] == 5
 	lf = st["last foreign source"]
 	assert (lf["address"], lf["port"]) == newsock.getsockname()
+	# one log line per stream per 10 s: the first drop, not the next four
+	lines = [l for l in r.log().splitlines() if "foreign packet" in l]
+	assert len(lines) == 1, lines
+	assert "dropped 1 foreign packet on RTP port %d, last from 127.0.0.1:%d" % (
+		st["local port"], newsock.getsockname()[1]) in lines[0], lines
+	assert c.cid in lines[0]
 	ok(c.delete())
 	newsock.close()
 	c.close()

@@ -196,7 +196,10 @@ static void test_read_mismatch_concurrent(void **state)
 	assert_int_equal(pthread_create(&t, NULL, writer_run, &w), 0);
 	while (!__atomic_load_n(&w.records, __ATOMIC_RELAXED))
 		sched_yield();
-	for (int n = 0; n < 200000 || __atomic_load_n(&w.records, __ATOMIC_RELAXED) < 20000; n++) {
+	/* enough reads to mean something, however busy the machine (no timing assert) */
+	for (long n = 0; n < 50000000 && (n < 200000 || seen < 20000 ||
+					   __atomic_load_n(&w.records, __ATOMIC_RELAXED) < 20000);
+	     n++) {
 		struct kmod_counters c;
 		uint32_t a;
 
@@ -214,7 +217,7 @@ static void test_read_mismatch_concurrent(void **state)
 	pthread_join(t, NULL);
 	print_message("concurrent: %u consistent records, %u none, %u writes\n", seen, none,
 		      w.records);
-	assert_true(seen > 100000);
+	assert_true(seen >= 20000);
 }
 
 static void test_open_without_module(void **state)
