@@ -16,9 +16,18 @@
 
 #define DEFAULT_NG_PORT   2223
 #define MAX_THREADS       256
+/* NG reply cache: enough for the proxies' retransmission window (Kamailio and OpenSIPS
+ * retry for about 6 s) at ~2000 calls/s of offer/answer/delete, bounded whatever the
+ * rate (docs/ng-access.md). */
+#define DEFAULT_NG_CACHE_BYTES   (64ull << 20)
+#define DEFAULT_NG_CACHE_ENTRIES 131072
+#define MAX_NG_CACHE_BYTES       (16ull << 30)
+#define MAX_NG_CACHE_ENTRIES     (16u << 20)
 
 static int parse_cmdline_only(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
 static int parse_listen(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
+static int parse_ng_allow(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
+static int parse_bytes(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
 static int parse_interface(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
 static int parse_max_sessions(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
 static int parse_learning(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
@@ -68,6 +77,13 @@ static const struct cfg_opt cfg_opts[] = {
 	       "UDP NG control address, repeatable (default 127.0.0.1:2223)"),
 	O_FUNC("listen-tcp-ng", 'N', parse_listen, listen_tcp_ng, "[IP46|localhost:]PORT",
 	       "TCP NG control address, repeatable"),
+	O_FUNC("ng-allow", 0, parse_ng_allow, ng_allow, "IP[/LEN]",
+	       "Accept NG only from this address or prefix, repeatable (default: any)"),
+	O_FUNC("ng-cache-max-bytes", 0, parse_bytes, ng_cache_max_bytes, "BYTES[K|M|G]",
+	       "NG reply cache size bound, 0 = no cache (default 64M)"),
+	O_NUM("ng-cache-max-entries", 0, CFG_UINT, ng_cache_max_entries, 0,
+	      MAX_NG_CACHE_ENTRIES, "INT", "NG reply cache entry bound, 0 = no cache "
+	      "(default 131072)"),
 	O_FUNC("interface", 'i', parse_interface, interfaces, "[NAME/]IP[!IP]",
 	       "Media interface, repeatable (default 127.0.0.1)"),
 	O_NUM("port-min", 'm', CFG_U16, port_min, 1024, 65535, "INT",
@@ -434,6 +450,52 @@ static int parse_listen(struct cfg_ctx *ctx, const struct cfg_opt *o, const char
 	return for_each_item(ctx, o, val, listen_item);
 }
 
+static int ng_allow_item(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
+{
+	struct config *cfg = ctx->cfg;
+	char buf[CIDR_STRLEN];
+	struct cidr c;
+	bool host_bits;
+
+	if (cidr_parse(val, &c, &host_bits))
+		return bad_value(ctx, o, val);
+	if (host_bits)
+		cfg_warn(ctx, "%s%s '%s' has host bits set; allowing %s", dashes(ctx), o->name,
+			 val, cidr_str(&c, buf, sizeof(buf)));
+	if (cfg->n_ng_allow >= CFG_MAX_NG_ALLOW)
+		return cfg_error(ctx, "too many %s%s values (max %d)", dashes(ctx), o->name,
+				 CFG_MAX_NG_ALLOW);
+	cfg->ng_allow[cfg->n_ng_allow++] = c;
+	return 0;
+}
+
+static int parse_ng_allow(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
+{
+	list_begin(ctx, CFG_L_NG_ALLOW, &ctx->cfg->n_ng_allow);
+	return for_each_item(ctx, o, val, ng_allow_item);
+}
+
+/* "N", "NK", "NM", "NG" (binary multiples, either case). */
+static int parse_bytes(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
+{
+	unsigned long long v;
+	unsigned shift = 0;
+	char *end;
+
+	errno = 0;
+	v = isdigit((unsigned char)*val) ? strtoull(val, &end, 10) : (end = (char *)val, 0);
+	if (end == val || (*end && end[1]))
+		shift = 64;
+	else if (*end)
+		shift = *end == 'k' || *end == 'K' ? 10 : *end == 'm' || *end == 'M' ? 20 :
+			*end == 'g' || *end == 'G' ? 30 : 64;
+	if (errno || shift == 64 || v > (MAX_NG_CACHE_BYTES >> shift))
+		return cfg_error(ctx, "invalid value '%s' for %s%s (allowed: 0..16G)", val,
+				 dashes(ctx), o->name);
+	*(uint64_t *)field(ctx, o) = v << shift;
+	return 0;
+}
+
 /* Bare address of either family, "[v6]" allowed; "any" = 0.0.0.0. */
 static int parse_if_addr(const char *s, size_t len, union sockaddr_u *out)
 {
@@ -566,6 +628,8 @@ static void set_defaults(struct config *cfg)
 	cfg->kernel = KERNEL_AUTO;
 	cfg->tos = -1;
 	cfg->endpoint_learning = EL_HEURISTIC;
+	cfg->ng_cache_max_bytes = DEFAULT_NG_CACHE_BYTES;
+	cfg->ng_cache_max_entries = DEFAULT_NG_CACHE_ENTRIES;
 	cfg->log_level = 6;
 	strcpy(cfg->log_facility, "daemon");
 }
@@ -684,6 +748,18 @@ static void dump_addrs(FILE *out, const char *key, const union sockaddr_u *a, un
 	fputc('\n', out);
 }
 
+static void dump_cidrs(FILE *out, const char *key, const struct cidr *c, unsigned n)
+{
+	char buf[CIDR_STRLEN];
+
+	if (!n)
+		return;
+	fprintf(out, "%s = ", key);
+	for (unsigned i = 0; i < n; i++)
+		fprintf(out, "%s%s", i ? ";" : "", cidr_str(&c[i], buf, sizeof(buf)));
+	fputc('\n', out);
+}
+
 static void dump_interfaces(FILE *out, const struct config *cfg)
 {
 	char l[NETADDR_STRLEN], a[NETADDR_STRLEN];
@@ -705,6 +781,9 @@ void config_dump(const struct config *cfg, FILE *out)
 	fprintf(out, "[%s]\n", CONFIG_DEFAULT_SECTION);
 	dump_addrs(out, "listen-ng", cfg->listen_ng, cfg->n_listen_ng);
 	dump_addrs(out, "listen-tcp-ng", cfg->listen_tcp_ng, cfg->n_listen_tcp_ng);
+	dump_cidrs(out, "ng-allow", cfg->ng_allow, cfg->n_ng_allow);
+	fprintf(out, "ng-cache-max-bytes = %llu\nng-cache-max-entries = %u\n",
+		(unsigned long long)cfg->ng_cache_max_bytes, cfg->ng_cache_max_entries);
 	dump_interfaces(out, cfg);
 	fprintf(out, "port-min = %u\nport-max = %u\n", cfg->port_min, cfg->port_max);
 	fprintf(out, "timeout = %u\nsilent-timeout = %u\nfinal-timeout = %u\n"

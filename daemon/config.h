@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "sluice/cidr.h"
 #include "sluice/netaddr.h"
 
 #ifndef SLUICE_VERSION
@@ -22,6 +23,7 @@
 #define CFG_MAX_LISTEN      8
 #define CFG_MAX_INTERFACES  16
 #define CFG_NAME_MAX        32
+#define CFG_MAX_NG_ALLOW    64
 
 enum endpoint_learning { EL_DELAYED = 0, EL_IMMEDIATE, EL_OFF, EL_HEURISTIC };
 enum kernel_mode { KERNEL_AUTO = 0, KERNEL_ON, KERNEL_OFF };
@@ -40,6 +42,10 @@ struct config {
 	unsigned n_listen_ng;
 	union sockaddr_u listen_tcp_ng[CFG_MAX_LISTEN];   /* TCP NG */
 	unsigned n_listen_tcp_ng;
+	struct cidr ng_allow[CFG_MAX_NG_ALLOW];   /* NG sources allowed; none = any */
+	unsigned n_ng_allow;
+	uint64_t ng_cache_max_bytes;    /* reply cache bound, bytes; 0 = no cache */
+	unsigned ng_cache_max_entries;  /* reply cache bound, entries; 0 = no cache */
 
 	struct cfg_interface interfaces[CFG_MAX_INTERFACES];
 	unsigned n_interfaces;

@@ -1,36 +1,91 @@
-/* NG reply cache: hash table plus a FIFO in insertion order (insertion order is expiry
- * order because every entry gets the same TTL). */
+/* NG reply cache: a chained hash table plus a FIFO in insertion order. Every entry gets
+ * the same TTL, so insertion order is also expiry order, and the FIFO head is both the
+ * next to expire and the oldest to evict. Each entry is one allocation (header, key,
+ * reply) carrying its hash, so a resize never rehashes a key. */
 #include "ng_cache.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
-#define NBUCKETS 4096
+#define MIN_BUCKETS  64u
+#define KEY_MAX      512                /* family tag + IPv6 + a generous cookie */
 
 struct entry {
-	struct entry *hnext;
-	struct entry *fnext;
+	struct entry *hnext;            /* hash chain */
+	struct entry *fnext;            /* FIFO, oldest first */
 	int64_t expires;
-	size_t klen, rlen;
-	char *reply;
-	char key[];                     /* source IP bytes, then cookie */
+	uint64_t hash;
+	uint32_t klen, rlen;
+	char data[];                    /* key (family tag, source IP, cookie), reply */
 };
 
 struct ng_cache {
-	struct entry *buckets[NBUCKETS];
+	struct entry **buckets;
+	size_t nbuckets;                /* power of two */
+	size_t max_buckets;
 	struct entry *fifo_head, *fifo_tail;
 	size_t count;
+	uint64_t bytes;
+	uint64_t max_bytes;
+	size_t max_entries;
 	int64_t ttl_us;
+	uint64_t sip_k0, sip_k1;
+	struct ng_cache_stats st;       /* counters; entries/bytes/buckets filled on read */
 };
 
-static size_t make_key(char *buf, size_t cap, const char *cookie, size_t clen,
+/* ---- SipHash-1-3: keyed, so remote clients cannot choose colliding cookies ---- */
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND do { \
+	v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
+	v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2; \
+	v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0; \
+	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
+} while (0)
+
+static uint64_t siphash13(uint64_t k0, uint64_t k1, const unsigned char *p, size_t len)
+{
+	uint64_t v0 = k0 ^ 0x736f6d6570736575ull, v1 = k1 ^ 0x646f72616e646f6dull;
+	uint64_t v2 = k0 ^ 0x6c7967656e657261ull, v3 = k1 ^ 0x7465646279746573ull;
+	uint64_t b = (uint64_t)len << 56, m;
+	size_t i, tail = len & 7;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&m, p + i, 8);   /* little-endian hosts; the value only needs to mix */
+		v3 ^= m;
+		SIPROUND;
+		v0 ^= m;
+	}
+	for (size_t j = 0; j < tail; j++)
+		b |= (uint64_t)p[i + j] << (8 * j);
+	v3 ^= b;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* ---- keys and sizes ---- */
+
+static size_t ip_len(int family)
+{
+	return family == AF_INET6 ? 16 : 4;
+}
+
+/* Source IP (not port: a client may retransmit from another socket) and cookie. */
+static size_t make_key(char *buf, const char *cookie, size_t clen,
 		       const union sockaddr_u *from)
 {
-	const void *ip = from->sa.sa_family == AF_INET6 ? (const void *)&from->sin6.sin6_addr
-							: (const void *)&from->sin.sin_addr;
-	size_t iplen = from->sa.sa_family == AF_INET6 ? 16 : 4;
+	size_t iplen = ip_len(from->sa.sa_family);
+	const void *ip = iplen == 16 ? (const void *)&from->sin6.sin6_addr
+				     : (const void *)&from->sin.sin_addr;
 
-	if (1 + iplen + clen > cap)
+	if (1 + iplen + clen > KEY_MAX)
 		return 0;
 	buf[0] = (char)iplen;           /* family tag: v4 and v6 keys never collide */
 	memcpy(buf + 1, ip, iplen);
@@ -38,27 +93,79 @@ static size_t make_key(char *buf, size_t cap, const char *cookie, size_t clen,
 	return 1 + iplen + clen;
 }
 
-static unsigned bucket(const char *k, size_t len)
+/* glibc: an 8-byte header, rounded up to 16, at least 32. */
+static size_t alloc_cost(size_t n)
 {
-	uint32_t h = 2166136261u;
+	size_t c = (n + 8 + 15) & ~(size_t)15;
 
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)k[i]) * 16777619u;
-	return h % NBUCKETS;
+	return c < 32 ? 32 : c;
 }
 
-struct ng_cache *ng_cache_new(unsigned ttl_s)
+size_t ng_cache_entry_cost(size_t cookie_len, int family, size_t reply_len)
+{
+	return alloc_cost(sizeof(struct entry) + 1 + ip_len(family) + cookie_len + reply_len);
+}
+
+/* ---- table ---- */
+
+static size_t pow2_at_least(size_t n)
+{
+	size_t p = MIN_BUCKETS;
+
+	while (p < n && p < ((size_t)1 << 30))
+		p <<= 1;
+	return p;
+}
+
+/* Move every entry into a table of n buckets; on -ENOMEM keep the old one (chains just
+ * get longer). */
+static void resize(struct ng_cache *c, size_t n)
+{
+	struct entry **nb = calloc(n, sizeof(*nb));
+
+	if (!nb)
+		return;
+	for (size_t i = 0; i < c->nbuckets; i++)
+		for (struct entry *e = c->buckets[i], *next; e; e = next) {
+			next = e->hnext;
+			e->hnext = nb[e->hash & (n - 1)];
+			nb[e->hash & (n - 1)] = e;
+		}
+	free(c->buckets);
+	c->buckets = nb;
+	c->nbuckets = n;
+}
+
+struct ng_cache *ng_cache_new(unsigned ttl_s, uint64_t max_bytes, size_t max_entries)
 {
 	struct ng_cache *c = calloc(1, sizeof(*c));
+	uint64_t k[2];
 
-	if (c)
-		c->ttl_us = (int64_t)ttl_s * 1000000;
+	if (!c)
+		return NULL;
+	c->nbuckets = MIN_BUCKETS;
+	c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
+	if (!c->buckets) {
+		free(c);
+		return NULL;
+	}
+	c->ttl_us = (int64_t)ttl_s * 1000000;
+	c->max_bytes = max_bytes;
+	c->max_entries = max_entries;
+	c->max_buckets = pow2_at_least(max_entries);
+	if (getrandom(k, sizeof(k), 0) != sizeof(k)) {
+		/* no entropy at all is unlikely; the table still works, only predictably */
+		k[0] = (uint64_t)(uintptr_t)c * 0x9e3779b97f4a7c15ull;
+		k[1] = (uint64_t)ttl_s ^ 0x243f6a8885a308d3ull;
+	}
+	c->sip_k0 = k[0];
+	c->sip_k1 = k[1];
 	return c;
 }
 
 static void unlink_hash(struct ng_cache *c, struct entry *e)
 {
-	struct entry **pp = &c->buckets[bucket(e->key, e->klen)];
+	struct entry **pp = &c->buckets[e->hash & (c->nbuckets - 1)];
 
 	for (; *pp; pp = &(*pp)->hnext)
 		if (*pp == e) {
@@ -67,40 +174,61 @@ static void unlink_hash(struct ng_cache *c, struct entry *e)
 		}
 }
 
+/* Drop the oldest entry. */
+static void drop_head(struct ng_cache *c)
+{
+	struct entry *e = c->fifo_head;
+
+	c->fifo_head = e->fnext;
+	if (!c->fifo_head)
+		c->fifo_tail = NULL;
+	unlink_hash(c, e);
+	c->bytes -= alloc_cost(sizeof(*e) + e->klen + e->rlen);
+	c->count--;
+	free(e);
+}
+
+static void maybe_shrink(struct ng_cache *c)
+{
+	if (c->nbuckets > MIN_BUCKETS && c->count < c->nbuckets / 8)
+		resize(c, pow2_at_least(c->count * 2));
+}
+
 void ng_cache_expire(struct ng_cache *c, int64_t now)
 {
 	while (c->fifo_head && c->fifo_head->expires <= now) {
-		struct entry *e = c->fifo_head;
-		c->fifo_head = e->fnext;
-		if (!c->fifo_head)
-			c->fifo_tail = NULL;
-		unlink_hash(c, e);
-		free(e->reply);
-		free(e);
-		c->count--;
+		drop_head(c);
+		c->st.expired++;
 	}
+	maybe_shrink(c);
 }
 
 void ng_cache_free(struct ng_cache *c)
 {
 	if (!c)
 		return;
-	ng_cache_expire(c, INT64_MAX);
+	while (c->fifo_head)
+		drop_head(c);
+	free(c->buckets);
 	free(c);
 }
 
 const char *ng_cache_get(struct ng_cache *c, const char *cookie, size_t clen,
 			 const union sockaddr_u *from, size_t *rlen, int64_t now)
 {
-	char key[512];
-	size_t klen = make_key(key, sizeof(key), cookie, clen, from);
+	char key[KEY_MAX];
+	size_t klen = make_key(key, cookie, clen, from);
+	uint64_t h;
 
-	if (!klen)
+	if (!klen || !c->count)
 		return NULL;
-	for (struct entry *e = c->buckets[bucket(key, klen)]; e; e = e->hnext)
-		if (e->klen == klen && !memcmp(e->key, key, klen) && e->expires > now) {
+	h = siphash13(c->sip_k0, c->sip_k1, (const unsigned char *)key, klen);
+	for (struct entry *e = c->buckets[h & (c->nbuckets - 1)]; e; e = e->hnext)
+		if (e->hash == h && e->klen == klen && !memcmp(e->data, key, klen) &&
+		    e->expires > now) {
 			*rlen = e->rlen;
-			return e->reply;
+			c->st.hits++;
+			return e->data + klen;
 		}
 	return NULL;
 }
@@ -108,26 +236,35 @@ const char *ng_cache_get(struct ng_cache *c, const char *cookie, size_t clen,
 void ng_cache_put(struct ng_cache *c, const char *cookie, size_t clen,
 		  const union sockaddr_u *from, const char *reply, size_t rlen, int64_t now)
 {
-	char key[512];
-	size_t klen = make_key(key, sizeof(key), cookie, clen, from);
-	struct entry *e;
-	unsigned b;
+	char key[KEY_MAX];
+	size_t klen = make_key(key, cookie, clen, from), cost;
+	struct entry *e, **b;
 
-	if (!klen || !(e = malloc(sizeof(*e) + klen)))
-		return;
-	e->reply = malloc(rlen ? rlen : 1);
-	if (!e->reply) {
-		free(e);
+	cost = alloc_cost(sizeof(*e) + klen + rlen);
+	if (!klen || rlen > UINT32_MAX || cost > c->max_bytes || !c->max_entries) {
+		c->st.not_stored++;
 		return;
 	}
-	memcpy(e->reply, reply, rlen);
-	memcpy(e->key, key, klen);
-	e->klen = klen;
-	e->rlen = rlen;
+	ng_cache_expire(c, now);
+	while (c->count && (c->count >= c->max_entries || c->bytes + cost > c->max_bytes)) {
+		drop_head(c);
+		c->st.evicted++;
+	}
+	if (!(e = malloc(sizeof(*e) + klen + rlen))) {
+		c->st.not_stored++;
+		return;
+	}
+	memcpy(e->data, key, klen);
+	memcpy(e->data + klen, reply, rlen);
+	e->klen = (uint32_t)klen;
+	e->rlen = (uint32_t)rlen;
 	e->expires = now + c->ttl_us;
-	b = bucket(key, klen);
-	e->hnext = c->buckets[b];
-	c->buckets[b] = e;
+	e->hash = siphash13(c->sip_k0, c->sip_k1, (const unsigned char *)key, klen);
+	if (c->count + 1 > c->nbuckets && c->nbuckets < c->max_buckets)
+		resize(c, c->nbuckets * 2);
+	b = &c->buckets[e->hash & (c->nbuckets - 1)];
+	e->hnext = *b;
+	*b = e;
 	e->fnext = NULL;
 	if (c->fifo_tail)
 		c->fifo_tail->fnext = e;
@@ -135,9 +272,19 @@ void ng_cache_put(struct ng_cache *c, const char *cookie, size_t clen,
 		c->fifo_head = e;
 	c->fifo_tail = e;
 	c->count++;
+	c->bytes += cost;
+	c->st.stored++;
 }
 
 size_t ng_cache_count(const struct ng_cache *c)
 {
 	return c->count;
+}
+
+void ng_cache_get_stats(const struct ng_cache *c, struct ng_cache_stats *out)
+{
+	*out = c->st;
+	out->entries = c->count;
+	out->bytes = c->bytes;
+	out->buckets = c->nbuckets;
 }

@@ -8,6 +8,7 @@
 #include "call_ops.h"
 #include "call_stats.h"
 #include "ice_trickle.h"
+#include "ng_server.h"
 #include "offer_answer.h"
 #include "play_dtmf.h"
 #include "relay.h"
@@ -153,6 +154,29 @@ static struct bval *interfaces(struct daemon *d, struct arena *a)
 	return list;
 }
 
+/* The NG server itself: requests, --ng-allow denials, the reply cache. */
+static struct bval *ng_stats(struct daemon *d, struct arena *a)
+{
+	struct bval *ng = bv_new_dict(a);
+	struct ng_server_stats st = { 0 };
+
+	if (d->ng)
+		ng_server_get_stats(d->ng, &st);
+	bv_dict_add_int(a, ng, "requests", (int64_t)d->totals.ng_requests);
+	bv_dict_add_int(a, ng, "errors", (int64_t)d->totals.ng_errors);
+	bv_dict_add_int(a, ng, "denieddatagrams", (int64_t)st.denied_datagrams);
+	bv_dict_add_int(a, ng, "deniedconnections", (int64_t)st.denied_connections);
+	bv_dict_add_int(a, ng, "tcpconnections", st.tcp_connections);
+	bv_dict_add_int(a, ng, "cacheentries", (int64_t)st.cache.entries);
+	bv_dict_add_int(a, ng, "cachebytes", (int64_t)st.cache.bytes);
+	bv_dict_add_int(a, ng, "cachemaxentries", d->cfg->ng_cache_max_entries);
+	bv_dict_add_int(a, ng, "cachemaxbytes", (int64_t)d->cfg->ng_cache_max_bytes);
+	bv_dict_add_int(a, ng, "cachehits", (int64_t)st.cache.hits);
+	bv_dict_add_int(a, ng, "cacheevictions", (int64_t)st.cache.evicted);
+	bv_dict_add_int(a, ng, "cacheexpired", (int64_t)st.cache.expired);
+	return ng;
+}
+
 static int cmd_statistics(struct daemon *d, struct arena *a, struct bval *reply)
 {
 	const struct daemon_totals *t = &d->totals;
@@ -189,9 +213,15 @@ static int cmd_statistics(struct daemon *d, struct arena *a, struct bval *reply)
 	bv_dict_add_int(a, tot, "controlrequests", (int64_t)t->ng_requests);
 	bv_dict_add(a, st, "totalstatistics", tot);
 	bv_dict_add(a, st, "interfaces", interfaces(d, a));
+	bv_dict_add(a, st, "ng", ng_stats(d, a));
 	bv_dict_add(a, reply, "statistics", st);
 	bv_dict_add_str(a, reply, "result", "ok");
 	return 0;
+}
+
+bool ng_cmd_has_effects(enum ng_cmd cmd)
+{
+	return cmd == NG_OFFER || cmd == NG_ANSWER || cmd == NG_DELETE || cmd == NG_PLAY_DTMF;
 }
 
 int ng_command(struct daemon *d, const struct ng_request *req, struct arena *a,

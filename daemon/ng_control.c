@@ -29,7 +29,7 @@ int ng_control_process(struct daemon *d, struct ng_cache *cache, const char *msg
 	struct bval *tree = NULL, *reply = NULL;
 	struct ng_request req;
 	size_t rlen;
-	bool json;
+	bool json, cache_it = false;
 	int64_t now = mono_us();
 	int e;
 
@@ -56,6 +56,9 @@ int ng_control_process(struct daemon *d, struct ng_cache *cache, const char *msg
 		err = e == -ENOMEM ? "Out of memory" :
 		      json ? "Failed to decode JSON message" : "Failed to decode bencode message";
 	} else if (!ng_request_decode(tree, &req, &err)) {
+		/* Only what changed state must never run twice. A message that fails to decode
+		 * gets the same error again, and read-only commands a fresher answer. */
+		cache_it = ng_cmd_has_effects(req.cmd);
 		reply = bv_new_dict(&a);
 		if (req.unknown_flags)
 			clog(LOG_DEBUG, NULL, NULL, "%s: %u unknown flags ignored",
@@ -75,7 +78,8 @@ int ng_control_process(struct daemon *d, struct ng_cache *cache, const char *msg
 	}
 	sb_reset(out);
 	ngwire_build(out, m.cookie, m.cookie_len, reply, json);
-	ng_cache_put(cache, m.cookie, m.cookie_len, from, out->buf, out->len, now);
+	if (cache_it && !out->oom)
+		ng_cache_put(cache, m.cookie, m.cookie_len, from, out->buf, out->len, now);
 	arena_reset(&a);
 	return out->oom ? -ENOMEM : 0;
 }

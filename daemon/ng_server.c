@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "ng_acl.h"
 #include "ng_cache.h"
 #include "ng_control.h"
 #include "sluice/arena.h"
@@ -37,6 +38,7 @@ struct ng_server {
 	struct endpoint *conns;
 	unsigned n_conns;
 	struct ng_cache *cache;
+	struct ng_acl acl;
 	struct strbuf reply;
 	char rxbuf[NG_MAX_MESSAGE + 2];
 };
@@ -80,6 +82,36 @@ static int add_ep(struct ng_server *s, enum ep_kind kind, int fd)
 	return 0;
 }
 
+static bool is_loopback(const union sockaddr_u *a)
+{
+	if (a->sa.sa_family == AF_INET)
+		return (ntohl(a->sin.sin_addr.s_addr) >> 24) == 127;
+	return a->sa.sa_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&a->sin6.sin6_addr);
+}
+
+/* Say who may control calls: an NG port open to a network is worth a warning. */
+static void log_access(const struct config *cfg)
+{
+	char buf[CIDR_STRLEN * 4], one[CIDR_STRLEN], a[NETADDR_STRLEN];
+	size_t len = 0;
+
+	if (cfg->n_ng_allow) {
+		for (unsigned i = 0; i < cfg->n_ng_allow && len < sizeof(buf); i++)
+			len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s", i ? ", " : "",
+						cidr_str(&cfg->ng_allow[i], one, sizeof(one)));
+		ilog(LOG_NOTICE, "NG: accepting requests only from %s%s", buf,
+		     len >= sizeof(buf) ? "..." : "");
+		return;
+	}
+	for (unsigned i = 0; i < cfg->n_listen_ng + cfg->n_listen_tcp_ng; i++) {
+		const union sockaddr_u *l = i < cfg->n_listen_ng ? &cfg->listen_ng[i] :
+					    &cfg->listen_tcp_ng[i - cfg->n_listen_ng];
+		if (!is_loopback(l))
+			ilog(LOG_WARNING, "NG: listening on %s without --ng-allow: anyone who can "
+			     "reach it can create and end calls", netaddr_str(l, a, sizeof(a)));
+	}
+}
+
 int ng_server_open(struct ng_server **out, struct daemon *d, int epfd, char *err,
 		   size_t errlen)
 {
@@ -87,13 +119,14 @@ int ng_server_open(struct ng_server **out, struct daemon *d, int epfd, char *err
 	struct ng_server *s = calloc(1, sizeof(*s));
 	int fd;
 
-	if (!s || !(s->cache = ng_cache_new(60))) {
+	if (!s || !(s->cache = ng_cache_new(60, d->cfg->ng_cache_max_bytes, d->cfg->ng_cache_max_entries))) {
 		snprintf(err, errlen, "out of memory");
 		free(s);
 		return -ENOMEM;
 	}
 	s->d = d;
 	s->epfd = epfd;
+	ng_acl_init(&s->acl, cfg->ng_allow, cfg->n_ng_allow);
 	sb_init(&s->reply);
 	for (unsigned i = 0; i < cfg->n_listen_ng; i++) {
 		if ((fd = listen_sock(&cfg->listen_ng[i], SOCK_DGRAM, err, errlen)) < 0 ||
@@ -105,6 +138,7 @@ int ng_server_open(struct ng_server **out, struct daemon *d, int epfd, char *err
 		    add_ep(s, EP_TCP_LISTEN, fd))
 			goto fail;
 	}
+	log_access(cfg);
 	*out = s;
 	return 0;
 fail:
@@ -152,6 +186,8 @@ static void udp_readable(struct ng_server *s, struct endpoint *ep)
 
 		if (n < 0)
 			return;
+		if (!ng_acl_check(&s->acl, &from, NG_ACL_DATAGRAM, mono_us()))
+			continue;
 		/* A truncated datagram is still answered, as too large. */
 		if (ng_control_process(s->d, s->cache, s->rxbuf,
 				       (size_t)n > sizeof(s->rxbuf) - 1 ? sizeof(s->rxbuf) - 1
@@ -175,6 +211,11 @@ static void tcp_accept(struct ng_server *s, struct endpoint *ep)
 	fd = accept4(ep->fd, &peer.sa, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
+	/* denied before a byte is read: closing is all the peer learns */
+	if (!ng_acl_check(&s->acl, &peer, NG_ACL_CONNECTION, mono_us())) {
+		close(fd);
+		return;
+	}
 	if (s->n_conns >= TCP_MAX_CONNS || !(c = calloc(1, sizeof(*c)))) {
 		close(fd);
 		return;
@@ -294,5 +335,17 @@ void ng_server_event(struct ng_server *s, void *ptr, uint32_t events)
 
 void ng_server_tick(struct ng_server *s)
 {
-	ng_cache_expire(s->cache, mono_us());
+	int64_t now = mono_us();
+
+	ng_cache_expire(s->cache, now);
+	ng_acl_tick(&s->acl, now);
+}
+
+void ng_server_get_stats(const struct ng_server *s, struct ng_server_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	ng_cache_get_stats(s->cache, &out->cache);
+	out->denied_datagrams = s->acl.denied_datagrams;
+	out->denied_connections = s->acl.denied_connections;
+	out->tcp_connections = s->n_conns;
 }

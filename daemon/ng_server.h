@@ -6,8 +6,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ng_cache.h"
+
 struct daemon;
 struct ng_server;
+
+struct ng_server_stats {
+	struct ng_cache_stats cache;
+	uint64_t denied_datagrams;      /* denied by --ng-allow */
+	uint64_t denied_connections;
+	unsigned tcp_connections;       /* open now */
+};
 
 /* Bind every listen-ng / listen-tcp-ng address and add the sockets to epfd. 0 or
  * -errno with a one-line reason in err. */
@@ -16,7 +25,8 @@ int ng_server_open(struct ng_server **out, struct daemon *d, int epfd, char *err
 void ng_server_close(struct ng_server *s);
 /* Handle an epoll event whose data.ptr came from this server. */
 void ng_server_event(struct ng_server *s, void *ptr, uint32_t events);
-/* Periodic: expire cached replies. */
+/* Periodic: expire cached replies, log denied sources (rate-limited). */
 void ng_server_tick(struct ng_server *s);
+void ng_server_get_stats(const struct ng_server *s, struct ng_server_stats *out);
 
 #endif

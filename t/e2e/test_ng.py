@@ -108,17 +108,46 @@ def test_cookie_retransmission(relay):
 
 
 def test_cookie_reuse_other_message(relay):
-	"""A different message under a cookie seen within 60 s gets the cached reply and is
-	not executed (rtpengine's behaviour: the cache is keyed by cookie alone)."""
+	"""A different message under a cookie whose offer was answered within 60 s gets the
+	cached reply and is not executed (rtpengine's behaviour: the cache is keyed by
+	cookie and source, not by content)."""
 	r = relay()
 	ck = new_cookie()
-	r.ng.req_raw({"command": "ping"}, cookie=ck)
-	pong = r.ng.last_raw
+	c1, c2 = Call(r), Call(r)
+	r.ng.req_raw(c1.base("offer", sdp=c1.a.sdp()), cookie=ck)
+	first = r.ng.last_raw
+	r.ng.req_raw(c2.base("offer", sdp=c2.a.sdp()), cookie=ck)
+	assert r.ng.last_raw == first
+	assert ok(r.ng.req({"command": "list"}))["calls"] == [c1.cid]
+	c1.close()
+	c2.close()
+
+
+@pytest.mark.sluice_only
+def test_read_only_replies_not_cached(relay):
+	"""ping, query, list and statistics change nothing, so their replies are not kept for
+	retransmissions: the same cookie again gets a fresh answer (and a message that does
+	not decode gets its error again), leaving the cache to offer/answer/delete."""
+	r = relay()
 	c = Call(r)
-	r.ng.req_raw(c.base("offer", sdp=c.a.sdp()), cookie=ck)
-	assert r.ng.last_raw == pong
-	assert ok(r.ng.req({"command": "list"}))["calls"] == []
+	ck_list, ck_ping, ck_bad = new_cookie(), new_cookie(), new_cookie()
+	assert ok(r.ng.req({"command": "list"}, cookie=ck_list))["calls"] == []
+	c.offer()
+	assert ok(r.ng.req({"command": "list"}, cookie=ck_list))["calls"] == [c.cid]
+	# a ping's cookie reused for an offer: the offer runs
+	assert r.ng.req({"command": "ping"}, cookie=ck_ping)["result"] == "pong"
+	c2 = Call(r)
+	ok(r.ng.req(c2.base("offer", sdp=c2.a.sdp()), cookie=ck_ping), "offer")
+	assert sorted(ok(r.ng.req({"command": "list"}))["calls"]) == sorted([c.cid, c2.cid])
+	for _ in range(2):
+		reply = r.ng.raw(ck_bad.encode() + b" d7:command")
+		assert reply.startswith(ck_bad.encode() + b" ")
+		assert "decode" in err(decode_payload(split_reply(reply)[1]))
+	ng = ok(r.ng.req({"command": "statistics"}))["statistics"]["ng"]
+	assert ng["cacheentries"] == 2			# the two offers
+	assert ng["cachehits"] == 0
 	c.close()
+	c2.close()
 
 
 @pytest.mark.parametrize("use_json", [False, True], ids=["bencode", "json"])

@@ -15,7 +15,7 @@
 #include "../../daemon/config.h"
 #include "../../daemon/config_internal.h"
 
-#define MAX_ARGS 48
+#define MAX_ARGS 80
 
 struct res {
 	int rc;
@@ -141,6 +141,9 @@ static void test_defaults(void **state)
 	assert_false(r.cfg.no_fallback);
 	assert_int_equal(r.cfg.tos, -1);
 	assert_int_equal(r.cfg.endpoint_learning, EL_HEURISTIC);
+	assert_int_equal(r.cfg.n_ng_allow, 0);          /* NG from anywhere it listens */
+	assert_int_equal(r.cfg.ng_cache_max_bytes, 64 << 20);
+	assert_int_equal(r.cfg.ng_cache_max_entries, 131072);
 	assert_false(r.cfg.foreground);
 	assert_string_equal(r.cfg.pidfile, "");
 	assert_int_equal(r.cfg.log_level, 6);
@@ -182,6 +185,24 @@ static const struct opt_case opt_cases[] = {
 	  "listen-tcp-ng = 127.0.0.1:2230" },
 	{ { "--listen-tcp-ng=[::1]:2231" }, "listen-tcp-ng=[::1]:2231",
 	  "listen-tcp-ng = [::1]:2231" },
+	{ { "--ng-allow=127.0.0.2/32" }, "ng-allow = 127.0.0.2/32", "ng-allow = 127.0.0.2/32" },
+	{ { "--ng-allow", "::1" }, "ng-allow = [::1]", "ng-allow = ::1/128" },
+	{ { "--ng-allow=10.0.0.0/8", "--ng-allow=2001:db8::/32" },
+	  "ng-allow = 10.0.0.0/8 ; 2001:db8::/32", "ng-allow = 10.0.0.0/8;2001:db8::/32" },
+	{ { "--ng-allow=192.0.2.7" }, "ng-allow = 192.0.2.7", "ng-allow = 192.0.2.7/32" },
+	{ { "--ng-cache-max-bytes=1M" }, "ng-cache-max-bytes = 1m",
+	  "ng-cache-max-bytes = 1048576" },
+	{ { "--ng-cache-max-bytes", "300k" }, "ng-cache-max-bytes = 300K",
+	  "ng-cache-max-bytes = 307200" },
+	{ { "--ng-cache-max-bytes=16G" }, "ng-cache-max-bytes = 16g",
+	  "ng-cache-max-bytes = 17179869184" },
+	{ { "--ng-cache-max-bytes=12345" }, "ng-cache-max-bytes = 12345",
+	  "ng-cache-max-bytes = 12345" },
+	{ { "--ng-cache-max-bytes=0" }, "ng-cache-max-bytes = 0", "ng-cache-max-bytes = 0" },
+	{ { "--ng-cache-max-entries=1000" }, "ng-cache-max-entries = 1000",
+	  "ng-cache-max-entries = 1000" },
+	{ { "--ng-cache-max-entries", "0" }, "ng-cache-max-entries = 0",
+	  "ng-cache-max-entries = 0" },
 	{ { "-i", "10.1.1.1" }, "interface = 10.1.1.1", "interface = default/10.1.1.1!10.1.1.1" },
 	{ { "--interface=pub/10.1.1.1!203.0.113.5" }, "interface = pub/10.1.1.1!203.0.113.5",
 	  "interface = pub/10.1.1.1!203.0.113.5" },
@@ -395,6 +416,52 @@ static void test_list_defaults_only_when_empty(void **state)
 	res_free(&r);
 }
 
+/* A prefix with host bits is taken as its network, with one warning; the command line
+ * replaces the INI list; the limit is counted over all values. */
+static void test_ng_allow(void **state)
+{
+	const char *args[2 * CFG_MAX_NG_ALLOW + 4] = { "--config-file=none" };
+	char vals[CFG_MAX_NG_ALLOW + 1][32], path[64], arg[96], b[CIDR_STRLEN];
+	struct res r;
+	int n = 1;
+
+	(void)state;
+	run(&r, "--config-file=none", "--ng-allow=192.168.1.10/24", NULL);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(cidr_str(&r.cfg.ng_allow[0], b, sizeof(b)), "192.168.1.0/24");
+	assert_string_equal(r.warn, "sluiced: warning: --ng-allow '192.168.1.10/24' has host "
+			    "bits set; allowing 192.168.1.0/24\n");
+	res_free(&r);
+
+	write_file(path, "[sluice]\nng-allow = 10.0.0.0/8; 172.16.0.0/12\n");
+	snprintf(arg, sizeof(arg), "--config-file=%s", path);
+	run(&r, arg, NULL);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.cfg.n_ng_allow, 2);
+	res_free(&r);
+	run(&r, arg, "--ng-allow=127.0.0.1", NULL);
+	unlink(path);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.cfg.n_ng_allow, 1);
+	assert_string_equal(cidr_str(&r.cfg.ng_allow[0], b, sizeof(b)), "127.0.0.1/32");
+	res_free(&r);
+
+	for (int i = 0; i <= CFG_MAX_NG_ALLOW; i++) {
+		snprintf(vals[i], sizeof(vals[i]), "--ng-allow=10.0.%d.0/24", i);
+		args[n++] = vals[i];
+	}
+	args[n] = NULL;
+	run_argv(&r, args);
+	assert_int_equal(r.rc, -1);
+	assert_string_equal(r.err, "too many --ng-allow values (max 64)");
+	res_free(&r);
+	args[n - 1] = NULL;
+	run_argv(&r, args);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.cfg.n_ng_allow, CFG_MAX_NG_ALLOW);
+	res_free(&r);
+}
+
 static void test_any_interface(void **state)
 {
 	struct res r;
@@ -586,6 +653,24 @@ static const struct err_case err_cases[] = {
 	{ { "-n", "10.0.0.1" }, "invalid value '10.0.0.1' for --listen-ng" },
 	{ { "-n", "70000" }, "invalid value '70000' for --listen-ng" },
 	{ { "-N", "[::1" }, "invalid value '[::1' for --listen-tcp-ng" },
+	{ { "--ng-allow=10.0.0.0/33" }, "invalid value '10.0.0.0/33' for --ng-allow" },
+	{ { "--ng-allow=" }, "invalid value '' for --ng-allow" },
+	{ { "--ng-allow=localhost" }, "invalid value 'localhost' for --ng-allow" },
+	{ { "--ng-allow=10.0.0.1:2223" }, "invalid value '10.0.0.1:2223' for --ng-allow" },
+	{ { "--ng-allow=::1/129" }, "invalid value '::1/129' for --ng-allow" },
+	{ { "--ng-cache-max-bytes=17G" },
+	  "invalid value '17G' for --ng-cache-max-bytes (allowed: 0..16G)" },
+	{ { "--ng-cache-max-bytes=-1" },
+	  "invalid value '-1' for --ng-cache-max-bytes (allowed: 0..16G)" },
+	{ { "--ng-cache-max-bytes=1MB" },
+	  "invalid value '1MB' for --ng-cache-max-bytes (allowed: 0..16G)" },
+	{ { "--ng-cache-max-bytes=99999999999999999999999" },
+	  "invalid value '99999999999999999999999' for --ng-cache-max-bytes*" },
+	{ { "--ng-cache-max-bytes=" }, "invalid value '' for --ng-cache-max-bytes*" },
+	{ { "--ng-cache-max-bytes=K" }, "invalid value 'K' for --ng-cache-max-bytes*" },
+	{ { "--ng-cache-max-entries=-1" }, "invalid value '-1' for --ng-cache-max-entries*" },
+	{ { "--ng-cache-max-entries=16777217" },
+	  "invalid value '16777217' for --ng-cache-max-entries*" },
 	{ { "-p", "" }, NULL },     /* allowed: no pidfile */
 	{ { "--bogus" }, "unknown option --bogus" },
 	{ { "--bogus=1" }, "unknown option --bogus" },
@@ -690,6 +775,10 @@ static const struct ini_err_case ini_err_cases[] = {
 	  "config file @ line 2: invalid value 'nope' for interface" },
 	{ "[sluice]\ninterface = ;\n", "config file @ line 2: invalid value ';' for interface" },
 	{ "[sluice]\nlisten-ng =\n", "config file @ line 2: invalid value '' for listen-ng" },
+	{ "[sluice]\nng-allow = 10.0.0.0/8;10.0.0.0/99\n",
+	  "config file @ line 2: invalid value '10.0.0.0/99' for ng-allow" },
+	{ "[sluice]\nng-cache-max-bytes = lots\n",
+	  "config file @ line 2: invalid value 'lots' for ng-cache-max-bytes*" },
 	{ "[sluice]\nconfig-file = /x\n",
 	  "config file @ line 2: option config-file is only valid on the command line" },
 	{ "[sluice]\nhelp = 1\n", "config file @ line 2: option help is only valid on the command line" },
@@ -1003,6 +1092,7 @@ int main(void)
 		cmocka_unit_test(test_ini_lists),
 		cmocka_unit_test(test_precedence),
 		cmocka_unit_test(test_list_defaults_only_when_empty),
+		cmocka_unit_test(test_ng_allow),
 		cmocka_unit_test(test_any_interface),
 		cmocka_unit_test(test_rtpe_options_cmdline),
 		cmocka_unit_test(test_rtpe_table_all),

@@ -1,5 +1,7 @@
 /* NG reply cache: hit/miss by cookie and source IP, TTL with explicit clocks, many
- * entries, expiry freeing, oversized cookies. */
+ * entries, expiry freeing, oversized cookies; the entry and byte bounds (oldest evicted
+ * first, exact counts), a reply larger than the cache, zero bounds, and the hash table
+ * growing to its load and shrinking back. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>
@@ -14,6 +16,7 @@
 
 #define S(lit) lit, sizeof(lit) - 1
 #define SEC 1000000LL
+#define UNBOUNDED (1ull << 40), (1u << 24)
 
 static union sockaddr_u addr(const char *ip, uint16_t port)
 {
@@ -47,7 +50,7 @@ static void expect_miss(struct ng_cache *c, const char *cookie, const union sock
 
 static void test_put_get(void **state)
 {
-	struct ng_cache *c = ng_cache_new(30);
+	struct ng_cache *c = ng_cache_new(30, UNBOUNDED);
 	union sockaddr_u kam = addr("127.0.0.1", 5060), kam2 = addr("127.0.0.1", 40000);
 	union sockaddr_u other = addr("127.0.0.2", 5060), v6 = addr("::1", 5060);
 	char reply[] = "d6:result2:oke";
@@ -98,7 +101,7 @@ static void test_put_get(void **state)
 
 static void test_ttl(void **state)
 {
-	struct ng_cache *c = ng_cache_new(30);
+	struct ng_cache *c = ng_cache_new(30, UNBOUNDED);
 	union sockaddr_u kam = addr("127.0.0.1", 5060);
 	int64_t t0 = 5 * SEC;
 
@@ -127,7 +130,7 @@ static void test_ttl(void **state)
 	ng_cache_free(c);
 
 	/* TTL 0: nothing is ever served */
-	c = ng_cache_new(0);
+	c = ng_cache_new(0, UNBOUNDED);
 	ng_cache_put(c, S("a"), &kam, S("A"), t0);
 	expect_miss(c, "a", &kam, t0);
 	ng_cache_expire(c, t0);
@@ -140,7 +143,7 @@ static void test_ttl(void **state)
 static void test_many(void **state)
 {
 	enum { N = 10000 };
-	struct ng_cache *c = ng_cache_new(30);
+	struct ng_cache *c = ng_cache_new(30, UNBOUNDED);
 	union sockaddr_u a = addr("10.0.0.1", 5060), b = addr("10.0.0.2", 5060);
 	char cookie[32], reply[64];
 	int64_t t0 = 100 * SEC;
@@ -183,7 +186,7 @@ static void test_many(void **state)
 static void test_long_cookie(void **state)
 {
 	static char big[70000];
-	struct ng_cache *c = ng_cache_new(30);
+	struct ng_cache *c = ng_cache_new(30, UNBOUNDED);
 	union sockaddr_u a = addr("127.0.0.1", 1), v6 = addr("2001:db8::1", 1);
 	size_t lens[] = { 256, 490, 600, 4096, sizeof(big) };
 	size_t rlen;
@@ -208,6 +211,198 @@ static void test_long_cookie(void **state)
 	ng_cache_free(NULL);
 }
 
+
+static struct ng_cache_stats stats(const struct ng_cache *c)
+{
+	struct ng_cache_stats st;
+
+	ng_cache_get_stats(c, &st);
+	return st;
+}
+
+static void cookie_n(char *buf, size_t len, unsigned i)
+{
+	snprintf(buf, len, "%u_%u_1", i, i * 13);
+}
+
+/* max_entries: the 101st put evicts the oldest; exactly the newest 100 answer. */
+static void test_bound_entries(void **state)
+{
+	enum { MAX = 100, PUT = 250 };
+	struct ng_cache *c = ng_cache_new(60, 1 << 30, MAX);
+	union sockaddr_u a = addr("127.0.0.1", 5060);
+	char ck[32], reply[48];
+	struct ng_cache_stats st;
+
+	(void)state;
+	for (unsigned i = 0; i < PUT; i++) {
+		cookie_n(ck, sizeof(ck), i);
+		snprintf(reply, sizeof(reply), "d6:result2:ok1:ni%uee", i);
+		ng_cache_put(c, ck, strlen(ck), &a, reply, strlen(reply), SEC + i);
+		assert_int_equal(ng_cache_count(c), i + 1 < MAX ? i + 1 : MAX);
+	}
+	for (unsigned i = 0; i < PUT; i++) {
+		cookie_n(ck, sizeof(ck), i);
+		snprintf(reply, sizeof(reply), "d6:result2:ok1:ni%uee", i);
+		if (i < PUT - MAX)
+			expect_miss(c, ck, &a, 2 * SEC);
+		else
+			expect_hit(c, ck, &a, 2 * SEC, reply);
+	}
+	st = stats(c);
+	assert_int_equal(st.entries, MAX);
+	assert_int_equal(st.stored, PUT);
+	assert_int_equal(st.evicted, PUT - MAX);
+	assert_int_equal(st.expired, 0);
+	assert_int_equal(st.hits, MAX);
+	ng_cache_free(c);
+}
+
+/* max_bytes: counted with the entry overhead; big replies push out as many old ones as
+ * they need; one larger than the whole cache is not stored and evicts nothing. */
+static void test_bound_bytes(void **state)
+{
+	union sockaddr_u a = addr("10.0.0.1", 5060);
+	size_t small = ng_cache_entry_cost(8, AF_INET, 1000);
+	size_t big = ng_cache_entry_cost(8, AF_INET, 3000);
+	size_t max = 10 * small;
+	struct ng_cache *c = ng_cache_new(60, max, 1000);
+	static char r1k[1001], r3k[3001], huge[20001];
+	char ck[32];
+	struct ng_cache_stats st;
+
+	(void)state;
+	assert_true(small >= sizeof(r1k) - 1 + 8 + 5 && small < 1100);
+	memset(r1k, 'a', sizeof(r1k) - 1);
+	memset(r3k, 'b', sizeof(r3k) - 1);
+	memset(huge, 'c', sizeof(huge) - 1);
+	for (unsigned i = 0; i < 25; i++) {
+		snprintf(ck, sizeof(ck), "c%07u", i);          /* 8 bytes */
+		ng_cache_put(c, ck, strlen(ck), &a, r1k, strlen(r1k), SEC);
+		assert_true(stats(c).bytes <= max);
+	}
+	st = stats(c);
+	assert_int_equal(st.entries, 10);
+	assert_int_equal(st.bytes, max);
+	assert_int_equal(st.evicted, 15);
+	expect_miss(c, "c0000014", &a, SEC);
+	expect_hit(c, "c0000015", &a, SEC, r1k);
+	expect_hit(c, "c0000024", &a, SEC, r1k);
+
+	/* a 3 kB reply needs room for ~3 of the 1 kB ones: the oldest go, in order */
+	ng_cache_put(c, S("big00001"), &a, r3k, strlen(r3k), SEC);
+	st = stats(c);
+	assert_true(st.bytes <= max);
+	assert_int_equal(st.entries, 10 - (big + small - 1) / small + 1);
+	assert_int_equal(st.bytes, (10 - (big + small - 1) / small) * small + big);
+	for (unsigned i = 15; i < 25; i++) {
+		snprintf(ck, sizeof(ck), "c%07u", i);
+		if (i < 15 + (big + small - 1) / small)
+			expect_miss(c, ck, &a, SEC);
+		else
+			expect_hit(c, ck, &a, SEC, r1k);
+	}
+	expect_hit(c, "big00001", &a, SEC, r3k);
+
+	/* larger than the whole cache: not stored, nothing evicted */
+	st = stats(c);
+	ng_cache_put(c, S("huge0001"), &a, huge, strlen(huge), SEC);
+	assert_int_equal(stats(c).entries, st.entries);
+	assert_int_equal(stats(c).evicted, st.evicted);
+	assert_int_equal(stats(c).not_stored, st.not_stored + 1);
+	expect_miss(c, "huge0001", &a, SEC);
+	expect_hit(c, "big00001", &a, SEC, r3k);
+	ng_cache_free(c);
+}
+
+/* A zero bound stores nothing (and says so); get on an empty cache is a miss. */
+static void test_zero_bounds(void **state)
+{
+	union sockaddr_u a = addr("127.0.0.1", 1);
+	struct ng_cache *c;
+
+	(void)state;
+	c = ng_cache_new(60, 0, 1000);
+	ng_cache_put(c, S("x"), &a, S("X"), SEC);
+	expect_miss(c, "x", &a, SEC);
+	assert_int_equal(stats(c).not_stored, 1);
+	ng_cache_free(c);
+	c = ng_cache_new(60, 1 << 20, 0);
+	ng_cache_put(c, S("x"), &a, S("X"), SEC);
+	expect_miss(c, "x", &a, SEC);
+	assert_int_equal(ng_cache_count(c), 0);
+	ng_cache_free(c);
+}
+
+/* The table follows the load: it starts small, doubles so that entries <= buckets, stops
+ * at the entry bound's size, and shrinks back when entries expire. Every entry stays
+ * reachable across resizes. */
+static void test_table_sizing(void **state)
+{
+	enum { MAX = 5000 };
+	struct ng_cache *c = ng_cache_new(10, 1 << 30, MAX);
+	union sockaddr_u a = addr("127.0.0.1", 1), b = addr("::1", 1);
+	char ck[32], reply[32];
+	struct ng_cache_stats st;
+	size_t first;
+
+	(void)state;
+	first = stats(c).buckets;
+	assert_true(first >= 16 && first <= 256);
+	for (unsigned i = 0; i < 3 * MAX; i++) {
+		cookie_n(ck, sizeof(ck), i);
+		snprintf(reply, sizeof(reply), "r%u", i);
+		ng_cache_put(c, ck, strlen(ck), i & 1 ? &a : &b, reply, strlen(reply), SEC);
+		st = stats(c);
+		if (st.entries > st.buckets)
+			fail_msg("after %u puts: %zu entries in %zu buckets", i + 1, st.entries,
+				 st.buckets);
+		assert_true(st.buckets <= 8192);                /* pow2 >= MAX */
+	}
+	assert_int_equal(stats(c).buckets, 8192);
+	for (unsigned i = 2 * MAX; i < 3 * MAX; i++) {
+		cookie_n(ck, sizeof(ck), i);
+		snprintf(reply, sizeof(reply), "r%u", i);
+		expect_hit(c, ck, i & 1 ? &a : &b, 2 * SEC, reply);
+		expect_miss(c, ck, i & 1 ? &b : &a, 2 * SEC);
+	}
+	ng_cache_expire(c, 11 * SEC);
+	st = stats(c);
+	assert_int_equal(st.entries, 0);
+	assert_int_equal(st.bytes, 0);
+	assert_int_equal(st.expired, MAX);
+	assert_int_equal(st.evicted, 2 * MAX);
+	assert_int_equal(st.buckets, first);
+	/* and grows again */
+	for (unsigned i = 0; i < 1000; i++) {
+		cookie_n(ck, sizeof(ck), i);
+		ng_cache_put(c, ck, strlen(ck), &a, S("again"), 20 * SEC);
+	}
+	assert_true(stats(c).buckets >= 1000);
+	cookie_n(ck, sizeof(ck), 999);
+	expect_hit(c, ck, &a, 20 * SEC, "again");
+	ng_cache_free(c);
+}
+
+/* The same cookie answered again after its entry was evicted: stored anew, served anew. */
+static void test_reput_after_evict(void **state)
+{
+	struct ng_cache *c = ng_cache_new(60, 1 << 20, 2);
+	union sockaddr_u a = addr("127.0.0.1", 1);
+
+	(void)state;
+	ng_cache_put(c, S("a"), &a, S("A1"), SEC);
+	ng_cache_put(c, S("b"), &a, S("B"), SEC);
+	ng_cache_put(c, S("c"), &a, S("C"), SEC);
+	expect_miss(c, "a", &a, SEC);
+	ng_cache_put(c, S("a"), &a, S("A2"), SEC);
+	expect_hit(c, "a", &a, SEC, "A2");
+	expect_miss(c, "b", &a, SEC);
+	expect_hit(c, "c", &a, SEC, "C");
+	assert_int_equal(ng_cache_count(c), 2);
+	ng_cache_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +410,11 @@ int main(void)
 		cmocka_unit_test(test_ttl),
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_long_cookie),
+		cmocka_unit_test(test_bound_entries),
+		cmocka_unit_test(test_bound_bytes),
+		cmocka_unit_test(test_zero_bounds),
+		cmocka_unit_test(test_table_sizing),
+		cmocka_unit_test(test_reput_after_evict),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
