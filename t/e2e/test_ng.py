@@ -150,6 +150,33 @@ def test_read_only_replies_not_cached(relay):
 	c2.close()
 
 
+@pytest.mark.sluice_only
+def test_cache_bound_evicts_oldest(relay):
+	"""--ng-cache-max-entries=2: the third offer's reply pushes out the first one. A
+	retransmission of the newest is answered from the cache (identical bytes, counted as
+	a hit); one of the evicted offer is executed again: a re-offer of the same call and
+	tags, which keeps its ports and creates nothing new."""
+	r = relay(ng_cache_max_entries=2)
+	calls = [Call(r) for _ in range(3)]
+	cks = [new_cookie() for _ in calls]
+	raws = []
+	for c, ck in zip(calls, cks):
+		r.ng.req_raw(c.base("offer", sdp=c.a.sdp()), cookie=ck)
+		raws.append(r.ng.last_raw)
+	ng = ok(r.ng.req({"command": "statistics"}))["statistics"]["ng"]
+	assert (ng["cacheentries"], ng["cacheevictions"], ng["cachehits"]) == (2, 1, 0)
+	r.ng.req_raw(calls[2].base("offer", sdp=calls[2].a.sdp()), cookie=cks[2])
+	assert r.ng.last_raw == raws[2]
+	again = decode_payload(r.ng.req_raw(calls[0].base("offer", sdp=calls[0].a.sdp()),
+					    cookie=cks[0]))
+	assert SDP(ok(again)["sdp"]).port() == SDP(decode_payload(split_reply(raws[0])[1])["sdp"]).port()
+	ng = ok(r.ng.req({"command": "statistics"}))["statistics"]["ng"]
+	assert (ng["cacheentries"], ng["cacheevictions"], ng["cachehits"]) == (2, 2, 1)
+	assert sorted(ok(r.ng.req({"command": "list"}))["calls"]) == sorted(c.cid for c in calls)
+	for c in calls:
+		c.close()
+
+
 @pytest.mark.parametrize("use_json", [False, True], ids=["bencode", "json"])
 def test_encodings_every_command(relay, use_json):
 	"""Every command is answered in the encoding it was asked in, under its cookie."""

@@ -13,6 +13,8 @@
 #   BENCH_MEM_CALLS=2000                                   idle calls for memory per call
 #   BENCH_XC_CALLS=40 BENCH_XC_DURATION=20               PCMU <-> Opus transcoding
 #   BENCH_XC_RAMP_STEP=10 BENCH_XC_RAMP_MAX=300 BENCH_XC_RAMP_DURATION=6   transcoding ramp
+#   BENCH_CHURN_RATE=2000 BENCH_CHURN_ALIVE=100 BENCH_CHURN_DURATION=60   control-plane churn
+#   BENCH_TESTS="mem plain ctrl1 ctrl32 ramp transcode xramp churn"     which tests, in order
 #   BENCH_NG_PORT=2290 BENCH_PORT_MIN=30000 BENCH_PORT_MAX=41999 BENCH_GEN_PORT_BASE=10000
 #   BENCH_RELAY_CPU=1 BENCH_GEN_CPU=0 BENCH_OUT=build/bench/<time>
 #   SLUICED=build/sluiced RTPENGINE=/usr/bin/rtpengine
@@ -40,6 +42,11 @@ XC_RAMP_STEP=${BENCH_XC_RAMP_STEP:-10}
 XC_RAMP_MAX=${BENCH_XC_RAMP_MAX:-300}
 XC_RAMP_DURATION=${BENCH_XC_RAMP_DURATION:-6}
 XC_DURATION=${BENCH_XC_DURATION:-20}
+CHURN_RATE=${BENCH_CHURN_RATE:-2000}
+CHURN_ALIVE=${BENCH_CHURN_ALIVE:-100}
+CHURN_DURATION=${BENCH_CHURN_DURATION:-60}
+TESTS=${BENCH_TESTS:-mem plain ctrl1 ctrl32 ramp transcode xramp churn}
+export BENCH_TESTS="$TESTS"
 NG_PORT=${BENCH_NG_PORT:-2290}
 PORT_MIN=${BENCH_PORT_MIN:-30000}
 PORT_MAX=${BENCH_PORT_MAX:-41999}
@@ -118,17 +125,28 @@ run_test() {
 	echo "relay CPU before: $(taskset -c "$RELAY_CPU" "$BUILD/sluice-stall" 5)"
 } | tee "$OUT/machine.txt" >&2
 
+# test NAME -> sluice-bench arguments
+test_args() {
+	case "$1" in
+	mem)       echo plain --calls "$MEM_CALLS" --duration 0 ;;
+	plain)     echo plain --calls "$CALLS" --warmup "$WARMUP" --duration "$DURATION" ;;
+	ctrl1)     echo ctrl --inflight 1 --cycles "$CTRL1_CYCLES" ;;
+	ctrl32)    echo ctrl --inflight 32 --cycles "$CTRL32_CYCLES" ;;
+	ramp)      echo ramp --step "$RAMP_STEP" --max-calls "$RAMP_MAX" --warmup "$RAMP_WARMUP" \
+			--duration "$RAMP_DURATION" ;;
+	transcode) echo transcode --calls "$XC_CALLS" --warmup "$WARMUP" --duration "$XC_DURATION" ;;
+	xramp)     echo ramp --transcode --step "$XC_RAMP_STEP" --max-calls "$XC_RAMP_MAX" \
+			--warmup "$RAMP_WARMUP" --duration "$XC_RAMP_DURATION" ;;
+	churn)     echo churn --rate "$CHURN_RATE" --alive "$CHURN_ALIVE" --duration "$CHURN_DURATION" ;;
+	*)         die "unknown test $1" ;;
+	esac
+}
+
 for r in $RELAYS; do
-	run_test "$r" mem plain --calls "$MEM_CALLS" --duration 0
-	run_test "$r" plain plain --calls "$CALLS" --warmup "$WARMUP" --duration "$DURATION"
-	run_test "$r" ctrl1 ctrl --inflight 1 --cycles "$CTRL1_CYCLES"
-	run_test "$r" ctrl32 ctrl --inflight 32 --cycles "$CTRL32_CYCLES"
-	run_test "$r" ramp ramp --step "$RAMP_STEP" --max-calls "$RAMP_MAX" \
-		--warmup "$RAMP_WARMUP" --duration "$RAMP_DURATION"
-	run_test "$r" transcode transcode --calls "$XC_CALLS" --warmup "$WARMUP" \
-		--duration "$XC_DURATION"
-	run_test "$r" xramp ramp --transcode --step "$XC_RAMP_STEP" --max-calls "$XC_RAMP_MAX" \
-		--warmup "$RAMP_WARMUP" --duration "$XC_RAMP_DURATION"
+	for t in $TESTS; do
+		# shellcheck disable=SC2046 # word splitting of the argument list is intended
+		run_test "$r" "$t" $(test_args "$t")
+	done
 done
 {
 	echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

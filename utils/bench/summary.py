@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Raw figures and sluice/rtpengine ratios from one run-bench.sh output directory.
 
-usage: summary.py OUTDIR [RELAY ...]   (reads OUTDIR/RELAY-{mem,plain,ctrl1,ctrl32,ramp,transcode}.json)
+usage: summary.py OUTDIR [RELAY ...]   (reads OUTDIR/RELAY-TEST.json for the tests in
+$BENCH_TESTS, default all: mem plain ctrl1 ctrl32 ramp transcode xramp churn)
 """
 
 import json
@@ -53,6 +54,13 @@ ROWS = [
 	("transcode: latency p99 ms", "transcode", ("window", "latency_p99_us"), "ms"),
 	("transcode: relay CPU %", "transcode", ("window", "relay_cpu_pct"), "%.1f"),
 	("transcode: relay CPU us/packet", "transcode", ("window", "relay_cpu_us_per_pkt"), "%.1f"),
+	("churn: calls/s (offer+answer+delete)", "churn", ("calls_per_s",), "%.0f"),
+	("churn: calls/s, first third", "churn", ("calls_per_s_first_third",), "%.0f"),
+	("churn: calls/s, last third", "churn", ("calls_per_s_last_third",), "%.0f"),
+	("churn: relay RSS before, MiB", "churn", ("rss_kib_before",), "mib"),
+	("churn: relay RSS max, MiB", "churn", ("rss_kib_max",), "mib"),
+	("churn: relay RSS at the end, MiB", "churn", ("rss_kib_end",), "mib"),
+	("churn: offer p99 ms", "churn", ("offer", "p99_us"), "ms"),
 ]
 
 # label, test, path, target ratio, sluice must be <= (True) or >= (False) target x rtpengine
@@ -65,6 +73,8 @@ TARGETS = [
 	("memory per idle call", "mem", ("memory", "kib_per_call"), 0.5, True),
 	# issue 6: >= 1.5 x the transcoded calls per core, i.e. <= 1/1.5 the CPU per packet
 	("CPU us per transcoded packet", "transcode", ("window", "relay_cpu_us_per_pkt"), 0.67, True),
+	# issue 11: control-plane churn (2000 calls/s, 100 alive) keeps RSS at or below rtpengine's
+	("relay RSS max under churn", "churn", ("rss_kib_max",), 1.0, True),
 ]
 
 
@@ -73,6 +83,8 @@ def fmt(v, f):
 		return "-"
 	if f == "ms":
 		return "%.3f" % (v / 1000.0)
+	if f == "mib":
+		return "%.1f" % (v / 1024.0)
 	if f == "%s":
 		return str(v)
 	try:
@@ -81,16 +93,38 @@ def fmt(v, f):
 		return str(v)
 
 
+def churn_series(data, relays, every=5):
+	"""calls/s (mean over each `every` s) and relay RSS (at its end) over time, relays
+	side by side."""
+	series = {r: get(data[r]["churn"], "samples") or [] for r in relays}
+	if not any(series.values()):
+		return
+	print("\n== churn over time (calls/s, relay RSS MiB; %d s blocks)" % every)
+	print("%6s" % "t s" + "".join("%14s%10s" % (r + " c/s", "MiB") for r in relays))
+	n = max(len(s) for s in series.values())
+	for i in range(0, n - every + 1, every):
+		row = "%6d" % (i + every)
+		for r in relays:
+			blk = series[r][i:i + every]
+			rates = [x["calls_per_s"] for x in blk if isinstance(x.get("calls_per_s"), (int, float))]
+			row += "%14s%10s" % (fmt(sum(rates) / len(rates) if rates else None, "%.0f"),
+					     fmt(get(blk[-1], "rss_kib") if blk else None, "mib"))
+		print(row)
+
+
 def main():
 	out = sys.argv[1]
 	relays = sys.argv[2:] or ["sluiced", "rtpengine"]
-	tests = ("mem", "plain", "ctrl1", "ctrl32", "ramp", "transcode", "xramp")
+	tests = tuple(os.environ.get("BENCH_TESTS", "mem plain ctrl1 ctrl32 ramp transcode xramp "
+				     "churn").split())
 	data = {r: {t: load(out, r, t) for t in tests}
 		for r in relays}
 
 	print("\n== raw figures (%s)" % out)
 	print("%-34s" % "" + "".join("%14s" % r for r in relays))
 	for label, test, path, f in ROWS:
+		if test not in tests:
+			continue
 		print("%-34s" % label + "".join("%14s" % fmt(get(data[r][test], *path), f)
 						 for r in relays))
 	invalid = []
@@ -104,6 +138,8 @@ def main():
 		print("\n== ratios sluice/rtpengine (targets of issues 4 and 6)")
 		print("%-38s %10s %10s %8s %8s  %s" % ("", "sluiced", "rtpengine", "ratio", "target", ""))
 		for label, test, path, target, le in TARGETS:
+			if test not in tests:
+				continue
 			s = get(data["sluiced"][test], *path)
 			e = get(data["rtpengine"][test], *path)
 			ratio = s / e if isinstance(s, (int, float)) and isinstance(e, (int, float)) and e else None
@@ -111,7 +147,7 @@ def main():
 			print("%-38s %10s %10s %8s %8s  %s" % (
 				label, fmt(s, "%.3f"), fmt(e, "%.3f"), fmt(ratio, "%.2f"),
 				("<= " if le else ">= ") + "%.2f" % target, "met" if ok else "NOT met"))
-		p = data["sluiced"]["plain"]
+		p = data["sluiced"].get("plain")
 		if p:
 			loss = get(p, "packets", "loss_pct")
 			p99 = get(p, "window", "latency_p99_us")
@@ -119,6 +155,8 @@ def main():
 				"sluiced plain: zero loss, p99 <= 2 ms", fmt(loss, "%.4f") + "%",
 				"", "", "", "met" if loss == 0 and p99 is not None and p99 <= 2000
 				else "NOT met (p99 %s ms)" % fmt(p99, "ms")))
+	if "churn" in tests:
+		churn_series(data, relays)
 	try:
 		with open("%s/machine.txt" % out) as f:
 			stalls = [l.strip() for l in f if "stalls over" in l]

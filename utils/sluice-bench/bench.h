@@ -135,6 +135,9 @@ struct opts {
 	bool no_uring;
 	int ng_timeout_ms;
 	bool transcode;                 /* transcode mode: PCMU <-> Opus calls */
+	double rate;                    /* churn: new calls per second */
+	unsigned alive;                 /* churn: answered calls kept */
+	double sample;                  /* churn: seconds per time-series row */
 };
 
 struct bench {
@@ -169,6 +172,19 @@ void calls_delete_all(struct bench *b);
 /* ctrl mode: one offer+answer+delete cycle on slot call c (no media, no sockets). */
 void calls_cycle_start(struct bench *b, struct call *c);
 extern uint64_t calls_cycles_done;
+/* churn mode: call slots are b->calls (cap = alive + room for those being set up or
+ * deleted). start: one new offer+answer if a slot is free; answered calls beyond alive
+ * are deleted oldest first (each completed delete counts in calls_cycles_done); stop:
+ * delete all, start none. */
+int calls_churn_init(struct bench *b, unsigned alive);
+bool calls_churn_start(struct bench *b);
+void calls_churn_stop(struct bench *b);
+unsigned calls_churn_alive(void);
+/* churn.c */
+struct rep;
+int mode_churn(struct bench *b, struct rep *r);
+/* main.c: a latency histogram as {n, p50_us, p99_us, max_us} */
+void rep_lat(struct rep *r, const char *k, const struct hist *h);
 void bench_error(struct bench *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* media.c */

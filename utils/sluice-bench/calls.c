@@ -1,6 +1,6 @@
 /* Calls over NG: offer/answer with baresip-like SDP (as Kamailio's rtpengine module sends
  * it), teardown with the relay's per-tag packet counts checked against what was sent,
- * and the offer-answer-delete cycles of ctrl mode. */
+ * the offer-answer-delete cycles of ctrl mode, and the calls of churn mode. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -480,4 +480,142 @@ void calls_cycle_start(struct bench *b, struct call *c)
 	cs.ctrl = true;
 	b->pending++;
 	cycle_next(b, c);
+}
+
+/* ---- churn mode: new calls at a rate, the oldest answered one deleted beyond a target ---- */
+
+static struct {
+	uint32_t *alive;                /* answered calls, oldest first (ring) */
+	unsigned head, n;
+	uint32_t *free_slot;            /* idle call slots (stack) */
+	unsigned n_free;
+	unsigned target;
+	bool stopping;                  /* delete everything, start nothing */
+} ch;
+
+int calls_churn_init(struct bench *b, unsigned alive)
+{
+	ch.alive = calloc(b->cap_calls, sizeof(*ch.alive));
+	ch.free_slot = calloc(b->cap_calls, sizeof(*ch.free_slot));
+	if (!ch.alive || !ch.free_slot)
+		return -ENOMEM;
+	for (unsigned i = b->cap_calls; i-- > 0;)
+		ch.free_slot[ch.n_free++] = i;
+	ch.target = alive;
+	cs.ctrl = true;                 /* no media sockets */
+	cs.media = false;
+	return 0;
+}
+
+unsigned calls_churn_alive(void)
+{
+	return ch.n;
+}
+
+static void on_churn(void *ctx, const char *body, size_t len, int err);
+
+static void churn_release(struct bench *b, struct call *c)
+{
+	c->state = CALL_DONE;
+	b->pending--;
+	ch.free_slot[ch.n_free++] = c->idx;
+}
+
+/* Delete answered calls beyond the target (all of them when stopping). */
+static void churn_trim(struct bench *b)
+{
+	while (ch.n > (ch.stopping ? 0 : ch.target)) {
+		struct call *c = &b->calls[ch.alive[ch.head]];
+
+		ch.head = (ch.head + 1) % b->cap_calls;
+		ch.n--;
+		b->pending++;
+		c->state = CALL_DELETE;
+		if (send_cmd(b, c, "delete", on_churn)) {
+			bench_error(b, "churn %s: cannot send delete", c->callid);
+			b->del_err++;
+			churn_release(b, c);
+		}
+	}
+}
+
+static void churn_fail(struct bench *b, struct call *c)
+{
+	b->setup_err++;
+	/* clean up whatever the relay holds of it */
+	c->state = CALL_FAILED;
+	if (send_cmd(b, c, "delete", on_churn))
+		churn_release(b, c);
+}
+
+static void on_churn(void *ctx, const char *body, size_t len, int err)
+{
+	struct call *c = ctx;
+	struct bench *b = cs.b;
+	static const char *const names[] = { [CALL_OFFER] = "offer", [CALL_ANSWER] = "answer",
+					     [CALL_DELETE] = "delete", [CALL_FAILED] = "cleanup" };
+	struct hist *h = c->state == CALL_OFFER ? &b->lat_offer :
+			 c->state == CALL_ANSWER ? &b->lat_answer : &b->lat_delete;
+	bool okay = reply_ok(b, c, names[c->state], body, len, err) != NULL;
+
+	hist_add(h, (uint64_t)(mono_ns() - c->t_cmd));
+	arena_reset(&cs.a);
+	switch (c->state) {
+	case CALL_OFFER:
+		c->state = CALL_ANSWER;
+		if (!okay || send_cmd(b, c, "answer", on_churn))
+			churn_fail(b, c);
+		return;
+	case CALL_ANSWER:
+		if (!okay) {
+			churn_fail(b, c);
+			return;
+		}
+		b->setup_ok++;
+		b->pending--;
+		c->state = CALL_READY;
+		ch.alive[(ch.head + ch.n) % b->cap_calls] = c->idx;
+		ch.n++;
+		churn_trim(b);
+		return;
+	case CALL_DELETE:
+		if (okay) {
+			b->del_ok++;
+			calls_cycles_done++;
+		} else {
+			b->del_err++;
+		}
+		churn_release(b, c);
+		return;
+	default:                        /* cleanup delete of a failed call */
+		churn_release(b, c);
+		return;
+	}
+}
+
+bool calls_churn_start(struct bench *b)
+{
+	struct call *c;
+
+	if (ch.stopping || !ch.n_free)
+		return false;
+	c = &b->calls[ch.free_slot[--ch.n_free]];
+	snprintf(c->callid, sizeof(c->callid), "bench-%d-h%" PRIu64 "-%08" PRIx64,
+		 (int)getpid(), ++cs.cycles_started, rnd64() & 0xffffffffu);
+	snprintf(c->ftag, sizeof(c->ftag), "%016" PRIx64, rnd64());
+	snprintf(c->ttag, sizeof(c->ttag), "%016" PRIx64, rnd64());
+	b->pending++;
+	if (start_call(b, c, on_churn)) {
+		bench_error(b, "churn %s: cannot send offer", c->callid);
+		b->setup_err++;
+		churn_release(b, c);
+		return false;
+	}
+	return true;
+}
+
+void calls_churn_stop(struct bench *b)
+{
+	ch.stopping = true;
+	churn_trim(b);
 }

@@ -4,6 +4,7 @@
  *   ramp   add --step calls at a time until loss, p99 or relay CPU exceed their limits
  *   ctrl   offer+answer+delete cycles with --inflight cycles in flight
  *   transcode  plain with PCMU <-> Opus calls the relay transcodes (xcode.c)
+ *   churn  new calls at a rate, the newest --alive kept, RSS and calls/s over time (churn.c)
  *
  * Exit status: 0 valid run, 1 the run is invalid (reasons printed), 2 usage or setup
  * failure before anything was measured. */
@@ -27,7 +28,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: sluice-bench plain|ramp|ctrl|transcode [options]\n"
+"usage: sluice-bench plain|ramp|ctrl|transcode|churn [options]\n"
 "  --ng IP:PORT        relay's NG address (127.0.0.1:2223)\n"
 "  --pid PID           relay process, for CPU and RSS from /proc\n"
 "  --json              print JSON instead of the table\n"
@@ -44,7 +45,10 @@ static void usage(FILE *f)
 "       --loss-limit PCT (1) --p99-limit MS (50) --cpu-limit PCT (95)\n"
 "ctrl:  --inflight N (1) --cycles N (2000)\n"
 "transcode: as plain, each call PCMU (caller) <-> Opus (callee) through the relay's\n"
-"       transcoder (codec mask PCMU, transcode opus); real encoded audio, 50 pps\n");
+"       transcoder (codec mask PCMU, transcode opus); real encoded audio, 50 pps\n"
+"churn: --rate N (2000) new calls/s, --alive N (100) answered calls kept (the oldest\n"
+"       beyond is deleted), --duration S (60), --sample S (1) per time-series row;\n"
+"       --setup-inflight N (default 64 here): calls being set up or deleted at most\n");
 }
 
 static void __attribute__((noreturn)) die_usage(const char *msg, const char *arg)
@@ -69,7 +73,7 @@ static void parse(struct opts *o, int argc, char **argv)
 {
 	enum { O_NG = 256, O_PID, O_CALLS, O_DUR, O_WARM, O_PPS, O_PAYLOAD, O_BIND, O_PBASE,
 	       O_STEP, O_MAX, O_LOSS, O_P99, O_CPU, O_INFL, O_CYC, O_SETUP, O_JSON, O_NOURING, O_XCODE,
-	       O_NGTO, O_HELP };
+	       O_NGTO, O_RATE, O_ALIVE, O_SAMPLE, O_HELP };
 	static const struct option lo[] = {
 		{ "ng", 1, NULL, O_NG }, { "pid", 1, NULL, O_PID }, { "calls", 1, NULL, O_CALLS },
 		{ "duration", 1, NULL, O_DUR }, { "warmup", 1, NULL, O_WARM },
@@ -82,6 +86,8 @@ static void parse(struct opts *o, int argc, char **argv)
 		{ "json", 0, NULL, O_JSON }, { "no-uring", 0, NULL, O_NOURING },
 		{ "transcode", 0, NULL, O_XCODE },
 		{ "ng-timeout", 1, NULL, O_NGTO }, { "help", 0, NULL, O_HELP },
+		{ "rate", 1, NULL, O_RATE }, { "alive", 1, NULL, O_ALIVE },
+		{ "sample", 1, NULL, O_SAMPLE },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -107,6 +113,9 @@ static void parse(struct opts *o, int argc, char **argv)
 		case O_CYC:     o->cycles = (unsigned)num(optarg, 1, 1e9, "--cycles"); break;
 		case O_SETUP:   o->setup_inflight = (unsigned)num(optarg, 1, 256, "--setup-inflight"); break;
 		case O_NGTO:    o->ng_timeout_ms = (int)num(optarg, 10, 60000, "--ng-timeout"); break;
+		case O_RATE:    o->rate = num(optarg, 1, 1e6, "--rate"); break;
+		case O_ALIVE:   o->alive = (unsigned)num(optarg, 0, 100000, "--alive"); break;
+		case O_SAMPLE:  o->sample = num(optarg, 0.1, 3600, "--sample"); break;
 		case O_JSON:    o->json = true; break;
 		case O_NOURING: o->no_uring = true; break;
 		case O_XCODE:   o->transcode = true; break;
@@ -115,11 +124,11 @@ static void parse(struct opts *o, int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1)
-		die_usage("expected one mode: plain, ramp, ctrl or transcode", NULL);
+		die_usage("expected one mode: plain, ramp, ctrl, transcode or churn", NULL);
 	o->mode = argv[optind];
 	o->transcode |= !strcmp(o->mode, "transcode");
 	if (strcmp(o->mode, "plain") && strcmp(o->mode, "ramp") && strcmp(o->mode, "ctrl") &&
-	    !o->transcode)
+	    strcmp(o->mode, "churn") && !o->transcode)
 		die_usage("unknown mode", o->mode);
 	if (o->transcode && o->pps != 50)
 		die_usage("transcode mode sends 20 ms frames: --pps must be 50", NULL);
@@ -255,7 +264,7 @@ static void rep_teardown(struct rep *r, struct bench *b)
 	rep_end(r);
 }
 
-static void rep_lat(struct rep *r, const char *k, const struct hist *h)
+void rep_lat(struct rep *r, const char *k, const struct hist *h)
 {
 	rep_begin(r, k);
 	rep_u64(r, "n", h->n);
@@ -514,9 +523,15 @@ int main(int argc, char **argv)
 		.ng = "127.0.0.1:2223", .calls = 100, .duration = 10, .warmup = 2, .pps = 50,
 		.payload = 172, .bind = "127.0.0.1", .port_base = 10000, .step = 100,
 		.max_calls = 2000, .ramp_loss_pct = 1, .ramp_p99_ms = 50, .ramp_cpu_pct = 95,
-		.inflight = 1, .cycles = 2000, .setup_inflight = 16, .ng_timeout_ms = 2000,
+		.inflight = 1, .cycles = 2000, .setup_inflight = 0, .ng_timeout_ms = 2000,
+		.rate = 2000, .alive = 100, .sample = 1,
 	};
+	b->o.duration = -1;             /* mode default below */
 	parse(&b->o, argc, argv);
+	if (!b->o.setup_inflight)
+		b->o.setup_inflight = !strcmp(b->o.mode, "churn") ? 64 : 16;
+	if (b->o.duration < 0)
+		b->o.duration = !strcmp(b->o.mode, "churn") ? 60 : 10;
 	if (b->o.pid && kill(b->o.pid, 0))
 		die_usage("no such process", "--pid");
 	if (netaddr_parse_ip(b->o.bind, strlen(b->o.bind), 0, &b->bind_addr))
@@ -525,7 +540,8 @@ int main(int argc, char **argv)
 	raise_nofile();
 
 	cap = !strcmp(b->o.mode, "plain") || !strcmp(b->o.mode, "transcode") ? b->o.calls :
-	      !strcmp(b->o.mode, "ramp") ? b->o.max_calls : b->o.inflight;
+	      !strcmp(b->o.mode, "ramp") ? b->o.max_calls :
+	      !strcmp(b->o.mode, "churn") ? b->o.alive + b->o.setup_inflight + 1 : b->o.inflight;
 	if ((ret = ng_open(&b->ng, b->o.ng, b->o.ng_timeout_ms, 2)) ||
 	    (ret = calls_alloc(b, cap)) || (ret = media_init(b)) || (ret = loop_init(b)) ||
 	    (b->o.transcode && (ret = xcode_init(b)))) {
@@ -537,6 +553,8 @@ int main(int argc, char **argv)
 		ret = mode_plain(b, &r);
 	else if (!strcmp(b->o.mode, "ramp"))
 		ret = mode_ramp(b, &r);
+	else if (!strcmp(b->o.mode, "churn"))
+		ret = mode_churn(b, &r);
 	else
 		ret = mode_ctrl(b, &r);
 	rep_print(&r, stdout, b->o.json);
