@@ -9,6 +9,7 @@ import subprocess
 
 import pytest
 
+from calls import ok
 from conftest import REPO
 
 BENCH = os.environ.get("SLUICE_BENCH") or os.path.join(
@@ -60,6 +61,23 @@ def test_ctrl_smoke(relay):
 	for cmd in ("offer", "answer", "delete"):
 		assert res[cmd]["n"] == 40 and 0 < res[cmd]["p50_us"] <= res[cmd]["p99_us"], res[cmd]
 	assert res["calls_per_s"] > 0
+
+
+def test_churn_smoke(relay):
+	"""churn mode: at 200 calls/s with 20 kept for 3 s: the calls that completed were
+	offered, answered and deleted, 20 were up at each sample, all deleted at the end."""
+	r = relay()
+	rc, res, err = run_bench(r, "churn", "--rate", "200", "--alive", "20", "--duration", "3")
+	assert rc == 0, "sluice-bench: %s" % err
+	assert res["valid"] is True and res["setup_errors"] == 0 and res["delete_errors"] == 0
+	assert 300 <= res["calls"] <= 600, res["calls"]		# 200/s x 3 s, minus the 20 kept
+	# the 20 kept and any still being set up are deleted after the run
+	assert res["alive_at_end"] == 20 and res["deleted_at_end"] >= 20
+	assert res["offer"]["n"] == res["delete"]["n"] == res["calls"] + res["deleted_at_end"]
+	samples = res["samples"]
+	assert 2 <= len(samples) <= 4
+	assert all(s["rss_kib"] > 0 and s["alive"] == 20 for s in samples), samples
+	assert ok(r.ng.req({"command": "list"}))["calls"] == []
 
 
 def test_bench_detects_wrong_stats(relay):

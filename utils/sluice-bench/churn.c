@@ -120,7 +120,8 @@ int mode_churn(struct bench *b, struct rep *r)
 	struct churn_run cr = { 0 };
 	struct proc_sample before = { 0 }, after = { 0 };
 	double secs = b->o.duration, third = secs / 3;
-	uint64_t rss_max = 0;
+	uint64_t rss_max = 0, done;
+	unsigned left;
 	int ret;
 
 	cr.cap = (unsigned)(secs / b->o.sample) + 4;
@@ -129,6 +130,8 @@ int mode_churn(struct bench *b, struct rep *r)
 		return 2;
 	proc_sample(b->o.pid, &before);
 	run(b, &cr);
+	done = calls_cycles_done;       /* completed within --duration */
+	left = calls_churn_alive();
 	calls_churn_stop(b);
 	loop_run(b, mono_ns() + 60 * 1000000000LL, idle);
 	proc_sample(b->o.pid, &after);
@@ -142,10 +145,12 @@ int mode_churn(struct bench *b, struct rep *r)
 	rep_f(r, "rate", b->o.rate, 0);
 	rep_u64(r, "alive", b->o.alive);
 	rep_f(r, "duration_s", secs, 1);
-	rep_u64(r, "calls", calls_cycles_done);
+	rep_u64(r, "calls", done);
+	rep_u64(r, "deleted_at_end", calls_cycles_done - done);
+	rep_u64(r, "alive_at_end", left);
 	rep_u64(r, "setup_errors", b->setup_err);
 	rep_u64(r, "delete_errors", b->del_err);
-	rep_f(r, "calls_per_s", (double)calls_cycles_done / secs, 1);
+	rep_f(r, "calls_per_s", (double)done / secs, 1);
 	rep_f(r, "calls_per_s_first_third", mean_rate(&cr, 0, third), 1);
 	rep_f(r, "calls_per_s_last_third", mean_rate(&cr, 2 * third, secs), 1);
 	rep_u64(r, "rss_kib_before", before.rss_kib);
