@@ -57,6 +57,8 @@ ROWS = [
 	("churn: calls/s (offer+answer+delete)", "churn", ("calls_per_s",), "%.0f"),
 	("churn: calls/s, first third", "churn", ("calls_per_s_first_third",), "%.0f"),
 	("churn: calls/s, last third", "churn", ("calls_per_s_last_third",), "%.0f"),
+	("churn: relay CPU us/call, first third", "churn", ("relay_cpu_us_per_call_first_third",), "%.1f"),
+	("churn: relay CPU us/call, last third", "churn", ("relay_cpu_us_per_call_last_third",), "%.1f"),
 	("churn: relay RSS before, MiB", "churn", ("rss_kib_before",), "mib"),
 	("churn: relay RSS max, MiB", "churn", ("rss_kib_max",), "mib"),
 	("churn: relay RSS at the end, MiB", "churn", ("rss_kib_end",), "mib"),
@@ -99,16 +101,20 @@ def churn_series(data, relays, every=5):
 	series = {r: get(data[r]["churn"], "samples") or [] for r in relays}
 	if not any(series.values()):
 		return
-	print("\n== churn over time (calls/s, relay RSS MiB; %d s blocks)" % every)
-	print("%6s" % "t s" + "".join("%14s%10s" % (r + " c/s", "MiB") for r in relays))
+	print("\n== churn over time (calls/s, relay CPU us per call, relay RSS MiB; %d s blocks)"
+	      % every)
+	print("%6s" % "t s" + "".join("%14s%8s%8s" % (r + " c/s", "us/c", "MiB") for r in relays))
 	n = max(len(s) for s in series.values())
 	for i in range(0, n - every + 1, every):
 		row = "%6d" % (i + every)
 		for r in relays:
 			blk = series[r][i:i + every]
 			rates = [x["calls_per_s"] for x in blk if isinstance(x.get("calls_per_s"), (int, float))]
-			row += "%14s%10s" % (fmt(sum(rates) / len(rates) if rates else None, "%.0f"),
-					     fmt(get(blk[-1], "rss_kib") if blk else None, "mib"))
+			cost = [x["relay_cpu_us_per_call"] for x in blk
+				if isinstance(x.get("relay_cpu_us_per_call"), (int, float))]
+			row += "%14s%8s%8s" % (fmt(sum(rates) / len(rates) if rates else None, "%.0f"),
+					       fmt(sum(cost) / len(cost) if cost else None, "%.0f"),
+					       fmt(get(blk[-1], "rss_kib") if blk else None, "mib"))
 		print(row)
 
 

@@ -6,6 +6,7 @@
  * a ceiling: with --setup-inflight calls already being set up or deleted no new one
  * starts, so a relay that slows down shows it as a lower calls/s, not as a backlog. */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@ struct sample {
 	double replies_per_s;
 	uint64_t rss_kib;
 	double relay_cpu_pct;
+	double relay_us_per_call;       /* relay CPU per completed call: load-independent */
 	double gen_cpu_pct;             /* ours: above ~95 % the generator is the limit */
 	unsigned alive;
 	unsigned errors;
@@ -57,13 +59,16 @@ static void take_sample(struct bench *b, struct churn_run *cr, int64_t now)
 	s->relay_cpu_pct = p.ok && cr->last_proc.ok ?
 			   100.0 * (double)(p.cpu_ns - cr->last_proc.cpu_ns) /
 			   (double)(p.at_ns - cr->last_proc.at_ns) : NAN;
+	s->relay_us_per_call = p.ok && cr->last_proc.ok && calls_cycles_done > cr->last_calls ?
+			       (double)(p.cpu_ns - cr->last_proc.cpu_ns) / 1e3 /
+			       (double)(calls_cycles_done - cr->last_calls) : NAN;
 	s->gen_cpu_pct = 100.0 * (double)(self_cpu_ns() - cr->last_self) / (dt * 1e9);
 	s->alive = calls_churn_alive();
 	s->errors = b->setup_err + b->del_err;
 	fprintf(stderr, "churn: %6.1f s  %7.0f calls/s  %7.0f NG/s  relay RSS %8llu KiB  "
-		"CPU %5.1f %%  gen %5.1f %%  alive %4u  errors %u\n", s->t, s->calls_per_s,
-		s->replies_per_s, (unsigned long long)s->rss_kib, s->relay_cpu_pct, s->gen_cpu_pct,
-		s->alive, s->errors);
+		"CPU %5.1f %% %6.1f us/call  gen %5.1f %%  alive %4u  errors %u\n", s->t,
+		s->calls_per_s, s->replies_per_s, (unsigned long long)s->rss_kib, s->relay_cpu_pct,
+		s->relay_us_per_call, s->gen_cpu_pct, s->alive, s->errors);
 	cr->last_t = now;
 	cr->last_calls = calls_cycles_done;
 	cr->last_replies = replies(b);
@@ -71,19 +76,24 @@ static void take_sample(struct bench *b, struct churn_run *cr, int64_t now)
 	cr->last_self = self_cpu_ns();
 }
 
-/* Mean calls/s of the samples whose interval ends in (from, to]. */
-static double mean_rate(const struct churn_run *cr, double from, double to)
+/* Mean of a field over the samples whose interval ends in (from, to]. */
+static double mean_of(const struct churn_run *cr, size_t field, double from, double to)
 {
 	double sum = 0;
 	unsigned n = 0;
 
-	for (unsigned i = 0; i < cr->n; i++)
-		if (cr->s[i].t > from && cr->s[i].t <= to + 1e-9) {
-			sum += cr->s[i].calls_per_s;
+	for (unsigned i = 0; i < cr->n; i++) {
+		double v = *(const double *)((const char *)&cr->s[i] + field);
+
+		if (cr->s[i].t > from && cr->s[i].t <= to + 1e-9 && !isnan(v)) {
+			sum += v;
 			n++;
 		}
+	}
 	return n ? sum / n : NAN;
 }
+
+#define MEAN(cr, f, from, to) mean_of(cr, offsetof(struct sample, f), from, to)
 
 static void run(struct bench *b, struct churn_run *cr)
 {
@@ -151,8 +161,11 @@ int mode_churn(struct bench *b, struct rep *r)
 	rep_u64(r, "setup_errors", b->setup_err);
 	rep_u64(r, "delete_errors", b->del_err);
 	rep_f(r, "calls_per_s", (double)done / secs, 1);
-	rep_f(r, "calls_per_s_first_third", mean_rate(&cr, 0, third), 1);
-	rep_f(r, "calls_per_s_last_third", mean_rate(&cr, 2 * third, secs), 1);
+	rep_f(r, "calls_per_s_first_third", MEAN(&cr, calls_per_s, 0, third), 1);
+	rep_f(r, "calls_per_s_last_third", MEAN(&cr, calls_per_s, 2 * third, secs), 1);
+	rep_f(r, "relay_cpu_us_per_call_first_third", MEAN(&cr, relay_us_per_call, 0, third), 1);
+	rep_f(r, "relay_cpu_us_per_call_last_third",
+	      MEAN(&cr, relay_us_per_call, 2 * third, secs), 1);
 	rep_u64(r, "rss_kib_before", before.rss_kib);
 	rep_u64(r, "rss_kib_max", rss_max);
 	rep_u64(r, "rss_kib_end", cr.n ? cr.s[cr.n - 1].rss_kib : 0);
@@ -167,6 +180,7 @@ int mode_churn(struct bench *b, struct rep *r)
 		rep_f(r, "ng_per_s", cr.s[i].replies_per_s, 0);
 		rep_u64(r, "rss_kib", cr.s[i].rss_kib);
 		rep_f(r, "relay_cpu_pct", cr.s[i].relay_cpu_pct, 1);
+		rep_f(r, "relay_cpu_us_per_call", cr.s[i].relay_us_per_call, 1);
 		rep_f(r, "generator_cpu_pct", cr.s[i].gen_cpu_pct, 1);
 		rep_u64(r, "alive", cr.s[i].alive);
 		rep_end(r);
