@@ -103,7 +103,7 @@ def churn_series(data, relays, every=5):
 		return
 	print("\n== churn over time (calls/s, relay CPU us per call, relay RSS MiB; %d s blocks)"
 	      % every)
-	print("%6s" % "t s" + "".join("%14s%8s%8s" % (r + " c/s", "us/c", "MiB") for r in relays))
+	print("%6s" % "t s" + "".join("%18s%8s%8s" % (r + " c/s", "us/c", "MiB") for r in relays))
 	n = max(len(s) for s in series.values())
 	for i in range(0, n - every + 1, every):
 		row = "%6d" % (i + every)
@@ -112,7 +112,7 @@ def churn_series(data, relays, every=5):
 			rates = [x["calls_per_s"] for x in blk if isinstance(x.get("calls_per_s"), (int, float))]
 			cost = [x["relay_cpu_us_per_call"] for x in blk
 				if isinstance(x.get("relay_cpu_us_per_call"), (int, float))]
-			row += "%14s%8s%8s" % (fmt(sum(rates) / len(rates) if rates else None, "%.0f"),
+			row += "%18s%8s%8s" % (fmt(sum(rates) / len(rates) if rates else None, "%.0f"),
 					       fmt(sum(cost) / len(cost) if cost else None, "%.0f"),
 					       fmt(get(blk[-1], "rss_kib") if blk else None, "mib"))
 		print(row)
