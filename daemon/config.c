@@ -475,21 +475,33 @@ static int parse_ng_allow(struct cfg_ctx *ctx, const struct cfg_opt *o, const ch
 	return for_each_item(ctx, o, val, ng_allow_item);
 }
 
-/* "N", "NK", "NM", "NG" (binary multiples, either case). */
+/* Bits to shift by for a size suffix: none, K, M, G (binary, either case); -1 if bad. */
+static int size_shift(const char *suffix)
+{
+	if (!*suffix)
+		return 0;
+	if (suffix[1])
+		return -1;
+	switch (*suffix) {
+	case 'k': case 'K': return 10;
+	case 'm': case 'M': return 20;
+	case 'g': case 'G': return 30;
+	default:            return -1;
+	}
+}
+
+/* "N", "NK", "NM", "NG". */
 static int parse_bytes(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
 {
-	unsigned long long v;
-	unsigned shift = 0;
-	char *end;
+	unsigned long long v = 0;
+	char *end = (char *)val;
+	int shift;
 
 	errno = 0;
-	v = isdigit((unsigned char)*val) ? strtoull(val, &end, 10) : (end = (char *)val, 0);
-	if (end == val || (*end && end[1]))
-		shift = 64;
-	else if (*end)
-		shift = *end == 'k' || *end == 'K' ? 10 : *end == 'm' || *end == 'M' ? 20 :
-			*end == 'g' || *end == 'G' ? 30 : 64;
-	if (errno || shift == 64 || v > (MAX_NG_CACHE_BYTES >> shift))
+	if (isdigit((unsigned char)*val))
+		v = strtoull(val, &end, 10);
+	shift = size_shift(end);
+	if (end == val || errno || shift < 0 || v > (MAX_NG_CACHE_BYTES >> shift))
 		return cfg_error(ctx, "invalid value '%s' for %s%s (allowed: 0..16G)", val,
 				 dashes(ctx), o->name);
 	*(uint64_t *)field(ctx, o) = v << shift;

@@ -18,6 +18,7 @@
 #include "sluice/strbuf.h"
 
 #define TCP_MAX_CONNS 256
+#define NG_CACHE_TTL_S 60               /* a repeat after this is a new request */
 
 enum ep_kind { EP_UDP, EP_TCP_LISTEN, EP_TCP_CONN };
 
@@ -119,7 +120,8 @@ int ng_server_open(struct ng_server **out, struct daemon *d, int epfd, char *err
 	struct ng_server *s = calloc(1, sizeof(*s));
 	int fd;
 
-	if (!s || !(s->cache = ng_cache_new(60, d->cfg->ng_cache_max_bytes, d->cfg->ng_cache_max_entries))) {
+	if (!s || !(s->cache = ng_cache_new(NG_CACHE_TTL_S, cfg->ng_cache_max_bytes,
+					     cfg->ng_cache_max_entries))) {
 		snprintf(err, errlen, "out of memory");
 		free(s);
 		return -ENOMEM;
