@@ -50,8 +50,10 @@ void latch_judge(struct stream *s, const union sockaddr_u *src, int64_t now,
 	if (s->latched && !s->relearn && el != EL_OFF && !o->asymmetric &&
 	    netaddr_eq(&s->endpoint, src))
 		return verdict(st, LATCH_OK, false);
-	/* no reply can reach 0.0.0.0 or port 0: such a (spoofed) source must not latch */
-	if (netaddr_is_any(src) || !netaddr_port(src))
+	/* no reply can reach 0.0.0.0 or port 0: such a (spoofed) source must not latch;
+	 * and before its side's SDP nobody signalled who may send here (the answerer's
+	 * packets that overtake its answer: their codec is not settled either) */
+	if (netaddr_is_any(src) || !netaddr_port(src) || !s->has_advertised)
 		return verdict(st, LATCH_FOREIGN, false);
 	st->rank = rank_of(s, src);
 	if (el == EL_OFF || o->asymmetric)

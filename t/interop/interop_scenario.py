@@ -247,3 +247,14 @@ def sent_sdp(msgs, local_sip_port, want):
 		   and m["body"]:
 			return m
 	return None
+
+
+def assert_heard_tone(call, side):
+	"""side ("caller" / "callee") recorded the tone the other side sent."""
+	wav = call.caller_wav if side == "caller" else call.callee_wav
+	want = CALLEE_TONE if side == "caller" else CALLER_TONE
+	freq, rms, purity, secs = H.analyse_wav(wav)
+	assert secs > 2.0, "%s recorded only %.2f s" % (side, secs)
+	assert rms > 1000, "%s: recording is (near) silence, rms %.1f" % (side, rms)
+	assert abs(freq - want) <= 20, "%s heard %.1f Hz, expected %d" % (side, freq, want)
+	assert purity > 0.5, "%s: only %.0f%% of energy at %.0f Hz" % (side, purity * 100, freq)

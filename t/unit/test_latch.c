@@ -55,7 +55,7 @@ struct scenario {
 #define F LATCH_FOREIGN
 
 static const struct scenario scenarios[] = {
-	/*  0 */ { "first packet latches, the window's end fixes it", NULL, NULL, COMP_RTP, H,
+	/*  0 */ { "first packet latches, the window's end fixes it", SDP, NULL, COMP_RTP, H,
 	  { 0 }, STEPS(
 		{ NAT, RTP, 1, 0, LATCH_NEW, NAT, 0 },
 		{ NAT, RTP, 1, 20, LATCH_OK, NAT, 0 },
@@ -72,13 +72,13 @@ static const struct scenario scenarios[] = {
 		{ EVIL, RTP, 9, 600, F, SDPP, 0 },
 		{ SDP, RTP, 1, 1000, LATCH_MOVED, SDP, 1 },
 		{ SDPP, RTP, 1, 1020, F, SDP, 1 }) },
-	/*  3 */ { "heuristic: an equal rank does not take over", NULL, NULL, COMP_RTP, H, { 0 },
+	/*  3 */ { "heuristic: an equal rank does not take over", SDP, NULL, COMP_RTP, H, { 0 },
 	  STEPS(
 		{ NAT, RTP, 1, 0, LATCH_NEW, NAT, 0 },
 		{ EVIL, RTP, 9, 10, F, NAT, 0 },
 		{ NAT2, RTP, 1, 20, F, NAT, 0 },
 		{ NAT, RTP, 1, 30, LATCH_OK, NAT, 0 }) },
-	/*  4 */ { "delayed: an equal rank takes over (last seen)", NULL, NULL, COMP_RTP, D,
+	/*  4 */ { "delayed: an equal rank takes over (last seen)", SDP, NULL, COMP_RTP, D,
 	  { 0 }, STEPS(
 		{ NAT, RTP, 1, 0, LATCH_NEW, NAT, 0 },
 		{ EVIL, RTP, 9, 10, LATCH_MOVED, EVIL, 0 },
@@ -111,13 +111,13 @@ static const struct scenario scenarios[] = {
 		{ EVIL, RTP, 9, 51, F, NAT, 0 },
 		{ EVIL2, RTP, 9, 52, F, NAT, 0 },
 		{ NAT, RTP, 1, 3100, LATCH_OK, NAT, 1 }) },
-	/* 10 */ { "the SSRC never moves a fixed latch", NULL, NULL, COMP_RTP, H, { 0 }, STEPS(
+	/* 10 */ { "the SSRC never moves a fixed latch", SDP, NULL, COMP_RTP, H, { 0 }, STEPS(
 		{ NAT, RTP, 0x11223344, 0, LATCH_NEW, NAT, 0 },
 		{ NAT, RTP, 0x11223344, 3100, LATCH_OK, NAT, 1 },
 		{ NAT2, RTP, 0x11223344, 3200, F, NAT, 1 },
 		{ EVIL, RTP, 0x11223344, 3300, F, NAT, 1 },
 		{ NAT, RTP, 0x11223344, 3400, LATCH_OK, NAT, 1 }) },
-	/* 11 */ { "media-handover: a fixed latch follows a new source", NULL, NULL, COMP_RTP, H,
+	/* 11 */ { "media-handover: a fixed latch follows a new source", SDP, NULL, COMP_RTP, H,
 	  { .media_handover = true }, STEPS(
 		{ NAT, RTP, 1, 0, LATCH_NEW, NAT, 0 },
 		{ EVIL, RTP, 2, 100, F, NAT, 0 },       /* learning rules while learning */
@@ -168,17 +168,21 @@ static const struct scenario scenarios[] = {
 		{ SDPP, RTP, 1, 10, LATCH_OK, NULL, -1 },
 		{ SDP, RTP, 1, 4000, LATCH_OK, NULL, -1 }) },
 	/* 21: a source nothing can be sent back to never latches nor moves a latch */
-	{ "source port 0 / 0.0.0.0 never latches", NULL, NULL, COMP_RTP, D,
+	{ "source port 0 / 0.0.0.0 never latches", SDP, NULL, COMP_RTP, D,
 	  { .media_handover = true }, STEPS(
 		{ "198.51.100.7:0", RTP, 1, 0, F, NULL, -1 },
 		{ "0.0.0.0:40000", RTP, 1, 10, F, NULL, -1 },
 		{ NAT, RTP, 1, 20, LATCH_NEW, NAT, 0 },
 		{ "198.51.100.7:0", RTP, 1, 5000, F, NAT, 1 }) },
-	/* 22 */ { "RTCP follows the same rules", SDP, NULL, COMP_RTCP, H, { 0 }, STEPS(
+	/* 22 */ { "no SDP from the side yet: nobody may send", NULL, NULL, COMP_RTP, H,
+	  { 0 }, STEPS(
+		{ NAT, RTP, 1, 0, F, NULL, -1 },
+		{ EVIL, RTP, 2, 10, F, NULL, -1 }) },
+	/* 23 */ { "RTCP follows the same rules", SDP, NULL, COMP_RTCP, H, { 0 }, STEPS(
 		{ EVIL, RTCP, 0xabcd, 0, LATCH_NEW, EVIL, 0 },
 		{ SDPP, RTCP, 0xabcd, 10, LATCH_MOVED, SDPP, 0 },
 		{ NAT2, RTCP, 0xabcd, 5000, F, SDPP, 1 }) },
-	/* 23 */ { "packets without an SSRC latch like any other", NULL, NULL, COMP_RTP, H,
+	/* 24 */ { "packets without an SSRC latch like any other", SDP, NULL, COMP_RTP, H,
 	  { 0 }, STEPS(
 		{ NAT, SHORT, 0, 0, LATCH_NEW, NAT, 0 },
 		{ NAT2, SHORT, 0, 3200, F, NAT, 1 }) },
@@ -395,7 +399,7 @@ static void test_dest_never_unusable(void **state)
 			/* and the real phone can still latch afterwards */
 			src = sa(NAT);
 			latch_packet(s, &src, pkt, len, T0 + 10 * MS, EL_DELAYED);
-			if (!with_adv) {
+			if (with_adv) {
 				if (!stream_dest(s, &out) || !netaddr_eq(&out, &src))
 					fail_msg("src %s: the real peer could not latch afterwards",
 						 srcs[i]);
