@@ -139,6 +139,15 @@ struct opts {
 	double rate;                    /* churn: new calls per second */
 	unsigned alive;                 /* churn: answered calls kept */
 	double sample;                  /* churn: seconds per time-series row */
+	/* soak mode (soak.h) */
+	double min_life, max_life;      /* seconds of media per call */
+	unsigned abandon_pct;           /* calls left to the relay's timeout */
+	unsigned relay_timeout;         /* the relay's --timeout, seconds */
+	double gone_grace;              /* abandoned call must be gone timeout + this */
+	unsigned settle_ms;             /* media stopped this long before delete/re-offer */
+	double rss_slope_limit;         /* KiB/min; < 0: reported, not enforced */
+	unsigned port_pairs;            /* our port pool: port_base .. + 2 * port_pairs */
+	const char *rss_csv;            /* write the RSS samples there ("seconds,kib") */
 };
 
 /* The media side of the event loop (loop.c). */
@@ -213,7 +222,7 @@ struct call_sdp {
 };
 void callmsg_sdp(struct strbuf *sb, const struct call_sdp *p);
 struct ng_cmd {
-	const char *cmd, *callid, *from_tag, *to_tag;   /* tags may be NULL */
+	const char *cmd, *callid, *from_tag, *to_tag;   /* all but cmd may be NULL */
 	const struct strbuf *sdp;                       /* may be NULL */
 	bool codec_transcode;           /* codec {mask [PCMU], transcode [opus]} */
 };
@@ -231,7 +240,7 @@ void callmsg_reset(void);               /* free what the last replies decoded */
 int callmsg_dest(struct bval *r, union sockaddr_u *rtp, union sockaddr_u *rtcp);
 /* What the relay counted on one tag's first medium: [0] RTP streams, [1] RTCP streams. */
 struct tag_stats {
-	uint64_t packets[2], bytes[2];
+	uint64_t packets[2], bytes[2], errors[2];
 };
 int callmsg_tag_stats(struct bval *r, const char *tag, struct tag_stats *out);
 int callmsg_total_rtp(struct bval *r, uint64_t *packets);       /* totals.RTP.packets */

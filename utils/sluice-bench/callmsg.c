@@ -76,7 +76,8 @@ int callmsg_send(struct bench *b, const struct ng_cmd *m, ng_cb cb, void *ctx)
 		bv_list_add(bv_dict_add(a, cd, "transcode", bv_new_list(a)),
 			    bv_new_strz(a, "opus"));
 	}
-	bv_dict_add_str(a, d, "call-id", m->callid);
+	if (m->callid)
+		bv_dict_add_str(a, d, "call-id", m->callid);
 	l = bv_dict_add(a, d, "received-from", bv_new_list(a));
 	bv_list_add(l, bv_new_strz(a, "IP4"));
 	bv_list_add(l, bv_new_strz(a, "127.0.0.1"));
@@ -160,6 +161,7 @@ int callmsg_tag_stats(struct bval *r, const char *tag, struct tag_stats *out)
 		struct bval *flags = bv_dict_get(s, "flags"), *st = bv_dict_get(s, "stats");
 		struct bval *p = st ? bv_dict_get(st, "packets") : NULL;
 		struct bval *by = st ? bv_dict_get(st, "bytes") : NULL;
+		struct bval *er = st ? bv_dict_get(st, "errors") : NULL;
 		int kind = -1;
 
 		for (struct bval *f = flags ? flags->c.first : NULL; f; f = f->next)
@@ -168,6 +170,7 @@ int callmsg_tag_stats(struct bval *r, const char *tag, struct tag_stats *out)
 			continue;
 		out->packets[kind] += (uint64_t)p->i;
 		out->bytes[kind] += (uint64_t)by->i;
+		out->errors[kind] += er && er->type == BV_INT ? (uint64_t)er->i : 0;
 	}
 	return 0;
 }

@@ -446,7 +446,7 @@ static void on_churn(void *ctx, const char *body, size_t len, int err)
 	bool okay = reply_ok(b, c, names[c->state], body, len, err) != NULL;
 
 	hist_add(h, (uint64_t)(mono_ns() - c->t_cmd));
-	arena_reset(&cs.a);
+	callmsg_reset();
 	switch (c->state) {
 	case CALL_OFFER:
 		c->state = CALL_ANSWER;
@@ -488,9 +488,9 @@ bool calls_churn_start(struct bench *b)
 		return false;
 	c = &b->calls[ch.free_slot[--ch.n_free]];
 	snprintf(c->callid, sizeof(c->callid), "bench-%d-h%" PRIu64 "-%08" PRIx64,
-		 (int)getpid(), ++cs.cycles_started, rnd64() & 0xffffffffu);
-	snprintf(c->ftag, sizeof(c->ftag), "%016" PRIx64, rnd64());
-	snprintf(c->ttag, sizeof(c->ttag), "%016" PRIx64, rnd64());
+		 (int)getpid(), ++cs.cycles_started, bench_rnd64() & 0xffffffffu);
+	snprintf(c->ftag, sizeof(c->ftag), "%016" PRIx64, bench_rnd64());
+	snprintf(c->ttag, sizeof(c->ttag), "%016" PRIx64, bench_rnd64());
 	b->pending++;
 	if (start_call(b, c, on_churn)) {
 		bench_error(b, "churn %s: cannot send offer", c->callid);
