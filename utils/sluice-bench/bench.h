@@ -25,6 +25,20 @@
 #define XC_FRAME_MAX     400
 #define XC_RING          256             /* transcode mode: send times kept per stream */
 
+/* big-endian fields of the packets we write and read */
+static inline void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static inline uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 /* ---- hist.c: latency histogram, ~1.6 % resolution, no allocation per sample ---- */
 #define HIST_SUB   64
 #define HIST_EXP   40
