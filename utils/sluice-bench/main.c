@@ -93,8 +93,8 @@ static void mode_defaults(struct opts *o)
 			    o->duration / 2 < 30 ? o->duration / 2 : 30;
 	if (soak && o->min_life > o->max_life)
 		die_usage("--min-life is above --max-life", NULL);
-	if (soak && o->port_pairs < o->calls * 4)
-		die_usage("--port-pairs must be at least 4 x --calls", NULL);
+	if (soak && o->port_pairs < o->calls * 3)
+		die_usage("--port-pairs must be at least 3 x --calls", NULL);
 	if (soak && !o->pid)
 		die_usage("soak needs the relay's --pid (RSS and fds)", NULL);
 }
