@@ -19,8 +19,8 @@ BENCH = os.environ.get("SLUICE_BENCH") or os.path.join(
 SOAK_SECONDS = int(os.environ.get("SOAK_SECONDS", "60"))
 CALLS = 300
 # A range of its own, away from the e2e slots (42000+), e2e phones (20000-29999),
-# sluice-bench smoke (10000-18000) and `make soak` (18000-19999, 30000-32699); busy
-# ports (ephemeral ones of other programs) are skipped by the relay and by the tool.
+# sluice-bench smoke (10000-18000) and `make soak` (3000-4999, 6000-8999); busy ports
+# (ephemeral ones of other programs) are skipped by the relay and by the tool.
 RELAY_PORTS = (36000, 38999)
 GEN_BASE, GEN_PAIRS = 39000, 1000
 

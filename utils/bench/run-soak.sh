@@ -7,8 +7,10 @@
 # Tunables (environment):
 #   SOAK_SECONDS=600 SOAK_CALLS=300 SOAK_PPS=50 SOAK_TIMEOUT=5 (the relay's --timeout)
 #   SOAK_RSS_LIMIT=10 (KiB/min; -1 = report only; default -1 under SANITIZE=1)
-#   SOAK_NG_PORT=2295 SOAK_PORT_MIN=30000 SOAK_PORT_MAX=32699 SOAK_GEN_PORT_BASE=18000
-#   (both below the kernel's ephemeral ports, 32768+, so no client socket takes them)
+#   SOAK_NG_PORT=2295 SOAK_PORT_MIN=6000 SOAK_PORT_MAX=8999 SOAK_GEN_PORT_BASE=3000
+#   (ranges no other tool of this tree uses, below the kernel's ephemeral ports (32768+)
+#   and away from SIP's 5060: a port held by another program is skipped, but a range
+#   full of them - another relay on its default 30000-40000 - would starve the run)
 #   SOAK_THREADS=2 (relay media threads) SOAK_ARGS="..." (more sluice-bench options)
 #   SOAK_OUT=build/soak/<time>   SLUICED=build/sluiced
 set -uo pipefail
@@ -25,9 +27,9 @@ TIMEOUT=${SOAK_TIMEOUT:-5}
 if [ "${SANITIZE:-}" = 1 ]; then RSS_DEFAULT=-1; else RSS_DEFAULT=10; fi
 RSS_LIMIT=${SOAK_RSS_LIMIT:-$RSS_DEFAULT}
 NG_PORT=${SOAK_NG_PORT:-2295}
-PORT_MIN=${SOAK_PORT_MIN:-30000}
-PORT_MAX=${SOAK_PORT_MAX:-32699}
-GEN_BASE=${SOAK_GEN_PORT_BASE:-18000}
+PORT_MIN=${SOAK_PORT_MIN:-6000}
+PORT_MAX=${SOAK_PORT_MAX:-8999}
+GEN_BASE=${SOAK_GEN_PORT_BASE:-3000}
 THREADS=${SOAK_THREADS:-2}
 OUT=${SOAK_OUT:-$BUILD/soak/$(date +%Y%m%d-%H%M%S)}
 
@@ -68,7 +70,7 @@ done
 
 cmd=("$BENCH" soak --ng 127.0.0.1:$NG_PORT --pid "$relay_pid" --calls "$CALLS"
      --duration "$SECONDS_" --pps "$PPS" --relay-timeout "$TIMEOUT"
-     --rss-slope-limit "$RSS_LIMIT" --port-base "$GEN_BASE" --port-pairs $((CALLS * 3 + 100))
+     --rss-slope-limit "$RSS_LIMIT" --port-base "$GEN_BASE" --port-pairs $((CALLS * 3 + 50))
      --rss-csv "$OUT/rss.csv" ${SOAK_ARGS:-})
 {
 	echo "machine: $(nproc) CPUs, kernel $(uname -r), load before: $(cut -d' ' -f1-3 /proc/loadavg)"

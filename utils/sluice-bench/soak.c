@@ -33,6 +33,7 @@ static struct {
 	int64_t next_sample, t0, t_warm;
 	uint64_t conc_min, conc_sum, conc_n;    /* calls alive, per second after warm-up */
 	int listed;                             /* calls in the final `list`, -1 unknown */
+	int fd_max;                             /* the relay's open fds, highest sample */
 } sk;
 
 static unsigned calls_alive(const struct soak *s)
@@ -48,12 +49,15 @@ static void sample(struct bench *b, int64_t now)
 {
 	struct proc_sample ps;
 	unsigned alive;
+	int n_fd;
 
 	if (now < sk.next_sample)
 		return;
 	sk.next_sample += SEC;
 	if (!proc_sample(b->o.pid, &ps) && sk.n_rss < sk.cap_rss)
 		sk.rss[sk.n_rss++] = (struct rss_point){ now, ps.rss_kib };
+	n_fd = proc_fd_count(b->o.pid);
+	sk.fd_max = n_fd > sk.fd_max ? n_fd : sk.fd_max;
 	if (now >= sk.t_warm && now < b->soak->t_stop) {
 		alive = calls_alive(b->soak);
 		sk.conc_min = sk.conc_n && sk.conc_min < alive ? sk.conc_min : alive;
@@ -302,6 +306,7 @@ static void report(struct rep *r, struct bench *b, const struct soak_result *x)
 	rep_begin(r, "fds");
 	rep_f(r, "start", x->fd_start, 0);
 	rep_f(r, "end", x->fd_end, 0);
+	rep_u64(r, "max", (uint64_t)sk.fd_max);
 	rep_end(r);
 	rep_f(r, "relay_cpu_pct", x->relay_cpu_pct, 1);
 	rep_f(r, "generator_cpu_pct", x->gen_cpu_pct, 1);
