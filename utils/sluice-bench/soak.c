@@ -25,6 +25,7 @@
 struct rss_point {
 	int64_t t;
 	uint64_t kib;
+	int64_t cache;          /* the relay's NG reply cache, bytes (statistics); -1 unknown */
 };
 
 static struct {
@@ -34,7 +35,25 @@ static struct {
 	uint64_t conc_min, conc_sum, conc_n;    /* calls alive, per second after warm-up */
 	int listed;                             /* calls in the final `list`, -1 unknown */
 	int fd_max;                             /* the relay's open fds, highest sample */
+	bool stats_pending;                     /* a `statistics` request in flight */
 } sk;
+
+/* The relay's NG reply cache size, next to the RSS sample taken when it was asked:
+ * the cache is bounded but follows the request rate of its last 60 s, so the report
+ * shows how much of the RSS slope is the cache filling or draining. */
+static void on_stats(void *ctx, const char *body, size_t len, int err)
+{
+	struct bench *b = ctx;
+	struct bval *r = callmsg_reply(b, "statistics", "-", body, len, err, NULL);
+	struct bval *st = r ? bv_dict_get(r, "statistics") : NULL;
+	struct bval *ng = st ? bv_dict_get(st, "ng") : NULL;
+	struct bval *cb = ng ? bv_dict_get(ng, "cachebytes") : NULL;
+
+	sk.stats_pending = false;
+	if (cb && cb->type == BV_INT && sk.n_rss)
+		sk.rss[sk.n_rss - 1].cache = cb->i;
+	callmsg_reset();
+}
 
 static unsigned calls_alive(const struct soak *s)
 {
@@ -54,8 +73,13 @@ static void sample(struct bench *b, int64_t now)
 	if (now < sk.next_sample)
 		return;
 	sk.next_sample += SEC;
-	if (!proc_sample(b->o.pid, &ps) && sk.n_rss < sk.cap_rss)
-		sk.rss[sk.n_rss++] = (struct rss_point){ now, ps.rss_kib };
+	if (!proc_sample(b->o.pid, &ps) && sk.n_rss < sk.cap_rss) {
+		struct ng_cmd m = { .cmd = "statistics" };
+
+		sk.rss[sk.n_rss++] = (struct rss_point){ now, ps.rss_kib, -1 };
+		if (!sk.stats_pending && !callmsg_send(b, &m, on_stats, b))
+			sk.stats_pending = true;
+	}
 	n_fd = proc_fd_count(b->o.pid);
 	sk.fd_max = n_fd > sk.fd_max ? n_fd : sk.fd_max;
 	if (now >= sk.t_warm && now < b->soak->t_stop) {
@@ -77,15 +101,25 @@ static const struct loop_ops soak_ops = {
 	.tick = soak_tick,
 };
 
-/* Least-squares slope of RSS over [from, to), KiB per minute; NAN under 3 samples. */
-static double rss_slope(int64_t from, int64_t to, unsigned *n_out)
+enum { Y_RSS, Y_CACHE, Y_RSS_MINUS_CACHE };
+
+static bool point_y(const struct rss_point *p, int what, double *y)
 {
-	double sx = 0, sy = 0, sxx = 0, sxy = 0, n = 0;
+	*y = what == Y_RSS ? (double)p->kib : what == Y_CACHE ? (double)p->cache / 1024 :
+	     (double)p->kib - (double)p->cache / 1024;
+	return what == Y_RSS || p->cache >= 0;
+}
+
+/* Least-squares slope of RSS (or the cache, or RSS less the cache) over [from, to),
+ * KiB per minute; NAN under 3 samples. */
+static double rss_slope(int64_t from, int64_t to, int what, unsigned *n_out)
+{
+	double sx = 0, sy = 0, sxx = 0, sxy = 0, n = 0, y;
 
 	for (unsigned i = 0; i < sk.n_rss; i++) {
-		double x = (double)(sk.rss[i].t - from) / (60.0 * SEC), y = (double)sk.rss[i].kib;
+		double x = (double)(sk.rss[i].t - from) / (60.0 * SEC);
 
-		if (sk.rss[i].t < from || sk.rss[i].t >= to)
+		if (sk.rss[i].t < from || sk.rss[i].t >= to || !point_y(&sk.rss[i], what, &y))
 			continue;
 		sx += x;
 		sy += y;
@@ -105,6 +139,14 @@ static uint64_t rss_at(int64_t t)
 		if (sk.rss[i].t >= t)
 			return sk.rss[i].kib;
 	return sk.n_rss ? sk.rss[sk.n_rss - 1].kib : 0;
+}
+
+static double cache_at(int64_t t)
+{
+	for (unsigned i = 0; i < sk.n_rss; i++)
+		if (sk.rss[i].t >= t && sk.rss[i].cache >= 0)
+			return (double)sk.rss[i].cache / 1024;
+	return NAN;
 }
 
 static uint64_t rss_max(void)
@@ -191,10 +233,11 @@ static void write_csv(const char *path)
 		fprintf(stderr, "sluice-bench: %s: %s\n", path, strerror(errno));
 		return;
 	}
-	fprintf(f, "seconds,rss_kib\n");
+	fprintf(f, "seconds,rss_kib,ng_cache_kib\n");
 	for (unsigned i = 0; i < sk.n_rss; i++)
-		fprintf(f, "%.1f,%llu\n", (double)(sk.rss[i].t - sk.t0) / 1e9,
-			(unsigned long long)sk.rss[i].kib);
+		fprintf(f, "%.1f,%llu,%.0f\n", (double)(sk.rss[i].t - sk.t0) / 1e9,
+			(unsigned long long)sk.rss[i].kib,
+			sk.rss[i].cache >= 0 ? (double)sk.rss[i].cache / 1024 : -1.0);
 	fclose(f);
 }
 
@@ -225,7 +268,8 @@ struct soak_result {
 	int fd_start, fd_end, listed;
 	bool drained;
 	double slope, relay_cpu_pct, gen_cpu_pct, secs;
-	unsigned slope_n;
+	double cache_slope, rest_slope;         /* NG reply cache; RSS less the cache */
+	unsigned slope_n, cache_n;
 	long long rcvbuf_errors;
 };
 
@@ -302,6 +346,11 @@ static void report(struct rep *r, struct bench *b, const struct soak_result *x)
 	rep_u64(r, "slope_samples", x->slope_n);
 	rep_f(r, "rss_slope_kib_per_min", x->slope, 2);
 	rep_f(r, "rss_slope_limit", b->o.rss_slope_limit, 1);
+	rep_u64(r, "cache_samples", x->cache_n);
+	rep_f(r, "ng_cache_kib_warm", cache_at(sk.t_warm), 0);
+	rep_f(r, "ng_cache_kib_stop", cache_at(b->soak->t_stop), 0);
+	rep_f(r, "ng_cache_slope_kib_per_min", x->cache_slope, 2);
+	rep_f(r, "rss_less_cache_slope_kib_per_min", x->rest_slope, 2);
 	rep_end(r);
 	rep_begin(r, "fds");
 	rep_f(r, "start", x->fd_start, 0);
@@ -387,7 +436,9 @@ int mode_soak(struct bench *b, struct rep *r)
 	x.drained = soak_calls_idle(b);
 	x.listed = list_calls(b);
 	x.fd_end = fds_settle(b, x.fd_start);
-	x.slope = rss_slope(sk.t_warm, b->soak->t_stop, &x.slope_n);
+	x.slope = rss_slope(sk.t_warm, b->soak->t_stop, Y_RSS, &x.slope_n);
+	x.cache_slope = rss_slope(sk.t_warm, b->soak->t_stop, Y_CACHE, &x.cache_n);
+	x.rest_slope = rss_slope(sk.t_warm, b->soak->t_stop, Y_RSS_MINUS_CACHE, &x.cache_n);
 	x.rcvbuf_errors = rb0 >= 0 ? udp_rcvbuf_errors() - rb0 : -1;
 	if (b->o.rss_csv)
 		write_csv(b->o.rss_csv);
