@@ -7,6 +7,9 @@
 # Tunables (environment):
 #   SOAK_SECONDS=600 SOAK_CALLS=300 SOAK_PPS=50 SOAK_TIMEOUT=5 (the relay's --timeout)
 #   SOAK_RSS_LIMIT=10 (KiB/min; -1 = report only; default -1 under SANITIZE=1)
+#   SOAK_IDLE=75 (seconds without calls at the end: the NG reply cache (60 s) empties and
+#   sluiced trims its heap) SOAK_IDLE_LIMIT=1024 (KiB of RSS above the start after that;
+#   -1 = report only; default -1 under SANITIZE=1)
 #   SOAK_NG_PORT=2295 SOAK_PORT_MIN=6000 SOAK_PORT_MAX=8999 SOAK_GEN_PORT_BASE=3000
 #   (ranges no other tool of this tree uses, below the kernel's ephemeral ports (32768+)
 #   and away from SIP's 5060: a port held by another program is skipped, but a range
@@ -24,8 +27,10 @@ SECONDS_=${SOAK_SECONDS:-600}
 CALLS=${SOAK_CALLS:-300}
 PPS=${SOAK_PPS:-50}
 TIMEOUT=${SOAK_TIMEOUT:-5}
-if [ "${SANITIZE:-}" = 1 ]; then RSS_DEFAULT=-1; else RSS_DEFAULT=10; fi
+if [ "${SANITIZE:-}" = 1 ]; then RSS_DEFAULT=-1 IDLE_DEFAULT=-1; else RSS_DEFAULT=10 IDLE_DEFAULT=1024; fi
 RSS_LIMIT=${SOAK_RSS_LIMIT:-$RSS_DEFAULT}
+IDLE=${SOAK_IDLE:-75}
+IDLE_LIMIT=${SOAK_IDLE_LIMIT:-$IDLE_DEFAULT}
 NG_PORT=${SOAK_NG_PORT:-2295}
 PORT_MIN=${SOAK_PORT_MIN:-6000}
 PORT_MAX=${SOAK_PORT_MAX:-8999}
@@ -70,7 +75,8 @@ done
 
 cmd=("$BENCH" soak --ng 127.0.0.1:$NG_PORT --pid "$relay_pid" --calls "$CALLS"
      --duration "$SECONDS_" --pps "$PPS" --relay-timeout "$TIMEOUT"
-     --rss-slope-limit "$RSS_LIMIT" --port-base "$GEN_BASE" --port-pairs $((CALLS * 3 + 50))
+     --rss-slope-limit "$RSS_LIMIT" --idle-wait "$IDLE" --idle-growth-limit "$IDLE_LIMIT"
+     --port-base "$GEN_BASE" --port-pairs $((CALLS * 3 + 50))
      --rss-csv "$OUT/rss.csv" ${SOAK_ARGS:-})
 {
 	echo "machine: $(nproc) CPUs, kernel $(uname -r), load before: $(cut -d' ' -f1-3 /proc/loadavg)"

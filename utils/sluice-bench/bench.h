@@ -162,6 +162,8 @@ struct opts {
 	double rss_slope_limit;         /* KiB/min; < 0: reported, not enforced */
 	unsigned port_pairs;            /* our port pool: port_base .. + 2 * port_pairs */
 	const char *rss_csv;            /* write the RSS samples there ("seconds,kib") */
+	double idle_wait;               /* after the end, wait this long with no calls */
+	double idle_growth_limit;       /* KiB: RSS then, less RSS at the start */
 };
 
 /* The media side of the event loop (loop.c). */

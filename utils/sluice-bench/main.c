@@ -55,7 +55,9 @@ static void usage(FILE *f)
 "       --min-life S (2) --max-life S (20) --abandon-pct N (20) --warmup S (20 %%, >= 30)\n"
 "       --relay-timeout S (5: the relay's --timeout) --gone-grace S (2.5)\n"
 "       --settle-ms N (100) --rss-slope-limit KIB_PER_MIN (10; -1 report only)\n"
-"       --port-pairs N (2000: our ports are port-base .. + 2N) --rss-csv FILE\n");
+"       --port-pairs N (2000: our ports are port-base .. + 2N) --rss-csv FILE\n"
+"       --idle-wait S (0: after the end, S s without calls, then RSS compared with the\n"
+"       start) --idle-growth-limit KIB (1024; -1 report only)\n");
 }
 
 static void __attribute__((noreturn)) die_usage(const char *msg, const char *arg)
@@ -104,7 +106,7 @@ static void parse(struct opts *o, int argc, char **argv)
 	enum { O_NG = 256, O_PID, O_CALLS, O_DUR, O_WARM, O_PPS, O_PAYLOAD, O_BIND, O_PBASE,
 	       O_STEP, O_MAX, O_LOSS, O_P99, O_CPU, O_INFL, O_CYC, O_SETUP, O_JSON, O_NOURING, O_XCODE,
 	       O_NGTO, O_RATE, O_ALIVE, O_SAMPLE, O_MINLIFE, O_MAXLIFE, O_ABANDON, O_RTIMEOUT,
-	       O_GRACE, O_SETTLE, O_SLOPE, O_PAIRS, O_RSSCSV, O_HELP };
+	       O_GRACE, O_SETTLE, O_SLOPE, O_PAIRS, O_RSSCSV, O_IDLE, O_IDLELIM, O_HELP };
 	static const struct option lo[] = {
 		{ "ng", 1, NULL, O_NG }, { "pid", 1, NULL, O_PID }, { "calls", 1, NULL, O_CALLS },
 		{ "duration", 1, NULL, O_DUR }, { "warmup", 1, NULL, O_WARM },
@@ -123,7 +125,8 @@ static void parse(struct opts *o, int argc, char **argv)
 		{ "abandon-pct", 1, NULL, O_ABANDON }, { "relay-timeout", 1, NULL, O_RTIMEOUT },
 		{ "gone-grace", 1, NULL, O_GRACE }, { "settle-ms", 1, NULL, O_SETTLE },
 		{ "rss-slope-limit", 1, NULL, O_SLOPE }, { "port-pairs", 1, NULL, O_PAIRS },
-		{ "rss-csv", 1, NULL, O_RSSCSV },
+		{ "rss-csv", 1, NULL, O_RSSCSV }, { "idle-wait", 1, NULL, O_IDLE },
+		{ "idle-growth-limit", 1, NULL, O_IDLELIM },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -164,6 +167,8 @@ static void parse(struct opts *o, int argc, char **argv)
 		case O_SLOPE:   o->rss_slope_limit = num(optarg, -1, 1e9, "--rss-slope-limit"); break;
 		case O_PAIRS:   o->port_pairs = (unsigned)num(optarg, 16, 30000, "--port-pairs"); break;
 		case O_RSSCSV:  o->rss_csv = optarg; break;
+		case O_IDLE:    o->idle_wait = num(optarg, 0, 3600, "--idle-wait"); break;
+		case O_IDLELIM: o->idle_growth_limit = num(optarg, -1, 1e9, "--idle-growth-limit"); break;
 		case O_HELP:    usage(stdout); exit(0);
 		default:        usage(stderr); exit(EXIT_USAGE);
 		}
@@ -574,6 +579,7 @@ int main(int argc, char **argv)
 		.rate = 2000, .alive = 100, .sample = 1,
 		.min_life = 2, .max_life = 20, .abandon_pct = 20, .relay_timeout = 5,
 		.gone_grace = 2.5, .settle_ms = 100, .rss_slope_limit = 10, .port_pairs = 2000,
+		.idle_growth_limit = 1024,
 	};
 	parse(&b->o, argc, argv);
 	if (b->o.pid && kill(b->o.pid, 0))

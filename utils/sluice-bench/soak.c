@@ -252,7 +252,8 @@ static int alloc(struct bench *b)
 	s->calls = calloc(s->n, sizeof(*s->calls));
 	s->gone_cap = GONE_CAP;
 	s->gone = calloc(s->gone_cap, sizeof(*s->gone));
-	sk.cap_rss = (unsigned)(b->o.duration + b->o.relay_timeout + b->o.gone_grace) + 120;
+	sk.cap_rss = (unsigned)(b->o.duration + b->o.relay_timeout + b->o.gone_grace +
+				b->o.idle_wait) + 120;
 	sk.rss = calloc(sk.cap_rss, sizeof(*sk.rss));
 	if (!s->calls || !s->gone || !sk.rss)
 		return -ENOMEM;
@@ -266,6 +267,7 @@ static int alloc(struct bench *b)
 
 struct soak_result {
 	int fd_start, fd_end, listed;
+	uint64_t rss_idle;              /* after --idle-wait without calls; 0: not measured */
 	bool drained;
 	double slope, relay_cpu_pct, gen_cpu_pct, secs;
 	double cache_slope, rest_slope;         /* NG reply cache; RSS less the cache */
@@ -343,6 +345,11 @@ static void report(struct rep *r, struct bench *b, const struct soak_result *x)
 	rep_u64(r, "rss_kib_stop", rss_at(s->t_stop));
 	rep_u64(r, "rss_kib_max", rss_max());
 	rep_u64(r, "rss_kib_end", sk.n_rss ? sk.rss[sk.n_rss - 1].kib : 0);
+	rep_f(r, "idle_wait_s", b->o.idle_wait, 0);
+	rep_f(r, "rss_kib_idle", x->rss_idle ? (double)x->rss_idle : NAN, 0);
+	rep_f(r, "idle_growth_kib", x->rss_idle && sk.n_rss ?
+	      (double)x->rss_idle - (double)sk.rss[0].kib : NAN, 0);
+	rep_f(r, "idle_growth_limit", b->o.idle_growth_limit, 0);
 	rep_u64(r, "slope_samples", x->slope_n);
 	rep_f(r, "rss_slope_kib_per_min", x->slope, 2);
 	rep_f(r, "rss_slope_limit", b->o.rss_slope_limit, 1);
@@ -372,6 +379,11 @@ static int verdict(struct rep *r, struct bench *b, const struct soak_result *x)
 	if (b->o.rss_slope_limit >= 0 && !(x->slope <= b->o.rss_slope_limit))
 		WHY("RSS slope %.2f KiB/min over %u samples after warm-up (limit %.1f)",
 		    x->slope, x->slope_n, b->o.rss_slope_limit);
+	if (x->rss_idle && b->o.idle_growth_limit >= 0 && sk.n_rss &&
+	    (double)x->rss_idle - (double)sk.rss[0].kib > b->o.idle_growth_limit)
+		WHY("RSS %llu KiB after %.0f s without calls, %llu KiB at the start (limit +%.0f)",
+		    (unsigned long long)x->rss_idle, b->o.idle_wait,
+		    (unsigned long long)sk.rss[0].kib, b->o.idle_growth_limit);
 	if (x->fd_start < 0 || x->fd_end != x->fd_start)
 		WHY("relay fds %d at the start, %d at the end", x->fd_start, x->fd_end);
 	if (k->misrouted || k->wrong_source || k->foreign)
@@ -436,6 +448,10 @@ int mode_soak(struct bench *b, struct rep *r)
 	x.drained = soak_calls_idle(b);
 	x.listed = list_calls(b);
 	x.fd_end = fds_settle(b, x.fd_start);
+	if (b->o.idle_wait > 0) {       /* the reply cache empties, the heap is trimmed */
+		loop_run(b, mono_ns() + (int64_t)(b->o.idle_wait * 1e9), NULL);
+		x.rss_idle = sk.n_rss ? sk.rss[sk.n_rss - 1].kib : 0;
+	}
 	x.slope = rss_slope(sk.t_warm, b->soak->t_stop, Y_RSS, &x.slope_n);
 	x.cache_slope = rss_slope(sk.t_warm, b->soak->t_stop, Y_CACHE, &x.cache_n);
 	x.rest_slope = rss_slope(sk.t_warm, b->soak->t_stop, Y_RSS_MINUS_CACHE, &x.cache_n);
