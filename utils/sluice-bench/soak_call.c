@@ -4,14 +4,16 @@
  *                                                              \-> (abandoned) IDLE
  * Actions, one at a time, each ending in TALK again:
  *   re-INVITE       re-offer/answer with the same ports, media keeps flowing
- *   port change     the mover pauses, waits `settle`, offers a new port pair, and sends
+ *   port change     the mover pauses (see below), offers a new port pair, and sends
  *                   from it once the answer is in
  *   hold (sendonly) a=sendonly / a=recvonly: the held side stops sending until resumed
- *   hold (0.0.0.0)  both pause, wait `settle`, c=0.0.0.0; both resume after the resume
+ *   hold (0.0.0.0)  both pause, c=0.0.0.0; both send again after the resume
  * Either side may send the re-offer (the callee's carries its own tag as from-tag).
- * The end: both phones stop, wait `settle` so nothing is in flight, then delete and
- * compare the relay's per-stream counters with what was sent, or (abandoned) just go
- * away; `timeout + grace` later a query must find the call gone. */
+ * The end: both phones stop and pause, then delete and compare the relay's per-stream
+ * counters with what was sent, or (abandoned) just go away; `timeout + grace` later a
+ * query must find the call gone.
+ * A pause is `settle` plus the wait until the last packet of each stopped phone has
+ * reached the other phone, so nothing is in flight when the next request goes out. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -104,7 +106,7 @@ static void on_offer(void *ctx, const char *body, size_t len, int err);
 static void on_answer(void *ctx, const char *body, size_t len, int err);
 static void on_delete(void *ctx, const char *body, size_t len, int err);
 
-/* offer (from side `from`) or answer (by side `from`'s peer) */
+/* The offer of c->offerer, or the answer of its peer, with the phone's current SDP. */
 static int send_oa(struct bench *b, struct scall *c, bool offer, bool initial)
 {
 	int o = c->offerer, side = offer ? o : o ^ 1;
