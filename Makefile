@@ -6,6 +6,7 @@
 #   make test-kernel   only the kernel module tests (qemu guest, t/kernel/)
 #   make fuzz       build libFuzzer targets (clang-14) and run each for FUZZ_SECONDS
 #   make bench      install deps, build, benchmark sluiced against rtpengine
+#   make soak       churn soak of sluiced: 300 calls for SOAK_SECONDS (600), docs/soak.md
 #   make bench-kernel  CPU per packet: kernel path vs userspace paths (qemu guest)
 #   make SANITIZE=1 ...   same, with ASan+UBSan, in build-san/
 #   t/tools/NAME.c -> build/t/NAME: helpers the e2e tests run (codec encode/decode, DTMF)
@@ -52,7 +53,7 @@ TOOL_BIN   := $(TOOL_SRC:t/tools/%.c=$(BUILD)/t/%)
 .SECONDARY:
 KTEST_BIN  := $(BUILD)/t/sluice-ktest
 
-.PHONY: all progs deps run test unit e2e interop kernel test-kernel fuzz bench bench-kernel deb clean
+.PHONY: all progs deps run test unit e2e interop kernel test-kernel fuzz bench bench-kernel soak deb clean
 all: progs $(UNIT_BIN) $(KTEST_BIN) $(TOOL_BIN)
 progs: $(BUILD)/sluiced $(UTIL_BIN)
 
@@ -135,6 +136,11 @@ bench: deps
 	@utils/install-deps.sh bench
 	$(MAKE) all
 	BUILD=$(BUILD) utils/bench/run-bench.sh
+# Churn soak against a fresh sluiced (docs/soak.md); SOAK_* variables in
+# utils/bench/run-soak.sh. With SANITIZE=1 the ASan build runs (RSS slope reported only).
+soak: deps
+	$(MAKE) progs
+	BUILD=$(BUILD) SANITIZE=$(SANITIZE) utils/bench/run-soak.sh
 # Forwarding CPU per packet in the qemu guest: sluiced kernel path, sluiced userspace,
 # rtpengine userspace (t/kernel/bench_guest.py; BENCH_CALLS/WARMUP/DURATION there).
 bench-kernel: deps

@@ -25,6 +25,20 @@
 #define XC_FRAME_MAX     400
 #define XC_RING          256             /* transcode mode: send times kept per stream */
 
+/* big-endian fields of the packets we write and read */
+static inline void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static inline uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 /* ---- hist.c: latency histogram, ~1.6 % resolution, no allocation per sample ---- */
 #define HIST_SUB   64
 #define HIST_EXP   40
@@ -46,6 +60,7 @@ struct proc_sample {
 	int64_t at_ns;          /* CLOCK_MONOTONIC when sampled */
 };
 int proc_sample(int pid, struct proc_sample *s);   /* 0 or -errno (pid <= 0: -ENOENT) */
+int proc_fd_count(int pid);                       /* entries of /proc/PID/fd, or -errno */
 uint64_t self_cpu_ns(void);
 int64_t mono_ns(void);
 
@@ -138,10 +153,33 @@ struct opts {
 	double rate;                    /* churn: new calls per second */
 	unsigned alive;                 /* churn: answered calls kept */
 	double sample;                  /* churn: seconds per time-series row */
+	/* soak mode (soak.h) */
+	double min_life, max_life;      /* seconds of media per call */
+	unsigned abandon_pct;           /* calls left to the relay's timeout */
+	unsigned relay_timeout;         /* the relay's --timeout, seconds */
+	double gone_grace;              /* abandoned call must be gone timeout + this */
+	unsigned settle_ms;             /* media stopped this long before delete/re-offer */
+	double rss_slope_limit;         /* KiB/min; < 0: reported, not enforced */
+	unsigned port_pairs;            /* our port pool: port_base .. + 2 * port_pairs */
+	const char *rss_csv;            /* write the RSS samples there ("seconds,kib") */
+	double idle_wait;               /* after the end, wait this long with no calls */
+	double idle_growth_limit;       /* KiB: RSS then, less RSS at the start */
+};
+
+/* The media side of the event loop (loop.c). */
+struct bench;
+struct soak;
+struct loop_ops {
+	void (*send_due)(struct bench *b, int64_t now);         /* send what is due */
+	int64_t (*next_due)(const struct bench *b);             /* next send time, 0: none */
+	void (*readable)(struct bench *b, uint32_t tag);        /* a socket added with tag */
+	void (*tick)(struct bench *b, int64_t now);             /* every 10 ms; may be NULL */
 };
 
 struct bench {
 	struct opts o;
+	const struct loop_ops *ops;     /* NULL: media.c (set by loop_init) */
+	struct soak *soak;              /* soak mode's state (soak.h) */
 	int epfd;
 	struct ng_client *ng;
 	struct media *media;
@@ -186,6 +224,42 @@ int mode_churn(struct bench *b, struct rep *r);
 /* main.c: a latency histogram as {n, p50_us, p99_us, max_us} */
 void rep_lat(struct rep *r, const char *k, const struct hist *h);
 void bench_error(struct bench *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+uint64_t bench_rnd64(void);
+
+/* callmsg.c: the NG messages of a call (shared by calls.c and soak) */
+struct bval;
+struct call_sdp {
+	uint16_t port;                  /* RTP; RTCP is port + 1 */
+	uint32_t ssrc;
+	bool caller;                    /* the caller's SDP carries a=rtcp-rsize */
+	const char *dir;                /* direction attribute; NULL: sendrecv */
+	bool hold_zero;                 /* c=0.0.0.0 (RFC 2543 hold) */
+	uint32_t sess_id, sess_ver;     /* o= line */
+};
+void callmsg_sdp(struct strbuf *sb, const struct call_sdp *p);
+struct ng_cmd {
+	const char *cmd, *callid, *from_tag, *to_tag;   /* all but cmd may be NULL */
+	const struct strbuf *sdp;                       /* may be NULL */
+	bool codec_transcode;           /* codec {mask [PCMU], transcode [opus]} */
+};
+/* Queue the request (with received-from 127.0.0.1, as Kamailio sends it). */
+int callmsg_send(struct bench *b, const struct ng_cmd *m, ng_cb cb, void *ctx);
+/* Decode a reply: the dictionary if its result is "ok", else NULL. With reason NULL a
+ * failure goes to bench_error; else *reason gets the relay's error-reason (or NULL for
+ * a timeout or an undecodable reply, which go to bench_error), valid until the next
+ * callmsg_send() or callmsg_reset(). */
+struct bval *callmsg_reply(struct bench *b, const char *what, const char *callid,
+			   const char *body, size_t len, int err, const char **reason);
+void callmsg_reset(void);               /* free what the last replies decoded */
+/* Relay address of the first m= line of the reply SDP: RTP, and RTCP (a=rtcp, else
+ * port + 1) if rtcp is not NULL. 0 or -EINVAL. */
+int callmsg_dest(struct bval *r, union sockaddr_u *rtp, union sockaddr_u *rtcp);
+/* What the relay counted on one tag's first medium: [0] RTP streams, [1] RTCP streams. */
+struct tag_stats {
+	uint64_t packets[2], bytes[2], errors[2];
+};
+int callmsg_tag_stats(struct bval *r, const char *tag, struct tag_stats *out);
+int callmsg_total_rtp(struct bval *r, uint64_t *packets);       /* totals.RTP.packets */
 
 /* media.c */
 int media_init(struct bench *b);

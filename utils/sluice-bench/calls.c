@@ -11,10 +11,7 @@
 #include <unistd.h>
 
 #include "bench.h"
-#include "sluice/arena.h"
 #include "sluice/bencode.h"
-#include "sluice/ngwire.h"
-#include "sluice/sdp.h"
 
 uint64_t calls_cycles_done;
 
@@ -26,8 +23,6 @@ static struct {
 	bool ctrl;              /* ctrl mode: no sockets at all */
 	bool deleting;
 	uint64_t cycles_started;
-	struct arena a;
-	struct sdp sdp;
 } cs;
 
 void bench_error(struct bench *b, const char *fmt, ...)
@@ -41,7 +36,7 @@ void bench_error(struct bench *b, const char *fmt, ...)
 	va_end(ap);
 }
 
-static uint64_t rnd64(void)
+uint64_t bench_rnd64(void)
 {
 	uint64_t r;
 
@@ -58,136 +53,53 @@ int calls_alloc(struct bench *b, unsigned cap)
 		return -ENOMEM;
 	b->cap_calls = cap;
 	cs.b = b;
-	arena_init(&cs.a, 0);
 	for (unsigned i = 0; i < cap; i++) {
 		struct call *c = &b->calls[i];
 
 		c->idx = i;
 		c->fd[0] = c->fd[1] = -1;
 		snprintf(c->callid, sizeof(c->callid), "bench-%d-%u-%08" PRIx64, (int)getpid(), i,
-			 rnd64() & 0xffffffffu);
-		snprintf(c->ftag, sizeof(c->ftag), "%016" PRIx64, rnd64());
-		snprintf(c->ttag, sizeof(c->ttag), "%016" PRIx64, rnd64());
+			 bench_rnd64() & 0xffffffffu);
+		snprintf(c->ftag, sizeof(c->ftag), "%016" PRIx64, bench_rnd64());
+		snprintf(c->ttag, sizeof(c->ttag), "%016" PRIx64, bench_rnd64());
 	}
 	return 0;
-}
-
-/* The SDP of a baresip phone on port (caller or callee). */
-static void sdp_body(struct strbuf *sb, uint16_t port, uint32_t ssrc, bool caller)
-{
-	uint64_t r = rnd64();
-
-	sb_printf(sb,
-		  "v=0\r\n"
-		  "o=- %u %u IN IP4 127.0.0.1\r\n"
-		  "s=-\r\n"
-		  "c=IN IP4 127.0.0.1\r\n"
-		  "t=0 0\r\n"
-		  "a=tool:baresip 1.0.0\r\n"
-		  "m=audio %u RTP/AVP 0 8 101\r\n"
-		  "a=rtpmap:0 PCMU/8000\r\n"
-		  "a=rtpmap:8 PCMA/8000\r\n"
-		  "a=rtpmap:101 telephone-event/8000\r\n"
-		  "a=fmtp:101 0-15\r\n"
-		  "a=sendrecv\r\n"
-		  "a=label:1\r\n"
-		  "%s"
-		  "a=ssrc:%u cname:sip:%s@127.0.0.1:%u\r\n"
-		  "a=minptime:20\r\n"
-		  "a=ptime:20\r\n",
-		  (unsigned)(r & 0x7fffffff), (unsigned)(r >> 33), port,
-		  caller ? "a=rtcp-rsize\r\n" : "", ssrc, caller ? "caller" : "callee",
-		  caller ? 5080 : 5060);
 }
 
 /* Build and queue one NG command for call c. */
 static int send_cmd(struct bench *b, struct call *c, const char *cmd, ng_cb cb)
 {
-	struct arena *a = &cs.a;
-	struct bval *d = bv_new_dict(a), *l;
-	struct strbuf sb, sdp;
+	struct ng_cmd m = { .cmd = cmd, .callid = c->callid, .from_tag = c->ftag };
+	struct strbuf sdp;
 	int ret;
 
-	sb_init(&sb);
 	sb_init(&sdp);
-	l = bv_dict_add(a, d, "supports", bv_new_list(a));
-	bv_list_add(l, bv_new_strz(a, "load limit"));
 	if (strcmp(cmd, "delete")) {
 		bool caller = !strcmp(cmd, "offer");
 		struct stream *s = &b->streams[c->idx * 2 + (caller ? 0 : 1)];
+		uint64_t r = bench_rnd64();
 
 		if (b->o.transcode)
-			xcode_sdp(&sdp, c->port[caller ? 0 : 1], s->ssrc, caller, rnd64());
+			xcode_sdp(&sdp, c->port[caller ? 0 : 1], s->ssrc, caller, r);
 		else
-			sdp_body(&sdp, c->port[caller ? 0 : 1], s->ssrc, caller);
-		bv_dict_add(a, d, "sdp", bv_new_str(a, sdp.buf, sdp.len));
-		if (b->o.transcode && caller) {     /* as Kamailio sends codec-* flags */
-			struct bval *cd = bv_dict_add(a, d, "codec", bv_new_dict(a));
-			bv_list_add(bv_dict_add(a, cd, "mask", bv_new_list(a)),
-				    bv_new_strz(a, "PCMU"));
-			bv_list_add(bv_dict_add(a, cd, "transcode", bv_new_list(a)),
-				    bv_new_strz(a, "opus"));
-		}
+			callmsg_sdp(&sdp, &(struct call_sdp){
+				.port = c->port[caller ? 0 : 1], .ssrc = s->ssrc, .caller = caller,
+				.sess_id = (uint32_t)(r & 0x7fffffff), .sess_ver = (uint32_t)(r >> 33) });
+		m.sdp = &sdp;
+		m.codec_transcode = b->o.transcode && caller;
 	}
-	bv_dict_add_str(a, d, "call-id", c->callid);
-	l = bv_dict_add(a, d, "received-from", bv_new_list(a));
-	bv_list_add(l, bv_new_strz(a, "IP4"));
-	bv_list_add(l, bv_new_strz(a, "127.0.0.1"));
-	bv_dict_add_str(a, d, "from-tag", c->ftag);
 	if (!strcmp(cmd, "answer"))
-		bv_dict_add_str(a, d, "to-tag", c->ttag);
-	bv_dict_add_str(a, d, "command", cmd);
-	ret = bv_encode(d, &sb);
-	if (!ret) {
-		c->t_cmd = mono_ns();
-		ret = ng_send(b->ng, &sb, cb, c);
-	}
-	sb_free(&sb);
+		m.to_tag = c->ttag;
+	c->t_cmd = mono_ns();
+	ret = callmsg_send(b, &m, cb, c);
 	sb_free(&sdp);
-	arena_reset(a);
 	return ret;
 }
 
-/* Decode a reply; NULL (and the call failed) unless result is "ok". */
 static struct bval *reply_ok(struct bench *b, struct call *c, const char *what,
 			     const char *body, size_t len, int err)
 {
-	struct bval *r;
-	size_t rl = 0;
-	const char *reason;
-
-	if (err) {
-		bench_error(b, "%s %s: %s", what, c->callid, strerror(-err));
-		return NULL;
-	}
-	if (ngwire_decode(&cs.a, body, len, &r, NULL) || r->type != BV_DICT) {
-		bench_error(b, "%s %s: undecodable reply", what, c->callid);
-		return NULL;
-	}
-	if (!bv_str_eq(bv_dict_get(r, "result"), "ok")) {
-		reason = bv_dict_get_str(r, "error-reason", &rl);
-		bench_error(b, "%s %s: %.*s", what, c->callid, (int)(reason ? rl : 6),
-			    reason ? reason : "failed");
-		return NULL;
-	}
-	return r;
-}
-
-/* Relay address of the first audio m= line of the reply SDP. */
-static int reply_dest(struct bval *r, union sockaddr_u *dst)
-{
-	size_t len;
-	const char *s = bv_dict_get_str(r, "sdp", &len);
-	const struct sdp_conn *conn;
-
-	if (!s || sdp_parse(&cs.sdp, s, len, NULL) || !cs.sdp.n_media || !cs.sdp.media[0].port)
-		return -EINVAL;
-	conn = sdp_media_conn(&cs.sdp, 0);
-	if (!conn || !conn->present ||
-	    netaddr_parse_ip(conn->addr, strlen(conn->addr), 0, dst))
-		return -EINVAL;
-	netaddr_set_port(dst, cs.sdp.media[0].port);
-	return 0;
+	return callmsg_reply(b, what, c->callid, body, len, err, NULL);
 }
 
 static void pump(struct bench *b);
@@ -207,7 +119,7 @@ static void on_offer(void *ctx, const char *body, size_t len, int err)
 	struct bval *r = reply_ok(b, c, "offer", body, len, err);
 
 	hist_add(&b->lat_offer, (uint64_t)(mono_ns() - c->t_cmd));
-	if (!r || reply_dest(r, &c->relay_dst[1])) {
+	if (!r || callmsg_dest(r, &c->relay_dst[1], NULL)) {
 		if (r)
 			bench_error(b, "offer %s: no usable SDP in reply", c->callid);
 		call_failed(b, c);
@@ -215,7 +127,7 @@ static void on_offer(void *ctx, const char *body, size_t len, int err)
 		bench_error(b, "answer %s: cannot send", c->callid);
 		call_failed(b, c);
 	}
-	arena_reset(&cs.a);
+	callmsg_reset();
 	pump(b);
 }
 
@@ -226,7 +138,7 @@ static void on_answer(void *ctx, const char *body, size_t len, int err)
 	struct bval *r = reply_ok(b, c, "answer", body, len, err);
 
 	hist_add(&b->lat_answer, (uint64_t)(mono_ns() - c->t_cmd));
-	if (!r || reply_dest(r, &c->relay_dst[0])) {
+	if (!r || callmsg_dest(r, &c->relay_dst[0], NULL)) {
 		if (r)
 			bench_error(b, "answer %s: no usable SDP in reply", c->callid);
 		call_failed(b, c);
@@ -241,7 +153,7 @@ static void on_answer(void *ctx, const char *body, size_t len, int err)
 			b->setup_err++;
 		}
 	}
-	arena_reset(&cs.a);
+	callmsg_reset();
 	pump(b);
 }
 
@@ -249,7 +161,7 @@ static int start_call(struct bench *b, struct call *c, ng_cb cb)
 {
 	for (int side = 0; side < 2; side++) {
 		struct stream *s = &b->streams[c->idx * 2 + side];
-		uint64_t r = rnd64();
+		uint64_t r = bench_rnd64();
 
 		s->id = c->idx * 2 + side;
 		s->ssrc = (uint32_t)r;
@@ -311,46 +223,21 @@ void calls_setup(struct bench *b, unsigned from, unsigned to, bool media)
 	pump(b);
 }
 
-/* Packets the relay counted for one tag: the RTP streams of its first medium. */
-static int tag_packets(struct bval *tags, const char *tag, uint64_t *out)
-{
-	struct bval *t = bv_dict_get(tags, tag), *medias, *m, *streams;
-
-	*out = 0;
-	if (!t || !(medias = bv_dict_get(t, "medias")) || medias->type != BV_LIST ||
-	    !(m = medias->c.first) || !(streams = bv_dict_get(m, "streams")) ||
-	    streams->type != BV_LIST)
-		return -EINVAL;
-	for (struct bval *s = streams->c.first; s; s = s->next) {
-		struct bval *flags = bv_dict_get(s, "flags"), *st = bv_dict_get(s, "stats");
-		struct bval *p = st ? bv_dict_get(st, "packets") : NULL;
-		bool rtp = false;
-
-		for (struct bval *f = flags ? flags->c.first : NULL; f; f = f->next)
-			rtp |= bv_str_eq(f, "RTP");
-		if (rtp && p && p->type == BV_INT)
-			*out += (uint64_t)p->i;
-	}
-	return 0;
-}
-
 static void check_stats(struct bench *b, struct call *c, struct bval *r)
 {
-	struct bval *tags = bv_dict_get(r, "tags"), *tot = bv_dict_get(r, "totals");
-	struct bval *rtp = tot ? bv_dict_get(tot, "RTP") : NULL;
-	struct bval *p = rtp ? bv_dict_get(rtp, "packets") : NULL;
-	const char *tag[2] = { c->ftag, c->ttag };
+	struct tag_stats ts[2];
 	bool exact = true, consistent = true;
 
-	if (!tags || tag_packets(tags, tag[0], &c->relay_pkts[0]) ||
-	    tag_packets(tags, tag[1], &c->relay_pkts[1]) || !p || p->type != BV_INT) {
+	if (callmsg_tag_stats(r, c->ftag, &ts[0]) || callmsg_tag_stats(r, c->ttag, &ts[1]) ||
+	    callmsg_total_rtp(r, &c->relay_total)) {
 		b->stats_inconsistent++;
 		if (!b->first_mismatch[0])
 			snprintf(b->first_mismatch, sizeof(b->first_mismatch),
 				 "%s: delete reply lacks per-tag stats or totals", c->callid);
 		return;
 	}
-	c->relay_total = (uint64_t)p->i;
+	c->relay_pkts[0] = ts[0].packets[0];
+	c->relay_pkts[1] = ts[1].packets[0];
 	for (int side = 0; side < 2; side++) {
 		const struct stream *s = &b->streams[c->idx * 2 + side];
 
@@ -392,7 +279,7 @@ static void on_delete(void *ctx, const char *body, size_t len, int err)
 			check_stats(b, c, r);
 	}
 	c->state = CALL_DONE;
-	arena_reset(&cs.a);
+	callmsg_reset();
 	pump(b);
 }
 
@@ -419,7 +306,7 @@ static void on_cycle(void *ctx, const char *body, size_t len, int err)
 	struct bval *r = reply_ok(b, c, names[c->state], body, len, err);
 
 	hist_add(h, (uint64_t)(mono_ns() - c->t_cmd));
-	arena_reset(&cs.a);
+	callmsg_reset();
 	if (!r) {
 		b->setup_err++;
 		if (c->state != CALL_DELETE) {
@@ -463,9 +350,9 @@ static void cycle_next(struct bench *b, struct call *c)
 	}
 	cs.cycles_started++;
 	snprintf(c->callid, sizeof(c->callid), "bench-%d-c%" PRIu64 "-%08" PRIx64,
-		 (int)getpid(), cs.cycles_started, rnd64() & 0xffffffffu);
-	snprintf(c->ftag, sizeof(c->ftag), "%016" PRIx64, rnd64());
-	snprintf(c->ttag, sizeof(c->ttag), "%016" PRIx64, rnd64());
+		 (int)getpid(), cs.cycles_started, bench_rnd64() & 0xffffffffu);
+	snprintf(c->ftag, sizeof(c->ftag), "%016" PRIx64, bench_rnd64());
+	snprintf(c->ttag, sizeof(c->ttag), "%016" PRIx64, bench_rnd64());
 	if (start_call(b, c, on_cycle)) {
 		bench_error(b, "ctrl %s: cannot send offer", c->callid);
 		b->setup_err++;
@@ -559,7 +446,7 @@ static void on_churn(void *ctx, const char *body, size_t len, int err)
 	bool okay = reply_ok(b, c, names[c->state], body, len, err) != NULL;
 
 	hist_add(h, (uint64_t)(mono_ns() - c->t_cmd));
-	arena_reset(&cs.a);
+	callmsg_reset();
 	switch (c->state) {
 	case CALL_OFFER:
 		c->state = CALL_ANSWER;
@@ -601,9 +488,9 @@ bool calls_churn_start(struct bench *b)
 		return false;
 	c = &b->calls[ch.free_slot[--ch.n_free]];
 	snprintf(c->callid, sizeof(c->callid), "bench-%d-h%" PRIu64 "-%08" PRIx64,
-		 (int)getpid(), ++cs.cycles_started, rnd64() & 0xffffffffu);
-	snprintf(c->ftag, sizeof(c->ftag), "%016" PRIx64, rnd64());
-	snprintf(c->ttag, sizeof(c->ttag), "%016" PRIx64, rnd64());
+		 (int)getpid(), ++cs.cycles_started, bench_rnd64() & 0xffffffffu);
+	snprintf(c->ftag, sizeof(c->ftag), "%016" PRIx64, bench_rnd64());
+	snprintf(c->ttag, sizeof(c->ttag), "%016" PRIx64, bench_rnd64());
 	b->pending++;
 	if (start_call(b, c, on_churn)) {
 		bench_error(b, "churn %s: cannot send offer", c->callid);

@@ -1,4 +1,5 @@
-/* The single event loop: NG replies, media receive, paced sends, NG retransmits. */
+/* The single event loop: NG replies, media receive, paced sends, NG retransmits. The
+ * media side is the mode's (b->ops): bench modes use media.c, soak its own engine. */
 #include <errno.h>
 #include <sys/epoll.h>
 #include <time.h>
@@ -9,8 +10,14 @@
 #define MAX_EVENTS 512
 #define TICK_NS    (10 * 1000000LL)
 
+static const struct loop_ops media_ops = {
+	.send_due = media_send_due, .next_due = media_next_due, .readable = media_readable,
+};
+
 int loop_init(struct bench *b)
 {
+	if (!b->ops)
+		b->ops = &media_ops;
 	b->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (b->epfd < 0)
 		return -errno;
@@ -41,13 +48,15 @@ void loop_run(struct bench *b, int64_t deadline, bool (*done)(struct bench *b))
 
 		if ((done && done(b)) || (deadline && now >= deadline))
 			return;
-		media_send_due(b, now);
+		b->ops->send_due(b, now);
 		if (now - last_tick >= TICK_NS) {
 			ng_tick(b->ng, now);
+			if (b->ops->tick)
+				b->ops->tick(b, now);
 			last_tick = now;
 		}
 		next = last_tick + TICK_NS;
-		due = media_next_due(b);
+		due = b->ops->next_due(b);
 		if (due && due < next)
 			next = due;
 		if (deadline && deadline < next)
@@ -61,7 +70,7 @@ void loop_run(struct bench *b, int64_t deadline, bool (*done)(struct bench *b))
 			if (ev[i].data.u32 == LOOP_TAG_NG)
 				ng_poll(b->ng);
 			else
-				media_readable(b, ev[i].data.u32);
+				b->ops->readable(b, ev[i].data.u32);
 		}
 	}
 }

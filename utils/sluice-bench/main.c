@@ -20,6 +20,7 @@
 
 #include "bench.h"
 #include "report.h"
+#include "soak.h"
 
 #define EXIT_INVALID 1
 #define EXIT_USAGE   2
@@ -28,7 +29,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: sluice-bench plain|ramp|ctrl|transcode|churn [options]\n"
+"usage: sluice-bench plain|ramp|ctrl|transcode|churn|soak [options]\n"
 "  --ng IP:PORT        relay's NG address (127.0.0.1:2223)\n"
 "  --pid PID           relay process, for CPU and RSS from /proc\n"
 "  --json              print JSON instead of the table\n"
@@ -48,7 +49,15 @@ static void usage(FILE *f)
 "       transcoder (codec mask PCMU, transcode opus); real encoded audio, 50 pps\n"
 "churn: --rate N (2000) new calls/s, --alive N (100) answered calls kept (the oldest\n"
 "       beyond is deleted), --duration S (60), --sample S (1) per time-series row;\n"
-"       --setup-inflight N (default 64 here): calls being set up or deleted at most\n");
+"       --setup-inflight N (default 64 here): calls being set up or deleted at most\n"
+"soak:  --calls N (300) kept alive for --duration S (600), RTP + RTCP both ways,\n"
+"       re-INVITEs, port changes, holds, abandoned calls (docs/soak.md); needs --pid\n"
+"       --min-life S (2) --max-life S (20) --abandon-pct N (20) --warmup S (20 %%, >= 30)\n"
+"       --relay-timeout S (5: the relay's --timeout) --gone-grace S (2.5)\n"
+"       --settle-ms N (100) --rss-slope-limit KIB_PER_MIN (10; -1 report only)\n"
+"       --port-pairs N (2000: our ports are port-base .. + 2N) --rss-csv FILE\n"
+"       --idle-wait S (0: after the end, S s without calls, then RSS compared with the\n"
+"       start) --idle-growth-limit KIB (1024; -1 report only)\n");
 }
 
 static void __attribute__((noreturn)) die_usage(const char *msg, const char *arg)
@@ -69,11 +78,35 @@ static double num(const char *s, double min, double max, const char *what)
 	return v;
 }
 
+/* Defaults that depend on the mode: --calls, --duration, --warmup, --setup-inflight
+ * (0 / -1: not given). */
+static void mode_defaults(struct opts *o)
+{
+	bool soak = !strcmp(o->mode, "soak"), churn = !strcmp(o->mode, "churn");
+
+	if (!o->calls)
+		o->calls = soak ? 300 : 100;
+	if (o->duration < 0)
+		o->duration = soak ? 600 : churn ? 60 : 10;
+	if (!o->setup_inflight)
+		o->setup_inflight = churn ? 64 : 16;
+	if (o->warmup < 0)
+		o->warmup = !soak ? 2 : o->duration * 0.2 > 30 ? o->duration * 0.2 :
+			    o->duration / 2 < 30 ? o->duration / 2 : 30;
+	if (soak && o->min_life > o->max_life)
+		die_usage("--min-life is above --max-life", NULL);
+	if (soak && o->port_pairs < o->calls * 3)
+		die_usage("--port-pairs must be at least 3 x --calls", NULL);
+	if (soak && !o->pid)
+		die_usage("soak needs the relay's --pid (RSS and fds)", NULL);
+}
+
 static void parse(struct opts *o, int argc, char **argv)
 {
 	enum { O_NG = 256, O_PID, O_CALLS, O_DUR, O_WARM, O_PPS, O_PAYLOAD, O_BIND, O_PBASE,
 	       O_STEP, O_MAX, O_LOSS, O_P99, O_CPU, O_INFL, O_CYC, O_SETUP, O_JSON, O_NOURING, O_XCODE,
-	       O_NGTO, O_RATE, O_ALIVE, O_SAMPLE, O_HELP };
+	       O_NGTO, O_RATE, O_ALIVE, O_SAMPLE, O_MINLIFE, O_MAXLIFE, O_ABANDON, O_RTIMEOUT,
+	       O_GRACE, O_SETTLE, O_SLOPE, O_PAIRS, O_RSSCSV, O_IDLE, O_IDLELIM, O_HELP };
 	static const struct option lo[] = {
 		{ "ng", 1, NULL, O_NG }, { "pid", 1, NULL, O_PID }, { "calls", 1, NULL, O_CALLS },
 		{ "duration", 1, NULL, O_DUR }, { "warmup", 1, NULL, O_WARM },
@@ -88,6 +121,12 @@ static void parse(struct opts *o, int argc, char **argv)
 		{ "ng-timeout", 1, NULL, O_NGTO }, { "help", 0, NULL, O_HELP },
 		{ "rate", 1, NULL, O_RATE }, { "alive", 1, NULL, O_ALIVE },
 		{ "sample", 1, NULL, O_SAMPLE },
+		{ "min-life", 1, NULL, O_MINLIFE }, { "max-life", 1, NULL, O_MAXLIFE },
+		{ "abandon-pct", 1, NULL, O_ABANDON }, { "relay-timeout", 1, NULL, O_RTIMEOUT },
+		{ "gone-grace", 1, NULL, O_GRACE }, { "settle-ms", 1, NULL, O_SETTLE },
+		{ "rss-slope-limit", 1, NULL, O_SLOPE }, { "port-pairs", 1, NULL, O_PAIRS },
+		{ "rss-csv", 1, NULL, O_RSSCSV }, { "idle-wait", 1, NULL, O_IDLE },
+		{ "idle-growth-limit", 1, NULL, O_IDLELIM },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -119,6 +158,17 @@ static void parse(struct opts *o, int argc, char **argv)
 		case O_JSON:    o->json = true; break;
 		case O_NOURING: o->no_uring = true; break;
 		case O_XCODE:   o->transcode = true; break;
+		case O_MINLIFE: o->min_life = num(optarg, 0.5, 3600, "--min-life"); break;
+		case O_MAXLIFE: o->max_life = num(optarg, 0.5, 3600, "--max-life"); break;
+		case O_ABANDON: o->abandon_pct = (unsigned)num(optarg, 0, 100, "--abandon-pct"); break;
+		case O_RTIMEOUT: o->relay_timeout = (unsigned)num(optarg, 1, 3600, "--relay-timeout"); break;
+		case O_GRACE:   o->gone_grace = num(optarg, 0, 600, "--gone-grace"); break;
+		case O_SETTLE:  o->settle_ms = (unsigned)num(optarg, 0, 10000, "--settle-ms"); break;
+		case O_SLOPE:   o->rss_slope_limit = num(optarg, -1, 1e9, "--rss-slope-limit"); break;
+		case O_PAIRS:   o->port_pairs = (unsigned)num(optarg, 16, 30000, "--port-pairs"); break;
+		case O_RSSCSV:  o->rss_csv = optarg; break;
+		case O_IDLE:    o->idle_wait = num(optarg, 0, 3600, "--idle-wait"); break;
+		case O_IDLELIM: o->idle_growth_limit = num(optarg, -1, 1e9, "--idle-growth-limit"); break;
 		case O_HELP:    usage(stdout); exit(0);
 		default:        usage(stderr); exit(EXIT_USAGE);
 		}
@@ -128,8 +178,9 @@ static void parse(struct opts *o, int argc, char **argv)
 	o->mode = argv[optind];
 	o->transcode |= !strcmp(o->mode, "transcode");
 	if (strcmp(o->mode, "plain") && strcmp(o->mode, "ramp") && strcmp(o->mode, "ctrl") &&
-	    strcmp(o->mode, "churn") && !o->transcode)
+	    strcmp(o->mode, "churn") && strcmp(o->mode, "soak") && !o->transcode)
 		die_usage("unknown mode", o->mode);
+	mode_defaults(o);
 	if (o->transcode && o->pps != 50)
 		die_usage("transcode mode sends 20 ms frames: --pps must be 50", NULL);
 	if (8000 % o->pps)
@@ -515,23 +566,22 @@ int main(int argc, char **argv)
 	struct bench *b = calloc(1, sizeof(*b));
 	struct rep r;
 	unsigned cap;
+	bool soak;
 	int ret;
 
 	if (!b)
 		return EXIT_USAGE;
 	b->o = (struct opts){
-		.ng = "127.0.0.1:2223", .calls = 100, .duration = 10, .warmup = 2, .pps = 50,
+		.ng = "127.0.0.1:2223", .calls = 0, .duration = -1, .warmup = -1, .pps = 50,
 		.payload = 172, .bind = "127.0.0.1", .port_base = 10000, .step = 100,
 		.max_calls = 2000, .ramp_loss_pct = 1, .ramp_p99_ms = 50, .ramp_cpu_pct = 95,
 		.inflight = 1, .cycles = 2000, .setup_inflight = 0, .ng_timeout_ms = 2000,
 		.rate = 2000, .alive = 100, .sample = 1,
+		.min_life = 2, .max_life = 20, .abandon_pct = 20, .relay_timeout = 5,
+		.gone_grace = 2.5, .settle_ms = 100, .rss_slope_limit = 10, .port_pairs = 2000,
+		.idle_growth_limit = 1024,
 	};
-	b->o.duration = -1;             /* mode default below */
 	parse(&b->o, argc, argv);
-	if (!b->o.setup_inflight)
-		b->o.setup_inflight = !strcmp(b->o.mode, "churn") ? 64 : 16;
-	if (b->o.duration < 0)
-		b->o.duration = !strcmp(b->o.mode, "churn") ? 60 : 10;
 	if (b->o.pid && kill(b->o.pid, 0))
 		die_usage("no such process", "--pid");
 	if (netaddr_parse_ip(b->o.bind, strlen(b->o.bind), 0, &b->bind_addr))
@@ -539,12 +589,13 @@ int main(int argc, char **argv)
 	b->next_port = b->o.port_base & ~1u;
 	raise_nofile();
 
+	soak = !strcmp(b->o.mode, "soak");      /* its own calls and phones (soak.h) */
 	cap = !strcmp(b->o.mode, "plain") || !strcmp(b->o.mode, "transcode") ? b->o.calls :
 	      !strcmp(b->o.mode, "ramp") ? b->o.max_calls :
 	      !strcmp(b->o.mode, "churn") ? b->o.alive + b->o.setup_inflight + 1 : b->o.inflight;
 	if ((ret = ng_open(&b->ng, b->o.ng, b->o.ng_timeout_ms, 2)) ||
-	    (ret = calls_alloc(b, cap)) || (ret = media_init(b)) || (ret = loop_init(b)) ||
-	    (b->o.transcode && (ret = xcode_init(b)))) {
+	    (!soak && ((ret = calls_alloc(b, cap)) || (ret = media_init(b)))) ||
+	    (ret = loop_init(b)) || (b->o.transcode && (ret = xcode_init(b)))) {
 		fprintf(stderr, "sluice-bench: setup: %s\n", strerror(-ret));
 		return EXIT_USAGE;
 	}
@@ -555,6 +606,8 @@ int main(int argc, char **argv)
 		ret = mode_ramp(b, &r);
 	else if (!strcmp(b->o.mode, "churn"))
 		ret = mode_churn(b, &r);
+	else if (soak)
+		ret = mode_soak(b, &r);
 	else
 		ret = mode_ctrl(b, &r);
 	rep_print(&r, stdout, b->o.json);

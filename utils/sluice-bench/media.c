@@ -35,19 +35,6 @@ struct media {
 	uint8_t rx_buf[RX_BATCH][BENCH_PKT_MAX];
 };
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 int media_init(struct bench *b)
 {
 	struct media *m = calloc(1, sizeof(*m));

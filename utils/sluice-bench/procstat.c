@@ -1,4 +1,5 @@
 /* CPU time and RSS of the relay (from /proc) and of ourselves. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -80,6 +81,22 @@ int proc_sample(int pid, struct proc_sample *s)
 		ret = status_rss(pid, &s->rss_kib);
 	s->ok = ret == 0;
 	return ret;
+}
+
+int proc_fd_count(int pid)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	if (!(d = opendir(path)))
+		return -errno;
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
 }
 
 uint64_t self_cpu_ns(void)
