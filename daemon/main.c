@@ -201,6 +201,11 @@ int main(int argc, char **argv)
 	}
 	log_init(cfg.log_level, cfg.log_stderr || cfg.foreground, "sluiced",
 		 facility_of(cfg.log_facility));
+	/* Fixed thresholds: glibc otherwise raises the mmap threshold each time a large
+	 * block is freed, and from then on puts such blocks in the heap, which then takes
+	 * minutes to reach its working size under a steady load. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	mallopt(M_TRIM_THRESHOLD, 256 * 1024);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);

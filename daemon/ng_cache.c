@@ -1,16 +1,34 @@
 /* NG reply cache: a chained hash table plus a FIFO in insertion order. Every entry gets
  * the same TTL, so insertion order is also expiry order, and the FIFO head is both the
- * next to expire and the oldest to evict. Each entry is one allocation (header, key,
- * reply) carrying its hash, so a resize never rehashes a key. */
+ * next to expire and the oldest to evict. Each entry (header, key, reply) carries its
+ * hash, so a resize never rehashes a key.
+ *
+ * Entries are not malloc'ed: they are appended to a log of mmap'ed blocks, and a block is
+ * unmapped as soon as its last entry is gone. Replies live 60 s while most control-plane
+ * objects live a few seconds; mixed into one heap they pin pages of it and the heap
+ * takes many minutes to settle. In their own log, the cache's resident memory is what
+ * the cache holds, and it goes back to the kernel the moment the entries expire. */
 #include "ng_cache.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 
 #define MIN_BUCKETS  64u
 #define KEY_MAX      512                /* family tag + IPv6 + a generous cookie */
+#define BLOCK_SIZE   (256u * 1024)      /* one mmap per ~170 offers at 1.5 KB a reply */
+#define ALIGN        16u
+
+/* A piece of the log; entries are bump-allocated from data[]. */
+struct block {
+	struct block *next;             /* newer */
+	size_t size;                    /* of the mapping */
+	size_t used;                    /* offset of the next entry in data[] */
+	size_t live;                    /* entries not yet dropped */
+	char data[] __attribute__((aligned(ALIGN)));
+};
 
 struct entry {
 	struct entry *hnext;            /* hash chain */
@@ -26,6 +44,9 @@ struct ng_cache {
 	size_t nbuckets;                /* power of two */
 	size_t max_buckets;
 	struct entry *fifo_head, *fifo_tail;
+	struct block *blk_head, *blk_tail;  /* oldest, newest: the FIFO's entries in order */
+	struct block *spare;            /* one emptied block kept, so a steady load does
+					 * not map and unmap at every block boundary */
 	size_t count;
 	uint64_t bytes;
 	uint64_t max_bytes;
@@ -93,12 +114,9 @@ static size_t make_key(char *buf, const char *cookie, size_t clen,
 	return 1 + iplen + clen;
 }
 
-/* glibc: an 8-byte header, rounded up to 16, at least 32. */
 static size_t alloc_cost(size_t n)
 {
-	size_t c = (n + 8 + 15) & ~(size_t)15;
-
-	return c < 32 ? 32 : c;
+	return (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
 }
 
 size_t ng_cache_entry_cost(size_t cookie_len, int family, size_t reply_len)
@@ -163,6 +181,79 @@ struct ng_cache *ng_cache_new(unsigned ttl_s, uint64_t max_bytes, size_t max_ent
 	return c;
 }
 
+/* ---- the log ---- */
+
+static void block_unmap(struct block *b)
+{
+	munmap(b, b->size);
+}
+
+static struct block *block_map(size_t need)
+{
+	size_t size = sizeof(struct block) + need;
+	struct block *b;
+	void *p;
+
+	size = size <= BLOCK_SIZE ? BLOCK_SIZE : (size + 4095) & ~(size_t)4095;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	b = p;
+	b->size = size;
+	return b;
+}
+
+/* Room for n bytes (a multiple of ALIGN) at the end of the log, or NULL. */
+static void *log_alloc(struct ng_cache *c, size_t n)
+{
+	struct block *b = c->blk_tail;
+	void *p;
+
+	if (!b || b->used + n > b->size - sizeof(*b)) {
+		if (c->spare && n <= c->spare->size - sizeof(*b)) {
+			b = c->spare;
+			c->spare = NULL;
+		} else if (!(b = block_map(n))) {
+			return NULL;
+		}
+		b->next = NULL;
+		b->used = b->live = 0;
+		if (c->blk_tail)
+			c->blk_tail->next = b;
+		else
+			c->blk_head = b;
+		c->blk_tail = b;
+	}
+	p = b->data + b->used;
+	b->used += n;
+	b->live++;
+	return p;
+}
+
+/* The oldest entry was dropped: it lived in the oldest block. */
+static void log_release_head(struct ng_cache *c)
+{
+	struct block *b = c->blk_head;
+
+	if (--b->live)
+		return;
+	if (b == c->blk_tail) {         /* the log is empty: start the block over */
+		if (b->used > 4096 - sizeof(*b))
+			madvise((char *)b + 4096, b->size - 4096, MADV_DONTNEED);
+		b->used = 0;
+		return;
+	}
+	c->blk_head = b->next;
+	if (!c->spare && b->size == BLOCK_SIZE) {
+		/* give its pages back but keep the mapping for the next block */
+		madvise(b, b->size, MADV_DONTNEED);
+		b->size = BLOCK_SIZE;
+		c->spare = b;
+	} else {
+		block_unmap(b);
+	}
+}
+
 static void unlink_hash(struct ng_cache *c, struct entry *e)
 {
 	struct entry **pp = &c->buckets[e->hash & (c->nbuckets - 1)];
@@ -185,7 +276,7 @@ static void drop_head(struct ng_cache *c)
 	unlink_hash(c, e);
 	c->bytes -= alloc_cost(sizeof(*e) + e->klen + e->rlen);
 	c->count--;
-	free(e);
+	log_release_head(c);
 }
 
 static void maybe_shrink(struct ng_cache *c)
@@ -209,6 +300,10 @@ void ng_cache_free(struct ng_cache *c)
 		return;
 	while (c->fifo_head)
 		drop_head(c);
+	if (c->blk_head)
+		block_unmap(c->blk_head);
+	if (c->spare)
+		block_unmap(c->spare);
 	free(c->buckets);
 	free(c);
 }
@@ -250,7 +345,7 @@ void ng_cache_put(struct ng_cache *c, const char *cookie, size_t clen,
 		drop_head(c);
 		c->st.evicted++;
 	}
-	if (!(e = malloc(sizeof(*e) + klen + rlen))) {
+	if (!(e = log_alloc(c, cost))) {
 		c->st.not_stored++;
 		return;
 	}

@@ -2,8 +2,8 @@
  * address) was answered within the TTL gets the identical reply again and is never
  * executed twice.
  *
- * Bounded: at most max_entries replies and max_bytes bytes (entry overhead included, as
- * malloc rounds it), whatever the request rate; when full, the oldest reply is evicted
+ * Bounded: at most max_entries replies and max_bytes bytes (entry header included, 16-byte
+ * aligned), whatever the request rate; when full, the oldest reply is evicted
  * first (a retransmission of an evicted cookie would then be executed again: the
  * documented trade-off, see docs/ng-access.md). The hash table grows and shrinks with
  * the number of entries (load <= 1) and is keyed with a random secret, so chosen cookies
@@ -45,7 +45,7 @@ void ng_cache_put(struct ng_cache *c, const char *cookie, size_t clen,
 void ng_cache_expire(struct ng_cache *c, int64_t now_mono_us);
 size_t ng_cache_count(const struct ng_cache *c);
 void ng_cache_get_stats(const struct ng_cache *c, struct ng_cache_stats *out);
-/* Bytes one entry is counted as (what malloc takes for it on glibc, 64-bit). */
+/* Bytes one entry is counted as (header, key, reply, rounded to 16). */
 size_t ng_cache_entry_cost(size_t cookie_len, int family, size_t reply_len);
 
 #endif
