@@ -21,7 +21,7 @@ CC       := gcc
 endif
 BUILD    ?= build
 PKGS     := json-c spandsp opus libswresample libavutil libbcg729 libnftnl libmnl libsrtp2 \
-            openssl zlib
+            openssl zlib libpcap
 OPT      ?= -O2
 
 ifeq ($(SANITIZE),1)

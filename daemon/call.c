@@ -8,6 +8,7 @@
 
 #include "kernel.h"
 #include "media_handler.h"
+#include "rec.h"
 #include "relay.h"
 #include "secure.h"
 #include "sluice/log.h"
@@ -48,6 +49,7 @@ struct call *call_create(struct daemon *d, const char *callid, size_t len)
 	c->created_us = now_us();
 	c->last_signal_us = mono_us();
 	registry_add(&d->reg, c);
+	rec_call_created(d, c);
 	return c;
 }
 
@@ -70,6 +72,7 @@ struct party *call_party_new(struct call *c)
 	if (!p)
 		return NULL;
 	p->call = c;
+	p->idx = c->n_parties++;
 	p->created_us = now_us();
 	for (pp = &c->parties; *pp; pp = &(*pp)->next)
 		;
@@ -331,6 +334,7 @@ void call_destroy(struct daemon *d, struct call *c, enum call_end why)
 			relay_stream_del(d->relay, &p->media[i]->rtp, c->worker);
 			relay_stream_del(d->relay, &p->media[i]->rtcp, c->worker);
 		}
+	rec_call_destroyed(d, c);       /* ends its recording, frees its capture ring */
 	r = malloc(sizeof(*r));
 	if (!r) {
 		/* Cannot track it: leak rather than risk a use-after-free. */

@@ -33,6 +33,8 @@ struct secure_media;
 struct kmod;
 struct kmod_stream;
 struct cp_offer;
+struct rec_sink;
+struct rec_call;
 
 enum stream_component { COMP_RTP = 1, COMP_RTCP = 2 };
 
@@ -123,6 +125,7 @@ struct party_opts {                     /* per-side media handling flags */
 struct party {
 	struct call *call;
 	struct party *next;
+	unsigned idx;                   /* 0, 1, ... in the order the call got them */
 	struct party *peer;             /* the other side of the offer/answer */
 	struct party_tag tags[CALL_MAX_TAGS];
 	unsigned n_tags;                /* 0 = not yet answered (no to-tag known) */
@@ -132,6 +135,17 @@ struct party {
 	struct media *media[SDP_MAX_MEDIA];
 	unsigned n_media;
 	char sdp_origin_sess_id[32];    /* last SDP's o= session id, for logs */
+};
+
+struct call_rec {                       /* recording and capture ring (rec.h) */
+	struct rec_sink *sink;          /* [L] NULL: packets are not copied */
+	uint32_t gen;                   /* [L] recording file they go to; 0: none (off,
+	                                   paused) */
+	bool ring;                      /* [L] they go to the capture ring too */
+	uint64_t drops;                 /* [L] copies lost to a full queue */
+	struct rec_call *ctl;           /* control thread's side; NULL: none */
+	struct rec_sink *ctl_sink;      /* the call's sink, tapped or not (control thread);
+	                                   the writer frees it after the call */
 };
 
 enum call_end {
@@ -157,6 +171,8 @@ struct call {
 	unsigned jitter_ms;             /* --jitter-buffer when the call was made; 0 = off */
 	int8_t learning;                /* [L] NG endpoint-learning (enum endpoint_learning),
 	                                   -1: --endpoint-learning */
+	unsigned n_parties;             /* parties ever created (party->idx) */
+	struct call_rec rec;
 };
 
 /* The stream whose socket and peer carry what is sent to s: s itself, or under BUNDLE

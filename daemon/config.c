@@ -48,6 +48,37 @@ static int parse_kernel(struct cfg_ctx *ctx, const struct cfg_opt *o, const char
 
 static int parse_facility(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
 
+/* rtpengine's other method, "proc", feeds its kernel module and its recording daemon
+ * (Debian's rtpengine.conf sets it): a config that has it still starts, without
+ * recording, rather than writing pcaps where rtpengine-recording looks for its files. */
+static int parse_rec_method(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
+{
+	(void)o;
+	if (!strcmp(val, "pcap")) {
+		ctx->cfg->recording_proc = false;
+	} else if (!strcmp(val, "proc")) {
+		ctx->cfg->recording_proc = true;
+		cfg_warn(ctx, "recording-method 'proc' (rtpengine's kernel recording) is not "
+			 "supported; recording is off (use 'pcap')");
+	} else {
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const char *const rec_format_names[] = { [REC_FMT_RAW] = "raw", [REC_FMT_ETH] = "eth" };
+
+static int parse_rec_format(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
+{
+	(void)o;
+	for (size_t i = 0; i < sizeof(rec_format_names) / sizeof(rec_format_names[0]); i++)
+		if (!strcmp(val, rec_format_names[i])) {
+			ctx->cfg->recording_format = (enum rec_format)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
 #define OFF(f)  offsetof(struct config, f)
 #define SIZE(f) sizeof(((struct config *)0)->f)
 
@@ -115,6 +146,18 @@ static const struct cfg_opt cfg_opts[] = {
 	       "heuristic|delayed|immediate|off", "RTP endpoint learning (default heuristic)"),
 	O_NUM("jitter-buffer", 0, CFG_UINT, jitter_buffer, 0, 1000, "MS",
 	      "Jitter buffer of transcoded streams, adaptive 20..MS ms, 0 = off (default)"),
+	O_STR("recording-dir", 0, recording_dir, "DIR",
+	      "Folder for recordings and captures (pcaps/, metadata/, captures/); "
+	      "unset = no recording"),
+	O_FUNC("recording-method", 0, parse_rec_method, recording_proc, "pcap",
+	       "How calls are recorded: pcap (the only method; proc = recording off)"),
+	O_FUNC("recording-format", 0, parse_rec_format, recording_format, "raw|eth",
+	       "Link layer of recorded pcap files (default raw)"),
+	O_NUM("capture-ring", 0, CFG_UINT, capture_ring, 0, 300, "SECS",
+	      "Keep the last SECS of every call in memory for the capture command, 0 = off "
+	      "(default)"),
+	O_NUM("capture-ring-mb", 0, CFG_UINT, capture_ring_mb, 1, 65536, "MB",
+	      "Memory cap of the capture ring (default 64)"),
 	O_BOOL("foreground", 'f', foreground, "Do not fork to the background"),
 	O_STR("pidfile", 'p', pidfile, "FILE", "Write the PID to this file"),
 	O_NUM("log-level", 'L', CFG_INT, log_level, 0, 7, "INT",
@@ -642,6 +685,7 @@ static void set_defaults(struct config *cfg)
 	cfg->endpoint_learning = EL_HEURISTIC;
 	cfg->ng_cache_max_bytes = DEFAULT_NG_CACHE_BYTES;
 	cfg->ng_cache_max_entries = DEFAULT_NG_CACHE_ENTRIES;
+	cfg->capture_ring_mb = 64;
 	cfg->log_level = 6;
 	strcpy(cfg->log_facility, "daemon");
 }
@@ -808,6 +852,11 @@ void config_dump(const struct config *cfg, FILE *out)
 		cfg->no_fallback ? "true" : "false", cfg->tos,
 		learning_names[cfg->endpoint_learning]);
 	fprintf(out, "jitter-buffer = %u\n", cfg->jitter_buffer);
+	if (cfg->recording_dir[0])
+		fprintf(out, "recording-dir = %s\nrecording-method = %s\n", cfg->recording_dir,
+			cfg->recording_proc ? "proc" : "pcap");
+	fprintf(out, "recording-format = %s\ncapture-ring = %u\ncapture-ring-mb = %u\n",
+		rec_format_names[cfg->recording_format], cfg->capture_ring, cfg->capture_ring_mb);
 	fprintf(out, "foreground = %s\npidfile = %s\n", cfg->foreground ? "true" : "false",
 		cfg->pidfile);
 	fprintf(out, "log-level = %d\nlog-stderr = %s\nlog-facility = %s\n", cfg->log_level,

@@ -27,6 +27,7 @@
 
 enum endpoint_learning { EL_DELAYED = 0, EL_IMMEDIATE, EL_OFF, EL_HEURISTIC };
 enum kernel_mode { KERNEL_AUTO = 0, KERNEL_ON, KERNEL_OFF };
+enum rec_format { REC_FMT_RAW = 0, REC_FMT_ETH };
 
 struct cfg_interface {
 	char name[CFG_NAME_MAX];        /* logical name; "default" when not given */
@@ -64,6 +65,11 @@ struct config {
 	int tos;                        /* IP TOS for media; -1 = leave */
 	enum endpoint_learning endpoint_learning;
 	unsigned jitter_buffer;         /* ms, max delay of transcoded streams' buffer; 0 = off */
+	char recording_dir[PATH_MAX];   /* "" = recording off (rec.h, docs/recording.md) */
+	enum rec_format recording_format;
+	bool recording_proc;            /* --recording-method=proc: unsupported, recording off */
+	unsigned capture_ring;          /* s of every call kept in memory; 0 = off */
+	unsigned capture_ring_mb;       /* the ring's memory cap */
 
 	bool foreground;
 	char pidfile[PATH_MAX];

@@ -10,6 +10,7 @@
 #include "daemon.h"
 #include "latch.h"
 #include "nft.h"
+#include "rec.h"
 #include "sluice/kmod.h"
 #include "sluice/log.h"
 
@@ -108,11 +109,14 @@ static const char *ineligible(const struct daemon *d, const struct stream *s,
 			      union sockaddr_u *dest)
 {
 	const struct stream *sink = s->sink;
+	const char *why;
 
 	if (!d->kmod)
 		return d->kernel_state;
 	if (s->media->party->call->deleted)
 		return "call deleted";
+	if ((why = rec_kernel_why(s->media->party->call)))
+		return why;
 	if (s->handler || (sink && sink->handler))
 		return "needs userspace processing (transcoding or SRTP)";
 	if (!sink)

@@ -19,6 +19,7 @@
 #include "ice_trickle.h"
 #include "kernel.h"
 #include "ng_server.h"
+#include "rec.h"
 #include "relay.h"
 #include "secure.h"
 #include "sluice/dtls.h"
@@ -243,6 +244,10 @@ int main(int argc, char **argv)
 		snprintf(err, sizeof(err), "cannot start %u media threads", cfg.num_threads);
 		goto out_ng;
 	}
+	if (rec_start(&d, err, sizeof(err))) {
+		relay_stop(d.relay);
+		goto out_ng;
+	}
 	ilog(LOG_NOTICE, "sluiced %s started: %u NG listener(s), %u interface(s), ports %u-%u, "
 	     "%u media thread(s)", SLUICE_VERSION, cfg.n_listen_ng + cfg.n_listen_tcp_ng,
 	     d.n_ifaces, cfg.port_min, cfg.port_max, cfg.num_threads);
@@ -253,6 +258,7 @@ int main(int argc, char **argv)
 	rc = run(&d, epfd, sigfd, tfd) ? 1 : 0;
 	shutdown_calls(&d);
 	relay_stop(d.relay);
+	rec_stop(&d);                   /* after the workers: every copy is in its file */
 	kernel_stop(&d);
 	ilog(LOG_NOTICE, "shutdown complete");
 out_ng:

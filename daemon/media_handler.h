@@ -52,6 +52,11 @@ struct stream_handler {
  * it is the packet being handled. 0, -ENOENT (dst has no known peer yet) or -ENOBUFS. */
 int relay_emit(struct relay_emitter *e, struct stream *dst, const uint8_t *data, size_t len);
 
+/* Before data is encrypted in place for dst: the recording (rec.h) keeps this clear
+ * copy instead of what relay_emit() then sends, if that is the same buffer. */
+void relay_record_plain(struct relay_emitter *e, struct stream *dst, const uint8_t *data,
+			size_t len);
+
 /* From a handler (worker, call lock held): call s->handler->ops->timer at due_us (the
  * clock of now_us), replacing an earlier request for s; due_us < 0 cancels. Nothing is
  * allocated; the timer goes away with the stream (relay_timer.h). */

@@ -11,6 +11,7 @@
 #include "ng_server.h"
 #include "offer_answer.h"
 #include "play_dtmf.h"
+#include "rec.h"
 #include "relay.h"
 #include "sluice/log.h"
 
@@ -29,6 +30,8 @@ static int cmd_sdp(struct daemon *d, const struct ng_request *req, struct arena 
 
 		if (c && d->trickle_q)
 			ice_trickle_replay(d, c);
+		if (c)
+			rec_offer_answer(d, c, req, sb.buf ? sb.buf : "", sb.len, a, reply);
 		bv_dict_add(a, reply, "sdp", bv_new_str(a, sb.buf ? sb.buf : "", sb.len));
 		bv_dict_add_str(a, reply, "result", "ok");
 	}
@@ -98,6 +101,7 @@ static int cmd_delete(struct daemon *d, const struct ng_request *req, struct are
 	}
 	c->deleted = true;
 	c->delete_at_us = mono_us() + delay * 1000000LL;
+	rec_call_deleted(d, c);
 	clog(LOG_INFO, c->callid, NULL, "delete scheduled in %lld s", delay);
 	return 0;
 }
@@ -110,6 +114,7 @@ static int cmd_query(struct daemon *d, const struct ng_request *req, struct aren
 	if (!c)
 		return -ENOENT;
 	call_stats_add(d, c, a, reply);
+	rec_query(d, c, a, reply);
 	bv_dict_add_str(a, reply, "result", "ok");
 	return 0;
 }
@@ -214,6 +219,8 @@ static int cmd_statistics(struct daemon *d, struct arena *a, struct bval *reply)
 	bv_dict_add(a, st, "totalstatistics", tot);
 	bv_dict_add(a, st, "interfaces", interfaces(d, a));
 	bv_dict_add(a, st, "ng", ng_stats(d, a));
+	if (d->rec)
+		bv_dict_add(a, st, "recording", rec_statistics(d, a));
 	bv_dict_add(a, reply, "statistics", st);
 	bv_dict_add_str(a, reply, "result", "ok");
 	return 0;
@@ -221,7 +228,9 @@ static int cmd_statistics(struct daemon *d, struct arena *a, struct bval *reply)
 
 bool ng_cmd_has_effects(enum ng_cmd cmd)
 {
-	return cmd == NG_OFFER || cmd == NG_ANSWER || cmd == NG_DELETE || cmd == NG_PLAY_DTMF;
+	return cmd == NG_OFFER || cmd == NG_ANSWER || cmd == NG_DELETE || cmd == NG_PLAY_DTMF ||
+	       cmd == NG_START_RECORDING || cmd == NG_STOP_RECORDING ||
+	       cmd == NG_PAUSE_RECORDING || cmd == NG_CAPTURE;
 }
 
 int ng_command(struct daemon *d, const struct ng_request *req, struct arena *a,
@@ -244,6 +253,11 @@ int ng_command(struct daemon *d, const struct ng_request *req, struct arena *a,
 		return cmd_statistics(d, a, reply);
 	case NG_PLAY_DTMF:
 		return play_dtmf(d, req, a, reply, err);
+	case NG_START_RECORDING:
+	case NG_STOP_RECORDING:
+	case NG_PAUSE_RECORDING:
+	case NG_CAPTURE:
+		return rec_command(d, req, a, reply, err);
 	default:
 		*err = "Unrecognized command";
 		return -EINVAL;

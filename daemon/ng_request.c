@@ -15,6 +15,8 @@ static const struct { const char *name; enum ng_cmd cmd; } commands[] = {
 	{ "ping", NG_PING }, { "offer", NG_OFFER }, { "answer", NG_ANSWER },
 	{ "delete", NG_DELETE }, { "query", NG_QUERY }, { "list", NG_LIST },
 	{ "statistics", NG_STATISTICS }, { "play DTMF", NG_PLAY_DTMF },
+	{ "start recording", NG_START_RECORDING }, { "stop recording", NG_STOP_RECORDING },
+	{ "pause recording", NG_PAUSE_RECORDING }, { "capture", NG_CAPTURE },
 };
 
 const char *ng_cmd_name(enum ng_cmd c)
@@ -83,6 +85,18 @@ static bool set_direction(struct ng_request *r, const char *s, size_t len)
 	return true;
 }
 
+/* "yes"/"on" and "no"/"off", as rtpengine; anything else is not an answer. */
+static bool set_record_call(struct ng_request *r, const char *s, size_t len)
+{
+	if (str_is(s, len, "yes") || str_is(s, len, "on"))
+		r->record_call = 1;
+	else if (str_is(s, len, "no") || str_is(s, len, "off"))
+		r->record_call = 0;
+	else
+		return false;
+	return true;
+}
+
 static bool set_learning(struct ng_request *r, const char *s, size_t len)
 {
 	int el = endpoint_learning_parse(s, len);
@@ -123,6 +137,10 @@ static void take_flag(struct ng_request *r, const char *s, size_t len)
 	if (len > 18 && !memcmp(s, "endpoint-learning-", 18) &&
 	    set_learning(r, s + 18, len - 18))
 		return;
+	if (str_is(s, len, "record-call") || str_is(s, len, "record call")) {
+		r->record_call = 1;
+		return;
+	}
 	if (eq) {
 		const char *v = eq + 1;
 		size_t klen = (size_t)(eq - s), vlen = len - klen - 1;
@@ -140,6 +158,10 @@ static void take_flag(struct ng_request *r, const char *s, size_t len)
 			r->address_family = (struct ng_str){ v, vlen };
 		else if (str_is(s, klen, "media-address"))
 			r->media_address = (struct ng_str){ v, vlen };
+		else if (str_is(s, klen, "record-call") || str_is(s, klen, "record call"))
+			set_record_call(r, v, vlen);
+		else if (str_is(s, klen, "metadata"))
+			r->metadata = (struct ng_str){ v, vlen };
 		else if (!ng_codec_flag(&r->codec, s, len))
 			r->unknown_flags++;
 		return;
@@ -225,7 +247,7 @@ static int get_int(const struct bval *dict, const char *key, long long *out)
 
 static int decode_keys(const struct bval *d, struct ng_request *r, const char **err)
 {
-	struct ng_str ice = { 0 }, learning = { 0 };
+	struct ng_str ice = { 0 }, learning = { 0 }, rec = { 0 }, rec2 = { 0 };
 
 #define WANT(expr, why) do { if (expr) { *err = why; return -EINVAL; } } while (0)
 	WANT(get_str(d, "call-id", &r->call_id), "Invalid call-id");
@@ -241,6 +263,10 @@ static int decode_keys(const struct bval *d, struct ng_request *r, const char **
 	WANT(get_str(d, "endpoint-learning", &learning) ||
 	     (learning.s && !set_learning(r, learning.s, learning.len)),
 	     "Invalid endpoint-learning");
+	WANT(get_str(d, "record-call", &rec) || get_str(d, "record call", &rec2) ||
+	     (rec.s && !set_record_call(r, rec.s, rec.len)) ||
+	     (rec2.s && !set_record_call(r, rec2.s, rec2.len)), "Invalid record-call value");
+	WANT(get_str(d, "metadata", &r->metadata), "Invalid metadata");
 	WANT(each_str(d, "flags", r, take_flag), "Invalid flags list");
 	WANT(each_str(d, "replace", r, set_replace), "Invalid replace list");
 	WANT(each_str(d, "rtcp-mux", r, set_mux), "Invalid rtcp-mux list");
@@ -306,6 +332,7 @@ int ng_request_decode(const struct bval *dict, struct ng_request *r, const char 
 	memset(r, 0, sizeof(*r));
 	r->delete_delay = -1;
 	r->endpoint_learning = -1;
+	r->record_call = -1;
 	if (!dict || dict->type != BV_DICT) {
 		*err = "Message is not a dictionary";
 		return -EINVAL;
@@ -338,12 +365,16 @@ int ng_request_decode(const struct bval *dict, struct ng_request *r, const char 
 		/* fallthrough */
 	case NG_DELETE:
 	case NG_QUERY:
+	case NG_START_RECORDING:
+	case NG_STOP_RECORDING:
+	case NG_PAUSE_RECORDING:
+	case NG_CAPTURE:
 		if (!r->call_id.len) {
 			*err = "No call-id in message";
 			return -EINVAL;
 		}
-		if (r->cmd != NG_QUERY && r->cmd != NG_DELETE && !r->from_tag.len &&
-		    !(r->cmd == NG_PLAY_DTMF && r->label.len)) {
+		if ((r->cmd == NG_OFFER || r->cmd == NG_ANSWER || r->cmd == NG_PLAY_DTMF) &&
+		    !r->from_tag.len && !(r->cmd == NG_PLAY_DTMF && r->label.len)) {
 			*err = "No from-tag in message";
 			return -EINVAL;
 		}

@@ -15,7 +15,8 @@
 
 enum ng_cmd {
 	NG_UNKNOWN = 0, NG_PING, NG_OFFER, NG_ANSWER, NG_DELETE, NG_QUERY, NG_LIST,
-	NG_STATISTICS, NG_PLAY_DTMF,
+	NG_STATISTICS, NG_PLAY_DTMF, NG_START_RECORDING, NG_STOP_RECORDING,
+	NG_PAUSE_RECORDING, NG_CAPTURE,
 };
 
 enum ng_ice { NG_ICE_DEFAULT = 0, NG_ICE_REMOVE, NG_ICE_FORCE };
@@ -60,6 +61,8 @@ struct ng_request {
 	bool fragment;                  /* offer/answer: sdp is a trickle ICE SDP fragment */
 	bool media_handover;            /* a fixed latch follows a new source */
 	int endpoint_learning;          /* enum endpoint_learning; -1: not given */
+	int record_call;                /* "record-call": 1 yes/on, 0 no/off, -1 not given */
+	struct ng_str metadata;         /* stored with the recording */
 	struct ng_codec_flags codec;    /* codec control, ptime (ng_codec_flags.h) */
 	struct {                        /* play DTMF: "code"/"digit", "duration" ms,
 	                                   "volume" dB (sign ignored), "pause" ms */

@@ -17,6 +17,7 @@
 #include "daemon.h"
 #include "latch.h"
 #include "media_handler.h"
+#include "rec.h"
 #include "sluice/log.h"
 #include "sluice/rtp.h"
 
@@ -43,6 +44,7 @@ struct relay_emitter {
 	struct worker *w;
 	struct out_batch lane[LANES];   /* usually one: the sink; two when RTCP is demuxed */
 	unsigned scratch_used;
+	const uint8_t *rec_pending;     /* relay_record_plain(): copied, not yet committed */
 };
 
 struct worker {
@@ -111,6 +113,7 @@ static void emit_flush(struct relay_emitter *e)
 		e->lane[l].dst = NULL;
 	}
 	e->scratch_used = 0;
+	e->rec_pending = NULL;          /* a copy whose packet never left stays unpublished */
 }
 
 static struct out_batch *lane_for(struct relay_emitter *e, struct stream *dst)
@@ -140,6 +143,37 @@ static bool in_rx_buffer(const struct worker *w, const uint8_t *p)
 	return p >= lo && p < lo + sizeof(w->buf);
 }
 
+/* The recording's copy of a packet leaving through transport stream t to dest. */
+static void record_out(struct relay_emitter *e, struct stream *t, const union sockaddr_u *dest,
+		       const uint8_t *data, size_t len)
+{
+	struct call *c = t->media->party->call;
+	struct rec *r = e->w->relay->d->rec;
+
+	if (e->rec_pending == data) {
+		rec_commit(r, e->w->idx);
+		e->rec_pending = NULL;
+		return;
+	}
+	rec_packet(r, e->w->idx, c, t->media->party->idx, &t->local, dest, data, len);
+}
+
+void relay_record_plain(struct relay_emitter *e, struct stream *dst, const uint8_t *data,
+			size_t len)
+{
+	struct call *c = dst->media->party->call;
+	union sockaddr_u dest;
+
+	e->rec_pending = NULL;
+	if (!c->rec.sink)
+		return;
+	dst = stream_transport(dst);
+	if (stream_dest(dst, &dest) &&
+	    rec_prepare(e->w->relay->d->rec, e->w->idx, c, dst->media->party->idx, &dst->local,
+			&dest, data, len))
+		e->rec_pending = data;
+}
+
 int relay_emit(struct relay_emitter *e, struct stream *dst, const uint8_t *data, size_t len)
 {
 	struct worker *w = e->w;
@@ -151,6 +185,8 @@ int relay_emit(struct relay_emitter *e, struct stream *dst, const uint8_t *data,
 		return -ENOENT;
 	if (len > PKT_MAX)
 		return -ENOBUFS;
+	if (dst->media->party->call->rec.sink)
+		record_out(e, dst, &o->dest, data, len);
 	if (!in_rx_buffer(w, data)) {
 		if (e->scratch_used == SCRATCH) {
 			emit_flush(e);
@@ -266,6 +302,9 @@ static int stream_batch(struct worker *w, struct stream *s)
 		t->stats.packets++;
 		t->stats.bytes += w->in[i].msg_len;    /* as received, SRTP tag included */
 		t->last_packet_us = now;
+		if (c->rec.sink)        /* as it arrived, decrypted: s has the real port */
+			rec_packet(d->rec, w->idx, c, t->media->party->idx, &w->src[i],
+				   &s->local, p, len);
 		if (t->handler)
 			t->handler->ops->packet(t->handler, t, p, len, PKT_MAX, &w->em, now);
 		else

@@ -311,6 +311,7 @@ static void sec_packet(struct stream_handler *h, struct stream *in, uint8_t *pkt
 	dst = route(in, rtcp);
 	if (!dst)
 		return;
+	relay_record_plain(e, dst, pkt, len);
 	err = secure_encrypt(dst->media->sec, pkt, &len, cap, rtcp, dst->component);
 	if (err) {
 		if (err != -ENOTCONN)   /* withheld for want of consent: not an input error */

@@ -129,6 +129,7 @@ static int xc_emit(struct relay_emitter *e, struct stream *dst, uint8_t *p, size
 
 	if (!dst)
 		return -ENOENT;
+	relay_record_plain(e, dst, p, len);
 	err = secure_encrypt(dst->media->sec, p, &len, cap, rtcp, dst->component);
 	if (err)
 		return err;

@@ -501,7 +501,7 @@ static const struct rtpe_case rtpe_cases[] = {
 	{ { "-qS" }, { "no-redis-required", "save-interface-ports" } },
 	{ { "-fS", "-L7" }, { "save-interface-ports" } },
 	{ { "--listen-cli=1", "--listen-cli=2" }, { "listen-cli" } },     /* warned once */
-	{ { "--recording-dir", "-o" }, { "recording-dir" } },   /* "-o" is the value */
+	{ { "--redis", "-o" }, { "redis" } },   /* "-o" is the value */
 };
 
 static void check_warnings(const struct res *r, const char *const *names, size_t i)
@@ -951,7 +951,7 @@ static const char debian_conf[] =
 static void test_debian_rtpengine_conf(void **state)
 {
 	static const char *const ignored[] = {
-		"listen-http", "listen-cli", "recording-dir", "recording-method", NULL,
+		"listen-http", "listen-cli", NULL,
 	};
 	struct res r;
 	char path[64], arg[96], b[NETADDR_STRLEN];
@@ -975,7 +975,8 @@ static void test_debian_rtpengine_conf(void **state)
 	assert_true(netaddr_is_any(&r.cfg.interfaces[0].local));
 	assert_string_equal(netaddr_ntop(&r.cfg.interfaces[0].advertised, b, sizeof(b)),
 			    "127.0.0.1");
-	/* four ignored options and the "any" interface: five warnings, nothing else */
+	/* two ignored options, recording-method proc and the "any" interface: four
+	 * warnings, nothing else */
 	for (i = 0; ignored[i]; i++) {
 		char line[128];
 
@@ -984,7 +985,10 @@ static void test_debian_rtpengine_conf(void **state)
 		assert_non_null(strstr(r.warn, line));
 	}
 	assert_non_null(strstr(r.warn, "sluiced: warning: interface 'any' binds to all"));
-	assert_int_equal(count_lines(r.warn), 5);
+	assert_non_null(strstr(r.warn, "sluiced: warning: recording-method 'proc' "));
+	assert_string_equal(r.cfg.recording_dir, "/var/spool/rtpengine");
+	assert_true(r.cfg.recording_proc);
+	assert_int_equal(count_lines(r.warn), 4);
 	res_free(&r);
 
 	run(&r, arg, "--config-section=rtpengine-testing", NULL);
