@@ -81,9 +81,10 @@ def rtp_streams_lost(path):
 	return out
 
 
-def wait_file(pattern, timeout=5):
-	got = wait_for(lambda: sorted(glob.glob(pattern)), timeout)
-	assert got, "no file matches %s" % pattern
+def wait_file(pattern, n=1, timeout=5):
+	"""The files matching pattern once there are (at least) n of them."""
+	got = wait_for(lambda: len(glob.glob(pattern)) >= n and sorted(glob.glob(pattern)), timeout)
+	assert got, "fewer than %d files match %s" % (n, pattern)
 	return got
 
 
@@ -226,14 +227,14 @@ def test_start_pause_resume_stop_intervals(relay, tmp_path):
 	q = ok(c.query())
 	assert q["recording"]["files"] == 2 and q["recording"]["file"].endswith("-2.pcap")
 	ok(c.delete())
-	first, second = wait_file(str(tmp_path / "pcaps" / "*.pcap"))
+	first, second = wait_file(str(tmp_path / "pcaps" / "*.pcap"), n=2)
 	if first.endswith("-2.pcap"):
 		first, second = second, first
 	for path, n in ((first, 35), (second, 7)):
 		f = flows(tshark_rows(path))
 		assert {k: len(v) for k, v in f.items()} == {(a, ra): n, (rb, b): n, (b, rb): n,
 							     (ra, a): n}, path
-	assert len(glob.glob(str(tmp_path / "metadata" / "*.meta"))) == 2
+	assert len(wait_file(str(tmp_path / "metadata" / "*.meta"), n=2)) == 2
 	c.close()
 
 
@@ -245,6 +246,7 @@ def test_hostile_call_id_gives_a_safe_name(relay, tmp_path):
 	c.answer()
 	exchange(c, n=5, pps=0)
 	ok(c.delete())
+	wait_file(str(tmp_path / "pcaps" / "*.pcap"))
 	names = os.listdir(tmp_path / "pcaps")
 	assert len(names) == 1
 	name = names[0]
