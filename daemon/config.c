@@ -35,15 +35,26 @@ static const char *const kernel_names[] = {
 	[KERNEL_AUTO] = "auto", [KERNEL_ON] = "on", [KERNEL_OFF] = "off",
 };
 
+/* Index of val in names[n], or -1. */
+static int name_index(const char *const *names, size_t n, const char *val)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(val, names[i]))
+			return (int)i;
+	return -1;
+}
+
+#define NAME_INDEX(names, val) name_index(names, sizeof(names) / sizeof(names[0]), val)
+
 static int parse_kernel(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
 {
+	int i = NAME_INDEX(kernel_names, val);
+
 	(void)o;
-	for (size_t i = 0; i < sizeof(kernel_names) / sizeof(kernel_names[0]); i++)
-		if (!strcmp(val, kernel_names[i])) {
-			ctx->cfg->kernel = (enum kernel_mode)i;
-			return 0;
-		}
-	return -EINVAL;
+	if (i < 0)
+		return -EINVAL;
+	ctx->cfg->kernel = (enum kernel_mode)i;
+	return 0;
 }
 
 static int parse_facility(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
@@ -70,13 +81,13 @@ static const char *const rec_format_names[] = { [REC_FMT_RAW] = "raw", [REC_FMT_
 
 static int parse_rec_format(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
 {
+	int i = NAME_INDEX(rec_format_names, val);
+
 	(void)o;
-	for (size_t i = 0; i < sizeof(rec_format_names) / sizeof(rec_format_names[0]); i++)
-		if (!strcmp(val, rec_format_names[i])) {
-			ctx->cfg->recording_format = (enum rec_format)i;
-			return 0;
-		}
-	return -EINVAL;
+	if (i < 0)
+		return -EINVAL;
+	ctx->cfg->recording_format = (enum rec_format)i;
+	return 0;
 }
 
 #define OFF(f)  offsetof(struct config, f)
