@@ -2,12 +2,14 @@
 #include "call_ops.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "kernel.h"
 #include "media_handler.h"
+#include "quality_track.h"
 #include "rec.h"
 #include "relay.h"
 #include "secure.h"
@@ -300,8 +302,16 @@ static void count_end(struct daemon *d, struct call *c, enum call_end why)
 	struct daemon_totals *t = &d->totals;
 	struct stream_stats rtp, rtcp;
 	int64_t last;
+	unsigned mos_low, mos_avg;
+	char mos[48] = "";
 
 	call_totals(c, &rtp, &rtcp, &last);
+	pthread_mutex_lock(&c->lock);
+	quality_call_mos(c, &mos_low, &mos_avg);
+	pthread_mutex_unlock(&c->lock);
+	if (mos_avg)
+		snprintf(mos, sizeof(mos), ", MOS average %u.%u lowest %u.%u", mos_avg / 10,
+			 mos_avg % 10, mos_low / 10, mos_low % 10);
 	t->relayed_packets += rtp.packets + rtcp.packets;
 	t->relayed_bytes += rtp.bytes + rtcp.bytes;
 	t->relayed_errors += rtp.errors + rtcp.errors;
@@ -315,9 +325,9 @@ static void count_end(struct daemon *d, struct call *c, enum call_end why)
 	default: t->forced_terminated++; break;
 	}
 	clog(why == CALL_END_DELETE ? LOG_INFO : LOG_NOTICE, c->callid, NULL,
-	     "call removed (%s): RTP %llu packets %llu bytes, RTCP %llu packets, %llu errors",
+	     "call removed (%s): RTP %llu packets %llu bytes, RTCP %llu packets, %llu errors%s",
 	     end_reason(why), (unsigned long long)rtp.packets, (unsigned long long)rtp.bytes,
-	     (unsigned long long)rtcp.packets, (unsigned long long)(rtp.errors + rtcp.errors));
+	     (unsigned long long)rtcp.packets, (unsigned long long)(rtp.errors + rtcp.errors), mos);
 }
 
 void call_destroy(struct daemon *d, struct call *c, enum call_end why)

@@ -18,6 +18,7 @@
 
 #include "relay_timer.h"
 #include "sluice/netaddr.h"
+#include "sluice/quality.h"
 #include "sluice/sdp.h"
 
 #define CALL_MAX_TAGS   8       /* to-tags one party may carry (forked answers) */
@@ -76,6 +77,10 @@ struct stream {
 	                                   the secure handler, which runs xform between its
 	                                   decrypt and encrypt steps */
 	struct relay_timer timer;       /* handler's playout timer (relay_timer.h) */
+	struct quality_rx qrx;          /* [L] RTP from the peer, as received (quality.h) */
+	struct quality_rtt qrtt;        /* [L] RTCP exchanged with the peer on this socket */
+	struct quality_mos mos;         /* [L] MOS samples of qrx */
+	int64_t q_next_us;              /* [L] next MOS sample (mono_fine_us) */
 	int kslot;                      /* kernel entry slot, -1 none (control thread) */
 	int kerr;                       /* last refused push, -errno (control thread) */
 	struct kmod_stream *kpushed;    /* what the entry holds (control thread) */
@@ -87,6 +92,7 @@ struct media {
 	char type[16];                  /* audio, video, image ... */
 	char proto[32];
 	char codec[CALL_CODEC_MAX];     /* first rtpmap, e.g. "PCMU/8000" */
+	unsigned clock;                 /* its RTP clock rate (8000 when not given) */
 	const struct iface *iface;      /* interface this side's sockets live on */
 	struct stream rtp, rtcp;
 	uint16_t port;                  /* local RTP port (RTCP = port + 1) */

@@ -7,6 +7,7 @@
 #include "call_ops.h"
 #include "daemon.h"
 #include "kernel.h"
+#include "quality_track.h"
 #include "transcode_handler.h"
 #include "secure.h"
 
@@ -80,6 +81,9 @@ static struct bval *stream_dict(const struct daemon *dm, struct arena *a,
 	if (kernel_last_foreign(s->media->party->call, s, &lf))
 		bv_dict_add(a, d, "last foreign source", addr_dict(a, &lf));
 	bv_dict_add(a, d, "stats", counters(a, &st));
+	struct bval *q = quality_stream_dict(a, s);
+	if (q)
+		bv_dict_add(a, d, "quality", q);
 	return d;
 }
 
@@ -168,6 +172,7 @@ int call_stats_add(struct daemon *d, struct call *c, struct arena *a, struct bva
 			rtcp.errors += s2.errors;
 		}
 	}
+	quality_ssrc_section(a, dict, c);
 	pthread_mutex_unlock(&c->lock);
 	bv_dict_add(a, dict, "tags", tags);
 	bv_dict_add(a, totals, "RTP", counters(a, &rtp));

@@ -99,11 +99,15 @@ static void media_codec(const struct sdp *sdp, unsigned i, struct media *m)
 	struct sdp_str v;
 
 	m->codec[0] = '\0';
+	m->clock = 8000;                /* the static audio payload types but a few */
 	if (!sdp_attr(sdp, (int)i, "rtpmap", 0, &v))
 		return;
 	const char *sp = memchr(v.s, ' ', v.len);     /* "0 PCMU/8000" */
 	if (sp)
 		copy_str(m->codec, sizeof(m->codec), sp + 1, v.len - (size_t)(sp + 1 - v.s));
+	const char *sl = strchr(m->codec, '/');
+	if (sl && atoi(sl + 1) > 0)
+		m->clock = (unsigned)atoi(sl + 1);
 }
 
 /* The address the owner of this SDP receives media on. */

@@ -17,6 +17,7 @@
 #include "daemon.h"
 #include "latch.h"
 #include "media_handler.h"
+#include "quality_track.h"
 #include "rec.h"
 #include "sluice/log.h"
 #include "sluice/rtp.h"
@@ -42,6 +43,7 @@ struct out_batch {
 
 struct relay_emitter {
 	struct worker *w;
+	int64_t now;                    /* mono_fine_us of the batch being handled */
 	struct out_batch lane[LANES];   /* usually one: the sink; two when RTCP is demuxed */
 	unsigned scratch_used;
 	const uint8_t *rec_pending;     /* relay_record_plain(): copied, not yet committed */
@@ -187,6 +189,8 @@ int relay_emit(struct relay_emitter *e, struct stream *dst, const uint8_t *data,
 		return -ENOBUFS;
 	if (dst->media->party->call->rec.sink)
 		record_out(e, dst, &o->dest, data, len);
+	if (len >= 28 && data[1] == 200)        /* an SR: its answer gives the RTT */
+		quality_out(dst, data, len, e->now);
 	if (!in_rx_buffer(w, data)) {
 		if (e->scratch_used == SCRATCH) {
 			emit_flush(e);
@@ -279,6 +283,7 @@ static int stream_batch(struct worker *w, struct stream *s)
 	if (n <= 0)
 		return 0;
 	now = mono_us();
+	w->em.now = mono_fine_us();     /* arrival for jitter: finer than the tick */
 
 	pthread_mutex_lock(&c->lock);
 	for (int i = 0; i < n; i++) {
@@ -305,6 +310,7 @@ static int stream_batch(struct worker *w, struct stream *s)
 		if (c->rec.sink)        /* as it arrived, decrypted: s has the real port */
 			rec_packet(d->rec, w->idx, c, t->media->party->idx, &w->src[i],
 				   &s->local, p, len);
+		quality_in(s, t, p, len, w->em.now);
 		if (t->handler)
 			t->handler->ops->packet(t->handler, t, p, len, PKT_MAX, &w->em, now);
 		else
@@ -415,6 +421,7 @@ static void timers_run(struct worker *w)
 	int64_t when[TIMER_BATCH], now = mono_fine_us();
 	unsigned n = timers_take(w, now, due, when);
 
+	w->em.now = now;
 	for (unsigned i = 0; i < n; i++) {
 		struct stream *s = due[i];
 		struct call *c = s->media->party->call;
