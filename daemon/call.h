@@ -93,6 +93,7 @@ struct media {
 	char proto[32];
 	char codec[CALL_CODEC_MAX];     /* first rtpmap, e.g. "PCMU/8000" */
 	unsigned clock;                 /* its RTP clock rate (8000 when not given) */
+	int dtmf_pt;                    /* telephone-event payload type this side sends, -1 */
 	const struct iface *iface;      /* interface this side's sockets live on */
 	struct stream rtp, rtcp;
 	uint16_t port;                  /* local RTP port (RTCP = port + 1) */
@@ -121,11 +122,18 @@ struct party_tag {
 	char via_branch[CALL_TAG_MAX];
 };
 
+enum party_block {                       /* what this side sends that is held back */
+	BLOCK_MEDIA = 1,                /* NG block media: dropped (DTMF passes) */
+	BLOCK_DTMF = 2,                 /* NG block DTMF: RFC 4733 events dropped */
+	SILENCE_MEDIA = 4,              /* NG silence media: G.711 payload replaced by silence */
+};
+
 struct party_opts {                     /* per-side media handling flags */
 	bool strict_source;
 	bool asymmetric;                /* never latch: always send to the SDP address */
 	bool port_latching;
 	bool media_handover;            /* a fixed latch follows a new source */
+	uint8_t block;                  /* [L] enum party_block bits */
 };
 
 struct party {

@@ -117,6 +117,8 @@ static const char *ineligible(const struct daemon *d, const struct stream *s,
 		return "call deleted";
 	if ((why = rec_kernel_why(s->media->party->call)))
 		return why;
+	if (s->media->party->opts.block)
+		return "media blocked or silenced";
 	if (s->handler || (sink && sink->handler))
 		return "needs userspace processing (transcoding or SRTP)";
 	if (!sink)

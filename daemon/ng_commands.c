@@ -10,6 +10,7 @@
 #include "ice_trickle.h"
 #include "ng_server.h"
 #include "offer_answer.h"
+#include "media_block.h"
 #include "play_dtmf.h"
 #include "rec.h"
 #include "relay.h"
@@ -230,7 +231,7 @@ bool ng_cmd_has_effects(enum ng_cmd cmd)
 {
 	return cmd == NG_OFFER || cmd == NG_ANSWER || cmd == NG_DELETE || cmd == NG_PLAY_DTMF ||
 	       cmd == NG_START_RECORDING || cmd == NG_STOP_RECORDING ||
-	       cmd == NG_PAUSE_RECORDING || cmd == NG_CAPTURE;
+	       cmd == NG_PAUSE_RECORDING || cmd == NG_CAPTURE || cmd == NG_BLOCK;
 }
 
 int ng_command(struct daemon *d, const struct ng_request *req, struct arena *a,
@@ -258,6 +259,10 @@ int ng_command(struct daemon *d, const struct ng_request *req, struct arena *a,
 	case NG_PAUSE_RECORDING:
 	case NG_CAPTURE:
 		return rec_command(d, req, a, reply, err);
+	case NG_BLOCK:
+	case NG_START_FORWARDING:
+	case NG_STOP_FORWARDING:
+		return media_block_command(d, req, a, reply, err);
 	default:
 		*err = "Unrecognized command";
 		return -EINVAL;

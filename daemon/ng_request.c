@@ -17,6 +17,10 @@ static const struct { const char *name; enum ng_cmd cmd; } commands[] = {
 	{ "statistics", NG_STATISTICS }, { "play DTMF", NG_PLAY_DTMF },
 	{ "start recording", NG_START_RECORDING }, { "stop recording", NG_STOP_RECORDING },
 	{ "pause recording", NG_PAUSE_RECORDING }, { "capture", NG_CAPTURE },
+	{ "block DTMF", NG_BLOCK }, { "unblock DTMF", NG_BLOCK }, { "block media", NG_BLOCK },
+	{ "unblock media", NG_BLOCK }, { "silence media", NG_BLOCK },
+	{ "unsilence media", NG_BLOCK }, { "start forwarding", NG_START_FORWARDING },
+	{ "stop forwarding", NG_STOP_FORWARDING },
 };
 
 const char *ng_cmd_name(enum ng_cmd c)
@@ -369,6 +373,9 @@ int ng_request_decode(const struct bval *dict, struct ng_request *r, const char 
 	case NG_STOP_RECORDING:
 	case NG_PAUSE_RECORDING:
 	case NG_CAPTURE:
+	case NG_BLOCK:
+	case NG_START_FORWARDING:
+	case NG_STOP_FORWARDING:
 		if (!r->call_id.len) {
 			*err = "No call-id in message";
 			return -EINVAL;

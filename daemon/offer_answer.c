@@ -100,6 +100,15 @@ static void media_codec(const struct sdp *sdp, unsigned i, struct media *m)
 
 	m->codec[0] = '\0';
 	m->clock = 8000;                /* the static audio payload types but a few */
+	m->dtmf_pt = -1;
+	for (unsigned k = 0; sdp_attr(sdp, (int)i, "rtpmap", k, &v); k++) {
+		const char *sp = memchr(v.s, ' ', v.len);
+
+		if (sp && (size_t)(v.s + v.len - sp) > 16 && !strncasecmp(sp + 1, "telephone-event/", 16)) {
+			m->dtmf_pt = atoi(v.s);
+			break;
+		}
+	}
 	if (!sdp_attr(sdp, (int)i, "rtpmap", 0, &v))
 		return;
 	const char *sp = memchr(v.s, ' ', v.len);     /* "0 PCMU/8000" */

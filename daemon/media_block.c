@@ -1,0 +1,134 @@
+/* Blocking and silencing what a side sends (see media_block.h). */
+#include "media_block.h"
+
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+
+#include "call.h"
+#include "call_ops.h"
+#include "kernel.h"
+#include "ng_request.h"
+#include "sluice/log.h"
+#include "sluice/rtp.h"
+
+/* Offset and length of an RTP packet's payload (CSRCs, extension, padding skipped);
+ * false if the header does not fit. */
+static bool rtp_payload(const uint8_t *p, size_t len, size_t *off, size_t *plen)
+{
+	size_t o = 12 + 4u * (p[0] & 0x0f), end = len;
+
+	if (len < 12 || o > len)
+		return false;
+	if (p[0] & 0x10) {
+		if (o + 4 > len)
+			return false;
+		o += 4 + 4u * ((size_t)p[o + 2] << 8 | p[o + 3]);
+		if (o > len)
+			return false;
+	}
+	if ((p[0] & 0x20) && len > o) {
+		if (p[len - 1] > len - o)
+			return false;
+		end = len - p[len - 1];
+	}
+	*off = o;
+	*plen = end - o;
+	return true;
+}
+
+bool media_block_pass(const struct stream *t, uint8_t *p, size_t len)
+{
+	uint8_t block = t->media->party->opts.block, pt;
+	size_t off, plen;
+	bool dtmf;
+
+	if (t->component != COMP_RTP || len < 12 || rtp_is_rtcp(p, len))
+		return true;            /* RTCP is never held back */
+	pt = p[1] & 0x7f;
+	dtmf = t->media->dtmf_pt >= 0 && pt == t->media->dtmf_pt;
+	if (dtmf)
+		return !(block & BLOCK_DTMF);
+	if (block & BLOCK_MEDIA)
+		return false;
+	if (!(block & SILENCE_MEDIA))
+		return true;
+	/* G.711 silence in place; other codecs would need the transcoder: held back */
+	if ((pt != 0 && pt != 8) || !rtp_payload(p, len, &off, &plen))
+		return false;
+	memset(p + off, pt == 0 ? 0xff : 0xd5, plen);
+	return true;
+}
+
+struct block_cmd { const char *name; uint8_t bit; bool on; };
+
+static const struct block_cmd *cmd_of(const struct ng_request *req)
+{
+	static const struct block_cmd cmds[] = {
+		{ "block DTMF", BLOCK_DTMF, true }, { "unblock DTMF", BLOCK_DTMF, false },
+		{ "block media", BLOCK_MEDIA, true }, { "unblock media", BLOCK_MEDIA, false },
+		{ "silence media", SILENCE_MEDIA, true },
+		{ "unsilence media", SILENCE_MEDIA, false },
+	};
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strlen(cmds[i].name) == req->command.len &&
+		    !strncasecmp(cmds[i].name, req->command.s, req->command.len))
+			return &cmds[i];
+	return NULL;
+}
+
+static bool party_wanted(const struct party *p, const struct ng_request *req)
+{
+	if (req->from_tag.len)
+		for (unsigned i = 0; i < p->n_tags; i++)
+			if (strlen(p->tags[i].tag) == req->from_tag.len &&
+			    !memcmp(p->tags[i].tag, req->from_tag.s, req->from_tag.len))
+				return true;
+	if (req->label.len)
+		return strlen(p->label) == req->label.len &&
+		       !memcmp(p->label, req->label.s, req->label.len);
+	return !req->from_tag.len;      /* neither given: every side */
+}
+
+int media_block_command(struct daemon *d, const struct ng_request *req, struct arena *a,
+			struct bval *reply, const char **err)
+{
+	const struct block_cmd *bc;
+	struct call *c;
+	unsigned n = 0;
+
+	if (req->cmd == NG_START_FORWARDING || req->cmd == NG_STOP_FORWARDING) {
+		*err = "Forwarding needs rtpengine's proc recording, which sluice does not "
+		       "have (see docs/recording.md)";
+		return -ENOTSUP;
+	}
+	if (!(bc = cmd_of(req))) {
+		*err = "Unrecognized command";
+		return -EINVAL;
+	}
+	if (!(c = call_find(d, req->call_id.s, req->call_id.len))) {
+		*err = "Unknown call-id";
+		return -ENOENT;
+	}
+	pthread_mutex_lock(&c->lock);
+	for (struct party *p = c->parties; p; p = p->next) {
+		if (!party_wanted(p, req))
+			continue;
+		if (bc->on)
+			p->opts.block |= bc->bit;
+		else
+			p->opts.block &= (uint8_t)~bc->bit;
+		n++;
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (!n) {
+		*err = "Unknown call party (from-tag or label)";
+		return -ENOENT;
+	}
+	clog(LOG_INFO, c->callid, NULL, "%s (%u side%s)", bc->name,
+	     n, n == 1 ? "" : "s");
+	kernel_sync_call(d, c);         /* blocked streams leave the kernel, and come back */
+	bv_dict_add_str(a, reply, "result", "ok");
+	return 0;
+}
