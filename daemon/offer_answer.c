@@ -306,6 +306,7 @@ static void build_rewrite(struct oa *oa, struct party *owner, struct party *out,
 	bool remove_ice = true;         /* candidates are ours (ice_policy.c), never relayed */
 
 	memset(rw, 0, sizeof(*rw));
+	rw->reorder = true;             /* rtpengine's layout: what proxies and phones expect */
 	rw->remove_ice = remove_ice;
 	for (unsigned i = 0; i < oa->sdp->n_media; i++) {
 		struct sdp_media_rewrite *mr = &rw->media[i];

@@ -112,7 +112,8 @@ static void emit_session(struct emit_ctx *x)
 	for (unsigned i = 0; i < sdp->n_session_lines; i++) {
 		const struct sdp_line *l = &sdp->lines[i];
 
-		if (dropped(rw->drop_attrs, l) || (rw->drop_bundle_groups && bundle_group(l)))
+		if (dropped(rw->drop_attrs, l) || (rw->drop_bundle_groups && bundle_group(l)) ||
+		    (rw->reorder && l->kind == SDP_L_DIRECTION))
 			continue;
 		switch (l->kind) {
 		case SDP_L_ORIGIN:
@@ -364,6 +365,178 @@ static void emit_media(struct emit_ctx *x, unsigned i)
 		sb_puts(x->out, mr->append);
 }
 
+/* ---- rtpengine's layout of a media section (sdp_rewrite.reorder) ---- */
+
+/* RFC 3551 names of the static payload types, written as a=rtpmap when the SDP had none
+ * (NULL: unassigned or dynamic). */
+static const char *static_rtpmap(unsigned pt)
+{
+	static const char *const names[35] = {
+		[0] = "PCMU/8000", [3] = "GSM/8000", [4] = "G723/8000", [5] = "DVI4/8000",
+		[6] = "DVI4/16000", [7] = "LPC/8000", [8] = "PCMA/8000", [9] = "G722/8000",
+		[10] = "L16/44100/2", [11] = "L16/44100", [12] = "QCELP/8000", [13] = "CN/8000",
+		[14] = "MPA/90000", [15] = "G728/8000", [16] = "DVI4/11025", [17] = "DVI4/22050",
+		[18] = "G729/8000", [25] = "CelB/90000", [26] = "JPEG/90000", [28] = "nv/90000",
+		[31] = "H261/90000", [32] = "MPV/90000", [33] = "MP2T/90000", [34] = "H263/90000",
+	};
+
+	return pt < 35 ? names[pt] : NULL;
+}
+
+/* Lines of kind k for payload type pt: the section's own (unless dropped), then the
+ * policy's codec_lines. Returns how many were written. */
+static unsigned put_pt_attrs(struct emit_ctx *x, const struct sdp_media_rewrite *mr,
+			     const struct sdp_line *lines, unsigned n, int pt, enum codec_attr k)
+{
+	unsigned done = 0;
+	int p;
+
+	for (unsigned j = 1; j < n; j++)
+		if (codec_attr(&lines[j], &p) == k && p == pt && !pt_dropped(mr, p)) {
+			put_line(x->out, &lines[j]);
+			done++;
+		}
+	for (const char *c = mr->codec_lines; c && *c;) {
+		const char *eol = strstr(c, "\r\n");
+		size_t len = eol ? (size_t)(eol - c) : strlen(c);
+		struct sdp_line l = { .type = 'a', .kind = SDP_L_OTHER };
+
+		if (len > 2 && c[0] == 'a' && c[1] == '=') {
+			l.value = (struct sdp_str){ c + 2, len - 2 };
+			if (codec_attr(&l, &p) == k && p == pt) {
+				put_line(x->out, &l);
+				done++;
+			}
+		}
+		c += len + (eol ? 2 : 0);
+	}
+	return done;
+}
+
+/* Codec attributes in m= order: per payload type a=rtpmap (one made up for a static
+ * type without), a=fmtp, a=rtcp-fb. */
+static void put_codecs(struct emit_ctx *x, const struct sdp_media *m,
+		       const struct sdp_media_rewrite *mr, const struct sdp_line *lines)
+{
+	struct sdp_str fmts = m->formats, t;
+	const char *p, *end;
+	uint16_t pt;
+
+	if (mr->formats)
+		fmts = (struct sdp_str){ mr->formats, strlen(mr->formats) };
+	p = fmts.s;
+	end = fmts.s + fmts.len;
+	while (sdp_tok(&p, end, &t)) {
+		if (!sdp_u16(t, &pt) || pt > 127)
+			continue;
+		if (!put_pt_attrs(x, mr, lines, m->n_lines, pt, CA_RTPMAP) && static_rtpmap(pt))
+			sb_printf(x->out, "a=rtpmap:%u %s\r\n", (unsigned)pt, static_rtpmap(pt));
+		put_pt_attrs(x, mr, lines, m->n_lines, pt, CA_FMTP);
+		put_pt_attrs(x, mr, lines, m->n_lines, pt, CA_RTCP_FB);
+	}
+}
+
+static bool is_attr(const struct sdp_line *l, const char *name)
+{
+	struct sdp_str n, v;
+
+	if (l->type != 'a')
+		return false;
+	sdp_attr_split(l->value, &n, &v);
+	return sdp_str_eq(n, name);
+}
+
+/* An a= line that goes with the section's other attributes, in its original order:
+ * not one the relay writes in a place of its own. */
+static bool plain_attr(const struct sdp_media_rewrite *mr, const struct sdp_line *l)
+{
+	int pt;
+	enum codec_attr k = codec_attr(l, &pt);
+
+	if (l->type != 'a' || k == CA_PTIME || (k != CA_NONE && pt >= 0) || is_attr(l, "mid"))
+		return false;
+	switch (l->kind) {
+	case SDP_L_RTCP:
+	case SDP_L_RTCP_MUX:
+	case SDP_L_DIRECTION:
+		return false;
+	case SDP_L_ICE:
+		return !mr->remove_ice;
+	default:
+		return true;
+	}
+}
+
+/* The relay's own lines (security, ICE) with a=ptime between the DTLS and the ICE
+ * lines, where rtpengine writes it. */
+static void put_tail(struct emit_ctx *x, const struct sdp_media_rewrite *mr,
+		     const struct sdp_line *lines, unsigned n)
+{
+	const char *app = mr->append ? mr->append : "", *ice = strstr(app, "a=ice-");
+	size_t head = ice ? (size_t)(ice - app) : strlen(app);
+	int pt;
+
+	put(x->out, app, head);
+	if (mr->ptime) {
+		sb_printf(x->out, "a=ptime:%u\r\n", mr->ptime);
+	} else {
+		for (unsigned j = 1; j < n; j++)
+			if (codec_attr(&lines[j], &pt) == CA_PTIME)
+				put_line(x->out, &lines[j]);
+	}
+	sb_puts(x->out, app + head);
+}
+
+/* m=; its i=, c=, b=, k= lines; its other attributes in their order; a=mid; codecs;
+ * direction (always); a=rtcp; a=rtcp-mux; security; a=ptime; ICE. A rejected section
+ * is its m= line alone. */
+static void emit_media_reordered(struct emit_ctx *x, unsigned i)
+{
+	const struct sdp_media *m = &x->sdp->media[i];
+	const struct sdp_media_rewrite *mr = &x->rw->media[i];
+	const struct sdp_line *lines = &x->sdp->lines[m->first_line];
+	struct emit_addr ma = media_addr(x, m, mr);
+	bool need_conn = mr->addr && !m->conn.present && addr_differs(ma, x->sess);
+	bool dir_done = true, ptime_done = true;
+	enum sdp_dir dir = mr->dir != SDP_DIR_NONE ? mr->dir : sdp_media_dir(x->sdp, i);
+
+	emit_mline(x, m, mr, &lines[0]);
+	if (!m->port)
+		return;
+	for (unsigned j = 1; j <= m->n_lines; j++) {
+		bool end = j == m->n_lines;
+
+		if (need_conn && (end || lines[j].type != 'i')) {
+			put_conn(x->out, ma);
+			need_conn = false;
+		}
+		if (!end && lines[j].type != 'a')
+			emit_media_line(x, mr, &lines[j], &dir_done, &ptime_done);
+	}
+	for (unsigned j = 1; j < m->n_lines; j++)
+		if (plain_attr(mr, &lines[j]))
+			emit_media_line(x, mr, &lines[j], &dir_done, &ptime_done);
+	for (unsigned j = 1; j < m->n_lines; j++)
+		if (is_attr(&lines[j], "mid") && !dropped(mr->drop_attrs, &lines[j]))
+			put_line(x->out, &lines[j]);
+	put_codecs(x, m, mr, lines);
+	sb_printf(x->out, "a=%s\r\n", sdp_dir_name(dir));
+	if (mr->write_rtcp) {
+		if (mr->full_rtcp && ma.addr)
+			sb_printf(x->out, "a=rtcp:%u IN %s %s\r\n", (unsigned)mr->rtcp_port,
+				  af_name(ma.af), ma.addr);
+		else
+			sb_printf(x->out, "a=rtcp:%u\r\n", (unsigned)mr->rtcp_port);
+	} else if (!mr->rewrite_rtcp) {
+		for (unsigned j = 1; j < m->n_lines; j++)
+			if (lines[j].kind == SDP_L_RTCP)
+				put_line(x->out, &lines[j]);
+	}
+	if (mr->rtcp_mux == SDP_MUX_ADD || (mr->rtcp_mux == SDP_MUX_KEEP && m->rtcp_mux))
+		sb_puts(x->out, "a=rtcp-mux\r\n");
+	put_tail(x, mr, lines, m->n_lines);
+}
+
 int sdp_emit(const struct sdp *sdp, const struct sdp_rewrite *rw, struct strbuf *out)
 {
 	struct emit_ctx x = { .sdp = sdp, .rw = rw ? rw : &no_rewrite, .out = out };
@@ -377,7 +550,11 @@ int sdp_emit(const struct sdp *sdp, const struct sdp_rewrite *rw, struct strbuf 
 			x.sess = (struct emit_addr){ sdp->conn.af, sdp->conn.addr };
 	}
 	emit_session(&x);
-	for (unsigned i = 0; i < sdp->n_media; i++)
-		emit_media(&x, i);
+	for (unsigned i = 0; i < sdp->n_media; i++) {
+		if (x.rw->reorder)
+			emit_media_reordered(&x, i);
+		else
+			emit_media(&x, i);
+	}
 	return out->oom ? -ENOMEM : 0;
 }

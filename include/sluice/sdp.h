@@ -194,6 +194,7 @@ struct sdp_rewrite {
 	const char *const *drop_attrs; /* session-level a= attributes to drop, as above */
 	bool drop_bundle_groups;    /* drop a=group:BUNDLE lines (other groups stay) */
 	const char *append;         /* complete lines (CRLF) added after the session's own */
+	bool reorder;               /* rtpengine's layout (sdp_emit below) */
 	struct sdp_media_rewrite media[SDP_MAX_MEDIA];
 };
 
@@ -203,7 +204,15 @@ struct sdp_rewrite {
  * order: direction (if it had none), a=ptime (if it had none), a=rtcp-mux, a=rtcp,
  * then `append`; codec_lines go where the codec attributes are (see above). An
  * attribute named in drop_attrs is dropped whatever its kind (ICE, rtcp... included).
- * The text in `append` is copied as is: the caller keeps it well formed. 0 or -ENOMEM. */
+ * The text in `append` is copied as is: the caller keeps it well formed.
+ *
+ * With reorder, the layout rtpengine writes (what proxies and phones behind it are used
+ * to): the session's direction attribute moves into every media section, and each
+ * media section is written as m=; its i=, c=, b=, k= lines; its other attributes in
+ * their order; a=mid; per payload type of the m= line a=rtpmap (RFC 3551's name for a
+ * static type that had none), a=fmtp, a=rtcp-fb; the direction (always); a=rtcp;
+ * a=rtcp-mux; `append` with a=ptime put before its first a=ice- line. A rejected
+ * section (port 0) is its m= line alone. 0 or -ENOMEM. */
 int sdp_emit(const struct sdp *sdp, const struct sdp_rewrite *rw, struct strbuf *out);
 
 #endif
