@@ -17,7 +17,8 @@
  *
  * Trickle (RFC 8838/8840): toward a side whose SDP said a=ice-options:trickle (media or
  * session level) sluice says it too, at media level, as rtpengine does; its own
- * candidates are complete at once (a=end-of-candidates). Candidates the side trickles
+ * candidates are complete at once (like rtpengine, it writes no a=end-of-candidates).
+ * Candidates the side trickles
  * later come in NG fragments (ice_trickle.c). */
 #include "secure.h"
 
@@ -182,7 +183,8 @@ int ice_policy_out(const struct secure_ctx *x, struct secure_media *out,
 			continue;
 		sb_printf(lines, "a=candidate:%s\r\n", cand);
 	}
-	sb_puts(lines, "a=end-of-candidates\r\n");
+	/* no a=end-of-candidates, as rtpengine: a peer that trickles ends its own gathering
+	 * without it, and ours is complete at once anyway */
 	return 0;
 }
 

@@ -62,21 +62,37 @@ static enum sdp_af sdp_family(const struct sdp *sdp)
 	return sdp->conn.present ? sdp->conn.af : SDP_AF_IP4;
 }
 
-/* Interface for one side: "direction" names it (first entry: the offerer's side);
- * else address-family (for the receiving side); else the SDP's own family. */
-static const struct iface *pick_iface(struct oa *oa, bool offerer_side)
+/* The family of the address media of this SDP's owner is at: the SIP source's with
+ * SIP-source-address, else the SDP's. */
+static enum sdp_af owner_family(const struct oa *oa)
+{
+	const struct ng_request *r = oa->req;
+
+	if (r->sip_source && r->has_received_from)
+		return r->received_from.sa.sa_family == AF_INET6 ? SDP_AF_IP6 : SDP_AF_IP4;
+	return sdp_family(oa->sdp);
+}
+
+/* Interface for new media of one side: the one its media already uses (a re-offer that
+ * adds a stream keeps the side on its interface, as rtpengine does); else "direction"
+ * names it (first entry: the offerer's side); else address-family (for the receiving
+ * side); else the family of the SDP owner's address. */
+static const struct iface *pick_iface(struct oa *oa, struct party *p, bool offerer_side)
 {
 	const struct ng_request *r = oa->req;
 	unsigned di = offerer_side ? 0 : 1;
 	const struct iface *i;
 
+	for (unsigned k = 0; k < p->n_media; k++)
+		if (p->media[k])
+			return p->media[k]->iface;
 	if (di < r->n_direction && (i = iface_by_name(oa->d, &r->direction[di])))
 		return i;
 	if (!offerer_side && ng_is(&r->address_family, "IP6"))
 		return iface_by_af(oa->d, SDP_AF_IP6);
 	if (!offerer_side && ng_is(&r->address_family, "IP4"))
 		return iface_by_af(oa->d, SDP_AF_IP4);
-	return iface_by_af(oa->d, sdp_family(oa->sdp));
+	return iface_by_af(oa->d, owner_family(oa));
 }
 
 static void copy_str(char *dst, size_t cap, const char *s, size_t len)
@@ -204,7 +220,7 @@ static void mux_offer(struct oa *oa, struct media *own, struct media *peer, unsi
 
 	own->rtcp_mux_offered = oa->sdp->media[i].rtcp_mux;
 	peer->rtcp_mux_offered = (own->rtcp_mux_offered && !(f & (NG_MUX_DEMUX | NG_MUX_REJECT))) ||
-				 (f & NG_MUX_REQUIRE);
+				 (f & (NG_MUX_REQUIRE | NG_MUX_OFFER));
 	/* Until the answer, each side may still send RTCP on port + 1. */
 	own->rtcp_mux = false;
 	peer->rtcp_mux = false;
@@ -249,8 +265,8 @@ static void party_opts(struct oa *oa, struct party *p)
 /* Apply the SDP of `owner`; make sure `peer` has media (with ports) for every section. */
 static int apply_sdp(struct oa *oa, struct party *owner, struct party *peer, const char **err)
 {
-	const struct iface *own_if = pick_iface(oa, oa->offer);
-	const struct iface *peer_if = pick_iface(oa, !oa->offer);
+	const struct iface *own_if = pick_iface(oa, owner, oa->offer);
+	const struct iface *peer_if = pick_iface(oa, peer, !oa->offer);
 	struct media *m, *pm;
 	int e;
 
@@ -320,7 +336,9 @@ static void build_rewrite(struct oa *oa, struct party *owner, struct party *out,
 					 : pm->iface->adv_str;
 		mr->rewrite_rtcp = true;
 		mr->write_rtcp = !r->no_rtcp_attr && !rejected;
-		mr->rtcp_port = pm->rtcp_mux ? pm->port : (uint16_t)(pm->port + 1);
+		/* an offer that requires mux names the RTP port for RTCP, as rtpengine's does */
+		mr->rtcp_port = pm->rtcp_mux || (oa->offer && (r->rtcp_mux & NG_MUX_REQUIRE))
+				? pm->port : (uint16_t)(pm->port + 1);
 		mr->full_rtcp = r->full_rtcp_attr;
 		if (oa->offer)
 			mr->rtcp_mux = pm->rtcp_mux_offered ? SDP_MUX_ADD : SDP_MUX_REMOVE;

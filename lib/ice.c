@@ -73,10 +73,49 @@ static int add_pairs_for_local(struct ice_agent *a, unsigned li);
 static int add_pairs_for_remote(struct ice_agent *a, unsigned ri);
 static void update_state(struct ice_agent *a);
 
+/* rtpengine's foundation format: 16 letters and digits, the same for one base address
+ * (RFC 8445 5.1.1.3), here a hash of the address. */
+static void foundation_of(const union sockaddr_u *addr, char *out, size_t size)
+{
+	static const char b62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	char ip[NETADDR_STRLEN];
+	uint64_t h = 14695981039346656037ull;
+	size_t i;
+
+	netaddr_ntop(addr, ip, sizeof(ip));
+	for (i = 0; ip[i]; i++)
+		h = (h ^ (uint8_t)ip[i]) * 1099511628211ull;
+	for (i = 0; i < 16 && i + 1 < size; i++) {
+		out[i] = b62[h % 62];
+		h = h / 62 ^ (h << 17) * 31;
+	}
+	out[i] = '\0';
+}
+
+/* Position of addr's IP among the distinct IPs of the local candidates (their number if
+ * new): the local preference goes by base address, the first one highest, as
+ * rtpengine's does. */
+static unsigned ip_index(const struct ice_agent *a, const union sockaddr_u *addr)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < a->n_local; i++) {
+		unsigned j = 0;
+
+		while (j < i && !netaddr_ip_eq(&a->local[j].addr, &a->local[i].addr))
+			j++;
+		if (j < i)
+			continue;               /* not the first candidate with this IP */
+		if (netaddr_ip_eq(&a->local[i].addr, addr))
+			return n;
+		n++;
+	}
+	return n;
+}
+
 int ice_add_local(struct ice_agent *a, unsigned component, const union sockaddr_u *addr)
 {
 	struct ice_cand *c;
-	unsigned found = 0;
 	int ret;
 
 	if (component < 1 || component > a->n_comp ||
@@ -84,17 +123,13 @@ int ice_add_local(struct ice_agent *a, unsigned component, const union sockaddr_
 		return -EINVAL;
 	if (a->n_local >= ICE_MAX_LOCAL)
 		return -ENOSPC;
-	/* same base IP -> same foundation (RFC 8445 5.1.1.3) */
-	for (unsigned i = 0; i < a->n_local && !found; i++)
-		if (netaddr_ip_eq(&a->local[i].addr, addr))
-			found = (unsigned)atoi(a->local[i].foundation);
 	c = &a->local[a->n_local];
 	memset(c, 0, sizeof(*c));
 	c->addr = *addr;
 	c->component = (uint8_t)component;
 	c->type = ICE_CAND_HOST;
-	c->priority = cand_prio(TYPE_PREF_HOST, 65535 - a->n_local, component);
-	snprintf(c->foundation, sizeof(c->foundation), "%u", found ? found : a->n_local + 1u);
+	c->priority = cand_prio(TYPE_PREF_HOST, 65535 - ip_index(a, addr), component);
+	foundation_of(addr, c->foundation, sizeof(c->foundation));
 	a->n_local++;
 	ret = add_pairs_for_local(a, a->n_local - 1u);
 	return ret ? ret : a->n_local - 1;
