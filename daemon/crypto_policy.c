@@ -390,8 +390,8 @@ static int dtls_out(const struct secure_ctx *x, struct secure_media *sm, struct 
 		*err = "DTLS setup failed";
 		return e;
 	}
-	sb_printf(lines, "a=fingerprint:%s\r\na=setup:%s\r\n",
-		  dtls_cert_fingerprint(x->d->dtls_cert), dtls_setup_name(sm->our_setup));
+	sb_printf(lines, "a=setup:%s\r\na=fingerprint:%s\r\n",     /* rtpengine's order */
+		  dtls_setup_name(sm->our_setup), dtls_cert_fingerprint(x->d->dtls_cert));
 	return 0;
 }
 

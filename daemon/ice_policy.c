@@ -17,7 +17,8 @@
  *
  * Trickle (RFC 8838/8840): toward a side whose SDP said a=ice-options:trickle (media or
  * session level) sluice says it too, at media level, as rtpengine does; its own
- * candidates are complete at once (like rtpengine, it writes no a=end-of-candidates).
+ * candidates are complete at once (a=end-of-candidates, only toward a side that trickles,
+ * as rtpengine).
  * Candidates the side trickles
  * later come in NG fragments (ice_trickle.c). */
 #include "secure.h"
@@ -183,8 +184,10 @@ int ice_policy_out(const struct secure_ctx *x, struct secure_media *out,
 			continue;
 		sb_printf(lines, "a=candidate:%s\r\n", cand);
 	}
-	/* no a=end-of-candidates, as rtpengine: a peer that trickles ends its own gathering
-	 * without it, and ours is complete at once anyway */
+	/* a=end-of-candidates only toward a side that trickles, as rtpengine does (the
+	 * others take the list as complete) */
+	if (out->ice_trickle)
+		sb_puts(lines, "a=end-of-candidates\r\n");
 	return 0;
 }
 

@@ -112,6 +112,33 @@ int oa_codecs_offer(struct oa_codecs **out, const struct ng_request *req,
 	return e;
 }
 
+static bool offered_pt(const struct media *om, uint8_t pt)
+{
+	return pt < 128 && (om->pts[pt / 8] & (1u << (pt % 8)));
+}
+
+/* Without codec flags the answerer was offered the offerer's own list: like rtpengine,
+ * leave out of the answer what that offer did not have (RFC 3264 6.1 allows only a
+ * subset). An answer left with nothing is passed as it is. */
+static int answer_subset(struct oa_codecs **out, unsigned i, const struct cp_list *bl,
+			 const struct media *om)
+{
+	struct cp_list *keep = malloc(sizeof(*keep));
+	int e = 0;
+
+	if (!keep)
+		return -ENOMEM;
+	*keep = *bl;
+	keep->n = 0;
+	for (unsigned k = 0; k < bl->n; k++)
+		if (offered_pt(om, bl->c[k].pt))
+			keep->c[keep->n++] = bl->c[k];
+	if (keep->n && keep->n < bl->n)
+		e = rewrite(out, i, bl, keep, 0);
+	free(keep);
+	return e;
+}
+
 /* One section of the answer. */
 static int answer_media(struct oa_codecs **out, const struct ng_request *req,
 			const struct sdp *sdp, unsigned i, struct media *om, struct media *am,
@@ -121,6 +148,11 @@ static int answer_media(struct oa_codecs **out, const struct ng_request *req,
 	unsigned ptime = 0;
 	int e;
 
+	if (!om->neg && sdp->media[i].port && !cp_list_from_sdp(sdp, i, bl) &&
+	    answer_subset(out, i, bl, om)) {
+		*err = "Out of memory";
+		return -ENOMEM;
+	}
 	if (!om->neg || sdp->media[i].port == 0 || cp_list_from_sdp(sdp, i, bl) ||
 	    cp_answer(om->neg, bl, &req->codec, ans))
 		return xcode_apply(om, am, NULL);
