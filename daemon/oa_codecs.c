@@ -112,57 +112,70 @@ int oa_codecs_offer(struct oa_codecs **out, const struct ng_request *req,
 	return e;
 }
 
+/* Was pt in the offer the answerer got: B's list of the codec negotiation, else the
+ * offerer's own m= line (relayed as it was). */
 static bool offered_pt(const struct media *om, uint8_t pt)
 {
+	const struct cp_list *b = om->neg ? &om->neg->b : NULL;
+
+	if (b) {
+		for (unsigned k = 0; k < b->n; k++)
+			if (b->c[k].pt == pt)
+				return true;
+		return false;
+	}
 	return pt < 128 && (om->pts[pt / 8] & (1u << (pt % 8)));
 }
 
-/* Without codec flags the answerer was offered the offerer's own list: like rtpengine,
- * leave out of the answer what that offer did not have (RFC 3264 6.1 allows only a
- * subset). An answer left with nothing is passed as it is. */
-static int answer_subset(struct oa_codecs **out, unsigned i, const struct cp_list *bl,
-			 const struct media *om)
+/* Like rtpengine, leave out of the answer what the offer to the answerer did not have
+ * (RFC 3264 6.1 allows only a subset). An answer left with nothing stays as it is.
+ * True if something was left out. */
+static bool answer_subset(struct cp_list *bl, const struct media *om)
 {
-	struct cp_list *keep = malloc(sizeof(*keep));
-	int e = 0;
+	unsigned n = 0;
 
-	if (!keep)
-		return -ENOMEM;
-	*keep = *bl;
-	keep->n = 0;
 	for (unsigned k = 0; k < bl->n; k++)
 		if (offered_pt(om, bl->c[k].pt))
-			keep->c[keep->n++] = bl->c[k];
-	if (keep->n && keep->n < bl->n)
-		e = rewrite(out, i, bl, keep, 0);
-	free(keep);
-	return e;
+			n++;
+	if (n == bl->n || n == 0)
+		return false;
+	n = 0;
+	for (unsigned k = 0; k < bl->n; k++)
+		if (offered_pt(om, bl->c[k].pt))
+			bl->c[n++] = bl->c[k];
+	bl->n = n;
+	return true;
 }
 
-/* One section of the answer. */
+/* One section of the answer; full: scratch for the answer's own list. */
 static int answer_media(struct oa_codecs **out, const struct ng_request *req,
 			const struct sdp *sdp, unsigned i, struct media *om, struct media *am,
-			struct cp_list *bl, struct cp_answer *ans, const char **err)
+			struct cp_list *bl, struct cp_list *full, struct cp_answer *ans,
+			const char **err)
 {
 	const char *callid = om->party->call->callid;
 	unsigned ptime = 0;
+	bool subset;
 	int e;
 
-	if (!om->neg && sdp->media[i].port && !cp_list_from_sdp(sdp, i, bl) &&
-	    answer_subset(out, i, bl, om)) {
-		*err = "Out of memory";
-		return -ENOMEM;
-	}
-	if (!om->neg || sdp->media[i].port == 0 || cp_list_from_sdp(sdp, i, bl) ||
-	    cp_answer(om->neg, bl, &req->codec, ans))
+	if (sdp->media[i].port == 0 || cp_list_from_sdp(sdp, i, full))
 		return xcode_apply(om, am, NULL);
+	*bl = *full;
+	subset = answer_subset(bl, om);
+	if (!om->neg || cp_answer(om->neg, bl, &req->codec, ans)) {
+		if (subset && rewrite(out, i, full, bl, 0)) {
+			*err = "Out of memory";
+			return -ENOMEM;
+		}
+		return xcode_apply(om, am, NULL);
+	}
 	if (ans->transcode) {
 		ptime = ans->a_ptime;
 		if (!ptime && bl->ptime)        /* B's ptime would be wrong for A */
 			ptime = ans->a_codec.def->default_ptime;
 	}
-	if ((ans->changed || (ptime && ptime != bl->ptime)) &&
-	    rewrite(out, i, bl, &ans->to_a, ptime)) {
+	if ((subset || ans->changed || (ptime && ptime != bl->ptime)) &&
+	    rewrite(out, i, full, &ans->to_a, ptime)) {
 		*err = "Out of memory";
 		return -ENOMEM;
 	}
@@ -189,11 +202,11 @@ int oa_codecs_answer(struct oa_codecs **out, const struct ng_request *req,
 		     const struct sdp *sdp, struct party *answerer, struct party *offerer,
 		     const char **err)
 {
-	struct cp_list *bl = malloc(sizeof(*bl));
+	struct cp_list *bl = malloc(sizeof(*bl)), *full = malloc(sizeof(*full));
 	struct cp_answer *ans = malloc(sizeof(*ans));
 	int e = 0;
 
-	if (!bl || !ans) {
+	if (!bl || !full || !ans) {
 		*err = "Out of memory";
 		e = -ENOMEM;
 		goto done;
@@ -203,10 +216,11 @@ int oa_codecs_answer(struct oa_codecs **out, const struct ng_request *req,
 		struct media *am = i < answerer->n_media ? answerer->media[i] : NULL;
 
 		if (om && am)
-			e = answer_media(out, req, sdp, i, om, am, bl, ans, err);
+			e = answer_media(out, req, sdp, i, om, am, bl, full, ans, err);
 	}
 done:
 	free(bl);
+	free(full);
 	free(ans);
 	return e;
 }
