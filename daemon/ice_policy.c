@@ -54,6 +54,8 @@ static int agent_mode(struct secure_media *sm, bool lite, bool controlling)
 		if (!(a = malloc(sizeof(*a))))
 			return -ENOMEM;
 		sm->ice = a;
+		memcpy(ufrag, sm->ice_ufrag, sizeof(ufrag));
+		memcpy(pwd, sm->ice_pwd, sizeof(pwd));
 	} else {
 		memcpy(ufrag, a->ufrag, sizeof(ufrag));
 		memcpy(pwd, a->pwd, sizeof(pwd));
@@ -64,6 +66,8 @@ static int agent_mode(struct secure_media *sm, bool lite, bool controlling)
 		memcpy(a->ufrag, ufrag, sizeof(ufrag));
 		memcpy(a->pwd, pwd, sizeof(pwd));
 	}
+	memcpy(sm->ice_ufrag, a->ufrag, sizeof(sm->ice_ufrag));
+	memcpy(sm->ice_pwd, a->pwd, sizeof(sm->ice_pwd));
 	local_addr(sm->m, sm->m->port, &la);
 	sm->ice_local[0] = ice_add_local(a, 1, &la);
 	local_addr(sm->m, (uint16_t)(sm->m->port + 1), &la);

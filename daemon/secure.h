@@ -88,6 +88,8 @@ struct secure_media {
 	/* ICE (ice_policy.c) */
 	struct ice_agent *ice;          /* [L] NULL: no ICE toward this side */
 	int ice_local[ICE_MAX_COMP];    /* local candidate of the RTP / RTCP socket, -1 */
+	char ice_ufrag[ICE_UFRAG_LEN + 1], ice_pwd[ICE_PWD_LEN + 1];   /* ours, kept when the
+	                                   agent is dropped: a later re-offer is no restart */
 	bool ice_offered;               /* this side's SDP carried ICE */
 	bool ice_trickle;               /* ... and a=ice-options:trickle (RFC 8840) */
 

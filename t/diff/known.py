@@ -45,15 +45,13 @@ def _per_section(fn):
 
 
 def _other_family_candidates(sec):
-	"""Drop host candidates of the other address family than the section's c=."""
-	v6 = None
-	for l in sec:
-		if l.strip().startswith("c="):
-			v6 = "IP6" in l
-	if v6 is None:
+	"""Drop host candidates of another address family than the section's first one (the
+	family of its c=, listed first by both)."""
+	cands = [l for l in sec if l.strip().startswith("a=candidate:")]
+	if not cands:
 		return sec
-	return [l for l in sec if not (l.strip().startswith("a=candidate:") and
-				       (":" in l.split()[4]) != v6)]
+	v6 = ":" in cands[0].split()[4]
+	return [l for l in sec if not (l in cands and (":" in l.split()[4]) != v6)]
 
 
 def _offered_suites(sec):
@@ -88,6 +86,8 @@ KNOWN = [
 	# answers that move a side to another interface or family (rtpengine re-binds it)
 	("gap", "rebind", _names("mixed/", "baresip/dir-same-answer/"), whole),
 	("gap", "ptime-answer", _names("baresip/ptime/"), whole),
+	("gap", "answer-codec-flags", _names("baresip/no-codec-flags-answer/"), whole),
+	("deliberate", "no-empty-m-line", _names("phone/mask-pcmu/"), whole),
 	("gap", "strip-all-dtmf", _names("baresip/strip-all-except/", "phone/strip-all-except/"),
 	 whole),
 	# flags implemented by another part of issue 13 (docs/ng.md lists them)
