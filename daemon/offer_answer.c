@@ -221,9 +221,11 @@ static void mux_offer(struct oa *oa, struct media *own, struct media *peer, unsi
 	own->rtcp_mux_offered = oa->sdp->media[i].rtcp_mux;
 	peer->rtcp_mux_offered = (own->rtcp_mux_offered && !(f & (NG_MUX_DEMUX | NG_MUX_REJECT))) ||
 				 (f & (NG_MUX_REQUIRE | NG_MUX_OFFER));
-	/* Until the answer, each side may still send RTCP on port + 1. */
+	/* Until the answer, each side may still send RTCP on port + 1; a side that muxes
+	 * and is offered mux again goes on muxing (a re-offer names the RTP port in its
+	 * a=rtcp, as rtpengine's does). */
 	own->rtcp_mux = false;
-	peer->rtcp_mux = false;
+	peer->rtcp_mux = peer->rtcp_mux && peer->rtcp_mux_offered;
 	/* Remember the policy for the answer in the offerer's media. */
 	own->mux_policy = f;
 }

@@ -122,6 +122,9 @@ BASES = {
 	"mixed": (baresip, phone_answer, "127.0.0.11", "::1"),
 	"sdes": (sdes_phone, sdes_phone, "127.0.0.11", "127.0.0.12"),
 	"webrtc": (webrtc, webrtc_answer, "127.0.0.11", "127.0.0.12"),
+	# gateways: an SRTP caller, a plain RTP callee
+	"webrtc-gw": (webrtc, baresip, "127.0.0.11", "127.0.0.12"),
+	"sdes-gw": (sdes_phone, baresip, "127.0.0.11", "127.0.0.12"),
 }
 
 
@@ -151,8 +154,8 @@ FLAGSETS = [
 	("ice-remove", {"ICE": "remove"}, {"ICE": "remove"}, ("webrtc",)),
 	("ice-optional", {"ICE": "optional"}, {}, ("baresip", "webrtc")),
 	("ice-force-relay", {"ICE": "force-relay"}, {}, ("baresip",)),
-	("avp", {"transport-protocol": "RTP/AVP", "ICE": "remove"},
-	 {"transport-protocol": "UDP/TLS/RTP/SAVPF", "ICE": "force"}, ("webrtc", "sdes")),
+	("avp", {"transport-protocol": "RTP/AVP", "ICE": "remove"}, {},
+	 ("webrtc-gw", "sdes-gw")),
 	("savp", {"transport-protocol": "RTP/SAVP"}, {"transport-protocol": "RTP/AVP"},
 	 ("baresip", "phone")),
 	("savpf", {"transport-protocol": "UDP/TLS/RTP/SAVPF", "ICE": "force",
@@ -270,7 +273,7 @@ SEQ_FLAGS = {
 	"callee": {"none", "dir-int-ext", "mask-transcode"},
 	"twom": {"none", "ice-force", "mux-offer", "repl-both"},
 }
-NO_EXTRA_M = {"sdes", "webrtc"}
+NO_EXTRA_M = {"sdes", "webrtc", "webrtc-gw", "sdes-gw"}
 
 
 def cases():
