@@ -2,7 +2,8 @@
 #
 #   make            build everything (build/)
 #   make run        install deps, build, start sluiced in the foreground
-#   make test       install deps, build, run unit + e2e + interop + kernel tests
+#   make test       install deps, build, run unit + e2e + diff + interop + kernel tests
+#   make difftest   differential test against Debian's rtpengine (t/diff/, < 1 min)
 #   make test-kernel   only the kernel module tests (qemu guest, t/kernel/)
 #   make fuzz       build libFuzzer targets (clang-14) and run each for FUZZ_SECONDS
 #   make bench      install deps, build, benchmark sluiced against rtpengine
@@ -53,7 +54,7 @@ TOOL_BIN   := $(TOOL_SRC:t/tools/%.c=$(BUILD)/t/%)
 .SECONDARY:
 KTEST_BIN  := $(BUILD)/t/sluice-ktest
 
-.PHONY: all progs deps run test unit e2e interop kernel test-kernel fuzz bench bench-kernel soak deb clean
+.PHONY: all progs deps run test unit e2e difftest interop kernel test-kernel fuzz bench bench-kernel soak deb clean
 all: progs $(UNIT_BIN) $(KTEST_BIN) $(TOOL_BIN)
 progs: $(BUILD)/sluiced $(UTIL_BIN)
 
@@ -120,6 +121,8 @@ unit: all
 	BUILD=$(BUILD) t/run-tests.sh unit
 e2e: all
 	BUILD=$(BUILD) t/run-tests.sh e2e
+difftest: all
+	BUILD=$(BUILD) t/run-tests.sh diff
 interop: all
 	BUILD=$(BUILD) t/run-tests.sh interop
 kernel: all

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Runs the test layers and prints one summary. Any failure, or a layer that collected
-# nothing, makes the run fail.   usage: run-tests.sh [unit|e2e|interop|kernel ...]
+# nothing, makes the run fail.   usage: run-tests.sh [unit|e2e|diff|interop|kernel ...]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export BUILD SLUICED="$PWD/$BUILD/sluiced" SLUICE_NG="$PWD/$BUILD/sluice-ng"
 layers=("$@")
-[ ${#layers[@]} -eq 0 ] && layers=(unit e2e interop kernel)
+[ ${#layers[@]} -eq 0 ] && layers=(unit e2e diff interop kernel)
 
 tot_pass=0 tot_fail=0 summary=""
 out=$(mktemp -d)
@@ -52,11 +52,23 @@ PY
 	add "$1" "$p" "$f"
 }
 
+run_diff() { # the differential test against rtpengine (t/diff/run.py)
+	/usr/bin/python3 t/diff/run.py >"$out/d.log" 2>&1; rc=$?
+	cat "$out/d.log"
+	if [ $rc -eq 77 ]; then add diff 0 0; echo "diff: skipped (rtpengine-daemon not installed)"; return; fi
+	read -r p f < <(sed -n 's/^diff: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$out/d.log" | tail -1)
+	p=${p:-0} f=${f:-0}
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; echo "diff: no cases run" >&2; fi
+	if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+	add diff "$p" "$f"
+}
+
 for l in "${layers[@]}"; do
 	echo "=== $l ==="
 	case "$l" in
 	unit) run_unit ;;
 	e2e) run_pytest e2e t/e2e ;;
+	diff) run_diff ;;
 	interop) run_pytest interop t/interop ;;
 	kernel) run_pytest kernel t/kernel ;;
 	*) echo "unknown layer $l" >&2; add "$l" 0 1 ;;

@@ -88,6 +88,10 @@ KNOWN = [
 	("gap", "ptime-answer", _names("baresip/ptime/"), whole),
 	("gap", "answer-codec-flags", _names("baresip/no-codec-flags-answer/"), whole),
 	("deliberate", "no-empty-m-line", _names("phone/mask-pcmu/"), whole),
+	# the corpus's callee re-INVITE is answered by the WebRTC caller with actpass
+	("deliberate", "dtls-actpass-answer", _names("webrtc/none/callee"), whole),
+	("gap", "mid-of-gateway-answer", _names("webrtc-gw/avp/"), whole),
+	("gap", "answer-codec-order", _names("webrtc/strip-pcma/"), whole),
 	("gap", "strip-all-dtmf", _names("baresip/strip-all-except/", "phone/strip-all-except/"),
 	 whole),
 	# flags implemented by another part of issue 13 (docs/ng.md lists them)
