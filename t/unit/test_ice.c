@@ -208,13 +208,19 @@ static void test_candidates(void **state)
 	assert_int_equal(ice_add_local(&a, 2, &l2), 1);
 	assert_int_equal(ice_add_local(&a, 1, &l3), 2);
 	assert_int_equal(ice_add_local(&a, 3, &l3), -EINVAL);
-	/* RFC 8445 5.1.2.1: (2^24)*126 + (2^8)*local_pref + (256 - component) */
+	/* RFC 8445 5.1.2.1: (2^24)*126 + (2^8)*local_pref + (256 - component); the local
+	 * preference goes by base address (65535 for the first), the foundation is
+	 * rtpengine-like (16 letters and digits), the same for one address */
 	assert_true(ice_format_candidate(&a, 0, buf, sizeof(buf)) > 0);
-	assert_string_equal(buf, "1 1 UDP 2130706431 203.0.113.1 30000 typ host");
+	assert_int_equal(strspn(buf, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"), 16);
+	assert_string_equal(buf + 16, " 1 UDP 2130706431 203.0.113.1 30000 typ host");
 	assert_true(ice_format_candidate(&a, 1, buf, sizeof(buf)) > 0);
-	assert_string_equal(buf, "1 2 UDP 2130706174 203.0.113.1 30001 typ host");
+	assert_string_equal(buf + 16, " 2 UDP 2130706430 203.0.113.1 30001 typ host");
+	assert_string_equal(a.local[0].foundation, a.local[1].foundation);
 	assert_true(ice_format_candidate(&a, 2, buf, sizeof(buf)) > 0);
-	assert_string_equal(buf, "3 1 UDP 2130705919 2001:db8::1 30000 typ host");
+	assert_string_equal(buf + 16, " 1 UDP 2130706175 2001:db8::1 30000 typ host");
+	assert_int_equal(strlen(a.local[2].foundation), 16);
+	assert_string_not_equal(a.local[0].foundation, a.local[2].foundation);
 	assert_int_equal(ice_format_candidate(&a, 3, buf, sizeof(buf)), -EINVAL);
 	assert_int_equal(ice_format_candidate(&a, 0, buf, 10), -ENOSPC);
 	/* and our own lines parse back */

@@ -897,6 +897,41 @@ static void test_emit_rewrites(void **state)
 	}
 }
 
+/* rtpengine's layout (reorder): session direction moved into the media, m= then its
+ * non-attribute lines, other attributes in order, a=mid, codecs in m= order with a
+ * made-up a=rtpmap for static types, direction, a=rtcp, a=rtcp-mux, `append` with
+ * a=ptime before its ICE lines; a rejected section is its m= line alone. */
+static void test_emit_reorder(void **state)
+{
+	(void)state;
+	struct sdp *sdp = parse_ok(
+		"v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+		"a=sendonly\r\na=tool:x\r\n"
+		"m=audio 4000 RTP/AVP 0 3 101\r\ni=voice\r\na=mid:a\r\na=rtcp-mux\r\n"
+		"a=rtpmap:101 telephone-event/8000\r\na=ptime:20\r\na=rtcp-fb:101 nack\r\n"
+		"a=fmtp:101 0-15\r\na=x:1\r\na=rtcp:4001\r\n"
+		"m=video 0 RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\n");
+	struct sdp_rewrite *rw = calloc(1, sizeof(*rw));
+
+	rw->reorder = true;
+	rw->media[0] = (struct sdp_media_rewrite){ .set_port = true, .port = 30000,
+		.addr = "192.0.2.1", .rewrite_rtcp = true, .write_rtcp = true,
+		.rtcp_port = 30001, .rtcp_mux = SDP_MUX_KEEP,
+		.append = "a=setup:actpass\r\na=ice-ufrag:u\r\na=candidate:c\r\n" };
+	rw->media[1] = (struct sdp_media_rewrite){ .set_port = true, .port = 0 };
+	emit_expect(sdp, rw,
+		"v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+		"a=tool:x\r\n"
+		"m=audio 30000 RTP/AVP 0 3 101\r\ni=voice\r\nc=IN IP4 192.0.2.1\r\na=x:1\r\n"
+		"a=mid:a\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:3 GSM/8000\r\n"
+		"a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=rtcp-fb:101 nack\r\n"
+		"a=sendonly\r\na=rtcp:30001\r\na=rtcp-mux\r\na=setup:actpass\r\na=ptime:20\r\n"
+		"a=ice-ufrag:u\r\na=candidate:c\r\n"
+		"m=video 0 RTP/AVP 96\r\n");
+	free(rw);
+	free(sdp);
+}
+
 static void test_emit_oom(void **state)
 {
 	struct sdp *sdp = parse_ok(BARESIP_OFFER);
@@ -1077,6 +1112,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_table),
+		cmocka_unit_test(test_emit_reorder),
 		cmocka_unit_test(test_parse_details),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_limits),
