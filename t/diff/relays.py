@@ -24,9 +24,11 @@ from ng import NG  # noqa: E402
 
 INTERFACES = ("127.0.0.1", "::1", "int/127.0.0.2", "ext/127.0.0.3")
 NG_PORTS = range(2450, 2500)	# never 2223 (a production rtpengine's port)
-MEDIA_BASE = 36000		# slots of 400 ports: 36000 .. 41999
+# slots of 400 ports in 18200 .. 19799: clear of the e2e slots (42000+), e2e phones
+# (20000-29999), sluice-bench smoke (10000-18000), the soaks (3000-8999, 36000-40999)
+MEDIA_BASE = 18200
 MEDIA_SLOT = 400
-MEDIA_SLOTS = 15
+MEDIA_SLOTS = 4
 
 
 def _udp_free(host, port):
