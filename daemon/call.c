@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "kernel.h"
+#include "hep_sender.h"
 #include "media_handler.h"
 #include "quality_track.h"
 #include "rec.h"
@@ -345,6 +346,7 @@ void call_destroy(struct daemon *d, struct call *c, enum call_end why)
 			relay_stream_del(d->relay, &p->media[i]->rtcp, c->worker);
 		}
 	rec_call_destroyed(d, c);       /* ends its recording, frees its capture ring */
+	hep_call_report(d, c);
 	r = malloc(sizeof(*r));
 	if (!r) {
 		/* Cannot track it: leak rather than risk a use-after-free. */

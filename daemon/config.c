@@ -77,6 +77,27 @@ static int parse_rec_method(struct cfg_ctx *ctx, const struct cfg_opt *o, const 
 	return 0;
 }
 
+static int parse_homer(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
+{
+	(void)o;
+	if (netaddr_parse(val, 0, false, &ctx->cfg->homer) || !netaddr_port(&ctx->cfg->homer))
+		return -EINVAL;
+	return 0;
+}
+
+static const char *const homer_proto_names[] = { "udp", "tcp" };
+
+static int parse_homer_proto(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
+{
+	int i = NAME_INDEX(homer_proto_names, val);
+
+	(void)o;
+	if (i < 0)
+		return -EINVAL;
+	ctx->cfg->homer_tcp = i == 1;
+	return 0;
+}
+
 static const char *const rec_format_names[] = { [REC_FMT_RAW] = "raw", [REC_FMT_ETH] = "eth" };
 
 static int parse_rec_format(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
@@ -169,6 +190,12 @@ static const struct cfg_opt cfg_opts[] = {
 	      "(default)"),
 	O_NUM("capture-ring-mb", 0, CFG_UINT, capture_ring_mb, 1, 65536, "MB",
 	      "Memory cap of the capture ring (default 64)"),
+	O_FUNC("homer", 0, parse_homer, homer, "IP:PORT",
+	       "Send RTCP and call-end quality reports as HEP v3 to this collector"),
+	O_FUNC("homer-protocol", 0, parse_homer_proto, homer_tcp, "udp|tcp",
+	       "Transport to the HEP collector (default udp)"),
+	O_NUM("homer-id", 0, CFG_UINT, homer_id, 0, UINT32_MAX, "INT",
+	      "HEP capture agent id (default 0)"),
 	O_BOOL("foreground", 'f', foreground, "Do not fork to the background"),
 	O_STR("pidfile", 'p', pidfile, "FILE", "Write the PID to this file"),
 	O_NUM("log-level", 'L', CFG_INT, log_level, 0, 7, "INT",
@@ -866,6 +893,13 @@ void config_dump(const struct config *cfg, FILE *out)
 	if (cfg->recording_dir[0])
 		fprintf(out, "recording-dir = %s\nrecording-method = %s\n", cfg->recording_dir,
 			cfg->recording_proc ? "proc" : "pcap");
+	if (cfg->homer.sa.sa_family != AF_UNSPEC) {
+		char h[NETADDR_STRLEN];
+
+		fprintf(out, "homer = %s\n", netaddr_str(&cfg->homer, h, sizeof(h)));
+	}
+	fprintf(out, "homer-protocol = %s\nhomer-id = %u\n", cfg->homer_tcp ? "tcp" : "udp",
+		cfg->homer_id);
 	fprintf(out, "recording-format = %s\ncapture-ring = %u\ncapture-ring-mb = %u\n",
 		rec_format_names[cfg->recording_format], cfg->capture_ring, cfg->capture_ring_mb);
 	fprintf(out, "foreground = %s\npidfile = %s\n", cfg->foreground ? "true" : "false",

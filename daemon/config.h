@@ -70,6 +70,9 @@ struct config {
 	bool recording_proc;            /* --recording-method=proc: unsupported, recording off */
 	unsigned capture_ring;          /* s of every call kept in memory; 0 = off */
 	unsigned capture_ring_mb;       /* the ring's memory cap */
+	union sockaddr_u homer;         /* HEP collector; AF_UNSPEC: none (hep_sender.h) */
+	bool homer_tcp;
+	unsigned homer_id;
 
 	bool foreground;
 	char pidfile[PATH_MAX];

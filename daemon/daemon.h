@@ -15,6 +15,7 @@ struct ng_server;
 struct dtls_cert;
 struct trickle_pending;
 struct rec;
+struct hep;
 
 /* A media interface: where sockets bind and what SDP advertises. */
 struct iface {
@@ -52,6 +53,7 @@ struct daemon {
 	char instance_id[24];           /* loop-protect marker */
 	struct kmod *kmod;              /* NULL: userspace forwarding only */
 	struct rec *rec;                /* recording and capture ring; NULL: off (rec.h) */
+	struct hep *hep;                /* HEP to Homer; NULL: off (hep_sender.h) */
 	char kernel_state[96];          /* why not, or "kernel table N", for logs and query */
 	struct dtls_cert *dtls_cert;    /* DTLS-SRTP certificate, made at start (read-only) */
 	struct trickle_pending *trickle_q;      /* fragments before their call (ice_trickle.c) */

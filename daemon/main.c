@@ -19,6 +19,7 @@
 #include "ice_trickle.h"
 #include "kernel.h"
 #include "ng_server.h"
+#include "hep_sender.h"
 #include "rec.h"
 #include "relay.h"
 #include "secure.h"
@@ -244,8 +245,9 @@ int main(int argc, char **argv)
 		snprintf(err, sizeof(err), "cannot start %u media threads", cfg.num_threads);
 		goto out_ng;
 	}
-	if (rec_start(&d, err, sizeof(err))) {
+	if (rec_start(&d, err, sizeof(err)) || hep_start(&d, err, sizeof(err))) {
 		relay_stop(d.relay);
+		rec_stop(&d);
 		goto out_ng;
 	}
 	ilog(LOG_NOTICE, "sluiced %s started: %u NG listener(s), %u interface(s), ports %u-%u, "
@@ -259,6 +261,7 @@ int main(int argc, char **argv)
 	shutdown_calls(&d);
 	relay_stop(d.relay);
 	rec_stop(&d);                   /* after the workers: every copy is in its file */
+	hep_stop(&d);
 	kernel_stop(&d);
 	ilog(LOG_NOTICE, "shutdown complete");
 out_ng:

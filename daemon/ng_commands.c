@@ -10,6 +10,7 @@
 #include "ice_trickle.h"
 #include "ng_server.h"
 #include "offer_answer.h"
+#include "hep_sender.h"
 #include "media_block.h"
 #include "play_dtmf.h"
 #include "rec.h"
@@ -222,6 +223,8 @@ static int cmd_statistics(struct daemon *d, struct arena *a, struct bval *reply)
 	bv_dict_add(a, st, "ng", ng_stats(d, a));
 	if (d->rec)
 		bv_dict_add(a, st, "recording", rec_statistics(d, a));
+	if (d->hep)
+		bv_dict_add(a, st, "homer", hep_statistics(d, a));
 	bv_dict_add(a, reply, "statistics", st);
 	bv_dict_add_str(a, reply, "result", "ok");
 	return 0;

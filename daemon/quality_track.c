@@ -1,6 +1,7 @@
 /* Relay-side quality per stream (see quality_track.h). */
 #include "quality_track.h"
 
+#include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -105,6 +106,33 @@ struct bval *quality_stream_dict(struct arena *a, const struct stream *s)
 	}
 	mos_fields(a, d, &s->mos);
 	return d;
+}
+
+json_object *quality_stream_json(const struct stream *s)
+{
+	const struct quality_rx *q = &s->qrx;
+	const struct quality_rtt *r = &rtcp_of(s->media)->qrtt;
+	const struct party *p = s->media->party;
+	json_object *o = json_object_new_object();
+
+	if (p->n_tags)
+		json_object_object_add(o, "TAG", json_object_new_string(p->tags[0].tag));
+	json_object_object_add(o, "SSRC", json_object_new_int64(q->ssrc));
+	json_object_object_add(o, "CODEC", json_object_new_string(s->media->codec));
+	json_object_object_add(o, "PACKETS_EXPECTED", json_object_new_int64((int64_t)quality_expected(q)));
+	json_object_object_add(o, "PACKETS_LOST", json_object_new_int64(quality_lost(q)));
+	json_object_object_add(o, "DUPLICATES", json_object_new_int64((int64_t)q->duplicates));
+	json_object_object_add(o, "REORDERED", json_object_new_int64((int64_t)q->reordered));
+	json_object_object_add(o, "JITTER_MS", json_object_new_double(quality_jitter_ms(q)));
+	if (r->samples)
+		json_object_object_add(o, "RTT_MS", json_object_new_double(r->last_rtt_us / 1000.0));
+	if (s->mos.samples) {
+		json_object_object_add(o, "MOS_AVG", json_object_new_double(
+			(double)s->mos.sum / (double)s->mos.samples / 10.0));
+		json_object_object_add(o, "MOS_MIN", json_object_new_double(s->mos.min / 10.0));
+		json_object_object_add(o, "MOS_MAX", json_object_new_double(s->mos.max / 10.0));
+	}
+	return o;
 }
 
 /* rtpengine's shape: per SSRC, "average/lowest/highest MOS" dicts with MOS x10. */

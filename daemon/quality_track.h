@@ -20,6 +20,8 @@ void quality_out(struct stream *s, const uint8_t *p, size_t len, int64_t now);
 
 /* Call lock held: the stream's "quality" dict (NULL if it saw no RTP in userspace). */
 struct bval *quality_stream_dict(struct arena *a, const struct stream *s);
+/* Call lock held: the stream's figures as a json-c object (HEP reports). */
+struct json_object *quality_stream_json(const struct stream *s);
 /* Call lock held: rtpengine's per-SSRC section {"SSRC": {ssrc: {...}}}. */
 void quality_ssrc_section(struct arena *a, struct bval *reply, const struct call *c);
 /* Call lock held: lowest and average MOS x10 of the call's streams; 0: none. */

@@ -16,6 +16,7 @@
 #include "call.h"
 #include "daemon.h"
 #include "latch.h"
+#include "hep_sender.h"
 #include "media_block.h"
 #include "media_handler.h"
 #include "quality_track.h"
@@ -312,6 +313,8 @@ static int stream_batch(struct worker *w, struct stream *s)
 			rec_packet(d->rec, w->idx, c, t->media->party->idx, &w->src[i],
 				   &s->local, p, len);
 		quality_in(s, t, p, len, w->em.now);
+		if (d->hep && (s->component == COMP_RTCP || rtp_is_rtcp(p, len)))
+			hep_rtcp(d->hep, w->idx, c, &w->src[i], &s->local, p, len);
 		if (t->media->party->opts.block && !media_block_pass(t, p, len))
 			continue;       /* NG block/silence media (media_block.h) */
 		if (t->handler)
