@@ -32,8 +32,10 @@ struct endpoint {
 	union sockaddr_u peer;
 	char *buf;                      /* TCP: bytes not yet framed */
 	size_t len;
-	char *out;                      /* TCP: reply bytes not yet written */
-	size_t out_len;
+	char *out;                      /* TCP: replies not yet written: out[out_off..
+	                                   out_len) */
+	size_t out_off, out_len;
+	bool want_out;                  /* TCP: EPOLLOUT requested */
 };
 
 struct ng_server {
@@ -317,25 +319,29 @@ static int tcp_want_out(struct ng_server *s, struct endpoint *c, bool out)
 {
 	struct epoll_event ev = { .events = EPOLLIN | (out ? EPOLLOUT : 0), .data.ptr = c };
 
+	if (out == c->want_out)
+		return 0;
+	c->want_out = out;
 	return epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
 /* Write what is pending; 0 (all written or the rest waits for EPOLLOUT) or -1 (close). */
 static int tcp_flush(struct ng_server *s, struct endpoint *c)
 {
-	size_t done = 0;
-
-	while (done < c->out_len) {
-		ssize_t n = write(c->fd, c->out + done, c->out_len - done);
+	while (c->out_off < c->out_len) {
+		ssize_t n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
 
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
 		if (n <= 0)
 			return -1;
-		done += (size_t)n;
+		c->out_off += (size_t)n;
 	}
-	memmove(c->out, c->out + done, c->out_len - done);
-	c->out_len -= done;
+	if (c->out_off == c->out_len) {         /* a large reply's buffer is not kept */
+		free(c->out);
+		c->out = NULL;
+		c->out_off = c->out_len = 0;
+	}
 	return tcp_want_out(s, c, c->out_len > 0) ? -1 : 0;
 }
 
@@ -345,6 +351,11 @@ static int tcp_send(struct ng_server *s, struct endpoint *c, const char *buf, si
 {
 	char *nb;
 
+	if (c->out_off) {                       /* once per reply, not per write */
+		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+	}
 	if (c->out_len + len > TCP_MAX_PENDING) {
 		ilog(LOG_WARNING, "NG: TCP client does not read its replies, closing");
 		return -1;
