@@ -5,8 +5,8 @@
  *   userspace and the kernel forwarded, which gives the current rates (and the
  *   bandwidth --max-bandwidth compares), and of every transcoder's input, per codec
  *   chain ("transcoders");
- * - at each call's end its duration and whether each of its media pairs carried
- *   nothing (zero-way) or one direction only (one-way);
+ * - at each call's end its duration, its average MOS (quality_track.h) and whether
+ *   each of its media pairs carried nothing (zero-way) or one direction only (one-way);
  * - the interval figures (fewest and most calls, time of the calls that ended), from
  *   one `statistics` request to the next.
  *
@@ -41,6 +41,8 @@ struct stats_state {
 						   ended calls (daemon_totals.relayed_*) */
 	uint64_t zeroway, oneway;               /* media pairs of ended calls */
 	double duration_sum, duration_sq;       /* s and s² of ended calls */
+	double mos_sum, mos_sq;                 /* average MOS of ended calls that had one */
+	uint64_t mos_calls;
 	struct stats_counts user, kernel;       /* totals at the last sample */
 	struct stats_counts rate_user, rate_kernel;     /* per second, last sample */
 	bool sampled;

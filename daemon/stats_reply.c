@@ -214,16 +214,20 @@ static struct bval *interval(struct daemon *d, const struct live *l, struct aren
 	return iv;
 }
 
-/* sluice computes no MOS (yet): rtpengine's keys, no samples */
-static struct bval *mos(struct arena *a)
+/* The average MOS of each ended call that had one (docs/quality.md): their sum, sum of
+ * squares, count, mean and standard deviation, as rtpengine. */
+static struct bval *mos(const struct daemon *d, struct arena *a)
 {
+	const struct stats_state *st = &d->stats;
 	struct bval *m = bv_new_dict(a);
+	double n = (double)st->mos_calls, avg = n > 0 ? st->mos_sum / n : 0;
+	double var = n > 0 ? st->mos_sq / n - avg * avg : 0;
 
-	add_fixed(a, m, "mos_total", 0);
-	add_fixed(a, m, "mos2_total", 0);
-	bv_dict_add_int(a, m, "mos_samples_total", 0);
-	add_fixed(a, m, "mos_average", 0);
-	add_fixed(a, m, "mos_stddev", 0);
+	add_fixed(a, m, "mos_total", st->mos_sum);
+	add_fixed(a, m, "mos2_total", st->mos_sq);
+	bv_dict_add_int(a, m, "mos_samples_total", (int64_t)st->mos_calls);
+	add_fixed(a, m, "mos_average", avg);
+	add_fixed(a, m, "mos_stddev", var > 0 ? sqrt(var) : 0);
 	return m;
 }
 
@@ -344,7 +348,7 @@ int stats_reply(struct daemon *d, struct arena *a, struct bval *reply)
 	bv_dict_add(a, st, "currentstatistics", current(d, &l, a));
 	bv_dict_add(a, st, "totalstatistics", totals(d, &l, a));
 	bv_dict_add(a, st, "intervalstatistics", interval(d, &l, a));
-	bv_dict_add(a, st, "mos", mos(a));
+	bv_dict_add(a, st, "mos", mos(d, a));
 	bv_dict_add(a, st, "controlstatistics", control(d, a));
 	bv_dict_add(a, st, "interfaces", interfaces(d, a));
 	bv_dict_add(a, st, "transcoders", transcoders(d, a));

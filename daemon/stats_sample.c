@@ -8,6 +8,7 @@
 #include "daemon.h"
 #include "kernel.h"
 #include "ng_stats.h"
+#include "quality_track.h"
 #include "transcode_handler.h"
 
 #define SAMPLE_US 1000000
@@ -192,6 +193,7 @@ void stats_call_ended(struct daemon *d, struct call *c)
 {
 	struct stats_state *st = &d->stats;
 	double secs = (double)(now_us() - c->created_us) / 1e6;
+	unsigned mos_low, mos_avg;
 
 	if (secs < 0)
 		secs = 0;
@@ -212,5 +214,11 @@ void stats_call_ended(struct daemon *d, struct call *c)
 				   m->rtcp.kfolded.bytes, m->rtcp.kfolded.errors);
 		}
 	count_ways(st, c);
+	quality_call_mos(c, &mos_low, &mos_avg);
 	pthread_mutex_unlock(&c->lock);
+	if (mos_avg) {          /* x10 */
+		st->mos_sum += mos_avg / 10.0;
+		st->mos_sq += (mos_avg / 10.0) * (mos_avg / 10.0);
+		st->mos_calls++;
+	}
 }

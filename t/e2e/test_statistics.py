@@ -4,7 +4,8 @@ rtpengine_statistics_keys.txt lists every key path (and value type) of rtpengine
 reply during a transcoded call with media; sluiced's reply must have all of them (it
 adds its own "ng" and "loadlimits"). The values: sessions, transcoded media and the
 transcoders per codec chain, packet/byte rates (sampled every second), relayed totals
-split userspace/kernel, zero-way and one-way media of ended calls, call durations,
+split userspace/kernel, zero-way and one-way media of ended calls, call durations and
+MOS,
 per-proxy control counters, and (sluiced; rtpengine fills these only with graphite) the
 interval figures from one statistics request to the next.
 """
@@ -165,6 +166,28 @@ def test_control_statistics(relay):
 	assert float(p["offerduration"]) > 0 and p["querycount"] == 0
 	assert (cs["totaloffercount"], cs["totalanswercount"], cs["totalstatscount"]) == (2, 1, 1)
 	c.close()
+
+
+@pytest.mark.sluice_only
+def test_mos_of_ended_calls(relay):
+	"""A clean G.711 call measured for 5 s (one MOS sample, 4.4: docs/quality.md); a call
+	without media adds nothing. rtpengine takes MOS from the phones' RTCP only."""
+	r = relay()
+	c = Call(r).setup()
+	silent = Call(r).setup()
+	ta = threading.Thread(target=c.a.send_rtp, args=(c.a_dest(),), kwargs=dict(n=290))
+	tb = threading.Thread(target=c.b.send_rtp, args=(c.b_dest(),), kwargs=dict(n=290))
+	ta.start()
+	tb.start()
+	ta.join()
+	tb.join()
+	for x in (c, silent):
+		ok(x.delete())
+	m = stats(r)["mos"]
+	assert m == {"mos_total": "4.400000", "mos2_total": "19.360000", "mos_samples_total": 1,
+		     "mos_average": "4.400000", "mos_stddev": "0.000000"}, m
+	c.close()
+	silent.close()
 
 
 @pytest.mark.sluice_only
