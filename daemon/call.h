@@ -71,6 +71,8 @@ struct stream {
 	int64_t foreign_log_us;         /* [L] time of the last log line */
 	int64_t last_packet_us;         /* [L] */
 	struct stream_stats stats;      /* [L] packets received on this stream */
+	struct stream_stats kfolded;    /* [L] the kernel's share of stats: its counters
+	                                   folded in when an entry was withdrawn */
 	struct stream_handler *handler; /* [L] NULL: plain forwarding (media_handler.h) */
 	struct stream_handler *xform;   /* [L] codec transform (transcode_handler.h), owned
 	                                   by the stream; handler is either xform itself or

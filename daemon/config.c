@@ -30,6 +30,7 @@ static int parse_ng_allow(struct cfg_ctx *ctx, const struct cfg_opt *o, const ch
 static int parse_bytes(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
 static int parse_interface(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
 static int parse_max_sessions(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
+static int parse_float(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
 static int parse_learning(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
 static const char *const kernel_names[] = {
 	[KERNEL_AUTO] = "auto", [KERNEL_ON] = "on", [KERNEL_OFF] = "off",
@@ -166,7 +167,13 @@ static const struct cfg_opt cfg_opts[] = {
 	O_NUM("num-threads", 0, CFG_UINT, num_threads, 0, MAX_THREADS, "INT",
 	      "Media worker threads, 0 = online CPUs (default)"),
 	O_FUNC("max-sessions", 0, parse_max_sessions, max_sessions, "INT",
-	       "Refuse new calls beyond this many, -1/0 = unlimited"),
+	       "Refuse new calls at this many, -1 = unlimited (default), 0 = refuse all"),
+	O_FUNC("max-load", 0, parse_float, max_load, "FLOAT",
+	       "Refuse new calls while the 1-minute load average exceeds this, 0 = off"),
+	O_FUNC("max-cpu", 0, parse_float, max_cpu, "FLOAT",
+	       "Refuse new calls while CPU usage (percent) exceeds this, 0 = off"),
+	O_FUNC("max-bandwidth", 0, parse_bytes, max_bandwidth, "BYTES[K|M|G]",
+	       "Refuse new calls while received media exceeds this many bytes/s, 0 = off"),
 	O_NUM("table", 't', CFG_INT, table, -1, 255, "INT",
 	      "Kernel forwarding table, -1 = userspace only (default 0)"),
 	O_FUNC("kernel", 0, parse_kernel, kernel, "auto|on|off",
@@ -665,7 +672,23 @@ static int parse_max_sessions(struct cfg_ctx *ctx, const struct cfg_opt *o, cons
 	(void)o;
 	if (parse_long(val, -1, INT_MAX, &v))
 		return -EINVAL;
-	ctx->cfg->max_sessions = v < 0 ? 0 : (unsigned)v;     /* rtpengine: -1 = unlimited */
+	ctx->cfg->max_sessions = (int)v;        /* rtpengine: -1 unlimited, 0 drains */
+	return 0;
+}
+
+/* A non-negative decimal number ("2.5"); rtpengine's FLOAT options. */
+static int parse_float(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
+{
+	char *end;
+	double v;
+
+	if (!*val || isspace((unsigned char)*val))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(val, &end);
+	if (errno || *end || !(v >= 0 && v <= 1e9))
+		return -EINVAL;
+	*(double *)field(ctx, o) = v;
 	return 0;
 }
 
@@ -716,6 +739,7 @@ static void set_defaults(struct config *cfg)
 	cfg->final_timeout = 0;
 	cfg->offer_timeout = 3600;
 	cfg->delete_delay = 30;
+	cfg->max_sessions = -1;
 	cfg->num_threads = 0;           /* resolved in finalize() */
 	cfg->table = 0;
 	cfg->kernel = KERNEL_AUTO;
@@ -883,8 +907,10 @@ void config_dump(const struct config *cfg, FILE *out)
 	fprintf(out, "timeout = %u\nsilent-timeout = %u\nfinal-timeout = %u\n"
 		"offer-timeout = %u\ndelete-delay = %u\n", cfg->timeout, cfg->silent_timeout,
 		cfg->final_timeout, cfg->offer_timeout, cfg->delete_delay);
-	fprintf(out, "num-threads = %u\nmax-sessions = %u\n", cfg->num_threads,
+	fprintf(out, "num-threads = %u\nmax-sessions = %d\n", cfg->num_threads,
 		cfg->max_sessions);
+	fprintf(out, "max-load = %g\nmax-cpu = %g\nmax-bandwidth = %llu\n", cfg->max_load,
+		cfg->max_cpu, (unsigned long long)cfg->max_bandwidth);
 	fprintf(out, "table = %d\nkernel = %s\nno-fallback = %s\ntos = %d\n"
 		"endpoint-learning = %s\n", cfg->table, kernel_names[cfg->kernel],
 		cfg->no_fallback ? "true" : "false", cfg->tos,

@@ -58,7 +58,11 @@ struct config {
 	unsigned offer_timeout;         /* s, call with an offer but no answer; 0 = off */
 	unsigned delete_delay;          /* s, keep a deleted call this long */
 	unsigned num_threads;           /* media worker threads; default: online CPUs */
-	unsigned max_sessions;          /* 0 = unlimited */
+	int max_sessions;               /* new calls refused at this many; -1 = no limit,
+	                                   0 = refuse all (drain), as rtpengine */
+	double max_load;                /* 1-minute load average; 0 = no limit */
+	double max_cpu;                 /* CPU usage, percent of all CPUs; 0 = no limit */
+	uint64_t max_bandwidth;         /* received media, bytes/s; 0 = no limit */
 	int table;                      /* kernel table (instance id); -1 = userspace only */
 	enum kernel_mode kernel;        /* effective: table -1 -> OFF, no-fallback -> ON */
 	bool no_fallback;               /* refuse to start without kernel module */

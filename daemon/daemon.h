@@ -5,10 +5,12 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "load_limit.h"
 #include "ports.h"
 #include "registry.h"
 #include "sluice/netaddr.h"
 #include "sluice/sdp.h"
+#include "stats.h"
 
 struct relay;
 struct ng_server;
@@ -16,6 +18,7 @@ struct dtls_cert;
 struct trickle_pending;
 struct rec;
 struct hep;
+struct ng_stats;
 
 /* A media interface: where sockets bind and what SDP advertises. */
 struct iface {
@@ -58,6 +61,10 @@ struct daemon {
 	struct dtls_cert *dtls_cert;    /* DTLS-SRTP certificate, made at start (read-only) */
 	struct trickle_pending *trickle_q;      /* fragments before their call (ice_trickle.c) */
 	unsigned n_trickle_q;
+	struct load_state load;         /* load limits: samples, refusals (load_limit.h) */
+	struct stats_state stats;       /* statistics beyond counters (stats.h) */
+	struct ng_stats *ngstats;       /* NG per proxy and command (ng_stats.h); NULL:
+	                                   not kept */
 };
 
 int64_t now_us(void);                  /* CLOCK_REALTIME, µs */

@@ -164,6 +164,9 @@ static void fold_counters(struct stream *s)
 	s->stats.bytes += k.bytes;
 	s->stats.errors += k.errors;
 	s->stats.foreign += k.foreign;
+	s->kfolded.packets += k.packets;
+	s->kfolded.bytes += k.bytes;
+	s->kfolded.errors += k.errors;
 	s->kforeign = 0;
 	if (last > s->last_packet_us)
 		s->last_packet_us = last;

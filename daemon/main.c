@@ -18,11 +18,14 @@
 #include "daemon.h"
 #include "ice_trickle.h"
 #include "kernel.h"
+#include "load_limit.h"
 #include "ng_server.h"
 #include "hep_sender.h"
 #include "rec.h"
+#include "ng_stats.h"
 #include "relay.h"
 #include "secure.h"
+#include "stats.h"
 #include "sluice/dtls.h"
 #include "sluice/log.h"
 #include "timeouts.h"
@@ -161,6 +164,8 @@ static int run(struct daemon *d, int epfd, int sigfd, int tfd)
 					continue;
 				relay_reclaim(d->relay);
 				secure_tick(d);
+				load_tick(d, mono_fine_us());
+				stats_tick(d, mono_fine_us());
 				if (++ticks % (1000 / TICK_MS) == 0) {
 					timeouts_scan(d);
 					ng_server_tick(d->ng);
@@ -220,6 +225,10 @@ int main(int argc, char **argv)
 	make_instance_id(&d);
 	if (registry_init(&d.reg) || ifaces_init(&d, err, sizeof(err)))
 		goto out;
+	if (!(d.ngstats = calloc(1, sizeof(*d.ngstats)))) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto out;
+	}
 	if (dtls_cert_new(&d.dtls_cert))
 		ilog(LOG_WARNING, "no DTLS certificate: DTLS-SRTP calls will be refused");
 	epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -276,6 +285,7 @@ out:
 	registry_destroy(&d.reg);
 	ice_trickle_expire(&d, 0, true);
 	dtls_cert_free(d.dtls_cert);
+	free(d.ngstats);
 	if (tfd >= 0)
 		close(tfd);
 	if (sigfd >= 0)

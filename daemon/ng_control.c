@@ -8,6 +8,7 @@
 #include "ng_cache.h"
 #include "ng_commands.h"
 #include "ng_request.h"
+#include "ng_stats.h"
 #include "sluice/arena.h"
 #include "sluice/bencode.h"
 #include "sluice/ngwire.h"
@@ -28,9 +29,10 @@ int ng_control_process(struct daemon *d, struct ng_cache *cache, const char *msg
 	struct arena a;
 	struct bval *tree = NULL, *reply = NULL;
 	struct ng_request req;
-	size_t rlen;
-	bool json, cache_it = false;
-	int64_t now = mono_us();
+	size_t rlen, cmd_len;
+	char cmd[32];
+	bool json, cache_it = false, failed;
+	int64_t now = mono_us(), t0 = mono_fine_us();
 	int e;
 
 	if (ngwire_split(msg, len, &m)) {
@@ -49,6 +51,7 @@ int ng_control_process(struct daemon *d, struct ng_cache *cache, const char *msg
 		return 0;
 	}
 	d->totals.ng_requests++;
+	req.command = (struct ng_str){ 0 };
 	arena_init(&a, NG_ARENA_LIMIT);
 	if (len > NG_MAX_MESSAGE) {
 		err = "Message too large";
@@ -66,7 +69,11 @@ int ng_control_process(struct daemon *d, struct ng_cache *cache, const char *msg
 		if (!reply || ng_command(d, &req, &a, reply, &err))
 			reply = NULL;
 	}
-	if (!reply) {
+	/* the name lives in the request's arena, which the error path resets */
+	cmd_len = req.command.len < sizeof(cmd) ? req.command.len : 0;
+	memcpy(cmd, req.command.s ? req.command.s : "", cmd_len);
+	failed = !reply;
+	if (failed) {
 		d->totals.ng_errors++;
 		if (!err)
 			err = "Out of memory";
@@ -76,10 +83,33 @@ int ng_control_process(struct daemon *d, struct ng_cache *cache, const char *msg
 		arena_init(&a, 0);
 		error_reply(&a, &reply, err);
 	}
+	if (d->ngstats)
+		ng_stats_record(d->ngstats, cmd, cmd_len, from, mono_fine_us() - t0, failed);
 	sb_reset(out);
 	ngwire_build(out, m.cookie, m.cookie_len, reply, json);
 	if (cache_it && !out->oom)
 		ng_cache_put(cache, m.cookie, m.cookie_len, from, out->buf, out->len, now);
+	arena_reset(&a);
+	return out->oom ? -ENOMEM : 0;
+}
+
+int ng_control_error(struct daemon *d, const char *msg, size_t len, const char *why,
+		     struct strbuf *out)
+{
+	const char *sp = memchr(msg, ' ', len);
+	struct arena a;
+	struct bval *reply;
+	size_t clen;
+
+	if (!sp || sp == msg || (size_t)(sp - msg) > NGWIRE_COOKIE_MAX)
+		return -EINVAL;
+	clen = (size_t)(sp - msg);
+	d->totals.ng_errors++;
+	arena_init(&a, 0);
+	error_reply(&a, &reply, why);
+	sb_reset(out);
+	ngwire_build(out, msg, clen, reply,
+		     ngwire_body_is_json(sp + 1, len - clen - 1));
 	arena_reset(&a);
 	return out->oom ? -ENOMEM : 0;
 }

@@ -20,5 +20,9 @@ struct ng_cache;
  * answered). */
 int ng_control_process(struct daemon *d, struct ng_cache *cache, const char *msg,
 		       size_t len, const union sockaddr_u *from, struct strbuf *reply);
+/* An error reply to msg (its cookie, its encoding) saying why, for when the real reply
+ * cannot be delivered. 0, -EINVAL (no cookie) or -ENOMEM. */
+int ng_control_error(struct daemon *d, const char *msg, size_t len, const char *why,
+		     struct strbuf *out);
 
 #endif

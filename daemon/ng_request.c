@@ -205,6 +205,12 @@ static int each_str(const struct bval *dict, const char *key, struct ng_request 
 	return 0;
 }
 
+static void supports_cb(struct ng_request *r, const char *s, size_t len)
+{
+	if (str_is(s, len, "load limit"))
+		r->supports_load_limit = true;
+}
+
 static void dir_cb(struct ng_request *r, const char *s, size_t len)
 {
 	set_direction(r, s, len);
@@ -276,6 +282,8 @@ static int decode_keys(const struct bval *d, struct ng_request *r, const char **
 	WANT(each_str(d, "rtcp-mux", r, set_mux), "Invalid rtcp-mux list");
 	WANT(each_str(d, "direction", r, dir_cb), "Invalid direction list");
 	WANT(get_received_from(d, r), "Invalid received-from");
+	WANT(each_str(d, "supports", r, supports_cb), "Invalid supports list");
+	r->has_limit = !get_int(d, "limit", &r->limit) && bv_dict_get(d, "limit");
 	if (ng_codec_keys(d, &r->codec, err))
 		return -EINVAL;
 	WANT(ng_crypto_keys(d, r), "Invalid SDES or DTLS option");

@@ -63,6 +63,11 @@ struct ng_request {
 	int endpoint_learning;          /* enum endpoint_learning; -1: not given */
 	int record_call;                /* "record-call": 1 yes/on, 0 no/off, -1 not given */
 	struct ng_str metadata;         /* stored with the recording */
+	bool supports_load_limit;       /* "supports" lists "load limit": a refused new
+	                                   call is answered result "load limit" */
+	bool has_limit;                 /* list: "limit" given (an integer, or a string of
+	                                   digits; anything else is ignored, as rtpengine) */
+	long long limit;
 	struct ng_codec_flags codec;    /* codec control, ptime (ng_codec_flags.h) */
 	struct {                        /* play DTMF: "code"/"digit", "duration" ms,
 	                                   "volume" dB (sign ignored), "pause" ms */

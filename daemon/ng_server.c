@@ -18,6 +18,9 @@
 #include "sluice/strbuf.h"
 
 #define TCP_MAX_CONNS 256
+/* Replies a TCP client has not read yet, per connection; past this it is cut off
+ * (a client that never reads must not make the daemon buffer without end). */
+#define TCP_MAX_PENDING (64u << 20)
 #define NG_CACHE_TTL_S 60               /* a repeat after this is a new request */
 
 enum ep_kind { EP_UDP, EP_TCP_LISTEN, EP_TCP_CONN };
@@ -29,6 +32,10 @@ struct endpoint {
 	union sockaddr_u peer;
 	char *buf;                      /* TCP: bytes not yet framed */
 	size_t len;
+	char *out;                      /* TCP: replies not yet written: out[out_off..
+	                                   out_len) */
+	size_t out_off, out_len;
+	bool want_out;                  /* TCP: EPOLLOUT requested */
 };
 
 struct ng_server {
@@ -40,6 +47,7 @@ struct ng_server {
 	unsigned n_conns;
 	struct ng_cache *cache;
 	struct ng_acl acl;
+	uint64_t oversized;             /* UDP replies too large for a datagram */
 	struct strbuf reply;
 	char rxbuf[NG_MAX_MESSAGE + 2];
 };
@@ -159,6 +167,7 @@ static void conn_close(struct ng_server *s, struct endpoint *c)
 		}
 	close(c->fd);
 	free(c->buf);
+	free(c->out);
 	free(c);
 	s->n_conns--;
 }
@@ -176,6 +185,25 @@ void ng_server_close(struct ng_server *s)
 	ng_cache_free(s->cache);
 	sb_free(&s->reply);
 	free(s);
+}
+
+/* The reply does not fit a datagram: say so instead of losing it without a trace
+ * (the request is still in rxbuf). */
+static void udp_too_large(struct ng_server *s, struct endpoint *ep, const union sockaddr_u *to,
+			  socklen_t tolen, size_t reqlen)
+{
+	char why[160], a[NETADDR_STRLEN];
+	size_t size = s->reply.len;
+
+	s->oversized++;
+	snprintf(why, sizeof(why), "Reply too large for a UDP datagram (%zu bytes): use NG "
+		 "over TCP (--listen-tcp-ng) or ask for less (list: limit)", size);
+	ilog(LOG_WARNING, "NG: reply of %zu bytes to %s does not fit a datagram, answered "
+	     "with an error", size, netaddr_str(to, a, sizeof(a)));
+	if (reqlen > sizeof(s->rxbuf) - 1)
+		reqlen = sizeof(s->rxbuf) - 1;
+	if (!ng_control_error(s->d, s->rxbuf, reqlen, why, &s->reply))
+		sendto(ep->fd, s->reply.buf, s->reply.len, MSG_DONTWAIT, &to->sa, tolen);
 }
 
 static void udp_readable(struct ng_server *s, struct endpoint *ep)
@@ -198,7 +226,9 @@ static void udp_readable(struct ng_server *s, struct endpoint *ep)
 			ilog(LOG_WARNING, "NG: dropped a message without a cookie");
 			continue;
 		}
-		sendto(ep->fd, s->reply.buf, s->reply.len, MSG_DONTWAIT, &from.sa, flen);
+		if (sendto(ep->fd, s->reply.buf, s->reply.len, MSG_DONTWAIT, &from.sa, flen) < 0 &&
+		    errno == EMSGSIZE)
+			udp_too_large(s, ep, &from, flen, (size_t)n);
 	}
 }
 
@@ -285,6 +315,60 @@ static long frame(const char *buf, size_t len)
 	return -1;
 }
 
+static int tcp_want_out(struct ng_server *s, struct endpoint *c, bool out)
+{
+	struct epoll_event ev = { .events = EPOLLIN | (out ? EPOLLOUT : 0), .data.ptr = c };
+
+	if (out == c->want_out)
+		return 0;
+	c->want_out = out;
+	return epoll_ctl(s->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* Write what is pending; 0 (all written or the rest waits for EPOLLOUT) or -1 (close). */
+static int tcp_flush(struct ng_server *s, struct endpoint *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
+
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0)
+			return -1;
+		c->out_off += (size_t)n;
+	}
+	if (c->out_off == c->out_len) {         /* a large reply's buffer is not kept */
+		free(c->out);
+		c->out = NULL;
+		c->out_off = c->out_len = 0;
+	}
+	return tcp_want_out(s, c, c->out_len > 0) ? -1 : 0;
+}
+
+/* Queue one reply behind what is pending and write as much as the socket takes: a
+ * large reply (list, statistics) is written in pieces as the client reads. 0 or -1. */
+static int tcp_send(struct ng_server *s, struct endpoint *c, const char *buf, size_t len)
+{
+	char *nb;
+
+	if (c->out_off) {                       /* once per reply, not per write */
+		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+	}
+	if (c->out_len + len > TCP_MAX_PENDING) {
+		ilog(LOG_WARNING, "NG: TCP client does not read its replies, closing");
+		return -1;
+	}
+	nb = realloc(c->out, c->out_len + len);
+	if (!nb)
+		return -1;
+	c->out = nb;
+	memcpy(c->out + c->out_len, buf, len);
+	c->out_len += len;
+	return tcp_flush(s, c);
+}
+
 static void tcp_readable(struct ng_server *s, struct endpoint *c)
 {
 	char tmp[16384];
@@ -308,7 +392,7 @@ static void tcp_readable(struct ng_server *s, struct endpoint *c)
 		size_t take = m < 0 ? c->len : (size_t)m;
 
 		if (!ng_control_process(s->d, s->cache, c->buf, take, &c->peer, &s->reply) &&
-		    write(c->fd, s->reply.buf, s->reply.len) < 0) {
+		    tcp_send(s, c, s->reply.buf, s->reply.len)) {
 			conn_close(s, c);
 			return;
 		}
@@ -321,7 +405,6 @@ void ng_server_event(struct ng_server *s, void *ptr, uint32_t events)
 {
 	struct endpoint *ep = ptr;
 
-	(void)events;
 	switch (ep->kind) {
 	case EP_UDP:
 		udp_readable(s, ep);
@@ -330,7 +413,12 @@ void ng_server_event(struct ng_server *s, void *ptr, uint32_t events)
 		tcp_accept(s, ep);
 		break;
 	case EP_TCP_CONN:
-		tcp_readable(s, ep);
+		if ((events & EPOLLOUT) && tcp_flush(s, ep)) {
+			conn_close(s, ep);
+			break;
+		}
+		if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
+			tcp_readable(s, ep);
 		break;
 	}
 }
@@ -350,4 +438,5 @@ void ng_server_get_stats(const struct ng_server *s, struct ng_server_stats *out)
 	out->denied_datagrams = s->acl.denied_datagrams;
 	out->denied_connections = s->acl.denied_connections;
 	out->tcp_connections = s->n_conns;
+	out->oversized_replies = s->oversized;
 }

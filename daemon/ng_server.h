@@ -16,6 +16,8 @@ struct ng_server_stats {
 	uint64_t denied_datagrams;      /* denied by --ng-allow */
 	uint64_t denied_connections;
 	unsigned tcp_connections;       /* open now */
+	uint64_t oversized_replies;     /* UDP replies too large for a datagram, answered
+	                                   with an error instead */
 };
 
 /* Bind every listen-ng / listen-tcp-ng address and add the sockets to epfd. 0 or

@@ -10,6 +10,7 @@
 #include "call_ops.h"
 #include "kernel.h"
 #include "latch.h"
+#include "load_limit.h"
 #include "oa_codecs.h"
 #include "secure.h"
 #include "sluice/log.h"
@@ -542,10 +543,9 @@ int oa_offer(struct daemon *d, const struct ng_request *req, struct strbuf *out,
 		oa.call = NULL;
 	}
 	if (!oa.call) {
-		if (d->cfg->max_sessions && d->reg.count >= d->cfg->max_sessions) {
+		if ((*err = load_refuse(d))) {
 			d->totals.rejected_sessions++;
-			*err = "Parallel session limit reached";
-			e = -EBUSY;
+			e = OA_LOAD_LIMIT;
 			goto done;
 		}
 		oa.call = call_create(d, req->call_id.s, req->call_id.len);

@@ -65,6 +65,7 @@ int port_pool_get(struct port_pool *p, uint16_t *rtp_port)
 	*rtp_port = p->free[i];
 	p->free[i] = p->free[--p->n_free];
 	p->in_use[(*rtp_port - p->min) / 2] = 1;
+	p->last = *rtp_port;
 	return 0;
 }
 

@@ -20,6 +20,7 @@ struct port_pool {
 	unsigned q_head, q_count, q_cap;
 	unsigned cap;           /* pairs in the range */
 	uint8_t *in_use;        /* one flag per pair: catches double release */
+	uint16_t last;          /* RTP port of the last pair taken, 0 none (statistics) */
 };
 
 /* 0, -EINVAL (range holds no pair) or -ENOMEM. An odd min is rounded up. */

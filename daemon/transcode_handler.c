@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -41,6 +42,7 @@ struct xc_dir {
 	int64_t next_rtcp_us;
 	uint64_t rtcp_sent, rtcp_in, bad, foreign_pt;
 	char in_name[48], out_name[48];
+	struct transcode_stats sampled; /* as of the last xcode_sample() (control thread) */
 };
 
 /* A side's RTCP: read for LSR, never forwarded. */
@@ -553,4 +555,22 @@ void xcode_stats_add(struct arena *ar, struct bval *dict, const struct media *m)
 	bv_dict_add_int(ar, t, "RTCP received", (int64_t)d->rtcp_in);
 	bv_dict_add_int(ar, t, "RTCP sent", (int64_t)d->rtcp_sent);
 	bv_dict_add(ar, dict, "transcoder", t);
+}
+
+bool xcode_sample(struct media *m, struct xcode_sample *out)
+{
+	const struct stream_handler *h = m->rtp.xform;
+	struct xc_dir *d;
+	struct transcode_stats st;
+
+	if (!h || h->ops != &dir_ops)
+		return false;
+	d = container_of(h, struct xc_dir, h);
+	transcode_get_stats(d->xc, &st);
+	snprintf(out->chain, sizeof(out->chain), "%s -> %s", d->in_name, d->out_name);
+	out->packets = st.in_packets - d->sampled.in_packets;
+	out->bytes = st.in_bytes - d->sampled.in_bytes;
+	out->samples = st.samples - d->sampled.samples;
+	d->sampled = st;
+	return true;
 }

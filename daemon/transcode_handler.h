@@ -46,6 +46,16 @@ int xcode_apply(struct media *a, struct media *b, const struct cp_answer *ans);
 int xcode_inject_dtmf(struct media *m, uint8_t event, unsigned duration_ms, unsigned volume,
 		      unsigned pause_ms);
 
+/* What one transcoder took in: per-second statistics (stats.h). */
+struct xcode_sample {
+	char chain[100];                /* "PCMA/8000 -> PCMU/8000" */
+	uint64_t packets, bytes, samples;       /* since this transcoder's previous sample */
+};
+
+/* The transcoder receiving on m, if m is transcoded: its chain and what it took in
+ * since the previous call for m. Call lock held, control thread. false: none. */
+bool xcode_sample(struct media *m, struct xcode_sample *out);
+
 /* Query details of m's receiving handler ("transcoder": codecs, packets in/out,
  * concealed ms, DTMF events, RTCP sent) added to dict. Call lock held. */
 void xcode_stats_add(struct arena *ar, struct bval *dict, const struct media *m);

@@ -496,6 +496,7 @@ static int on_audio(struct transcode *xc, const struct transcode_in *in, bool lo
 		if (skip >= (unsigned)n)
 			return 0;
 	}
+	xc->st.samples += (unsigned)n;
 	xc->in_last_ticks = scale((unsigned)n, xc->dec_rate, xc->in_clock);
 	xc->in_ts = in->ts + xc->in_last_ticks;
 	feed(xc, xc->pcm + skip, (unsigned)n - skip);
@@ -628,6 +629,7 @@ int transcode_packet(struct transcode *xc, const struct transcode_in *in,
 	if (!is_event && in->pt != xc->cfg.in.pt)
 		return -ENOMSG;
 	xc->st.in_packets++;
+	xc->st.in_bytes += in->len;
 	sg = (int16_t)(in->seq - xc->in_seq);
 	/* far behind is a restarted sender, not a late packet */
 	if (!xc->started || in->ssrc != xc->in_ssrc || sg < -100) {

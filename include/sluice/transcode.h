@@ -94,6 +94,8 @@ struct transcode_out {
 
 struct transcode_stats {
 	uint64_t in_packets, in_dropped;    /* dropped: late, duplicate, undecodable */
+	uint64_t in_bytes;                  /* RTP payload bytes of in_packets */
+	uint64_t samples;                   /* audio samples decoded (decoder's rate) */
 	uint64_t out_packets;
 	uint64_t concealed_ms;
 	uint64_t dtmf_events;

@@ -151,12 +151,13 @@ class Proc:
 
 # ---------------------------------------------------------------- relay
 
-def relay_argv(kind, ng_port, media_addr=RELAY_ADDR, extra=()):
+def relay_argv(kind, ng_port, media_addr=RELAY_ADDR, extra=(),
+	       ports=(RELAY_PORT_MIN, RELAY_PORT_MAX)):
 	"""Media on media_addr, NG on 127.0.0.1:ng_port; extra: options both relays know
 	(e.g. --endpoint-learning=...)."""
 	common = ["--config-file=none", "--foreground", "--log-stderr", "--log-level=7",
 		  "--interface=%s" % media_addr, "--listen-ng=%s:%d" % (RELAY_ADDR, ng_port),
-		  "--port-min=%d" % RELAY_PORT_MIN, "--port-max=%d" % RELAY_PORT_MAX,
+		  "--port-min=%d" % ports[0], "--port-max=%d" % ports[1],
 		  "--delete-delay=0"] + list(extra)
 	if kind == "rtpengine":
 		return [RTPENGINE] + common + ["--table=-1"]
@@ -244,9 +245,11 @@ class NGTap:
 # ---------------------------------------------------------------- kamailio
 
 def render_kamailio_cfg(dest, sip_port, ng_port, callee_port, rtp_flags, sip_addr="127.0.0.1",
-			callee_addr="127.0.0.1"):
+			callee_addr="127.0.0.1", ng_socks=None):
+	"""ng_socks: the rtpengine_sock value (default: the one relay at 127.0.0.1:ng_port)."""
 	text = (HERE / "kamailio.cfg").read_text()
-	for k, v in {"SIP_ADDR": sip_addr, "SIP_PORT": sip_port, "NG_PORT": ng_port,
+	socks = ng_socks or "udp:127.0.0.1:%d" % ng_port
+	for k, v in {"SIP_ADDR": sip_addr, "SIP_PORT": sip_port, "NG_SOCKS": socks,
 		     "CALLEE_ADDR": callee_addr, "CALLEE_PORT": callee_port, "RTP_FLAGS": rtp_flags,
 		     "MPATH": KAMAILIO_MPATH}.items():
 		text = text.replace("@%s@" % k, str(v))

@@ -86,9 +86,19 @@ def _in(port, rng):
 	return rng[0] <= port <= rng[1]
 
 
+# the second relay of a set (relay_b): its own media range
+RELAY_B_PORTS = (45000, 45999)
+
+
 def run_call(d, rtp_flags, stack, procs, caller_codec="PCMU/8000/1",
-	     callee_codec="PCMU/8000/1", net=None, relay_args=()):
-	"""net: where the parties are (Loopback() if None); relay_args: more relay options."""
+	     callee_codec="PCMU/8000/1", net=None, relay_args=(), relay_b_args=None,
+	     relay_setup=None):
+	"""net: where the parties are (Loopback() if None); relay_args: more relay options.
+	relay_b_args: not None = a second relay (those options, media RELAY_B_PORTS) behind
+	its own tap, after the first in Kamailio's set, which always picks the first first
+	(weights 256 and 1 against its call-id hash, 0..255); the query and lists are then
+	the second's, the first's lists are r.list_a_*. relay_setup(ng): run against the first
+	relay once it answers (e.g. to fill it to its --max-sessions)."""
 	net = net or Loopback()
 	d = Path(d)
 	r = Result()
@@ -131,11 +141,26 @@ def run_call(d, rtp_flags, stack, procs, caller_codec="PCMU/8000/1",
 	tap = H.NGTap(tap_port, ng_port, d / "ng-tap.log")
 	stack.callback(tap.close)
 	r.tap = tap
+	socks = None
+	if relay_setup:
+		relay_setup(ng)
+	if relay_b_args is not None:
+		ng_b, tap_b_port = port(2360), port(2362)
+		relay_b = proc("relay-b", H.relay_argv(r.relay_kind, ng_b, net.relay_addr,
+						       relay_b_args, RELAY_B_PORTS))
+		ng_a = ng
+		ng = H.ngclient.NGClient(port=ng_b, timeout=0.3, retries=1)
+		H.wait_until(lambda: relay_b.check_alive() or ng.ping(), 10,
+			     "second relay to answer NG ping")
+		ng = H.ngclient.NGClient(port=ng_b, timeout=1.0, retries=3)
+		r.tap_b = H.NGTap(tap_b_port, ng_b, d / "ng-tap-b.log")
+		stack.callback(r.tap_b.close)
+		socks = "udp:127.0.0.1:%d=256 udp:127.0.0.1:%d=1" % (tap_port, tap_b_port)
 
 	# kamailio
 	cfg = d / "kamailio.cfg"
 	H.render_kamailio_cfg(cfg, sip_k, tap_port, sip_callee, rtp_flags, net.kamailio_addr,
-			      net.callee_addr)
+			      net.callee_addr, socks)
 	rundir = d / "kamailio-run"
 	rundir.mkdir()
 	defines = [a for n in net.kamailio_defines for a in ("-A", n)]
@@ -190,6 +215,8 @@ def run_call(d, rtp_flags, stack, procs, caller_codec="PCMU/8000/1",
 		pass	# judged by the test from r.query below
 	time.sleep(max(0.0, t0 + CALL_SECONDS - time.monotonic()))
 	r.list_during = ng.request("list")
+	if relay_b_args is not None:
+		r.list_a_during = ng_a.request("list")
 	r.query = ng.request("query", **{"call-id": r.call_id})
 	r.relay_streams = _rtp_streams(r.query)
 
@@ -206,6 +233,10 @@ def run_call(d, rtp_flags, stack, procs, caller_codec="PCMU/8000/1",
 		r.list_after = ng.request("list")
 	r.query_after = ng.request("query", **{"call-id": r.call_id})
 	r.relay_alive_at_end = relay.alive()
+	if relay_b_args is not None:
+		r.list_a_after = ng_a.request("list")
+		r.stats_a = ng_a.request("statistics")
+		r.relay_b_alive_at_end = relay_b.alive()
 
 	# stop everything (UAs first: their traces are flushed at exit)
 	for p in (caller, callee, cap, kam):
@@ -213,6 +244,10 @@ def run_call(d, rtp_flags, stack, procs, caller_codec="PCMU/8000/1",
 	r.captures = _finish_net_captures(net, d, caps)
 	r.relay_rc = relay.stop()
 	tap.close()
+	if relay_b_args is not None:
+		r.relay_b_rc = relay_b.stop()
+		r.tap_b.close()
+		r.ng_requests_b, r.ng_replies_b = r.tap_b.requests(), r.tap_b.replies()
 	r.kamailio_log = kam.text()
 
 	r.caller_msgs = H.parse_sip_trace(caller.raw())

@@ -135,7 +135,9 @@ static void test_defaults(void **state)
 	assert_int_equal(r.cfg.offer_timeout, 3600);
 	assert_int_equal(r.cfg.delete_delay, 30);
 	assert_int_equal(r.cfg.num_threads, sysconf(_SC_NPROCESSORS_ONLN));
-	assert_int_equal(r.cfg.max_sessions, 0);
+	assert_int_equal(r.cfg.max_sessions, -1);          /* rtpengine: no limit */
+	assert_true(r.cfg.max_load == 0 && r.cfg.max_cpu == 0);
+	assert_int_equal(r.cfg.max_bandwidth, 0);
 	assert_int_equal(r.cfg.table, 0);
 	assert_int_equal(r.cfg.kernel, KERNEL_AUTO);
 	assert_false(r.cfg.no_fallback);
@@ -229,7 +231,14 @@ static const struct opt_case opt_cases[] = {
 	{ { "--num-threads=4" }, "num-threads = 4", "num-threads = 4" },
 	{ { "--num-threads=256" }, "num-threads = 256", "num-threads = 256" },
 	{ { "--max-sessions=5000" }, "max-sessions = 5000", "max-sessions = 5000" },
-	{ { "--max-sessions", "-1" }, "max-sessions = -1", "max-sessions = 0" },
+	{ { "--max-sessions", "-1" }, "max-sessions = -1", "max-sessions = -1" },
+	{ { "--max-sessions=0" }, "max-sessions = 0", "max-sessions = 0" },     /* drain */
+	{ { "--max-load=2.5" }, "max-load = 2.5", "max-load = 2.5" },
+	{ { "--max-load", "0.01" }, "max-load = 0.01", "max-load = 0.01" },
+	{ { "--max-cpu=90" }, "max-cpu = 90", "max-cpu = 90" },
+	{ { "--max-cpu", "12.75" }, "max-cpu = 12.75", "max-cpu = 12.75" },
+	{ { "--max-bandwidth=125000" }, "max-bandwidth = 125000", "max-bandwidth = 125000" },
+	{ { "--max-bandwidth=10M" }, "max-bandwidth = 10M", "max-bandwidth = 10485760" },
 	{ { "-t", "0" }, "table = 0", "table = 0" },
 	{ { "-t63" }, "table = 63", "table = 63" },
 	{ { "--table", "-1" }, "table = -1", "table = -1" },
@@ -642,6 +651,11 @@ static const struct err_case err_cases[] = {
 	{ { "--log-facility=user" }, "invalid value 'user' for --log-facility" },
 	{ { "--endpoint-learning=always" }, "invalid value 'always' for --endpoint-learning" },
 	{ { "--max-sessions=-2" }, "invalid value '-2' for --max-sessions" },
+	{ { "--max-load=-1" }, "invalid value '-1' for --max-load" },
+	{ { "--max-load=high" }, "invalid value 'high' for --max-load" },
+	{ { "--max-cpu=" }, "invalid value '' for --max-cpu" },
+	{ { "--max-cpu=50%" }, "invalid value '50%' for --max-cpu" },
+	{ { "--max-bandwidth=-5" }, "invalid value '-5' for --max-bandwidth*" },
 	{ { "-i", "eth0" }, "invalid value 'eth0' for --interface" },
 	{ { "-i", "/10.0.0.1" }, "invalid value '/10.0.0.1' for --interface" },
 	{ { "-i", "10.0.0.1!::1" }, "invalid value '10.0.0.1!::1' for --interface" },

@@ -640,6 +640,55 @@ static void test_play_dtmf(void **state)
 	assert_string_equal(ng_cmd_name(NG_PLAY_DTMF), "play DTMF");
 }
 
+/* "supports" (load limit) and list's "limit" as rtpengine reads them. */
+static void test_supports_and_limit(void **state)
+{
+	static const struct {
+		const char *json;
+		bool load_limit, has_limit;
+		long long limit;
+	} v[] = {
+		/* 0 */ { "{\"command\":\"list\"}", false, false, 0 },
+		/* 1 */ { "{\"command\":\"list\",\"limit\":5}", false, true, 5 },
+		/* 2 */ { "{\"command\":\"list\",\"limit\":\"7\"}", false, true, 7 },
+		/* 3 */ { "{\"command\":\"list\",\"limit\":-1}", false, true, -1 },
+		/* 4 */ { "{\"command\":\"list\",\"limit\":\"abc\"}", false, false, 0 },
+		/* 5 */ { "{\"command\":\"ping\",\"supports\":[\"load limit\"]}", true, false, 0 },
+		/* 6 */ { "{\"command\":\"ping\",\"supports\":[\"x\",\"LOAD LIMIT\"]}", true,
+			  false, 0 },
+		/* 7 */ { "{\"command\":\"ping\",\"supports\":\"load limit\"}", true, false, 0 },
+		/* 8 */ { "{\"command\":\"ping\",\"supports\":[\"other\"]}", false, false, 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
+		struct arena a;
+		struct ng_request r;
+		const char *err = NULL;
+
+		arena_init(&a, 0);
+		if (ng_request_decode(parse(&a, v[i].json, strlen(v[i].json)), &r, &err))
+			fail_msg("[%zu]: %s", i, err ? err : "");
+		if (r.supports_load_limit != v[i].load_limit || r.has_limit != v[i].has_limit ||
+		    (r.has_limit && r.limit != v[i].limit))
+			fail_msg("[%zu]: load limit %d, limit %d/%lld", i, r.supports_load_limit,
+				 r.has_limit, r.limit);
+		arena_reset(&a);
+	}
+	/* Kamailio's real offer announces it */
+	{
+		struct arena a;
+		struct ng_request r;
+		const char *err = NULL;
+
+		arena_init(&a, 0);
+		assert_int_equal(ng_request_decode(parse(&a, kam_offer, sizeof(kam_offer) - 1),
+						   &r, &err), 0);
+		assert_true(r.supports_load_limit);
+		arena_reset(&a);
+	}
+}
+
 static void test_cmd_names(void **state)
 {
 	static const struct { enum ng_cmd c; const char *n; } v[] = {
@@ -665,6 +714,7 @@ int main(void)
 		cmocka_unit_test(test_real_without_each_key),
 		cmocka_unit_test(test_cmd_names),
 		cmocka_unit_test(test_play_dtmf),
+		cmocka_unit_test(test_supports_and_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
