@@ -346,8 +346,9 @@ def rss_kib(pid):
 
 
 # 200 calls need 800 ports: a range of their own, away from the e2e slots (42000+), the
-# phones (20000-29999), the soak test (36000-40999) and sluiced's default start (30000)
-CAP_PORTS = (31100, 31999)
+# phones (20000-29999), the soak test (36000-40999) and the interop relays' (30000-31999,
+# 46000-46999)
+CAP_PORTS = (41000, 41999)
 
 
 def test_capture_ring_memory_cap_200_calls(relay, tmp_path):
