@@ -384,3 +384,35 @@ def test_capture_ring_memory_cap_200_calls(relay, tmp_path):
 	assert rep["packets"] > 0
 	for c in calls:
 		c.close()
+
+
+def test_bundle_and_rtcp_mux_keep_their_real_ports(relay, tmp_path):
+	"""A bundles audio and video with rtcp-mux on one port, B is a plain phone per
+	section: A's flows are recorded on the one shared port (RTP of both sections and the
+	muxed RTCP), B's on their own ports."""
+	from test_bundle import A_SSRC, V_SSRC, dest, offer_sdp, plain_answer, send_av
+
+	r = rec_relay(relay, tmp_path)
+	c = Call(r)
+	bv = Phone(name="callee-video")
+	c.offer(sdp=offer_sdp(c.a), **{"record-call": "yes"})
+	c.answer(sdp=plain_answer(c.b, bv))
+	shared = dest(c.answer_reply, 0)
+	aud, vid = send_av(c.a.rtp, shared, 10)
+	assert len(recv_all(c.b.rtp, timeout=2, count=10)) == 10
+	assert len(recv_all(bv.rtp, timeout=2, count=10)) == 10
+	c.a.rtp.sendto(b"\x80\xc8\x00\x06" + A_SSRC.to_bytes(4, "big") + bytes(20), shared)
+	assert len(recv_all(c.b.rtcp, timeout=2, count=1)) == 1
+	ok(c.delete())
+	pcap, = wait_file(str(tmp_path / "pcaps" / "*.pcap"))
+	rows = tshark_rows(pcap)
+	from_a = [x for x in rows if x["sport"] == c.a.port]
+	assert {x["dport"] for x in from_a} == {shared[1]}
+	assert sorted(int(x["ssrc"], 16) for x in from_a if x["ssrc"]) == [A_SSRC] * 10 + [V_SSRC] * 10
+	assert len([x for x in from_a if x["rtcp"] and not x["ssrc"]]) == 1     # muxed RTCP
+	o = c.offer_reply
+	assert {x["sport"] for x in rows if x["dport"] == bv.port} == {dest(o, 1)[1]}
+	assert {x["sport"] for x in rows if x["dport"] == c.b.port} == {dest(o, 0)[1]}
+	assert {x["sport"] for x in rows if x["dport"] == c.b.port + 1} == {dest(o, 0)[1] + 1}
+	bv.close()
+	c.close()
