@@ -339,7 +339,16 @@ int hep_start(struct daemon *d, char *err, size_t errlen)
 	h->n_workers = relay_workers(d->relay);
 	h->out_tail = &h->out;
 	pthread_mutex_init(&h->lock, NULL);
-	pthread_cond_init(&h->wake, NULL);
+	{
+		/* the thread's deadlines are CLOCK_MONOTONIC: so must the condition's be,
+		 * or every wait returns at once and the thread spins */
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&h->wake, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	if (!(h->q = calloc(h->n_workers, sizeof(*h->q))))
 		goto oom;
 	for (unsigned i = 0; i < h->n_workers; i++)

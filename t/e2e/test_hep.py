@@ -3,6 +3,7 @@
 and the call-end quality report (JSON, type 32), both correlated by the call-id."""
 
 import json
+import os
 import socket
 import struct
 import time
@@ -145,3 +146,19 @@ def test_hep_tcp_and_collector_down(relay):
 	assert len([l for l in r.log().splitlines() if "cannot reach the collector" in l]) == 1
 	c.close()
 	c2.close()
+
+
+def cpu_s(pid):
+	f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+	return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_hep_thread_idles(relay):
+	"""With nothing to send, the HEP thread sleeps (it must not spin on its wait)."""
+	col = collector("udp")
+	r = relay(homer="127.0.0.1:%d" % col.getsockname()[1])
+	time.sleep(0.3)
+	before = cpu_s(r.proc.pid)
+	time.sleep(2)
+	assert cpu_s(r.proc.pid) - before < 0.1
+	col.close()
