@@ -95,7 +95,7 @@ static uint32_t get32(const uint8_t *p)
 }
 
 /* Homer's RTCP JSON (as capture agents write it): the first SR or RR of the compound. */
-static json_object *rtcp_json(const uint8_t *p, size_t len)
+json_object *hep_rtcp_json(const uint8_t *p, size_t len)
 {
 	json_object *o, *blocks;
 	size_t off;
@@ -189,7 +189,7 @@ static void send_buf(struct hep *h, const uint8_t *buf, size_t len)
 
 static void send_rec(struct hep *h, const struct hep_rec *r, uint8_t *buf)
 {
-	json_object *j = rtcp_json(r->data + r->cid_len, r->len);
+	json_object *j = hep_rtcp_json(r->data + r->cid_len, r->len);
 	const char *txt;
 	struct hep_msg m;
 	int n;

@@ -24,6 +24,8 @@ void hep_rtcp(struct hep *h, unsigned worker, const struct call *c,
 	      const uint8_t *p, size_t len);
 /* Control thread, at call end: the call's quality report. */
 void hep_call_report(struct daemon *d, struct call *c);
+/* Homer's RTCP JSON of the first SR or RR of a compound (json-c object), or NULL. */
+struct json_object *hep_rtcp_json(const uint8_t *p, size_t len);
 /* statistics: the "homer" section. */
 struct bval *hep_statistics(struct daemon *d, struct arena *a);
 
