@@ -294,7 +294,7 @@ class Daemon:
 class Call:
 	"""A (offerer, NAT'd) <-> B through the daemon d."""
 
-	def __init__(self, d, a, b, offer_flags=(), mux=None, transcode=False):
+	def __init__(self, d, a, b, offer_flags=(), mux=None, transcode=False, offer_keys=None):
 		self.d, self.a, self.b = d, a, b
 		self.cid = "ktest-%012x" % random.getrandbits(48)
 		self.ftag, self.ttag = "a%08x" % random.getrandbits(32), "b%08x" % random.getrandbits(32)
@@ -305,6 +305,7 @@ class Call:
 			msg["flags"] = list(offer_flags)
 		if mux:
 			msg["rtcp-mux"] = list(mux)
+		msg.update(offer_keys or {})
 		r = d.req(msg)
 		expect(r.get("result") == "ok", "offer: %r" % r)
 		b.dest, b.dest_rtcp = sdp_dest(r["sdp"])

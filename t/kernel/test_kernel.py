@@ -38,6 +38,8 @@ SCENARIOS = [
     "daemon_nat_rebinding_relatch",
     "daemon_sigkill_restart_flushes",
     "daemon_stranger_at_kernel_stream", "daemon_stranger_foreign_in_query",
+    # recording a kernel-eligible call (daemon_rec.py)
+    "daemon_recording_leaves_kernel", "daemon_record_call_never_in_kernel",
     "daemon_unload_after_clean_exit", "daemon_unload_after_sigkill",
     "dmesg_clean",
 ]
