@@ -359,9 +359,16 @@ int rec_capture_wait(struct rec *r, struct rec_sink *sink, struct rec_capture *c
 
 int rec_writer_start(struct rec *r)
 {
+	pthread_condattr_t mono;
+
 	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->wake, NULL);
-	pthread_cond_init(&r->done, NULL);
+	/* writer_main's deadline is CLOCK_MONOTONIC: a cond on the default (realtime) clock
+	 * would take it as long past and return at once, a busy loop of the writer */
+	pthread_condattr_init(&mono);
+	pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->wake, &mono);
+	pthread_condattr_destroy(&mono);
+	pthread_cond_init(&r->done, NULL);      /* rec_capture_wait: CLOCK_REALTIME */
 	r->msgs_tail = &r->msgs;
 	if (pthread_create(&r->thread, NULL, writer_main, r))
 		return -EAGAIN;

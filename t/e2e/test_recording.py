@@ -258,6 +258,31 @@ def test_hostile_call_id_gives_a_safe_name(relay, tmp_path):
 	c.close()
 
 
+def cpu_seconds(pid):
+	"""utime + stime of all of pid's threads."""
+	with open("/proc/%d/stat" % pid) as f:
+		v = f.read().rsplit(")", 1)[1].split()
+	return (int(v[11]) + int(v[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_idle_writer_sleeps(relay, tmp_path):
+	"""The writer thread waits between its 10 ms drains: a relay with --recording-dir and
+	a recorded but silent call uses next to no CPU (a wait on the wrong clock made the
+	writer spin: ~0.75 CPU)."""
+	r = rec_relay(relay, tmp_path)
+	c = Call(r)
+	c.offer(**{"record-call": "yes"})
+	c.answer()
+	assert ok(c.query())["recording"]["state"] == "on"
+	time.sleep(0.5)
+	t0 = cpu_seconds(r.proc.pid)
+	time.sleep(2)
+	used = cpu_seconds(r.proc.pid) - t0
+	assert used < 0.1, "idle relay used %.2f s of CPU in 2 s" % used
+	ok(c.delete())
+	c.close()
+
+
 def test_not_configured_and_bad_values(relay):
 	r = relay()
 	c = Call(r)
@@ -301,7 +326,7 @@ def test_disk_full_stops_recording_not_the_call(relay, tmp_path):
 	assert len(re.findall(r"No space left on device: recording stopped", log)) == 1, log[-2000:]
 	# the file written until the disk filled is a pcap tshark reads
 	root = "/proc/%d/root%s/pcaps" % (r.proc.pid, d)
-	names = os.listdir(root)
+	names = wait_for(lambda: [n for n in os.listdir(root) if n.endswith(".pcap")], 5)
 	assert len(names) == 1 and names[0].endswith(".pcap"), names
 	n = len(tshark_rows(os.path.join(root, names[0])))
 	assert 300 < n < 2 * sent
