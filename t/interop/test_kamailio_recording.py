@@ -25,7 +25,6 @@ import subprocess
 
 import pytest
 
-import interop_harness as H
 import interop_scenario as S
 
 
