@@ -372,6 +372,7 @@ int rec_writer_start(struct rec *r)
 	r->msgs_tail = &r->msgs;
 	if (pthread_create(&r->thread, NULL, writer_main, r))
 		return -EAGAIN;
+	pthread_setname_np(r->thread, "sluice-rec");   /* top -H, and the bench's CPU split */
 	r->running = true;
 	return 0;
 }

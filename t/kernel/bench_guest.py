@@ -1,10 +1,13 @@
 #!/usr/bin/python3
 """Forwarding CPU per packet in the test VM (issue 5): sluiced's kernel path, sluiced's
 userspace path and rtpengine's userspace path at the same packet rate, one relay at a
-time, in one boot (run by guest.sh in bench mode; `make bench-kernel`).
+time, in one boot (run by guest.sh in bench mode; `make bench-kernel`). Also the price
+of recording a kernel-eligible call (issue 12): sluice-rec is sluice-kernel with every
+call recorded (record-call: yes in the offers), which keeps its streams in userspace.
 
 usage: bench_guest.py OUTDIR    env: BENCH_CALLS (50), BENCH_WARMUP (4 s),
-       BENCH_DURATION (12 s), BENCH_RELAYS ("sluice-kernel sluice-user rtpengine")
+       BENCH_DURATION (12 s),
+       BENCH_RELAYS ("sluice-kernel sluice-user sluice-rec rtpengine")
 
 Method (issue 5): the generator (sluice-bench, 50 pps per stream) runs on CPU 0, the
 relay on CPU 1, and RPS steers loopback receive processing to CPU 1, so the kernel's
@@ -29,7 +32,9 @@ RTPENGINE = "/usr/bin/rtpengine"
 CALLS = int(os.environ.get("BENCH_CALLS", 50))
 WARMUP = float(os.environ.get("BENCH_WARMUP", 4))
 DURATION = float(os.environ.get("BENCH_DURATION", 12))
-RELAYS = os.environ.get("BENCH_RELAYS", "sluice-kernel sluice-user rtpengine").split()
+RELAYS = os.environ.get("BENCH_RELAYS", "sluice-kernel sluice-user sluice-rec rtpengine").split()
+# sluice-rec's --recording-dir: the guest's tmpfs (the 9p share would charge its own cost)
+REC_DIR = "/tmp/bench-recording"
 GEN_CPU, RELAY_CPU = 0, 1
 NG_PORT = 2290
 HZ = os.sysconf("SC_CLK_TCK")
@@ -47,6 +52,8 @@ def relay_argv(name):
 		return [SLUICED] + common(0) + ["--kernel=on"]
 	if name == "sluice-user":
 		return [SLUICED] + common(-1)
+	if name == "sluice-rec":
+		return [SLUICED] + common(0) + ["--kernel=on", "--recording-dir=" + REC_DIR]
 	if name == "rtpengine":
 		return [RTPENGINE] + common(-1)
 	raise SystemExit("unknown relay " + name)
@@ -99,6 +106,11 @@ def kernel_entries():
 		return None
 
 
+def bench_args(name):
+	"""sluice-bench options of a relay's run."""
+	return ["--record", "--watch-dir", REC_DIR] if name == "sluice-rec" else []
+
+
 def run(name):
 	log = open(os.path.join(OUT, "bench-%s.log" % name), "wb")
 	relay = subprocess.Popen(["taskset", "-c", str(RELAY_CPU)] + relay_argv(name),
@@ -111,7 +123,8 @@ def run(name):
 		gen = subprocess.Popen(["taskset", "-c", str(GEN_CPU), BENCH, "plain",
 					"--calls", str(CALLS), "--warmup", str(WARMUP),
 					"--duration", str(DURATION), "--ng", "127.0.0.1:%d" % NG_PORT,
-					"--pid", str(relay.pid), "--port-base", "10000", "--json"],
+					"--pid", str(relay.pid), "--port-base", "10000", "--json"] +
+				       bench_args(name),
 				       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 		# our window sits inside sluice-bench's (setup + warmup, then duration)
 		time.sleep(WARMUP + 2.0)
@@ -135,6 +148,10 @@ def run(name):
 			   us_per_pkt=round((busy - (g1 - g0)) * 1e6 / pkts, 1),
 			   relay_proc_us_per_pkt=round((r1 - r0) * 1e6 / pkts, 1),
 			   valid=bench.get("valid"), invalid_reasons=bench.get("invalid_reasons"))
+		if name == "sluice-rec":
+			res["rec_dir_bytes_per_s"] = win.get("dir_bytes_per_s")
+			res["rec_writer_us_per_pkt"] = (win.get("relay_threads_cpu_us_per_pkt") or
+							{}).get("sluice-rec")
 		return res
 	except Exception as e:
 		res["error"] = "%s: %s" % (type(e).__name__, e)
@@ -147,6 +164,12 @@ def run(name):
 			relay.kill()
 			relay.wait()
 		log.close()
+		if name == "sluice-rec":	# the files: how many, how big; then free the tmpfs
+			pcaps = os.path.join(REC_DIR, "pcaps")
+			names = os.listdir(pcaps) if os.path.isdir(pcaps) else []
+			res["rec_files"] = len(names)
+			res["rec_bytes"] = sum(os.path.getsize(os.path.join(pcaps, n)) for n in names)
+			subprocess.run(["rm", "-rf", REC_DIR])
 
 
 def main():
@@ -171,8 +194,19 @@ def main():
 		else:
 			lines.append("  %-14s failed: %s" % (r["relay"], r.get("error")))
 	k, u, e = by.get("sluice-kernel"), by.get("sluice-user"), by.get("rtpengine")
+	rec = by.get("sluice-rec")
 	if k and u:
 		lines.append("  sluice kernel/userspace = %.2f (target < 0.40)" % (k / u))
+	if k and rec:
+		rr = next(r for r in results if r["relay"] == "sluice-rec")
+		lines.append("  sluice recorded (userspace) / sluice kernel = %.2f; kernel entries while"
+			     " recorded: %s; %s files, %.1f MB, %.2f MB/s written; writer thread %s"
+			     " us/pkt" % (rec / k, rr.get("kernel_entries"), rr.get("rec_files"),
+					  (rr.get("rec_bytes") or 0) / 1e6,
+					  (rr.get("rec_dir_bytes_per_s") or 0) / 1e6,
+					  rr.get("rec_writer_us_per_pkt")))
+	if u and rec:
+		lines.append("  sluice recorded / sluice userspace = %.2f" % (rec / u))
 	if u and e:
 		lines.append("  sluice userspace/rtpengine userspace = %.2f (target < 1)" % (u / e))
 	text = "\n".join(lines) + "\n"

@@ -14,7 +14,10 @@
 #   BENCH_XC_CALLS=40 BENCH_XC_DURATION=20               PCMU <-> Opus transcoding
 #   BENCH_XC_RAMP_STEP=10 BENCH_XC_RAMP_MAX=300 BENCH_XC_RAMP_DURATION=6   transcoding ramp
 #   BENCH_CHURN_RATE=2000 BENCH_CHURN_ALIVE=100 BENCH_CHURN_DURATION=60   control-plane churn
-#   BENCH_TESTS="mem plain ctrl1 ctrl32 ramp transcode xramp churn"     which tests, in order
+#   BENCH_REC_CALLS=200 BENCH_REC_DURATION=20   recording: rec-off (not recorded) and rec-on
+#                                               (every call recorded, pcap method)
+#   BENCH_TESTS="mem plain ctrl1 ctrl32 ramp transcode xramp churn rec-off rec-on"
+#                                               which tests, in order
 #   BENCH_NG_PORT=2290 BENCH_PORT_MIN=30000 BENCH_PORT_MAX=41999 BENCH_GEN_PORT_BASE=10000
 #   BENCH_RELAY_CPU=1 BENCH_GEN_CPU=0 BENCH_OUT=build/bench/<time>
 #   SLUICED=build/sluiced RTPENGINE=/usr/bin/rtpengine
@@ -45,7 +48,9 @@ XC_DURATION=${BENCH_XC_DURATION:-20}
 CHURN_RATE=${BENCH_CHURN_RATE:-2000}
 CHURN_ALIVE=${BENCH_CHURN_ALIVE:-100}
 CHURN_DURATION=${BENCH_CHURN_DURATION:-60}
-TESTS=${BENCH_TESTS:-mem plain ctrl1 ctrl32 ramp transcode xramp churn}
+REC_CALLS=${BENCH_REC_CALLS:-200}
+REC_DURATION=${BENCH_REC_DURATION:-20}
+TESTS=${BENCH_TESTS:-mem plain ctrl1 ctrl32 ramp transcode xramp churn rec-off rec-on}
 export BENCH_TESTS="$TESTS"
 NG_PORT=${BENCH_NG_PORT:-2290}
 PORT_MIN=${BENCH_PORT_MIN:-30000}
@@ -78,11 +83,11 @@ stop_relay() {
 trap stop_relay EXIT
 trap 'exit 130' INT TERM
 
-# start_relay NAME LOG: pinned, fresh, answering ping
+# start_relay NAME LOG [OPTION...]: pinned, fresh, answering ping; the options are added
 start_relay() {
 	local common=(--config-file=none --foreground --interface=127.0.0.1
 		      --listen-ng=127.0.0.1:$NG_PORT --port-min=$PORT_MIN --port-max=$PORT_MAX
-		      --num-threads=1 --log-level=4 --delete-delay=0)
+		      --num-threads=1 --log-level=4 --delete-delay=0 "${@:3}")
 	if "$NGCLI" --server 127.0.0.1:$NG_PORT --timeout 200 ping >/dev/null 2>&1; then
 		die "something already answers NG on 127.0.0.1:$NG_PORT"
 	fi
@@ -102,11 +107,22 @@ start_relay() {
 	die "$1 did not come up"
 }
 
+# the recording folder of rec-on (both relays' pcap method: DIR/pcaps, DIR/metadata)
+rec_dir() { echo "$OUT/rec-$1"; }
+
+# relay_args RELAY TEST: relay options a test needs
+relay_args() {
+	case "$2" in
+	rec-on) echo --recording-method=pcap --recording-dir="$(rec_dir "$1")" ;;
+	esac
+}
+
 # run_test RELAY TEST sluice-bench-args...: fresh relay, JSON into $OUT/RELAY-TEST.json
 run_test() {
 	local relay=$1 test=$2 rc
 	shift 2
-	start_relay "$relay" "$OUT/$relay-$test.log"
+	# shellcheck disable=SC2046 # word splitting of the option list is intended
+	start_relay "$relay" "$OUT/$relay-$test.log" $(relay_args "$relay" "$test")
 	echo "--- $relay $test: sluice-bench $*" >&2
 	taskset -c "$GEN_CPU" "$BENCH" "$@" --ng 127.0.0.1:$NG_PORT --pid "$relay_pid" \
 		--port-base "$GEN_BASE" --json >"$OUT/$relay-$test.json" 2>"$OUT/$relay-$test.err"
@@ -114,6 +130,11 @@ run_test() {
 	grep -v '^$' "$OUT/$relay-$test.err" >&2
 	[ $rc -eq 0 ] || echo "run-bench: $relay $test: sluice-bench exited $rc (invalid run)" >&2
 	stop_relay
+	if [ "$test" = rec-on ]; then	# what the recording left, then free the disk
+		{ du -sb "$(rec_dir "$relay")"; ls "$(rec_dir "$relay")"/pcaps | wc -l; } \
+			>"$OUT/$relay-$test.files" 2>&1
+		rm -rf "$(rec_dir "$relay")"
+	fi
 }
 
 {
@@ -125,7 +146,7 @@ run_test() {
 	echo "relay CPU before: $(taskset -c "$RELAY_CPU" "$BUILD/sluice-stall" 5)"
 } | tee "$OUT/machine.txt" >&2
 
-# test NAME -> sluice-bench arguments
+# test_args NAME RELAY -> sluice-bench arguments
 test_args() {
 	case "$1" in
 	mem)       echo plain --calls "$MEM_CALLS" --duration 0 ;;
@@ -138,6 +159,9 @@ test_args() {
 	xramp)     echo ramp --transcode --step "$XC_RAMP_STEP" --max-calls "$XC_RAMP_MAX" \
 			--warmup "$RAMP_WARMUP" --duration "$XC_RAMP_DURATION" ;;
 	churn)     echo churn --rate "$CHURN_RATE" --alive "$CHURN_ALIVE" --duration "$CHURN_DURATION" ;;
+	rec-off)   echo plain --calls "$REC_CALLS" --warmup "$WARMUP" --duration "$REC_DURATION" ;;
+	rec-on)    echo plain --calls "$REC_CALLS" --warmup "$WARMUP" --duration "$REC_DURATION" \
+			--record --watch-dir "$(rec_dir "$2")" ;;
 	*)         die "unknown test $1" ;;
 	esac
 }
@@ -145,7 +169,7 @@ test_args() {
 for r in $RELAYS; do
 	for t in $TESTS; do
 		# shellcheck disable=SC2046 # word splitting of the argument list is intended
-		run_test "$r" "$t" $(test_args "$t")
+		run_test "$r" "$t" $(test_args "$t" "$r")
 	done
 done
 {

@@ -2,7 +2,8 @@
 """Raw figures and sluice/rtpengine ratios from one run-bench.sh output directory.
 
 usage: summary.py OUTDIR [RELAY ...]   (reads OUTDIR/RELAY-TEST.json for the tests in
-$BENCH_TESTS, default all: mem plain ctrl1 ctrl32 ramp transcode xramp churn)
+$BENCH_TESTS, default all: mem plain ctrl1 ctrl32 ramp transcode xramp churn rec-off
+rec-on)
 """
 
 import json
@@ -63,6 +64,18 @@ ROWS = [
 	("churn: relay RSS max, MiB", "churn", ("rss_kib_max",), "mib"),
 	("churn: relay RSS at the end, MiB", "churn", ("rss_kib_end",), "mib"),
 	("churn: offer p99 ms", "churn", ("offer", "p99_us"), "ms"),
+	("rec-off: calls", "rec-off", ("calls",), "%d"),
+	("rec-off: forwarded pkt/s", "rec-off", ("window", "forwarded_pps"), "%.0f"),
+	("rec-off: loss %", "rec-off", ("packets", "loss_pct"), "%.4f"),
+	("rec-off: relay CPU us/packet", "rec-off", ("window", "relay_cpu_us_per_pkt"), "%.3f"),
+	("rec-on: calls (all recorded)", "rec-on", ("calls",), "%d"),
+	("rec-on: forwarded pkt/s", "rec-on", ("window", "forwarded_pps"), "%.0f"),
+	("rec-on: loss %", "rec-on", ("packets", "loss_pct"), "%.4f"),
+	("rec-on: latency p99 ms", "rec-on", ("window", "latency_p99_us"), "ms"),
+	("rec-on: relay CPU %", "rec-on", ("window", "relay_cpu_pct"), "%.1f"),
+	("rec-on: relay CPU us/packet", "rec-on", ("window", "relay_cpu_us_per_pkt"), "%.3f"),
+	("rec-on: recording dir MB/s", "rec-on", ("window", "dir_bytes_per_s"), "mb"),
+	("rec-on: recording bytes/packet", "rec-on", ("window", "dir_bytes_per_pkt"), "%.1f"),
 ]
 
 # label, test, path, target ratio, sluice must be <= (True) or >= (False) target x rtpengine
@@ -87,6 +100,8 @@ def fmt(v, f):
 		return "%.3f" % (v / 1000.0)
 	if f == "mib":
 		return "%.1f" % (v / 1024.0)
+	if f == "mb":
+		return "%.2f" % (v / 1e6)
 	if f == "%s":
 		return str(v)
 	try:
@@ -118,11 +133,30 @@ def churn_series(data, relays, every=5):
 		print(row)
 
 
+def recording_cost(data, relays):
+	"""Each relay against itself: CPU per forwarded packet with every call recorded over
+	the same calls not recorded, and what the recording wrote."""
+	print("\n== recording: each relay recording all calls vs not recording")
+	print("%-14s %12s %12s %8s %14s %12s %12s" % ("", "us/pkt off", "us/pkt on", "on/off",
+						       "writer us/pkt", "disk MB/s", "bytes/pkt"))
+	for r in relays:
+		off = get(data[r]["rec-off"], "window", "relay_cpu_us_per_pkt")
+		on = get(data[r]["rec-on"], "window", "relay_cpu_us_per_pkt")
+		ratio = on / off if isinstance(on, (int, float)) and isinstance(off, (int, float)) \
+			and off else None
+		# sluiced's writer thread (named sluice-rec): its share of "on", measured apart
+		writer = get(data[r]["rec-on"], "window", "relay_threads_cpu_us_per_pkt", "sluice-rec")
+		print("%-14s %12s %12s %8s %14s %12s %12s" % (
+			r, fmt(off, "%.3f"), fmt(on, "%.3f"), fmt(ratio, "%.2f"), fmt(writer, "%.3f"),
+			fmt(get(data[r]["rec-on"], "window", "dir_bytes_per_s"), "mb"),
+			fmt(get(data[r]["rec-on"], "window", "dir_bytes_per_pkt"), "%.1f")))
+
+
 def main():
 	out = sys.argv[1]
 	relays = sys.argv[2:] or ["sluiced", "rtpengine"]
 	tests = tuple(os.environ.get("BENCH_TESTS", "mem plain ctrl1 ctrl32 ramp transcode xramp "
-				     "churn").split())
+				     "churn rec-off rec-on").split())
 	data = {r: {t: load(out, r, t) for t in tests}
 		for r in relays}
 
@@ -163,6 +197,8 @@ def main():
 				else "NOT met (p99 %s ms)" % fmt(p99, "ms")))
 	if "churn" in tests:
 		churn_series(data, relays)
+	if "rec-off" in tests and "rec-on" in tests:
+		recording_cost(data, relays)
 	try:
 		with open("%s/machine.txt" % out) as f:
 			stalls = [l.strip() for l in f if "stalls over" in l]

@@ -61,8 +61,23 @@ struct proc_sample {
 };
 int proc_sample(int pid, struct proc_sample *s);   /* 0 or -errno (pid <= 0: -ENOENT) */
 int proc_fd_count(int pid);                       /* entries of /proc/PID/fd, or -errno */
+/* CPU time of the live threads of pid, summed per thread name (comm). */
+#define PROC_THREAD_NAMES 8
+struct proc_threads {
+	bool ok;
+	unsigned n;
+	struct {
+		char comm[16];
+		uint64_t cpu_ns;
+	} t[PROC_THREAD_NAMES];
+};
+int proc_threads(int pid, struct proc_threads *t); /* 0 or -errno */
 uint64_t self_cpu_ns(void);
 int64_t mono_ns(void);
+
+/* ---- dirsize.c ---- */
+/* Sum of the sizes of the regular files under path (a few levels deep), or -errno. */
+int64_t dir_bytes(const char *path);
 
 /* ---- measurement window: counts packets by their send time ---- */
 struct window {
@@ -150,6 +165,8 @@ struct opts {
 	bool no_uring;
 	int ng_timeout_ms;
 	bool transcode;                 /* transcode mode: PCMU <-> Opus calls */
+	bool record;                    /* offers carry record-call: yes */
+	const char *watch_dir;          /* window: growth of this folder (bytes/s) */
 	double rate;                    /* churn: new calls per second */
 	unsigned alive;                 /* churn: answered calls kept */
 	double sample;                  /* churn: seconds per time-series row */
@@ -241,6 +258,7 @@ struct ng_cmd {
 	const char *cmd, *callid, *from_tag, *to_tag;   /* all but cmd may be NULL */
 	const struct strbuf *sdp;                       /* may be NULL */
 	bool codec_transcode;           /* codec {mask [PCMU], transcode [opus]} */
+	bool record_call;               /* record-call: yes */
 };
 /* Queue the request (with received-from 127.0.0.1, as Kamailio sends it). */
 int callmsg_send(struct bench *b, const struct ng_cmd *m, ng_cb cb, void *ctx);

@@ -76,6 +76,8 @@ int callmsg_send(struct bench *b, const struct ng_cmd *m, ng_cb cb, void *ctx)
 		bv_list_add(bv_dict_add(a, cd, "transcode", bv_new_list(a)),
 			    bv_new_strz(a, "opus"));
 	}
+	if (m->record_call)             /* as Kamailio sends record-call=yes */
+		bv_dict_add_str(a, d, "record-call", "yes");
 	if (m->callid)
 		bv_dict_add_str(a, d, "call-id", m->callid);
 	l = bv_dict_add(a, d, "received-from", bv_new_list(a));

@@ -87,6 +87,7 @@ static int send_cmd(struct bench *b, struct call *c, const char *cmd, ng_cb cb)
 				.sess_id = (uint32_t)(r & 0x7fffffff), .sess_ver = (uint32_t)(r >> 33) });
 		m.sdp = &sdp;
 		m.codec_transcode = b->o.transcode && caller;
+		m.record_call = b->o.record && caller;
 	}
 	if (!strcmp(cmd, "answer"))
 		m.to_tag = c->ttag;

@@ -41,6 +41,9 @@ static void usage(FILE *f)
 "  --ng-timeout MS     NG retransmit timeout (2000; 2 retransmits)\n"
 "  --no-uring          send with send(2) instead of io_uring\n"
 "  --transcode         (ramp) PCMU <-> Opus calls as in transcode mode: calls per core\n"
+"  --record            offers carry record-call: yes (the relay records every call)\n"
+"  --watch-dir DIR     window: growth of the files under DIR, bytes/s (the relay's\n"
+"                      --recording-dir: its disk write rate)\n"
 "plain: --calls N (100) --warmup S (2) --duration S (10; 0 = setup and memory only)\n"
 "ramp:  --step N (100) --max-calls N (2000) --warmup S --duration S (per step)\n"
 "       --loss-limit PCT (1) --p99-limit MS (50) --cpu-limit PCT (95)\n"
@@ -106,7 +109,8 @@ static void parse(struct opts *o, int argc, char **argv)
 	enum { O_NG = 256, O_PID, O_CALLS, O_DUR, O_WARM, O_PPS, O_PAYLOAD, O_BIND, O_PBASE,
 	       O_STEP, O_MAX, O_LOSS, O_P99, O_CPU, O_INFL, O_CYC, O_SETUP, O_JSON, O_NOURING, O_XCODE,
 	       O_NGTO, O_RATE, O_ALIVE, O_SAMPLE, O_MINLIFE, O_MAXLIFE, O_ABANDON, O_RTIMEOUT,
-	       O_GRACE, O_SETTLE, O_SLOPE, O_PAIRS, O_RSSCSV, O_IDLE, O_IDLELIM, O_HELP };
+	       O_GRACE, O_SETTLE, O_SLOPE, O_PAIRS, O_RSSCSV, O_IDLE, O_IDLELIM, O_RECORD,
+	       O_WATCH, O_HELP };
 	static const struct option lo[] = {
 		{ "ng", 1, NULL, O_NG }, { "pid", 1, NULL, O_PID }, { "calls", 1, NULL, O_CALLS },
 		{ "duration", 1, NULL, O_DUR }, { "warmup", 1, NULL, O_WARM },
@@ -127,6 +131,7 @@ static void parse(struct opts *o, int argc, char **argv)
 		{ "rss-slope-limit", 1, NULL, O_SLOPE }, { "port-pairs", 1, NULL, O_PAIRS },
 		{ "rss-csv", 1, NULL, O_RSSCSV }, { "idle-wait", 1, NULL, O_IDLE },
 		{ "idle-growth-limit", 1, NULL, O_IDLELIM },
+		{ "record", 0, NULL, O_RECORD }, { "watch-dir", 1, NULL, O_WATCH },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -158,6 +163,8 @@ static void parse(struct opts *o, int argc, char **argv)
 		case O_JSON:    o->json = true; break;
 		case O_NOURING: o->no_uring = true; break;
 		case O_XCODE:   o->transcode = true; break;
+		case O_RECORD:  o->record = true; break;
+		case O_WATCH:   o->watch_dir = optarg; break;
 		case O_MINLIFE: o->min_life = num(optarg, 0.5, 3600, "--min-life"); break;
 		case O_MAXLIFE: o->max_life = num(optarg, 0.5, 3600, "--max-life"); break;
 		case O_ABANDON: o->abandon_pct = (unsigned)num(optarg, 0, 100, "--abandon-pct"); break;
@@ -207,21 +214,27 @@ static void settle(struct bench *b)
 
 struct phase {
 	struct proc_sample relay0, relay1;
+	struct proc_threads threads0, threads1;
 	uint64_t self0, self1;
 	int64_t t0, t1;
+	int64_t dir0, dir1;             /* --watch-dir bytes (or -errno) */
 };
 
 static void phase_begin(struct bench *b, struct phase *p)
 {
 	proc_sample(b->o.pid, &p->relay0);
+	proc_threads(b->o.pid, &p->threads0);
 	p->self0 = self_cpu_ns();
+	p->dir0 = b->o.watch_dir ? dir_bytes(b->o.watch_dir) : -ENOENT;
 	p->t0 = mono_ns();
 }
 
 static void phase_end(struct bench *b, struct phase *p)
 {
 	proc_sample(b->o.pid, &p->relay1);
+	proc_threads(b->o.pid, &p->threads1);
 	p->self1 = self_cpu_ns();
+	p->dir1 = b->o.watch_dir ? dir_bytes(b->o.watch_dir) : -ENOENT;
 	p->t1 = mono_ns();
 }
 
@@ -259,6 +272,22 @@ static double loss_pct(uint64_t sent, uint64_t recv)
 	return sent ? 100.0 * (double)(sent > recv ? sent - recv : 0) / (double)sent : 0;
 }
 
+/* The relay's CPU per packet by thread name (threads that lived through the window). */
+static void rep_threads(struct rep *r, const struct phase *p, uint64_t pkts)
+{
+	const struct proc_threads *a = &p->threads0, *z = &p->threads1;
+
+	if (!a->ok || !z->ok || !pkts)
+		return;
+	rep_begin(r, "relay_threads_cpu_us_per_pkt");
+	for (unsigned i = 0; i < z->n; i++)
+		for (unsigned j = 0; j < a->n; j++)
+			if (!strcmp(z->t[i].comm, a->t[j].comm) && z->t[i].cpu_ns >= a->t[j].cpu_ns)
+				rep_f(r, z->t[i].comm, (double)(z->t[i].cpu_ns - a->t[j].cpu_ns) /
+				      1e3 / (double)pkts, 3);
+	rep_end(r);
+}
+
 static void rep_window(struct rep *r, struct bench *b, const struct phase *p)
 {
 	const struct window *w = &b->win;
@@ -282,6 +311,14 @@ static void rep_window(struct rep *r, struct bench *b, const struct phase *p)
 	rep_f(r, "relay_cpu_us_per_pkt", relay_cpu_s * 1e6 / (double)w->recv_arrival, 3);
 	rep_f(r, "generator_cpu_pct", phase_self_pct(p), 1);
 	rep_f(r, "generator_lag_max_us", (double)b->sched_lag_max / 1e3, 0);
+	if (b->o.watch_dir) {
+		bool ok = p->dir0 >= 0 && p->dir1 >= 0;
+
+		rep_f(r, "dir_bytes_per_s", ok ? (double)(p->dir1 - p->dir0) / secs : NAN, 0);
+		rep_f(r, "dir_bytes_per_pkt", ok && w->recv_arrival ?
+		      (double)(p->dir1 - p->dir0) / (double)w->recv_arrival : NAN, 1);
+	}
+	rep_threads(r, p, w->recv_arrival);
 	rep_end(r);
 }
 
@@ -366,6 +403,7 @@ static void rep_head(struct rep *r, struct bench *b)
 	rep_u64(r, "pps", b->o.pps);
 	rep_u64(r, "payload", b->o.payload);
 	rep_str(r, "send_path", media_uring(b) ? "io_uring" : "send");
+	rep_bool(r, "record", b->o.record);
 }
 
 /* ---- modes ---- */

@@ -35,22 +35,72 @@ static ssize_t read_file(const char *path, char *buf, size_t cap)
 	return n;
 }
 
-/* Fields 14 and 15 of /proc/PID/stat, counted after the ")" that ends comm (which may
- * itself contain spaces and parentheses). */
-static int stat_cpu(int pid, uint64_t *ns)
+/* Fields 14 and 15 of a stat file (/proc/PID/stat, /proc/PID/task/TID/stat), counted
+ * after the ")" that ends comm (which may itself contain spaces and parentheses); comm
+ * into comm if not NULL. */
+static int stat_file_cpu(const char *path, uint64_t *ns, char *comm, size_t commlen)
 {
-	char path[64], buf[2048], *p;
+	char buf[2048], *p, *c;
 	unsigned long long ut, st;
 	long hz = sysconf(_SC_CLK_TCK);
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	if (read_file(path, buf, sizeof(buf)) < 0)
 		return -EIO;
 	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-			 &ut, &st) != 2)
+	c = strchr(buf, '(');
+	if (!p || !c || c > p ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
 		return -EINVAL;
 	*ns = (ut + st) * (1000000000ull / (uint64_t)(hz > 0 ? hz : 100));
+	if (comm)
+		snprintf(comm, commlen, "%.*s", (int)(p - c - 1), c + 1);
+	return 0;
+}
+
+static int stat_cpu(int pid, uint64_t *ns)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	return stat_file_cpu(path, ns, NULL, 0);
+}
+
+static void threads_add(struct proc_threads *t, const char *comm, uint64_t ns)
+{
+	unsigned i;
+
+	for (i = 0; i < t->n && strcmp(t->t[i].comm, comm); i++)
+		;
+	if (i == t->n) {
+		if (t->n == PROC_THREAD_NAMES)
+			return;         /* more names than we keep: the rest is not shown */
+		snprintf(t->t[t->n++].comm, sizeof(t->t[0].comm), "%s", comm);
+	}
+	t->t[i].cpu_ns += ns;
+}
+
+int proc_threads(int pid, struct proc_threads *t)
+{
+	char path[300], comm[sizeof(t->t[0].comm)];
+	struct dirent *e;
+	uint64_t ns;
+	DIR *d;
+
+	memset(t, 0, sizeof(*t));
+	if (pid <= 0)
+		return -ENOENT;
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	if (!(d = opendir(path)))
+		return -errno;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", pid, e->d_name);
+		if (!stat_file_cpu(path, &ns, comm, sizeof(comm)))
+			threads_add(t, comm, ns);
+	}
+	closedir(d);
+	t->ok = true;
 	return 0;
 }
 
