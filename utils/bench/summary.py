@@ -174,7 +174,8 @@ def main():
 				invalid.append("%s %s: no result" % (r, t))
 			elif not d.get("valid"):
 				invalid.append("%s %s: %s" % (r, t, "; ".join(d.get("invalid_reasons", []))))
-	if "sluiced" in relays and "rtpengine" in relays:
+	if "sluiced" in relays and "rtpengine" in relays and \
+	   any(t[1] in tests for t in TARGETS):
 		print("\n== ratios sluice/rtpengine (targets of issues 4 and 6)")
 		print("%-38s %10s %10s %8s %8s  %s" % ("", "sluiced", "rtpengine", "ratio", "target", ""))
 		for label, test, path, target, le in TARGETS:
