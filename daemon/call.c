@@ -295,6 +295,7 @@ static const char *end_reason(enum call_end why)
 	case CALL_END_FINAL_TIMEOUT: return "final timeout";
 	case CALL_END_OFFER_TIMEOUT: return "offer timeout (no answer)";
 	case CALL_END_SHUTDOWN: return "shutdown";
+	case CALL_END_OPERATOR: return "terminated by operator";
 	default: return "ended";
 	}
 }

@@ -167,6 +167,7 @@ struct call_rec {                       /* recording and capture ring (rec.h) */
 enum call_end {
 	CALL_END_NONE = 0, CALL_END_DELETE, CALL_END_TIMEOUT, CALL_END_SILENT_TIMEOUT,
 	CALL_END_FINAL_TIMEOUT, CALL_END_OFFER_TIMEOUT, CALL_END_SHUTDOWN,
+	CALL_END_OPERATOR,              /* CLI terminate */
 };
 
 struct call {

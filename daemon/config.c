@@ -27,6 +27,7 @@
 static int parse_cmdline_only(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
 static int parse_listen(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
 static int parse_ng_allow(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
+static int parse_listen_cli(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
 static int parse_bytes(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
 static int parse_interface(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
 static int parse_max_sessions(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
@@ -141,6 +142,9 @@ static const struct cfg_opt cfg_opts[] = {
 	       "UDP NG control address, repeatable (default 127.0.0.1:2223)"),
 	O_FUNC("listen-tcp-ng", 'N', parse_listen, listen_tcp_ng, "[IP46|localhost:]PORT",
 	       "TCP NG control address, repeatable"),
+	O_FUNC("listen-cli", 'c', parse_listen_cli, listen_cli, "[IP46|localhost:]PORT",
+	       "TCP address of the control CLI (rtpengine-ctl, sluice-ctl); a bare PORT "
+	       "is 127.0.0.1 (default: none)"),
 	O_FUNC("ng-allow", 0, parse_ng_allow, ng_allow, "IP[/LEN]",
 	       "Accept NG only from this address or prefix, repeatable (default: any)"),
 	O_FUNC("ng-cache-max-bytes", 0, parse_bytes, ng_cache_max_bytes, "BYTES[K|M|G]",
@@ -538,6 +542,19 @@ static int parse_listen(struct cfg_ctx *ctx, const struct cfg_opt *o, const char
 	return for_each_item(ctx, o, val, listen_item);
 }
 
+/* One address, as rtpengine: the last one given wins. A bare PORT is loopback only:
+ * the CLI ends calls and changes the log level, and has no access list of its own. */
+static int parse_listen_cli(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
+{
+	union sockaddr_u a;
+
+	(void)o;
+	if (netaddr_parse(val, 0, true, &a) || !netaddr_port(&a))
+		return -EINVAL;
+	ctx->cfg->listen_cli = a;
+	return 0;
+}
+
 static int ng_allow_item(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
 {
 	struct config *cfg = ctx->cfg;
@@ -899,6 +916,7 @@ void config_dump(const struct config *cfg, FILE *out)
 	fprintf(out, "[%s]\n", CONFIG_DEFAULT_SECTION);
 	dump_addrs(out, "listen-ng", cfg->listen_ng, cfg->n_listen_ng);
 	dump_addrs(out, "listen-tcp-ng", cfg->listen_tcp_ng, cfg->n_listen_tcp_ng);
+	dump_addrs(out, "listen-cli", &cfg->listen_cli, cfg->listen_cli.sa.sa_family ? 1 : 0);
 	dump_cidrs(out, "ng-allow", cfg->ng_allow, cfg->n_ng_allow);
 	fprintf(out, "ng-cache-max-bytes = %llu\nng-cache-max-entries = %u\n",
 		(unsigned long long)cfg->ng_cache_max_bytes, cfg->ng_cache_max_entries);

@@ -28,7 +28,6 @@ const struct cfg_rtpe_opt cfg_rtpe_opts[] = {
 	{ "subscribe-keyspace", 'k', true },
 	{ "listen-tcp", 'l', true },
 	{ "listen-udp", 'u', true },
-	{ "listen-cli", 'c', true },
 	{ "graphite", 'g', true },
 	{ "graphite-interval", 'G', true },
 	{ "graphite-prefix", 0, true },

@@ -19,6 +19,7 @@ struct trickle_pending;
 struct rec;
 struct hep;
 struct ng_stats;
+struct cli;
 
 /* A media interface: where sockets bind and what SDP advertises. */
 struct iface {
@@ -51,6 +52,7 @@ struct daemon {
 	struct registry reg;
 	struct relay *relay;
 	struct ng_server *ng;
+	struct cli *cli;                /* --listen-cli (cli.h); NULL: none */
 	struct daemon_totals totals;
 	int64_t started_us;
 	char instance_id[24];           /* loop-protect marker */
@@ -65,6 +67,8 @@ struct daemon {
 	struct stats_state stats;       /* statistics beyond counters (stats.h) */
 	struct ng_stats *ngstats;       /* NG per proxy and command (ng_stats.h); NULL:
 	                                   not kept */
+	int argc;                       /* the command line, to read the config again */
+	char **argv;                    /* (SIGHUP, log_reload.h) */
 };
 
 int64_t now_us(void);                  /* CLOCK_REALTIME, µs */

@@ -14,11 +14,13 @@
 #include <unistd.h>
 
 #include "call_ops.h"
+#include "cli.h"
 #include "config.h"
 #include "daemon.h"
 #include "ice_trickle.h"
 #include "kernel.h"
 #include "load_limit.h"
+#include "log_reload.h"
 #include "ng_server.h"
 #include "hep_sender.h"
 #include "rec.h"
@@ -34,7 +36,7 @@
 #define TRIM_S  10      /* seconds between two malloc_trim() */
 
 /* epoll tags for the control loop's own descriptors */
-static char tag_signal, tag_timer;
+static char tag_signal, tag_timer, tag_cli;
 
 static int facility_of(const char *name)
 {
@@ -153,11 +155,14 @@ static int run(struct daemon *d, int epfd, int sigfd, int tfd)
 
 			if (p == &tag_signal) {
 				struct signalfd_siginfo si;
-				if (read(sigfd, &si, sizeof(si)) == sizeof(si) &&
-				    si.ssi_signo != SIGHUP) {
-					ilog(LOG_NOTICE, "signal %u received", si.ssi_signo);
-					return 0;
+				if (read(sigfd, &si, sizeof(si)) != sizeof(si))
+					continue;
+				if (si.ssi_signo == SIGHUP) {
+					log_reload(d);
+					continue;
 				}
+				ilog(LOG_NOTICE, "signal %u received", si.ssi_signo);
+				return 0;
 			} else if (p == &tag_timer) {
 				uint64_t exp;
 				if (read(tfd, &exp, sizeof(exp)) < 0)
@@ -176,6 +181,8 @@ static int run(struct daemon *d, int epfd, int sigfd, int tfd)
 				 * the highest the heap has been. Costs well under a ms. */
 				if (ticks % (TRIM_S * 1000 / TICK_MS) == 0)
 					malloc_trim(0);
+			} else if (p == &tag_cli) {
+				cli_run(d->cli);
 			} else {
 				ng_server_event(d->ng, p, ev[i].events);
 			}
@@ -195,7 +202,7 @@ static void shutdown_calls(struct daemon *d)
 int main(int argc, char **argv)
 {
 	static struct config cfg;
-	struct daemon d = { .cfg = &cfg };
+	struct daemon d = { .cfg = &cfg, .argc = argc, .argv = argv };
 	struct itimerspec its = { .it_interval = { 0, TICK_MS * 1000000L },
 				  .it_value = { 0, TICK_MS * 1000000L } };
 	char err[512] = "";
@@ -241,6 +248,8 @@ int main(int argc, char **argv)
 	}
 	if (ng_server_open(&d.ng, &d, epfd, err, sizeof(err)))
 		goto out;
+	if (cli_open(&d.cli, &d, epfd, &tag_cli, err, sizeof(err)))
+		goto out_ng;
 	/* After the NG listener: a second sluiced started by mistake fails on the address
 	 * in use before it flushes (and on exit destroys) the running one's kernel table. */
 	if (kernel_start(&d, err, sizeof(err)))
@@ -274,6 +283,7 @@ int main(int argc, char **argv)
 	kernel_stop(&d);
 	ilog(LOG_NOTICE, "shutdown complete");
 out_ng:
+	cli_close(d.cli);
 	ng_server_close(d.ng);
 out:
 	kernel_stop(&d);

@@ -1,7 +1,9 @@
-/* Logging to stderr or syslog. The level is written once at start-up and read-only after. */
+/* Logging to stderr or syslog. The level is one atomic int: read relaxed by every
+ * thread (a plain load on x86), written by the control thread (CLI, SIGHUP). */
 #include "sluice/log.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
@@ -9,9 +11,11 @@
 #include <unistd.h>
 
 static struct {
-	int level;
+	atomic_int level;
 	bool to_stderr;
-} log_cfg = { LOG_INFO, true };
+	const char *ident;
+	int facility;
+} log_cfg = { LOG_INFO, true, "sluice", LOG_DAEMON };
 
 static const char *const prio_names[8] = {
 	"EMERG", "ALERT", "CRIT", "ERR", "WARNING", "NOTICE", "INFO", "DEBUG",
@@ -19,15 +23,39 @@ static const char *const prio_names[8] = {
 
 void log_init(int level, bool to_stderr, const char *ident, int facility)
 {
-	log_cfg.level = level;
+	log_set_level(level);
 	log_cfg.to_stderr = to_stderr;
+	log_cfg.ident = ident;
+	log_cfg.facility = facility;
 	if (!to_stderr)
 		openlog(ident, LOG_PID | LOG_NDELAY, facility);
 }
 
 bool log_enabled(int prio)
 {
-	return prio <= log_cfg.level;
+	return prio <= atomic_load_explicit(&log_cfg.level, memory_order_relaxed);
+}
+
+int log_set_level(int level)
+{
+	if (level < 0)
+		level = 0;
+	if (level > 7)
+		level = 7;
+	return atomic_exchange_explicit(&log_cfg.level, level, memory_order_relaxed);
+}
+
+int log_get_level(void)
+{
+	return atomic_load_explicit(&log_cfg.level, memory_order_relaxed);
+}
+
+void log_reopen(void)
+{
+	if (log_cfg.to_stderr)
+		return;
+	closelog();
+	openlog(log_cfg.ident, LOG_PID | LOG_NDELAY, log_cfg.facility);
 }
 
 void log_write(int prio, const char *callid, const char *tag, const char *fmt, ...)

@@ -8,7 +8,7 @@ build_pkgs="build-essential pkg-config libjson-c-dev liburing-dev libspandsp-dev
             libssl-dev zlib1g-dev libpcap-dev"
 test_pkgs="libcmocka-dev python3 python3-pytest python3-numpy python3-pylibsrtp python3-openssl python3-cryptography kamailio baresip baresip-core
            sox tshark iproute2 nftables procps chromium chromium-driver python3-selenium
-           rtpengine-daemon"
+           rtpengine-daemon rtpengine-utils"
 fuzz_pkgs="clang-14 libfuzzer-14-dev"
 deb_pkgs="debhelper dh-dkms dpkg-dev fakeroot"
 bench_pkgs="rtpengine-daemon util-linux procps"
