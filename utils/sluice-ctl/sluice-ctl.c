@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,10 +83,14 @@ struct opts {
 	int timeout_ms;
 };
 
-static void fail(const char *fmt, const char *arg)
+static void __attribute__((format(printf, 1, 2), noreturn)) fail(const char *fmt, ...)
 {
+	va_list ap;
+
 	fputs("sluice-ctl: ", stderr);
-	fprintf(stderr, fmt, arg);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fputc('\n', stderr);
 	exit(EXIT_FAIL);
 }
@@ -125,7 +130,7 @@ static bool config_listen(const char *path, char *out, size_t outlen)
 
 static int connect_to(const struct opts *o)
 {
-	char from_cfg[256];
+	char from_cfg[256], shown[NETADDR_STRLEN];
 	const char *spec = o->server;
 	union sockaddr_u a;
 	struct pollfd pfd;
@@ -147,14 +152,15 @@ static int connect_to(const struct opts *o)
 	fd = socket(a.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		fail("socket: %s", strerror(errno));
+	netaddr_str(&a, shown, sizeof(shown));
 	if (connect(fd, &a.sa, netaddr_len(&a)) && errno != EINPROGRESS)
-		fail("cannot connect to sluiced's CLI: %s", strerror(errno));
+		fail("cannot connect to sluiced's CLI at %s: %s", shown, strerror(errno));
 	pfd = (struct pollfd){ .fd = fd, .events = POLLOUT };
 	if (poll(&pfd, 1, o->timeout_ms) != 1)
-		fail("cannot connect to sluiced's CLI: %s", "timeout");
+		fail("cannot connect to sluiced's CLI at %s: timeout", shown);
 	getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen);
 	if (err)
-		fail("cannot connect to sluiced's CLI: %s", strerror(err));
+		fail("cannot connect to sluiced's CLI at %s: %s", shown, strerror(err));
 	return fd;
 }
 
@@ -178,7 +184,7 @@ static void request(const struct opts *o, const char *line, struct strbuf *reply
 		ssize_t n;
 
 		if (poll(&p, 1, (int)(deadline - ms_now())) != 1)
-			fail("timeout sending the request%s", "");
+			fail("timeout sending the request");
 		n = send(fd, line + off, len - off, MSG_NOSIGNAL);
 		if (n < 0 && errno != EAGAIN)
 			fail("send: %s", strerror(errno));
@@ -191,14 +197,14 @@ static void request(const struct opts *o, const char *line, struct strbuf *reply
 		ssize_t n;
 
 		if (left <= 0 || poll(&p, 1, left) != 1)
-			fail("timeout waiting for the reply (%s)", "is it sluiced's --listen-cli?");
+			fail("timeout waiting for the reply (is it sluiced's --listen-cli?)");
 		n = recv(fd, buf, sizeof(buf), 0);
 		if (n == 0)
 			break;
 		if (n < 0 && errno != EAGAIN)
 			fail("recv: %s", strerror(errno));
 		if (n > 0 && (sb_append(reply, buf, (size_t)n) || reply->len > MAX_REPLY))
-			fail("reply too large%s", "");
+			fail("reply too large");
 	}
 	close(fd);
 }
@@ -215,7 +221,7 @@ static void build_line(int argc, char **argv, struct strbuf *line, bool *raw)
 	*raw = !strcmp(argv[0], "raw");
 	if (*raw) {
 		if (nargs < 1)
-			fail("raw needs a command, e.g. 'raw list totals'%s", "");
+			fail("raw needs a command, e.g. 'raw list totals'");
 	} else {
 		size_t i;
 
