@@ -499,7 +499,7 @@ static const struct rtpe_case rtpe_cases[] = {
 	{ { "--redis=127.0.0.1:6379/1" }, { "redis" } },
 	{ { "--redis", "127.0.0.1:6379/1" }, { "redis" } },
 	{ { "-r", "127.0.0.1:6379/1" }, { "redis" } },
-	{ { "-c", "2224" }, { "listen-cli" } },
+	{ { "-g", "127.0.0.1:2003" }, { "graphite" } },
 	{ { "-u2225" }, { "listen-udp" } },
 	{ { "-l", "2226" }, { "listen-tcp" } },
 	{ { "--listen-http=localhost:2225" }, { "listen-http" } },
@@ -509,7 +509,7 @@ static const struct rtpe_case rtpe_cases[] = {
 	{ { "-y", "1" }, { "redis-delete-async" } },
 	{ { "-qS" }, { "no-redis-required", "save-interface-ports" } },
 	{ { "-fS", "-L7" }, { "save-interface-ports" } },
-	{ { "--listen-cli=1", "--listen-cli=2" }, { "listen-cli" } },     /* warned once */
+	{ { "--listen-udp=1", "--listen-udp=2" }, { "listen-udp" } },     /* warned once */
 	{ { "--redis", "-o" }, { "redis" } },   /* "-o" is the value */
 };
 
@@ -620,6 +620,38 @@ static void test_rtpe_table_matches_help(void **state)
 	assert_true(seen > 100);
 }
 
+/* --listen-cli: one address, a bare port on loopback, the last one wins, in INI too */
+static void test_listen_cli(void **state)
+{
+	struct res r;
+	char b[NETADDR_STRLEN], path[64], arg[96];
+
+	(void)state;
+	run(&r, "--config-file=none", NULL);
+	assert_int_equal(r.cfg.listen_cli.sa.sa_family, 0);        /* default: none */
+	assert_false(dump_has(&r, "listen-cli = 127.0.0.1:9900"));
+	res_free(&r);
+	run(&r, "--config-file=none", "-c", "9900", NULL);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.warnlen, 0);
+	assert_string_equal(addr(&r.cfg.listen_cli, b), "127.0.0.1:9900");
+	assert_true(dump_has(&r, "listen-cli = 127.0.0.1:9900"));
+	res_free(&r);
+	run(&r, "--config-file=none", "--listen-cli=9900", "--listen-cli=[::1]:9901", NULL);
+	assert_string_equal(addr(&r.cfg.listen_cli, b), "[::1]:9901");
+	res_free(&r);
+	write_file(path, "[sluice]\nlisten-cli = 0.0.0.0:9902\n");
+	snprintf(arg, sizeof(arg), "--config-file=%s", path);
+	run(&r, arg, NULL);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(addr(&r.cfg.listen_cli, b), "0.0.0.0:9902");
+	res_free(&r);
+	run(&r, arg, "--listen-cli=9903", NULL);                  /* command line wins */
+	unlink(path);
+	assert_string_equal(addr(&r.cfg.listen_cli, b), "127.0.0.1:9903");
+	res_free(&r);
+}
+
 /* ---- errors ---- */
 
 struct err_case {
@@ -647,6 +679,8 @@ static const struct err_case err_cases[] = {
 	{ { "-t", "-2" }, "invalid value '-2' for --table*" },
 	{ { "-T", "256" }, "invalid value '256' for --tos*" },
 	{ { "-L8" }, "invalid value '8' for --log-level*" },
+	{ { "--listen-cli=abc" }, "invalid value 'abc' for --listen-cli" },
+	{ { "--listen-cli=127.0.0.1" }, "invalid value '127.0.0.1' for --listen-cli" },
 	{ { "--log-facility=local8" }, "invalid value 'local8' for --log-facility" },
 	{ { "--log-facility=user" }, "invalid value 'user' for --log-facility" },
 	{ { "--endpoint-learning=always" }, "invalid value 'always' for --endpoint-learning" },
@@ -965,7 +999,7 @@ static const char debian_conf[] =
 static void test_debian_rtpengine_conf(void **state)
 {
 	static const char *const ignored[] = {
-		"listen-http", "listen-cli", NULL,
+		"listen-http", NULL,
 	};
 	struct res r;
 	char path[64], arg[96], b[NETADDR_STRLEN];
@@ -989,7 +1023,8 @@ static void test_debian_rtpengine_conf(void **state)
 	assert_true(netaddr_is_any(&r.cfg.interfaces[0].local));
 	assert_string_equal(netaddr_ntop(&r.cfg.interfaces[0].advertised, b, sizeof(b)),
 			    "127.0.0.1");
-	/* two ignored options, recording-method proc and the "any" interface: four
+	assert_string_equal(addr(&r.cfg.listen_cli, b), "127.0.0.1:2224");   /* localhost:2224 */
+	/* an ignored option, recording-method proc and the "any" interface: three
 	 * warnings, nothing else */
 	for (i = 0; ignored[i]; i++) {
 		char line[128];
@@ -1002,7 +1037,7 @@ static void test_debian_rtpengine_conf(void **state)
 	assert_non_null(strstr(r.warn, "sluiced: warning: recording-method 'proc' "));
 	assert_string_equal(r.cfg.recording_dir, "/var/spool/rtpengine");
 	assert_true(r.cfg.recording_proc);
-	assert_int_equal(count_lines(r.warn), 4);
+	assert_int_equal(count_lines(r.warn), 3);
 	res_free(&r);
 
 	run(&r, arg, "--config-section=rtpengine-testing", NULL);
@@ -1032,7 +1067,7 @@ static void test_dump_roundtrip(void **state)
 	    "-m", "20001", "-M", "20100", "-o", "9", "-s", "8", "-a", "7", "--offer-timeout=6",
 	    "-d", "5", "--num-threads=3", "--max-sessions=2", "-t", "1", "-F", "-T", "46",
 	    "--endpoint-learning=off", "-f", "-p", "/run/p.pid", "-L2", "-E",
-	    "--log-facility=local7", NULL);
+	    "--log-facility=local7", "-c", "[::1]:9900", NULL);
 	assert_int_equal(a.rc, 0);
 	write_file(path, a.dump);
 	snprintf(arg, sizeof(arg), "--config-file=%s", path);
@@ -1112,6 +1147,7 @@ int main(void)
 		cmocka_unit_test(test_list_defaults_only_when_empty),
 		cmocka_unit_test(test_ng_allow),
 		cmocka_unit_test(test_any_interface),
+		cmocka_unit_test(test_listen_cli),
 		cmocka_unit_test(test_rtpe_options_cmdline),
 		cmocka_unit_test(test_rtpe_table_all),
 		cmocka_unit_test(test_rtpe_table_matches_help),
