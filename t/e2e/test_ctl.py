@@ -18,7 +18,7 @@ from calls import Call, exchange, wait_for
 from conftest import REPO, TARGET
 
 RTPENGINE_CTL = "/usr/bin/rtpengine-ctl"
-SLUICE_CTL = os.path.join(os.environ.get("BUILD", os.path.join(REPO, "build")), "sluice-ctl")
+SLUICE_CTL = os.path.join(REPO, os.environ.get("BUILD", "build"), "sluice-ctl")
 N = 20                                  # packets each way of a call's exchange
 PKT = 12 + 160                          # RTP header + 20 ms of PCMU, as Phone sends
 
