@@ -9,8 +9,10 @@
 
 #include "call_ops.h"
 #include "cli_internal.h"
-#include "kernel.h"
 #include "relay.h"
+#include "sluice/arena.h"
+#include "sluice/bencode.h"
+#include "stats.h"
 #include "sluice/log.h"
 
 /* rtpengine's log subsystems: sluice has one level, which governs all of them. */
@@ -71,30 +73,25 @@ void cli_set_log_level(struct daemon *d, int level, const char *who)
 struct call_mix {
 	unsigned v4, v6;                /* media sections of each family */
 	unsigned transcoded;            /* media sections being transcoded */
-	unsigned kernel, user;          /* streams by where they run */
 };
 
 /* Call lock held. */
-static void media_mix(struct daemon *d, const struct media *m, struct call_mix *x)
+static void media_mix(const struct media *m, struct call_mix *x)
 {
-	bool k1 = !kernel_why_not(d, &m->rtp), k2 = !kernel_why_not(d, &m->rtcp);
-
 	if (m->rtp.local.sa.sa_family == AF_INET6)
 		x->v6++;
 	else
 		x->v4++;
 	x->transcoded += m->transcoding;
-	x->kernel += k1 + k2;
-	x->user += !k1 + !k2;
 }
 
-static void call_mix(struct daemon *d, struct call *c, struct call_mix *x)
+static void call_mix(struct call *c, struct call_mix *x)
 {
 	pthread_mutex_lock(&c->lock);
 	for (const struct party *p = c->parties; p; p = p->next)
 		for (unsigned i = 0; i < p->n_media; i++)
 			if (p->media[i] && p->media[i]->ports_open)
-				media_mix(d, p->media[i], x);
+				media_mix(p->media[i], x);
 	pthread_mutex_unlock(&c->lock);
 }
 
@@ -116,7 +113,7 @@ static void list_numsessions(struct daemon *d, struct strbuf *o)
 	for (struct call *c = d->reg.head; c; c = c->lnext) {
 		struct call_mix x = { 0 };
 
-		call_mix(d, c, &x);
+		call_mix(c, &x);
 		xcode += x.transcoded;
 		if (x.v4 && x.v6)
 			mixed++;
@@ -215,51 +212,106 @@ static void list_sessions(struct daemon *d, const char *which, struct strbuf *o)
 	}
 }
 
-#define ROW(o, label, fmt, ...) sb_printf(o, " %-48s:" fmt "\n", label, __VA_ARGS__)
+/* list totals: the NG statistics (stats_peek: the interval is left alone) under
+ * rtpengine's labels. */
+struct total_row {
+	const char *label, *key, *unit;
+};
+
+static const struct total_row current_rows[] = {
+	{ "Owned sessions", "sessionsown", "" },
+	{ "Foreign sessions", "sessionsforeign", "" },
+	{ "Total sessions", "sessionstotal", "" },
+	{ "Transcoded media", "transcodedmedia", "" },
+	{ "Packets per second (userspace)", "packetrate_user", "" },
+	{ "Bytes per second (userspace)", "byterate_user", "" },
+	{ "Errors per second (userspace)", "errorrate_user", "" },
+	{ "Packets per second (kernel)", "packetrate_kernel", "" },
+	{ "Bytes per second (kernel)", "byterate_kernel", "" },
+	{ "Errors per second (kernel)", "errorrate_kernel", "" },
+	{ "Packets per second (total)", "packetrate", "" },
+	{ "Bytes per second (total)", "byterate", "" },
+	{ "Errors per second (total)", "errorrate", "" },
+	{ "Userspace-only media streams", "media_userspace", "" },
+	{ "Kernel-only media streams", "media_kernel", "" },
+	{ "Mixed kernel/userspace media streams", "media_mixed", "" },
+	{ NULL, NULL, NULL },
+};
+
+static const struct total_row total_rows[] = {
+	{ "Uptime of rtpengine", "uptime", " seconds" },
+	{ "Total managed sessions", "managedsessions", "" },
+	{ "Total rejected sessions", "rejectedsessions", "" },
+	{ "Total timed-out sessions via TIMEOUT", "timeoutsessions", "" },
+	{ "Total timed-out sessions via SILENT_TIMEOUT", "silenttimeoutsessions", "" },
+	{ "Total timed-out sessions via FINAL_TIMEOUT", "finaltimeoutsessions", "" },
+	{ "Total timed-out sessions via OFFER_TIMEOUT", "offertimeoutsessions", "" },
+	{ "Total regular terminated sessions", "regularterminatedsessions", "" },
+	{ "Total forced terminated sessions", "forcedterminatedsessions", "" },
+	{ "Total relayed packets (userspace)", "relayedpackets_user", "" },
+	{ "Total relayed packet errors (userspace)", "relayedpacketerrors_user", "" },
+	{ "Total relayed bytes (userspace)", "relayedbytes_user", "" },
+	{ "Total relayed packets (kernel)", "relayedpackets_kernel", "" },
+	{ "Total relayed packet errors (kernel)", "relayedpacketerrors_kernel", "" },
+	{ "Total relayed bytes (kernel)", "relayedbytes_kernel", "" },
+	{ "Total relayed packets", "relayedpackets", "" },
+	{ "Total relayed packet errors", "relayedpacketerrors", "" },
+	{ "Total relayed bytes", "relayedbytes", "" },
+	{ "Total number of streams with no relayed packets", "zerowaystreams", "" },
+	{ "Total number of 1-way streams", "onewaystreams", "" },
+	{ "Average call duration", "avgcallduration", " seconds" },
+	{ "Total calls duration", "totalcallsduration", " seconds" },
+	{ "Total calls duration squared", "totalcallsduration2", " seconds squared" },
+	{ "Total calls duration standard deviation", "totalcallsduration_stddev", " seconds" },
+	{ NULL, NULL, NULL },
+};
+
+static const struct total_row mos_rows[] = {
+	{ "Sum of all MOS values sampled", "mos_total", "" },
+	{ "Sum of all MOS square values sampled", "mos2_total", "" },
+	{ "Total number of MOS samples", "mos_samples_total", "" },
+	{ "Average MOS", "mos_average", "" },
+	{ "MOS standard deviation", "mos_stddev", "" },
+	{ NULL, NULL, NULL },
+};
+
+static void total_rows_out(const struct bval *dict, const struct total_row *rows,
+			   struct strbuf *o)
+{
+	for (; rows->label; rows++) {
+		const struct bval *v = bv_dict_get(dict, rows->key);
+
+		/* " %-48s:" is rtpengine's column; longer labels push the value right */
+		sb_printf(o, " %-48s:", rows->label);
+		if (v && v->type == BV_INT)
+			sb_printf(o, "%" PRId64, v->i);
+		else if (v && v->type == BV_STR)
+			sb_printf(o, "%.*s", (int)v->str.len, v->str.s);
+		else
+			sb_putc(o, '0');
+		sb_printf(o, "%s\n", rows->unit);
+	}
+}
 
 static void list_totals(struct daemon *d, struct strbuf *o)
 {
-	const struct daemon_totals *t = &d->totals;
-	unsigned live = live_calls(d), xcode = 0, kern = 0, user = 0, mixed = 0;
+	struct arena a;
+	struct bval *reply, *st;
 
-	/* as rtpengine, the media "streams" counted here are calls, by where their
-	 * streams run */
-	for (struct call *c = d->reg.head; c; c = c->lnext) {
-		struct call_mix x = { 0 };
-
-		call_mix(d, c, &x);
-		xcode += x.transcoded;
-		kern += x.kernel && !x.user;
-		user += x.user && !x.kernel;
-		mixed += x.user && x.kernel;
+	arena_init(&a, 0);
+	reply = bv_new_dict(&a);
+	if (!reply || stats_peek(d, &a, reply) || !(st = bv_dict_get(reply, "statistics"))) {
+		sb_puts(o, "Out of memory.\n");
+		arena_reset(&a);
+		return;
 	}
 	sb_puts(o, "\nStatistics over currently running sessions:\n\n");
-	ROW(o, "Owned sessions", "%u", live);
-	ROW(o, "Foreign sessions", "%u", 0);
-	ROW(o, "Total sessions", "%u", live);
-	ROW(o, "Transcoded media", "%u", xcode);
-	ROW(o, "Userspace-only media streams", "%u", user);
-	ROW(o, "Kernel-only media streams", "%u", kern);
-	ROW(o, "Mixed kernel/userspace media streams", "%u", mixed);
+	total_rows_out(bv_dict_get(st, "currentstatistics"), current_rows, o);
 	sb_puts(o, "\nTotal statistics (does not include current running sessions):\n\n");
-	ROW(o, "Uptime of rtpengine", "%" PRId64 " seconds", (now_us() - d->started_us) / 1000000);
-	ROW(o, "Total managed sessions", "%" PRIu64, t->managed_sessions);
-	ROW(o, "Total rejected sessions", "%" PRIu64, t->rejected_sessions);
-	ROW(o, "Total timed-out sessions via TIMEOUT", "%" PRIu64, t->timeout_sessions);
-	ROW(o, "Total timed-out sessions via SILENT_TIMEOUT", "%" PRIu64,
-	    t->silent_timeout_sessions);
-	ROW(o, "Total timed-out sessions via FINAL_TIMEOUT", "%" PRIu64,
-	    t->final_timeout_sessions);
-	ROW(o, "Total timed-out sessions via OFFER_TIMEOUT", "%" PRIu64,
-	    t->offer_timeout_sessions);
-	ROW(o, "Total regular terminated sessions", "%" PRIu64, t->regular_terminated);
-	ROW(o, "Total forced terminated sessions", "%" PRIu64, t->forced_terminated);
-	ROW(o, "Total relayed packets", "%" PRIu64, t->relayed_packets);
-	ROW(o, "Total relayed packet errors", "%" PRIu64, t->relayed_errors);
-	ROW(o, "Total relayed bytes", "%" PRIu64, t->relayed_bytes);
-	sb_puts(o, "\nControl statistics:\n\n");
-	ROW(o, "NG requests", "%" PRIu64, t->ng_requests);
-	ROW(o, "NG errors", "%" PRIu64, t->ng_errors);
+	total_rows_out(bv_dict_get(st, "totalstatistics"), total_rows, o);
+	sb_puts(o, "\n\nMOS statistics:\n\n");
+	total_rows_out(bv_dict_get(st, "mos"), mos_rows, o);
+	arena_reset(&a);
 }
 
 static void list_interfaces(struct daemon *d, struct strbuf *o)

@@ -63,5 +63,8 @@ uint64_t stats_bandwidth(const struct daemon *d);
 /* The "statistics" dictionary and "result" into reply; a new interval begins. 0 or
  * -ENOMEM. */
 int stats_reply(struct daemon *d, struct arena *a, struct bval *reply);
+/* The same without "intervalstatistics", and the interval goes on: an operator's look
+ * (the CLI) must not cut short the interval of whatever polls NG statistics. */
+int stats_peek(struct daemon *d, struct arena *a, struct bval *reply);
 
 #endif

@@ -340,7 +340,7 @@ static struct bval *load_limits(const struct daemon *d, struct arena *a)
 	return ll;
 }
 
-int stats_reply(struct daemon *d, struct arena *a, struct bval *reply)
+static int build(struct daemon *d, struct arena *a, struct bval *reply, bool new_interval)
 {
 	struct bval *st = bv_new_dict(a);
 	struct live l = { 0 };
@@ -348,7 +348,8 @@ int stats_reply(struct daemon *d, struct arena *a, struct bval *reply)
 	live_scan(d, &l);
 	bv_dict_add(a, st, "currentstatistics", current(d, &l, a));
 	bv_dict_add(a, st, "totalstatistics", totals(d, &l, a));
-	bv_dict_add(a, st, "intervalstatistics", interval(d, &l, a));
+	if (new_interval)
+		bv_dict_add(a, st, "intervalstatistics", interval(d, &l, a));
 	bv_dict_add(a, st, "mos", mos(d, a));
 	bv_dict_add(a, st, "controlstatistics", control(d, a));
 	bv_dict_add(a, st, "interfaces", interfaces(d, a));
@@ -363,4 +364,14 @@ int stats_reply(struct daemon *d, struct arena *a, struct bval *reply)
 	    !bv_dict_add_str(a, reply, "result", "ok"))
 		return -ENOMEM;
 	return 0;
+}
+
+int stats_reply(struct daemon *d, struct arena *a, struct bval *reply)
+{
+	return build(d, a, reply, true);
+}
+
+int stats_peek(struct daemon *d, struct arena *a, struct bval *reply)
+{
+	return build(d, a, reply, false);
 }

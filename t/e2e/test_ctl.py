@@ -155,6 +155,10 @@ def test_rtpengine_ctl_totals_and_terminate(relay):
 	assert t["Total managed sessions"] == "1", t
 	assert t["Total forced terminated sessions"] == "1", t
 	assert t["Total relayed packets"].strip() == str(2 * N), t
+	assert int(t["Total relayed packets (userspace)"]) + \
+		int(t["Total relayed packets (kernel)"]) == 2 * N, t
+	assert t["Uptime of rtpengine"].endswith(" seconds"), t
+	assert "Average MOS" in t and "Total number of MOS samples" in t, t
 	assert t["Total relayed bytes"].strip() == str(2 * N * PKT), t
 
 	assert "All calls terminated by operator." in rctl(port, "terminate", "all")
