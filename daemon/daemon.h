@@ -65,6 +65,8 @@ struct daemon {
 	struct stats_state stats;       /* statistics beyond counters (stats.h) */
 	struct ng_stats *ngstats;       /* NG per proxy and command (ng_stats.h); NULL:
 	                                   not kept */
+	uint64_t ng_unsup_noticed[2];   /* unsupported NG flags already named in a NOTICE
+	                                   (NG_UNSUP_WORDS, ng_unsupported.c) */
 };
 
 int64_t now_us(void);                  /* CLOCK_REALTIME, µs */
