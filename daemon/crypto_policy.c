@@ -498,7 +498,8 @@ int secure_out(const struct secure_ctx *x, struct media *out, struct media *own,
 	} else {
 		proto_parse(sdm->proto.s, sdm->proto.len, &tp);
 	}
-	if (!sm && tp == SEC_PLAIN && !own->sec && x->req->ice != NG_ICE_FORCE)
+	if (!sm && tp == SEC_PLAIN && !own->sec && x->req->ice != NG_ICE_FORCE &&
+	    x->req->ice != NG_ICE_OPTIONAL)
 		return 0;
 	if (!sm && !(sm = secure_get(out))) {
 		*err = "Out of memory";
