@@ -23,7 +23,7 @@
 
 #include "sluice/srtp.h"
 
-#define DTLS_FP_MAX        160      /* "sha-512 " + 64 hex pairs with colons, with NUL */
+#define DTLS_FP_MAX        208      /* "sha-512 " + 64 hex pairs with colons (199), NUL */
 #define DTLS_MTU           1200     /* largest datagram we emit */
 #define DTLS_OUT_MAX       16384    /* bytes of datagrams queued until popped */
 #define DTLS_OUT_DGRAMS    32
