@@ -102,10 +102,14 @@ static bool party_selected(const struct party *p, const struct ng_request *req)
 	return !req->from_tag.len;      /* neither given: every side */
 }
 
+/* A to-label no party carries is ignored, as rtpengine does. */
 static bool party_wanted(const struct party *p, const struct ng_request *req)
 {
-	return party_selected(p, req) &&
-	       (!req->to_label.len || label_is(p->peer, &req->to_label));
+	bool known = false;
+
+	for (const struct party *q = p->call->parties; q && req->to_label.len; q = q->next)
+		known |= label_is(q, &req->to_label);
+	return party_selected(p, req) && (!known || label_is(p->peer, &req->to_label));
 }
 
 int media_block_command(struct daemon *d, const struct ng_request *req, struct arena *a,

@@ -85,7 +85,7 @@ struct ng_request {
 	bool ice_lite;                  /* ICE-lite key forward/backward/both (sluice is
 	                                   lite anyway) */
 	int tos;                        /* TOS key: 0-255; -1 keep the call's; -2 not given
-	                                   (the call goes back to --tos) */
+	                                   or 256+ (an offer goes back to --tos) */
 	bool fragment;                  /* offer/answer: sdp is a trickle ICE SDP fragment */
 	bool media_handover;            /* a fixed latch follows a new source */
 	int endpoint_learning;          /* enum endpoint_learning; -1: not given */

@@ -263,16 +263,21 @@ static void party_opts(struct oa *oa, struct party *p, bool own)
 	p->opts.media_handover |= r->media_handover;
 	if (r->endpoint_learning >= 0)
 		p->call->learning = (int8_t)r->endpoint_learning;   /* for the whole call */
-	if (own && r->label.len)
+	/* set-label selects-and-sets in other commands; offer/answer ignore it, as
+	 * rtpengine does */
+	if (own && r->label.len && !r->set_label)
 		copy_str(p->label, sizeof(p->label), r->label.s, r->label.len);
 }
 
-/* TOS key: a value sets it for the whole call, a negative one keeps it, none goes back
- * to --tos (rtpengine's reading). */
+/* TOS key, as rtpengine 10.5 does it: a value sets it for the whole call, a negative
+ * one keeps it; an offer without it (or with 256 or more) goes back to --tos, an answer
+ * without it keeps it. */
 static void apply_tos(struct oa *oa)
 {
 	int t = oa->req->tos;
 
+	if (t == -2 && !oa->offer)
+		t = -1;
 	call_set_tos(oa->call, t >= 0 ? t : t == -2 ? oa->d->cfg->tos : oa->call->tos);
 }
 
