@@ -1,6 +1,7 @@
 /* NG request decoding. */
 #include "ng_request.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -31,9 +32,19 @@ const char *ng_cmd_name(enum ng_cmd c)
 	return "unknown";
 }
 
+/* Case-insensitive, a space equal to a hyphen (rtpengine: "Spaces in each string may be
+ * replaced by hyphens"). */
 static bool str_is(const char *s, size_t len, const char *lit)
 {
-	return strlen(lit) == len && !strncasecmp(s, lit, len);
+	if (strlen(lit) != len)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char a = s[i] == ' ' ? '-' : s[i], b = lit[i] == ' ' ? '-' : lit[i];
+
+		if (tolower((unsigned char)a) != tolower((unsigned char)b))
+			return false;
+	}
+	return true;
 }
 
 static int get_str(const struct bval *dict, const char *key, struct ng_str *out)
