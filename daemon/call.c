@@ -2,6 +2,7 @@
 #include "call_ops.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,11 +51,39 @@ struct call *call_create(struct daemon *d, const char *callid, size_t len)
 	c->kmod = d->kmod;
 	c->jitter_ms = d->cfg->jitter_buffer;
 	c->learning = -1;
+	c->tos = d->cfg->tos;
 	c->created_us = now_us();
 	c->last_signal_us = mono_us();
 	registry_add(&d->reg, c);
 	rec_call_created(d, c);
 	return c;
+}
+
+/* IP_TOS / IPV6_TCLASS of both sockets: what every packet sent from them carries. A
+ * failure leaves the system's value, as a missing --tos does. */
+void media_set_tos(struct media *m, int tos)
+{
+	struct stream *s[2] = { &m->rtp, &m->rtcp };
+
+	for (int i = 0; i < 2; i++) {
+		if (s[i]->fd < 0)
+			continue;
+		if (s[i]->local.sa.sa_family == AF_INET6)
+			setsockopt(s[i]->fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof(tos));
+		else
+			setsockopt(s[i]->fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
+	}
+}
+
+void call_set_tos(struct call *c, int tos)
+{
+	if (tos == c->tos)
+		return;
+	c->tos = tos;
+	for (struct party *p = c->parties; p; p = p->next)
+		for (unsigned i = 0; i < p->n_media; i++)
+			if (p->media[i])
+				media_set_tos(p->media[i], tos < 0 ? 0 : tos);
 }
 
 struct party *call_party_by_tag(struct call *c, const char *tag, size_t len, unsigned *alias)
@@ -152,6 +181,8 @@ int media_ensure(struct daemon *d, struct party *p, unsigned idx, const struct i
 	m->ports_open = true;
 	stream_init(&m->rtp, m, fds[0], COMP_RTP, &iface->local, port);
 	stream_init(&m->rtcp, m, fds[1], COMP_RTCP, &iface->local, (uint16_t)(port + 1));
+	if (p->call->tos >= 0)
+		media_set_tos(m, p->call->tos);
 	err = relay_stream_add(d->relay, &m->rtp, p->call->worker);
 	if (!err)
 		err = relay_stream_add(d->relay, &m->rtcp, p->call->worker);

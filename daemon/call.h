@@ -138,6 +138,13 @@ struct party_opts {                     /* per-side media handling flags */
 	uint8_t block;                  /* [L] enum party_block bits */
 };
 
+struct party_origin {                   /* o= of SDP sent to this party (oa_origin.h) */
+	char username[64];              /* "" until replace=username first saw one */
+	uint64_t version;               /* replace=sdp-version: last version sent */
+	uint64_t hash;                  /* ... and a hash of that SDP without its o= */
+	bool have_version;
+};
+
 struct party {
 	struct call *call;
 	struct party *next;
@@ -151,6 +158,7 @@ struct party {
 	struct media *media[SDP_MAX_MEDIA];
 	unsigned n_media;
 	char sdp_origin_sess_id[32];    /* last SDP's o= session id, for logs */
+	struct party_origin sent;
 };
 
 struct call_rec {                       /* recording and capture ring (rec.h) */
@@ -189,6 +197,8 @@ struct call {
 	int8_t learning;                /* [L] NG endpoint-learning (enum endpoint_learning),
 	                                   -1: --endpoint-learning */
 	unsigned n_parties;             /* parties ever created (party->idx) */
+	int tos;                        /* IP TOS / traffic class of the call's media (NG
+	                                   TOS key, else --tos); -1: the system's */
 	struct call_rec rec;
 };
 

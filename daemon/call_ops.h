@@ -19,6 +19,11 @@ void party_remove_tag(struct party *p, unsigned alias);
  * 0, -ENOSPC (port range exhausted), -ENOMEM or another -errno. */
 int media_ensure(struct daemon *d, struct party *p, unsigned idx, const struct iface *iface,
 		 struct media **out);
+/* IP TOS of the media's sockets (IPv6: traffic class). */
+void media_set_tos(struct media *m, int tos);
+/* The call's TOS (-1: back to the system's) on every socket it has; kernel entries
+ * follow at the next kernel_sync_call. */
+void call_set_tos(struct call *c, int tos);
 /* Point every stream of p and p->peer at its sink. Takes the call lock. */
 void call_wire(struct party *p);
 /* Unregister and schedule the memory's release; counts the end reason. */

@@ -143,6 +143,36 @@ static unsigned sdes_mask(const struct ng_request *r)
 	return m & ~r->crypto.sdes_no;
 }
 
+/* The request's SDES options on one of our keys: session parameters as `like` has
+ * them (the offerer's line we answer; NULL: none), then forced on or off; lifetime;
+ * padding. UNENCRYPTED/UNAUTHENTICATED do not exist for the AEAD suites (RFC 7714). */
+static void sdes_opts(const struct ng_request *r, struct sdes_crypto *c,
+		      const struct sdes_crypto *like)
+{
+	const struct ng_crypto_opts *o = &r->crypto;
+	bool aead = srtpw_suite_info(c->key.suite)->aead;
+
+	c->key.unencrypted_srtp = like && like->key.unencrypted_srtp;
+	c->key.unencrypted_srtcp = like && like->key.unencrypted_srtcp;
+	c->key.unauthenticated_srtp = like && like->key.unauthenticated_srtp;
+	if (!aead) {
+		if (o->sdes_set & NG_SDES_UNENC_SRTP)
+			c->key.unencrypted_srtp = true;
+		if (o->sdes_set & NG_SDES_UNENC_SRTCP)
+			c->key.unencrypted_srtcp = true;
+		if (o->sdes_set & NG_SDES_UNAUTH_SRTP)
+			c->key.unauthenticated_srtp = true;
+	}
+	if (o->sdes_clear & NG_SDES_UNENC_SRTP)
+		c->key.unencrypted_srtp = false;
+	if (o->sdes_clear & NG_SDES_UNENC_SRTCP)
+		c->key.unencrypted_srtcp = false;
+	if (o->sdes_clear & NG_SDES_UNAUTH_SRTP)
+		c->key.unauthenticated_srtp = false;
+	c->lifetime = o->sdes_lifetime ? 1ull << 31 : 0;
+	c->pad = o->sdes_pad;
+}
+
 /* This side's a=crypto lines of section i into sm->theirs. -EINVAL if lines were
  * present but none parsed and at least one was malformed. */
 static int sdes_read(const struct sdp *sdp, unsigned i, struct secure_media *sm)
@@ -196,6 +226,7 @@ static int sdes_in_offer(const struct secure_ctx *x, struct secure_media *sm, co
 		return -EIO;
 	}
 	sm->n_ours = 1;
+	sdes_opts(x->req, &sm->ours[0], c);
 	if (set_keys(sm, &c->key, &sm->ours[0].key)) {
 		*err = "Failed to set up SRTP";
 		return -EIO;
@@ -241,7 +272,8 @@ static int sdes_out_offer(const struct secure_ctx *x, struct secure_media *sm, c
 			*err = "Failed to generate an SRTP key";
 			return -EIO;
 		}
-		tmp[n++] = old.ours[SEC_SDES_MAX - 1];
+		tmp[n] = old.ours[SEC_SDES_MAX - 1];
+		sdes_opts(x->req, &tmp[n++], NULL);
 	}
 	if (!n) {
 		*err = "No SDES crypto suite left to offer (SDES options)";
@@ -332,10 +364,19 @@ static int dtls_ensure(const struct secure_ctx *x, struct secure_media *sm, bool
 	return 0;
 }
 
-static enum dtls_setup flag_setup(const struct ng_request *r)
+static enum dtls_setup ng_setup(enum ng_dtls d)
 {
-	return r->crypto.dtls == NG_DTLS_PASSIVE ? DTLS_SETUP_PASSIVE :
-	       r->crypto.dtls == NG_DTLS_ACTIVE ? DTLS_SETUP_ACTIVE : DTLS_SETUP_NONE;
+	return d == NG_DTLS_PASSIVE ? DTLS_SETUP_PASSIVE :
+	       d == NG_DTLS_ACTIVE ? DTLS_SETUP_ACTIVE : DTLS_SETUP_NONE;
+}
+
+/* The role asked for toward sm's side: DTLS= of this request, else (answer toward the
+ * offerer) the DTLS-reverse= its offer carried. */
+static enum dtls_setup flag_setup(const struct secure_ctx *x, const struct secure_media *sm)
+{
+	enum dtls_setup s = ng_setup(x->req->crypto.dtls);
+
+	return s != DTLS_SETUP_NONE || x->offer ? s : sm->reverse_setup;
 }
 
 /* Answerer side: its a=setup settles who is the client. */
@@ -359,7 +400,7 @@ static int dtls_in_answer(const struct secure_ctx *x, struct secure_media *sm, c
 static int dtls_out(const struct secure_ctx *x, struct secure_media *sm, struct strbuf *lines,
 		    const char **err)
 {
-	enum dtls_setup want = flag_setup(x->req);
+	enum dtls_setup want = flag_setup(x, sm);
 	bool client;
 	int e = 0;
 
@@ -390,8 +431,12 @@ static int dtls_out(const struct secure_ctx *x, struct secure_media *sm, struct 
 		*err = "DTLS setup failed";
 		return e;
 	}
+	/* our fingerprint's hash: DTLS-fingerprint, else the side's own one's */
 	sb_printf(lines, "a=setup:%s\r\na=fingerprint:%s\r\n",     /* rtpengine's order */
-		  dtls_setup_name(sm->our_setup), dtls_cert_fingerprint(x->d->dtls_cert));
+		  dtls_setup_name(sm->our_setup),
+		  dtls_cert_fingerprint_hash(x->d->dtls_cert, x->req->crypto.dtls_hash ?
+			(enum dtls_hash)x->req->crypto.dtls_hash :
+			sm->has_fp ? sm->fp.hash : DTLS_HASH_SHA256));
 	return 0;
 }
 
@@ -414,15 +459,62 @@ void secure_bundled(struct secure_media *sm)
 	sm->ice_local[0] = sm->ice_local[1] = -1;
 }
 
+/* An OSRTP offer (RFC 8643): take its first usable line and make our key for it, as
+ * for SDES, but the side stays plain until the answer settles it (osrtp_answer). A
+ * line sluice cannot use leaves the offer plain, as OSRTP allows. */
+static void osrtp_offer_in(const struct secure_ctx *x, struct secure_media *sm)
+{
+	int idx;
+
+	sm->osrtp_in = false;
+	sm->osrtp_accept = x->req->crypto.osrtp & NG_OSRTP_ACCEPT;
+	if (sdes_read(x->sdp, sm->m->index - 1, sm) ||
+	    (idx = sdes_choose(sm->theirs, sm->n_theirs, sdes_mask(x->req))) < 0)
+		return;
+	sm->chosen = idx;
+	if (sdes_ours(sm, 0, sm->theirs[idx].tag, sm->theirs[idx].key.suite))
+		return;
+	sm->n_ours = 1;
+	sdes_opts(x->req, &sm->ours[0], &sm->theirs[idx]);
+	sm->osrtp_in = true;
+}
+
+/* Answer toward an OSRTP offerer: SRTP with it if the answerer took SRTP (our OSRTP
+ * offer, or an SRTP protocol) or OSRTP=accept was given; else it stays plain. */
+static int osrtp_answer(const struct secure_ctx *x, struct secure_media *sm,
+			const struct secure_media *answerer, struct strbuf *lines,
+			const char **err)
+{
+	if (!(answerer && answerer->tp == SEC_SDES) && !sm->osrtp_accept &&
+	    !(x->req->crypto.osrtp & NG_OSRTP_ACCEPT)) {
+		to_plain(sm);
+		sm->tp = SEC_PLAIN;
+		return 0;
+	}
+	if (set_keys(sm, &sm->theirs[sm->chosen].key, &sm->ours[0].key)) {
+		*err = "Failed to set up SRTP";
+		return -EIO;
+	}
+	sm->tp = SEC_SDES;
+	if (sdes_lines(sm, lines)) {
+		*err = "Failed to format a=crypto";
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int secure_in(const struct secure_ctx *x, struct media *own, unsigned i, const char **err)
 {
 	const struct sdp_media *sdm = &x->sdp->media[i];
 	struct secure_media *sm = own->sec;
 	enum sec_transport tp;
+	bool osrtp;
 	int e;
 
 	proto_parse(sdm->proto.s, sdm->proto.len, &tp);
-	if (!sm && tp == SEC_PLAIN && !secure_sdp_has_ice(x->sdp, i))
+	osrtp = tp == SEC_PLAIN && sdm->port && sdp_attr(x->sdp, (int)i, "crypto", 0, NULL) &&
+		(x->offer || (sm && sm->osrtp_out));
+	if (!sm && tp == SEC_PLAIN && !secure_sdp_has_ice(x->sdp, i) && !osrtp)
 		return 0;
 	if (!sm && !(sm = secure_get(own))) {
 		*err = "Out of memory";
@@ -432,6 +524,16 @@ int secure_in(const struct secure_ctx *x, struct media *own, unsigned i, const c
 		tp = SEC_PLAIN;
 	if (tp != SEC_DTLS && sm->tp == SEC_DTLS)
 		to_plain(sm);
+	if (x->offer)
+		sm->osrtp_in = false;
+	if (osrtp && x->offer) {
+		osrtp_offer_in(x, sm);
+		if (sm->tp != SEC_SDES)         /* a re-offer keeps what the answer set up */
+			to_plain(sm);
+		tp = sm->tp == SEC_SDES ? SEC_SDES : SEC_PLAIN;
+	} else if (osrtp) {
+		tp = SEC_SDES;                  /* the answerer took our OSRTP offer */
+	}
 	sm->tp = tp;
 	if (own->bundle && !x->offer) {
 		/* keys, DTLS and ICE are the tagged section's (bundle.h); an offerer's members
@@ -440,7 +542,7 @@ int secure_in(const struct secure_ctx *x, struct media *own, unsigned i, const c
 		secure_bundled(sm);
 		return 0;
 	}
-	switch (tp) {
+	switch (osrtp && x->offer ? SEC_PLAIN : tp) {      /* an OSRTP offer: taken above */
 	case SEC_SDES:
 		if (sdes_read(x->sdp, i, sm)) {
 			*err = "Invalid SDES key parameters (a=crypto)";
@@ -452,6 +554,8 @@ int secure_in(const struct secure_ctx *x, struct media *own, unsigned i, const c
 		break;
 	case SEC_DTLS:
 		dtls_read(x->sdp, i, sm);
+		if (x->offer)   /* DTLS offered to us: our role in the answer (DTLS-reverse) */
+			sm->reverse_setup = ng_setup(x->req->crypto.dtls_reverse);
 		if (!sm->has_fp && !own->bundle) {   /* bundle-only: the group's */
 			*err = "DTLS-SRTP media without a usable a=fingerprint";
 			return -EINVAL;
@@ -460,7 +564,8 @@ int secure_in(const struct secure_ctx *x, struct media *own, unsigned i, const c
 			return e;
 		break;
 	default:
-		to_plain(sm);
+		if (!(osrtp && x->offer))
+			to_plain(sm);
 		break;
 	}
 	if ((e = ice_policy_in(x, sm, i, err)))
@@ -498,7 +603,8 @@ int secure_out(const struct secure_ctx *x, struct media *out, struct media *own,
 	} else {
 		proto_parse(sdm->proto.s, sdm->proto.len, &tp);
 	}
-	if (!sm && tp == SEC_PLAIN && !own->sec && x->req->ice != NG_ICE_FORCE)
+	if (!sm && tp == SEC_PLAIN && !own->sec && x->req->ice != NG_ICE_FORCE &&
+	    x->req->ice != NG_ICE_OPTIONAL && !(x->req->crypto.osrtp & NG_OSRTP_OFFER))
 		return 0;
 	if (!sm && !(sm = secure_get(out))) {
 		*err = "Out of memory";
@@ -507,8 +613,31 @@ int secure_out(const struct secure_ctx *x, struct media *out, struct media *own,
 	mr->drop_attrs = drop_media;
 	if (tp != SEC_DTLS && sm->tp == SEC_DTLS)
 		to_plain(sm);
-	if (x->offer)
+	if (x->offer) {
 		sm->tp = tp;
+		sm->osrtp_out = false;
+	}
+	if (tp == SEC_PLAIN && x->offer && !x->req->crypto.sdes_off &&
+	    ((own->sec && own->sec->osrtp_in) || (x->req->crypto.osrtp & NG_OSRTP_OFFER))) {
+		/* OSRTP toward the answerer: our keys on the plain protocol (RFC 8643) */
+		to_plain(sm);
+		e = sdes_out_offer(x, sm, err);
+		if (!e && sdes_lines(sm, lines)) {
+			*err = "Failed to format a=crypto";
+			e = -EINVAL;
+		}
+		sm->osrtp_out = !e;
+		if (e)
+			return e;
+		return ice_policy_out(x, sm, own->sec, lines);
+	}
+	if (tp == SEC_PLAIN && !x->offer && sm->osrtp_in) {
+		e = osrtp_answer(x, sm, own->sec, lines, err);
+		if (e)
+			return e;
+		ice_policy_settle(sm);
+		return ice_policy_out(x, sm, own->sec, lines);
+	}
 	switch (tp) {
 	case SEC_SDES:
 		if (x->offer)

@@ -69,6 +69,8 @@ struct daemon {
 	                                   not kept */
 	int argc;                       /* the command line, to read the config again */
 	char **argv;                    /* (SIGHUP, log_reload.h) */
+	uint64_t ng_unsup_noticed[2];   /* unsupported NG flags already named in a NOTICE
+	                                   (NG_UNSUP_WORDS, ng_unsupported.c) */
 };
 
 int64_t now_us(void);                  /* CLOCK_REALTIME, µs */

@@ -168,8 +168,9 @@ int ice_policy_out(const struct secure_ctx *x, struct secure_media *out,
 
 	if (r->ice == NG_ICE_REMOVE)
 		want = false;
-	else if (r->ice == NG_ICE_FORCE)
-		want = true;
+	else if (r->ice == NG_ICE_FORCE ||
+		 (r->ice == NG_ICE_OPTIONAL && !(own && own->ice_offered)))
+		want = true;            /* optional: as force where the SDP had no ICE */
 	else
 		want = x->offer ? own && own->ice_offered : out->ice_offered;
 	if (!want) {

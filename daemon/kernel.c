@@ -212,9 +212,9 @@ static void sync_stream(struct daemon *d, struct stream *s)
 		   !s->media->party->opts.strict_source ? SLUICE_SF_MISMATCH_PASS : 0;
 	ks.out_src = s->sink->local;
 	ks.out_dst = dest;
-	if (d->cfg->tos >= 0) {
+	if (s->media->party->call->tos >= 0) {     /* NG TOS, else --tos */
 		ks.flags |= SLUICE_SF_SET_TOS;
-		ks.tos = (uint8_t)d->cfg->tos;
+		ks.tos = (uint8_t)s->media->party->call->tos;
 	}
 	if (s->kslot >= 0) {
 		if (!memcmp(s->kpushed, &ks, sizeof(ks)))

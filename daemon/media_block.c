@@ -2,6 +2,7 @@
 #include "media_block.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -78,17 +79,37 @@ static const struct block_cmd *cmd_of(const struct ng_request *req)
 	return NULL;
 }
 
-static bool party_wanted(const struct party *p, const struct ng_request *req)
+static bool label_is(const struct party *p, const struct ng_str *l)
 {
-	if (req->from_tag.len)
+	return p && strlen(p->label) == l->len && !memcmp(p->label, l->s, l->len);
+}
+
+/* from-tag, else label (not a set-label, which sets rather than selects), else every
+ * side; to-label then asks that the side's peer carries it (rtpengine's second
+ * participant: with two parties the direction follows). */
+static bool party_selected(const struct party *p, const struct ng_request *req)
+{
+	if (req->from_tag.len) {
 		for (unsigned i = 0; i < p->n_tags; i++)
 			if (strlen(p->tags[i].tag) == req->from_tag.len &&
 			    !memcmp(p->tags[i].tag, req->from_tag.s, req->from_tag.len))
 				return true;
-	if (req->label.len)
-		return strlen(p->label) == req->label.len &&
-		       !memcmp(p->label, req->label.s, req->label.len);
+		if (req->set_label || !req->label.len)
+			return false;
+	}
+	if (req->label.len && !req->set_label)
+		return label_is(p, &req->label);
 	return !req->from_tag.len;      /* neither given: every side */
+}
+
+/* A to-label no party carries is ignored, as rtpengine does. */
+static bool party_wanted(const struct party *p, const struct ng_request *req)
+{
+	bool known = false;
+
+	for (const struct party *q = p->call->parties; q && req->to_label.len; q = q->next)
+		known |= label_is(q, &req->to_label);
+	return party_selected(p, req) && (!known || label_is(p->peer, &req->to_label));
 }
 
 int media_block_command(struct daemon *d, const struct ng_request *req, struct arena *a,
@@ -115,6 +136,9 @@ int media_block_command(struct daemon *d, const struct ng_request *req, struct a
 	for (struct party *p = c->parties; p; p = p->next) {
 		if (!party_wanted(p, req))
 			continue;
+		if (req->set_label)
+			snprintf(p->label, sizeof(p->label), "%.*s", (int)req->label.len,
+				 req->label.s);
 		if (bc->on)
 			p->opts.block |= bc->bit;
 		else

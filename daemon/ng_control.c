@@ -14,6 +14,9 @@
 #include "sluice/ngwire.h"
 #include "sluice/log.h"
 
+_Static_assert(sizeof(((struct daemon *)0)->ng_unsup_noticed) ==
+	       NG_UNSUP_WORDS * sizeof(uint64_t), "daemon.ng_unsup_noticed size");
+
 static void error_reply(struct arena *a, struct bval **reply, const char *why)
 {
 	*reply = bv_new_dict(a);
@@ -66,6 +69,7 @@ int ng_control_process(struct daemon *d, struct ng_cache *cache, const char *msg
 		if (req.unknown_flags)
 			clog(LOG_DEBUG, NULL, NULL, "%s: %u unknown flags ignored",
 			     ng_cmd_name(req.cmd), req.unknown_flags);
+		ng_unsupported_notice(d->ng_unsup_noticed, &req);
 		if (!reply || ng_command(d, &req, &a, reply, &err))
 			reply = NULL;
 	}

@@ -1,6 +1,7 @@
 /* NG request decoding. */
 #include "ng_request.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -31,9 +32,19 @@ const char *ng_cmd_name(enum ng_cmd c)
 	return "unknown";
 }
 
+/* Case-insensitive, a space equal to a hyphen (rtpengine: "Spaces in each string may be
+ * replaced by hyphens"). */
 static bool str_is(const char *s, size_t len, const char *lit)
 {
-	return strlen(lit) == len && !strncasecmp(s, lit, len);
+	if (strlen(lit) != len)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char a = s[i] == ' ' ? '-' : s[i], b = lit[i] == ' ' ? '-' : lit[i];
+
+		if (tolower((unsigned char)a) != tolower((unsigned char)b))
+			return false;
+	}
+	return true;
 }
 
 static int get_str(const struct bval *dict, const char *key, struct ng_str *out)
@@ -53,8 +64,39 @@ static void set_ice(struct ng_request *r, const char *s, size_t len)
 {
 	if (str_is(s, len, "remove"))
 		r->ice = NG_ICE_REMOVE;
-	else if (str_is(s, len, "force") || str_is(s, len, "force-relay"))
+	else if (str_is(s, len, "force"))
 		r->ice = NG_ICE_FORCE;
+	else if (str_is(s, len, "optional"))
+		r->ice = NG_ICE_OPTIONAL;
+	else if (str_is(s, len, "default"))
+		r->ice = NG_ICE_DEFAULT;
+	else
+		ng_unsupported_kv(r, "ICE", s, len);    /* force-relay: no relay candidates */
+}
+
+/* sluice is an ICE-lite agent toward every full agent: forward, backward and both ask
+ * for what it does anyway */
+static void set_ice_lite(struct ng_request *r, const char *s, size_t len)
+{
+	if (str_is(s, len, "forward") || str_is(s, len, "backward") ||
+	    str_is(s, len, "backwards") || str_is(s, len, "both"))
+		r->ice_lite = true;
+	else
+		ng_unsupported_kv(r, "ICE-lite", s, len);
+}
+
+/* "on"/"yes" (or the bare flag); other values leave it off */
+static bool on_value(const char *s, size_t len)
+{
+	return str_is(s, len, "on") || str_is(s, len, "yes") || str_is(s, len, "true");
+}
+
+static void set_generate_rtcp(struct ng_request *r, const char *s, size_t len)
+{
+	/* sluice consumes RTCP and makes its own where it is the RTP endpoint: the
+	 * transcoder's legs (docs/ng.md), so the flag puts the call there */
+	if (on_value(s, len))
+		r->codec.always_transcode = true;
 }
 
 static void set_mux(struct ng_request *r, const char *s, size_t len)
@@ -77,6 +119,14 @@ static void set_replace(struct ng_request *r, const char *s, size_t len)
 		r->replace_session_conn = true;
 	else if (str_is(s, len, "session-name") || str_is(s, len, "session name"))
 		r->replace_session_name = true;
+	else if (str_is(s, len, "sdp-version") || str_is(s, len, "sdp version"))
+		r->replace_sdp_version = true;
+	else if (str_is(s, len, "username"))
+		r->replace_username = true;
+	else if (str_is(s, len, "zero-address") || str_is(s, len, "zero address"))
+		r->replace_zero_address = true;
+	else
+		r->unknown_flags++;
 }
 
 static bool set_direction(struct ng_request *r, const char *s, size_t len)
@@ -128,6 +178,14 @@ static void take_flag(struct ng_request *r, const char *s, size_t len)
 		{ "replace-session-name", offsetof(struct ng_request, replace_session_name) },
 		{ "fragment", offsetof(struct ng_request, fragment) },
 		{ "media-handover", offsetof(struct ng_request, media_handover) },
+		{ "strip-extmap", offsetof(struct ng_request, strip_extmap) },
+		{ "original-sendrecv", offsetof(struct ng_request, original_sendrecv) },
+		{ "single-codec", offsetof(struct ng_request, single_codec) },
+	};
+	/* accepted without effect: rtpengine 10.5 ignores the first three as obsolete,
+	 * and allow-transcoding only acts on subscribe answer (not implemented) */
+	static const char *const noops[] = {
+		"reorder-codecs", "asymmetric-codecs", "symmetric-codecs", "allow-transcoding",
 	};
 	const char *eq = memchr(s, '=', len);
 
@@ -138,6 +196,13 @@ static void take_flag(struct ng_request *r, const char *s, size_t len)
 			*(bool *)((char *)r + bools[i].off) = true;
 			return;
 		}
+	for (size_t i = 0; i < sizeof(noops) / sizeof(noops[0]); i++)
+		if (str_is(s, len, noops[i]))
+			return;
+	if (str_is(s, len, "generate-RTCP")) {
+		r->codec.always_transcode = true;
+		return;
+	}
 	if (len > 18 && !memcmp(s, "endpoint-learning-", 18) &&
 	    set_learning(r, s + 18, len - 18))
 		return;
@@ -150,6 +215,10 @@ static void take_flag(struct ng_request *r, const char *s, size_t len)
 		size_t klen = (size_t)(eq - s), vlen = len - klen - 1;
 		if (str_is(s, klen, "ICE"))
 			set_ice(r, v, vlen);
+		else if (str_is(s, klen, "ICE-lite"))
+			set_ice_lite(r, v, vlen);
+		else if (str_is(s, klen, "generate-RTCP"))
+			set_generate_rtcp(r, v, vlen);
 		else if (str_is(s, klen, "rtcp-mux"))
 			set_mux(r, v, vlen);
 		else if (str_is(s, klen, "replace"))
@@ -166,11 +235,16 @@ static void take_flag(struct ng_request *r, const char *s, size_t len)
 			set_record_call(r, v, vlen);
 		else if (str_is(s, klen, "metadata"))
 			r->metadata = (struct ng_str){ v, vlen };
-		else if (!ng_codec_flag(&r->codec, s, len))
+		else if (!ng_codec_flag(&r->codec, s, len) && !ng_unsupported_mark(r, s, len) &&
+			 !ng_unsupported_mark(r, s, klen))
 			r->unknown_flags++;
 		return;
 	}
-	if (len > 4 && !strncasecmp(s, "ICE-", 4))
+	if (ng_unsupported_mark(r, s, len))
+		return;
+	if (len > 5 && !strncasecmp(s, "T.38-", 5))
+		ng_unsupported_mark(r, "T.38", 4);
+	else if (len > 4 && !strncasecmp(s, "ICE-", 4))
 		set_ice(r, s + 4, len - 4);
 	else if (len > 9 && !strncasecmp(s, "rtcp-mux-", 9))
 		set_mux(r, s + 9, len - 9);
@@ -178,7 +252,7 @@ static void take_flag(struct ng_request *r, const char *s, size_t len)
 		set_replace(r, s + 8, len - 8);
 	else if (len > 4 && (!strncmp(s, "RTP/", 4) || !strncmp(s, "UDP/", 4)))
 		r->transport_protocol = (struct ng_str){ s, len };
-	else if (!ng_codec_flag(&r->codec, s, len))
+	else if (!ng_codec_flag(&r->codec, s, len) && !ng_unsupported_mark(r, s, len))
 		r->unknown_flags++;
 }
 
@@ -255,9 +329,48 @@ static int get_int(const struct bval *dict, const char *key, long long *out)
 	return *end ? -EINVAL : 0;
 }
 
+/* Keys of an offer or answer that rtpengine documents and sluice does not implement:
+ * marked for the NOTICE (ng_unsupported.c). */
+static void unsupported_keys(const struct bval *d, struct ng_request *r)
+{
+	for (const struct bval *e = d->c.first; e; e = e->next)
+		ng_unsupported_mark(r, e->key, e->key_len);
+}
+
+/* The label keys: "label" (or "from-label") names the party the request is about;
+ * "set-label" sets it whatever the command; "to-label" names the other party. */
+static int get_labels(const struct bval *d, struct ng_request *r)
+{
+	struct ng_str set = { 0 };
+
+	if (get_str(d, "label", &r->label) || get_str(d, "to-label", &r->to_label) ||
+	    get_str(d, "set-label", &set))
+		return -EINVAL;
+	if (!r->label.s && get_str(d, "from-label", &r->label))
+		return -EINVAL;
+	if (set.s) {
+		r->label = set;
+		r->set_label = true;
+	}
+	return 0;
+}
+
+/* TOS: 0-255 sets it for the call, negative keeps the call's, absent or 256 and more
+ * go back to --tos (rtpengine's reading). */
+static int get_tos(const struct bval *d, struct ng_request *r)
+{
+	long long v = -2;
+
+	if (get_int(d, "TOS", &v))
+		return -EINVAL;
+	r->tos = v > 255 ? -2 : v < 0 && v != -2 ? -1 : (int)v;
+	return 0;
+}
+
 static int decode_keys(const struct bval *d, struct ng_request *r, const char **err)
 {
-	struct ng_str ice = { 0 }, learning = { 0 }, rec = { 0 }, rec2 = { 0 };
+	struct ng_str ice = { 0 }, learning = { 0 }, rec = { 0 }, rec2 = { 0 }, lite = { 0 };
+	struct ng_str grtcp = { 0 };
 
 #define WANT(expr, why) do { if (expr) { *err = why; return -EINVAL; } } while (0)
 	WANT(get_str(d, "call-id", &r->call_id), "Invalid call-id");
@@ -265,7 +378,11 @@ static int decode_keys(const struct bval *d, struct ng_request *r, const char **
 	WANT(get_str(d, "to-tag", &r->to_tag), "Invalid to-tag");
 	WANT(get_str(d, "via-branch", &r->via_branch), "Invalid via-branch");
 	WANT(get_str(d, "sdp", &r->sdp), "Invalid SDP body (not a string)");
-	WANT(get_str(d, "label", &r->label), "Invalid label");
+	WANT(get_labels(d, r), "Invalid label");
+	WANT(get_tos(d, r), "Invalid TOS");
+	WANT(get_str(d, "ICE-lite", &lite), "Invalid ICE-lite option");
+	WANT(get_str(d, "generate RTCP", &grtcp) ||
+	     (!grtcp.s && get_str(d, "generate-RTCP", &grtcp)), "Invalid generate RTCP option");
 	WANT(get_str(d, "transport-protocol", &r->transport_protocol), "Invalid transport-protocol");
 	WANT(get_str(d, "media-address", &r->media_address), "Invalid media-address");
 	WANT(get_str(d, "address-family", &r->address_family), "Invalid address-family");
@@ -293,6 +410,14 @@ static int decode_keys(const struct bval *d, struct ng_request *r, const char **
 #undef WANT
 	if (ice.s)
 		set_ice(r, ice.s, ice.len);
+	if (lite.s)
+		set_ice_lite(r, lite.s, lite.len);
+	if (grtcp.s)
+		set_generate_rtcp(r, grtcp.s, grtcp.len);
+	if (r->transport_protocol.s &&
+	    ng_unsupported_kv(r, "transport-protocol", r->transport_protocol.s,
+			      r->transport_protocol.len))
+		r->transport_protocol = (struct ng_str){ 0 };
 	return 0;
 }
 
@@ -345,6 +470,7 @@ int ng_request_decode(const struct bval *dict, struct ng_request *r, const char 
 	r->delete_delay = -1;
 	r->endpoint_learning = -1;
 	r->record_call = -1;
+	r->tos = -2;
 	if (!dict || dict->type != BV_DICT) {
 		*err = "Message is not a dictionary";
 		return -EINVAL;
@@ -363,6 +489,8 @@ int ng_request_decode(const struct bval *dict, struct ng_request *r, const char 
 	}
 	if (decode_keys(dict, r, err))
 		return -EINVAL;
+	if (r->cmd == NG_OFFER || r->cmd == NG_ANSWER)
+		unsupported_keys(dict, r);
 	switch (r->cmd) {
 	case NG_OFFER:
 	case NG_ANSWER:

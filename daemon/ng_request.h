@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sluice/bencode.h"
 #include "sluice/netaddr.h"
@@ -19,23 +20,38 @@ enum ng_cmd {
 	NG_PAUSE_RECORDING, NG_CAPTURE, NG_BLOCK, NG_START_FORWARDING, NG_STOP_FORWARDING,
 };
 
-enum ng_ice { NG_ICE_DEFAULT = 0, NG_ICE_REMOVE, NG_ICE_FORCE };
+/* ICE key: OPTIONAL is FORCE toward a side whose SDP has no ICE, else DEFAULT (sluice is
+ * the only candidate: it never passes the endpoint's on). */
+enum ng_ice { NG_ICE_DEFAULT = 0, NG_ICE_REMOVE, NG_ICE_FORCE, NG_ICE_OPTIONAL };
 
 enum ng_dtls { NG_DTLS_DEFAULT = 0, NG_DTLS_OFF, NG_DTLS_PASSIVE, NG_DTLS_ACTIVE };
 
-/* SDES / DTLS options (ng_crypto_flags.c). Suite masks use SDES_BIT(). */
+/* SDES session parameters (RFC 4568 6.3) a request turns on or off in our keys */
+enum ng_sdes_param { NG_SDES_UNENC_SRTP = 1, NG_SDES_UNENC_SRTCP = 2, NG_SDES_UNAUTH_SRTP = 4 };
+
+/* OSRTP (RFC 8643) */
+enum ng_osrtp { NG_OSRTP_OFFER = 1, NG_OSRTP_ACCEPT = 2 };
+
+/* SDES / DTLS / OSRTP options (ng_crypto_flags.c). Suite masks use SDES_BIT(). */
 struct ng_crypto_opts {
 	bool sdes_off;                  /* offer no a=crypto, accept none */
 	unsigned sdes_no;               /* suites excluded */
 	unsigned sdes_only;             /* only these suites; 0 = no restriction */
-	enum ng_dtls dtls;
-	bool ice_force_relay;           /* ICE=force-relay (no relay candidates: as force) */
+	bool sdes_pad;                  /* keep base64 padding in inline: keys */
+	bool sdes_lifetime;             /* add |2^31 to our keys */
+	uint8_t sdes_set, sdes_clear;   /* enum ng_sdes_param: forced on / off */
+	enum ng_dtls dtls;              /* role toward the side the SDP goes to */
+	enum ng_dtls dtls_reverse;      /* role toward the side that offered DTLS to us */
+	unsigned dtls_hash;             /* enum dtls_hash of our a=fingerprint; 0: default */
+	unsigned osrtp;                 /* enum ng_osrtp bits */
 };
 
 enum ng_rtcp_mux {                      /* bit set */
 	NG_MUX_OFFER = 1, NG_MUX_REQUIRE = 2, NG_MUX_DEMUX = 4, NG_MUX_ACCEPT = 8,
 	NG_MUX_REJECT = 16,
 };
+
+#define NG_UNSUP_WORDS 2
 
 struct ng_str {
 	const char *s;
@@ -46,6 +62,8 @@ struct ng_request {
 	enum ng_cmd cmd;
 	struct ng_str command;
 	struct ng_str call_id, from_tag, to_tag, via_branch, sdp, label;
+	struct ng_str to_label;         /* selects the other party (block/silence media) */
+	bool set_label;                 /* label came as set-label: always sets */
 	struct ng_str transport_protocol, media_address, address_family;
 	struct ng_str direction[2];
 	unsigned n_direction;
@@ -58,6 +76,16 @@ struct ng_request {
 	bool trust_address, sip_source, symmetric, asymmetric, strict_source;
 	bool port_latching, no_rtcp_attr, full_rtcp_attr, loop_protect;
 	bool replace_origin, replace_session_conn, replace_session_name;
+	bool replace_sdp_version;       /* o= version ours: +1 only when the SDP changed */
+	bool replace_username;          /* o= username the same in all SDP to one side */
+	bool replace_zero_address;      /* c=0.0.0.0 (hold) written as our address */
+	bool strip_extmap;              /* drop a=extmap lines */
+	bool original_sendrecv;         /* direction attributes as the SDP had them */
+	bool single_codec;              /* answer: only the first codec (and DTMF, CN) */
+	bool ice_lite;                  /* ICE-lite key forward/backward/both (sluice is
+	                                   lite anyway) */
+	int tos;                        /* TOS key: 0-255; -1 keep the call's; -2 not given
+	                                   or 256+ (an offer goes back to --tos) */
 	bool fragment;                  /* offer/answer: sdp is a trickle ICE SDP fragment */
 	bool media_handover;            /* a fixed latch follows a new source */
 	int endpoint_learning;          /* enum endpoint_learning; -1: not given */
@@ -75,6 +103,8 @@ struct ng_request {
 		unsigned duration, volume, pause;
 	} dtmf;
 	unsigned unknown_flags;         /* count, for the debug log */
+	uint64_t unsupported[NG_UNSUP_WORDS];   /* documented but not implemented: bits of
+	                                   the ng_unsupported table */
 };
 
 /* Decode dict into req. 0, or -EINVAL with a static reason in *err (e.g. "No call-id
@@ -82,11 +112,25 @@ struct ng_request {
 int ng_request_decode(const struct bval *dict, struct ng_request *req, const char **err);
 const char *ng_cmd_name(enum ng_cmd c);
 
-/* ng_crypto_flags.c: one "flags" entry ("SDES-no-X", "DTLS=passive", ...). True if it
- * was an SDES/DTLS/ICE=force-relay option (taken, or ignored as an unsupported SDES-
- * variant), false if not ours. */
+/* ng_crypto_flags.c: one "flags" entry ("SDES-no-X", "DTLS=passive", "OSRTP-offer",
+ * "pad-crypto", ...). True if it was an SDES/DTLS/OSRTP option (taken, or marked
+ * unsupported), false if not ours. */
 bool ng_crypto_flag(struct ng_request *r, const char *s, size_t len);
-/* The structured keys "SDES" (list or string) and "DTLS" (string). 0 or -EINVAL. */
+/* The structured keys "SDES", "OSRTP" (list or string), "DTLS", "DTLS-reverse",
+ * "DTLS-fingerprint" (string). 0 or -EINVAL. */
 int ng_crypto_keys(const struct bval *dict, struct ng_request *r);
+
+/* ng_unsupported.c: documented rtpengine flags, keys and values sluice does not
+ * implement. Index of name (case-insensitive, ' ' = '-' = '_') or -1. */
+int ng_unsupported_find(const char *s, size_t len);
+/* Mark name in r->unsupported if it is in the table; false if it is not. */
+bool ng_unsupported_mark(struct ng_request *r, const char *s, size_t len);
+/* The same for "KEY=VALUE". */
+bool ng_unsupported_kv(struct ng_request *r, const char *key, const char *v, size_t vlen);
+/* NOTICE for each of r's unsupported entries not in noticed yet, then add them:
+ * once per daemon lifetime each. */
+void ng_unsupported_notice(uint64_t noticed[NG_UNSUP_WORDS], const struct ng_request *r);
+unsigned ng_unsupported_count(void);
+const char *ng_unsupported_name(unsigned i);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "codec_policy.h"
 #include "sluice/log.h"
@@ -147,6 +148,32 @@ static bool answer_subset(struct cp_list *bl, const struct media *om)
 	return true;
 }
 
+static bool supplemental(const struct cp_codec *c)
+{
+	return !strcasecmp(c->enc, "telephone-event") || !strcasecmp(c->enc, "CN");
+}
+
+/* single-codec: the answer keeps its first codec (and telephone-event, CN). True if
+ * something was left out. */
+static bool single_codec(struct cp_list *bl)
+{
+	unsigned n = 0;
+	bool first = false;
+
+	for (unsigned k = 0; k < bl->n; k++) {
+		if (!supplemental(&bl->c[k])) {
+			if (first)
+				continue;
+			first = true;
+		}
+		bl->c[n++] = bl->c[k];
+	}
+	if (n == bl->n)
+		return false;
+	bl->n = n;
+	return true;
+}
+
 /* One section of the answer; full: scratch for the answer's own list. */
 static int answer_media(struct oa_codecs **out, const struct ng_request *req,
 			const struct sdp *sdp, unsigned i, struct media *om, struct media *am,
@@ -162,6 +189,8 @@ static int answer_media(struct oa_codecs **out, const struct ng_request *req,
 		return xcode_apply(om, am, NULL);
 	*bl = *full;
 	subset = answer_subset(bl, om);
+	if (req->single_codec && single_codec(bl))
+		subset = true;
 	if (!om->neg || cp_answer(om->neg, bl, &req->codec, ans)) {
 		if (subset && rewrite(out, i, full, bl, 0)) {
 			*err = "Out of memory";

@@ -12,6 +12,7 @@
 #include "latch.h"
 #include "load_limit.h"
 #include "oa_codecs.h"
+#include "oa_origin.h"
 #include "secure.h"
 #include "sluice/log.h"
 
@@ -248,7 +249,8 @@ static void mux_answer(struct oa *oa, struct media *own, struct media *offerer, 
 		offerer->rtcp_mux = own->rtcp_mux;
 }
 
-static void party_opts(struct oa *oa, struct party *p)
+/* own: p sent the SDP (the label names it) */
+static void party_opts(struct oa *oa, struct party *p, bool own)
 {
 	const struct ng_request *r = oa->req;
 
@@ -261,8 +263,22 @@ static void party_opts(struct oa *oa, struct party *p)
 	p->opts.media_handover |= r->media_handover;
 	if (r->endpoint_learning >= 0)
 		p->call->learning = (int8_t)r->endpoint_learning;   /* for the whole call */
-	if (r->label.len)
+	/* set-label selects-and-sets in other commands; offer/answer ignore it, as
+	 * rtpengine does */
+	if (own && r->label.len && !r->set_label)
 		copy_str(p->label, sizeof(p->label), r->label.s, r->label.len);
+}
+
+/* TOS key, as rtpengine 10.5 does it: a value sets it for the whole call, a negative
+ * one keeps it; an offer without it (or with 256 or more) goes back to --tos, an answer
+ * without it keeps it. */
+static void apply_tos(struct oa *oa)
+{
+	int t = oa->req->tos;
+
+	if (t == -2 && !oa->offer)
+		t = -1;
+	call_set_tos(oa->call, t >= 0 ? t : t == -2 ? oa->d->cfg->tos : oa->call->tos);
 }
 
 /* Apply the SDP of `owner`; make sure `peer` has media (with ports) for every section. */
@@ -310,12 +326,15 @@ static int apply_sdp(struct oa *oa, struct party *owner, struct party *peer, con
 			return e;
 	}
 	pthread_mutex_lock(&oa->call->lock);     /* the workers read them (latch.c) */
-	party_opts(oa, owner);
-	party_opts(oa, peer);
+	party_opts(oa, owner, true);
+	party_opts(oa, peer, false);
+	apply_tos(oa);
 	pthread_mutex_unlock(&oa->call->lock);
 	call_wire(owner);
 	return 0;
 }
+
+static const char *const extmap[] = { "extmap", NULL };
 
 /* Build the rewrite that points the SDP at `out`'s sockets. */
 static void build_rewrite(struct oa *oa, struct party *owner, struct party *out,
@@ -335,8 +354,11 @@ static void build_rewrite(struct oa *oa, struct party *owner, struct party *out,
 		mr->set_port = true;
 		mr->port = rejected ? 0 : pm->port;
 		mr->af = pm->iface->af;
-		mr->addr = om->hold_addr ? (pm->iface->af == SDP_AF_IP6 ? "::" : "0.0.0.0")
-					 : pm->iface->adv_str;
+		mr->addr = om->hold_addr && !r->replace_zero_address
+			   ? (pm->iface->af == SDP_AF_IP6 ? "::" : "0.0.0.0") : pm->iface->adv_str;
+		mr->keep_dir = r->original_sendrecv;
+		if (r->strip_extmap)
+			mr->drop_more = extmap;
 		mr->rewrite_rtcp = true;
 		mr->write_rtcp = !r->no_rtcp_attr && !rejected;
 		/* an offer that requires mux names the RTP port for RTCP, as rtpengine's does */
@@ -351,7 +373,7 @@ static void build_rewrite(struct oa *oa, struct party *owner, struct party *out,
 		mr->proto = oa->tp_opt[0] ? oa->tp_opt : NULL;
 		/* RFC 2543 hold (c=0.0.0.0) said "do not send to me": say it with a direction
 		 * too, as peers may ignore the null address. */
-		if (om->hold_addr) {
+		if (om->hold_addr && !r->original_sendrecv) {
 			enum sdp_dir dir = sdp_media_dir(oa->sdp, i);
 			if (dir == SDP_DIR_SENDRECV)
 				mr->dir = SDP_DIR_SENDONLY;
@@ -369,6 +391,9 @@ static void build_rewrite(struct oa *oa, struct party *owner, struct party *out,
 	}
 	if (r->replace_session_name)
 		rw->session_name = "sluice";
+	rw->keep_dir = r->original_sendrecv;
+	if (r->strip_extmap)
+		rw->drop_more = extmap;
 	oa_codecs_rewrite(oa->codecs, rw);
 }
 
@@ -471,6 +496,11 @@ static int emit(struct oa *oa, struct party *owner, struct party *out, struct st
 	}
 	if (!e && oa->req->loop_protect)
 		e = add_marker(oa, sb);
+	if (!e && oa_origin_fix(out, sb, oa->req->replace_username,
+				oa->req->replace_sdp_version) == -ENOMEM) {
+		*err = "Out of memory";
+		e = -ENOMEM;
+	}
 	if (!e)
 		secure_wire(owner);
 	for (unsigned i = 0; i <= SDP_MAX_MEDIA; i++)

@@ -69,12 +69,19 @@ struct secure_media {
 	struct sdes_crypto theirs[SEC_SDES_MAX];
 	unsigned n_theirs;
 	int chosen;                     /* offerer side: index into theirs[] we accepted */
+	bool osrtp_in;                  /* this side's offer was OSRTP (RFC 8643: RTP/AVP
+	                                   with a=crypto): its line and our key are chosen,
+	                                   used once the answer accepts */
+	bool osrtp_accept;              /* ... and OSRTP=accept: SRTP toward it anyway */
+	bool osrtp_out;                 /* we offered OSRTP to this side */
 
 	/* DTLS */
 	struct dtls *dtls;              /* [L] NULL until the role is known */
 	bool dtls_client;
 	enum dtls_setup our_setup;      /* as written toward this side */
 	enum dtls_setup their_setup;    /* as this side's SDP said (NONE if absent) */
+	enum dtls_setup reverse_setup;  /* DTLS-reverse of its offer: our role toward it
+	                                   in the answer (NONE: by its a=setup) */
 	struct dtls_fp fp;
 	bool has_fp;
 	bool dtls_keyed;                /* [L] SRTP contexts made from this handshake */

@@ -26,7 +26,7 @@ struct dtls_cert {
 	EVP_PKEY *key;
 	X509 *x509;
 	SSL_CTX *ctx;
-	char fp[DTLS_FP_MAX];
+	char fp[DTLS_HASH_SHA512 + 1][DTLS_FP_MAX];     /* a=fingerprint per hash */
 };
 
 struct dtls {
@@ -270,13 +270,19 @@ int dtls_cert_new(struct dtls_cert **out)
 	ret = make_ctx(c);
 	if (ret)
 		goto fail;
-	if (X509_digest(c->x509, EVP_sha256(), md, &n) != 1 || n != 32) {
-		ret = -EIO;
-		goto fail;
+	for (size_t h = 0; h < sizeof(hashes) / sizeof(hashes[0]); h++) {
+		char *fp = c->fp[hashes[h].hash];
+		size_t at = strlen(hashes[h].name) + 1;
+
+		if (X509_digest(c->x509, hash_md(hashes[h].hash), md, &n) != 1 ||
+		    n != hashes[h].len) {
+			ret = -EIO;
+			goto fail;
+		}
+		snprintf(fp, DTLS_FP_MAX, "%s ", hashes[h].name);
+		for (unsigned i = 0; i < n; i++)
+			snprintf(fp + at + 3 * i, 4, "%02X%s", md[i], i + 1 < n ? ":" : "");
 	}
-	strcpy(c->fp, "sha-256 ");
-	for (unsigned i = 0; i < n; i++)
-		snprintf(c->fp + 8 + 3 * i, 4, "%02X%s", md[i], i + 1 < n ? ":" : "");
 	*out = c;
 	return 0;
 fail:
@@ -297,7 +303,22 @@ void dtls_cert_free(struct dtls_cert *c)
 
 const char *dtls_cert_fingerprint(const struct dtls_cert *c)
 {
-	return c->fp;
+	return c->fp[DTLS_HASH_SHA256];
+}
+
+const char *dtls_cert_fingerprint_hash(const struct dtls_cert *c, enum dtls_hash h)
+{
+	return h > DTLS_HASH_NONE && h <= DTLS_HASH_SHA512 ? c->fp[h] : c->fp[DTLS_HASH_SHA256];
+}
+
+int dtls_hash_parse(const char *s, size_t len, enum dtls_hash *out)
+{
+	for (size_t i = 0; i < sizeof(hashes) / sizeof(hashes[0]); i++)
+		if (strlen(hashes[i].name) == len && !strncasecmp(s, hashes[i].name, len)) {
+			*out = hashes[i].hash;
+			return 0;
+		}
+	return -ENOTSUP;
 }
 
 /* ---- a=setup ---- */

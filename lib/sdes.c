@@ -246,7 +246,10 @@ int sdes_format(const struct sdes_crypto *c, char *buf, size_t size)
 	if (size == 0)
 		return -ENOSPC;
 	buf[0] = '\0';
-	EVP_EncodeBlock((unsigned char *)b64, c->key.master, si->key_len + si->salt_len);
+	int n = EVP_EncodeBlock((unsigned char *)b64, c->key.master, si->key_len + si->salt_len);
+
+	while (!c->pad && n > 0 && b64[n - 1] == '=')
+		b64[--n] = '\0';
 	put(&o, "%u %s inline:%s", c->tag, si->name, b64);
 	if (c->lifetime) {
 		if (c->lifetime > 1 && !(c->lifetime & (c->lifetime - 1)))

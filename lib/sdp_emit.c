@@ -112,8 +112,9 @@ static void emit_session(struct emit_ctx *x)
 	for (unsigned i = 0; i < sdp->n_session_lines; i++) {
 		const struct sdp_line *l = &sdp->lines[i];
 
-		if (dropped(rw->drop_attrs, l) || (rw->drop_bundle_groups && bundle_group(l)) ||
-		    (rw->reorder && l->kind == SDP_L_DIRECTION))
+		if (dropped(rw->drop_attrs, l) || dropped(rw->drop_more, l) ||
+		    (rw->drop_bundle_groups && bundle_group(l)) ||
+		    (rw->reorder && !rw->keep_dir && l->kind == SDP_L_DIRECTION))
 			continue;
 		switch (l->kind) {
 		case SDP_L_ORIGIN:
@@ -285,7 +286,7 @@ static void emit_media_line(struct emit_ctx *x, const struct sdp_media_rewrite *
 	static const char *const bundle_only[] = { "bundle-only", NULL };
 
 	if (emit_codec_attr(x, mr, l, ptime_done) || dropped(mr->drop_attrs, l) ||
-	    (mr->drop_bundle_only && dropped(bundle_only, l)))
+	    dropped(mr->drop_more, l) || (mr->drop_bundle_only && dropped(bundle_only, l)))
 		return;
 	switch (l->kind) {
 	case SDP_L_CONN:
@@ -458,8 +459,9 @@ static bool plain_attr(const struct sdp_media_rewrite *mr, const struct sdp_line
 	switch (l->kind) {
 	case SDP_L_RTCP:
 	case SDP_L_RTCP_MUX:
-	case SDP_L_DIRECTION:
 		return false;
+	case SDP_L_DIRECTION:
+		return mr->keep_dir;
 	case SDP_L_ICE:
 		return !mr->remove_ice;
 	default:
@@ -520,7 +522,8 @@ static void emit_media_reordered(struct emit_ctx *x, unsigned i)
 		if (is_attr(&lines[j], "mid") && !dropped(mr->drop_attrs, &lines[j]))
 			put_line(x->out, &lines[j]);
 	put_codecs(x, m, mr, lines);
-	sb_printf(x->out, "a=%s\r\n", sdp_dir_name(dir));
+	if (!mr->keep_dir)
+		sb_printf(x->out, "a=%s\r\n", sdp_dir_name(dir));
 	if (mr->write_rtcp) {
 		if (mr->full_rtcp && ma.addr)
 			sb_printf(x->out, "a=rtcp:%u IN %s %s\r\n", (unsigned)mr->rtcp_port,

@@ -23,7 +23,7 @@
 
 #include "sluice/srtp.h"
 
-#define DTLS_FP_MAX        160      /* "sha-512 " + 64 hex pairs with colons, with NUL */
+#define DTLS_FP_MAX        208      /* "sha-512 " + 64 hex pairs with colons (199), NUL */
 #define DTLS_MTU           1200     /* largest datagram we emit */
 #define DTLS_OUT_MAX       16384    /* bytes of datagrams queued until popped */
 #define DTLS_OUT_DGRAMS    32
@@ -63,6 +63,12 @@ struct dtls_fp {
 	uint8_t len;
 	uint8_t md[64];
 };
+
+/* The a=fingerprint value with another hash ("sha-1 ...", ...; NONE: sha-256). */
+const char *dtls_cert_fingerprint_hash(const struct dtls_cert *c, enum dtls_hash h);
+/* A hash name as a=fingerprint writes it ("sha-1" ... "sha-512", any case). 0 or
+ * -ENOTSUP. */
+int dtls_hash_parse(const char *s, size_t len, enum dtls_hash *out);
 
 /* a=fingerprint value ("sha-256 AB:CD:..."; hash name case-insensitive, hex either
  * case). 0, -EINVAL (malformed, wrong length for the hash), -ENOTSUP (md5, md2...). */

@@ -21,6 +21,8 @@ struct sdes_crypto {
 	uint32_t tag;
 	struct srtpw_key key;       /* suite, key || salt, MKI, session parameters */
 	uint64_t lifetime;          /* packets; 0 = not given */
+	bool pad;                   /* sdes_format keeps base64 '=' padding (RFC 4568 6.1
+	                               is read both ways; without it, as rtpengine) */
 };
 
 /* Default order in which to offer suites (and the order used when several offered

@@ -175,6 +175,9 @@ struct sdp_media_rewrite {
 	const char *const *drop_attrs; /* NULL-terminated names of a= attributes to drop
 	                               ("crypto" drops every a=crypto:...); NULL = none */
 	bool drop_bundle_only;      /* drop a=bundle-only */
+	const char *const *drop_more;  /* a second list like drop_attrs (flag-driven) */
+	bool keep_dir;              /* with reorder: direction attributes stay where they
+	                               are and none is added (dir must be NONE) */
 	const char *append;         /* complete lines, each ending in CRLF, added last */
 };
 
@@ -192,6 +195,8 @@ struct sdp_rewrite {
 	const char *session_name;   /* replace s= value; NULL = keep */
 	bool remove_ice;            /* drop session-level SDP_L_ICE lines */
 	const char *const *drop_attrs; /* session-level a= attributes to drop, as above */
+	const char *const *drop_more;  /* a second such list */
+	bool keep_dir;              /* with reorder: the session direction stays there */
 	bool drop_bundle_groups;    /* drop a=group:BUNDLE lines (other groups stay) */
 	const char *append;         /* complete lines (CRLF) added after the session's own */
 	bool reorder;               /* rtpengine's layout (sdp_emit below) */

@@ -86,6 +86,11 @@ def sdes_phone(addr, p, ver="1", dirn="sendrecv", extra_m=False, hold=False):
 	return _sdp(*lines)
 
 
+def osrtp_phone(addr, p, ver="1", dirn="sendrecv", extra_m=False, hold=False):
+	"""An OSRTP endpoint (RFC 8643): RTP/AVP with an a=crypto line."""
+	return sdes_phone(addr, p, ver, dirn).replace("RTP/SAVP", "RTP/AVP")
+
+
 FP = ("a=fingerprint:sha-256 11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:"
       "55:66:77:88:99:AA:BB:CC:DD:EE:FF:00")
 
@@ -125,6 +130,9 @@ BASES = {
 	# gateways: an SRTP caller, a plain RTP callee
 	"webrtc-gw": (webrtc, baresip, "127.0.0.11", "127.0.0.12"),
 	"sdes-gw": (sdes_phone, baresip, "127.0.0.11", "127.0.0.12"),
+	# OSRTP: a plain caller and an OSRTP callee; an OSRTP caller and a plain callee
+	"osrtp": (baresip, osrtp_phone, "127.0.0.11", "127.0.0.12"),
+	"osrtp-in": (osrtp_phone, baresip, "127.0.0.11", "127.0.0.12"),
 }
 
 
@@ -134,7 +142,7 @@ PLAIN = ("baresip", "phone", "ipv6", "mixed")
 ALLB = PLAIN + ("sdes", "webrtc")
 
 FLAGSETS = [
-	("none", {}, {}, ALLB),
+	("none", {}, {}, ALLB + ("osrtp-in",)),
 	("trust", {"flags": ["trust-address"]}, {"flags": ["trust-address"]}, ALLB),
 	("sip-source", {"flags": ["SIP-source-address"], "received-from": ["IP4", "127.0.0.21"]},
 	 {}, PLAIN),
@@ -201,6 +209,28 @@ FLAGSETS = [
 	("trust-origin", {"flags": ["trust-address"], "replace": ["origin"]}, {}, ("ipv6",)),
 	("no-codec-flags-answer", {}, {"codec": {"strip": ["PCMA"]}}, ("baresip",)),
 	("no-port-latch", {"flags": ["port-latching"]}, {}, ("baresip",)),
+	# the flags of issue 13 part 4 (docs/ng.md, "Flags")
+	("strip-extmap", {"flags": ["strip-extmap"]}, {}, ("webrtc",)),
+	("orig-sendrecv", {"flags": ["original-sendrecv"]}, {}, ("baresip", "phone")),
+	("single-codec", {}, {"flags": ["single-codec"]}, ("baresip", "phone")),
+	("codec-noops", {"flags": ["reorder-codecs", "asymmetric-codecs"]},
+	 {"flags": ["symmetric-codecs", "allow-transcoding"]}, ("baresip",)),
+	("tos", {"TOS": 184}, {"TOS": 184}, ("baresip",)),
+	("generate-rtcp", {"flags": ["generate-RTCP"]}, {}, ("baresip",)),
+	("dtls-reverse", {"DTLS-reverse": "passive"}, {}, ("webrtc",)),
+	("dtls-reverse-ans", {}, {"DTLS-reverse": "passive"}, ("webrtc",)),
+	("dtls-fp-sha1", {"DTLS-fingerprint": "sha-1"}, {}, ("webrtc",)),
+	("sdes-pad", {"SDES": ["pad"], "transport-protocol": "RTP/SAVP"},
+	 {"transport-protocol": "RTP/AVP"}, ("baresip",)),
+	("sdes-lifetime", {"SDES": ["lifetime"], "transport-protocol": "RTP/SAVP"}, {"transport-protocol": "RTP/AVP"},
+	 ("baresip",)),
+	("sdes-unenc", {"flags": ["SDES-unencrypted_srtp", "SDES-unencrypted_srtcp"],
+			"transport-protocol": "RTP/SAVP"}, {"transport-protocol": "RTP/AVP"},
+	 ("baresip",)),
+	("osrtp-offer", {"OSRTP": ["offer"]}, {}, ("osrtp", "baresip")),
+	("osrtp-accept", {"OSRTP": ["accept"]}, {"OSRTP": ["accept"]}, ("osrtp-in",)),
+	("ice-lite-fwd", {"ICE": "force", "ICE-lite": "forward"}, {}, ("baresip",)),
+	("from-label", {"from-label": "caller"}, {"set-label": "callee"}, ("baresip",)),
 ]
 
 
@@ -268,12 +298,12 @@ SEQ_FLAGS = {
 	"reinv": {"none", "trust", "repl-origin", "repl-sdpver", "ice-force", "savp", "label",
 		  "strip-pcma", "mask-transcode", "dir-int-ext", "ptime"},
 	"hold": {"none", "trust", "dir-int-ext", "ice-force"},
-	"hold0": {"none", "repl-zero"},
+	"hold0": {"none", "repl-zero", "orig-sendrecv"},
 	"addm": {"none", "dir-int-ext", "dir-ext-int", "ice-force"},
 	"callee": {"none", "dir-int-ext", "mask-transcode"},
 	"twom": {"none", "ice-force", "mux-offer", "repl-both"},
 }
-NO_EXTRA_M = {"sdes", "webrtc", "webrtc-gw", "sdes-gw"}
+NO_EXTRA_M = {"sdes", "webrtc", "webrtc-gw", "sdes-gw", "osrtp", "osrtp-in"}
 
 
 def cases():

@@ -55,16 +55,28 @@ def _other_family_candidates(sec):
 
 
 def _offered_suites(sec):
-	"""An offer's list of SDES suites (more than one a=crypto) is not compared; SDES on
-	a DTLS transport and DTLS on an SDES transport are dropped."""
+	"""An offer's list of SDES suites (more than one a=crypto) is not compared, but its
+	AES_CM_128_HMAC_SHA1_80 line's key parameters (lifetime, session parameters) are,
+	tag left out; SDES on a DTLS transport and DTLS on an SDES transport are
+	dropped."""
 	m = sec[0].strip()
 	crypto = [l for l in sec if l.strip().startswith("a=crypto:")]
 	out = sec
 	if len(crypto) > 1 or "UDP/TLS" in m:
+		keep = [l for l in crypto if " AES_CM_128_HMAC_SHA1_80 " in l]
 		out = [l for l in out if not l.strip().startswith("a=crypto:")]
+		if keep and "UDP/TLS" not in m:
+			out.append(re.sub(r"a=crypto:\d+ ", "a=crypto:* ", keep[0]))
 	if "UDP/TLS" not in m:
 		out = [l for l in out if not l.strip().startswith(("a=setup:", "a=fingerprint:"))]
 	return out
+
+
+def _codec_list(sec):
+	"""The m= line's payload types and the a=rtpmap/a=fmtp lines are not compared."""
+	m = sec[0].split(" ")[:3]
+	return [" ".join(m)] + [l for l in sec[1:]
+				if not l.strip().startswith(("a=rtpmap:", "a=fmtp:"))]
 
 
 def whole(lines):
@@ -94,12 +106,16 @@ KNOWN = [
 	("gap", "answer-codec-order", _names("webrtc/strip-pcma/"), whole),
 	("gap", "strip-all-dtmf", _names("baresip/strip-all-except/", "phone/strip-all-except/"),
 	 whole),
-	# flags implemented by another part of issue 13 (docs/ng.md lists them)
+	# issue 13 part 4 (docs/ng.md, Flags)
+	("deliberate", "ice-optional-with-ice", _names("webrtc/ice-optional/"), whole),
+	("deliberate", "ice-force-relay", _names("baresip/ice-force-relay/"), whole),
+	("deliberate", "generate-rtcp-transcoded", _names("baresip/generate-rtcp/"),
+	 _per_section(_codec_list)),
+	("gap", "codec-path-ptime", _names("osrtp/", "osrtp-in/"), _drop(r"^\s+a=ptime:20$")),
+	# older flag differences outside issue 13 part 4 (docs/rtpengine-differences.md)
 	("gap", "flags", lambda n: n.split("/")[1] in (
-		"repl-sdpver", "repl-zero", "repl-sessname", "repl-username", "repl-origin-full",
-		"ice-optional", "ice-force-relay", "media-address", "dtls-off", "dtls-passive",
-		"sdes-off", "sdes-only", "sdes-no", "mux-demux", "mux-accept", "mux-reject",
-		"ice-remove"), whole),
+		"repl-sessname", "media-address", "ice-remove", "sdes-off", "sdes-only", "dtls-off",
+		"dtls-passive", "mux-reject"), whole),
 ]
 
 

@@ -67,6 +67,25 @@ static void test_cert_fingerprint(void **state)
 	assert_int_equal(dtls_fingerprint_parse(lower, strlen(lower), &fp2), 0);
 	assert_memory_equal(fp.md, fp2.md, 32);
 
+	/* every hash a=fingerprint may name (NG DTLS-fingerprint): well formed, its length */
+	static const struct { const char *n; enum dtls_hash h; unsigned len; } hs[] = {
+		{ "sha-1", DTLS_HASH_SHA1, 20 }, { "SHA-224", DTLS_HASH_SHA224, 28 },
+		{ "sha-256", DTLS_HASH_SHA256, 32 }, { "sha-384", DTLS_HASH_SHA384, 48 },
+		{ "sha-512", DTLS_HASH_SHA512, 64 },
+	};
+	for (unsigned i = 0; i < sizeof(hs) / sizeof(hs[0]); i++) {
+		enum dtls_hash h;
+		const char *f;
+
+		assert_int_equal(dtls_hash_parse(hs[i].n, strlen(hs[i].n), &h), 0);
+		assert_int_equal(h, hs[i].h);
+		f = dtls_cert_fingerprint_hash(cert_a, h);
+		assert_int_equal(dtls_fingerprint_parse(f, strlen(f), &fp2), 0);
+		assert_int_equal(fp2.hash, h);
+		assert_int_equal(fp2.len, hs[i].len);
+	}
+	assert_string_equal(dtls_cert_fingerprint_hash(cert_a, DTLS_HASH_NONE), s);
+	assert_int_equal(dtls_hash_parse("md5", 3, &fp2.hash), -ENOTSUP);
 	assert_int_equal(dtls_fingerprint_parse("sha-256", 7, &fp2), -EINVAL);
 	assert_int_equal(dtls_fingerprint_parse("md5 AB:CD", 9, &fp2), -ENOTSUP);
 	assert_int_equal(dtls_fingerprint_parse("sha-1 AB:CD", 11, &fp2), -EINVAL);

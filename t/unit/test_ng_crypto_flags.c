@@ -10,6 +10,7 @@
 
 #include "../../daemon/ng_request.h"
 #include "sluice/arena.h"
+#include "sluice/dtls.h"
 #include "sluice/sdes.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -45,8 +46,8 @@ static const struct vec {
 	/* 12 */ { HEAD ",\"DTLS\":\"sideways\"}", -EINVAL },
 	/* 13 */ { HEAD ",\"DTLS\":[\"passive\"]}", -EINVAL },
 	/* 14 */ { HEAD ",\"SDES\":[1]}", -EINVAL },
-	/* 15 */ { HEAD ",\"ICE\":\"force-relay\"}", 0, .ice = NG_ICE_FORCE, .relay = true },
-	/* 16 */ { HEAD ",\"flags\":[\"ICE=force-relay\"]}", 0, .ice = NG_ICE_FORCE, .relay = true },
+	/* 15 */ { HEAD ",\"ICE\":\"force-relay\"}", 0, .relay = true },
+	/* 16 */ { HEAD ",\"flags\":[\"ICE=force-relay\"]}", 0, .relay = true },
 	/* 17 */ { HEAD ",\"flags\":[\"ICE=force\",\"sdes-OFF\",\"dtls=PASSIVE\"]}", 0,
 		   .off = true, .dtls = NG_DTLS_PASSIVE, .ice = NG_ICE_FORCE },
 	/* 18 */ { HEAD ",\"ICE\":\"default\"}", 0 },
@@ -78,16 +79,76 @@ static void test_vecs(void **state)
 		assert_int_equal(r.crypto.sdes_only, v->only);
 		assert_int_equal(r.crypto.dtls, v->dtls);
 		assert_int_equal(r.ice, v->ice);
-		assert_int_equal(r.crypto.ice_force_relay, v->relay);
+		/* force-relay is not force: it is named as unsupported (no relay candidates) */
+		int fr = ng_unsupported_find("ICE=force-relay", 15);
+		assert_true(fr >= 0);
+		assert_int_equal(!!(r.unsupported[fr / 64] & (1ull << (fr % 64))), v->relay);
 		assert_int_equal(r.unknown_flags, v->unknown);
 		arena_reset(&a);
 	}
+}
+
+static void decode(struct arena *a, const char *json, struct ng_request *r, int want)
+{
+	struct bval *d;
+	const char *err = NULL;
+
+	assert_int_equal(bv_from_json(a, json, strlen(json), &d), 0);
+	assert_int_equal(ng_request_decode(d, r, &err), want);
+}
+
+/* SDES key parameters, DTLS-reverse, DTLS-fingerprint, OSRTP in both forms */
+static void test_part4(void **state)
+{
+	struct arena a;
+	struct ng_request r;
+
+	(void)state;
+	arena_init(&a, 0);
+	decode(&a, HEAD ",\"SDES\":[\"pad\",\"lifetime\",\"unencrypted_srtp\","
+	       "\"UNENCRYPTED_SRTCP\",\"authenticated_srtp\"]}", &r, 0);
+	assert_true(r.crypto.sdes_pad && r.crypto.sdes_lifetime);
+	assert_int_equal(r.crypto.sdes_set, NG_SDES_UNENC_SRTP | NG_SDES_UNENC_SRTCP);
+	assert_int_equal(r.crypto.sdes_clear, NG_SDES_UNAUTH_SRTP);
+	decode(&a, HEAD ",\"flags\":[\"SDES-unauthenticated_srtp\",\"SDES-encrypted_srtcp\","
+	       "\"pad-crypto\"]}", &r, 0);
+	assert_true(r.crypto.sdes_pad && !r.crypto.sdes_lifetime);
+	assert_int_equal(r.crypto.sdes_set, NG_SDES_UNAUTH_SRTP);
+	assert_int_equal(r.crypto.sdes_clear, NG_SDES_UNENC_SRTCP);
+	decode(&a, HEAD ",\"DTLS-reverse\":\"passive\",\"DTLS-fingerprint\":\"sha-1\"}", &r, 0);
+	assert_int_equal(r.crypto.dtls_reverse, NG_DTLS_PASSIVE);
+	assert_int_equal(r.crypto.dtls, NG_DTLS_DEFAULT);
+	assert_int_equal(r.crypto.dtls_hash, DTLS_HASH_SHA1);
+	decode(&a, HEAD ",\"flags\":[\"DTLS-reverse=active\",\"DTLS-fingerprint=SHA-512\"]}",
+	       &r, 0);
+	assert_int_equal(r.crypto.dtls_reverse, NG_DTLS_ACTIVE);
+	assert_int_equal(r.crypto.dtls_hash, DTLS_HASH_SHA512);
+	decode(&a, HEAD ",\"DTLS-fingerprint\":\"md5\"}", &r, -EINVAL);
+	decode(&a, HEAD ",\"DTLS-reverse\":\"off\"}", &r, -EINVAL);
+	decode(&a, HEAD ",\"OSRTP\":[\"offer\",\"accept\"]}", &r, 0);
+	assert_int_equal(r.crypto.osrtp, NG_OSRTP_OFFER | NG_OSRTP_ACCEPT);
+	decode(&a, HEAD ",\"flags\":[\"OSRTP-accept-RFC\"]}", &r, 0);
+	assert_int_equal(r.crypto.osrtp, NG_OSRTP_ACCEPT);
+	decode(&a, HEAD ",\"OSRTP\":\"offer-RFC\"}", &r, 0);
+	assert_int_equal(r.crypto.osrtp, NG_OSRTP_OFFER);
+	decode(&a, HEAD ",\"OSRTP\":\"accept-legacy\"}", &r, 0);
+	assert_int_equal(r.crypto.osrtp, 0);
+	int i = ng_unsupported_find("OSRTP=accept-legacy", 19);
+	assert_true(i >= 0 && (r.unsupported[i / 64] >> (i % 64)) & 1);
+	/* keys of the table, in offer/answer only */
+	decode(&a, HEAD ",\"delay buffer\":20,\"DTMF-delay\":100}", &r, 0);
+	i = ng_unsupported_find("delay-buffer", 12);
+	assert_true(i >= 0 && (r.unsupported[i / 64] >> (i % 64)) & 1);
+	decode(&a, "{\"command\":\"query\",\"call-id\":\"c\",\"delay-buffer\":20}", &r, 0);
+	assert_true(!r.unsupported[0] && !r.unsupported[1]);
+	arena_reset(&a);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vecs),
+		cmocka_unit_test(test_part4),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

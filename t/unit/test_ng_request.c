@@ -83,6 +83,13 @@ static void describe(const struct ng_request *r, struct strbuf *sb)
 		{ "replace-session-connection", offsetof(struct ng_request, replace_session_conn) },
 		{ "replace-session-name", offsetof(struct ng_request, replace_session_name) },
 		{ "fragment", offsetof(struct ng_request, fragment) },
+		{ "replace-sdp-version", offsetof(struct ng_request, replace_sdp_version) },
+		{ "replace-username", offsetof(struct ng_request, replace_username) },
+		{ "replace-zero-address", offsetof(struct ng_request, replace_zero_address) },
+		{ "strip-extmap", offsetof(struct ng_request, strip_extmap) },
+		{ "original-sendrecv", offsetof(struct ng_request, original_sendrecv) },
+		{ "single-codec", offsetof(struct ng_request, single_codec) },
+		{ "ice-lite", offsetof(struct ng_request, ice_lite) },
 	};
 	static const char *mux[] = { "offer", "require", "demux", "accept", "reject" };
 	char ip[NETADDR_STRLEN];
@@ -92,7 +99,13 @@ static void describe(const struct ng_request *r, struct strbuf *sb)
 			sb_printf(sb, "%s ", bools[i].n);
 	if (r->ice)
 		sb_printf(sb, "ice=%s ", r->ice == NG_ICE_REMOVE ? "remove" :
-			  r->ice == NG_ICE_FORCE ? "force" : "?");
+			  r->ice == NG_ICE_FORCE ? "force" :
+			  r->ice == NG_ICE_OPTIONAL ? "optional" : "?");
+	if (r->codec.always_transcode)
+		sb_puts(sb, "transcode ");
+	for (unsigned i = 0; i < ng_unsupported_count(); i++)
+		if (r->unsupported[i / 64] & (1ull << (i % 64)))
+			sb_printf(sb, "unsupported=%s ", ng_unsupported_name(i));
 	for (unsigned i = 0; i < ARRAY_SIZE(mux); i++)
 		if (r->rtcp_mux & (1u << i))
 			sb_printf(sb, "mux=%s ", mux[i]);
@@ -265,6 +278,22 @@ static const struct flags_vec flags_vecs[] = {
 		   "asymmetric no-rtcp-attribute loop-protect" },
 	/* 21 */ { { "full-rtcp-attribute" }, "full-rtcp-attribute" },
 	/* 22 */ { { "frobnicate" }, "unknown=1" },
+	/* issue 13 part 4: flags with an effect, accepted no-ops, documented-unsupported */
+	{ { "replace-sdp-version", "replace=username", "replace-zero-address" },
+	  "replace-sdp-version replace-username replace-zero-address" },
+	{ { "strip-extmap", "original-sendrecv", "single-codec" },
+	  "strip-extmap original-sendrecv single-codec" },
+	{ { "ICE=optional", "ICE-lite=both" }, "ice-lite ice=optional" },
+	{ { "generate-RTCP" }, "transcode" },
+	{ { "generate-RTCP=off" }, "" },
+	{ { "reorder-codecs", "asymmetric-codecs", "symmetric codecs", "allow-transcoding" }, "" },
+	{ { "NAT-wait", "pierce NAT", "ICE=force-relay", "ICE-lite=off", "T.38-decode" },
+	  "unsupported=NAT-wait unsupported=pierce-NAT unsupported=T.38 "
+	  "unsupported=ICE=force-relay unsupported=ICE-lite=off" },
+	{ { "OSRTP-offer-legacy", "SDES-static", "transport-protocol=accept" },
+	  "unsupported=SDES-static unsupported=OSRTP=offer-legacy "
+	  "unsupported=transport-protocol=accept" },
+	{ { "replace-bogus" }, "unknown=1" },
 	/* 23: codec-* flags are taken by ng_codec_flags.c */
 	/* 23 */ { { "frobnicate", "colour=blue", "codec-mask-PCMA", "trust-address" },
 		   "trust-address unknown=2" },

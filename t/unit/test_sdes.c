@@ -200,6 +200,15 @@ static void test_generate(void **state)
 		assert_int_equal(p.key.suite, s);
 		assert_memory_equal(p.key.master, a.key.master, kl);
 	}
+	/* padding only on request (SDES-pad): AEAD_AES_128_GCM's 28 bytes need "==" */
+	assert_int_equal(sdes_generate(&a, 1, SRTPW_AEAD_AES_128_GCM), 0);
+	assert_true(sdes_format(&a, buf, sizeof(buf)) > 0);
+	assert_null(strchr(buf, '='));
+	a.pad = true;
+	assert_true(sdes_format(&a, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "== ") ? strstr(buf, "== ") : strstr(buf, "=="));
+	assert_int_equal(buf[strlen(buf) - 1], '=');
+	assert_int_equal(sdes_parse(buf, strlen(buf), &p), 0);
 	assert_int_equal(sdes_generate(&a, 1, SRTPW_SUITE_NONE), -EINVAL);
 	assert_int_equal(sdes_generate(&a, SDES_TAG_MAX + 1, SRTPW_AEAD_AES_128_GCM), -EINVAL);
 }
