@@ -145,6 +145,9 @@ static const struct cfg_opt cfg_opts[] = {
 	O_FUNC("listen-cli", 'c', parse_listen_cli, listen_cli, "[IP46|localhost:]PORT",
 	       "TCP address of the control CLI (rtpengine-ctl, sluice-ctl); a bare PORT "
 	       "is 127.0.0.1 (default: none)"),
+	O_FUNC("listen-http", 0, parse_listen, listen_http, "[IP46|localhost:]PORT",
+	       "HTTP address for /metrics, /ping and /stats, repeatable (a bare PORT: "
+	       "127.0.0.1; default: none)"),
 	O_FUNC("ng-allow", 0, parse_ng_allow, ng_allow, "IP[/LEN]",
 	       "Accept NG only from this address or prefix, repeatable (default: any)"),
 	O_FUNC("ng-cache-max-bytes", 0, parse_bytes, ng_cache_max_bytes, "BYTES[K|M|G]",
@@ -516,15 +519,35 @@ static int for_each_item(struct cfg_ctx *ctx, const struct cfg_opt *o, const cha
 	return n ? 0 : bad_value(ctx, o, val);
 }
 
+/* The address lists of the listen-* options: where each keeps its addresses, and
+ * what a bare PORT means (NG: all addresses, as rtpengine; HTTP: loopback only). */
+static const struct {
+	size_t off, n_off;
+	enum cfg_list which;
+	bool loopback;
+} listen_lists[] = {
+	{ OFF(listen_ng), OFF(n_listen_ng), CFG_L_NG, false },
+	{ OFF(listen_tcp_ng), OFF(n_listen_tcp_ng), CFG_L_TCP_NG, false },
+	{ OFF(listen_http), OFF(n_listen_http), CFG_L_HTTP, true },
+};
+
+static unsigned listen_list_of(const struct cfg_opt *o)
+{
+	unsigned i = 0;
+
+	while (listen_lists[i].off != o->off)
+		i++;
+	return i;
+}
+
 static int listen_item(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
 {
-	bool tcp = o->off == OFF(listen_tcp_ng);
-	union sockaddr_u *arr = tcp ? ctx->cfg->listen_tcp_ng : ctx->cfg->listen_ng;
-	unsigned *n = tcp ? &ctx->cfg->n_listen_tcp_ng : &ctx->cfg->n_listen_ng;
+	unsigned l = listen_list_of(o);
+	union sockaddr_u *arr = (union sockaddr_u *)((char *)ctx->cfg + listen_lists[l].off);
+	unsigned *n = (unsigned *)((char *)ctx->cfg + listen_lists[l].n_off);
 	union sockaddr_u a;
 
-	/* a bare PORT listens on all addresses, as rtpengine does */
-	if (netaddr_parse(val, 0, false, &a) || !netaddr_port(&a))
+	if (netaddr_parse(val, 0, listen_lists[l].loopback, &a) || !netaddr_port(&a))
 		return bad_value(ctx, o, val);
 	if (*n >= CFG_MAX_LISTEN)
 		return cfg_error(ctx, "too many %s%s addresses (max %d)", dashes(ctx), o->name,
@@ -535,10 +558,10 @@ static int listen_item(struct cfg_ctx *ctx, const struct cfg_opt *o, const char 
 
 static int parse_listen(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
 {
-	bool tcp = o->off == OFF(listen_tcp_ng);
+	unsigned l = listen_list_of(o);
 
-	list_begin(ctx, tcp ? CFG_L_TCP_NG : CFG_L_NG,
-		   tcp ? &ctx->cfg->n_listen_tcp_ng : &ctx->cfg->n_listen_ng);
+	list_begin(ctx, listen_lists[l].which,
+		   (unsigned *)((char *)ctx->cfg + listen_lists[l].n_off));
 	return for_each_item(ctx, o, val, listen_item);
 }
 
@@ -917,6 +940,7 @@ void config_dump(const struct config *cfg, FILE *out)
 	dump_addrs(out, "listen-ng", cfg->listen_ng, cfg->n_listen_ng);
 	dump_addrs(out, "listen-tcp-ng", cfg->listen_tcp_ng, cfg->n_listen_tcp_ng);
 	dump_addrs(out, "listen-cli", &cfg->listen_cli, cfg->listen_cli.sa.sa_family ? 1 : 0);
+	dump_addrs(out, "listen-http", cfg->listen_http, cfg->n_listen_http);
 	dump_cidrs(out, "ng-allow", cfg->ng_allow, cfg->n_ng_allow);
 	fprintf(out, "ng-cache-max-bytes = %llu\nng-cache-max-entries = %u\n",
 		(unsigned long long)cfg->ng_cache_max_bytes, cfg->ng_cache_max_entries);

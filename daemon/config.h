@@ -44,6 +44,8 @@ struct config {
 	union sockaddr_u listen_tcp_ng[CFG_MAX_LISTEN];   /* TCP NG */
 	unsigned n_listen_tcp_ng;
 	union sockaddr_u listen_cli;    /* control CLI (TCP, docs/cli.md); family 0: none */
+	union sockaddr_u listen_http[CFG_MAX_LISTEN];     /* HTTP: /metrics, /ping, /stats */
+	unsigned n_listen_http;
 	struct cidr ng_allow[CFG_MAX_NG_ALLOW];   /* NG sources allowed; none = any */
 	unsigned n_ng_allow;
 	uint64_t ng_cache_max_bytes;    /* reply cache bound, bytes; 0 = no cache */

@@ -78,7 +78,6 @@ const struct cfg_rtpe_opt cfg_rtpe_opts[] = {
 	{ "dtls-mtu", 0, true },
 	{ "dtls-ciphers", 0, true },
 	{ "dtls-signature", 0, true },
-	{ "listen-http", 0, true },
 	{ "listen-https", 0, true },
 	{ "https-cert", 0, true },
 	{ "https-key", 0, true },

@@ -123,6 +123,7 @@ static void test_defaults(void **state)
 	assert_int_equal(r.cfg.n_listen_ng, 1);
 	assert_string_equal(addr(&r.cfg.listen_ng[0], b), "127.0.0.1:2223");
 	assert_int_equal(r.cfg.n_listen_tcp_ng, 0);
+	assert_int_equal(r.cfg.n_listen_http, 0);
 	assert_int_equal(r.cfg.n_interfaces, 1);
 	assert_string_equal(r.cfg.interfaces[0].name, "default");
 	assert_string_equal(netaddr_ntop(&r.cfg.interfaces[0].local, b, sizeof(b)), "127.0.0.1");
@@ -187,6 +188,13 @@ static const struct opt_case opt_cases[] = {
 	  "listen-tcp-ng = 127.0.0.1:2230" },
 	{ { "--listen-tcp-ng=[::1]:2231" }, "listen-tcp-ng=[::1]:2231",
 	  "listen-tcp-ng = [::1]:2231" },
+	/* HTTP: a bare port stays on loopback */
+	{ { "--listen-http=9101" }, "listen-http = 9101", "listen-http = 127.0.0.1:9101" },
+	{ { "--listen-http=0.0.0.0:9102" }, "listen-http = 0.0.0.0:9102",
+	  "listen-http = 0.0.0.0:9102" },
+	{ { "--listen-http=[::1]:9103", "--listen-http=localhost:9104" },
+	  "listen-http = [::1]:9103;localhost:9104",
+	  "listen-http = [::1]:9103;127.0.0.1:9104" },
 	{ { "--ng-allow=127.0.0.2/32" }, "ng-allow = 127.0.0.2/32", "ng-allow = 127.0.0.2/32" },
 	{ { "--ng-allow", "::1" }, "ng-allow = [::1]", "ng-allow = ::1/128" },
 	{ { "--ng-allow=10.0.0.0/8", "--ng-allow=2001:db8::/32" },
@@ -502,7 +510,7 @@ static const struct rtpe_case rtpe_cases[] = {
 	{ { "-g", "127.0.0.1:2003" }, { "graphite" } },
 	{ { "-u2225" }, { "listen-udp" } },
 	{ { "-l", "2226" }, { "listen-tcp" } },
-	{ { "--listen-http=localhost:2225" }, { "listen-http" } },
+	{ { "--listen-https=localhost:2226" }, { "listen-https" } },
 	{ { "--codecs" }, { "codecs" } },
 	{ { "--log-mark-prefix", "[" }, { "log-mark-prefix" } },
 	{ { "--dtmf-digit-delay", "2500" }, { "dtmf-digit-delay" } },
@@ -998,12 +1006,8 @@ static const char debian_conf[] =
 
 static void test_debian_rtpengine_conf(void **state)
 {
-	static const char *const ignored[] = {
-		"listen-http", NULL,
-	};
 	struct res r;
 	char path[64], arg[96], b[NETADDR_STRLEN];
-	int i;
 
 	(void)state;
 	write_file(path, debian_conf);
@@ -1024,20 +1028,14 @@ static void test_debian_rtpengine_conf(void **state)
 	assert_string_equal(netaddr_ntop(&r.cfg.interfaces[0].advertised, b, sizeof(b)),
 			    "127.0.0.1");
 	assert_string_equal(addr(&r.cfg.listen_cli, b), "127.0.0.1:2224");   /* localhost:2224 */
-	/* an ignored option, recording-method proc and the "any" interface: three
-	 * warnings, nothing else */
-	for (i = 0; ignored[i]; i++) {
-		char line[128];
-
-		snprintf(line, sizeof(line), "sluiced: warning: option --%s is not implemented "
-			 "by sluice, ignored\n", ignored[i]);
-		assert_non_null(strstr(r.warn, line));
-	}
+	assert_int_equal(r.cfg.n_listen_http, 1);
+	assert_string_equal(addr(&r.cfg.listen_http[0], b), "127.0.0.1:2225");
+	/* recording-method proc and the "any" interface: two warnings, nothing else */
 	assert_non_null(strstr(r.warn, "sluiced: warning: interface 'any' binds to all"));
 	assert_non_null(strstr(r.warn, "sluiced: warning: recording-method 'proc' "));
 	assert_string_equal(r.cfg.recording_dir, "/var/spool/rtpengine");
 	assert_true(r.cfg.recording_proc);
-	assert_int_equal(count_lines(r.warn), 3);
+	assert_int_equal(count_lines(r.warn), 2);
 	res_free(&r);
 
 	run(&r, arg, "--config-section=rtpengine-testing", NULL);
