@@ -22,7 +22,7 @@ CC       := gcc
 endif
 BUILD    ?= build
 PKGS     := json-c spandsp opus libswresample libavutil libbcg729 libnftnl libmnl libsrtp2 \
-            openssl zlib libpcap
+            openssl zlib libpcap libmicrohttpd
 OPT      ?= -O2
 
 ifeq ($(SANITIZE),1)

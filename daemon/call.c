@@ -12,6 +12,7 @@
 #include "hep_sender.h"
 #include "stats.h"
 #include "media_handler.h"
+#include "metrics.h"
 #include "quality_track.h"
 #include "rec.h"
 #include "relay.h"
@@ -371,6 +372,7 @@ void call_destroy(struct daemon *d, struct call *c, enum call_end why)
 	kernel_release_call(d, c);      /* folds the kernel's counters into the streams */
 	count_end(d, c, why);
 	stats_call_ended(d, c);
+	metrics_call_ended(d, c);
 	registry_remove(&d->reg, c);
 	for (struct party *p = c->parties; p; p = p->next)
 		for (unsigned i = 0; i < p->n_media; i++) {

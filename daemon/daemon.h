@@ -20,6 +20,8 @@ struct rec;
 struct hep;
 struct ng_stats;
 struct cli;
+struct metrics;
+struct http;
 
 /* A media interface: where sockets bind and what SDP advertises. */
 struct iface {
@@ -59,6 +61,8 @@ struct daemon {
 	struct kmod *kmod;              /* NULL: userspace forwarding only */
 	struct rec *rec;                /* recording and capture ring; NULL: off (rec.h) */
 	struct hep *hep;                /* HEP to Homer; NULL: off (hep_sender.h) */
+	struct metrics *metrics;        /* Prometheus counters (metrics.h); NULL: none */
+	struct http *http;              /* --listen-http (http.h); NULL: none */
 	char kernel_state[96];          /* why not, or "kernel table N", for logs and query */
 	struct dtls_cert *dtls_cert;    /* DTLS-SRTP certificate, made at start (read-only) */
 	struct trickle_pending *trickle_q;      /* fragments before their call (ice_trickle.c) */

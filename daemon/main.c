@@ -17,10 +17,12 @@
 #include "cli.h"
 #include "config.h"
 #include "daemon.h"
+#include "http.h"
 #include "ice_trickle.h"
 #include "kernel.h"
 #include "load_limit.h"
 #include "log_reload.h"
+#include "metrics.h"
 #include "ng_server.h"
 #include "hep_sender.h"
 #include "rec.h"
@@ -36,7 +38,7 @@
 #define TRIM_S  10      /* seconds between two malloc_trim() */
 
 /* epoll tags for the control loop's own descriptors */
-static char tag_signal, tag_timer, tag_cli;
+static char tag_signal, tag_timer, tag_cli, tag_http;
 
 static int facility_of(const char *name)
 {
@@ -183,6 +185,8 @@ static int run(struct daemon *d, int epfd, int sigfd, int tfd)
 					malloc_trim(0);
 			} else if (p == &tag_cli) {
 				cli_run(d->cli);
+			} else if (p == &tag_http) {
+				http_run(d->http);
 			} else {
 				ng_server_event(d->ng, p, ev[i].events);
 			}
@@ -230,6 +234,7 @@ int main(int argc, char **argv)
 
 	d.started_us = now_us();
 	make_instance_id(&d);
+	d.metrics = metrics_new();      /* NULL: no NG or packet totals in /metrics */
 	if (registry_init(&d.reg) || ifaces_init(&d, err, sizeof(err)))
 		goto out;
 	if (!(d.ngstats = calloc(1, sizeof(*d.ngstats)))) {
@@ -248,7 +253,8 @@ int main(int argc, char **argv)
 	}
 	if (ng_server_open(&d.ng, &d, epfd, err, sizeof(err)))
 		goto out;
-	if (cli_open(&d.cli, &d, epfd, &tag_cli, err, sizeof(err)))
+	if (cli_open(&d.cli, &d, epfd, &tag_cli, err, sizeof(err)) ||
+	    http_open(&d.http, &d, epfd, &tag_http, err, sizeof(err)))
 		goto out_ng;
 	/* After the NG listener: a second sluiced started by mistake fails on the address
 	 * in use before it flushes (and on exit destroys) the running one's kernel table. */
@@ -263,9 +269,11 @@ int main(int argc, char **argv)
 		snprintf(err, sizeof(err), "cannot start %u media threads", cfg.num_threads);
 		goto out_ng;
 	}
-	if (rec_start(&d, err, sizeof(err)) || hep_start(&d, err, sizeof(err))) {
+	if (rec_start(&d, err, sizeof(err)) || hep_start(&d, err, sizeof(err)) ||
+	    http_start(d.http, err, sizeof(err))) {
 		relay_stop(d.relay);
 		rec_stop(&d);
+		hep_stop(&d);
 		goto out_ng;
 	}
 	ilog(LOG_NOTICE, "sluiced %s started: %u NG listener(s), %u interface(s), ports %u-%u, "
@@ -276,6 +284,8 @@ int main(int argc, char **argv)
 	if (!d.kmod)
 		ilog(LOG_WARNING, "kernel forwarding unavailable: %s", d.kernel_state);
 	rc = run(&d, epfd, sigfd, tfd) ? 1 : 0;
+	http_close(d.http);             /* first: a waiting scrape gets 503, not a hang */
+	d.http = NULL;
 	shutdown_calls(&d);
 	relay_stop(d.relay);
 	rec_stop(&d);                   /* after the workers: every copy is in its file */
@@ -284,6 +294,7 @@ int main(int argc, char **argv)
 	ilog(LOG_NOTICE, "shutdown complete");
 out_ng:
 	cli_close(d.cli);
+	http_close(d.http);
 	ng_server_close(d.ng);
 out:
 	kernel_stop(&d);
@@ -293,6 +304,7 @@ out:
 		unlink(cfg.pidfile);
 	ifaces_destroy(&d);
 	registry_destroy(&d.reg);
+	metrics_free(d.metrics);
 	ice_trickle_expire(&d, 0, true);
 	dtls_cert_free(d.dtls_cert);
 	free(d.ngstats);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "metrics.h"
 #include "ng_cache.h"
 #include "ng_commands.h"
 #include "ng_request.h"
@@ -24,6 +25,17 @@ static void error_reply(struct arena *a, struct bval **reply, const char *why)
 	bv_dict_add_str(a, *reply, "error-reason", why);
 }
 
+/* ng_request_decode(), and *cmd the command even when the rest is refused (NG_UNKNOWN:
+ * not even that), for the metrics. */
+static int decode_request(const struct bval *tree, struct ng_request *req, int *cmd,
+			  const char **err)
+{
+	int e = ng_request_decode(tree, req, err);
+
+	*cmd = (int)req->cmd;
+	return e;
+}
+
 int ng_control_process(struct daemon *d, struct ng_cache *cache, const char *msg,
 		       size_t len, const union sockaddr_u *from, struct strbuf *out)
 {
@@ -35,8 +47,8 @@ int ng_control_process(struct daemon *d, struct ng_cache *cache, const char *msg
 	size_t rlen, cmd_len;
 	char cmd[32];
 	bool json, cache_it = false, failed;
-	int64_t now = mono_us(), t0 = mono_fine_us();
-	int e;
+	int64_t now = mono_us(), t0 = mono_fine_us(), dur;
+	int e, mcmd = -1;               /* enum ng_cmd; -1: not decoded (metrics.h) */
 
 	if (ngwire_split(msg, len, &m)) {
 		/* "COOKIE " with nothing after it still deserves an answer. */
@@ -61,7 +73,7 @@ int ng_control_process(struct daemon *d, struct ng_cache *cache, const char *msg
 	} else if ((e = ngwire_decode(&a, m.body, m.body_len, &tree, NULL))) {
 		err = e == -ENOMEM ? "Out of memory" :
 		      json ? "Failed to decode JSON message" : "Failed to decode bencode message";
-	} else if (!ng_request_decode(tree, &req, &err)) {
+	} else if (!decode_request(tree, &req, &mcmd, &err)) {
 		/* Only what changed state must never run twice. A message that fails to decode
 		 * gets the same error again, and read-only commands a fresher answer. */
 		cache_it = ng_cmd_has_effects(req.cmd);
@@ -87,8 +99,10 @@ int ng_control_process(struct daemon *d, struct ng_cache *cache, const char *msg
 		arena_init(&a, 0);
 		error_reply(&a, &reply, err);
 	}
+	dur = mono_fine_us() - t0;
 	if (d->ngstats)
-		ng_stats_record(d->ngstats, cmd, cmd_len, from, mono_fine_us() - t0, failed);
+		ng_stats_record(d->ngstats, cmd, cmd_len, from, dur, failed);
+	metrics_ng_request(d->metrics, mcmd, failed, dur);
 	sb_reset(out);
 	ngwire_build(out, m.cookie, m.cookie_len, reply, json);
 	if (cache_it && !out->oom)
