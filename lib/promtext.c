@@ -91,7 +91,8 @@ void prom_histogram(struct strbuf *sb, const char *name, const struct prom_label
 
 	if (n > HIST_MAX_LABELS)
 		n = HIST_MAX_LABELS;
-	memcpy(l, labels, n * sizeof(*l));
+	if (n)
+		memcpy(l, labels, n * sizeof(*l));
 	l[n].name = "le";
 	snprintf(metric, sizeof(metric), "%s_bucket", name);
 	for (unsigned i = 0; i <= h->n_bounds; i++) {
