@@ -159,14 +159,16 @@ def test_http_port_in_use(relay):
 	taken.close()
 
 
-def test_metrics_of_a_call(relay):
-	r = http_relay(relay)
+def test_metrics_of_a_call(relay, tmp_path):
+	r = http_relay(relay, recording_dir=str(tmp_path))
 	m0 = samples(scrape(r))
 	assert m0['sluice_build_info{version="0.1.0"}'] == 1
 	assert m0["sluice_kernel_forwarding"] == 0
 	assert m0['sluice_ports_free{%s}' % IF] == r.port_max - r.port_min + 1
 
-	c = Call(r).setup()
+	c = Call(r)
+	c.offer(**{"record-call": "yes"})
+	c.answer()
 	res = exchange(c, n=30, pps=0, rtcp=2)
 	assert len(res["got_a"]) == 30 and len(res["got_b"]) == 30
 	# a second call, transcoded (PCMA offered, PCMU answered), never sends media
@@ -203,6 +205,8 @@ def test_metrics_of_a_call(relay):
 	assert m['sluice_ng_request_duration_seconds_count{command="answer"}'] == 2
 	assert m['sluice_ng_request_duration_seconds_bucket{command="answer",le="+Inf"}'] == 2
 	assert 0 < m['sluice_ng_request_duration_seconds_sum{command="answer"}'] < 1
+	assert m["sluice_recordings_active"] == 1
+	assert m['sluice_recording_dropped_total{reason="queue"}'] == 0
 
 	ok(c.delete())
 	ok(t.delete())
@@ -219,6 +223,14 @@ def test_metrics_of_a_call(relay):
 	assert m['sluice_sessions_ended_total{reason="deleted"}'] == 2
 	assert m['sluice_ports_free{%s}' % IF] == r.port_max - r.port_min + 1
 	assert m['sluice_ng_requests_total{command="delete"}'] == 2
+	assert m["sluice_recordings_active"] == 0
+	assert m["sluice_recording_files_total"] == 1
+	assert m["sluice_recording_write_errors_total"] == 0
+
+	def written():      # the writer thread may still be draining: until both agree
+		n = ok(r.ng.req({"command": "statistics"}))["statistics"]["recording"]["packetswritten"]
+		return n > 0 and samples(scrape(r))["sluice_recording_packets_total"] == n
+	assert wait_for(written, 3)
 	# same figures as NG statistics
 	st = ok(r.ng.req({"command": "statistics"}))["statistics"]["totalstatistics"]
 	assert st["relayedpackets"] == packets(m, "rtp", "in") + packets(m, "rtcp", "in")
