@@ -1,14 +1,18 @@
-/* The exposition: what NG `statistics` reports (sessions, ports, the NG server,
- * recording) taken from its own reply, so /metrics and /stats never disagree, then the
- * walk of live calls (metrics_media.c), the NG latencies (metrics_ng.c), the process. */
+/* The exposition: the daemon's own counters (calls ended, NG server, ports, load
+ * limits), the walk of live calls (metrics_media.c), NG latencies (metrics_ng.c),
+ * quality (metrics_quality.c), the recording's figures as `statistics` shows them, and
+ * the process. Nothing here changes state: a scrape never begins a new `statistics`
+ * interval. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon.h"
+#include "load_limit.h"
 #include "metrics_internal.h"
-#include "ng_commands.h"
-#include "ng_request.h"
+#include "ng_server.h"
+#include "rec.h"
+#include "relay.h"
 
 struct metrics *metrics_new(void)
 {
@@ -20,7 +24,8 @@ void metrics_free(struct metrics *m)
 	free(m);
 }
 
-int64_t metrics_stat(const struct bval *dict, const char *key)
+/* An integer member of a statistics dictionary, 0 if absent. */
+static int64_t metrics_stat(const struct bval *dict, const char *key)
 {
 	const struct bval *v = dict ? bv_dict_get(dict, key) : NULL;
 
@@ -46,105 +51,111 @@ static void render_info(const struct daemon *d, struct strbuf *sb)
 	       d->kmod != NULL);
 }
 
-static void render_sessions(const struct daemon *d, const struct bval *st, struct strbuf *sb)
+static void render_sessions(const struct daemon *d, struct strbuf *sb)
 {
-	static const struct { const char *key, *reason; } ended[] = {
-		{ "regularterminatedsessions", "deleted" }, { "timeoutsessions", "timeout" },
-		{ "silenttimeoutsessions", "silent_timeout" },
-		{ "finaltimeoutsessions", "final_timeout" },
-		{ "offertimeoutsessions", "offer_timeout" },
-		{ "forcedterminatedsessions", "forced" },
+	const struct daemon_totals *t = &d->totals;
+	const struct { uint64_t v; const char *reason; } ended[] = {
+		{ t->regular_terminated, "deleted" }, { t->timeout_sessions, "timeout" },
+		{ t->silent_timeout_sessions, "silent_timeout" },
+		{ t->final_timeout_sessions, "final_timeout" },
+		{ t->offer_timeout_sessions, "offer_timeout" },
+		{ t->forced_terminated, "forced" },
 	};
-	const struct bval *cur = bv_dict_get(st, "currentstatistics");
-	const struct bval *tot = bv_dict_get(st, "totalstatistics");
+	struct prom_label l;
 
-	single(sb, "sluice_sessions_own", PROM_GAUGE,
-	       "Calls this instance runs (not deleted)", metrics_stat(cur, "sessionsown"));
-	single(sb, "sluice_sessions_foreign", PROM_GAUGE,
-	       "Calls of other instances known here (always 0 without a shared store)",
-	       metrics_stat(cur, "sessionsforeign"));
 	single(sb, "sluice_sessions_created_total", PROM_COUNTER, "Calls created since start",
-	       metrics_stat(tot, "managedsessions") + (int64_t)d->reg.count);
+	       (int64_t)(t->managed_sessions + d->reg.count));
 	prom_family(sb, "sluice_sessions_ended_total", PROM_COUNTER,
 		    "Calls removed since start, by why they ended");
 	for (size_t i = 0; i < sizeof(ended) / sizeof(ended[0]); i++) {
-		struct prom_label l = { "reason", ended[i].reason };
-		int64_t v = metrics_stat(tot, ended[i].key);
-
-		prom_u64(sb, "sluice_sessions_ended_total", &l, 1, v > 0 ? (uint64_t)v : 0);
+		l = (struct prom_label){ "reason", ended[i].reason };
+		prom_u64(sb, "sluice_sessions_ended_total", &l, 1, ended[i].v);
 	}
-	single(sb, "sluice_sessions_rejected_total", PROM_COUNTER,
-	       "New calls refused (--max-sessions)", metrics_stat(tot, "rejectedsessions"));
+	prom_family(sb, "sluice_sessions_rejected_total", PROM_COUNTER,
+		    "New calls refused, by the limit reached (--max-sessions, --max-load, "
+		    "--max-cpu, --max-bandwidth)");
+	for (int k = 0; k < LOAD_N; k++) {
+		l = (struct prom_label){ "limit", load_kind_name((enum load_kind)k) };
+		prom_u64(sb, "sluice_sessions_rejected_total", &l, 1, d->load.refused[k]);
+	}
 }
 
-/* Port figures per interface, from the statistics "interfaces" list (one entry per
- * d->ifaces, in order). */
-static void render_ports(const struct daemon *d, const struct bval *st, struct strbuf *sb)
+/* Free and used ports per interface (interfaces on one address share a pool). */
+static void render_ports(struct daemon *d, struct strbuf *sb)
 {
 	static const char *const names[2] = { "sluice_ports_free", "sluice_ports_used" };
-	static const char *const keys[2] = { "free", "used" };
 	static const char *const help[2] = {
 		"Media ports new streams can take, per interface (interfaces on the same "
 		"address share one pool)",
 		"Media ports held by calls, per interface",
 	};
-	const struct bval *list = bv_dict_get(st, "interfaces");
 	char addr[NETADDR_STRLEN];
 
+	if (d->relay)
+		relay_flush(d->relay);          /* ports of just-deleted calls are free */
 	for (int k = 0; k < 2; k++) {
-		const struct bval *e = list && list->type == BV_LIST ? list->c.first : NULL;
-
 		prom_family(sb, names[k], PROM_GAUGE, help[k]);
-		for (unsigned i = 0; i < d->n_ifaces && e; i++, e = e->next) {
+		for (unsigned i = 0; i < d->n_ifaces; i++) {
+			const struct port_pool *p = d->ifaces[i].pool_ref;
+			uint64_t total = 2ull * port_pool_total_pairs(p);
+			uint64_t free_ports = 2ull * port_pool_free_pairs(p);
 			struct prom_label l[2] = {
 				{ "interface", d->ifaces[i].name },
 				{ "address", netaddr_ntop(&d->ifaces[i].local, addr, sizeof(addr)) },
 			};
-			int64_t v = metrics_stat(bv_dict_get(e, "ports"), keys[k]);
 
-			prom_u64(sb, names[k], l, 2, v > 0 ? (uint64_t)v : 0);
+			prom_u64(sb, names[k], l, 2, k ? total - free_ports : free_ports);
 		}
 	}
 }
 
-/* The NG server's own figures (statistics "ng"). */
-static void render_ng_server(const struct bval *st, struct strbuf *sb)
+/* The NG server's own figures (as statistics "ng"). */
+static void render_ng_server(const struct daemon *d, struct strbuf *sb)
 {
-	const struct bval *ng = bv_dict_get(st, "ng");
+	struct ng_server_stats st = { 0 };
 	struct prom_label l;
 
+	if (d->ng)
+		ng_server_get_stats(d->ng, &st);
 	single(sb, "sluice_ng_retransmissions_total", PROM_COUNTER,
 	       "NG requests answered from the reply cache (retransmissions, not executed "
-	       "again)", metrics_stat(ng, "cachehits"));
+	       "again)", (int64_t)st.cache.hits);
 	prom_family(sb, "sluice_ng_denied_total", PROM_COUNTER,
 		    "NG datagrams and TCP connections refused by --ng-allow");
 	l = (struct prom_label){ "kind", "datagram" };
-	prom_u64(sb, "sluice_ng_denied_total", &l, 1,
-		 (uint64_t)metrics_stat(ng, "denieddatagrams"));
+	prom_u64(sb, "sluice_ng_denied_total", &l, 1, st.denied_datagrams);
 	l.value = "connection";
-	prom_u64(sb, "sluice_ng_denied_total", &l, 1,
-		 (uint64_t)metrics_stat(ng, "deniedconnections"));
+	prom_u64(sb, "sluice_ng_denied_total", &l, 1, st.denied_connections);
+	single(sb, "sluice_ng_oversized_replies_total", PROM_COUNTER,
+	       "UDP replies too large for a datagram, answered with an error instead",
+	       (int64_t)st.oversized_replies);
 	single(sb, "sluice_ng_cache_evictions_total", PROM_COUNTER,
 	       "Cached NG replies dropped before their 60 s to stay within "
 	       "--ng-cache-max-bytes/-entries (a retransmission of one would run again)",
-	       metrics_stat(ng, "cacheevictions"));
+	       (int64_t)st.cache.evicted);
 	single(sb, "sluice_ng_cache_entries", PROM_GAUGE, "NG replies in the cache",
-	       metrics_stat(ng, "cacheentries"));
+	       (int64_t)st.cache.entries);
 	single(sb, "sluice_ng_cache_bytes", PROM_GAUGE,
 	       "Bytes the NG reply cache holds, as counted against --ng-cache-max-bytes",
-	       metrics_stat(ng, "cachebytes"));
+	       (int64_t)st.cache.bytes);
 	single(sb, "sluice_ng_tcp_connections", PROM_GAUGE, "Open NG TCP connections",
-	       metrics_stat(ng, "tcpconnections"));
+	       st.tcp_connections);
 }
 
-/* Recording and capture ring (statistics "recording"; absent when both are off). */
-static void render_recording(const struct bval *st, struct strbuf *sb)
+/* Recording and capture ring: what statistics "recording" shows (when either is on). */
+static void render_recording(struct daemon *d, struct strbuf *sb)
 {
-	const struct bval *r = bv_dict_get(st, "recording");
+	const struct bval *r;
 	struct prom_label l;
+	struct arena a;
 
-	if (!r)
+	if (!d->rec)
 		return;
+	arena_init(&a, 0);
+	if (!(r = rec_statistics(d, &a))) {
+		arena_reset(&a);
+		return;
+	}
 	single(sb, "sluice_recordings_active", PROM_GAUGE, "Calls being recorded (or paused)",
 	       metrics_stat(r, "activerecordings"));
 	single(sb, "sluice_recording_files_total", PROM_COUNTER, "pcap files opened",
@@ -167,47 +178,23 @@ static void render_recording(const struct bval *st, struct strbuf *sb)
 	       metrics_stat(r, "captures"));
 	single(sb, "sluice_capture_ring_bytes", PROM_GAUGE,
 	       "Memory the capture ring holds, in bytes", metrics_stat(r, "ringbytes"));
-}
-
-/* ---- per-stream quality: MOS and jitter distributions ----
- * Placeholder for daemon/quality_*.c (per-stream loss, jitter, RTT, MOS; not merged
- * yet). Planned families, docs/metrics.md "Quality":
- *   sluice_stream_mos              histogram, MOS of live streams (E-model, 1..4.5)
- *   sluice_stream_jitter_seconds   histogram, interarrival jitter of live streams
- *   sluice_call_mos                histogram, a call's average MOS when it ends
- * Rendered here, from what the quality module keeps per stream, under the call lock
- * as metrics_media.c reads the counters. */
-static void render_quality(struct daemon *d, struct strbuf *sb)
-{
-	(void)d;
-	(void)sb;
+	arena_reset(&a);
 }
 
 int metrics_render(struct daemon *d, struct strbuf *out)
 {
 	static const struct metrics none;
-	struct ng_request req = { .cmd = NG_STATISTICS };
-	const char *err = NULL;
-	struct bval *reply, *st;
-	struct arena a;
+	const struct metrics *m = d->metrics ? d->metrics : &none;
 	int e;
 
-	arena_init(&a, 0);
-	reply = bv_new_dict(&a);
-	if (!reply || ng_command(d, &req, &a, reply, &err) ||
-	    !(st = bv_dict_get(reply, "statistics"))) {
-		arena_reset(&a);
-		return -ENOMEM;
-	}
 	render_info(d, out);
-	render_sessions(d, st, out);
+	render_sessions(d, out);
 	e = metrics_render_media(d, out);
-	render_ports(d, st, out);
-	metrics_render_ng(d->metrics ? d->metrics : &none, out);
-	render_ng_server(st, out);
-	render_recording(st, out);
-	render_quality(d, out);
+	render_ports(d, out);
+	metrics_render_ng(m, out);
+	render_ng_server(d, out);
+	render_recording(d, out);
+	metrics_render_quality(m, out);
 	metrics_render_process(d, out);
-	arena_reset(&a);
 	return e ? e : out->oom ? -ENOMEM : 0;
 }

@@ -10,6 +10,7 @@
 #define SLUICE_METRICS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sluice/strbuf.h"
@@ -23,9 +24,11 @@ struct metrics *metrics_new(void);
 void metrics_free(struct metrics *m);
 
 /* One NG request answered (replies from the retransmission cache are not requests):
- * cmd is its enum ng_cmd, or -1 when the message could not be decoded at all; error:
- * the reply was an error; dur_us: from receipt to the encoded reply. m may be NULL. */
-void metrics_ng_request(struct metrics *m, int cmd, bool error, int64_t dur_us);
+ * cmd[0..len) is its "command" as sent (any command sluice does not know counts as
+ * "unknown"), NULL when the message could not be decoded at all; error: the reply was
+ * an error; dur_us: from receipt to the reply. m may be NULL. */
+void metrics_ng_request(struct metrics *m, const char *cmd, size_t len, bool error,
+			int64_t dur_us);
 
 /* Call c is being destroyed (kernel counters already folded into its streams): keep
  * its packet counters in the per-interface totals. Takes the call lock. */

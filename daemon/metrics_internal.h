@@ -7,12 +7,12 @@
 
 #include "config.h"
 #include "metrics.h"
-#include "sluice/bencode.h"
 #include "sluice/promtext.h"
 
-#define METRICS_NG_SLOTS    16          /* enum ng_cmd values, then "invalid" */
-#define METRICS_NG_INVALID  (METRICS_NG_SLOTS - 1)
+#define METRICS_NG_SLOTS    32          /* ng_cmd_spelling() names, "unknown", "invalid" */
 #define METRICS_LAT_BOUNDS  14          /* NG latency histogram buckets, +Inf apart */
+#define METRICS_MOS_BOUNDS  10          /* MOS histogram buckets, +Inf apart */
+#define METRICS_JIT_BOUNDS  10          /* jitter histogram buckets, +Inf apart */
 
 struct daemon;
 
@@ -35,9 +35,18 @@ struct metrics_iface {
 	uint64_t foreign;
 };
 
+/* Quality of ended calls and their streams (metrics_quality.c). */
+struct metrics_quality {
+	uint64_t call_mos[METRICS_MOS_BOUNDS + 1], stream_mos[METRICS_MOS_BOUNDS + 1];
+	uint64_t jitter[METRICS_JIT_BOUNDS + 1];
+	uint64_t call_mos_sum10, stream_mos_sum10;      /* MOS x10 */
+	double jitter_sum_ms;
+};
+
 struct metrics {
 	struct metrics_ng_cmd ng[METRICS_NG_SLOTS];
 	struct metrics_iface ended[CFG_MAX_INTERFACES];     /* of destroyed calls */
+	struct metrics_quality quality;
 };
 
 /* metrics_ng.c: NG request counters and latency histograms. */
@@ -52,10 +61,13 @@ int metrics_render_media(struct daemon *d, struct strbuf *sb);
 struct stream;
 const char *metrics_fwd_reason(const struct daemon *d, const struct stream *s);
 
+/* metrics_quality.c: MOS and jitter of call c, which is ending, into q. Call lock
+ * held. */
+struct call;
+void metrics_quality_ended(struct metrics_quality *q, const struct call *c);
+void metrics_render_quality(const struct metrics *m, struct strbuf *sb);
+
 /* metrics_process.c: process_* metrics as Prometheus client libraries name them. */
 void metrics_render_process(const struct daemon *d, struct strbuf *sb);
-
-/* An integer member of a dictionary of the statistics reply, 0 if absent. */
-int64_t metrics_stat(const struct bval *dict, const char *key);
 
 #endif

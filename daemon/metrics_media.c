@@ -14,7 +14,7 @@
 
 enum fwd {
 	FWD_KERNEL, FWD_KERNEL_OFF, FWD_KERNEL_UNAVAILABLE, FWD_CALL_DELETED, FWD_RECORDING,
-	FWD_CAPTURE_RING, FWD_TRANSCODING, FWD_SECURE, FWD_PROCESSING, FWD_NO_PEER,
+	FWD_CAPTURE_RING, FWD_BLOCKED, FWD_TRANSCODING, FWD_SECURE, FWD_PROCESSING, FWD_NO_PEER,
 	FWD_BUNDLE, FWD_RTCP_DEMUX, FWD_LATCHING, FWD_NO_PEER_ADDRESS, FWD_REFUSED,
 	FWD_PENDING, FWD_OTHER, FWD_N
 };
@@ -23,6 +23,7 @@ static const char *const fwd_names[FWD_N] = {
 	[FWD_KERNEL] = "kernel", [FWD_KERNEL_OFF] = "kernel_off",
 	[FWD_KERNEL_UNAVAILABLE] = "kernel_unavailable", [FWD_CALL_DELETED] = "call_deleted",
 	[FWD_RECORDING] = "recording", [FWD_CAPTURE_RING] = "capture_ring",
+	[FWD_BLOCKED] = "blocked",
 	[FWD_TRANSCODING] = "transcoding", [FWD_SECURE] = "secure",
 	[FWD_PROCESSING] = "processing", [FWD_NO_PEER] = "no_peer", [FWD_BUNDLE] = "bundle",
 	[FWD_RTCP_DEMUX] = "rtcp_demux", [FWD_LATCHING] = "latching",
@@ -33,7 +34,8 @@ static const char *const fwd_names[FWD_N] = {
 /* kernel_why_not()'s reasons (kernel.c, rec_kernel_why()) by how they begin */
 static const struct { const char *prefix; enum fwd f; } why_map[] = {
 	{ "call deleted", FWD_CALL_DELETED }, { "recording", FWD_RECORDING },
-	{ "capture ring", FWD_CAPTURE_RING }, { "needs userspace processing", FWD_PROCESSING },
+	{ "capture ring", FWD_CAPTURE_RING }, { "media blocked", FWD_BLOCKED },
+	{ "needs userspace processing", FWD_PROCESSING },
 	{ "no peer yet", FWD_NO_PEER }, { "BUNDLE", FWD_BUNDLE },
 	{ "RTCP demultiplexing", FWD_RTCP_DEMUX }, { "waiting for latching", FWD_LATCHING },
 	{ "peer address unknown", FWD_NO_PEER_ADDRESS }, { "push refused", FWD_REFUSED },
@@ -52,6 +54,7 @@ struct tally {
 	struct metrics_iface ifc[CFG_MAX_INTERFACES];
 	uint64_t fwd[FWD_N];
 	uint64_t states[ST_N];
+	uint64_t own;                           /* calls not deleted */
 	struct pair pairs[MAX_PAIRS + 1];       /* the last one: "other" */
 	unsigned n_pairs;
 };
@@ -141,11 +144,10 @@ static void count_pair(struct tally *t, const struct media *m)
 	p->n++;
 }
 
-/* Every stream of c into ifc; with t, also modes and codec pairs. Takes the lock. */
-static void walk_call(const struct daemon *d, struct call *c, struct metrics_iface *ifc,
+/* Every stream of c into ifc; with t, also modes and codec pairs. Call lock held. */
+static void walk_call(const struct daemon *d, const struct call *c, struct metrics_iface *ifc,
 		      struct tally *t)
 {
-	pthread_mutex_lock(&c->lock);
 	for (const struct party *p = c->parties; p; p = p->next)
 		for (unsigned i = 0; i < p->n_media; i++) {
 			const struct media *m = p->media[i];
@@ -160,13 +162,16 @@ static void walk_call(const struct daemon *d, struct call *c, struct metrics_ifa
 			t->fwd[fwd_of(d, &m->rtcp)]++;
 			count_pair(t, m);
 		}
-	pthread_mutex_unlock(&c->lock);
 }
 
 void metrics_call_ended(struct daemon *d, struct call *c)
 {
-	if (d->metrics)
-		walk_call(d, c, d->metrics->ended, NULL);
+	if (!d->metrics)
+		return;
+	pthread_mutex_lock(&c->lock);
+	walk_call(d, c, d->metrics->ended, NULL);
+	metrics_quality_ended(&d->metrics->quality, c);
+	pthread_mutex_unlock(&c->lock);
 }
 
 static void tally_calls(struct daemon *d, struct tally *t)
@@ -175,12 +180,18 @@ static void tally_calls(struct daemon *d, struct tally *t)
 		memcpy(t->ifc, d->metrics->ended, sizeof(t->ifc));
 	for (struct call *c = d->reg.head; c; c = c->lnext) {
 		t->states[c->deleted ? ST_DELETED : c->answered ? ST_ANSWERED : ST_OFFERED]++;
+		t->own += !c->deleted;
+		pthread_mutex_lock(&c->lock);
 		walk_call(d, c, t->ifc, t);
+		pthread_mutex_unlock(&c->lock);
 	}
 }
 
 static void render_streams(const struct tally *t, struct strbuf *sb)
 {
+	prom_family(sb, "sluice_sessions_own", PROM_GAUGE,
+		    "Calls this instance runs now (not deleted): statistics' sessionsown");
+	prom_u64(sb, "sluice_sessions_own", NULL, 0, t->own);
 	prom_family(sb, "sluice_sessions", PROM_GAUGE,
 		    "Calls in the registry by state: offered (no answer yet), answered, "
 		    "deleted (kept for delete-delay)");

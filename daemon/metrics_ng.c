@@ -10,16 +10,25 @@ static const int64_t lat_bounds_us[METRICS_LAT_BOUNDS] = {
 	1000000, 2500000,
 };
 
-_Static_assert(NG_CAPTURE < METRICS_NG_INVALID, "raise METRICS_NG_SLOTS");
+/* Slots: the known command names, then "unknown", then "invalid". */
+static unsigned n_known(void)
+{
+	size_t n = ng_cmd_count();
 
-void metrics_ng_request(struct metrics *m, int cmd, bool error, int64_t dur_us)
+	return n > METRICS_NG_SLOTS - 2 ? METRICS_NG_SLOTS - 2 : (unsigned)n;
+}
+
+void metrics_ng_request(struct metrics *m, const char *cmd, size_t len, bool error,
+			int64_t dur_us)
 {
 	struct metrics_ng_cmd *c;
-	unsigned b = 0;
+	unsigned b = 0, k = n_known();
+	int i;
 
 	if (!m)
 		return;
-	c = &m->ng[cmd < 0 || cmd >= METRICS_NG_INVALID ? METRICS_NG_INVALID : cmd];
+	i = cmd ? ng_cmd_lookup(cmd, len) : -1;
+	c = &m->ng[!cmd ? k + 1 : i < 0 || (unsigned)i >= k ? k : (unsigned)i];
 	if (dur_us < 0)
 		dur_us = 0;
 	while (b < METRICS_LAT_BOUNDS && dur_us > lat_bounds_us[b])
@@ -30,15 +39,12 @@ void metrics_ng_request(struct metrics *m, int cmd, bool error, int64_t dur_us)
 	c->sum_us += (uint64_t)dur_us;
 }
 
-/* The label of slot i, or NULL if no command has that number. */
+/* The label of slot i, or NULL past the last one. */
 static const char *slot_name(unsigned i)
 {
-	const char *n;
+	unsigned k = n_known();
 
-	if (i == METRICS_NG_INVALID)
-		return "invalid";
-	n = ng_cmd_name((enum ng_cmd)i);
-	return i != NG_UNKNOWN && !strcmp(n, "unknown") ? NULL : n;
+	return i < k ? ng_cmd_spelling(i) : i == k ? "unknown" : i == k + 1 ? "invalid" : NULL;
 }
 
 static void render_counts(const struct metrics *m, struct strbuf *sb, const char *name,

@@ -25,17 +25,6 @@ static void error_reply(struct arena *a, struct bval **reply, const char *why)
 	bv_dict_add_str(a, *reply, "error-reason", why);
 }
 
-/* ng_request_decode(), and *cmd the command even when the rest is refused (NG_UNKNOWN:
- * not even that), for the metrics. */
-static int decode_request(const struct bval *tree, struct ng_request *req, int *cmd,
-			  const char **err)
-{
-	int e = ng_request_decode(tree, req, err);
-
-	*cmd = (int)req->cmd;
-	return e;
-}
-
 int ng_control_process(struct daemon *d, struct ng_cache *cache, const char *msg,
 		       size_t len, const union sockaddr_u *from, struct strbuf *out)
 {
@@ -48,7 +37,7 @@ int ng_control_process(struct daemon *d, struct ng_cache *cache, const char *msg
 	char cmd[32];
 	bool json, cache_it = false, failed;
 	int64_t now = mono_us(), t0 = mono_fine_us(), dur;
-	int e, mcmd = -1;               /* enum ng_cmd; -1: not decoded (metrics.h) */
+	int e;
 
 	if (ngwire_split(msg, len, &m)) {
 		/* "COOKIE " with nothing after it still deserves an answer. */
@@ -73,7 +62,7 @@ int ng_control_process(struct daemon *d, struct ng_cache *cache, const char *msg
 	} else if ((e = ngwire_decode(&a, m.body, m.body_len, &tree, NULL))) {
 		err = e == -ENOMEM ? "Out of memory" :
 		      json ? "Failed to decode JSON message" : "Failed to decode bencode message";
-	} else if (!decode_request(tree, &req, &mcmd, &err)) {
+	} else if (!ng_request_decode(tree, &req, &err)) {
 		/* Only what changed state must never run twice. A message that fails to decode
 		 * gets the same error again, and read-only commands a fresher answer. */
 		cache_it = ng_cmd_has_effects(req.cmd);
@@ -102,7 +91,7 @@ int ng_control_process(struct daemon *d, struct ng_cache *cache, const char *msg
 	dur = mono_fine_us() - t0;
 	if (d->ngstats)
 		ng_stats_record(d->ngstats, cmd, cmd_len, from, dur, failed);
-	metrics_ng_request(d->metrics, mcmd, failed, dur);
+	metrics_ng_request(d->metrics, tree ? cmd : NULL, cmd_len, failed, dur);
 	sb_reset(out);
 	ngwire_build(out, m.cookie, m.cookie_len, reply, json);
 	if (cache_it && !out->oom)

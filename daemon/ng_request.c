@@ -47,6 +47,24 @@ static bool str_is(const char *s, size_t len, const char *lit)
 	return true;
 }
 
+size_t ng_cmd_count(void)
+{
+	return sizeof(commands) / sizeof(commands[0]);
+}
+
+const char *ng_cmd_spelling(size_t i)
+{
+	return i < ng_cmd_count() ? commands[i].name : NULL;
+}
+
+int ng_cmd_lookup(const char *s, size_t len)
+{
+	for (size_t i = 0; i < ng_cmd_count(); i++)
+		if (str_is(s, len, commands[i].name))
+			return (int)i;
+	return -1;
+}
+
 static int get_str(const struct bval *dict, const char *key, struct ng_str *out)
 {
 	struct bval *v = bv_dict_get(dict, key);

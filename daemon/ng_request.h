@@ -111,6 +111,12 @@ struct ng_request {
  * in message"). Checks the keys the command needs. */
 int ng_request_decode(const struct bval *dict, struct ng_request *req, const char **err);
 const char *ng_cmd_name(enum ng_cmd c);
+/* The command names sluice knows, as rtpengine spells them ("block media" and
+ * "unblock DTMF" are two names of NG_BLOCK): how many, the i-th (NULL past the end),
+ * and the index of a request's "command" (any case) or -1. */
+size_t ng_cmd_count(void);
+const char *ng_cmd_spelling(size_t i);
+int ng_cmd_lookup(const char *s, size_t len);
 
 /* ng_crypto_flags.c: one "flags" entry ("SDES-no-X", "DTLS=passive", "OSRTP-offer",
  * "pad-crypto", ...). True if it was an SDES/DTLS/OSRTP option (taken, or marked

@@ -124,10 +124,11 @@ def test_routes(relay):
 	st = json.loads(body)
 	assert st["result"] == "ok"
 	ng = ok(r.ng.req({"command": "statistics"}))["statistics"]
-	assert set(st["statistics"]) == set(ng) == {"currentstatistics", "totalstatistics",
-						     "interfaces", "ng"}
+	assert set(st["statistics"]) == set(ng)
+	assert {"currentstatistics", "totalstatistics", "intervalstatistics", "interfaces",
+		"ng"} <= set(ng)
 	assert st["statistics"]["interfaces"] == ng["interfaces"]
-	assert st["statistics"]["currentstatistics"] == ng["currentstatistics"]
+	assert st["statistics"]["currentstatistics"]["sessionsown"] == 0
 	assert ng["interfaces"][0]["ports"]["free"] == r.port_max - r.port_min + 1
 
 	# oversized headers: 431; garbage: closed without an answer
@@ -166,6 +167,7 @@ def test_metrics_of_a_call(relay, tmp_path):
 	assert m0["sluice_kernel_forwarding"] == 0
 	assert m0['sluice_ports_free{%s}' % IF] == r.port_max - r.port_min + 1
 
+	ok(r.ng.req({"command": "statistics"}))        # an NG statistics interval begins
 	c = Call(r)
 	c.offer(**{"record-call": "yes"})
 	c.answer()
@@ -207,6 +209,12 @@ def test_metrics_of_a_call(relay, tmp_path):
 	assert 0 < m['sluice_ng_request_duration_seconds_sum{command="answer"}'] < 1
 	assert m["sluice_recordings_active"] == 1
 	assert m['sluice_recording_dropped_total{reason="queue"}'] == 0
+
+	# the scrapes did not begin a new statistics interval: the offers are still in it
+	iv = ok(r.ng.req({"command": "statistics"}))["statistics"]["intervalstatistics"]
+	assert float(iv["maxofferdelay"]) > 0
+	iv = ok(r.ng.req({"command": "statistics"}))["statistics"]["intervalstatistics"]
+	assert float(iv["maxofferdelay"]) == 0
 
 	ok(c.delete())
 	ok(t.delete())
@@ -325,14 +333,15 @@ def test_prometheus_scrapes(relay, prometheus):
 	c = Call(r).setup()
 	prom.wait_value("sluice_sessions_own", 1)         # seen during the call
 	prom.wait_value('sluice_sessions{state="answered"}', 1)
-	res = exchange(c, n=40, pps=0, rtcp=1)
-	assert len(res["got_a"]) == 40 and len(res["got_b"]) == 40
+	# 5.5 s of paced G.711 each way: the relay takes a MOS sample every 5 s
+	res = exchange(c, n=275, pps=50, rtcp=1)
+	assert len(res["got_a"]) == 275 and len(res["got_b"]) == 275
 	ok(c.delete())
 
 	# after the call: its packets counted, the sessions gauges back to 0
 	prom.wait_value("sluice_sessions_own", 0)
-	prom.wait_value('sum(sluice_packets_total{protocol="rtp",direction="in"})', 80)
-	prom.wait_value('sum(sluice_packets_total{protocol="rtp",direction="out"})', 80)
+	prom.wait_value('sum(sluice_packets_total{protocol="rtp",direction="in"})', 550)
+	prom.wait_value('sum(sluice_packets_total{protocol="rtp",direction="out"})', 550)
 	prom.wait_value('sum(sluice_packets_total{protocol="rtcp"})', 4)
 	prom.wait_value("sum(sluice_sessions)", 0)
 	prom.wait_value("max_over_time(sluice_sessions_own[1m])", 1)
@@ -344,7 +353,16 @@ def test_prometheus_scrapes(relay, prometheus):
 		("default", "127.0.0.1", "rtp"), ("default", "127.0.0.1", "rtcp")}
 	bytes_in = sum(map(len, res["sent_a"] + res["sent_b"]))
 	prom.wait_value('sluice_bytes_total{protocol="rtp",direction="in"}', bytes_in)
-	# the histogram is usable as one
+	# the histograms are usable as ones
 	q = 'histogram_quantile(0.5, sum by (le) (sluice_ng_request_duration_seconds_bucket))'
 	assert 0 < prom.value(q) < 2.5
+	# quality of the ended call: a clean G.711 call scores 4.4 (buckets ..4.3, 4.4..)
+	prom.wait_value("sluice_call_mos_count", 1)
+	assert prom.value('sluice_call_mos_bucket{le="4.4"}') == 1
+	assert prom.value('sluice_call_mos_bucket{le="4.3"}') == 0
+	assert prom.value("sluice_call_mos_sum") == 4.4
+	assert prom.value("sluice_stream_mos_count") == 2         # one per side
+	assert prom.value('sluice_stream_mos_bucket{le="4.4"}') == 2
+	assert prom.value("sluice_stream_jitter_seconds_count") == 2
+	assert prom.value('sluice_stream_jitter_seconds_bucket{le="0.05"}') == 2
 	c.close()

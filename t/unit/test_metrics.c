@@ -32,34 +32,39 @@ static void test_ng_histogram(void **state)
 
 	(void)state;
 	assert_non_null(m);
-	metrics_ng_request(m, NG_OFFER, false, 50);
-	metrics_ng_request(m, NG_OFFER, false, 100);    /* on a bound: that bucket (le) */
-	metrics_ng_request(m, NG_OFFER, true, 101);
-	metrics_ng_request(m, NG_OFFER, false, 3000000);        /* above the last bound */
-	metrics_ng_request(m, NG_UNKNOWN, true, 10);
-	metrics_ng_request(m, -1, true, 10);
-	metrics_ng_request(m, 99, true, 10);                    /* no such command */
-	metrics_ng_request(NULL, NG_OFFER, false, 1);           /* no metrics: ignored */
+	metrics_ng_request(m, "offer", 5, false, 50);
+	metrics_ng_request(m, "offer", 5, false, 100);  /* on a bound: that bucket (le) */
+	metrics_ng_request(m, "Offer", 5, true, 101);   /* names are case-insensitive */
+	metrics_ng_request(m, "offer", 5, false, 3000000);      /* above the last bound */
+	metrics_ng_request(m, "frobnicate", 10, true, 10);
+	metrics_ng_request(m, "", 0, true, 10);                 /* no command */
+	metrics_ng_request(m, "offerx", 5, false, 10);          /* only its first 5 bytes */
+	metrics_ng_request(m, NULL, 0, true, 10);               /* not decodable */
+	metrics_ng_request(m, "unblock DTMF", 12, false, 10);
+	metrics_ng_request(NULL, "offer", 5, false, 1);         /* no metrics: ignored */
 	sb_init(&sb);
 	sb_putc(&sb, '\n');
 	metrics_render_ng(m, &sb);
-	assert_line(sb.buf, "sluice_ng_requests_total{command=\"offer\"} 4");
+	assert_line(sb.buf, "sluice_ng_requests_total{command=\"offer\"} 5");
 	assert_line(sb.buf, "sluice_ng_errors_total{command=\"offer\"} 1");
 	assert_line(sb.buf, "sluice_ng_requests_total{command=\"answer\"} 0");
-	assert_line(sb.buf, "sluice_ng_requests_total{command=\"unknown\"} 1");
-	assert_line(sb.buf, "sluice_ng_requests_total{command=\"invalid\"} 2");
-	assert_line(sb.buf, "sluice_ng_errors_total{command=\"invalid\"} 2");
+	assert_line(sb.buf, "sluice_ng_requests_total{command=\"unknown\"} 2");
+	assert_line(sb.buf, "sluice_ng_errors_total{command=\"unknown\"} 2");
+	assert_line(sb.buf, "sluice_ng_requests_total{command=\"invalid\"} 1");
+	assert_line(sb.buf, "sluice_ng_errors_total{command=\"invalid\"} 1");
+	assert_line(sb.buf, "sluice_ng_requests_total{command=\"unblock DTMF\"} 1");
+	assert_line(sb.buf, "sluice_ng_requests_total{command=\"block media\"} 0");
 	assert_line(sb.buf, "sluice_ng_requests_total{command=\"play DTMF\"} 0");
 	assert_line(sb.buf, "sluice_ng_request_duration_seconds_bucket{command=\"offer\","
-		    "le=\"0.0001\"} 2");
+		    "le=\"0.0001\"} 3");
 	assert_line(sb.buf, "sluice_ng_request_duration_seconds_bucket{command=\"offer\","
-		    "le=\"0.00025\"} 3");
+		    "le=\"0.00025\"} 4");
 	assert_line(sb.buf, "sluice_ng_request_duration_seconds_bucket{command=\"offer\","
-		    "le=\"2.5\"} 3");
+		    "le=\"2.5\"} 4");
 	assert_line(sb.buf, "sluice_ng_request_duration_seconds_bucket{command=\"offer\","
-		    "le=\"+Inf\"} 4");
-	assert_line(sb.buf, "sluice_ng_request_duration_seconds_sum{command=\"offer\"} 3.000251");
-	assert_line(sb.buf, "sluice_ng_request_duration_seconds_count{command=\"offer\"} 4");
+		    "le=\"+Inf\"} 5");
+	assert_line(sb.buf, "sluice_ng_request_duration_seconds_sum{command=\"offer\"} 3.000261");
+	assert_line(sb.buf, "sluice_ng_request_duration_seconds_count{command=\"offer\"} 5");
 	assert_line(sb.buf, "# TYPE sluice_ng_request_duration_seconds histogram");
 	sb_free(&sb);
 	metrics_free(m);
@@ -137,6 +142,8 @@ static void test_fwd_reasons(void **state)
 	assert_string_equal(metrics_fwd_reason(&f->d, s), "secure");
 	f->ma[0].transcoding = true;
 	assert_string_equal(metrics_fwd_reason(&f->d, s), "transcoding");
+	f->a.opts.block = BLOCK_MEDIA;
+	assert_string_equal(metrics_fwd_reason(&f->d, s), "blocked");
 	f->c.rec.ring = true;
 	assert_string_equal(metrics_fwd_reason(&f->d, s), "capture_ring");
 	f->c.deleted = true;
