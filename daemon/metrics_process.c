@@ -1,6 +1,7 @@
 /* process_* metrics, named as Prometheus client libraries name them, so the usual
- * dashboards and alerts for a process work unchanged. */
-#include <dirent.h>
+ * dashboards and alerts for a process work unchanged. Not process_open_fds: counting
+ * /proc/self/fd costs ~1 µs per descriptor (3.3 ms at 900 calls, 4 sockets each);
+ * sluice_ports_used is the media sockets' count. */
 #include <stdio.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -11,21 +12,6 @@
 static double tv_s(struct timeval tv)
 {
 	return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
-}
-
-/* Entries of /proc/self/fd, less the one opendir() itself holds. */
-static uint64_t open_fds(void)
-{
-	DIR *dir = opendir("/proc/self/fd");
-	struct dirent *e;
-	uint64_t n = 0;
-
-	if (!dir)
-		return 0;
-	while ((e = readdir(dir)))
-		n += e->d_name[0] != '.';
-	closedir(dir);
-	return n ? n - 1 : 0;
 }
 
 /* Resident and virtual size in bytes from /proc/self/statm; false if unreadable. */
@@ -70,8 +56,6 @@ void metrics_render_process(const struct daemon *d, struct strbuf *sb)
 			    "Virtual memory size in bytes");
 		prom_u64(sb, "process_virtual_memory_bytes", NULL, 0, vsz);
 	}
-	prom_family(sb, "process_open_fds", PROM_GAUGE, "Open file descriptors");
-	prom_u64(sb, "process_open_fds", NULL, 0, open_fds());
 	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY) {
 		prom_family(sb, "process_max_fds", PROM_GAUGE, "Limit of open file descriptors");
 		prom_u64(sb, "process_max_fds", NULL, 0, (uint64_t)rl.rlim_cur);
