@@ -14,9 +14,9 @@
 #include "daemon.h"
 #include "http_internal.h"
 #include "metrics.h"
-#include "ng_commands.h"
 #include "sluice/log.h"
 #include "sluice/promtext.h"
+#include "stats.h"
 
 #define HTTP_CONN_TIMEOUT_S 5           /* a connection idle or trickling this long closes */
 #define HTTP_MAX_CONNS      32
@@ -91,18 +91,18 @@ fail:
 
 /* ---- control thread ---- */
 
-/* The body of the NG statistics reply, as a JSON client of NG gets it (indented). */
+/* The body of the NG statistics reply, as a JSON client of NG gets it (indented), less
+ * "intervalstatistics": reading that section begins a new interval, and monitoring
+ * must not change what NG users see (stats_peek()). */
 static int render_stats(struct daemon *d, struct strbuf *out)
 {
-	struct ng_request req = { .cmd = NG_STATISTICS };
-	const char *err = NULL;
 	struct bval *reply;
 	struct arena a;
 	int e = -ENOMEM;
 
 	arena_init(&a, 0);
 	reply = bv_new_dict(&a);
-	if (reply && !ng_command(d, &req, &a, reply, &err) && !bv_to_json_pretty(reply, out) &&
+	if (reply && !stats_peek(d, &a, reply) && !bv_to_json_pretty(reply, out) &&
 	    !sb_putc(out, '\n'))
 		e = 0;
 	arena_reset(&a);
