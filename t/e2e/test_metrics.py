@@ -17,6 +17,7 @@ import urllib.request
 import pytest
 
 from calls import Call, err, exchange, ok, wait_for
+from conftest import REPO
 
 pytestmark = pytest.mark.sluice_only
 
@@ -244,7 +245,13 @@ def test_metrics_of_a_call(relay, tmp_path):
 	# same figures as NG statistics
 	st = ok(r.ng.req({"command": "statistics"}))["statistics"]["totalstatistics"]
 	assert st["relayedpackets"] == packets(m, "rtp", "in") + packets(m, "rtcp", "in")
-	promtool_check(scrape(r))
+	text = scrape(r)
+	promtool_check(text)
+	# the Grafana dashboard in docs/ uses only metrics this exposition has
+	dash = open(os.path.join(REPO, "docs", "grafana-sluice.json")).read()
+	names = {re.sub(r"_(bucket|count|sum)$", "", n) for n in re.findall(r"sluice_[a-z_]+", dash)}
+	have = {line.split()[2] for line in text.splitlines() if line.startswith("# TYPE ")}
+	assert names and names <= have, sorted(names - have)
 	c.close()
 	t.close()
 
