@@ -2,7 +2,9 @@
 #ifndef SLUICE_DAEMON_H
 #define SLUICE_DAEMON_H
 
+#include <pthread.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "config.h"
 #include "load_limit.h"
@@ -80,5 +82,9 @@ struct daemon {
 int64_t now_us(void);                  /* CLOCK_REALTIME, µs */
 int64_t mono_us(void);                 /* CLOCK_MONOTONIC_COARSE, µs: packet stamps */
 int64_t mono_fine_us(void);            /* CLOCK_MONOTONIC, µs: timers, jitter buffers */
+/* Threads that wait with a timeout: a condition on CLOCK_MONOTONIC (immune to clock
+ * steps), and the deadline ms from now on that clock for pthread_cond_timedwait. */
+void mono_cond_init(pthread_cond_t *c);
+struct timespec mono_deadline(unsigned ms);
 
 #endif

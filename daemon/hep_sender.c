@@ -229,14 +229,8 @@ static void *hep_main(void *arg)
 	pthread_mutex_lock(&h->lock);
 	while (!h->stop) {
 		struct hep_out *o;
-		struct timespec ts;
+		struct timespec ts = mono_deadline(WAIT_MS);
 
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_nsec += WAIT_MS * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
 		if (!h->out)
 			pthread_cond_timedwait(&h->wake, &h->lock, &ts);
 		o = h->out;
@@ -339,16 +333,7 @@ int hep_start(struct daemon *d, char *err, size_t errlen)
 	h->n_workers = relay_workers(d->relay);
 	h->out_tail = &h->out;
 	pthread_mutex_init(&h->lock, NULL);
-	{
-		/* the thread's deadlines are CLOCK_MONOTONIC: so must the condition's be,
-		 * or every wait returns at once and the thread spins */
-		pthread_condattr_t ca;
-
-		pthread_condattr_init(&ca);
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		pthread_cond_init(&h->wake, &ca);
-		pthread_condattr_destroy(&ca);
-	}
+	mono_cond_init(&h->wake);       /* mono_deadline()s, or every wait returns at once */
 	if (!(h->q = calloc(h->n_workers, sizeof(*h->q))))
 		goto oom;
 	for (unsigned i = 0; i < h->n_workers; i++)

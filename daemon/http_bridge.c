@@ -5,12 +5,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "http_internal.h"
 
 int http_bridge_init(struct http_bridge *b)
 {
-	pthread_condattr_t ca;
-
 	b->head = NULL;
 	b->tail = &b->head;
 	b->closed = false;
@@ -18,10 +17,7 @@ int http_bridge_init(struct http_bridge *b)
 	if (b->evfd < 0)
 		return -errno;
 	pthread_mutex_init(&b->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);   /* deadlines immune to clock steps */
-	pthread_cond_init(&b->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	mono_cond_init(&b->cond);       /* deadlines immune to clock steps */
 	return 0;
 }
 
@@ -49,23 +45,9 @@ static void unlink_job(struct http_bridge *b, struct http_job *job)
 		}
 }
 
-static struct timespec deadline(unsigned timeout_ms)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	t.tv_sec += timeout_ms / 1000;
-	t.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (t.tv_nsec >= 1000000000L) {
-		t.tv_sec++;
-		t.tv_nsec -= 1000000000L;
-	}
-	return t;
-}
-
 int http_bridge_call(struct http_bridge *b, struct http_job *job, unsigned timeout_ms)
 {
-	struct timespec until = deadline(timeout_ms);
+	struct timespec until = mono_deadline(timeout_ms);
 	uint64_t one = 1;
 	int rc = 0;
 

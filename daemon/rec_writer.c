@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon.h"
 #include "rec_internal.h"
 #include "sluice/log.h"
 
@@ -295,14 +296,8 @@ static void *writer_main(void *arg)
 		struct rec_msg *m;
 
 		if (!r->msgs) {
-			struct timespec ts;
+			struct timespec ts = mono_deadline(IDLE_WAIT_MS);
 
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			ts.tv_nsec += IDLE_WAIT_MS * 1000000L;
-			if (ts.tv_nsec >= 1000000000L) {
-				ts.tv_sec++;
-				ts.tv_nsec -= 1000000000L;
-			}
 			pthread_cond_timedwait(&r->wake, &r->lock, &ts);
 		}
 		m = take_msgs(r);
@@ -340,13 +335,7 @@ int rec_capture_wait(struct rec *r, struct rec_sink *sink, struct rec_capture *c
 	m->sink = sink;
 	m->cap = cap;
 	rec_post(r, m);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += timeout_ms / 1000;
-	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (ts.tv_nsec >= 1000000000L) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000L;
-	}
+	ts = mono_deadline(timeout_ms);
 	pthread_mutex_lock(&r->lock);
 	while (!cap->done && !e)
 		e = pthread_cond_timedwait(&r->done, &r->lock, &ts);
@@ -359,16 +348,11 @@ int rec_capture_wait(struct rec *r, struct rec_sink *sink, struct rec_capture *c
 
 int rec_writer_start(struct rec *r)
 {
-	pthread_condattr_t mono;
-
 	pthread_mutex_init(&r->lock, NULL);
-	/* writer_main's deadline is CLOCK_MONOTONIC: a cond on the default (realtime) clock
-	 * would take it as long past and return at once, a busy loop of the writer */
-	pthread_condattr_init(&mono);
-	pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
-	pthread_cond_init(&r->wake, &mono);
-	pthread_condattr_destroy(&mono);
-	pthread_cond_init(&r->done, NULL);      /* rec_capture_wait: CLOCK_REALTIME */
+	/* deadlines come from mono_deadline(): a condition on the default (realtime) clock
+	 * would take them as long past and return at once, a busy loop of the writer */
+	mono_cond_init(&r->wake);
+	mono_cond_init(&r->done);
 	r->msgs_tail = &r->msgs;
 	if (pthread_create(&r->thread, NULL, writer_main, r))
 		return -EAGAIN;

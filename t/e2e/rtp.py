@@ -193,6 +193,15 @@ def drain(sock):
 		sock.setblocking(True)
 
 
+def free_tcp_port(host="127.0.0.1"):
+	"""A TCP port nobody listens on right now (for a daemon's CLI or HTTP listener)."""
+	s = socket.socket()
+	s.bind((host, 0))
+	port = s.getsockname()[1]
+	s.close()
+	return port
+
+
 def udp_socket(host="127.0.0.1"):
 	"""A lone UDP socket in the phone port range (NAT'd source, stranger...)."""
 	fam = socket.AF_INET6 if ":" in host else socket.AF_INET

@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from rtp import free_tcp_port
 from calls import Call, exchange, wait_for
 from conftest import REPO, TARGET
 
@@ -21,14 +22,6 @@ RTPENGINE_CTL = "/usr/bin/rtpengine-ctl"
 SLUICE_CTL = os.path.join(REPO, os.environ.get("BUILD", "build"), "sluice-ctl")
 N = 20                                  # packets each way of a call's exchange
 PKT = 12 + 160                          # RTP header + 20 ms of PCMU, as Phone sends
-
-
-def free_tcp_port():
-	s = socket.socket()
-	s.bind(("127.0.0.1", 0))
-	port = s.getsockname()[1]
-	s.close()
-	return port
 
 
 def cli_relay(relay, **kw):

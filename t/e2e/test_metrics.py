@@ -16,6 +16,7 @@ import urllib.request
 
 import pytest
 
+from rtp import free_tcp_port
 from calls import Call, err, exchange, ok, wait_for
 from conftest import REPO
 
@@ -23,14 +24,6 @@ pytestmark = pytest.mark.sluice_only
 
 PROMETHEUS = shutil.which("prometheus")
 PROMTOOL = shutil.which("promtool")
-
-
-def free_tcp_port():
-	s = socket.socket()
-	s.bind(("127.0.0.1", 0))
-	port = s.getsockname()[1]
-	s.close()
-	return port
 
 
 def http_relay(relay, **opts):
