@@ -3,12 +3,17 @@
  * next to expire and the oldest to evict. Each entry (header, key, reply) carries its
  * hash, so a resize never rehashes a key.
  *
- * Entries are not malloc'ed: they are appended to a log of mmap'ed blocks, and a block is
- * unmapped as soon as its last entry is gone. Replies live 60 s while most control-plane
- * objects live a few seconds; mixed into one heap they pin pages of it and the heap
- * takes many minutes to settle. In their own log, the cache's resident memory is what
- * the cache holds, and it goes back to the kernel the moment the entries expire. */
+ * Entries are not malloc'ed: they are appended to a log of mmap'ed blocks. Replies live
+ * 60 s while most control-plane objects live a few seconds; mixed into one heap they pin
+ * pages of it and the heap takes many minutes to settle. A block whose last entry is gone
+ * is kept as a spare (MADV_FREE: the kernel may take its pages if it needs them) and
+ * reused first, so the cache's resident memory follows the peak of its content rather
+ * than every swing of the call rate; spares unused for SPARE_KEEP, and all of them once
+ * the cache is empty, are unmapped.
+ *
+ * Replies are stored packed (ng_cache_pack.c): a third to a tenth of their size. */
 #include "ng_cache.h"
+#include "ng_cache_pack.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -20,13 +25,15 @@
 #define KEY_MAX      512                /* family tag + IPv6 + a generous cookie */
 #define BLOCK_SIZE   (256u * 1024)      /* one mmap per ~170 offers at 1.5 KB a reply */
 #define ALIGN        16u
+#define SPARE_KEEP   (300 * 1000000LL)  /* us a spare block may wait to be reused */
 
 /* A piece of the log; entries are bump-allocated from data[]. */
 struct block {
-	struct block *next;             /* newer */
+	struct block *next;             /* newer; for a spare: the one freed before it */
 	size_t size;                    /* of the mapping */
 	size_t used;                    /* offset of the next entry in data[] */
 	size_t live;                    /* entries not yet dropped */
+	int64_t freed;                  /* spare since (monotonic us) */
 	char data[] __attribute__((aligned(ALIGN)));
 };
 
@@ -35,7 +42,8 @@ struct entry {
 	struct entry *fnext;            /* FIFO, oldest first */
 	int64_t expires;
 	uint64_t hash;
-	uint32_t klen, rlen;
+	uint32_t klen, rlen;            /* rlen: the reply's size */
+	uint32_t slen;                  /* as stored: < rlen if packed */
 	char data[];                    /* key (family tag, source IP, cookie), reply */
 };
 
@@ -45,10 +53,12 @@ struct ng_cache {
 	size_t max_buckets;
 	struct entry *fifo_head, *fifo_tail;
 	struct block *blk_head, *blk_tail;  /* oldest, newest: the FIFO's entries in order */
-	struct block *spare;            /* one emptied block kept, so a steady load does
-					 * not map and unmap at every block boundary */
+	struct block *spares;           /* emptied blocks, most recently freed first */
+	struct ng_pack *pack;
+	int64_t now;                    /* of the latest call that had a clock */
 	size_t count;
 	uint64_t bytes;
+	uint64_t raw_bytes;              /* the replies' own size */
 	uint64_t max_bytes;
 	size_t max_entries;
 	int64_t ttl_us;
@@ -163,7 +173,10 @@ struct ng_cache *ng_cache_new(unsigned ttl_s, uint64_t max_bytes, size_t max_ent
 		return NULL;
 	c->nbuckets = MIN_BUCKETS;
 	c->buckets = calloc(c->nbuckets, sizeof(*c->buckets));
-	if (!c->buckets) {
+	c->pack = ng_pack_new();
+	if (!c->buckets || !c->pack) {
+		ng_pack_free(c->pack);
+		free(c->buckets);
 		free(c);
 		return NULL;
 	}
@@ -203,6 +216,32 @@ static struct block *block_map(size_t need)
 	return b;
 }
 
+/* A spare big enough for n bytes, most recently freed first (its pages are the likeliest
+ * to be resident still). */
+static struct block *take_spare(struct ng_cache *c, size_t n)
+{
+	struct block *b = c->spares;
+
+	if (!b || n > b->size - sizeof(*b))
+		return NULL;
+	c->spares = b->next;
+	return b;
+}
+
+static void unmap_spares(struct ng_cache *c, int64_t older_than)
+{
+	struct block **pp = &c->spares, *b;
+
+	while ((b = *pp)) {
+		if (b->freed <= older_than) {
+			*pp = b->next;
+			block_unmap(b);
+		} else {
+			pp = &b->next;
+		}
+	}
+}
+
 /* Room for n bytes (a multiple of ALIGN) at the end of the log, or NULL. */
 static void *log_alloc(struct ng_cache *c, size_t n)
 {
@@ -210,12 +249,8 @@ static void *log_alloc(struct ng_cache *c, size_t n)
 	void *p;
 
 	if (!b || b->used + n > b->size - sizeof(*b)) {
-		if (c->spare && n <= c->spare->size - sizeof(*b)) {
-			b = c->spare;
-			c->spare = NULL;
-		} else if (!(b = block_map(n))) {
+		if (!(b = take_spare(c, n)) && !(b = block_map(n)))
 			return NULL;
-		}
 		b->next = NULL;
 		b->used = b->live = 0;
 		if (c->blk_tail)
@@ -238,20 +273,18 @@ static void log_release_head(struct ng_cache *c)
 	if (--b->live)
 		return;
 	if (b == c->blk_tail) {         /* the log is empty: start the block over */
-		if (b->used > 4096 - sizeof(*b))
-			madvise((char *)b + 4096, b->size - 4096, MADV_DONTNEED);
 		b->used = 0;
 		return;
 	}
 	c->blk_head = b->next;
-	if (!c->spare && b->size == BLOCK_SIZE) {
-		/* give its pages back but keep the mapping for the next block */
-		madvise(b, b->size, MADV_DONTNEED);
-		b->size = BLOCK_SIZE;
-		c->spare = b;
-	} else {
+	if (b->size != BLOCK_SIZE) {    /* one outsized reply's */
 		block_unmap(b);
+		return;
 	}
+	madvise(b, b->size, MADV_FREE);
+	b->freed = c->now;
+	b->next = c->spares;
+	c->spares = b;
 }
 
 static void unlink_hash(struct ng_cache *c, struct entry *e)
@@ -274,7 +307,8 @@ static void drop_head(struct ng_cache *c)
 	if (!c->fifo_head)
 		c->fifo_tail = NULL;
 	unlink_hash(c, e);
-	c->bytes -= alloc_cost(sizeof(*e) + e->klen + e->rlen);
+	c->bytes -= alloc_cost(sizeof(*e) + e->klen + e->slen);
+	c->raw_bytes -= e->rlen;
 	c->count--;
 	log_release_head(c);
 }
@@ -287,11 +321,20 @@ static void maybe_shrink(struct ng_cache *c)
 
 void ng_cache_expire(struct ng_cache *c, int64_t now)
 {
+	c->now = now;
 	while (c->fifo_head && c->fifo_head->expires <= now) {
 		drop_head(c);
 		c->st.expired++;
 	}
 	maybe_shrink(c);
+	if (!c->count && c->blk_head) {
+		/* idle: nothing to keep resident for */
+		block_unmap(c->blk_head);
+		c->blk_head = c->blk_tail = NULL;
+		unmap_spares(c, INT64_MAX);
+	} else if (c->spares) {
+		unmap_spares(c, now - SPARE_KEEP);
+	}
 }
 
 void ng_cache_free(struct ng_cache *c)
@@ -302,8 +345,8 @@ void ng_cache_free(struct ng_cache *c)
 		drop_head(c);
 	if (c->blk_head)
 		block_unmap(c->blk_head);
-	if (c->spare)
-		block_unmap(c->spare);
+	unmap_spares(c, INT64_MAX);
+	ng_pack_free(c->pack);
 	free(c->buckets);
 	free(c);
 }
@@ -321,9 +364,14 @@ const char *ng_cache_get(struct ng_cache *c, const char *cookie, size_t clen,
 	for (struct entry *e = c->buckets[h & (c->nbuckets - 1)]; e; e = e->hnext)
 		if (e->hash == h && e->klen == klen && !memcmp(e->data, key, klen) &&
 		    e->expires > now) {
+			const char *r = e->data + klen;
+
+			if (e->slen < e->rlen && !(r = ng_pack_inflate(c->pack, r, e->slen,
+								       e->rlen)))
+				return NULL;    /* out of memory: answered anew */
 			*rlen = e->rlen;
 			c->st.hits++;
-			return e->data + klen;
+			return r;
 		}
 	return NULL;
 }
@@ -332,10 +380,15 @@ void ng_cache_put(struct ng_cache *c, const char *cookie, size_t clen,
 		  const union sockaddr_u *from, const char *reply, size_t rlen, int64_t now)
 {
 	char key[KEY_MAX];
-	size_t klen = make_key(key, cookie, clen, from), cost;
+	size_t klen = make_key(key, cookie, clen, from), cost, slen = rlen;
+	const void *packed = ng_pack_deflate(c->pack, reply, rlen, &slen);
 	struct entry *e, **b;
 
-	cost = alloc_cost(sizeof(*e) + klen + rlen);
+	if (!packed) {
+		packed = reply;
+		slen = rlen;
+	}
+	cost = alloc_cost(sizeof(*e) + klen + slen);
 	if (!klen || rlen > UINT32_MAX || cost > c->max_bytes || !c->max_entries) {
 		c->st.not_stored++;
 		return;
@@ -350,9 +403,11 @@ void ng_cache_put(struct ng_cache *c, const char *cookie, size_t clen,
 		return;
 	}
 	memcpy(e->data, key, klen);
-	memcpy(e->data + klen, reply, rlen);
+	memcpy(e->data + klen, packed, slen);
 	e->klen = (uint32_t)klen;
 	e->rlen = (uint32_t)rlen;
+	e->slen = (uint32_t)slen;
+	c->raw_bytes += rlen;
 	e->expires = now + c->ttl_us;
 	e->hash = siphash13(c->sip_k0, c->sip_k1, (const unsigned char *)key, klen);
 	if (c->count + 1 > c->nbuckets && c->nbuckets < c->max_buckets)
@@ -381,5 +436,6 @@ void ng_cache_get_stats(const struct ng_cache *c, struct ng_cache_stats *out)
 	*out = c->st;
 	out->entries = c->count;
 	out->bytes = c->bytes;
+	out->reply_bytes = c->raw_bytes;
 	out->buckets = c->nbuckets;
 }

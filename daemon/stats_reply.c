@@ -311,6 +311,7 @@ static struct bval *ng_server(struct daemon *d, struct arena *a)
 	bv_dict_add_int(a, ng, "oversizedreplies", (int64_t)st.oversized_replies);
 	bv_dict_add_int(a, ng, "cacheentries", (int64_t)st.cache.entries);
 	bv_dict_add_int(a, ng, "cachebytes", (int64_t)st.cache.bytes);
+	bv_dict_add_int(a, ng, "cachereplybytes", (int64_t)st.cache.reply_bytes);
 	bv_dict_add_int(a, ng, "cachemaxentries", d->cfg->ng_cache_max_entries);
 	bv_dict_add_int(a, ng, "cachemaxbytes", (int64_t)d->cfg->ng_cache_max_bytes);
 	bv_dict_add_int(a, ng, "cachehits", (int64_t)st.cache.hits);

@@ -165,6 +165,8 @@ def test_cache_bound_evicts_oldest(relay):
 		raws.append(r.ng.last_raw)
 	ng = ok(r.ng.req({"command": "statistics"}))["statistics"]["ng"]
 	assert (ng["cacheentries"], ng["cacheevictions"], ng["cachehits"]) == (2, 1, 0)
+	# kept packed: two offer replies with their bookkeeping in fewer bytes than the replies
+	assert 0 < ng["cachebytes"] < ng["cachereplybytes"] == sum(len(x) for x in raws[1:])
 	r.ng.req_raw(calls[2].base("offer", sdp=calls[2].a.sdp()), cookie=cks[2])
 	assert r.ng.last_raw == raws[2]
 	again = decode_payload(r.ng.req_raw(calls[0].base("offer", sdp=calls[0].a.sdp()),

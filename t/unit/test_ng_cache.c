@@ -258,6 +258,16 @@ static void test_bound_entries(void **state)
 	ng_cache_free(c);
 }
 
+/* Bytes that do not pack (so each reply is stored as it is and its cost is known). */
+static void noise(char *buf, size_t n, uint32_t seed)
+{
+	for (size_t i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		buf[i] = (char)((seed >> 24) ? (seed >> 24) : 1);   /* no NUL: strlen() */
+	}
+	buf[n] = 0;
+}
+
 /* max_bytes: counted with the entry overhead; big replies push out as many old ones as
  * they need; one larger than the whole cache is not stored and evicts nothing. */
 static void test_bound_bytes(void **state)
@@ -273,9 +283,9 @@ static void test_bound_bytes(void **state)
 
 	(void)state;
 	assert_true(small >= sizeof(r1k) - 1 + 8 + 5 && small < 1100);
-	memset(r1k, 'a', sizeof(r1k) - 1);
-	memset(r3k, 'b', sizeof(r3k) - 1);
-	memset(huge, 'c', sizeof(huge) - 1);
+	noise(r1k, sizeof(r1k) - 1, 1);
+	noise(r3k, sizeof(r3k) - 1, 2);
+	noise(huge, sizeof(huge) - 1, 3);
 	for (unsigned i = 0; i < 25; i++) {
 		snprintf(ck, sizeof(ck), "c%07u", i);          /* 8 bytes */
 		ng_cache_put(c, ck, strlen(ck), &a, r1k, strlen(r1k), SEC);
@@ -403,6 +413,93 @@ static void test_reput_after_evict(void **state)
 	ng_cache_free(c);
 }
 
+/* An NG reply as the relay writes them: an offer's SDP, or a delete's statistics. */
+static size_t offer_reply(char *buf, size_t cap, unsigned port)
+{
+	char sdp[1024];
+	int n = snprintf(sdp, sizeof(sdp),
+		"v=0\r\no=- 1939969165 1 IN IP4 127.0.0.11\r\ns=-\r\nc=IN IP4 127.0.0.1\r\n"
+		"t=0 0\r\nm=audio %u RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\n"
+		"a=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
+		"a=fmtp:101 0-15\r\na=sendrecv\r\na=rtcp:%u\r\na=ptime:20\r\n",
+		port, port + 1);
+
+	return (size_t)snprintf(buf, cap, "d3:sdp%d:%s6:result2:oke", n, sdp);
+}
+
+/* Replies that pack are stored in fewer bytes than their own and come back byte for
+ * byte; short and incompressible ones are stored as they are. */
+static void test_packed(void **state)
+{
+	struct ng_cache *c = ng_cache_new(60, 1 << 30, 1 << 20);
+	union sockaddr_u a = addr("127.0.0.1", 5060);
+	char ck[32], reply[2048], raw[1501];
+	size_t n, sum = 0;
+	struct ng_cache_stats st;
+
+	(void)state;
+	for (unsigned i = 0; i < 200; i++) {
+		cookie_n(ck, sizeof(ck), i);
+		n = offer_reply(reply, sizeof(reply), 30000 + 2 * i);
+		ng_cache_put(c, ck, strlen(ck), &a, reply, n, SEC);
+		sum += n;
+	}
+	st = stats(c);
+	assert_int_equal(st.entries, 200);
+	assert_int_equal(st.reply_bytes, sum);
+	/* an offer reply of ~330 bytes: stored (header and key included) in under 60 % */
+	assert_true(st.bytes < sum * 6 / 10);
+	for (unsigned i = 0; i < 200; i++) {
+		cookie_n(ck, sizeof(ck), i);
+		offer_reply(reply, sizeof(reply), 30000 + 2 * i);
+		expect_hit(c, ck, &a, 2 * SEC, reply);
+	}
+
+	noise(raw, sizeof(raw) - 1, 7);
+	ng_cache_put(c, S("noise"), &a, raw, strlen(raw), SEC);
+	assert_int_equal(stats(c).bytes - st.bytes, ng_cache_entry_cost(5, AF_INET, strlen(raw)));
+	expect_hit(c, "noise", &a, 2 * SEC, raw);
+	ng_cache_put(c, S("short"), &a, S("d6:result2:oke"), SEC);
+	expect_hit(c, "short", &a, 2 * SEC, "d6:result2:oke");
+	ng_cache_free(c);
+}
+
+/* Emptied blocks are kept for reuse while the cache holds anything and all go when it
+ * is empty; a reply still reads back after its block's neighbours expired. */
+static void test_blocks_reused(void **state)
+{
+	struct ng_cache *c = ng_cache_new(60, 1 << 30, 1 << 20);
+	union sockaddr_u a = addr("127.0.0.1", 5060);
+	char ck[32], reply[3001];
+	struct ng_cache_stats st;
+
+	(void)state;
+	/* ~3 MB of incompressible replies over 30 s, then more over the next 60 s */
+	for (unsigned i = 0; i < 3000; i++) {
+		cookie_n(ck, sizeof(ck), i);
+		noise(reply, 1000, i);
+		ng_cache_put(c, ck, strlen(ck), &a, reply, 1000, SEC + i * (30 * SEC / 3000));
+	}
+	for (unsigned i = 3000; i < 4000; i++) {
+		cookie_n(ck, sizeof(ck), i);
+		noise(reply, 1000, i);
+		ng_cache_put(c, ck, strlen(ck), &a, reply, 1000, 70 * SEC + (i - 3000) * 10000);
+	}
+	st = stats(c);
+	assert_true(st.entries >= 1000 && st.entries < 3000);
+	cookie_n(ck, sizeof(ck), 3999);
+	noise(reply, 1000, 3999);
+	expect_hit(c, ck, &a, 81 * SEC, reply);
+	ng_cache_expire(c, 200 * SEC);
+	assert_int_equal(ng_cache_count(c), 0);
+	assert_int_equal(stats(c).bytes, 0);
+	assert_int_equal(stats(c).reply_bytes, 0);
+	/* and it fills again from nothing */
+	ng_cache_put(c, S("again"), &a, reply, 1000, 201 * SEC);
+	expect_hit(c, "again", &a, 202 * SEC, reply);
+	ng_cache_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -415,6 +512,8 @@ int main(void)
 		cmocka_unit_test(test_zero_bounds),
 		cmocka_unit_test(test_table_sizing),
 		cmocka_unit_test(test_reput_after_evict),
+		cmocka_unit_test(test_packed),
+		cmocka_unit_test(test_blocks_reused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
