@@ -128,8 +128,8 @@ static bool listed(const struct ng_codec_flags *f, enum ng_codec_list l,
 	return false;
 }
 
-/* Named explicitly, or covered by "all" (supplemental codecs only by name; except
- * exempts). */
+/* Named explicitly, or covered by "all" (telephone-event and CN too, as rtpengine 10.5
+ * does; except exempts). */
 static bool applies(const struct ng_codec_flags *f, enum ng_codec_list l,
 		    const struct cp_codec *c)
 {
@@ -137,7 +137,7 @@ static bool applies(const struct ng_codec_flags *f, enum ng_codec_list l,
 
 	if (listed(f, l, c, &all))
 		return true;
-	return all && !cp_is_supplemental(c) && !listed(f, NG_CODEC_EXCEPT, c, &dummy);
+	return all && !listed(f, NG_CODEC_EXCEPT, c, &dummy);
 }
 
 static void apply_set(const struct ng_codec_flags *f, struct cp_codec *c)
@@ -220,10 +220,21 @@ static const struct cp_codec *find_te(const struct cp_list *l, unsigned clock)
 	return NULL;
 }
 
+/* A's own entry for a codec named by a flag, if its SDP has it. */
+static const struct cp_codec *in_offer(const struct cp_list *in, const struct ng_codec_name *n)
+{
+	for (unsigned k = 0; k < in->n; k++)
+		if (name_matches(n, &in->c[k]))
+			return &in->c[k];
+	return NULL;
+}
+
 /* transcode/offer entries: codecs the library can encode and decode, added in front of
- * the supplemental ones. Returns whether telephone-event was asked for. */
-static bool add_transcode(const struct ng_codec_flags *f, const struct cp_list *a,
-			  struct cp_list *b)
+ * the supplemental ones. One A's SDP has (stripped by "all", say) comes back as A's own,
+ * on both sides: A can use it, nothing to transcode. Returns whether telephone-event
+ * was asked for. */
+static bool add_transcode(const struct ng_codec_flags *f, const struct cp_list *in,
+			  struct cp_list *a, struct cp_list *b)
 {
 	unsigned at = first_supplemental(b);
 	bool want_te = false;
@@ -249,6 +260,12 @@ static bool add_transcode(const struct ng_codec_flags *f, const struct cp_list *
 			dup = name_matches(n, &b->c[k]);
 		if (dup || !def->ops)
 			continue;
+		if (in_offer(in, n) && !find_match(a, in_offer(in, n)) && a->n < CP_MAX) {
+			a->c[a->n++] = *in_offer(in, n);
+			if (!insert_at(b, at, in_offer(in, n)))
+				at++;
+			continue;
+		}
 		pt = pick_pt(a, b, def->static_pt);
 		if (pt < 0)
 			continue;
@@ -344,7 +361,7 @@ int cp_offer(const struct cp_list *in, const struct ng_codec_flags *f, struct cp
 	}
 	/* the codecs transcode names and telephone-event are audio: a video section of the
 	 * same offer gets neither */
-	want_te = !in->not_audio && add_transcode(f, &o->a, &o->b);
+	want_te = !in->not_audio && add_transcode(f, in, &o->a, &o->b);
 	if (!in->not_audio && (want_te || !lists_equal(&o->b, in)))
 		fix_te(&o->a, &o->b, want_te);
 	o->changed = !lists_equal(&o->b, in);
@@ -440,7 +457,8 @@ int cp_answer(const struct cp_offer *o, const struct cp_list *bl,
 	bte = find_te(bl, bc->clock);
 	r->b_te = bte ? bte->pt : -1;
 	same = find_match(&o->a, bc);
-	ate = same ? find_te(&o->a, same->clock) : NULL;
+	/* events A offered but the offer to B left out (masked) are not A's to get */
+	ate = same && find_te(&o->b, same->clock) ? find_te(&o->a, same->clock) : NULL;
 	if (same && !always && !ptime_conv && !ate == !bte) {
 		forward(o, bl, r);
 		r->a_codec = *same;

@@ -203,6 +203,8 @@ static int answer_media(struct oa_codecs **out, const struct ng_request *req,
 		if (!ptime && bl->ptime)        /* B's ptime would be wrong for A */
 			ptime = ans->a_codec.def->default_ptime;
 	}
+	if (!ans->to_a.n)               /* nothing of it A can use: as it is */
+		return xcode_apply(om, am, NULL);
 	if ((subset || ans->changed || (ptime && ptime != bl->ptime)) &&
 	    rewrite(out, i, full, &ans->to_a, ptime)) {
 		*err = "Out of memory";

@@ -185,6 +185,8 @@ FLAGSETS = [
 	("strip-pcma", {"codec": {"strip": ["PCMA"]}}, {}, ("baresip", "phone", "webrtc")),
 	("strip-all-except", {"codec": {"strip": ["all"], "except": ["PCMU"]}}, {},
 	 ("baresip", "phone")),
+	("mask-all-except", {"codec": {"mask": ["all"], "except": ["PCMU"]}}, {}, ("phone",)),
+	("strip-all", {"codec": {"strip": ["all"], "offer": ["PCMA"]}}, {}, ("phone",)),
 	("offer-codec", {"codec": {"offer": ["PCMA"]}}, {}, ("baresip", "phone")),
 	("mask-pcmu", {"codec": {"mask": ["PCMU"]}}, {}, ("baresip", "phone")),
 	("transcode-g722", {"codec": {"transcode": ["G722"]}}, {}, ("baresip",)),

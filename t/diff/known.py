@@ -104,8 +104,6 @@ KNOWN = [
 	("deliberate", "dtls-actpass-answer", _names("webrtc/none/callee"), whole),
 	("gap", "mid-of-gateway-answer", _names("webrtc-gw/avp/"), whole),
 	("gap", "answer-codec-order", _names("webrtc/strip-pcma/"), whole),
-	("gap", "strip-all-dtmf", _names("baresip/strip-all-except/", "phone/strip-all-except/"),
-	 whole),
 	# issue 13 part 4 (docs/ng.md, Flags)
 	("deliberate", "ice-optional-with-ice", _names("webrtc/ice-optional/"), whole),
 	("deliberate", "ice-force-relay", _names("baresip/ice-force-relay/"), whole),
