@@ -489,6 +489,74 @@ int cp_answer(const struct cp_offer *o, const struct cp_list *bl,
 	return 0;
 }
 
+/* Does a codec (not telephone-event or CN) survive `strip`? */
+static bool first_audio_keeps(const struct ng_codec_flags *f, const struct cp_list *l)
+{
+	for (unsigned i = 0; i < l->n; i++)
+		if (!cp_is_supplemental(&l->c[i]) && !applies(f, NG_CODEC_STRIP, &l->c[i]))
+			return true;
+	return false;
+}
+
+/* `strip` in an answer request: those codecs leave the answer to the offerer. An answer
+ * left with nothing stays as it is. True if something was left out. */
+bool cp_strip_answer(const struct ng_codec_flags *f, struct cp_list *l)
+{
+	unsigned n = 0;
+
+	if (!f || !f->n[NG_CODEC_STRIP])
+		return false;
+	for (unsigned i = 0; i < l->n; i++)
+		n += !applies(f, NG_CODEC_STRIP, &l->c[i]);
+	if (n == l->n || !first_audio_keeps(f, l))
+		return false;
+	n = 0;
+	for (unsigned i = 0; i < l->n; i++)
+		if (!applies(f, NG_CODEC_STRIP, &l->c[i]))
+			l->c[n++] = l->c[i];
+	l->n = n;
+	return true;
+}
+
+/* rtpengine's order of a rewritten answer: the codecs as they were, then telephone-event
+ * and CN grouped by clock rate in the order the codecs first use each rate (a rate no
+ * codec uses last), in their own order within a rate. */
+void cp_order_answer(struct cp_list *l)
+{
+	struct cp_codec tmp[CP_MAX];
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < l->n; i++)
+		if (!cp_is_supplemental(&l->c[i]))
+			tmp[n++] = l->c[i];
+	for (unsigned i = 0; i <= l->n; i++) {
+		unsigned clock = 0;
+		bool seen = false;
+
+		if (i < l->n) {
+			if (cp_is_supplemental(&l->c[i]))
+				continue;
+			clock = l->c[i].clock;
+			for (unsigned k = 0; k < i && !seen; k++)
+				seen = !cp_is_supplemental(&l->c[k]) && l->c[k].clock == clock;
+			if (seen)
+				continue;
+		}
+		for (unsigned k = 0; k < l->n; k++) {
+			const struct cp_codec *c = &l->c[k];
+			bool rate_used = false;
+
+			if (!cp_is_supplemental(c))
+				continue;
+			for (unsigned j = 0; j < l->n && !rate_used; j++)
+				rate_used = !cp_is_supplemental(&l->c[j]) && l->c[j].clock == c->clock;
+			if (i < l->n ? c->clock == clock : !rate_used)
+				tmp[n++] = *c;
+		}
+	}
+	memcpy(l->c, tmp, n * sizeof(tmp[0]));
+}
+
 /* ---- SDP rewrite ---- */
 
 static const struct cp_codec *by_pt(const struct cp_list *l, uint8_t pt)

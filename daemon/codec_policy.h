@@ -79,6 +79,10 @@ int cp_list_from_sdp(const struct sdp *sdp, unsigned i, struct cp_list *out);
 bool cp_is_te(const struct cp_codec *c);
 /* telephone-event or comfort noise: never the audio codec. */
 bool cp_is_supplemental(const struct cp_codec *c);
+/* Apply an answer request's `strip` list to the answer; true if it changed. */
+bool cp_strip_answer(const struct ng_codec_flags *f, struct cp_list *l);
+/* Reorder a list that goes into a rewritten answer as rtpengine does. */
+void cp_order_answer(struct cp_list *l);
 /* "PCMU/8000", "opus/48000/2" into buf. */
 void cp_codec_name(const struct cp_codec *c, char *buf, size_t cap);
 

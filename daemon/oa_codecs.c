@@ -189,9 +189,12 @@ static int answer_media(struct oa_codecs **out, const struct ng_request *req,
 		return xcode_apply(om, am, NULL);
 	*bl = *full;
 	subset = answer_subset(bl, om);
+	if (cp_strip_answer(&req->codec, bl))
+		subset = true;
 	if (req->single_codec && single_codec(bl))
 		subset = true;
 	if (!om->neg || cp_answer(om->neg, bl, &req->codec, ans)) {
+		cp_order_answer(bl);
 		if (subset && rewrite(out, i, full, bl, 0)) {
 			*err = "Out of memory";
 			return -ENOMEM;
@@ -205,6 +208,7 @@ static int answer_media(struct oa_codecs **out, const struct ng_request *req,
 	}
 	if (!ans->to_a.n)               /* nothing of it A can use: as it is */
 		return xcode_apply(om, am, NULL);
+	cp_order_answer(&ans->to_a);
 	if ((subset || ans->changed || (ptime && ptime != bl->ptime)) &&
 	    rewrite(out, i, full, &ans->to_a, ptime)) {
 		*err = "Out of memory";

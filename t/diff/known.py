@@ -97,13 +97,11 @@ KNOWN = [
 	("gap", "ice-other-family", _any, _per_section(_other_family_candidates)),
 	# answers that move a side to another interface or family (rtpengine re-binds it)
 	("gap", "rebind", _names("mixed/", "baresip/dir-same-answer/"), whole),
-	("gap", "ptime-answer", _names("baresip/ptime/"), whole),
-	("gap", "answer-codec-flags", _names("baresip/no-codec-flags-answer/"), whole),
+	("deliberate", "ptime-answer", _names("baresip/ptime/"), whole),
 	("deliberate", "no-empty-m-line", _names("phone/mask-pcmu/"), whole),
 	# the corpus's callee re-INVITE is answered by the WebRTC caller with actpass
 	("deliberate", "dtls-actpass-answer", _names("webrtc/none/callee"), whole),
 	("gap", "mid-of-gateway-answer", _names("webrtc-gw/avp/"), whole),
-	("gap", "answer-codec-order", _names("webrtc/strip-pcma/"), whole),
 	# issue 13 part 4 (docs/ng.md, Flags)
 	("deliberate", "ice-optional-with-ice", _names("webrtc/ice-optional/"), whole),
 	("deliberate", "ice-force-relay", _names("baresip/ice-force-relay/"), whole),

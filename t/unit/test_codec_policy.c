@@ -502,6 +502,46 @@ static void test_rewrite_lines(void **state)
 }
 
 /* A payload type listed twice counts once (found by fuzz_codec_policy). */
+/* strip in an answer request: those codecs leave the answer; never its last codec. */
+static void test_strip_answer(void **state)
+{
+	struct cp_list *l = malloc(sizeof(*l));
+	struct ng_codec_flags *f = malloc(sizeof(*f));
+	const char *pcma[] = { "codec-strip-PCMA", NULL }, *all[] = { "codec-strip-all", NULL };
+
+	(void)state;
+	list_of("0 8 101", TE101, l);
+	flags_of(pcma, f);
+	assert_true(cp_strip_answer(f, l));
+	check_list("strip PCMA", l, "0:PCMU/8000 101:telephone-event/8000");
+	assert_false(cp_strip_answer(f, l));
+	flags_of(all, f);
+	assert_false(cp_strip_answer(f, l));
+	check_list("strip all", l, "0:PCMU/8000 101:telephone-event/8000");
+	free(l);
+	free(f);
+}
+
+/* A rewritten answer: codecs first, then telephone-event and CN by clock rate in the
+ * order the codecs use the rates (a rate none uses last). */
+static void test_answer_order(void **state)
+{
+	struct cp_list *l = malloc(sizeof(*l));
+
+	(void)state;
+	list_of("111 63 9 0 13 110 126", "a=rtpmap:111 opus/48000/2\r\n"
+		"a=rtpmap:63 red/48000/2\r\na=rtpmap:13 CN/8000\r\n"
+		"a=rtpmap:110 telephone-event/48000\r\na=rtpmap:126 telephone-event/8000\r\n", l);
+	cp_order_answer(l);
+	check_list("webrtc", l, "111:opus/48000/2 63:red/48000/2 9:G722/8000 0:PCMU/8000 "
+		   "110:telephone-event/48000 13:CN/8000 126:telephone-event/8000");
+	list_of("101 0 97", TE101 "a=rtpmap:97 telephone-event/16000\r\n", l);
+	cp_order_answer(l);
+	check_list("rate unused", l, "0:PCMU/8000 101:telephone-event/8000 "
+		   "97:telephone-event/16000");
+	free(l);
+}
+
 static void test_duplicate_pt(void **state)
 {
 	struct cp_list *l = malloc(sizeof(*l));
@@ -526,6 +566,8 @@ int main(void)
 		cmocka_unit_test(test_rewrite_sample),
 		cmocka_unit_test(test_rewrite_lines),
 		cmocka_unit_test(test_duplicate_pt),
+		cmocka_unit_test(test_answer_order),
+		cmocka_unit_test(test_strip_answer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
