@@ -194,6 +194,68 @@ int media_ensure(struct daemon *d, struct party *p, unsigned idx, const struct i
 	return err;
 }
 
+/* Sockets a rebound media gave up, closed once no worker can be using them. */
+struct old_ports {
+	int fd[2];
+	const struct iface *iface;
+	uint16_t port;
+};
+
+static void close_old_ports(void *arg)
+{
+	struct old_ports *o = arg;
+
+	close(o->fd[0]);
+	close(o->fd[1]);
+	port_pool_put(o->iface->pool_ref, o->port);
+	free(o);
+}
+
+int media_rebind(struct daemon *d, struct media *m, const struct iface *to)
+{
+	struct call *c = m->party->call;
+	struct old_ports *o;
+	int fds[2], err;
+	uint16_t port;
+
+	if (m->iface == to || !m->ports_open || m->bundle)
+		return 0;
+	if (!(o = malloc(sizeof(*o))))
+		return -ENOMEM;
+	err = port_pair_open(to->pool_ref, &to->local, fds, &port);
+	if (err == -ENOSPC && relay_flush(d->relay))
+		err = port_pair_open(to->pool_ref, &to->local, fds, &port);
+	if (err) {
+		free(o);
+		return err;
+	}
+	kernel_release_media(d, m);
+	relay_stream_del(d->relay, &m->rtp, c->worker);
+	relay_stream_del(d->relay, &m->rtcp, c->worker);
+	*o = (struct old_ports){ { m->rtp.fd, m->rtcp.fd }, m->iface, m->port };
+	pthread_mutex_lock(&c->lock);
+	clog(LOG_INFO, c->callid, m->party->n_tags ? m->party->tags[0].tag : NULL, "media %u moves from %s:%u to %s:%u",
+	     m->index, m->iface->adv_str, m->port, to->adv_str, port);
+	m->iface = to;
+	m->port = port;
+	/* workers may still send on the old socket in the batch they are in: it stays open
+	 * until the grace period is over */
+	__atomic_store_n(&m->rtp.fd, fds[0], __ATOMIC_RELEASE);
+	__atomic_store_n(&m->rtcp.fd, fds[1], __ATOMIC_RELEASE);
+	m->rtp.local = to->local;
+	netaddr_set_port(&m->rtp.local, port);
+	m->rtcp.local = to->local;
+	netaddr_set_port(&m->rtcp.local, (uint16_t)(port + 1));
+	pthread_mutex_unlock(&c->lock);
+	if (c->tos >= 0)
+		media_set_tos(m, c->tos);
+	relay_defer(d->relay, close_old_ports, o);
+	err = relay_stream_add(d->relay, &m->rtp, c->worker);
+	if (!err)
+		err = relay_stream_add(d->relay, &m->rtcp, c->worker);
+	return err;
+}
+
 /* Where packets for the peer side's component go: the peer's RTCP stream, or its RTP
  * stream when the peer multiplexes RTCP. */
 static struct stream *sink_of(struct media *peer, uint8_t comp)

@@ -19,6 +19,9 @@ void party_remove_tag(struct party *p, unsigned alias);
  * 0, -ENOSPC (port range exhausted), -ENOMEM or another -errno. */
 int media_ensure(struct daemon *d, struct party *p, unsigned idx, const struct iface *iface,
 		 struct media **out);
+/* Move a media's sockets to another interface (new ports there); the old ones close
+ * after the workers' grace period. Not for a BUNDLE'd section. 0 or -errno. */
+int media_rebind(struct daemon *d, struct media *m, const struct iface *to);
 /* IP TOS of the media's sockets (IPv6: traffic class). */
 void media_set_tos(struct media *m, int tos);
 /* The call's TOS (-1: back to the system's) on every socket it has; kernel entries

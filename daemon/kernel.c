@@ -283,6 +283,16 @@ void kernel_watch_foreign(struct daemon *d, struct call *c, int64_t now)
 	pthread_mutex_unlock(&c->lock);
 }
 
+void kernel_release_media(struct daemon *d, struct media *m)
+{
+	pthread_mutex_lock(&m->party->call->lock);
+	if (d->kmod) {
+		withdraw(d, &m->rtp);
+		withdraw(d, &m->rtcp);
+	}
+	pthread_mutex_unlock(&m->party->call->lock);
+}
+
 void kernel_release_call(struct daemon *d, struct call *c)
 {
 	pthread_mutex_lock(&c->lock);

@@ -24,6 +24,9 @@ void kernel_sync_call(struct daemon *d, struct call *c);
 void kernel_watch_foreign(struct daemon *d, struct call *c, int64_t now_mono_us);
 /* Withdraw every entry of the call, folding the kernel counters into the streams'. */
 void kernel_release_call(struct daemon *d, struct call *c);
+/* The same for one media whose sockets are about to change. Takes the call lock. */
+struct media;
+void kernel_release_media(struct daemon *d, struct media *m);
 /* The stream's kernel counters (zero if none) and last packet (monotonic µs, 0 never). */
 void kernel_read(const struct call *c, const struct stream *s, struct stream_stats *add,
 		 int64_t *last_mono_us);

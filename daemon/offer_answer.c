@@ -97,6 +97,48 @@ static const struct iface *pick_iface(struct oa *oa, struct party *p, bool offer
 	return iface_by_af(oa->d, owner_family(oa));
 }
 
+/* The same logical interface in another family, else any of that family. */
+static const struct iface *iface_in_family(struct daemon *d, const struct iface *cur,
+					   enum sdp_af af)
+{
+	for (unsigned i = 0; i < d->n_ifaces; i++)
+		if (d->ifaces[i].af == af && !strcmp(d->ifaces[i].name, cur->name))
+			return &d->ifaces[i];
+	return iface_by_af(d, af);
+}
+
+/* At the answer rtpengine picks each side's interface again: from the answer's
+ * direction (the answerer's side first), else, for the answerer, the family of its
+ * answer when that is not the family it was offered in. NULL: the side has no media. */
+static const struct iface *answer_iface(struct oa *oa, const struct party *p, bool answerer)
+{
+	const struct ng_request *r = oa->req;
+	unsigned di = answerer ? 0 : 1;
+	const struct iface *cur = NULL, *i;
+
+	for (unsigned k = 0; k < p->n_media && !cur; k++)
+		if (p->media[k])
+			cur = p->media[k]->iface;
+	if (!cur)
+		return NULL;
+	if (di < r->n_direction && (i = iface_by_name(oa->d, &r->direction[di])))
+		return i;
+	if (answerer && !r->n_direction && cur->af != owner_family(oa))
+		return iface_in_family(oa->d, cur, owner_family(oa));
+	return cur;
+}
+
+static int rebind_side(struct oa *oa, struct party *p, bool answerer)
+{
+	const struct iface *to = answer_iface(oa, p, answerer);
+	int e = 0;
+
+	for (unsigned k = 0; to && k < p->n_media && !e; k++)
+		if (p->media[k])
+			e = media_rebind(oa->d, p->media[k], to);
+	return e;
+}
+
 static void copy_str(char *dst, size_t cap, const char *s, size_t len)
 {
 	if (len >= cap)
@@ -297,6 +339,10 @@ static int apply_sdp(struct oa *oa, struct party *owner, struct party *peer, con
 			*err = e == -ENOSPC ? "Ran out of ports" : "Failed to open media sockets";
 			return e;
 		}
+	}
+	if (!oa->offer && ((e = rebind_side(oa, owner, true)) || (e = rebind_side(oa, peer, false)))) {
+		*err = e == -ENOSPC ? "Ran out of ports" : "Failed to open media sockets";
+		return e;
 	}
 	pthread_mutex_lock(&oa->call->lock);
 	bundle_in(oa->sdp, owner, peer, oa->offer);

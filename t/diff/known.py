@@ -95,8 +95,8 @@ KNOWN = [
 	("deliberate", "ice-lite", _any, _drop(r"^\s+a=ice-lite$")),
 	("deliberate", "srtp-offer", _any, _per_section(_offered_suites)),
 	("gap", "ice-other-family", _any, _per_section(_other_family_candidates)),
-	# answers that move a side to another interface or family (rtpengine re-binds it)
-	("gap", "rebind", _names("mixed/", "baresip/dir-same-answer/"), whole),
+	# a side moved to the other family at the answer, with ICE: rtpengine restarts ICE
+	("gap", "rebind-ice", _names("mixed/ice-force/"), whole),
 	("deliberate", "ptime-answer", _names("baresip/ptime/"), whole),
 	("deliberate", "no-empty-m-line", _names("phone/mask-pcmu/"), whole),
 	# the corpus's callee re-INVITE is answered by the WebRTC caller with actpass
