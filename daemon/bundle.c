@@ -118,8 +118,12 @@ void bundle_out(const struct sdp *sdp, struct party *out, bool offer, struct sdp
 			mr->rtcp_mux = tr->rtcp_mux;
 		}
 		/* the answer names the offer's a=mid (RFC 5888) even if the answerer had none */
-		if (!offer && m->mid[0] && !sdp_attr(sdp, (int)i, "mid", 0, NULL))
-			sb_printf(&lines[i], "a=mid:%s\r\n", m->mid);
+		if (!offer && m->mid[0] && !sdp_attr(sdp, (int)i, "mid", 0, NULL)) {
+			if (rw->reorder)
+				mr->add_mid = m->mid;
+			else
+				sb_printf(&lines[i], "a=mid:%s\r\n", m->mid);
+		}
 	}
 	if (offer)
 		return;

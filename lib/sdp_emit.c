@@ -521,6 +521,8 @@ static void emit_media_reordered(struct emit_ctx *x, unsigned i)
 	for (unsigned j = 1; j < m->n_lines; j++)
 		if (is_attr(&lines[j], "mid") && !dropped(mr->drop_attrs, &lines[j]))
 			put_line(x->out, &lines[j]);
+	if (mr->add_mid)
+		sb_printf(x->out, "a=mid:%s\r\n", mr->add_mid);
 	put_codecs(x, m, mr, lines);
 	if (!mr->keep_dir)
 		sb_printf(x->out, "a=%s\r\n", sdp_dir_name(dir));

@@ -179,6 +179,8 @@ struct sdp_media_rewrite {
 	bool keep_dir;              /* with reorder: direction attributes stay where they
 	                               are and none is added (dir must be NONE) */
 	const char *append;         /* complete lines, each ending in CRLF, added last */
+	const char *add_mid;        /* a=mid value for a section without one: written where
+	                               a=mid goes (with reorder), else added last */
 };
 
 static inline void sdp_drop_pt_set(struct sdp_media_rewrite *mr, unsigned pt)

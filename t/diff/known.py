@@ -101,7 +101,6 @@ KNOWN = [
 	("deliberate", "no-empty-m-line", _names("phone/mask-pcmu/"), whole),
 	# the corpus's callee re-INVITE is answered by the WebRTC caller with actpass
 	("deliberate", "dtls-actpass-answer", _names("webrtc/none/callee"), whole),
-	("gap", "mid-of-gateway-answer", _names("webrtc-gw/avp/"), whole),
 	# issue 13 part 4 (docs/ng.md, Flags)
 	("deliberate", "ice-optional-with-ice", _names("webrtc/ice-optional/"), whole),
 	("deliberate", "ice-force-relay", _names("baresip/ice-force-relay/"), whole),
