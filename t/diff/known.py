@@ -108,9 +108,13 @@ KNOWN = [
 	 _per_section(_codec_list)),
 	("gap", "codec-path-ptime", _names("osrtp/", "osrtp-in/"), _drop(r"^\s+a=ptime:20$")),
 	# older flag differences outside issue 13 part 4 (docs/rtpengine-differences.md)
+	("deliberate", "session-name", _names("baresip/repl-sessname/", "phone/repl-sessname/"),
+	 whole),
+	("deliberate", "media-address", _names("baresip/media-address/", "phone/media-address/"),
+	 whole),
 	("gap", "flags", lambda n: n.split("/")[1] in (
-		"repl-sessname", "media-address", "ice-remove", "sdes-off", "sdes-only", "dtls-off",
-		"dtls-passive", "mux-reject"), whole),
+		"ice-remove", "sdes-off", "sdes-only", "dtls-off", "dtls-passive", "mux-reject"),
+	 whole),
 ]
 
 
