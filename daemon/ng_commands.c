@@ -190,6 +190,13 @@ int ng_command(struct daemon *d, const struct ng_request *req, struct arena *a,
 	case NG_START_FORWARDING:
 	case NG_STOP_FORWARDING:
 		return media_block_command(d, req, a, reply, err);
+	case NG_PLAY_MEDIA:
+		*err = "Media playback (play media, stop media) is not supported by sluice yet";
+		return -ENOTSUP;
+	case NG_SUBSCRIBE:
+		*err = "Media subscriptions (publish, subscribe, unsubscribe) are not supported "
+		       "by sluice yet";
+		return -ENOTSUP;
 	default:
 		*err = "Unrecognized command";
 		return -EINVAL;

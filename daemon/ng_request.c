@@ -22,6 +22,9 @@ static const struct { const char *name; enum ng_cmd cmd; } commands[] = {
 	{ "unblock media", NG_BLOCK }, { "silence media", NG_BLOCK },
 	{ "unsilence media", NG_BLOCK }, { "start forwarding", NG_START_FORWARDING },
 	{ "stop forwarding", NG_STOP_FORWARDING },
+	{ "play media", NG_PLAY_MEDIA }, { "stop media", NG_PLAY_MEDIA },
+	{ "publish", NG_SUBSCRIBE }, { "subscribe request", NG_SUBSCRIBE },
+	{ "subscribe answer", NG_SUBSCRIBE }, { "unsubscribe", NG_SUBSCRIBE },
 };
 
 const char *ng_cmd_name(enum ng_cmd c)
