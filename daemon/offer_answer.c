@@ -382,6 +382,15 @@ static int apply_sdp(struct oa *oa, struct party *owner, struct party *peer, con
 
 static const char *const extmap[] = { "extmap", NULL };
 
+/* Media of an OSRTP call (RFC 8643), offered so by either side or by us. rtpengine
+ * runs such media through its codec path once the answer is in, and that path writes
+ * a=ptime into every SDP that had none; proxies and phones see the same from us. */
+static bool osrtp_media(const struct media *a, const struct media *b)
+{
+	return (a->sec && (a->sec->osrtp_in || a->sec->osrtp_out)) ||
+	       (b->sec && (b->sec->osrtp_in || b->sec->osrtp_out));
+}
+
 /* Build the rewrite that points the SDP at `out`'s sockets. */
 static void build_rewrite(struct oa *oa, struct party *owner, struct party *out,
 			  struct sdp_rewrite *rw)
@@ -426,6 +435,9 @@ static void build_rewrite(struct oa *oa, struct party *owner, struct party *out,
 			else if (dir == SDP_DIR_RECVONLY)
 				mr->dir = SDP_DIR_INACTIVE;
 		}
+		if (!rejected && osrtp_media(pm, om) && (!oa->offer || oa->call->answered) &&
+		    !sdp_attr(oa->sdp, (int)i, "ptime", 0, NULL))
+			mr->ptime = 20;
 		if (i == 0) {
 			rw->session_conn = mr->addr;
 			rw->session_conn_af = mr->af;

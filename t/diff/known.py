@@ -106,7 +106,6 @@ KNOWN = [
 	("deliberate", "ice-force-relay", _names("baresip/ice-force-relay/"), whole),
 	("deliberate", "generate-rtcp-transcoded", _names("baresip/generate-rtcp/"),
 	 _per_section(_codec_list)),
-	("gap", "codec-path-ptime", _names("osrtp/", "osrtp-in/"), _drop(r"^\s+a=ptime:20$")),
 	# older flag differences outside issue 13 part 4 (docs/rtpengine-differences.md)
 	("deliberate", "session-name", _names("baresip/repl-sessname/", "phone/repl-sessname/"),
 	 whole),
