@@ -54,7 +54,7 @@ TOOL_BIN   := $(TOOL_SRC:t/tools/%.c=$(BUILD)/t/%)
 .SECONDARY:
 KTEST_BIN  := $(BUILD)/t/sluice-ktest
 
-.PHONY: all progs deps run test unit e2e difftest interop kernel test-kernel fuzz bench bench-kernel soak deb clean
+.PHONY: all progs deps run test unit e2e difftest interop kernel test-kernel fuzz bench bench-kernel soak deb clean man
 all: progs $(UNIT_BIN) $(KTEST_BIN) $(TOOL_BIN)
 progs: $(BUILD)/sluiced $(UTIL_BIN)
 
@@ -169,6 +169,23 @@ fuzz: deps
 	@utils/install-deps.sh fuzz
 	$(MAKE) $(FUZZ_BIN)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) t/fuzz/run-fuzz.sh $(FUZZ_BIN)
+
+# Man pages, made from the programs' own --help (sluiced's comes from its option table)
+# by help2man and utils/man/mkconf.py, so they list exactly the options there are.
+MAN_PAGES := $(BUILD)/man/sluiced.8 $(BUILD)/man/sluice.conf.5 $(BUILD)/man/sluice-ng.1 \
+             $(BUILD)/man/sluice-ctl.1 $(BUILD)/man/sluice-bench.1
+H2M = help2man -N --no-discard-stderr -i utils/man/$(1).h2m -s $(2) -o $@ $(BUILD)/$(1)
+
+man: $(MAN_PAGES)
+$(BUILD)/man/sluiced.8: $(BUILD)/sluiced utils/man/sluiced.h2m
+	@mkdir -p $(dir $@)
+	$(call H2M,sluiced,8)
+$(BUILD)/man/sluice.conf.5: $(BUILD)/sluiced utils/man/mkconf.py
+	@mkdir -p $(dir $@)
+	/usr/bin/python3 utils/man/mkconf.py $(BUILD)/sluiced $@
+$(BUILD)/man/%.1: $(BUILD)/% utils/man/%.h2m
+	@mkdir -p $(dir $@)
+	$(call H2M,$*,1)
 
 # Debian packages (sluice-daemon, sluice-utils, sluice-kernel-dkms) into build/deb/.
 deb:

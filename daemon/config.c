@@ -428,7 +428,9 @@ static void print_help(FILE *out)
 	char left[64];
 	size_t i;
 
-	fprintf(out, "Usage: sluiced [OPTION...]  - RTP media relay, rtpengine-compatible\n\n");
+	fprintf(out, "Usage: sluiced [OPTION...]\n"
+		"RTP media relay and transcoder for SIP platforms, rtpengine-compatible.\n\n"
+		"Options:\n");
 	for (i = 0; i < N_OPTS; i++) {
 		const struct cfg_opt *o = &cfg_opts[i];
 		char sh[8] = "";
@@ -437,7 +439,7 @@ static void print_help(FILE *out)
 			snprintf(sh, sizeof(sh), "-%c, ", o->shortopt);
 		snprintf(left, sizeof(left), "%s--%s%s%s", sh, o->name,
 			 o->arg ? "=" : "", o->arg ? o->arg : "");
-		if (strlen(left) > 38)
+		if (strlen(left) > 37)     /* two spaces at least: help2man splits there */
 			fprintf(out, "  %s\n  %-38s %s\n", left, "", o->help);
 		else
 			fprintf(out, "  %-38s %s\n", left, o->help);

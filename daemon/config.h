@@ -13,10 +13,7 @@
 
 #include "sluice/cidr.h"
 #include "sluice/netaddr.h"
-
-#ifndef SLUICE_VERSION
-#define SLUICE_VERSION      "0.1.0"
-#endif
+#include "sluice/version.h"
 #define CONFIG_DEFAULT_FILE "/etc/sluice/sluice.conf"
 #define CONFIG_DEFAULT_SECTION "sluice"
 

@@ -11,6 +11,7 @@ test_pkgs="libcmocka-dev python3 python3-pytest python3-numpy python3-pylibsrtp 
            rtpengine-daemon rtpengine-utils prometheus"
 fuzz_pkgs="clang-14 libfuzzer-14-dev"
 deb_pkgs="debhelper dh-dkms dpkg-dev fakeroot"
+man_pkgs="help2man man-db groff-base"    # make man (the pages' test runs in make test)
 bench_pkgs="rtpengine-daemon util-linux procps"
 # kernel module tests (t/kernel): 6.1 image + headers of every flavour, qemu, initramfs tools
 kernel_pkgs="qemu-system-x86 linux-image-amd64 linux-headers-amd64 linux-headers-cloud-amd64
@@ -20,9 +21,9 @@ want=""
 for t in "$@"; do
 	case "$t" in
 	build) want="$want $build_pkgs" ;;
-	test)  want="$want $build_pkgs $test_pkgs $kernel_pkgs" ;;
+	test)  want="$want $build_pkgs $test_pkgs $kernel_pkgs $man_pkgs" ;;
 	fuzz)  want="$want $build_pkgs $fuzz_pkgs" ;;
-	deb)   want="$want $build_pkgs $deb_pkgs" ;;
+	deb)   want="$want $build_pkgs $deb_pkgs $man_pkgs" ;;
 	bench) want="$want $build_pkgs $bench_pkgs" ;;
 	kernel) want="$want $build_pkgs $kernel_pkgs" ;;
 	*) echo "install-deps: unknown target '$t'" >&2; exit 2 ;;

@@ -335,8 +335,8 @@ def test_sluice_ctl_help_and_errors(tmp_path):
 	p = subprocess.run([SLUICE_CTL, "--help"], capture_output=True, timeout=5)
 	assert p.returncode == 0
 	out = p.stdout.decode()
-	for word in ("SYNOPSIS", "COMMANDS", "OPTIONS", "EXIT STATUS", "terminate CALLID",
-		     "loglevel [0-7]", "--json"):
+	for word in ("Usage: sluice-ctl", "Commands:", "Options:", "Exit status:",
+		     "terminate CALLID", "loglevel [0-7]", "--json"):
 		assert word in out, word
 	port = free_tcp_port()                  # nobody listens there
 	p = subprocess.run([SLUICE_CTL, "-s", str(port), "list"], capture_output=True, timeout=5)

@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "sluice/version.h"
 #include "bench.h"
 #include "report.h"
 #include "soak.h"
@@ -44,6 +45,7 @@ static void usage(FILE *f)
 "  --record            offers carry record-call: yes (the relay records every call)\n"
 "  --watch-dir DIR     window: growth of the files under DIR, bytes/s (the relay's\n"
 "                      --recording-dir: its disk write rate)\n"
+"  --help              this text; --version: the version\n"
 "plain: --calls N (100) --warmup S (2) --duration S (10; 0 = setup and memory only)\n"
 "ramp:  --step N (100) --max-calls N (2000) --warmup S --duration S (per step)\n"
 "       --loss-limit PCT (1) --p99-limit MS (50) --cpu-limit PCT (95)\n"
@@ -606,6 +608,10 @@ int main(int argc, char **argv)
 	unsigned cap;
 	bool soak;
 	int ret;
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("sluice-bench %s\n", SLUICE_VERSION);
+		return 0;
+	}
 
 	if (!b)
 		return EXIT_USAGE;

@@ -19,6 +19,7 @@
 
 #include <json-c/json.h>
 
+#include "sluice/version.h"
 #include "sluice/netaddr.h"
 #include "sluice/strbuf.h"
 #include "sluice_ctl.h"
@@ -29,52 +30,46 @@
 #define EXIT_ERR_RESULT  1
 #define EXIT_FAIL        2
 
+/* GNU style, so that help2man makes the man page of it (make man). */
 static const char usage_text[] =
-"NAME\n"
-"    sluice-ctl - inspect and control a running sluiced\n"
+"Usage: sluice-ctl [-s [IP:]PORT] [-c FILE] [-j] [-t SECS] COMMAND [ARG]\n"
+"Inspect and control a running sluiced through its control CLI (--listen-cli), the\n"
+"socket rtpengine-ctl also talks to. Prints human tables, or the daemon's JSON with\n"
+"--json.\n"
 "\n"
-"SYNOPSIS\n"
-"    sluice-ctl [-s [IP:]PORT] [-c FILE] [-j] [-t SECS] COMMAND [ARG]\n"
-"\n"
-"DESCRIPTION\n"
-"    Talks to sluiced's control CLI (--listen-cli), the socket rtpengine-ctl also\n"
-"    talks to. Prints human tables, or the daemon's JSON with --json.\n"
-"\n"
-"COMMANDS\n"
-"    list               calls: age, state, parties, codecs, MOS, forwarding (kernel or\n"
-"                       userspace, and why not in the kernel)\n"
-"    show CALLID        one call: every party, media and stream with its endpoints,\n"
+"Commands:\n"
+"  list                 calls: age, state, parties, codecs, MOS, forwarding (kernel\n"
+"                       or userspace, and why not in the kernel)\n"
+"  show CALLID          one call: every party, media and stream with its endpoints,\n"
 "                       counters, quality (loss, jitter, RTT, MOS) and why it is not\n"
 "                       in the kernel\n"
-"    totals             the daemon's statistics (as NG 'statistics')\n"
-"    interfaces         media interfaces and their ports used and free\n"
-"    terminate CALLID   end a call now and free its ports\n"
-"    terminate all      end every call\n"
-"    loglevel [0-7]     print, or set, the daemon's log level (syslog levels)\n"
-"    raw WORD...        send an rtpengine-ctl command as is, print the text reply\n"
+"  totals               the daemon's statistics (as NG 'statistics')\n"
+"  interfaces           media interfaces and their ports used and free\n"
+"  terminate CALLID     end a call now and free its ports\n"
+"  terminate all        end every call\n"
+"  loglevel [0-7]       print, or set, the daemon's log level (syslog levels)\n"
+"  raw WORD...          send an rtpengine-ctl command as is, print the text reply\n"
 "                       (e.g. raw list totals)\n"
 "\n"
-"OPTIONS\n"
-"    -s, --server [IP:]PORT   the CLI address; a bare PORT is 127.0.0.1. Default: the\n"
-"                             listen-cli of the config file, else 127.0.0.1:9900\n"
-"    -c, --config-file FILE   where to look for listen-cli ([sluice] section, else\n"
-"                             [rtpengine]); default " DEFAULT_CONFIG "\n"
-"    -j, --json               print the JSON reply (pretty) instead of tables\n"
-"    -t, --timeout SECS       give up after this long (default 5)\n"
-"    -h, --help               this text\n"
+"Options:\n"
+"  -s, --server=[IP:]PORT   the CLI address; a bare PORT is 127.0.0.1. Default: the\n"
+"                           listen-cli of the config file, else 127.0.0.1:9900\n"
+"  -c, --config-file=FILE   where to look for listen-cli ([sluice] section, else\n"
+"                           [rtpengine]); default " DEFAULT_CONFIG "\n"
+"  -j, --json               print the JSON reply (pretty) instead of tables\n"
+"  -t, --timeout=SECS       give up after this long (default 5)\n"
+"  -h, --help               this text\n"
+"      --version            print the version\n"
 "\n"
-"EXIT STATUS\n"
-"    0 done; 1 the daemon refused (e.g. unknown call-id); 2 usage, connection,\n"
-"    timeout or an undecodable reply.\n"
+"Exit status:\n"
+"  0 done; 1 the daemon refused (e.g. unknown call-id); 2 usage, connection,\n"
+"  timeout or an undecodable reply.\n"
 "\n"
-"EXAMPLES\n"
-"    sluice-ctl -s 9900 list\n"
-"    sluice-ctl show 'a84b4c76e66710@pc33.example.com'\n"
-"    sluice-ctl --json totals | jq .statistics.currentstatistics\n"
-"    sluice-ctl loglevel 7\n"
-"\n"
-"SEE ALSO\n"
-"    sluiced --help, rtpengine-ctl(1), docs/cli.md\n";
+"Examples:\n"
+"  sluice-ctl -s 9900 list\n"
+"  sluice-ctl show 'a84b4c76e66710@pc33.example.com'\n"
+"  sluice-ctl --json totals | jq .statistics.currentstatistics\n"
+"  sluice-ctl loglevel 7\n";
 
 struct opts {
 	const char *server;
@@ -282,6 +277,10 @@ int main(int argc, char **argv)
 	struct strbuf line, reply;
 	bool raw;
 	int c, rc;
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("sluice-ctl %s\n", SLUICE_VERSION);
+		return 0;
+	}
 
 	while ((c = getopt_long(argc, argv, "+s:c:jt:h", longopts, NULL)) != -1) {
 		switch (c) {

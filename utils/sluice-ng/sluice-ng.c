@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sluice/version.h"
 #include "sluice/arena.h"
 #include "sluice/bencode.h"
 #include "sluice/netaddr.h"
@@ -72,20 +73,45 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* GNU style, so that help2man makes the man page of it (make man). */
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: sluice-ng [--server IP:PORT] [--json] [--compact] [--timeout MS] [--retries N]\n"
-"                 COMMAND [options]\n"
-"       sluice-ng [global options] raw 'JSON-DICT' [options]\n"
-"COMMAND: ping offer answer delete query list statistics capture, 'start recording',\n"
-"         'stop recording', 'pause recording', or any word (sent as is)\n"
-"options: --call-id X --from-tag X --to-tag X --via-branch X --sdp TEXT|- --sdp-file F|-\n"
-"         --flag F --replace X --direction X --rtcp-mux X (repeatable, sent as lists)\n"
-"         --ICE X --transport-protocol X --media-address X --address-family X --label X\n"
-"         --delete-delay N --received-from 'IP4 1.2.3.4' --set KEY=VALUE --set-int KEY=N\n"
-"defaults: --server 127.0.0.1:%d --timeout 1000 --retries 0; replies are printed as\n"
-"pretty JSON (--compact: one line). Exit 0 ok/pong, 1 other result, 2 failure.\n",
+"Usage: sluice-ng [GLOBAL OPTION...] COMMAND [REQUEST OPTION...]\n"
+"  or:  sluice-ng [GLOBAL OPTION...] raw 'JSON-DICT' [REQUEST OPTION...]\n"
+"Send one NG request to sluiced (or rtpengine) and print the reply as JSON.\n"
+"COMMAND is ping, offer, answer, delete, query, list, statistics, capture,\n"
+"'start recording', 'stop recording', 'pause recording', or any word (sent as is).\n"
+"\n"
+"Global options:\n"
+"  --server=IP:PORT         the relay's NG address (default 127.0.0.1:%d)\n"
+"  --json                   send the request as JSON instead of bencode\n"
+"  --compact                print the reply on one line\n"
+"  --timeout=MS             wait this long for a reply before retransmitting\n"
+"                           (default 1000)\n"
+"  --retries=N              retransmissions with the same cookie (default 0)\n"
+"  --help                   this text\n"
+"  --version                print the version\n"
+"\n"
+"Request options (each becomes the NG key of its name):\n"
+"  --call-id=X, --from-tag=X, --to-tag=X, --via-branch=X, --label=X\n"
+"                           the call and the side\n"
+"  --sdp=TEXT|-             the SDP (- reads standard input)\n"
+"  --sdp-file=FILE|-        the SDP from a file\n"
+"  --flag=F                 an entry of \"flags\" (repeatable)\n"
+"  --replace=X, --direction=X, --rtcp-mux=X\n"
+"                           an entry of that list (repeatable)\n"
+"  --ICE=X, --transport-protocol=X, --media-address=X, --address-family=X\n"
+"                           that key as a string\n"
+"  --delete-delay=N         an integer key\n"
+"  --received-from='IP4 ADDRESS'\n"
+"                           the SIP source, as [family, address]\n"
+"  --set=KEY=VALUE          any other string key\n"
+"  --set-int=KEY=N          any other integer key\n"
+"\n"
+"Exit status:\n"
+"  0 result ok or pong; 1 another result (error, load limit); 2 usage, network,\n"
+"  timeout or an undecodable reply.\n",
 		NG_DEFAULT_PORT);
 }
 
@@ -361,6 +387,10 @@ int main(int argc, char **argv)
 	struct arena a;
 	struct bval *req, *rep, *result;
 	int ret;
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		printf("sluice-ng %s\n", SLUICE_VERSION);
+		return 0;
+	}
 
 	arena_init(&a, 0);
 	sb_init(&msg);
