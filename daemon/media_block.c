@@ -13,31 +13,6 @@
 #include "sluice/log.h"
 #include "sluice/rtp.h"
 
-/* Offset and length of an RTP packet's payload (CSRCs, extension, padding skipped);
- * false if the header does not fit. */
-static bool rtp_payload(const uint8_t *p, size_t len, size_t *off, size_t *plen)
-{
-	size_t o = 12 + 4u * (p[0] & 0x0f), end = len;
-
-	if (len < 12 || o > len)
-		return false;
-	if (p[0] & 0x10) {
-		if (o + 4 > len)
-			return false;
-		o += 4 + 4u * ((size_t)p[o + 2] << 8 | p[o + 3]);
-		if (o > len)
-			return false;
-	}
-	if ((p[0] & 0x20) && len > o) {
-		if (p[len - 1] > len - o)
-			return false;
-		end = len - p[len - 1];
-	}
-	*off = o;
-	*plen = end - o;
-	return true;
-}
-
 bool media_block_pass(const struct stream *t, uint8_t *p, size_t len)
 {
 	uint8_t block = t->media->party->opts.block, pt;
@@ -55,7 +30,7 @@ bool media_block_pass(const struct stream *t, uint8_t *p, size_t len)
 	if (!(block & SILENCE_MEDIA))
 		return true;
 	/* G.711 silence in place; other codecs would need the transcoder: held back */
-	if ((pt != 0 && pt != 8) || !rtp_payload(p, len, &off, &plen))
+	if ((pt != 0 && pt != 8) || rtp_payload(p, len, &off, &plen))
 		return false;
 	memset(p + off, pt == 0 ? 0xff : 0xd5, plen);
 	return true;
