@@ -17,6 +17,7 @@
 #include "rec.h"
 #include "relay.h"
 #include "secure.h"
+#include "sluice/dtmf_rewrite.h"
 #include "sluice/log.h"
 
 struct call *call_find(struct daemon *d, const char *callid, size_t len)
@@ -370,6 +371,7 @@ static void call_free(void *arg)
 			handler_destroy(m->rtcp.xform);
 			free(m->neg);
 			secure_free(m->sec);
+			dtmf_rewrite_free(m->dtmf_play);
 			free(m);
 		}
 		free(p);

@@ -36,6 +36,7 @@ struct kmod_stream;
 struct cp_offer;
 struct rec_sink;
 struct rec_call;
+struct dtmf_rewrite;
 
 enum stream_component { COMP_RTP = 1, COMP_RTCP = 2 };
 
@@ -96,6 +97,7 @@ struct media {
 	char codec[CALL_CODEC_MAX];     /* first rtpmap, e.g. "PCMU/8000" */
 	unsigned clock;                 /* its RTP clock rate (8000 when not given) */
 	int dtmf_pt;                    /* telephone-event payload type this side sends, -1 */
+	unsigned dtmf_clock;            /* its clock rate */
 	const struct iface *iface;      /* interface this side's sockets live on */
 	struct stream rtp, rtcp;
 	uint16_t port;                  /* local RTP port (RTCP = port + 1) */
@@ -117,6 +119,9 @@ struct media {
 	struct media *bundle;           /* [L] BUNDLE (bundle.h): the section whose transport
 	                                   this one shares toward its side; NULL: its own */
 	bool bundle_tag;                /* [L] carries the transport of a BUNDLE group */
+	struct dtmf_rewrite *dtmf_play; /* [L] NG play DTMF into what this side sends when
+	                                   forwarded plainly (play_dtmf.h): made by the first
+	                                   such command, freed with the media; NULL: none */
 };
 
 struct party_tag {

@@ -10,6 +10,7 @@
 #include "daemon.h"
 #include "latch.h"
 #include "nft.h"
+#include "play_dtmf.h"
 #include "rec.h"
 #include "sluice/kmod.h"
 #include "sluice/log.h"
@@ -111,6 +112,9 @@ static const char *ineligible(const struct daemon *d, const struct stream *s,
 	const struct stream *sink = s->sink;
 	const char *why;
 
+	/* before the module's absence: it is what the operator asked for, and it ends */
+	if (play_dtmf_busy(s))
+		return "playing DTMF";
 	if (!d->kmod)
 		return d->kernel_state;
 	if (s->media->party->call->deleted)

@@ -154,21 +154,35 @@ static void tp_option(struct oa *oa)
 	copy_str(oa->tp_opt, sizeof(oa->tp_opt), tp->s ? tp->s : "", tp->len);
 }
 
+/* The telephone-event type whose clock is the first audio format's (RFC 4733 wants the
+ * audio's clock), else the first one listed. */
+static void media_dtmf_pt(const struct sdp *sdp, unsigned i, struct media *m)
+{
+	struct sdp_pt pts[128];
+	int n = sdp_rtpmap(sdp, i, pts, 128);
+	unsigned audio = 0;
+
+	m->dtmf_pt = -1;
+	m->dtmf_clock = 0;
+	for (int k = 0; k < n; k++) {
+		bool te = pts[k].enc.len == 15 && !strncasecmp(pts[k].enc.s, "telephone-event", 15);
+
+		if (!te && !audio && pts[k].pt != 13 && pts[k].clock)
+			audio = pts[k].clock;
+		if (te && (m->dtmf_pt < 0 || (m->dtmf_clock != audio && pts[k].clock == audio))) {
+			m->dtmf_pt = pts[k].pt;
+			m->dtmf_clock = pts[k].clock;
+		}
+	}
+}
+
 static void media_codec(const struct sdp *sdp, unsigned i, struct media *m)
 {
 	struct sdp_str v;
 
 	m->codec[0] = '\0';
 	m->clock = 8000;                /* the static audio payload types but a few */
-	m->dtmf_pt = -1;
-	for (unsigned k = 0; sdp_attr(sdp, (int)i, "rtpmap", k, &v); k++) {
-		const char *sp = memchr(v.s, ' ', v.len);
-
-		if (sp && (size_t)(v.s + v.len - sp) > 16 && !strncasecmp(sp + 1, "telephone-event/", 16)) {
-			m->dtmf_pt = atoi(v.s);
-			break;
-		}
-	}
+	media_dtmf_pt(sdp, i, m);
 	if (!sdp_attr(sdp, (int)i, "rtpmap", 0, &v))
 		return;
 	const char *sp = memchr(v.s, ' ', v.len);     /* "0 PCMU/8000" */

@@ -19,6 +19,7 @@
 #include "hep_sender.h"
 #include "media_block.h"
 #include "media_handler.h"
+#include "play_dtmf.h"
 #include "quality_track.h"
 #include "rec.h"
 #include "sluice/log.h"
@@ -315,7 +316,10 @@ static int stream_batch(struct worker *w, struct stream *s)
 		quality_in(s, t, p, len, w->em.now);
 		if (d->hep && (s->component == COMP_RTCP || rtp_is_rtcp(p, len)))
 			hep_rtcp(d->hep, w->idx, c, &w->src[i], &s->local, p, len);
-		if (t->media->party->opts.block && !media_block_pass(t, p, len))
+		/* a played digit is the operator's, not the side's media: no block applies */
+		bool played = t->media->dtmf_play && play_dtmf_packet(t, p, &len);
+
+		if (!played && t->media->party->opts.block && !media_block_pass(t, p, len))
 			continue;       /* NG block/silence media (media_block.h) */
 		if (t->handler)
 			t->handler->ops->packet(t->handler, t, p, len, PKT_MAX, &w->em, now);

@@ -515,7 +515,8 @@ int xcode_apply(struct media *a, struct media *b, const struct cp_answer *ans)
 int xcode_inject_dtmf(struct media *m, uint8_t event, unsigned duration_ms, unsigned volume,
 		      unsigned pause_ms)
 {
-	const struct stream_handler *h = m->rtp.handler;
+	/* the transform itself, also when the secure handler runs it (SRTP) */
+	const struct stream_handler *h = m->rtp.xform;
 
 	if (!h || h->ops != &dir_ops)
 		return -ENOTSUP;

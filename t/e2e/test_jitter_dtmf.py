@@ -163,11 +163,14 @@ def test_play_dtmf(relay, te):
 
 
 def test_play_dtmf_errors(relay):
-	"""Plain forwarded media cannot take injected digits; bad digits, unknown calls and
-	parties are errors."""
+	"""Plain forwarded media without telephone-event or G.711 cannot take injected
+	digits (test_play_dtmf_plain.py has the plain calls that can); bad digits, unknown
+	calls and parties are errors."""
 	r = relay()
-	p = Call(r).setup()
-	assert "transcoded" in err(play(p, digit="1"), "plain call")
+	p = Call(r)
+	p.offer(sdp=p.a.sdp(codecs=(9,)))
+	p.answer(sdp=p.b.sdp(codecs=(9,)))
+	assert "telephone-event" in err(play(p, digit="1"), "plain G.722 call")
 	x = setup_transcoded(r, "PCMA")
 	assert err(play(x, digit="X"))
 	assert err(play(x, code=16))

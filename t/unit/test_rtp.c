@@ -139,6 +139,52 @@ static void test_ssrc(void **state)
 	}
 }
 
+/* Payload offset and length: CSRCs, the extension and padding skipped; headers that
+ * do not fit refused. */
+static void test_payload(void **state)
+{
+	static const struct {
+		uint8_t pkt[32];
+		size_t len;
+		int ret;
+		size_t off, plen;
+	} v[] = {
+		/* 0: plain, 4 payload bytes */
+		{ { 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 9, 9, 9, 9 }, 16, 0, 12, 4 },
+		/* 1: 2 CSRCs */
+		{ { 0x82, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2, 2, 9 }, 21, 0, 20, 1 },
+		/* 2: extension of one word */
+		{ { 0x90, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xbe, 0xde, 0, 1, 1, 2, 3, 4, 9, 9 }, 22,
+		  0, 20, 2 },
+		/* 3: padding of 3 (count included) */
+		{ { 0xa0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 9, 9, 0, 0, 3 }, 17, 0, 12, 2 },
+		/* 4: padding longer than the payload */
+		{ { 0xa0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 9, 5 }, 14, -EINVAL, 0, 0 },
+		/* 5: CSRCs past the end */
+		{ { 0x83, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1 }, 16, -EINVAL, 0, 0 },
+		/* 6: extension header cut */
+		{ { 0x90, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xbe, 0xde }, 14, -EINVAL, 0, 0 },
+		/* 7: extension body past the end */
+		{ { 0x90, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xbe, 0xde, 0, 2, 1, 2, 3, 4 }, 20,
+		  -EINVAL, 0, 0 },
+		/* 8: short, 9: version 1 */
+		{ { 0x80, 0, 0, 1 }, 11, -EINVAL, 0, 0 },
+		{ { 0x40, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1 }, 12, -EINVAL, 0, 0 },
+		/* 10: header only */
+		{ { 0x80, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1 }, 12, 0, 12, 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		size_t off = 99, plen = 99;
+		int ret = rtp_payload(v[i].pkt, v[i].len, &off, &plen);
+
+		if (ret != v[i].ret || (!ret && (off != v[i].off || plen != v[i].plen)))
+			fail_msg("rtp_payload[%zu]: %d, %zu+%zu; want %d, %zu+%zu", i, ret, off,
+				 plen, v[i].ret, v[i].off, v[i].plen);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -146,6 +192,7 @@ int main(void)
 		cmocka_unit_test(test_is_rtcp_sweep),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_ssrc),
+		cmocka_unit_test(test_payload),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
