@@ -525,10 +525,11 @@ def mark_capture_end(pcap, src, dst, timeout=5.0):
 		wait_until(seen, timeout, "marker to %s:%d in %s" % (dst + (pcap,)), interval=0.2)
 
 
-def read_pcap_udp(path, with_time=False):
+def read_pcap_udp(path, with_time=False, with_payload=False):
 	"""(src_ip, sport, dst_ip, dport, payload_len) for each IPv4/UDP packet of a
 	classic pcap file (Ethernet, Linux cooked v1/v2 or raw IP link types); with_time
-	appends the capture time (seconds, float) to each tuple."""
+	appends the capture time (seconds, float) to each tuple, then with_payload the UDP
+	payload (bytes, as far as captured)."""
 	data = Path(path).read_bytes()
 	if len(data) < 24:
 		return []
@@ -557,7 +558,11 @@ def read_pcap_udp(path, with_time=False):
 		dst = socket.inet_ntoa(ip[16:20])
 		sport, dport, ulen = struct.unpack("!HHH", ip[ihl:ihl + 6])
 		rec = (src, sport, dst, dport, ulen - 8)
-		out.append(rec + (sec + frac / _frac_unit(magic),) if with_time else rec)
+		if with_time:
+			rec += (sec + frac / _frac_unit(magic),)
+		if with_payload:
+			rec += (ip[ihl + 8:ihl + ulen],)
+		out.append(rec)
 	return out
 
 

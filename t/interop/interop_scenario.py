@@ -92,13 +92,15 @@ RELAY_B_PORTS = (45000, 45999)
 
 def run_call(d, rtp_flags, stack, procs, caller_codec="PCMU/8000/1",
 	     callee_codec="PCMU/8000/1", net=None, relay_args=(), relay_b_args=None,
-	     relay_setup=None):
+	     relay_setup=None, during=None):
 	"""net: where the parties are (Loopback() if None); relay_args: more relay options.
 	relay_b_args: not None = a second relay (those options, media RELAY_B_PORTS) behind
 	its own tap, after the first in Kamailio's set, which always picks the first first
 	(weights 256 and 1 against its call-id hash, 0..255); the query and lists are then
 	the second's, the first's lists are r.list_a_*. relay_setup(ng): run against the first
-	relay once it answers (e.g. to fill it to its --max-sessions)."""
+	relay once it answers (e.g. to fill it to its --max-sessions). during(r, ng, caller_ctl,
+	callee_ctl): run once media flows both ways, before the call's ~4 s are up (the call
+	lasts as long as it takes)."""
 	net = net or Loopback()
 	d = Path(d)
 	r = Result()
@@ -213,6 +215,8 @@ def run_call(d, rtp_flags, stack, procs, caller_codec="PCMU/8000/1",
 			     % MIN_PACKETS, interval=0.25)
 	except AssertionError:
 		pass	# judged by the test from r.query below
+	if during:
+		during(r, ng, caller_ctl, callee_ctl)
 	time.sleep(max(0.0, t0 + CALL_SECONDS - time.monotonic()))
 	r.list_during = ng.request("list")
 	if relay_b_args is not None:
