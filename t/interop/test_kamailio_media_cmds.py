@@ -22,8 +22,9 @@ the other, during the call:
 
 Checks read the capture of the UAs' media (every caller packet matched by sequence
 number to what the callee got) and the callee's ctrl_tcp events; ~10 s.
-INTEROP_RELAY=rtpengine: rtpengine plays DTMF only into transcoded calls (`inject
-DTMF`), so the play_dtmf checks are sluiced's.
+INTEROP_RELAY=rtpengine: rtpengine 10.5 answers play_dtmf's `play DTMF` with ok but
+plays nothing into a plain call (only into one made transcoded with `inject DTMF`), so
+the play_dtmf checks are sluiced's.
 """
 import contextlib
 import random
@@ -148,8 +149,6 @@ def test_kamailio_sent_the_commands(call):
 		"block_media": "block media", "unblock_media": "unblock media",
 		"silence_media": "silence media", "unsilence_media": "unsilence media",
 		"play_dtmf": "play DTMF"}
-	if S.relay_kind() != "sluiced":
-		want.pop("play_dtmf")
 	for fn, ng_cmd in want.items():
 		assert call.marks[fn][1] == 200, (fn, call.marks[fn])
 		reqs = [m for m in call.ng_requests if m.get("command") == ng_cmd]
@@ -213,7 +212,7 @@ def test_played_dtmf_arrives_as_events(call):
 	first, its timestamp throughout, duration 160..1600, the end three times, volume 12;
 	baresip reported the digit; the caller's stream was in userspace while it played."""
 	if S.relay_kind() != "sluiced":
-		pytest.skip("rtpengine plays DTMF into transcoded calls only")
+		pytest.skip("rtpengine plays DTMF into transcoded calls only (it answers ok)")
 	down = _events(call, "down", 5)
 	seqs = sorted(down)
 	assert len(seqs) == 12 and seqs[-1] - seqs[0] == 11, seqs
