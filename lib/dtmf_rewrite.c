@@ -295,7 +295,11 @@ static int tone_slot(struct dtmf_rewrite *rw, uint8_t *p, size_t *len, const str
 		}
 		return 1;
 	}
-	put_tone(rw, p + s->off, s->plen, off < rw->dur ? rw->dur - off : 0, s->pt == PT_PCMU);
+	if (off >= rw->dur) {           /* a gap outlasted the digit: this is audio again */
+		digit_done(rw);
+		return 0;
+	}
+	put_tone(rw, p + s->off, s->plen, rw->dur - off, s->pt == PT_PCMU);
 	if (last)
 		digit_done(rw);
 	return 1;

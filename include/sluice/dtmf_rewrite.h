@@ -23,8 +23,10 @@
  * Other packets pass untouched: RTCP, the sender's own telephone-events, comfort noise,
  * and in INBAND mode anything but PCMU/PCMA. Timing follows the sender's RTP
  * timestamps, so a lost packet does not stretch a digit; the pause after a digit is
- * the sender's own audio. A new SSRC or a timestamp that goes back restarts the digit
- * being played. Durations beyond 0xffff clock ticks are sent as 0xffff.
+ * the sender's own audio. A gap in the sender's timestamps longer than the rest of the
+ * digit ends it (EVENT: the packet after the gap carries the end; INBAND: it is left as
+ * sent). A new SSRC or a timestamp that goes back restarts the digit being played.
+ * Durations beyond 0xffff clock ticks are sent as 0xffff.
  *
  * Ownership/threads: one object per sending stream; calls on one object must not run
  * concurrently (the daemon holds the call lock). Nothing is allocated after

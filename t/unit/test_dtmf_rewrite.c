@@ -305,6 +305,25 @@ static void test_inband(void **state)
 	}
 }
 
+/* In-band, a gap longer than the digit: the packet after it is the sender's audio
+ * again, untouched, and the digit counts as played. */
+static void test_inband_gap(void **state)
+{
+	struct dtmf_rewrite *rw = make(DTMF_REWRITE_INBAND, 8000);
+	struct pkt k[2];
+
+	(void)state;
+	assert_int_equal(dtmf_rewrite_queue(rw, 1, 200, 8, 100), 0);
+	assert_int_equal(feed(rw, k, 2, 1, 0, 8), 2);
+	mk(&k[0], 8, 3, 8000, SSRC, 0x55, 160);
+	assert_int_equal(dtmf_rewrite_packet(rw, k[0].b, &k[0].len), 0);
+	for (int s = 0; s < 160; s++)
+		assert_int_equal(k[0].b[12 + s], 0x55);
+	assert_false(dtmf_rewrite_busy(rw));
+	assert_int_equal(dtmf_rewrite_played(rw), 1);
+	dtmf_rewrite_free(rw);
+}
+
 static void test_bounds(void **state)
 {
 	struct dtmf_rewrite *rw = make(DTMF_REWRITE_EVENT, 8000);
@@ -336,6 +355,7 @@ int main(void)
 		cmocka_unit_test(test_event_untouched_and_header),
 		cmocka_unit_test(test_event_gap_and_ssrc),
 		cmocka_unit_test(test_inband),
+		cmocka_unit_test(test_inband_gap),
 		cmocka_unit_test(test_bounds),
 	};
 	return cmocka_run_group_tests_name("dtmf_rewrite", tests, NULL, NULL);
