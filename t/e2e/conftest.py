@@ -174,6 +174,16 @@ def relay_argv(ng_port, port_min, port_max, interfaces=("127.0.0.1",), extra=(),
 	return argv + list(extra)
 
 
+def sanitized(path=None):
+	"""Is the daemon under test (or path) an ASan/UBSan build (make SANITIZE=1)? It is
+	several times slower: tests that measure a rate allow for that."""
+	try:
+		out = subprocess.run(["ldd", path or binary()], capture_output=True, text=True).stdout
+	except OSError:
+		return False
+	return "libasan" in out or "libubsan" in out
+
+
 @pytest.fixture
 def relay():
 	"""relay(ports=200, interfaces=('127.0.0.1',), extra=[...], wait=True, argv=None,

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from calls import ok
-from conftest import REPO
+from conftest import REPO, sanitized
 
 BENCH = os.environ.get("SLUICE_BENCH") or os.path.join(
 	REPO, os.environ.get("BUILD", "build"), "sluice-bench")
@@ -67,10 +67,14 @@ def test_churn_smoke(relay):
 	"""churn mode: at 200 calls/s with 20 kept for 3 s: the calls that completed were
 	offered, answered and deleted, 20 were up at each sample, all deleted at the end."""
 	r = relay()
-	rc, res, err = run_bench(r, "churn", "--rate", "200", "--alive", "20", "--duration", "3")
+	# 16 calls being set up at most (churn's default is 64): 20 kept + 2 x 16 pairs being
+	# set up fit the slot's 100 port pairs also when the relay is slow (ASan)
+	rc, res, err = run_bench(r, "churn", "--rate", "200", "--alive", "20", "--duration", "3",
+				 "--setup-inflight", "16")
 	assert rc == 0, "sluice-bench: %s" % err
 	assert res["valid"] is True and res["setup_errors"] == 0 and res["delete_errors"] == 0
-	assert 300 <= res["calls"] <= 600, res["calls"]		# 200/s x 3 s, minus the 20 kept
+	# 200/s x 3 s, minus the 20 kept; an ASan relay completes fewer in the time
+	assert (60 if sanitized() else 300) <= res["calls"] <= 600, res["calls"]
 	# the 20 kept and any still being set up are deleted after the run
 	assert res["alive_at_end"] == 20 and res["deleted_at_end"] >= 20
 	assert res["offer"]["n"] == res["delete"]["n"] == res["calls"] + res["deleted_at_end"]

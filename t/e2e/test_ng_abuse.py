@@ -31,6 +31,7 @@ import time
 import pytest
 
 from calls import Call, exchange, ok, same
+from conftest import sanitized as is_sanitized
 from ng import bencode, decode_payload, split_reply
 
 SEED = int(os.environ.get("NG_ABUSE_SEED", "20261206"))
@@ -322,14 +323,6 @@ def _rss_kib(pid):
 	raise AssertionError("no VmRSS for pid %d" % pid)
 
 
-def _sanitized(binary):
-	try:
-		out = subprocess.run(["ldd", binary], capture_output=True, text=True).stdout
-	except OSError:
-		return False
-	return "libasan" in out or "libubsan" in out
-
-
 class Flood:
 	"""Windowed sender: every cookie'd datagram tracked until its reply arrives."""
 
@@ -452,7 +445,7 @@ class Flood:
 @pytest.mark.sluice_only
 def test_ng_malformed_flood(relay):
 	r = relay(ng_cache_max_bytes=CACHE_CAP)
-	sanitized = _sanitized(r.argv[0])
+	sanitized = is_sanitized(r.argv[0])
 	live = Call(r).setup()
 	res = exchange(live, n=10, pps=0)
 	assert same(res["got_b"], res["sent_a"]) and same(res["got_a"], res["sent_b"])
