@@ -17,7 +17,8 @@ import pytest
 
 from calls import Call, exchange, ok, same, stream_stats, wait_for
 from conftest import Relay
-from rtp import free_tcp_port
+from rtp import free_tcp_port, recv_all, rtp_parse
+from secure_peer import SdesKey, sdp_with
 
 N_CALLS = 20
 
@@ -135,6 +136,75 @@ def test_restore_after_sigkill(relay, redis):
 	finally:
 		for c in calls:
 			c.close()
+		if r2:
+			r2.kill()
+
+
+def srtp_call(r):
+	"""A speaks SDES-SRTP, B plain RTP: (call, A's key, sluice's key toward A)."""
+	c = Call(r)
+	ka = SdesKey("AES_CM_128_HMAC_SHA1_80")
+	c.offer(sdp=sdp_with(c.a, "RTP/SAVP", [ka.line()]), **{"transport-protocol": "RTP/AVP"})
+	c.answer()
+	ours = [SdesKey.parse(v) for v in c.answer_reply.attrs(0, "crypto")]
+	assert len(ours) == 1
+	return c, ka, ours[0]
+
+
+def srtp_both_ways(c, tx_a, rx_a, n=10):
+	sent = []
+	for _ in range(n):
+		p = c.a.next_rtp()
+		c.a.rtp.sendto(tx_a.protect(p), c.a_dest())
+		sent.append(p)
+	got = recv_all(c.b.rtp, timeout=2, count=n)
+	sent_b = c.b.send_rtp(c.b_dest(), n=n, pps=0)
+	got_a = recv_all(c.a.rtp, timeout=2, count=n)
+	return (sorted(d for d, _ in got) == sorted(sent) and
+		sorted(rx_a.unprotect(d) for d, _ in got_a) == sorted(sent_b))
+
+
+def transcoded_call(r):
+	"""A sends PCMA only, B takes PCMU only: sluice transcodes."""
+	c = Call(r)
+	c.offer(sdp=c.a.sdp(codecs=(8,)), codec={"mask": ["PCMA"], "transcode": ["PCMU"]})
+	c.answer(sdp=c.b.sdp(codecs=(0,)))
+	return c
+
+
+def transcoded_flows(c, n=10):
+	"""A's PCMA reaches B as PCMU, one packet out for each in."""
+	for _ in range(n):
+		c.a.rtp.sendto(c.a.next_rtp(pt=8, payload=b"\xd5" * 160), c.a_dest())
+	got = recv_all(c.b.rtp, timeout=2, count=n)
+	return len(got) == n and {rtp_parse(d)["pt"] for d, _ in got} == {0}
+
+
+def test_restore_srtp_and_transcoded(relay, redis):
+	rd = redis()
+	r = relay(**redis_opts(rd, "t4"))
+	s, ka, ks = srtp_call(r)
+	t = transcoded_call(r)
+	tx_a, rx_a = ka.tx(), ks.rx()
+	r2 = None
+	try:
+		assert srtp_both_ways(s, tx_a, rx_a)
+		assert transcoded_flows(t)
+		assert wait_for(lambda: len(rd.keys("t4")) == 2, 3)
+		time.sleep(1.1)			# latches written (once a second)
+		r2 = restart(r)
+		r2.wait_ready()
+		s.ng = t.ng = r2.ng
+		# the same SRTP session objects: sluice kept its key toward A
+		assert srtp_both_ways(s, tx_a, rx_a)
+		assert transcoded_flows(t)
+		q = ok(s.query(), "query")["tags"][s.ftag]["medias"][0]
+		assert q["transport"] == "SDES", q
+		q = ok(t.query(), "query")["tags"][t.ftag]["medias"][0]
+		assert q["transcoder"]["output codec"] == "PCMU/8000", q
+	finally:
+		s.close()
+		t.close()
 		if r2:
 			r2.kill()
 
