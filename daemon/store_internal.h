@@ -36,6 +36,7 @@ struct store {
 	struct store_item *idx[STORE_HASH];
 	struct store_stats st;
 	bool full_logged;
+	bool state_known;               /* up/down logged at least once */
 	const struct store_call *pin;   /* record being replayed (store_restore.c) */
 };
 

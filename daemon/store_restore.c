@@ -211,8 +211,15 @@ static int restore_call(struct daemon *d, const struct store_call *r, const char
 		if (c)
 			call_destroy(d, c, CALL_END_DELETE);
 		d->store->pin = NULL;
-		clog(LOG_WARNING, r->callid, NULL, "redis: call dropped, not restored: %s (%s)",
-		     err, e == -EADDRINUSE ? "its port is taken" : strerror(-e));
+		char ports[96] = "";
+
+		for (unsigned i = 0, n = 0; i < r->n_parties; i++)
+			for (unsigned k = 0; k < r->parties[i].n_media && n < sizeof(ports) - 8; k++)
+				n += (unsigned)snprintf(ports + n, sizeof(ports) - n, "%s%u",
+							n ? " " : "", r->parties[i].media[k].port);
+		clog(LOG_WARNING, r->callid, NULL, "redis: call dropped, not restored: %s (%s%s%s)",
+		     err, e == -EADDRINUSE ? "one of its ports (" : strerror(-e),
+		     e == -EADDRINUSE ? ports : "", e == -EADDRINUSE ? ") is taken" : "");
 		drop_key(d, key);
 		return 0;
 	}
@@ -229,25 +236,25 @@ static void restore_value(struct daemon *d, const char *key, const redisReply *v
 {
 	struct store_call r;
 	const char *err;
-	int ok;
+	int ok;                         /* 1 restored, 0 dropped, -1 skipped */
 
 	if (v->type != REDIS_REPLY_STRING) {
-		d->store->st.restore_skipped++;
-		return;
-	}
-	if (store_call_from_json(v->str, v->len, &r, &err)) {
+		ok = -1;                /* gone between SCAN and GET */
+	} else if (store_call_from_json(v->str, v->len, &r, &err)) {
 		ilog(LOG_WARNING, "redis: key %s skipped: %s", key, err);
-		d->store->st.restore_skipped++;
-		return;
+		ok = -1;
+	} else {
+		ok = restore_call(d, &r, key);
+		store_call_free(&r);
 	}
-	ok = restore_call(d, &r, key);
 	pthread_mutex_lock(&d->store->mu);
-	if (ok)
+	if (ok > 0)
 		d->store->st.restored++;
-	else
+	else if (!ok)
 		d->store->st.restore_dropped++;
+	else
+		d->store->st.restore_skipped++;
 	pthread_mutex_unlock(&d->store->mu);
-	store_call_free(&r);
 }
 
 /* GET the keys of one SCAN page, pipelined. */

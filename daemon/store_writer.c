@@ -204,7 +204,8 @@ static void set_up(struct store *s, bool up)
 	char a[NETADDR_STRLEN];
 
 	pthread_mutex_lock(&s->mu);
-	if (s->st.up != up) {
+	if (s->st.up != up || !s->state_known) {
+		s->state_known = true;
 		s->st.up = up;
 		if (!up)
 			s->st.outages++;
@@ -241,14 +242,14 @@ static void *writer(void *arg)
 			break;
 		if (!c) {
 			pthread_mutex_unlock(&s->mu);
-			c = store_connect(&s->target, "write", !first && !s->st.up);
+			/* why is logged at the first attempt only (a wrong password, a
+			 * wrong address): an outage later is one line, from set_up() */
+			c = store_connect(&s->target, "write", !first);
 			if (c) {
 				set_up(s, true);
 				backoff = BACKOFF_MIN_MS;
-			} else if (first || s->st.up) {
-				/* log only the change (first attempt: down from the start) */
-				s->st.up = true;
-				set_up(s, false);
+			} else {
+				set_up(s, false);       /* logs only a change */
 			}
 			first = false;
 			pthread_mutex_lock(&s->mu);

@@ -7,6 +7,7 @@ written again when it is back. A restored call whose port another socket holds i
 dropped, reported, and its key removed."""
 
 import json
+import re
 import shutil
 import signal
 import socket
@@ -16,7 +17,7 @@ import time
 import pytest
 
 from calls import Call, exchange, ok, same, stream_stats, wait_for
-from conftest import Relay
+from conftest import SANITIZER_RE, Relay
 from rtp import free_tcp_port, recv_all, rtp_parse
 from secure_peer import SdesKey, sdp_with
 
@@ -86,6 +87,14 @@ def restart(r):
 	return r2
 
 
+def clean_stop(r):
+	"""SIGTERM a relay the test started itself; exit 0, no sanitizer report."""
+	assert r.stop() == 0
+	log = r.log()
+	assert not re.search(SANITIZER_RE, log), log[-6000:]
+	assert "[ERR" not in log and "[CRIT" not in log, log[-3000:]
+
+
 def test_restore_after_sigkill(relay, redis):
 	rd = redis()
 	r = relay(**redis_opts(rd, "t1"))
@@ -131,7 +140,7 @@ def test_restore_after_sigkill(relay, redis):
 		assert len(rd.keys("t1")) == N_CALLS - 1
 		print("restore: %d calls, media again after %.3f s" % (N_CALLS, restore_s))
 		# a graceful stop keeps the keys (a restart restores them)
-		assert r2.stop() == 0
+		clean_stop(r2)
 		assert len(rd.keys("t1")) == N_CALLS - 1
 	finally:
 		for c in calls:
@@ -202,6 +211,7 @@ def test_restore_srtp_and_transcoded(relay, redis):
 		assert q["transport"] == "SDES", q
 		q = ok(t.query(), "query")["tags"][t.ftag]["medias"][0]
 		assert q["transcoder"]["output codec"] == "PCMU/8000", q
+		clean_stop(r2)
 	finally:
 		s.close()
 		t.close()
@@ -260,9 +270,12 @@ def test_restored_port_taken(relay, redis):
 		assert both_ways(y)
 		log = r2.log()
 		assert "redis: call dropped, not restored" in log and x.cid in log, log[-2000:]
+		assert "one of its ports (%d" % x.b_dest()[1] in log or \
+			"%d)" % x.b_dest()[1] in log, log[-2000:]
 		assert "redis: 1 call(s) restored, 1 dropped" in log
 		assert r2.ng.req(x.base("query"))["result"] == "error"
 		assert wait_for(lambda: rd.keys("t3") == ["sluice:call:t3:" + y.cid], 3)
+		clean_stop(r2)
 	finally:
 		if blocker:
 			blocker.close()
