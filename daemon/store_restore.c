@@ -167,6 +167,34 @@ static int replay_one(struct daemon *d, const char *json, const char *callid,
 	return e;
 }
 
+/* A call recorded through "start recording" (not record-call in its offer) records on,
+ * into a new file: the replay alone would not start it. */
+static void resume_recording(struct daemon *d, struct call *c)
+{
+	const char *err = NULL;
+	struct ng_request req;
+	struct bval *m, *reply;
+	struct arena a;
+	bool on;
+
+	pthread_mutex_lock(&c->lock);
+	on = c->rec.gen != 0;
+	pthread_mutex_unlock(&c->lock);
+	if (on)
+		return;
+	arena_init(&a, 0);
+	m = bv_new_dict(&a);
+	reply = bv_new_dict(&a);
+	if (m && reply && bv_dict_add_str(&a, m, "command", "start recording") &&
+	    bv_dict_add(&a, m, "call-id", bv_new_str(&a, c->callid, c->callid_len)) &&
+	    !ng_request_decode(m, &req, &err) && !ng_command(d, &req, &a, reply, &err))
+		clog(LOG_INFO, c->callid, NULL, "redis: recording resumed");
+	else
+		clog(LOG_WARNING, c->callid, NULL, "redis: recording not resumed: %s",
+		     err ? err : "out of memory");
+	arena_reset(&a);
+}
+
 static void hist_from(struct call *c, const struct store_call *r)
 {
 	if (!c->store && !(c->store = calloc(1, sizeof(*c->store))))
@@ -225,6 +253,8 @@ static int restore_call(struct daemon *d, const struct store_call *r, const char
 	}
 	d->store->pin = NULL;
 	apply(c, r);
+	if (r->recording)
+		resume_recording(d, c);
 	hist_from(c, r);
 	kernel_sync_call(d, c);
 	store_call_changed(d, c);       /* renews the key, as this daemon now has it */

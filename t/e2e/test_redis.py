@@ -101,6 +101,9 @@ def test_restore_after_sigkill(relay, redis):
 	calls = [Call(r).setup() for _ in range(N_CALLS)]
 	r2 = None
 	try:
+		calls[1].setup()		# a re-INVITE, answered
+		calls[2].setup()
+		calls[2].offer()		# ... and one still waiting for its answer
 		for c in calls:
 			assert both_ways(c), c.cid
 		keys = wait_for(lambda: len(rd.keys("t1")) == N_CALLS and rd.keys("t1"), 3)
@@ -111,6 +114,9 @@ def test_restore_after_sigkill(relay, redis):
 		assert rec["call-id"] == calls[0].cid and rec["version"] == 1
 		assert [p["tags"] for p in rec["parties"]] == [[calls[0].ftag], [calls[0].ttag]]
 		assert [x["command"] for x in rec["ng"]] == ["offer", "answer"]
+		for i, want in ((1, ["offer", "answer"]), (2, ["offer", "answer", "offer"])):
+			rec = rd.get("sluice:call:t1:" + calls[i].cid)
+			assert [x["command"] for x in rec["ng"]] == want, (i, rec["ng"])
 		ttl = int(rd.cmd("TTL", "sluice:call:t1:" + calls[0].cid))
 		assert 86000 < ttl <= 86400, ttl
 
@@ -189,11 +195,12 @@ def transcoded_flows(c, n=10):
 	return len(got) == n and {rtp_parse(d)["pt"] for d, _ in got} == {0}
 
 
-def test_restore_srtp_and_transcoded(relay, redis):
+def test_restore_srtp_and_transcoded(relay, redis, tmp_path):
 	rd = redis()
-	r = relay(**redis_opts(rd, "t4"))
+	r = relay(recording_dir=str(tmp_path), **redis_opts(rd, "t4"))
 	s, ka, ks = srtp_call(r)
 	t = transcoded_call(r)
+	ok(r.ng.req(t.base("start recording")))
 	tx_a, rx_a = ka.tx(), ks.rx()
 	r2 = None
 	try:
@@ -211,6 +218,10 @@ def test_restore_srtp_and_transcoded(relay, redis):
 		assert q["transport"] == "SDES", q
 		q = ok(t.query(), "query")["tags"][t.ftag]["medias"][0]
 		assert q["transcoder"]["output codec"] == "PCMU/8000", q
+		# t was being recorded: it records on, into a new file
+		st = ok(r2.ng.req({"command": "statistics"}))["statistics"]["recording"]
+		assert st["activerecordings"] == 1 and st["files"] == 1, st
+		assert "redis: recording resumed" in r2.log()
 		clean_stop(r2)
 	finally:
 		s.close()
