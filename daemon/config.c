@@ -34,6 +34,7 @@ static int parse_max_sessions(struct cfg_ctx *ctx, const struct cfg_opt *o, cons
 static int parse_float(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
 static int parse_learning(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
 static int parse_redis(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
+static int parse_instance(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
 static const char *const kernel_names[] = {
 	[KERNEL_AUTO] = "auto", [KERNEL_ON] = "on", [KERNEL_OFF] = "off",
 };
@@ -220,7 +221,7 @@ static const struct cfg_opt cfg_opts[] = {
 	      "Accepted for rtpengine; sluice writes from one thread"),
 	O_NUM("redis-expires", 0, CFG_UINT, redis_expires, 1, INT_MAX, "SECS",
 	      "Expiry of a call's Redis key, renewed at each write (default 86400)"),
-	O_STR("redis-instance", 0, redis_instance, "NAME",
+	O_FUNC("redis-instance", 0, parse_instance, redis_instance, "NAME",
 	      "Name of this relay's calls in Redis (sluice:call:NAME:CALL-ID; default: "
 	      "the host name)"),
 	O_BOOL("foreground", 'f', foreground, "Do not fork to the background"),
@@ -821,6 +822,20 @@ static int parse_redis(struct cfg_ctx *ctx, const struct cfg_opt *o, const char 
 	return config_redis_parse(val, r);
 }
 
+/* Letters, digits, '.', '_', '-': the name goes into a SCAN pattern (no glob characters)
+ * and a key (no ':'). */
+static int parse_instance(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
+{
+	size_t n = strlen(val);
+
+	(void)o;
+	if (!n || n >= sizeof(ctx->cfg->redis_instance) ||
+	    strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n)
+		return -EINVAL;
+	memcpy(ctx->cfg->redis_instance, val, n + 1);
+	return 0;
+}
+
 /* ---- load ---- */
 
 static void set_defaults(struct config *cfg)
@@ -846,6 +861,23 @@ static void set_defaults(struct config *cfg)
 	cfg->redis_expires = 86400;
 	cfg->log_level = 6;
 	strcpy(cfg->log_facility, "daemon");
+}
+
+/* The host name, up to its first character a key cannot take ("sluice" if none). */
+static void default_instance(struct config *cfg)
+{
+	char h[256] = "";
+	size_t n;
+
+	if (gethostname(h, sizeof(h) - 1))
+		h[0] = '\0';
+	n = strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+	if (n >= sizeof(cfg->redis_instance))
+		n = sizeof(cfg->redis_instance) - 1;
+	memcpy(cfg->redis_instance, h, n);
+	cfg->redis_instance[n] = '\0';
+	if (!n)
+		strcpy(cfg->redis_instance, "sluice");
 }
 
 static unsigned online_cpus(void)
@@ -892,9 +924,8 @@ static int finalize(struct cfg_ctx *ctx)
 		cfg->silent_timeout = 3600;
 	if (!cfg->num_threads)
 		cfg->num_threads = online_cpus();
-	if (!cfg->redis_instance[0] && gethostname(cfg->redis_instance,
-						   sizeof(cfg->redis_instance) - 1))
-		strcpy(cfg->redis_instance, "sluice");
+	if (!cfg->redis_instance[0])
+		default_instance(cfg);
 	/* rtpengine's spellings: --table=-1 is userspace only, --no-fallback insists */
 	if (cfg->no_fallback && cfg->kernel == KERNEL_AUTO)
 		cfg->kernel = KERNEL_ON;

@@ -1169,11 +1169,58 @@ static void test_redis_url(void **state)
 	}
 }
 
+/* the Redis options from the INI file, the command line over it, the dump */
+static void test_redis_options(void **state)
+{
+	char path[64], arg[96], a[NETADDR_STRLEN];
+	struct res r;
+
+	(void)state;
+	run(&r, "--config-file=none", NULL);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.cfg.redis.addr.sa.sa_family, 0);
+	assert_int_equal(r.cfg.redis_expires, 86400);
+	assert_true(r.cfg.redis_instance[0] != '\0');          /* the host name */
+	res_free(&r);
+	write_file(path, "[sluice]\nredis = pw@127.0.0.1:6399/4\nredis-expires = 60\n"
+		   "redis-instance = relay-x\nredis-num-threads = 4\n");
+	snprintf(arg, sizeof(arg), "--config-file=%s", path);
+	run(&r, arg, "-w", "10.0.0.1:7000", NULL);
+	unlink(path);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.warn, "");
+	assert_string_equal(addr(&r.cfg.redis.addr, a), "127.0.0.1:6399");
+	assert_string_equal(r.cfg.redis.password, "pw");
+	assert_int_equal(r.cfg.redis.db, 4);
+	assert_string_equal(addr(&r.cfg.redis_write.addr, a), "10.0.0.1:7000");
+	assert_int_equal(r.cfg.redis_write.db, 0);
+	assert_int_equal(r.cfg.redis_expires, 60);
+	assert_int_equal(r.cfg.redis_num_threads, 4);
+	assert_string_equal(r.cfg.redis_instance, "relay-x");
+	assert_true(dump_has(&r, "redis = pw@127.0.0.1:6399/4"));
+	assert_true(dump_has(&r, "redis-write = 10.0.0.1:7000/0"));
+	assert_true(dump_has(&r, "redis-instance = relay-x"));
+	res_free(&r);
+	run(&r, "--config-file=none", "--redis=127.0.0.1", NULL);
+	assert_int_equal(r.rc, -1);
+	res_free(&r);
+	run(&r, "--config-file=none", "--redis-expires=0", NULL);
+	assert_int_equal(r.rc, -1);
+	res_free(&r);
+	run(&r, "--config-file=none", "--redis-instance=a*", NULL);       /* a SCAN glob */
+	assert_int_equal(r.rc, -1);
+	res_free(&r);
+	run(&r, "--config-file=none", "--redis-instance=a:b", NULL);
+	assert_int_equal(r.rc, -1);
+	res_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_redis_url),
+		cmocka_unit_test(test_redis_options),
 		cmocka_unit_test(test_default_file_optional),
 		cmocka_unit_test(test_options_cmdline),
 		cmocka_unit_test(test_options_ini),
