@@ -11,6 +11,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include <json-c/json.h>
 
 #include "call_ops.h"
 #include "daemon.h"
@@ -195,6 +198,17 @@ static void resume_recording(struct daemon *d, struct call *c)
 	arena_reset(&a);
 }
 
+static bool is_offer(const char *json)
+{
+	json_object *o = json_tokener_parse(json), *cmd;
+	bool yes = o && json_object_object_get_ex(o, "command", &cmd) &&
+		   json_object_is_type(cmd, json_type_string) &&
+		   !strcasecmp(json_object_get_string(cmd), "offer");
+
+	json_object_put(o);
+	return yes;
+}
+
 static void hist_from(struct call *c, const struct store_call *r)
 {
 	if (!c->store && !(c->store = calloc(1, sizeof(*c->store))))
@@ -204,7 +218,7 @@ static void hist_from(struct call *c, const struct store_call *r)
 
 		if (!s)
 			break;
-		c->store->offer[c->store->n] = strstr(s, "\"command\":\"offer\"") != NULL;
+		c->store->offer[c->store->n] = is_offer(s);
 		c->store->ng[c->store->n++] = s;
 	}
 }

@@ -222,7 +222,16 @@ def test_restore_srtp_and_transcoded(relay, redis, tmp_path):
 		st = ok(r2.ng.req({"command": "statistics"}))["statistics"]["recording"]
 		assert st["activerecordings"] == 1 and st["files"] == 1, st
 		assert "redis: recording resumed" in r2.log()
-		clean_stop(r2)
+		# what the restored daemon wrote restores again: a second crash
+		time.sleep(1.1)
+		r3 = restart(r2)
+		r2 = r3
+		r3.wait_ready()
+		s.ng = t.ng = r3.ng
+		assert srtp_both_ways(s, tx_a, rx_a)
+		assert transcoded_flows(t)
+		assert "redis: 2 call(s) restored, 0 dropped" in r3.log()
+		clean_stop(r3)
 	finally:
 		s.close()
 		t.close()
