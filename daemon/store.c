@@ -194,10 +194,13 @@ static void queue_call(struct daemon *d, struct call *c)
 
 void store_call_changed(struct daemon *d, struct call *c)
 {
-	if (d->store && !c->deleted)
-		queue_call(d, c);
-	else
-		c->sdirty = false;
+	if (d->store && !c->deleted) {
+		queue_call(d, c);       /* clears sdirty under the lock (store_snapshot) */
+		return;
+	}
+	pthread_mutex_lock(&c->lock);
+	c->sdirty = false;
+	pthread_mutex_unlock(&c->lock);
 }
 
 /* ---- NG requests kept for replay ---- */
