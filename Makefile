@@ -22,7 +22,7 @@ CC       := gcc
 endif
 BUILD    ?= build
 PKGS     := json-c spandsp opus libswresample libavutil libbcg729 libnftnl libmnl libsrtp2 \
-            openssl zlib libpcap libmicrohttpd
+            openssl zlib libpcap libmicrohttpd hiredis
 OPT      ?= -O2
 
 ifeq ($(SANITIZE),1)

@@ -18,6 +18,7 @@
 #include "relay.h"
 #include "secure.h"
 #include "sluice/dtmf_rewrite.h"
+#include "store.h"
 #include "sluice/log.h"
 
 struct call *call_find(struct daemon *d, const char *callid, size_t len)
@@ -172,7 +173,11 @@ int media_ensure(struct daemon *d, struct party *p, unsigned idx, const struct i
 	m->index = idx + 1;
 	m->iface = iface;
 	m->rtp.fd = m->rtcp.fd = -1;
-	err = port_pair_open(iface->pool_ref, &iface->local, fds, &port);
+	err = store_pinned_port(d, p, idx, &port);      /* restoring: the same port */
+	if (!err)
+		err = port_pair_open_at(iface->pool_ref, &iface->local, port, fds);
+	else if (err == -ENOENT)
+		err = port_pair_open(iface->pool_ref, &iface->local, fds, &port);
 	if (err == -ENOSPC && relay_flush(d->relay))    /* ports of deleted calls pending */
 		err = port_pair_open(iface->pool_ref, &iface->local, fds, &port);
 	if (err) {
@@ -446,6 +451,7 @@ void call_destroy(struct daemon *d, struct call *c, enum call_end why)
 			relay_stream_del(d->relay, &p->media[i]->rtcp, c->worker);
 		}
 	rec_call_destroyed(d, c);       /* ends its recording, frees its capture ring */
+	store_call_gone(d, c, why);     /* its Redis key goes, unless shutting down */
 	hep_call_report(d, c);
 	r = malloc(sizeof(*r));
 	if (!r) {

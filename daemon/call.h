@@ -37,6 +37,7 @@ struct cp_offer;
 struct rec_sink;
 struct rec_call;
 struct dtmf_rewrite;
+struct store_hist;
 
 enum stream_component { COMP_RTP = 1, COMP_RTCP = 2 };
 
@@ -197,6 +198,8 @@ struct call {
 	bool answered;
 	bool deleted;                   /* delete command seen: only queries from now on */
 	bool kdirty;                    /* [L] latching changed: re-check kernel entries */
+	bool sdirty;                    /* [L] latching changed: write the state (store.h) */
+	struct store_hist *store;       /* NG requests kept for a restore (store.h) */
 	const struct kmod *kmod;        /* kernel counters live here (NULL: userspace only) */
 	unsigned jitter_ms;             /* --jitter-buffer when the call was made; 0 = off */
 	int8_t learning;                /* [L] NG endpoint-learning (enum endpoint_learning),

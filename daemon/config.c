@@ -33,6 +33,8 @@ static int parse_interface(struct cfg_ctx *ctx, const struct cfg_opt *o, const c
 static int parse_max_sessions(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
 static int parse_float(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
 static int parse_learning(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
+static int parse_redis(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
+static int parse_instance(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
 static const char *const kernel_names[] = {
 	[KERNEL_AUTO] = "auto", [KERNEL_ON] = "on", [KERNEL_OFF] = "off",
 };
@@ -210,6 +212,18 @@ static const struct cfg_opt cfg_opts[] = {
 	       "Transport to the HEP collector (default udp)"),
 	O_NUM("homer-id", 0, CFG_UINT, homer_id, 0, UINT32_MAX, "INT",
 	      "HEP capture agent id (default 0)"),
+	O_FUNC("redis", 'r', parse_redis, redis, "[PASSWORD@]IP:PORT/DB",
+	       "Redis that keeps call state: calls are written there and restored from it "
+	       "at start (docs/redis.md; default: none)"),
+	O_FUNC("redis-write", 'w', parse_redis, redis_write, "[PASSWORD@]IP:PORT/DB",
+	       "Write call state here instead (default: --redis)"),
+	O_NUM("redis-num-threads", 0, CFG_UINT, redis_num_threads, 0, 256, "INT",
+	      "Accepted for rtpengine; sluice writes from one thread"),
+	O_NUM("redis-expires", 0, CFG_UINT, redis_expires, 1, INT_MAX, "SECS",
+	      "Expiry of a call's Redis key, renewed at each write (default 86400)"),
+	O_FUNC("redis-instance", 0, parse_instance, redis_instance, "NAME",
+	      "Name of this relay's calls in Redis (sluice:call:NAME:CALL-ID; default: "
+	      "the host name)"),
 	O_BOOL("foreground", 'f', foreground, "Do not fork to the background"),
 	O_STR("pidfile", 'p', pidfile, "FILE", "Write the PID to this file"),
 	O_NUM("log-level", 'L', CFG_INT, log_level, 0, 7, "INT",
@@ -768,6 +782,60 @@ static int parse_facility(struct cfg_ctx *ctx, const struct cfg_opt *o, const ch
 	return 0;
 }
 
+int config_redis_parse(const char *s, struct cfg_redis *r)
+{
+	const char *at = strrchr(s, '@'), *slash;
+	char host[NETADDR_STRLEN];
+	size_t len;
+
+	memset(r, 0, sizeof(*r));
+	if (at) {
+		if ((size_t)(at - s) >= sizeof(r->password))
+			return -EINVAL;
+		memcpy(r->password, s, (size_t)(at - s));
+		s = at + 1;
+	}
+	slash = strchr(s, '/');
+	len = slash ? (size_t)(slash - s) : strlen(s);
+	if (!len || len >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, len);
+	host[len] = '\0';
+	if (netaddr_parse(host, 0, false, &r->addr) || !netaddr_port(&r->addr) ||
+	    netaddr_is_any(&r->addr))
+		return -EINVAL;
+	if (slash) {
+		char *end;
+		unsigned long db = strtoul(slash + 1, &end, 10);
+
+		if (!slash[1] || *end || db > 15)
+			return -EINVAL;
+		r->db = (unsigned)db;
+	}
+	return 0;
+}
+
+static int parse_redis(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
+{
+	struct cfg_redis *r = (struct cfg_redis *)((char *)ctx->cfg + o->off);
+
+	return config_redis_parse(val, r);
+}
+
+/* Letters, digits, '.', '_', '-': the name goes into a SCAN pattern (no glob characters)
+ * and a key (no ':'). */
+static int parse_instance(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
+{
+	size_t n = strlen(val);
+
+	(void)o;
+	if (!n || n >= sizeof(ctx->cfg->redis_instance) ||
+	    strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n)
+		return -EINVAL;
+	memcpy(ctx->cfg->redis_instance, val, n + 1);
+	return 0;
+}
+
 /* ---- load ---- */
 
 static void set_defaults(struct config *cfg)
@@ -790,8 +858,26 @@ static void set_defaults(struct config *cfg)
 	cfg->ng_cache_max_bytes = DEFAULT_NG_CACHE_BYTES;
 	cfg->ng_cache_max_entries = DEFAULT_NG_CACHE_ENTRIES;
 	cfg->capture_ring_mb = 64;
+	cfg->redis_expires = 86400;
 	cfg->log_level = 6;
 	strcpy(cfg->log_facility, "daemon");
+}
+
+/* The host name, up to its first character a key cannot take ("sluice" if none). */
+static void default_instance(struct config *cfg)
+{
+	char h[256] = "";
+	size_t n;
+
+	if (gethostname(h, sizeof(h) - 1))
+		h[0] = '\0';
+	n = strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+	if (n >= sizeof(cfg->redis_instance))
+		n = sizeof(cfg->redis_instance) - 1;
+	memcpy(cfg->redis_instance, h, n);
+	cfg->redis_instance[n] = '\0';
+	if (!n)
+		strcpy(cfg->redis_instance, "sluice");
 }
 
 static unsigned online_cpus(void)
@@ -838,6 +924,8 @@ static int finalize(struct cfg_ctx *ctx)
 		cfg->silent_timeout = 3600;
 	if (!cfg->num_threads)
 		cfg->num_threads = online_cpus();
+	if (!cfg->redis_instance[0])
+		default_instance(cfg);
 	/* rtpengine's spellings: --table=-1 is userspace only, --no-fallback insists */
 	if (cfg->no_fallback && cfg->kernel == KERNEL_AUTO)
 		cfg->kernel = KERNEL_ON;
@@ -936,6 +1024,15 @@ static void dump_interfaces(FILE *out, const struct config *cfg)
 	fputc('\n', out);
 }
 
+static void dump_redis(FILE *out, const char *key, const struct cfg_redis *r)
+{
+	char a[NETADDR_STRLEN];
+
+	if (r->addr.sa.sa_family)
+		fprintf(out, "%s = %s%s%s/%u\n", key, r->password, r->password[0] ? "@" : "",
+			netaddr_str(&r->addr, a, sizeof(a)), r->db);
+}
+
 void config_dump(const struct config *cfg, FILE *out)
 {
 	fprintf(out, "[%s]\n", CONFIG_DEFAULT_SECTION);
@@ -972,6 +1069,10 @@ void config_dump(const struct config *cfg, FILE *out)
 		cfg->homer_id);
 	fprintf(out, "recording-format = %s\ncapture-ring = %u\ncapture-ring-mb = %u\n",
 		rec_format_names[cfg->recording_format], cfg->capture_ring, cfg->capture_ring_mb);
+	dump_redis(out, "redis", &cfg->redis);
+	dump_redis(out, "redis-write", &cfg->redis_write);
+	fprintf(out, "redis-num-threads = %u\nredis-expires = %u\nredis-instance = %s\n",
+		cfg->redis_num_threads, cfg->redis_expires, cfg->redis_instance);
 	fprintf(out, "foreground = %s\npidfile = %s\n", cfg->foreground ? "true" : "false",
 		cfg->pidfile);
 	fprintf(out, "log-level = %d\nlog-stderr = %s\nlog-facility = %s\n", cfg->log_level,

@@ -32,6 +32,12 @@ struct cfg_interface {
 	union sockaddr_u advertised;    /* address written into SDP (== local unless IP!ADV) */
 };
 
+struct cfg_redis {                      /* --redis / --redis-write: [PASSWORD@]IP:PORT/DB */
+	union sockaddr_u addr;          /* family 0: not given */
+	unsigned db;
+	char password[128];             /* "" = no AUTH */
+};
+
 struct config {
 	char config_file[PATH_MAX];     /* "" when none was read */
 	char config_section[CFG_NAME_MAX];
@@ -78,6 +84,12 @@ struct config {
 	bool homer_tcp;
 	unsigned homer_id;
 
+	struct cfg_redis redis;         /* call state read at start, and written (store.h) */
+	struct cfg_redis redis_write;   /* where it is written; family 0: --redis */
+	unsigned redis_num_threads;     /* accepted; one writer thread (docs/redis.md) */
+	unsigned redis_expires;         /* TTL of a call's key, s */
+	char redis_instance[64];        /* key prefix sluice:call:<instance>: */
+
 	bool foreground;
 	char pidfile[PATH_MAX];
 	int log_level;                  /* syslog 0-7, default 6 */
@@ -98,5 +110,7 @@ int config_load_warn(struct config *cfg, int argc, char **argv, FILE *warn,
 void config_dump(const struct config *cfg, FILE *out);
 /* "heuristic", "delayed", "immediate", "off" (len bytes) -> enum endpoint_learning, or -1. */
 int endpoint_learning_parse(const char *s, size_t len);
+/* "[PASSWORD@]IP:PORT/DB" (DB optional, default 0) -> r. 0 or -EINVAL. */
+int config_redis_parse(const char *s, struct cfg_redis *r);
 
 #endif

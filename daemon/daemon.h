@@ -65,6 +65,7 @@ struct daemon {
 	struct hep *hep;                /* HEP to Homer; NULL: off (hep_sender.h) */
 	struct metrics *metrics;        /* Prometheus counters (metrics.h); NULL: none */
 	struct http *http;              /* --listen-http (http.h); NULL: none */
+	struct store *store;            /* call state in Redis (store.h); NULL: none */
 	char kernel_state[96];          /* why not, or "kernel table N", for logs and query */
 	struct dtls_cert *dtls_cert;    /* DTLS-SRTP certificate, made at start (read-only) */
 	struct trickle_pending *trickle_q;      /* fragments before their call (ice_trickle.c) */

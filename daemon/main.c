@@ -26,6 +26,7 @@
 #include "ng_server.h"
 #include "hep_sender.h"
 #include "rec.h"
+#include "store.h"
 #include "ng_stats.h"
 #include "relay.h"
 #include "secure.h"
@@ -270,12 +271,13 @@ int main(int argc, char **argv)
 		goto out_ng;
 	}
 	if (rec_start(&d, err, sizeof(err)) || hep_start(&d, err, sizeof(err)) ||
-	    http_start(d.http, err, sizeof(err))) {
+	    http_start(d.http, err, sizeof(err)) || store_start(&d, err, sizeof(err))) {
 		relay_stop(d.relay);
 		rec_stop(&d);
 		hep_stop(&d);
 		goto out_ng;
 	}
+	store_restore(&d);              /* before the first NG request is read */
 	ilog(LOG_NOTICE, "sluiced %s started: %u NG listener(s), %u interface(s), ports %u-%u, "
 	     "%u media thread(s)", SLUICE_VERSION, cfg.n_listen_ng + cfg.n_listen_tcp_ng,
 	     d.n_ifaces, cfg.port_min, cfg.port_max, cfg.num_threads);
@@ -290,6 +292,7 @@ int main(int argc, char **argv)
 	relay_stop(d.relay);
 	rec_stop(&d);                   /* after the workers: every copy is in its file */
 	hep_stop(&d);
+	store_stop(&d);                 /* after the calls: their keys stay for a restart */
 	kernel_stop(&d);
 	ilog(LOG_NOTICE, "shutdown complete");
 out_ng:

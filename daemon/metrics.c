@@ -13,6 +13,7 @@
 #include "ng_server.h"
 #include "rec.h"
 #include "relay.h"
+#include "store.h"
 
 struct metrics *metrics_new(void)
 {
@@ -181,6 +182,43 @@ static void render_recording(struct daemon *d, struct strbuf *sb)
 	arena_reset(&a);
 }
 
+/* Call state in Redis (store.h), when --redis is given. */
+static void render_redis(const struct daemon *d, struct strbuf *sb)
+{
+	struct store_stats st;
+	struct prom_label l = { "op", "set" };
+
+	if (!d->store)
+		return;
+	store_stats_get(d, &st);
+	single(sb, "sluice_redis_up", PROM_GAUGE, "1 while the Redis writer is connected", st.up);
+	prom_family(sb, "sluice_redis_writes_total", PROM_COUNTER,
+		    "Call state commands Redis confirmed: set = a call written, del = removed");
+	prom_u64(sb, "sluice_redis_writes_total", &l, 1, st.writes);
+	l.value = "del";
+	prom_u64(sb, "sluice_redis_writes_total", &l, 1, st.deletes);
+	single(sb, "sluice_redis_errors_total", PROM_COUNTER,
+	       "Redis commands refused or lost with their connection", (int64_t)st.errors);
+	single(sb, "sluice_redis_outages_total", PROM_COUNTER,
+	       "Times Redis became unreachable", (int64_t)st.outages);
+	single(sb, "sluice_redis_dropped_total", PROM_COUNTER,
+	       "Call state updates lost to a full write queue", (int64_t)st.dropped);
+	single(sb, "sluice_redis_queue", PROM_GAUGE, "Calls with an update waiting to be "
+	       "written", (int64_t)st.queued);
+	single(sb, "sluice_redis_queue_max", PROM_GAUGE, "Peak of sluice_redis_queue",
+	       (int64_t)st.queue_max);
+	prom_family(sb, "sluice_redis_restore_total", PROM_COUNTER,
+		    "Calls read back at start: restored, dropped (ports taken, replay refused), "
+		    "skipped (a key that does not parse)");
+	l.value = "restored";
+	l.name = "result";
+	prom_u64(sb, "sluice_redis_restore_total", &l, 1, st.restored);
+	l.value = "dropped";
+	prom_u64(sb, "sluice_redis_restore_total", &l, 1, st.restore_dropped);
+	l.value = "skipped";
+	prom_u64(sb, "sluice_redis_restore_total", &l, 1, st.restore_skipped);
+}
+
 int metrics_render(struct daemon *d, struct strbuf *out)
 {
 	static const struct metrics none;
@@ -194,6 +232,7 @@ int metrics_render(struct daemon *d, struct strbuf *out)
 	metrics_render_ng(m, out);
 	render_ng_server(d, out);
 	render_recording(d, out);
+	render_redis(d, out);
 	metrics_render_quality(m, out);
 	metrics_render_process(d, out);
 	return e ? e : out->oom ? -ENOMEM : 0;

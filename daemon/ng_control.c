@@ -10,6 +10,7 @@
 #include "ng_commands.h"
 #include "ng_request.h"
 #include "ng_stats.h"
+#include "store.h"
 #include "sluice/arena.h"
 #include "sluice/bencode.h"
 #include "sluice/ngwire.h"
@@ -73,6 +74,8 @@ int ng_control_process(struct daemon *d, struct ng_cache *cache, const char *msg
 		ng_unsupported_notice(d->ng_unsup_noticed, &req);
 		if (!reply || ng_command(d, &req, &a, reply, &err))
 			reply = NULL;
+		else if (cache_it)
+			store_ng_done(d, &req, tree);   /* Redis state (store.h) */
 	}
 	/* the name lives in the request's arena, which the error path resets */
 	cmd_len = req.command.len < sizeof(cmd) ? req.command.len : 0;

@@ -119,6 +119,55 @@ static int udp_bind(const union sockaddr_u *local, uint16_t port)
 	return fd;
 }
 
+/* Remove a given pair from the free list or the quarantine. O(range): restore only. */
+static int pool_take(struct port_pool *p, uint16_t port)
+{
+	unsigned i;
+
+	if (port < p->min || port > p->max || (port - p->min) & 1)
+		return -EINVAL;
+	if (p->in_use[(port - p->min) / 2])
+		return -EADDRINUSE;
+	for (i = 0; i < p->n_free && p->free[i] != port; i++)
+		;
+	if (i < p->n_free) {
+		p->free[i] = p->free[--p->n_free];
+	} else {
+		/* in quarantine: swap it to the head and drop the head */
+		unsigned n = p->q_count, k;
+
+		for (k = 0; k < n && p->quar[(p->q_head + k) % p->q_cap] != port; k++)
+			;
+		if (k == n)
+			return -EADDRINUSE;
+		p->quar[(p->q_head + k) % p->q_cap] = p->quar[p->q_head];
+		p->q_head = (p->q_head + 1) % p->q_cap;
+		p->q_count--;
+	}
+	p->in_use[(port - p->min) / 2] = 1;
+	return 0;
+}
+
+int port_pair_open_at(struct port_pool *p, const union sockaddr_u *local, uint16_t rtp_port,
+		      int fds[2])
+{
+	int e = pool_take(p, rtp_port), a, b;
+
+	if (e)
+		return e;
+	a = udp_bind(local, rtp_port);
+	b = a >= 0 ? udp_bind(local, (uint16_t)(rtp_port + 1)) : -1;
+	if (a >= 0 && b >= 0) {
+		fds[0] = a;
+		fds[1] = b;
+		return 0;
+	}
+	if (a >= 0)
+		close(a);
+	port_pool_put(p, rtp_port);
+	return a < 0 ? a : b;
+}
+
 int port_pair_open(struct port_pool *p, const union sockaddr_u *local, int fds[2],
 		   uint16_t *rtp_port)
 {

@@ -39,4 +39,9 @@ unsigned port_pool_total_pairs(const struct port_pool *p);
 int port_pair_open(struct port_pool *p, const union sockaddr_u *local, int fds[2],
 		   uint16_t *rtp_port);
 
+/* Take the given pair and bind it: restoring a call on the ports it had. 0,
+ * -EADDRINUSE (taken, by us or another program) or -EINVAL (outside the range). */
+int port_pair_open_at(struct port_pool *p, const union sockaddr_u *local, uint16_t rtp_port,
+		      int fds[2]);
+
 #endif

@@ -268,7 +268,8 @@ static bool admit(struct stream *s, struct call *c, const union sockaddr_u *src,
 	}
 	latch_commit(s, src, &st, p, *len, now);
 	if (st.v != LATCH_OK || s->confirmed != was_confirmed)
-		c->kdirty = true;       /* the control thread re-checks kernel entries */
+		c->kdirty = c->sdirty = true;   /* the control thread re-checks kernel entries
+		                                   and writes the new state (store.h) */
 	if (st.v != LATCH_OK && log_enabled(LOG_INFO))
 		log_latch(s, src, st.v);
 	return true;

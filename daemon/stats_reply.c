@@ -15,6 +15,7 @@
 #include "hep_sender.h"
 #include "rec.h"
 #include "relay.h"
+#include "store.h"
 
 /* rtpengine writes fractional values as strings with 6 decimals */
 static void add_fixed(struct arena *a, struct bval *d, const char *key, double v)
@@ -361,6 +362,8 @@ static int build(struct daemon *d, struct arena *a, struct bval *reply, bool new
 		bv_dict_add(a, st, "recording", rec_statistics(d, a));
 	if (d->hep)
 		bv_dict_add(a, st, "homer", hep_statistics(d, a));
+	if (d->store)
+		bv_dict_add(a, st, "redis", store_statistics(d, a));
 	if (!bv_dict_add(a, reply, "statistics", st) ||
 	    !bv_dict_add_str(a, reply, "result", "ok"))
 		return -ENOMEM;

@@ -4,6 +4,7 @@
 #include "call_ops.h"
 #include "daemon.h"
 #include "kernel.h"
+#include "store.h"
 
 /* One-way or held media: every section of some side declares it does not send, or
  * points its connection at 0.0.0.0. */
@@ -60,6 +61,8 @@ void timeouts_scan(struct daemon *d)
 		}
 		if (c->kdirty)
 			kernel_sync_call(d, c);
+		if (c->sdirty)
+			store_call_changed(d, c);
 		kernel_watch_foreign(d, c, now);
 	}
 }

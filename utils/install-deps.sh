@@ -5,10 +5,10 @@ set -euo pipefail
 
 build_pkgs="build-essential pkg-config libjson-c-dev liburing-dev libspandsp-dev libopus-dev
             libbcg729-dev libswresample-dev libavutil-dev libnftnl-dev libmnl-dev libsrtp2-dev
-            libssl-dev zlib1g-dev libpcap-dev libmicrohttpd-dev"
+            libssl-dev zlib1g-dev libpcap-dev libmicrohttpd-dev libhiredis-dev"
 test_pkgs="libcmocka-dev python3 python3-pytest python3-numpy python3-pylibsrtp python3-openssl python3-cryptography kamailio baresip baresip-core
            sox tshark iproute2 nftables procps chromium chromium-driver python3-selenium
-           rtpengine-daemon rtpengine-utils prometheus"
+           rtpengine-daemon rtpengine-utils prometheus redis-server"
 fuzz_pkgs="clang-14 libfuzzer-14-dev"
 deb_pkgs="debhelper dh-dkms dpkg-dev fakeroot"
 man_pkgs="help2man man-db groff-base"    # make man (the pages' test runs in make test)
@@ -39,7 +39,7 @@ done
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 echo "install-deps: installing$missing"
-# Packaged daemons (rtpengine, kamailio) must not start on install: our tests own the ports.
+# Packaged daemons (rtpengine, kamailio, redis) must not start on install: our tests own the ports.
 if [ ! -e /usr/sbin/policy-rc.d ]; then
 	printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
 	$SUDO chmod +x /usr/sbin/policy-rc.d
@@ -48,9 +48,11 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null || true
 # shellcheck disable=SC2086
 $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends $missing >/dev/null
-# Never leave a packaged relay running (it would take the NG port).
+# Never leave a packaged relay running (it would take the NG port); tests start their
+# own redis-server on a port of their own.
 if command -v systemctl >/dev/null 2>&1; then
 	$SUDO systemctl disable --now rtpengine-daemon >/dev/null 2>&1 || true
 	$SUDO systemctl disable --now kamailio >/dev/null 2>&1 || true
+	$SUDO systemctl disable --now redis-server >/dev/null 2>&1 || true
 fi
 exit 0

@@ -1,6 +1,7 @@
 /* sluiced configuration: defaults, every option from the command line and from INI,
  * precedence, rtpengine compatibility (ignored options, [rtpengine] section, Debian's
  * packaged rtpengine.conf), and the errors. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -504,9 +505,9 @@ struct rtpe_case {
 };
 
 static const struct rtpe_case rtpe_cases[] = {
-	{ { "--redis=127.0.0.1:6379/1" }, { "redis" } },
-	{ { "--redis", "127.0.0.1:6379/1" }, { "redis" } },
-	{ { "-r", "127.0.0.1:6379/1" }, { "redis" } },
+	{ { "--subscribe-keyspace=1" }, { "subscribe-keyspace" } },
+	{ { "--subscribe-keyspace", "1" }, { "subscribe-keyspace" } },
+	{ { "-k", "1" }, { "subscribe-keyspace" } },
 	{ { "-g", "127.0.0.1:2003" }, { "graphite" } },
 	{ { "-u2225" }, { "listen-udp" } },
 	{ { "-l", "2226" }, { "listen-tcp" } },
@@ -518,7 +519,7 @@ static const struct rtpe_case rtpe_cases[] = {
 	{ { "-qS" }, { "no-redis-required", "save-interface-ports" } },
 	{ { "-fS", "-L7" }, { "save-interface-ports" } },
 	{ { "--listen-udp=1", "--listen-udp=2" }, { "listen-udp" } },     /* warned once */
-	{ { "--redis", "-o" }, { "redis" } },   /* "-o" is the value */
+	{ { "--subscribe-keyspace", "-o" }, { "subscribe-keyspace" } },   /* "-o": the value */
 };
 
 static void check_warnings(const struct res *r, const char *const *names, size_t i)
@@ -1128,14 +1129,98 @@ static void test_help_version(void **state)
 	assert_non_null(strstr(out, "Usage: sluiced"));
 	assert_non_null(strstr(out, "-n, --listen-ng="));
 	assert_non_null(strstr(out, "--endpoint-learning=heuristic|delayed|immediate|off"));
-	assert_null(strstr(out, "--redis"));
+	assert_non_null(strstr(out, "-r, --redis=[PASSWORD@]IP:PORT/DB"));
+	assert_null(strstr(out, "--subscribe-keyspace"));
 	assert_string_equal(SLUICE_VERSION, "0.1.0");
+}
+
+/* --redis URLs: password, address, database; bad forms refused */
+static void test_redis_url(void **state)
+{
+	static const struct { const char *s; int ok; const char *pw; const char *addr; unsigned db; }
+	cases[] = {
+		{ "127.0.0.1:6379", 1, "", "127.0.0.1:6379", 0 },
+		{ "127.0.0.1:6379/3", 1, "", "127.0.0.1:6379", 3 },
+		{ "s3cr@t@10.0.0.1:7000/15", 1, "s3cr@t", "10.0.0.1:7000", 15 },
+		{ "[::1]:6380/1", 1, "", "[::1]:6380", 1 },
+		{ "127.0.0.1", 0, "", "", 0 },                  /* no port */
+		{ "127.0.0.1:6379/16", 0, "", "", 0 },          /* no such database */
+		{ "127.0.0.1:6379/", 0, "", "", 0 },
+		{ "127.0.0.1:6379/x", 0, "", "", 0 },
+		{ "0.0.0.0:6379", 0, "", "", 0 },
+		{ "pw@", 0, "", "", 0 },
+		{ "redis.example:6379", 0, "", "", 0 },         /* no DNS */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cfg_redis r;
+		char a[NETADDR_STRLEN];
+		int e = config_redis_parse(cases[i].s, &r);
+
+		if (!cases[i].ok) {
+			assert_int_equal(e, -EINVAL);
+			continue;
+		}
+		assert_int_equal(e, 0);
+		assert_string_equal(r.password, cases[i].pw);
+		assert_string_equal(netaddr_str(&r.addr, a, sizeof(a)), cases[i].addr);
+		assert_int_equal(r.db, cases[i].db);
+	}
+}
+
+/* the Redis options from the INI file, the command line over it, the dump */
+static void test_redis_options(void **state)
+{
+	char path[64], arg[96], a[NETADDR_STRLEN];
+	struct res r;
+
+	(void)state;
+	run(&r, "--config-file=none", NULL);
+	assert_int_equal(r.rc, 0);
+	assert_int_equal(r.cfg.redis.addr.sa.sa_family, 0);
+	assert_int_equal(r.cfg.redis_expires, 86400);
+	assert_true(r.cfg.redis_instance[0] != '\0');          /* the host name */
+	res_free(&r);
+	write_file(path, "[sluice]\nredis = pw@127.0.0.1:6399/4\nredis-expires = 60\n"
+		   "redis-instance = relay-x\nredis-num-threads = 4\n");
+	snprintf(arg, sizeof(arg), "--config-file=%s", path);
+	run(&r, arg, "-w", "10.0.0.1:7000", NULL);
+	unlink(path);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.warn, "");
+	assert_string_equal(addr(&r.cfg.redis.addr, a), "127.0.0.1:6399");
+	assert_string_equal(r.cfg.redis.password, "pw");
+	assert_int_equal(r.cfg.redis.db, 4);
+	assert_string_equal(addr(&r.cfg.redis_write.addr, a), "10.0.0.1:7000");
+	assert_int_equal(r.cfg.redis_write.db, 0);
+	assert_int_equal(r.cfg.redis_expires, 60);
+	assert_int_equal(r.cfg.redis_num_threads, 4);
+	assert_string_equal(r.cfg.redis_instance, "relay-x");
+	assert_true(dump_has(&r, "redis = pw@127.0.0.1:6399/4"));
+	assert_true(dump_has(&r, "redis-write = 10.0.0.1:7000/0"));
+	assert_true(dump_has(&r, "redis-instance = relay-x"));
+	res_free(&r);
+	run(&r, "--config-file=none", "--redis=127.0.0.1", NULL);
+	assert_int_equal(r.rc, -1);
+	res_free(&r);
+	run(&r, "--config-file=none", "--redis-expires=0", NULL);
+	assert_int_equal(r.rc, -1);
+	res_free(&r);
+	run(&r, "--config-file=none", "--redis-instance=a*", NULL);       /* a SCAN glob */
+	assert_int_equal(r.rc, -1);
+	res_free(&r);
+	run(&r, "--config-file=none", "--redis-instance=a:b", NULL);
+	assert_int_equal(r.rc, -1);
+	res_free(&r);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_redis_url),
+		cmocka_unit_test(test_redis_options),
 		cmocka_unit_test(test_default_file_optional),
 		cmocka_unit_test(test_options_cmdline),
 		cmocka_unit_test(test_options_ini),

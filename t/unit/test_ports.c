@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -452,6 +453,47 @@ static void test_pair_open_v6(void **state)
 	port_pool_destroy(&p);
 }
 
+/* Restore: a given pair, from the free list or the quarantine; not twice; not one a
+ * foreign socket holds (and then it is free again); not outside the range. */
+static void test_pair_open_at(void **state)
+{
+	struct port_pool p;
+	union sockaddr_u lo;
+	uint16_t port;
+	int fds[2], fds2[2], blocker;
+
+	(void)state;
+	assert_int_equal(netaddr_parse("127.0.0.1", 0, false, &lo), 0);
+	assert_int_equal(port_pool_init(&p, 47100, 47119), 0);  /* 10 pairs, quarantine 1 */
+	assert_int_equal(port_pair_open_at(&p, &lo, 47104, fds), 0);
+	assert_int_equal(port_pool_free_pairs(&p), 9);
+	assert_int_equal(port_pair_open_at(&p, &lo, 47104, fds2), -EADDRINUSE);
+	assert_int_equal(port_pair_open_at(&p, &lo, 47105, fds2), -EINVAL);     /* odd */
+	assert_int_equal(port_pair_open_at(&p, &lo, 47120, fds2), -EINVAL);
+	close(fds[0]);
+	close(fds[1]);
+	assert_int_equal(port_pool_put(&p, 47104), 0);          /* into the quarantine */
+	assert_int_equal(port_pair_open_at(&p, &lo, 47104, fds), 0);
+	assert_int_equal(port_pool_free_pairs(&p), 9);
+	close(fds[0]);
+	close(fds[1]);
+	/* a foreign socket on the RTCP port: refused, the pair is not lost */
+	blocker = socket(AF_INET, SOCK_DGRAM, 0);
+	union sockaddr_u b = lo;
+	netaddr_set_port(&b, 47111);
+	assert_int_equal(bind(blocker, &b.sa, netaddr_len(&b)), 0);
+	assert_int_equal(port_pair_open_at(&p, &lo, 47110, fds), -EADDRINUSE);
+	assert_int_equal(port_pool_free_pairs(&p), 9);
+	close(blocker);
+	assert_int_equal(port_pair_open_at(&p, &lo, 47110, fds), 0);
+	close(fds[0]);
+	close(fds[1]);
+	for (unsigned i = 0; i < 8; i++)
+		assert_int_equal(port_pool_get(&p, &port), 0);
+	assert_int_equal(port_pool_get(&p, &port), -ENOSPC);
+	port_pool_destroy(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -466,6 +508,7 @@ int main(void)
 		cmocka_unit_test(test_pair_open_all_busy),
 		cmocka_unit_test(test_pair_open_bad_address),
 		cmocka_unit_test(test_pair_open_v6),
+		cmocka_unit_test(test_pair_open_at),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

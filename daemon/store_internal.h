@@ -1,0 +1,62 @@
+/* Shared by the store_* files (store.h is the public side). */
+#ifndef SLUICE_STORE_INTERNAL_H
+#define SLUICE_STORE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include <hiredis/hiredis.h>
+
+#include "config.h"
+#include "store.h"
+#include "store_record.h"
+
+#define STORE_QUEUE_MAX 65536           /* calls with an update waiting */
+#define STORE_HASH      4096            /* buckets of the queue's key index */
+#define STORE_BATCH     128             /* commands per pipelined round trip */
+
+struct store_item {
+	struct store_item *next;        /* FIFO */
+	struct store_item *hnext;       /* key index chain */
+	char *key;
+	char *val;                      /* JSON record; NULL: DEL */
+};
+
+/* Lock: mu guards the queue, the index and the counters; the hiredis context is the
+ * writer thread's alone. */
+struct store {
+	const struct config *cfg;
+	struct cfg_redis target;        /* --redis-write, else --redis */
+	pthread_t th;
+	bool started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop;
+	struct store_item *head, *tail;
+	struct store_item *idx[STORE_HASH];
+	struct store_stats st;
+	bool full_logged;
+	bool state_known;               /* up/down logged at least once */
+	const struct store_call *pin;   /* record being replayed (store_restore.c) */
+};
+
+/* NG requests of one call kept for replay (store.c). */
+struct store_hist {
+	char *ng[STORE_MAX_NG];
+	bool offer[STORE_MAX_NG];
+	unsigned n;
+};
+
+/* "sluice:call:<instance>:<call-id>" (malloc'd) */
+char *store_key(const struct config *cfg, const char *callid);
+/* Queue key := val (val NULL: delete), replacing an update of key still queued. Takes
+ * ownership of key and val. */
+void store_queue(struct store *s, char *key, char *val);
+/* Connect, AUTH and SELECT; NULL with a logged reason (why: "write", "restore"). */
+redisContext *store_connect(const struct cfg_redis *t, const char *why, bool quiet);
+int store_writer_start(struct store *s);
+void store_writer_stop(struct store *s);
+/* Fill a record from c (control thread). 0 or -ENOMEM. */
+int store_snapshot(struct call *c, struct store_call *out);
+
+#endif
