@@ -400,13 +400,49 @@ int ice_set_remote_creds(struct ice_agent *a, const char *ufrag, size_t ulen,
 	return had ? 1 : 0;
 }
 
+static void set_controlling(struct ice_agent *a, bool controlling)
+{
+	if (a->controlling != controlling) {
+		a->controlling = controlling;
+		a->events |= ICE_EV_ROLE;
+	}
+}
+
 void ice_set_remote_lite(struct ice_agent *a)
 {
 	a->remote_lite = true;
-	if (!a->lite && !a->controlling) {
-		a->controlling = true;
-		a->events |= ICE_EV_ROLE;
+	if (!a->lite)
+		set_controlling(a, true);
+}
+
+void ice_set_mode(struct ice_agent *a, bool lite, bool controlling)
+{
+	set_controlling(a, !lite && (controlling || a->remote_lite));
+	if (a->lite == lite)
+		return;
+	a->lite = lite;
+	a->n_pairs = 0;
+	a->next_check_ms = 0;
+	for (unsigned c = 0; c < ICE_MAX_COMP; c++) {
+		/* full: consent on a selection starts at the next poll (no clock here) */
+		memset(&a->consent[c], 0, sizeof(a->consent[c]));
+		a->valid_since[c] = 0;
 	}
+	for (unsigned ri = 0; !lite && ri < a->n_remote; ri++)
+		if (add_pairs_for_remote(a, ri))
+			break;          /* full: the best we could pair */
+	if (a->state != ICE_NEW)
+		update_state(a);
+	else if (!lite && a->rpwd[0] && a->n_pairs)
+		set_state(a, ICE_CHECKING);
+}
+
+int ice_find_local(const struct ice_agent *a, unsigned comp, const union sockaddr_u *addr)
+{
+	for (unsigned i = 0; i < a->n_local; i++)
+		if (a->local[i].component == comp && netaddr_eq(&a->local[i].addr, addr))
+			return (int)i;
+	return -ENOENT;
 }
 
 /* ---- state ---- */
@@ -606,7 +642,10 @@ static int on_request(struct ice_agent *a, const struct stun_msg *m, unsigned lo
 			else
 				p->nominate_on_success = true;
 		}
-		if (p->state != ICE_PAIR_SUCCEEDED)
+		/* once completed, only a nomination elsewhere (the peer moved) is checked */
+		if (p->state != ICE_PAIR_SUCCEEDED &&
+		    ((a->state != ICE_COMPLETED && a->state != ICE_DISCONNECTED) ||
+		     p->nominate_on_success))
 			trigger(a, p);
 	}
 	update_state(a);
@@ -686,6 +725,7 @@ static int on_response(struct ice_agent *a, const struct stun_msg *m, unsigned l
 		return 0;
 	}
 	p->state = ICE_PAIR_SUCCEEDED;
+	p->valid = true;
 	p->triggered = 0;
 	/* kept in either role: a later role switch may make us the nominating side */
 	if (!a->valid_since[comp - 1])
@@ -764,8 +804,13 @@ static int consent_poll(struct ice_agent *a, uint64_t now_ms, struct ice_tx *tx)
 	for (unsigned c = 0; c < a->n_comp; c++) {
 		struct ice_consent *k = &a->consent[c];
 
-		if (!a->sel[c].set || !k->next_ms)
+		if (!a->sel[c].set)
 			continue;
+		if (!k->next_ms) {      /* selected while lite: fresh from now on */
+			k->fresh_ms = now_ms;
+			k->next_ms = now_ms + consent_interval();
+			continue;
+		}
 		if (!k->lost && now_ms >= k->fresh_ms + ICE_CONSENT_LOST_MS) {
 			k->lost = true;
 			a->stats.consent_lost++;
@@ -783,11 +828,19 @@ static int consent_poll(struct ice_agent *a, uint64_t now_ms, struct ice_tx *tx)
 	return 0;
 }
 
-static uint64_t rto(unsigned tx)
+/* RFC 8445 14.3: the first wait is Ta times the checks still to make (Waiting and
+ * In-Progress, this one included), at least ICE_RTO_MIN_MS, so that a long list does
+ * not retransmit before its last pair had its first check. */
+static uint32_t first_rto(const struct ice_agent *a)
 {
-	uint64_t t = (uint64_t)ICE_RTO_MS << (tx > 1 ? tx - 1 : 0);
+	uint32_t n = 0, t;
 
-	return t > 4000 ? 4000 : t;
+	for (unsigned i = 0; i < a->n_pairs; i++)
+		if (a->pairs[i].state == ICE_PAIR_WAITING ||
+		    a->pairs[i].state == ICE_PAIR_IN_PROGRESS)
+			n++;
+	t = ICE_TA_MS * n;
+	return t < ICE_RTO_MIN_MS ? ICE_RTO_MIN_MS : t;
 }
 
 static int start_check(struct ice_agent *a, struct ice_pair *p, uint64_t now_ms,
@@ -795,11 +848,25 @@ static int start_check(struct ice_agent *a, struct ice_pair *p, uint64_t now_ms,
 {
 	if (stun_new_tid(p->tid))
 		return -EIO;
+	p->rto_ms = first_rto(a);
 	p->state = ICE_PAIR_IN_PROGRESS;
 	p->triggered = 0;
 	p->tx = 1;
-	p->next_ms = now_ms + rto(1);
+	p->next_ms = now_ms + p->rto_ms;
 	a->next_check_ms = now_ms + ICE_TA_MS;
+	return build_check(a, p, tx);
+}
+
+/* The wait after each retransmission doubles up to ICE_RTO_MAX_MS (or the first wait,
+ * if that was longer already). */
+static int retransmit(struct ice_agent *a, struct ice_pair *p, uint64_t now_ms,
+		      struct ice_tx *tx)
+{
+	uint32_t cap = p->rto_ms > ICE_RTO_MAX_MS ? p->rto_ms : ICE_RTO_MAX_MS;
+
+	p->rto_ms = 2 * p->rto_ms > cap ? cap : 2 * p->rto_ms;
+	p->tx++;
+	p->next_ms = now_ms + p->rto_ms;
 	return build_check(a, p, tx);
 }
 
@@ -853,14 +920,18 @@ static void maybe_nominate(struct ice_agent *a, uint64_t now_ms)
 	}
 }
 
-static struct ice_pair *next_pair(struct ice_agent *a)
+/* The check list order: triggered checks first, oldest first (RFC 8445 6.1.4.2),
+ * then the Waiting pair of highest priority (6.1.4.2 step 2). Once completed, only
+ * the triggered check of a pair the peer nominated anew. */
+static struct ice_pair *next_pair(struct ice_agent *a, bool renominated_only)
 {
 	struct ice_pair *best = NULL;
 
 	for (unsigned i = 0; i < a->n_pairs; i++) {
 		struct ice_pair *p = &a->pairs[i];
 
-		if (p->state != ICE_PAIR_WAITING)
+		if (p->state != ICE_PAIR_WAITING ||
+		    (renominated_only && !(p->triggered && p->nominate_on_success)))
 			continue;
 		if (!best ||
 		    (p->triggered && (!best->triggered || p->triggered < best->triggered)) ||
@@ -873,6 +944,7 @@ static struct ice_pair *next_pair(struct ice_agent *a)
 int ice_poll(struct ice_agent *a, uint64_t now_ms, struct ice_tx *tx)
 {
 	struct ice_pair *p;
+	bool done;
 	int ret;
 
 	if (a->lite || !a->rpwd[0])
@@ -887,20 +959,18 @@ int ice_poll(struct ice_agent *a, uint64_t now_ms, struct ice_tx *tx)
 			update_state(a);
 			continue;
 		}
-		p->tx++;
-		p->next_ms = now_ms + rto(p->tx);
-		return build_check(a, p, tx);
+		return retransmit(a, p, now_ms, tx);
 	}
 	ret = consent_poll(a, now_ms, tx);
 	if (ret)
 		return ret;
-	if (a->state == ICE_COMPLETED || a->state == ICE_DISCONNECTED)
-		return 0;
-	if (a->controlling)
+	done = a->state == ICE_COMPLETED || a->state == ICE_DISCONNECTED;
+	if (a->controlling && !done)
 		maybe_nominate(a, now_ms);
 	if (now_ms < a->next_check_ms)
 		return 0;
-	p = next_pair(a);
+	/* once completed only a nomination the peer moved elsewhere is checked */
+	p = next_pair(a, done);
 	if (!p)
 		return 0;
 	if (a->state == ICE_NEW)
@@ -911,31 +981,35 @@ int ice_poll(struct ice_agent *a, uint64_t now_ms, struct ice_tx *tx)
 uint64_t ice_next_timeout(const struct ice_agent *a)
 {
 	uint64_t t = UINT64_MAX;
-	bool waiting = false;
+	bool waiting = false, done;
 
 	if (a->lite || !a->rpwd[0])
 		return t;
+	done = a->state == ICE_COMPLETED || a->state == ICE_DISCONNECTED;
 	for (unsigned i = 0; i < a->n_pairs; i++) {
 		const struct ice_pair *p = &a->pairs[i];
 
 		if (p->state == ICE_PAIR_IN_PROGRESS && p->next_ms < t)
 			t = p->next_ms;
-		if (p->state == ICE_PAIR_WAITING)
+		if (p->state == ICE_PAIR_WAITING &&
+		    (!done || (p->triggered && p->nominate_on_success)))
 			waiting = true;
 	}
+	if (waiting && a->next_check_ms < t)
+		t = a->next_check_ms;
 	for (unsigned c = 0; c < a->n_comp; c++) {
 		const struct ice_consent *k = &a->consent[c];
 
-		if (!a->sel[c].set || !k->next_ms)
+		if (!a->sel[c].set)
 			continue;
+		if (!k->next_ms)
+			return 0;       /* consent not started yet: at once */
 		if (k->next_ms < t)
 			t = k->next_ms;
 		if (!k->lost && k->fresh_ms + ICE_CONSENT_LOST_MS < t)
 			t = k->fresh_ms + ICE_CONSENT_LOST_MS;
 	}
-	if (a->state != ICE_COMPLETED && a->state != ICE_DISCONNECTED) {
-		if (waiting && a->next_check_ms < t)
-			t = a->next_check_ms;
+	if (!done) {
 		for (unsigned c = 1; c <= a->n_comp; c++) {
 			int bi;
 			uint64_t n = nominate_at(a, c, &bi);

@@ -5,24 +5,41 @@
  * fills into a struct ice_tx (from the socket of local candidate tx->local to tx->to),
  * and reads ice_take_events() / ice_selected() to learn where media must go.
  *
- * Lite mode (RFC 8445 2.5): answers checks only; a pair is selected when the
- * controlling peer sends USE-CANDIDATE on it (a later one re-selects: roaming).
- * Full mode: also runs its own checks (paced every ICE_TA_MS, retransmitted with
- * backoff), answers peer checks with triggered checks, learns peer-reflexive remote
- * candidates, resolves role conflicts (487) by tiebreaker, and nominates (regular
- * nomination, controlling side) the best valid pair per component, and keeps checking
- * consent (RFC 7675) on each selected pair: a binding request every ICE_CONSENT_MS
+ * Full mode (the default, RFC 8445 6.1): a check list of every local candidate paired
+ * with every remote candidate of the same component and address family (N local x M
+ * remote, at most ICE_MAX_PAIRS), ordered by pair priority; checks paced one every
+ * ICE_TA_MS, each retransmitted (RTO as RFC 8445 14.3, doubling, capped) up to
+ * ICE_MAX_TX times; triggered checks (a peer check on a pair not yet valid) go first,
+ * in arrival order. Role: the caller says controlling or controlled (the offerer of a
+ * full-full session controls; a full agent facing a lite one controls); conflicts are
+ * resolved by tiebreaker (487 and ICE-CONTROLLING/ICE-CONTROLLED, RFC 8445 7.3.1.1 and
+ * 7.2.5.1). Responses count only when symmetric (from where the check went, on the
+ * socket it left from); a check from an unknown address teaches a peer-reflexive
+ * remote candidate. Nomination is regular (RFC 8445 8.1.1): the controlling agent
+ * lets the checks run, then sends one more check with USE-CANDIDATE on the best valid
+ * pair of each component (at once when no better pair is still pending, else
+ * ICE_NOMINATE_WAIT_MS after the first valid pair); the controlled agent selects the
+ * pair a USE-CANDIDATE check arrived on once its own check on it succeeded. A later
+ * nomination by the peer re-selects (a peer that roams). After selection consent is
+ * kept (RFC 7675): a binding request on each selected pair every ICE_CONSENT_MS
  * (randomised 0.8..1.2x), which doubles as the keepalive of RFC 8445 11; no response
- * for ICE_CONSENT_LOST_MS turns the agent ICE_DISCONNECTED until one comes. Remote
- * candidates may be added at any time (trickle ICE, RFC 8838): they are paired and
- * checked, and a failed agent goes back to checking. Simplifications, fine for a relay
- * that has a few host candidates: every pair starts Waiting (no frozen state /
- * foundations), the valid pair is the checked pair (a relay behind NAT learns no
- * local peer-reflexive candidate), and stopping media on a lost consent is the
- * caller's part (it sees the state; sluiced withholds media, secure_handler.c).
+ * for ICE_CONSENT_LOST_MS turns the agent ICE_DISCONNECTED until one comes (stopping
+ * media meanwhile is the caller's part). Remote candidates may be added at any time
+ * (trickle ICE, RFC 8838): they are paired and checked, and a failed agent goes back
+ * to checking.
  *
- * Memory: everything lives in struct ice_agent (a few KB), allocated by the caller at
- * stream setup; nothing is allocated afterwards. Not thread safe (one owner). */
+ * Lite mode (RFC 8445 2.5, when the operator asks for it): answers checks only; a pair
+ * is selected when the controlling peer sends USE-CANDIDATE on it.
+ *
+ * Simplifications, fine for a relay whose local candidates are host candidates on a
+ * few addresses: every pair starts Waiting (no Frozen state: each media stream has an
+ * agent of its own, so foundations would only order component 2 after component 1),
+ * and the valid pair is the checked pair (our mapped address in a response names a
+ * local peer-reflexive candidate whose base is the same socket, so it changes nothing
+ * for where media goes).
+ *
+ * Memory: everything lives in struct ice_agent (about 8 KB), allocated by the caller
+ * at stream setup; nothing is allocated afterwards. Not thread safe (one owner). */
 #ifndef SLUICE_ICE_H
 #define SLUICE_ICE_H
 
@@ -38,17 +55,19 @@
 #define ICE_CRED_MAX    256     /* longest remote ufrag / pwd accepted */
 #define ICE_FOUNDATION_MAX 32
 #define ICE_MAX_COMP    2       /* 1 = RTP, 2 = RTCP */
-#define ICE_MAX_LOCAL   8
-#define ICE_MAX_REMOTE  16
-#define ICE_MAX_PAIRS   64
-#define ICE_TA_MS       50      /* pacing of new checks */
-#define ICE_RTO_MS      250     /* first retransmission; doubles, capped at 4 s */
-#define ICE_MAX_TX      7       /* transmissions per check before it fails */
+#define ICE_MAX_LOCAL   16      /* host candidates: addresses x components */
+#define ICE_MAX_REMOTE  32
+#define ICE_MAX_PAIRS   100     /* the check list limit RFC 8445 6.1.2.5 suggests */
+#define ICE_TA_MS       20      /* pacing of new checks (RFC 8445 14.2: >= 5 ms) */
+#define ICE_RTO_MIN_MS  500     /* first retransmission: max(this, Ta x checks left) */
+#define ICE_RTO_MAX_MS  1600    /* the doubling stops here */
+#define ICE_MAX_TX      7       /* transmissions per check before it fails (~9.5 s) */
 #define ICE_NOMINATE_WAIT_MS 500 /* controlling: wait this long for better pairs */
 #define ICE_CAND_MAX    160     /* longest ice_format_candidate() value, with NUL */
 #define ICE_TX_MAX      600     /* largest STUN message the agent builds */
 #define ICE_CONSENT_MS  5000    /* full: consent check interval on a selected pair */
-#define ICE_CONSENT_LOST_MS 15000 /* full: no consent response this long = lost */
+#define ICE_CONSENT_LOST_MS 30000 /* full: no consent response this long = lost
+                                     (RFC 7675 5.1) */
 
 enum ice_cand_type { ICE_CAND_HOST = 0, ICE_CAND_SRFLX, ICE_CAND_PRFLX, ICE_CAND_RELAY };
 
@@ -76,11 +95,13 @@ enum ice_pair_state { ICE_PAIR_WAITING = 0, ICE_PAIR_IN_PROGRESS, ICE_PAIR_SUCCE
 struct ice_pair {
 	uint8_t local, remote;          /* indexes into the agent's tables */
 	uint8_t state;                  /* enum ice_pair_state */
+	bool valid;                     /* a check of ours on it succeeded (the valid list) */
 	bool nominated;
 	bool use_cand;                  /* the check in flight carries USE-CANDIDATE */
 	bool nominate_on_success;       /* controlled: peer nominated before we succeeded */
 	uint32_t triggered;             /* queued triggered check, FIFO order; 0 = none */
 	uint8_t tx;                     /* transmissions of the current transaction */
+	uint32_t rto_ms;                /* wait after the last transmission */
 	uint64_t next_ms;               /* retransmission due */
 	uint8_t tid[STUN_TID_LEN];
 };
@@ -93,7 +114,8 @@ struct ice_selected {
 
 /* Consent freshness of one component's selected pair (full mode). */
 struct ice_consent {
-	uint64_t next_ms;               /* next consent check due; 0: not running */
+	uint64_t next_ms;               /* next consent check due; 0: not running (a full
+	                                   agent starts it at its next poll) */
 	uint64_t fresh_ms;              /* last response (or the selection) */
 	uint8_t tid[STUN_TID_LEN];      /* of the last check sent */
 	bool pending;                   /* its response has not come */
@@ -168,6 +190,14 @@ int ice_set_remote_creds(struct ice_agent *a, const char *ufrag, size_t ulen,
 			 const char *pwd, size_t plen);
 /* The peer is ice-lite: a full agent then takes the controlling role. */
 void ice_set_remote_lite(struct ice_agent *a);
+/* Change mode and role in place (an operator switching lite mode on or off, the role
+ * a new offer gives). lite -> full pairs every known remote candidate and starts
+ * checking; full -> lite drops the check list and consent; a selection stays. A lite
+ * agent is always controlled; a full agent facing a lite peer always controls.
+ * Raises ICE_EV_ROLE when the role changes. */
+void ice_set_mode(struct ice_agent *a, bool lite, bool controlling);
+/* Index of the local candidate of component comp at address addr, or -ENOENT. */
+int ice_find_local(const struct ice_agent *a, unsigned comp, const union sockaddr_u *addr);
 /* Add a remote candidate (from SDP or trickle) and pair it with our candidates of the
  * same component and family; in full mode the new pairs are checked by ice_poll() even
  * after checks started or failed (a failed agent is checking again). 0 (also for a
@@ -184,9 +214,12 @@ int ice_restart(struct ice_agent *a);
  * Requests that fail authentication are answered (1 with a 401 in *tx). */
 int ice_input(struct ice_agent *a, unsigned local, const union sockaddr_u *from,
 	      const uint8_t *pkt, size_t len, uint64_t now_ms, struct ice_tx *tx);
-/* Full mode: 1 with *tx filled if a check (retransmission, consent check) is due now,
- * else 0 (or -EIO: no random bytes). Call repeatedly until it returns something other
- * than 1, then again at ice_next_timeout(). Lite: always 0. */
+/* Full mode: 1 with *tx filled if a check (new, triggered, retransmission, consent) is
+ * due now, else 0 (or -EIO: no random bytes). Call repeatedly until it returns
+ * something other than 1, then again at ice_next_timeout(); calling it early (e.g.
+ * right after ice_input() queued a triggered check) is fine: pacing is kept inside.
+ * Once completed only retransmissions, triggered checks and consent go out. Lite:
+ * always 0. */
 int ice_poll(struct ice_agent *a, uint64_t now_ms, struct ice_tx *tx);
 /* Absolute time (ms) at which ice_poll() has work, UINT64_MAX if none. */
 uint64_t ice_next_timeout(const struct ice_agent *a);

@@ -1,13 +1,16 @@
 /* ice: lite answers (right / wrong credentials, role), candidate lines, two full
  * agents over an in-memory network with virtual time (completion, nomination, role
  * conflict, peer-reflexive learning, loss, failure), ICE restart, consent freshness
- * (keepalives, loss and recovery), candidates trickled after checks started. */
+ * (keepalives, loss and recovery), candidates trickled after checks started; the check
+ * list of N local x M remote candidates (order, pacing, RTO, the checks' attributes),
+ * regular nomination, switching lite <-> full, a nomination moved after completion. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -238,7 +241,25 @@ struct net {
 	unsigned drop_first;            /* drop this many datagrams */
 	unsigned delivered, dropped;
 	int blackhole;                  /* datagrams to agent blackhole - 1 vanish */
+	unsigned use_cand[2];           /* USE-CANDIDATE checks each agent sent ... */
+	unsigned use_cand_early;        /* ... on a pair that was not valid yet */
 };
+
+/* Note the nominations agent k sends: each must be on a pair already valid (regular
+ * nomination, RFC 8445 8.1.1). */
+static void watch(struct net *n, int k, const struct ice_tx *tx)
+{
+	struct ice_agent *a = n->ag[k];
+	struct stun_msg m;
+
+	if (stun_parse(tx->buf, tx->len, &m) || m.type != STUN_BINDING_REQUEST || !m.use_candidate)
+		return;
+	n->use_cand[k]++;
+	for (unsigned i = 0; i < a->n_pairs; i++)
+		if (a->pairs[i].local == tx->local &&
+		    netaddr_eq(&a->remote[a->pairs[i].remote].addr, &tx->to) && !a->pairs[i].valid)
+			n->use_cand_early++;
+}
 
 static int find_agent(struct net *n, const union sockaddr_u *to, unsigned *li)
 {
@@ -259,6 +280,7 @@ static void deliver(struct net *n, int k, const struct ice_tx *tx)
 	unsigned li = 0;
 	int d;
 
+	watch(n, k, tx);
 	if (n->drop_first) {
 		n->drop_first--;
 		n->dropped++;
@@ -395,6 +417,11 @@ static void test_full_two_agents(void **state)
 	assert_int_equal(a.stats.req_unauth + b.stats.req_unauth, 0);
 	assert_true(a.stats.checks_sent >= 3 && b.stats.checks_sent >= 3);
 	assert_true(n.now < 2000);              /* no retransmission was needed */
+	/* regular nomination: one USE-CANDIDATE check per component, each on a pair that
+	 * was valid already; the controlled agent never sends one */
+	assert_int_equal(n.use_cand[0], 2);
+	assert_int_equal(n.use_cand[1], 0);
+	assert_int_equal(n.use_cand_early, 0);
 	/* nominated pair of component 1 is the higher-priority one (IPv4 added first) */
 	assert_int_equal(ice_selected(&a, 1, NULL, &r), 0);
 	assert_int_equal(r.sa.sa_family, AF_INET);
@@ -475,7 +502,9 @@ static void test_full_fails(void **state)
 	assert_int_equal(a.pairs[1].state, ICE_PAIR_FAILED);
 	assert_int_equal(a.stats.checks_sent, 2 * ICE_MAX_TX);
 	assert_int_equal(n.dropped, 2 * ICE_MAX_TX);
-	assert_true(n.now > 15000 && n.now < 17000);    /* 250+500+1000+2000+4000*3 */
+	/* RTO 500, doubling to 1600: 500 + 1000 + 5 x 1600 after the first check; the
+	 * second pair started one Ta later */
+	assert_int_equal(n.now, 9500 + ICE_TA_MS);
 	assert_int_equal(ice_selected(&a, 1, NULL, NULL), -ENOENT);
 	assert_int_equal(b.state, ICE_NEW);
 }
@@ -710,6 +739,234 @@ static void test_trickle_after_checks(void **state)
 	assert_int_equal(a.pairs[1].state, ICE_PAIR_WAITING);
 }
 
+
+/* Pair priority per RFC 8445 6.1.2.3, computed here on its own: G the controlling
+ * side's candidate priority, D the controlled side's. */
+static uint64_t rfc_pair_prio(uint32_t g, uint32_t d)
+{
+	uint64_t lo = g < d ? g : d, hi = g > d ? g : d;
+
+	return (lo << 32) + 2 * hi + (g > d ? 1 : 0);
+}
+
+static struct ice_cand rcand(const char *a, unsigned comp, uint32_t prio)
+{
+	struct ice_cand c;
+
+	memset(&c, 0, sizeof(c));
+	c.addr = addr(a);
+	c.component = (uint8_t)comp;
+	c.priority = prio;
+	c.type = ICE_CAND_HOST;
+	strcpy(c.foundation, "x");
+	return c;
+}
+
+/* N local x M remote: pairs only within a component and an address family; checks go
+ * out one per Ta in descending pair priority, each built right (USERNAME, role with
+ * tiebreaker, PRIORITY, integrity with the peer's password, FINGERPRINT, no
+ * USE-CANDIDATE yet); the first retransmission comes at max(500 ms, Ta x checks). */
+static void test_checklist_order_and_pacing(void **state)
+{
+	static const char *locals[][2] = { { "1", "127.0.0.1:31000" }, { "1", "127.0.0.2:31000" },
+					   { "2", "127.0.0.1:31001" }, { "1", "[::1]:31000" } };
+	static const struct { const char *a; unsigned comp; uint32_t prio; } remotes[] = {
+		{ "127.0.0.9:41002", 1, 1694498815 }, { "127.0.0.1:41000", 1, 2130706431 },
+		{ "127.0.0.10:41004", 1, 16777215 }, { "127.0.0.1:41001", 2, 2130706430 },
+		{ "[::1]:41000", 1, 2130706175 },
+	};
+	struct ice_agent a;
+	struct ice_tx tx;
+	struct stun_msg m;
+	uint64_t prev = UINT64_MAX, t;
+	uint8_t first_tid[STUN_TID_LEN];
+	unsigned sent = 0;
+
+	(void)state;
+	assert_int_equal(ice_agent_init(&a, false, true, 2), 0);
+	a.tiebreaker = 0x0102030405060708ull;
+	for (unsigned i = 0; i < 4; i++) {
+		union sockaddr_u la = addr(locals[i][1]);
+
+		assert_int_equal(ice_add_local(&a, (unsigned)atoi(locals[i][0]), &la), (int)i);
+	}
+	assert_int_equal(ice_find_local(&a, 2, &a.local[2].addr), 2);
+	assert_int_equal(ice_find_local(&a, 1, &a.local[2].addr), -ENOENT);
+	assert_int_equal(ice_set_remote_creds(&a, "peer", 4, "peerpassword0123456789", 22), 0);
+	for (unsigned i = 0; i < 5; i++) {
+		struct ice_cand c = rcand(remotes[i].a, remotes[i].comp, remotes[i].prio);
+
+		assert_int_equal(ice_add_remote(&a, &c), 0);
+	}
+	/* v4 comp 1: 2 x 3, comp 2: 1 x 1, v6 comp 1: 1 x 1 */
+	assert_int_equal(a.n_pairs, 8);
+	assert_int_equal(a.state, ICE_CHECKING);
+	for (t = 1000; sent < a.n_pairs; t += ICE_TA_MS) {
+		const struct ice_pair *p = NULL;
+		uint64_t prio;
+
+		assert_int_equal(ice_poll(&a, t, &tx), 1);
+		assert_int_equal(ice_poll(&a, t, &tx), 0);      /* one per Ta */
+		assert_true(ice_next_timeout(&a) == t + ICE_TA_MS || sent + 1 == a.n_pairs);
+		for (unsigned i = 0; i < a.n_pairs; i++)
+			if (a.pairs[i].local == tx.local &&
+			    netaddr_eq(&a.remote[a.pairs[i].remote].addr, &tx.to))
+				p = &a.pairs[i];
+		assert_non_null(p);
+		assert_int_equal(p->state, ICE_PAIR_IN_PROGRESS);
+		prio = rfc_pair_prio(a.local[p->local].priority, a.remote[p->remote].priority);
+		assert_true(prio <= prev);              /* descending */
+		prev = prio;
+		assert_int_equal(stun_parse(tx.buf, tx.len, &m), 0);
+		assert_int_equal(m.type, STUN_BINDING_REQUEST);
+		assert_int_equal(m.username_len, 4 + 1 + ICE_UFRAG_LEN);
+		assert_memory_equal(m.username, "peer:", 5);
+		assert_memory_equal(m.username + 5, a.ufrag, ICE_UFRAG_LEN);
+		assert_true(m.controlling && !m.controlled && !m.use_candidate);
+		assert_true(m.tiebreaker == 0x0102030405060708ull);
+		assert_true(m.has_priority);
+		assert_int_equal(m.priority, (110u << 24) | (a.local[p->local].priority & 0xffff00) |
+				 (256u - a.local[p->local].component));
+		assert_true(m.has_fingerprint);
+		assert_int_equal(stun_check_integrity(&m, "peerpassword0123456789", 22), 0);
+		if (!sent)
+			memcpy(first_tid, m.tid, STUN_TID_LEN);
+		sent++;
+	}
+	/* the first check went out at 1000 with 8 pairs to check: RTO max(500, 8 x 20) */
+	assert_true(ice_next_timeout(&a) == 1500);
+	assert_int_equal(ice_poll(&a, 1499, &tx), 0);
+	assert_int_equal(ice_poll(&a, 1500, &tx), 1);
+	assert_int_equal(stun_parse(tx.buf, tx.len, &m), 0);
+	assert_memory_equal(m.tid, first_tid, STUN_TID_LEN);    /* same transaction */
+	assert_int_equal(a.stats.checks_sent, 9);
+
+	/* a long list waits longer: 30 pairs, Ta x 30 = 600 ms */
+	assert_int_equal(ice_agent_init(&a, false, false, 1), 0);
+	{
+		union sockaddr_u la = addr("127.0.0.1:31000");
+
+		assert_int_equal(ice_add_local(&a, 1, &la), 0);
+	}
+	assert_int_equal(ice_set_remote_creds(&a, "peer", 4, "peerpassword0123456789", 22), 0);
+	for (unsigned i = 0; i < 30; i++) {
+		char buf[32];
+		struct ice_cand c;
+
+		snprintf(buf, sizeof(buf), "127.0.1.%u:40000", i + 1);
+		c = rcand(buf, 1, 1000 + i);
+		assert_int_equal(ice_add_remote(&a, &c), 0);
+	}
+	assert_int_equal(ice_poll(&a, 0, &tx), 1);
+	assert_true(a.pairs[29].state == ICE_PAIR_IN_PROGRESS);        /* highest first */
+	assert_int_equal(a.pairs[29].rto_ms, 30 * ICE_TA_MS);
+}
+
+/* lite <-> full in place: a lite agent that was nominated turns full: it pairs the
+ * candidates it knows, keeps the selection and starts consent; back to lite it drops
+ * the list and answers only. The role follows (lite: controlled; full toward a lite
+ * peer: controlling). */
+static void test_set_mode(void **state)
+{
+	struct ice_agent a;
+	struct ice_tx tx;
+	union sockaddr_u la = addr("127.0.0.1:30000"), from = addr("127.0.0.1:40000"), sel;
+	struct ice_cand c = rcand("127.0.0.1:40000", 1, 2130706431);
+	struct stun_msg m;
+	uint8_t pkt[512], tid[12];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(ice_agent_init(&a, true, false, 1), 0);
+	assert_int_equal(ice_add_local(&a, 1, &la), 0);
+	assert_int_equal(ice_set_remote_creds(&a, "peer", 4, "peerpassword0123456789", 22), 0);
+	assert_int_equal(ice_add_remote(&a, &c), 0);
+	assert_int_equal(a.n_pairs, 0);                 /* lite: no check list */
+	n = peer_check(pkt, sizeof(pkt), a.ufrag, a.pwd, true, 99, true, tid);
+	assert_int_equal(ice_input(&a, 0, &from, pkt, n, 100, &tx), 1);
+	assert_int_equal(a.state, ICE_COMPLETED);
+	ice_take_events(&a);
+
+	ice_set_mode(&a, false, true);
+	assert_false(a.lite);
+	assert_true(a.controlling);
+	assert_int_equal(ice_take_events(&a), ICE_EV_ROLE);
+	assert_int_equal(a.n_pairs, 1);
+	assert_int_equal(a.state, ICE_COMPLETED);
+	assert_int_equal(ice_selected(&a, 1, NULL, &sel), 0);
+	assert_true(netaddr_eq(&sel, &from));
+	/* consent starts at the next poll: fresh from then, first check 4-6 s later */
+	assert_true(ice_next_timeout(&a) == 0);
+	assert_int_equal(ice_poll(&a, 2000, &tx), 0);
+	assert_true(ice_next_timeout(&a) >= 6000 && ice_next_timeout(&a) <= 8000);
+	assert_int_equal(ice_poll(&a, ice_next_timeout(&a), &tx), 1);
+	assert_int_equal(stun_parse(tx.buf, tx.len, &m), 0);
+	assert_true(m.controlling && !m.use_candidate);
+	assert_true(netaddr_eq(&tx.to, &from));
+	assert_int_equal(a.stats.consent_sent, 1);
+
+	ice_set_mode(&a, true, true);                   /* a lite agent never controls */
+	assert_true(a.lite);
+	assert_false(a.controlling);
+	assert_int_equal(a.n_pairs, 0);
+	assert_true(ice_next_timeout(&a) == UINT64_MAX);
+	assert_int_equal(ice_poll(&a, 100000, &tx), 0);
+	assert_int_equal(ice_selected(&a, 1, NULL, NULL), 0);
+
+	/* facing a lite peer a full agent controls whatever it is told */
+	ice_set_remote_lite(&a);
+	assert_false(a.controlling);
+	ice_set_mode(&a, false, false);
+	assert_true(a.controlling);
+}
+
+/* After completion a controlled agent checks nothing new, except a pair the
+ * controlling peer nominates anew (it moved): that one is checked at once and, valid,
+ * becomes the selected pair. */
+static void test_nomination_moves_after_completion(void **state)
+{
+	struct ice_agent a, b;
+	struct net n = { { &a, &b }, 0, 0, 0, 0, 0 };
+	union sockaddr_u moved = addr("127.0.0.1:31999"), sel;
+	struct ice_tx tx, reply;
+	struct stun_msg m;
+	struct stun_builder sb;
+	uint8_t pkt[512], tid[12];
+	size_t len;
+	int r;
+
+	(void)state;
+	setup_pair(&a, &b, true, false, 1, true);
+	run(&n, 20000);
+	check_completed(&a, &b);
+	ice_take_events(&b);
+	/* a plain check from elsewhere: answered, nothing checked back */
+	len = peer_check(pkt, sizeof(pkt), b.ufrag, b.pwd, true, a.tiebreaker, false, tid);
+	assert_int_equal(ice_input(&b, 0, &moved, pkt, len, n.now, &tx), 1);
+	assert_int_equal(ice_poll(&b, n.now + 1000, &tx), 0);
+	/* the same with USE-CANDIDATE: b checks it back at once */
+	len = peer_check(pkt, sizeof(pkt), b.ufrag, b.pwd, true, a.tiebreaker, true, tid);
+	assert_int_equal(ice_input(&b, 0, &moved, pkt, len, n.now + 1000, &tx), 1);
+	assert_int_equal(ice_selected(&b, 1, NULL, &sel), 0);
+	assert_false(netaddr_eq(&sel, &moved));         /* not before b's own check */
+	assert_int_equal(ice_poll(&b, n.now + 1000, &tx), 1);
+	assert_true(netaddr_eq(&tx.to, &moved));
+	assert_int_equal(stun_parse(tx.buf, tx.len, &m), 0);
+	assert_true(m.controlled && !m.use_candidate);
+	/* answer it as the peer would, from the moved address */
+	stun_build_init(&sb, pkt, sizeof(pkt), STUN_BINDING_SUCCESS, m.tid);
+	stun_add_xor_mapped(&sb, &b.local[0].addr);
+	stun_add_integrity(&sb, a.pwd, strlen(a.pwd));
+	stun_add_fingerprint(&sb);
+	r = stun_finish(&sb);
+	assert_true(r > 0);
+	assert_int_equal(ice_input(&b, 0, &moved, pkt, (size_t)r, n.now + 1010, &reply), 0);
+	assert_int_equal(ice_take_events(&b), ICE_EV_SELECTED);
+	assert_int_equal(ice_selected(&b, 1, NULL, &sel), 0);
+	assert_true(netaddr_eq(&sel, &moved));
+	assert_int_equal(b.state, ICE_COMPLETED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -725,6 +982,9 @@ int main(void)
 		cmocka_unit_test(test_consent_interval),
 		cmocka_unit_test(test_consent_lost),
 		cmocka_unit_test(test_trickle_after_checks),
+		cmocka_unit_test(test_checklist_order_and_pacing),
+		cmocka_unit_test(test_set_mode),
+		cmocka_unit_test(test_nomination_moves_after_completion),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
