@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ice_timer.h"
 #include "kernel.h"
 #include "hep_sender.h"
 #include "stats.h"
@@ -443,6 +444,7 @@ void call_destroy(struct daemon *d, struct call *c, enum call_end why)
 	stats_call_ended(d, c);
 	metrics_call_ended(d, c);
 	registry_remove(&d->reg, c);
+	ice_timer_forget(d, c);         /* no ICE checks for it from now on */
 	for (struct party *p = c->parties; p; p = p->next)
 		for (unsigned i = 0; i < p->n_media; i++) {
 			if (!p->media[i])

@@ -49,6 +49,14 @@ struct daemon_totals {                  /* since start; control thread only */
 	uint64_t ng_requests, ng_errors;
 };
 
+/* Calls with ICE checks due before the next tick (ice_timer.h). Control thread. */
+#define ICE_HOT_MAX 256
+struct ice_hot {
+	struct call *calls[ICE_HOT_MAX];
+	unsigned n;
+	int64_t due_us;                 /* earliest work due among them (mono_us) */
+};
+
 struct daemon {
 	const struct config *cfg;
 	struct iface ifaces[CFG_MAX_INTERFACES];
@@ -70,6 +78,7 @@ struct daemon {
 	struct dtls_cert *dtls_cert;    /* DTLS-SRTP certificate, made at start (read-only) */
 	struct trickle_pending *trickle_q;      /* fragments before their call (ice_trickle.c) */
 	unsigned n_trickle_q;
+	struct ice_hot ice_hot;         /* ICE pacing between ticks (ice_timer.h) */
 	struct load_state load;         /* load limits: samples, refusals (load_limit.h) */
 	struct stats_state stats;       /* statistics beyond counters (stats.h) */
 	struct ng_stats *ngstats;       /* NG per proxy and command (ng_stats.h); NULL:

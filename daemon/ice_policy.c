@@ -5,15 +5,20 @@
  * makes it an agent toward the side the SDP goes to in any case (force-relay too: the
  * relay has no TURN candidates, its host candidates are its relay addresses);
  * ICE=remove strips ICE toward that side. The endpoint's own candidates are never
- * passed on: each side sees only sluice's candidates, one host candidate per
- * component (one in all with rtcp-mux) on the interface's advertised address.
+ * passed on: each side sees only sluice's candidates, host candidates on the
+ * interface's advertised address, one per component (one in all with rtcp-mux).
  *
- * Mode: ICE-lite (answers checks; the peer nominates) unless the peer itself is lite,
- * in which case the agent runs full and controlling; its checks and retransmissions
- * are driven by the control thread's 100 ms tick (secure_tick), so pacing is 100 ms,
- * not Ta = 50 ms; after selection the same tick sends the consent checks (RFC 7675).
- * A selected pair moves the stream's latch to the pair's remote address
- * (ice_policy_selected).
+ * Mode: a full agent (RFC 8445 6.1) toward every side, as rtpengine; lite toward a
+ * side the operator names with the ICE-lite key of an offer (forward: the answerer,
+ * backward: the offerer, both; off goes back to full; the choice stays for later
+ * offers), and then a=ice-lite goes toward it. Role (6.1.1): controlling toward a side
+ * sluice sent the offer to, controlled toward a side that offered, controlling toward
+ * a lite peer whatever the offer; the role stays for the ICE session (a re-offer
+ * without new credentials keeps it) and an ICE restart in an offer from the side makes
+ * sluice controlled again. Checks toward a side start once sluice's credentials went
+ * to it (its answer, or our offer), never while its offer waits for an answer.
+ * Pacing is the ICE timer's (ice_timer.h); a selected pair moves the stream's latch to
+ * the pair's remote address (ice_policy_selected).
  *
  * Trickle (RFC 8838/8840): toward a side whose SDP said a=ice-options:trickle (media or
  * session level) sluice says it too, at media level, as rtpengine does; its own
@@ -39,32 +44,28 @@ static void local_addr(const struct media *m, uint16_t port, union sockaddr_u *a
 	netaddr_set_port(a, port);
 }
 
-/* (Re)initialise the agent in a mode; our credentials survive a mode change (they
- * are in SDP already). */
-static int agent_mode(struct secure_media *sm, bool lite, bool controlling)
+/* The agent toward sm, made if there is none (full unless the operator asked for
+ * lite, in the role sm->ice_we_offered gives) with our credentials kept from an
+ * earlier agent (they are in SDP already); an existing one follows a change of the
+ * operator's lite choice. */
+static int agent_get(struct secure_media *sm)
 {
 	struct ice_agent *a = sm->ice;
-	char ufrag[ICE_UFRAG_LEN + 1] = "", pwd[ICE_PWD_LEN + 1] = "";
 	union sockaddr_u la;
 	int e;
 
-	if (a && a->lite == lite && (lite || a->controlling == controlling))
+	if (a) {
+		if (a->lite != sm->ice_lite_self)
+			ice_set_mode(a, sm->ice_lite_self, sm->ice_we_offered);
 		return 0;
-	if (!a) {
-		if (!(a = malloc(sizeof(*a))))
-			return -ENOMEM;
-		sm->ice = a;
-		memcpy(ufrag, sm->ice_ufrag, sizeof(ufrag));
-		memcpy(pwd, sm->ice_pwd, sizeof(pwd));
-	} else {
-		memcpy(ufrag, a->ufrag, sizeof(ufrag));
-		memcpy(pwd, a->pwd, sizeof(pwd));
 	}
-	if ((e = ice_agent_init(a, lite, controlling, ICE_MAX_COMP)))
+	if (!(a = malloc(sizeof(*a))))
+		return -ENOMEM;
+	if ((e = ice_agent_init(a, sm->ice_lite_self, sm->ice_we_offered, ICE_MAX_COMP)))
 		goto fail;
-	if (ufrag[0]) {
-		memcpy(a->ufrag, ufrag, sizeof(ufrag));
-		memcpy(a->pwd, pwd, sizeof(pwd));
+	if (sm->ice_ufrag[0]) {
+		memcpy(a->ufrag, sm->ice_ufrag, sizeof(a->ufrag));
+		memcpy(a->pwd, sm->ice_pwd, sizeof(a->pwd));
 	}
 	memcpy(sm->ice_ufrag, a->ufrag, sizeof(sm->ice_ufrag));
 	memcpy(sm->ice_pwd, a->pwd, sizeof(sm->ice_pwd));
@@ -76,11 +77,24 @@ static int agent_mode(struct secure_media *sm, bool lite, bool controlling)
 		e = sm->ice_local[0];
 		goto fail;
 	}
+	sm->ice = a;
+	sm->ice_run = false;
 	return 0;
 fail:
 	free(a);
-	sm->ice = NULL;
+	sm->ice_local[0] = sm->ice_local[1] = -1;
 	return e;
+}
+
+/* The ICE-lite key of an offer, for the offerer's side (offerer) or the answerer's. */
+static void lite_choice(const struct secure_ctx *x, struct secure_media *sm, bool offerer)
+{
+	enum ng_ice_lite l = x->req->ice_lite;
+
+	if (!x->offer || l == NG_ICE_LITE_KEEP)
+		return;
+	sm->ice_lite_self = l == NG_ICE_LITE_BOTH ||
+			    l == (offerer ? NG_ICE_LITE_BKW : NG_ICE_LITE_FWD);
 }
 
 static void agent_drop(struct secure_media *sm)
@@ -124,8 +138,10 @@ int ice_policy_in(const struct secure_ctx *x, struct secure_media *sm, unsigned 
 		  const char **err)
 {
 	struct sdp_str uf, pw, v;
-	bool lite;
+	bool fresh = !sm->ice;
+	int r;
 
+	lite_choice(x, sm, true);
 	if (x->sdp->media[i].port == 0 || !secure_sdp_has_ice(x->sdp, i)) {
 		sm->ice_offered = sm->ice_trickle = false;
 		agent_drop(sm);
@@ -136,17 +152,24 @@ int ice_policy_in(const struct secure_ctx *x, struct secure_media *sm, unsigned 
 		sm->ice_offered = true;
 	else if (!sm->ice)
 		return 0;               /* ICE in an answer to an offer without it: ignore */
-	lite = remote_lite(x->sdp, i);
-	if (agent_mode(sm, !lite, lite)) {
+	if (fresh)
+		sm->ice_we_offered = false;     /* this side offered: it controls */
+	if (agent_get(sm)) {
 		*err = "ICE agent setup failed";
 		return -ENOMEM;
 	}
-	if (lite)
+	if (remote_lite(x->sdp, i))
 		ice_set_remote_lite(sm->ice);
 	if (!attr(x->sdp, i, "ice-ufrag", &uf) || !attr(x->sdp, i, "ice-pwd", &pw) ||
-	    ice_set_remote_creds(sm->ice, uf.s, uf.len, pw.s, pw.len) < 0) {
+	    (r = ice_set_remote_creds(sm->ice, uf.s, uf.len, pw.s, pw.len)) < 0) {
 		*err = "Invalid ICE credentials (a=ice-ufrag / a=ice-pwd)";
 		return -EINVAL;
+	}
+	if (x->offer && r == 1) {
+		/* the side restarted ICE with its offer: a new session, and it controls */
+		sm->ice_we_offered = false;
+		ice_set_mode(sm->ice, sm->ice_lite_self, false);
+		sm->ice_run = false;
 	}
 	for (unsigned n = 0; sdp_attr(x->sdp, (int)i, "candidate", n, &v); n++) {
 		struct ice_cand c;
@@ -166,6 +189,7 @@ int ice_policy_out(const struct secure_ctx *x, struct secure_media *out,
 	char cand[ICE_CAND_MAX];
 	bool want;
 
+	lite_choice(x, out, false);
 	if (r->ice == NG_ICE_REMOVE)
 		want = false;
 	else if (r->ice == NG_ICE_FORCE ||
@@ -177,8 +201,11 @@ int ice_policy_out(const struct secure_ctx *x, struct secure_media *out,
 		agent_drop(out);
 		return 0;
 	}
-	if (!out->ice && agent_mode(out, true, false))
+	if (!out->ice)
+		out->ice_we_offered = x->offer;
+	if (agent_get(out))
 		return -ENOMEM;
+	out->ice_run = true;            /* the SDP with our credentials goes out now */
 	a = out->ice;
 	sb_printf(lines, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\n", a->ufrag, a->pwd);
 	if (out->ice_trickle)

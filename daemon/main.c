@@ -18,6 +18,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "http.h"
+#include "ice_timer.h"
 #include "ice_trickle.h"
 #include "kernel.h"
 #include "load_limit.h"
@@ -36,6 +37,7 @@
 #include "timeouts.h"
 
 #define TICK_MS 100
+_Static_assert(TICK_MS == SECURE_TICK_MS, "secure.h pacing assumes this tick");
 #define TRIM_S  10      /* seconds between two malloc_trim() */
 
 /* epoll tags for the control loop's own descriptors */
@@ -149,7 +151,8 @@ static int run(struct daemon *d, int epfd, int sigfd, int tfd)
 
 	for (;;) {
 		struct epoll_event ev[32];
-		int n = epoll_wait(epfd, ev, 32, -1);
+		/* ICE checks due before the next tick wake us (Ta pacing, ice_timer.h) */
+		int n = epoll_wait(epfd, ev, 32, ice_timer_wait_ms(d));
 
 		if (n < 0 && errno != EINTR)
 			return -errno;
@@ -192,6 +195,7 @@ static int run(struct daemon *d, int epfd, int sigfd, int tfd)
 				ng_server_event(d->ng, p, ev[i].events);
 			}
 		}
+		ice_timer_run(d);
 	}
 }
 

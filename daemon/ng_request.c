@@ -95,15 +95,25 @@ static void set_ice(struct ng_request *r, const char *s, size_t len)
 		ng_unsupported_kv(r, "ICE", s, len);    /* force-relay: no relay candidates */
 }
 
-/* sluice is an ICE-lite agent toward every full agent: forward, backward and both ask
- * for what it does anyway */
+/* rtpengine's values for the ICE-lite key, with the synonyms it takes */
 static void set_ice_lite(struct ng_request *r, const char *s, size_t len)
 {
-	if (str_is(s, len, "forward") || str_is(s, len, "backward") ||
-	    str_is(s, len, "backwards") || str_is(s, len, "both"))
-		r->ice_lite = true;
-	else
-		ng_unsupported_kv(r, "ICE-lite", s, len);
+	static const struct { const char *v; enum ng_ice_lite m; } vals[] = {
+		{ "off", NG_ICE_LITE_OFF }, { "none", NG_ICE_LITE_OFF }, { "no", NG_ICE_LITE_OFF },
+		{ "forward", NG_ICE_LITE_FWD }, { "offer", NG_ICE_LITE_FWD },
+		{ "fwd", NG_ICE_LITE_FWD }, { "fw", NG_ICE_LITE_FWD },
+		{ "backward", NG_ICE_LITE_BKW }, { "backwards", NG_ICE_LITE_BKW },
+		{ "reverse", NG_ICE_LITE_BKW }, { "answer", NG_ICE_LITE_BKW },
+		{ "back", NG_ICE_LITE_BKW }, { "bkw", NG_ICE_LITE_BKW }, { "bk", NG_ICE_LITE_BKW },
+		{ "both", NG_ICE_LITE_BOTH },
+	};
+
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
+		if (str_is(s, len, vals[i].v)) {
+			r->ice_lite = vals[i].m;
+			return;
+		}
+	ng_unsupported_kv(r, "ICE-lite", s, len);
 }
 
 /* "on"/"yes" (or the bare flag); other values leave it off */

@@ -25,6 +25,11 @@ enum ng_cmd {
  * the only candidate: it never passes the endpoint's on). */
 enum ng_ice { NG_ICE_DEFAULT = 0, NG_ICE_REMOVE, NG_ICE_FORCE, NG_ICE_OPTIONAL };
 
+/* ICE-lite key (offers): sluice acts as a lite agent toward the answerer (FWD), the
+ * offerer (BKW), both, or neither (OFF); KEEP leaves what an earlier offer set. */
+enum ng_ice_lite { NG_ICE_LITE_KEEP = 0, NG_ICE_LITE_OFF, NG_ICE_LITE_FWD, NG_ICE_LITE_BKW,
+		   NG_ICE_LITE_BOTH };
+
 enum ng_dtls { NG_DTLS_DEFAULT = 0, NG_DTLS_OFF, NG_DTLS_PASSIVE, NG_DTLS_ACTIVE };
 
 /* SDES session parameters (RFC 4568 6.3) a request turns on or off in our keys */
@@ -83,8 +88,7 @@ struct ng_request {
 	bool strip_extmap;              /* drop a=extmap lines */
 	bool original_sendrecv;         /* direction attributes as the SDP had them */
 	bool single_codec;              /* answer: only the first codec (and DTMF, CN) */
-	bool ice_lite;                  /* ICE-lite key forward/backward/both (sluice is
-	                                   lite anyway) */
+	enum ng_ice_lite ice_lite;      /* ICE-lite key */
 	int tos;                        /* TOS key: 0-255; -1 keep the call's; -2 not given
 	                                   or 256+ (an offer goes back to --tos) */
 	bool fragment;                  /* offer/answer: sdp is a trickle ICE SDP fragment */

@@ -99,6 +99,13 @@ struct secure_media {
 	                                   agent is dropped: a later re-offer is no restart */
 	bool ice_offered;               /* this side's SDP carried ICE */
 	bool ice_trickle;               /* ... and a=ice-options:trickle (RFC 8840) */
+	bool ice_lite_self;             /* the operator asked for lite mode toward this side
+	                                   (NG ICE-lite), kept until an offer changes it */
+	bool ice_we_offered;            /* the ICE session toward this side started with an
+	                                   offer sluice sent (or restarted with one it got:
+	                                   false): the full-full role, RFC 8445 6.1.1 */
+	bool ice_run;                   /* [L] our ufrag/pwd reached this side: checks may
+	                                   go out (not before the answer to its offer) */
 
 	struct secure_stats stats;      /* [L] */
 };
@@ -178,10 +185,14 @@ int secure_decrypt(struct secure_media *sm, uint8_t *pkt, size_t *len, bool rtcp
 int secure_encrypt(struct secure_media *sm, uint8_t *pkt, size_t *len, size_t cap, bool rtcp,
 		   uint8_t comp);
 
-/* Control thread, every tick: DTLS starts and retransmissions, full-ICE checks, for
- * every live call. O(calls x media) pointer checks plus the work due. */
+/* Control thread, every tick (SECURE_TICK_MS): DTLS starts and retransmissions, ICE
+ * checks and consent, for every live call. O(calls x media) pointer checks plus the
+ * work due. */
+#define SECURE_TICK_MS 100      /* main.c TICK_MS */
 void secure_tick(struct daemon *d);
-/* The same for one call right away (after an answer: the ClientHello goes out now). */
+/* The same for one call right away (after an answer: the ClientHello and the first
+ * ICE checks go out now); a call with ICE work due before the next tick is handed to
+ * the ICE timer (ice_timer.h). */
 void secure_kick(struct daemon *d, struct call *c);
 
 /* ---- secure_stats.c ---- */

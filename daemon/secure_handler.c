@@ -31,6 +31,7 @@
 #include <sys/socket.h>
 
 #include "daemon.h"
+#include "ice_timer.h"
 #include "latch.h"
 #include "sluice/log.h"
 #include "sluice/rtp.h"
@@ -257,6 +258,11 @@ static enum early_verdict sec_early(struct stream_handler *h, struct stream *in,
 	r = ice_input(sm->ice, (unsigned)local, src, pkt, len, ms_of(now_us), &tx);
 	if (r == 1)
 		send_raw(ice_stream(sm, tx.local), tx.buf, tx.len, &tx.to);
+	/* a triggered check goes out now rather than at the next timer (pacing is the
+	 * agent's); STUN only, never per media packet */
+	if (sm->ice_run && !sm->ice->lite)
+		while (ice_poll(sm->ice, ms_of(now_us), &tx) == 1)
+			send_raw(ice_stream(sm, tx.local), tx.buf, tx.len, &tx.to);
 	ice_events(sm);
 	return EARLY_CONSUMED;
 }
@@ -457,13 +463,17 @@ static void dtls_tick(struct secure_media *sm)
 	dtls_tick_comp(sm, COMP_RTCP);
 }
 
-static void ice_tick(struct secure_media *sm, uint64_t now_ms)
+/* Checks due now; returns when the agent has work next (ms, UINT64_MAX: none). */
+static uint64_t ice_tick(struct secure_media *sm, uint64_t now_ms)
 {
 	struct ice_tx tx;
 
+	if (!sm->ice_run)
+		return UINT64_MAX;      /* our SDP has not reached that side yet */
 	while (ice_poll(sm->ice, now_ms, &tx) == 1)
 		send_raw(ice_stream(sm, tx.local), tx.buf, tx.len, &tx.to);
 	ice_events(sm);
+	return ice_next_timeout(sm->ice);
 }
 
 static bool needs_tick(const struct secure_media *sm)
@@ -473,10 +483,9 @@ static bool needs_tick(const struct secure_media *sm)
 
 void secure_kick(struct daemon *d, struct call *c)
 {
-	uint64_t now = ms_of(mono_us());
+	uint64_t now = ms_of(mono_us()), due = UINT64_MAX;
 	bool locked = false;
 
-	(void)d;
 	for (struct party *p = c->parties; p; p = p->next)
 		for (unsigned i = 0; i < p->n_media; i++) {
 			struct secure_media *sm = p->media[i] ? p->media[i]->sec : NULL;
@@ -489,15 +498,22 @@ void secure_kick(struct daemon *d, struct call *c)
 			}
 			if (sm->dtls)
 				dtls_tick(sm);
-			if (sm->ice && !sm->ice->lite)
-				ice_tick(sm, now);
+			if (sm->ice && !sm->ice->lite) {
+				uint64_t t = ice_tick(sm, now);
+
+				due = t < due ? t : due;
+			}
 		}
 	if (locked)
 		pthread_mutex_unlock(&c->lock);
+	/* finer than the tick: the ICE timer runs it again then */
+	if (due < now + SECURE_TICK_MS)
+		ice_timer_note(d, c, (int64_t)(due > now ? due : now) * 1000);
 }
 
 void secure_tick(struct daemon *d)
 {
+	ice_timer_reset(d);             /* every call is walked: the list is made anew */
 	for (struct call *c = d->reg.head; c; c = c->lnext)
 		if (!c->deleted)
 			secure_kick(d, c);

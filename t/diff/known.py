@@ -92,7 +92,6 @@ def _any(n):
 
 
 KNOWN = [
-	("deliberate", "ice-lite", _any, _drop(r"^\s+a=ice-lite$")),
 	("deliberate", "srtp-offer", _any, _per_section(_offered_suites)),
 	("gap", "ice-other-family", _any, _per_section(_other_family_candidates)),
 	# a side moved to the other family at the answer, with ICE: rtpengine restarts ICE

@@ -120,7 +120,7 @@ class Phone:
 				lines += ["a=ice-ufrag:Fq4z", "a=ice-pwd:mQ9ZbXmS8nE2cYzKpJ0Qe7Lx",
 					  "a=candidate:1 1 UDP 2130706431 %s %d typ host" % (host, mport),
 					  "a=candidate:1 2 UDP 2130706430 %s %d typ host" % (host, mport + 1),
-					  "a=candidate:2 1 UDP 1694498815 192.0.2.7 %d typ srflx raddr %s rport %d"
+					  "a=candidate:2 1 UDP 1694498815 127.0.0.7 %d typ srflx raddr %s rport %d"
 					  % (mport + 10000, host, mport)]
 			lines += ["a=ssrc:%d cname:sip:%s@%s" % (self.ssrc, self.name, host),
 				  "a=minptime:20", "a=ptime:20"]

@@ -67,13 +67,14 @@ def _attr(t, v):
 
 
 def stun_request(username, pwd, tid=None, priority=0x6e7f00ff, controlling=True,
-		 use_candidate=False, integrity=True):
-	"""A binding request with USERNAME, PRIORITY, ICE-CONTROLLING, MESSAGE-INTEGRITY,
-	FINGERPRINT. Returns (tid, bytes)."""
+		 use_candidate=False, integrity=True, tiebreaker=None):
+	"""A binding request with USERNAME, PRIORITY, ICE-CONTROLLING (or -CONTROLLED),
+	MESSAGE-INTEGRITY, FINGERPRINT. Returns (tid, bytes)."""
 	tid = tid or os.urandom(12)
 	attrs = _attr(0x0006, username.encode())
 	attrs += _attr(0x0024, struct.pack("!I", priority))
-	attrs += _attr(0x802A if controlling else 0x8029, os.urandom(8))
+	tb = os.urandom(8) if tiebreaker is None else struct.pack("!Q", tiebreaker)
+	attrs += _attr(0x802A if controlling else 0x8029, tb)
 	if use_candidate:
 		attrs += _attr(0x0025, b"")
 	if integrity:
@@ -97,6 +98,27 @@ def stun_success(req, pwd, mapped):
 	crc = (zlib.crc32(hdr + attrs) ^ 0x5354554E) & 0xFFFFFFFF
 	attrs += _attr(0x8028, struct.pack("!I", crc))
 	return struct.pack("!HHI", 0x0101, len(attrs), MAGIC) + req["tid"] + attrs
+
+
+def stun_error(req, code, pwd):
+	"""Binding error response (e.g. 487 Role Conflict) to parsed request req, with
+	MESSAGE-INTEGRITY with pwd and FINGERPRINT."""
+	attrs = _attr(0x0009, struct.pack("!HBB", 0, code // 100, code % 100) +
+		      (b"Role Conflict" if code == 487 else b"Error"))
+	hdr = struct.pack("!HHI", 0x0111, len(attrs) + 24, MAGIC) + req["tid"]
+	attrs += _attr(0x0008, hmac.new(pwd.encode(), hdr + attrs, hashlib.sha1).digest())
+	hdr = struct.pack("!HHI", 0x0111, len(attrs) + 8, MAGIC) + req["tid"]
+	crc = (zlib.crc32(hdr + attrs) ^ 0x5354554E) & 0xFFFFFFFF
+	attrs += _attr(0x8028, struct.pack("!I", crc))
+	return struct.pack("!HHI", 0x0111, len(attrs), MAGIC) + req["tid"] + attrs
+
+
+def stun_check_fingerprint(data):
+	"""True if the message ends with a FINGERPRINT attribute that is right."""
+	if len(data) < 28 or struct.unpack_from("!HH", data, len(data) - 8) != (0x8028, 4):
+		return False
+	want = (zlib.crc32(data[:-8]) ^ 0x5354554E) & 0xFFFFFFFF
+	return struct.unpack_from("!I", data, len(data) - 4)[0] == want
 
 
 def stun_parse(data):

@@ -11,7 +11,8 @@ import pytest
 
 from calls import Call, ok, wait_for
 from rtp import Phone, drain, recv_all, rtcp_sr, rtp_packet, rtp_parse
-from secure_peer import DtlsPeer, stun_parse, stun_request
+from ice_peer import ice_nominate
+from secure_peer import DtlsPeer
 
 pytestmark = pytest.mark.sluice_only
 
@@ -246,11 +247,8 @@ def test_bundle_dtls_ice_to_plain(relay):
 		assert len(ans.attrs(0, "candidate")) == 1
 		shared = dest(ans, 0)
 		uf, pw = ans.attrs(0, "ice-ufrag")[0], ans.attrs(0, "ice-pwd")[0]
-		tid, req = stun_request("%s:WbRt" % uf, pw, use_candidate=True)
-		c.a.rtp.sendto(req, shared)
-		resp = recv_all(c.a.rtp, timeout=1, count=1)
-		assert resp and stun_parse(resp[0][0])["type"] == 0x0101
-		assert peer.handshake(shared, timeout=5)
+		ice = ice_nominate(c.a.rtp, shared, "WbRt", "x9cml/YzichV2+XlhiMu8gQq", uf, pw)
+		assert peer.handshake(shared, timeout=5, on_other=ice.on_other(c.a.rtp))
 		tx, rx = peer.srtp()
 		q = wait_for(lambda: (lambda q: q if media(q, c.ftag, 1).get("DTLS", {}).get("state")
 				      == "connected" else None)(ok(c.query())), 3)
@@ -313,11 +311,8 @@ def test_bundle_tagged_rejected_members_stand_alone(relay):
 		assert ans.port(0) == 0 and ans.port(1) != 0 and not ans.attrs(None, "group")
 		assert ans.attrs(1, "setup") == ["active"] and ans.attrs(1, "fingerprint")
 		uf, pw = ans.attrs(1, "ice-ufrag")[0], ans.attrs(1, "ice-pwd")[0]
-		tid, req = stun_request("%s:WbRt" % uf, pw, use_candidate=True)
-		c.a.rtp.sendto(req, dest(ans, 1))
-		resp = recv_all(c.a.rtp, timeout=1, count=1)
-		assert resp and stun_parse(resp[0][0])["type"] == 0x0101, resp
-		assert peer.handshake(dest(ans, 1), timeout=5)
+		ice = ice_nominate(c.a.rtp, dest(ans, 1), "WbRt", "x9cml/YzichV2+XlhiMu8gQq", uf, pw)
+		assert peer.handshake(dest(ans, 1), timeout=5, on_other=ice.on_other(c.a.rtp))
 		tx, rx = peer.srtp()
 		v = rtp_packet(96, 1, 3000, V_SSRC, b"\x90\x00" + b"v" * 100)
 		c.a.rtp.sendto(tx.protect(v), dest(ans, 1))

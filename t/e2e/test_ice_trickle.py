@@ -7,7 +7,7 @@
   stale ufrag ignored), reply {"result": "ok"} without SDP;
 - as full agent (toward an ICE-lite peer) candidates trickled after the checks started
   are checked and can win; after selection sluiced keeps checking consent every ~5 s,
-  and 15 s without a response makes the agent "disconnected" until one comes."""
+  and 30 s without a response makes the agent "disconnected" until one comes."""
 
 import socket
 import time
@@ -178,7 +178,7 @@ def checks(sock, secs, answer=True, upto=None):
 def test_full_trickle_then_consent(relay):
 	"""B is ICE-lite: sluiced is full and controlling toward B. B's SDP candidate is
 	dead; the one B trickles later is checked and nominated. Then sluiced checks
-	consent on it every 4-6 s; when B stops answering, 15 s after the last answer the
+	consent on it every 4-6 s; when B stops answering, 30 s after the last answer the
 	agent is "disconnected" (logged); B's next answer brings it back."""
 	r = relay()
 	c = Call(r)
@@ -207,8 +207,8 @@ def test_full_trickle_then_consent(relay):
 	assert wait_for(done, 2)
 	ice = media0(ok(c.query()), c.ttag)["ICE"]
 	assert ice["selected port"] == c.b.port, ice
-	# consent: B stops answering; checks keep coming 4-6 s apart (+ the 100 ms tick)
-	lost = checks(c.b.rtp, 16.5, answer=False)
+	# consent: B stops answering; checks keep coming 4-6 s apart
+	lost = checks(c.b.rtp, 31.0, answer=False)
 	times = [t_sel] + [t for t, _ in lost]
 	gaps = [b - a for a, b in zip(times, times[1:])]
 	assert len(lost) >= 2 and all(3.9 <= g <= 6.3 for g in gaps), gaps

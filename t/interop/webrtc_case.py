@@ -4,7 +4,7 @@ send it for WebRTC -> SIP.
 
     Chromium  --- page from a local http.server: getUserMedia (fake device playing a
       |           1 kHz WAV) + RTCPeerConnection, offering only Opus
-      |  ICE (relay lite), DTLS-SRTP (relay is the client), rtcp-mux, Opus
+      |  ICE (both full, browser controlling), DTLS-SRTP (relay is the client), rtcp-mux, Opus
     relay     --- NG offer: RTP/AVP, ICE=remove, rtcp-mux-demux, codec-mask-opus,
       |           codec-transcode-PCMU; NG answer: back to UDP/TLS/RTP/SAVPF + Opus
       |  plain RTP/AVP, PCMU
@@ -514,6 +514,9 @@ def test_webrtc_browser_to_plain_pcmu(relay, page_url, browser):
 			assert mb["transport"] == "DTLS" and mb["DTLS"]["state"] == "connected", mb
 			assert mb["SRTP"]["unprotected"] > 50 and mb["SRTP"]["protected"] > 50, mb
 			assert mb["ICE"]["checks answered"] > 0, mb
+			# full ICE: the browser offered, so sluiced is controlled and checks too
+			assert mb["ICE"]["mode"] == "controlled" and mb["ICE"]["checks sent"] > 0, mb
+			assert mb["ICE"]["responses ok"] > 0 and mb["ICE"]["state"] == "completed", mb
 			assert mb["ICE"]["selected address"] == \
 				("127.0.0.1" if LOOPBACK_ONLY else "192.0.2.2"), mb
 		assert relay.request("delete", **{"call-id": callid, "from-tag": ftag}) \

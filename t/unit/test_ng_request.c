@@ -89,7 +89,6 @@ static void describe(const struct ng_request *r, struct strbuf *sb)
 		{ "strip-extmap", offsetof(struct ng_request, strip_extmap) },
 		{ "original-sendrecv", offsetof(struct ng_request, original_sendrecv) },
 		{ "single-codec", offsetof(struct ng_request, single_codec) },
-		{ "ice-lite", offsetof(struct ng_request, ice_lite) },
 	};
 	static const char *mux[] = { "offer", "require", "demux", "accept", "reject" };
 	char ip[NETADDR_STRLEN];
@@ -101,6 +100,11 @@ static void describe(const struct ng_request *r, struct strbuf *sb)
 		sb_printf(sb, "ice=%s ", r->ice == NG_ICE_REMOVE ? "remove" :
 			  r->ice == NG_ICE_FORCE ? "force" :
 			  r->ice == NG_ICE_OPTIONAL ? "optional" : "?");
+	if (r->ice_lite)
+		sb_printf(sb, "ice-lite=%s ", r->ice_lite == NG_ICE_LITE_OFF ? "off" :
+			  r->ice_lite == NG_ICE_LITE_FWD ? "forward" :
+			  r->ice_lite == NG_ICE_LITE_BKW ? "backward" :
+			  r->ice_lite == NG_ICE_LITE_BOTH ? "both" : "?");
 	if (r->codec.always_transcode)
 		sb_puts(sb, "transcode ");
 	for (unsigned i = 0; i < ng_unsupported_count(); i++)
@@ -283,13 +287,17 @@ static const struct flags_vec flags_vecs[] = {
 	  "replace-sdp-version replace-username replace-zero-address" },
 	{ { "strip-extmap", "original-sendrecv", "single-codec" },
 	  "strip-extmap original-sendrecv single-codec" },
-	{ { "ICE=optional", "ICE-lite=both" }, "ice-lite ice=optional" },
+	{ { "ICE=optional", "ICE-lite=both" }, "ice=optional ice-lite=both" },
+	{ { "ICE-lite=off" }, "ice-lite=off" },
+	{ { "ICE-lite=offer" }, "ice-lite=forward" },
+	{ { "ICE-lite=reverse" }, "ice-lite=backward" },
+	{ { "ICE-lite=frob" }, "" },
 	{ { "generate-RTCP" }, "transcode" },
 	{ { "generate-RTCP=off" }, "" },
 	{ { "reorder-codecs", "asymmetric-codecs", "symmetric codecs", "allow-transcoding" }, "" },
-	{ { "NAT-wait", "pierce NAT", "ICE=force-relay", "ICE-lite=off", "T.38-decode" },
+	{ { "NAT-wait", "pierce NAT", "ICE=force-relay", "T.38-decode" },
 	  "unsupported=NAT-wait unsupported=pierce-NAT unsupported=T.38 "
-	  "unsupported=ICE=force-relay unsupported=ICE-lite=off" },
+	  "unsupported=ICE=force-relay" },
 	{ { "OSRTP-offer-legacy", "SDES-static", "transport-protocol=accept" },
 	  "unsupported=SDES-static unsupported=OSRTP=offer-legacy "
 	  "unsupported=transport-protocol=accept" },
