@@ -25,7 +25,9 @@ CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/
 	# lo only: Chromium's loopback candidate (--allow-loopback-in-peer-connection) to the
 	# relay's, the pair an earlier try saw unanswered
 	("test_webrtc_browser_to_plain_pcmu", False),
-], ids=["audio", "bundle-audio-video", "audio-loopback-only"])
+	# the relay offers: full ICE, the relay controlling and nominating
+	("test_webrtc_plain_to_browser", True),
+], ids=["audio", "bundle-audio-video", "audio-loopback-only", "browser-answers"])
 def test_webrtc_in_netns(case, veth):
 	assert os.geteuid() == 0, "needs root for a network namespace (ip netns)"
 	ns = "sluice-webrtc-%d" % os.getpid()

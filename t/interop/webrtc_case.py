@@ -85,6 +85,33 @@ async function start() {
     st.offer = pc.localDescription.sdp;
   } catch (e) { st.err = "start: " + e; }
 }
+// index.html?answer=1: the browser answers an offer instead (window.takeOffer)
+window.takeOffer = async (sdp) => {
+  try {
+    const stream = await navigator.mediaDevices.getUserMedia({audio: true});
+    pc = new RTCPeerConnection({iceServers: []});
+    pc.oniceconnectionstatechange = () => { st.ice = pc.iceConnectionState; };
+    pc.onconnectionstatechange = () => { st.conn = pc.connectionState; };
+    pc.ontrack = (ev) => {
+      const el = document.getElementById("remote");
+      el.srcObject = new MediaStream([ev.track]);
+      el.play().catch((e) => { st.err = "play: " + e; });
+    };
+    await pc.setRemoteDescription({type: "offer", sdp: sdp});
+    const tr = pc.getTransceivers()[0];
+    await tr.sender.replaceTrack(stream.getAudioTracks()[0]);
+    tr.direction = "sendrecv";
+    await pc.setLocalDescription(await pc.createAnswer());
+    await new Promise((done) => {
+      if (pc.iceGatheringState === "complete") return done();
+      pc.onicegatheringstatechange = () => {
+        if (pc.iceGatheringState === "complete") done();
+      };
+      setTimeout(done, 3000);
+    });
+    st.answer = pc.localDescription.sdp;
+  } catch (e) { st.err = "takeOffer: " + e; }
+};
 window.answer = async (sdp) => {
   try {
     await pc.setRemoteDescription({type: "answer", sdp: sdp});
@@ -111,7 +138,7 @@ window.poll = async () => {
   });
   st.stats = o;
 };
-start();
+if (new URLSearchParams(location.search).get("answer") !== "1") start();
 </script></body></html>
 """
 
@@ -675,4 +702,74 @@ def test_webrtc_bundle_audio_video(relay, page_url, browser):
 		vrtcp.close()
 		phone.close()
 		video.close()
+	assert time.monotonic() - t_start < 40
+
+
+# ---------------------------------------------------------------- the browser answers
+
+def test_webrtc_plain_to_browser(relay, page_url, browser):
+	"""The plain phone calls the browser: the relay offers the browser ICE (full,
+	controlling: it nominates), DTLS-SRTP (actpass; the browser answers active) and
+	rtcp-mux on PCMU; the browser answers. Media both ways, and the relay's ICE agent
+	toward the browser is the controlling one that selected the pair."""
+	t_start = time.monotonic()
+	browser.get(page_url + "?answer=1")
+	phone = PlainPhone()
+	callid, ftag, ttag = "webrtc-%s" % os.urandom(6).hex(), "plain", "browser"
+	try:
+		r = relay.request("offer", **{"call-id": callid, "from-tag": ftag, "sdp": phone.sdp(),
+			"ICE": "force", "transport-protocol": "UDP/TLS/RTP/SAVPF",
+			"rtcp-mux": ["offer"], "replace": ["origin", "session-connection"]})
+		assert r.get("result") == "ok", r
+		offer = r["sdp"]
+		for need in ("a=candidate", "a=fingerprint:sha-256", "a=ice-ufrag", "a=rtcp-mux",
+			     "a=setup:actpass", "UDP/TLS/RTP/SAVPF"):
+			assert need in offer, "%s missing toward the browser:\n%s" % (need, offer)
+		assert "a=ice-lite" not in offer, offer
+		browser.execute_script("window.takeOffer(arguments[0]);", offer)
+		st = H.wait_until(lambda: (lambda s: s if s.get("answer") or s.get("err") else None)(
+			js_state(browser)), 10, "the browser's answer")
+		assert not st["err"], st["err"]
+		ans = st["answer"]
+		print("browser answer candidates: %s" % [l for l in ans.splitlines()
+							 if l.startswith("a=cand")])
+		r = relay.request("answer", **{"call-id": callid, "from-tag": ftag, "to-tag": ttag,
+					       "sdp": ans, "replace": ["origin", "session-connection"]})
+		assert r.get("result") == "ok", r
+		text = r["sdp"]
+		m_line = [l for l in text.splitlines() if l.startswith("m=audio")][0].split()
+		assert m_line[2] == "RTP/AVP" and "a=candidate" not in text, text
+		c_addr = [l for l in text.splitlines() if l.startswith("c=")][-1].split()[2]
+		phone.start((c_addr, int(m_line[1])))
+
+		def heard():
+			browser.execute_script("window.poll();")
+			s = js_state(browser)
+			inb = (s.get("stats") or {}).get("inbound") or {}
+			return s if inb.get("packets", 0) > 50 and inb.get("level", 0) > 0.01 and \
+				len(phone.got) >= 150 else None
+		try:
+			st = H.wait_until(heard, 15, "media both ways", interval=0.25)
+		except AssertionError:
+			q = relay.request("query", **{"call-id": callid, "from-tag": ftag})
+			raise AssertionError("no media both ways: browser %r, plain side got %d "
+					     "packets, query %r" % (js_state(browser), len(phone.got), q))
+		print("browser: ice %s, connection %s, stats %r; plain side: %d packets"
+		      % (st["ice"], st["conn"], st["stats"], len(phone.got)))
+		pcm = phone.pcm()[4000:]
+		peak, band = peak_of(pcm, 8000)
+		assert abs(peak - BROWSER_TONE) <= 20, "plain side heard %.0f Hz" % peak
+		if S.relay_kind() == "sluiced":
+			q = relay.request("query", **{"call-id": callid, "from-tag": ftag})
+			mb = q["tags"][ttag]["medias"][0]
+			assert mb["DTLS"]["state"] == "connected", mb
+			ice = mb["ICE"]
+			assert ice["mode"] == "controlling" and ice["state"] == "completed", ice
+			assert ice["checks sent"] > 0 and ice["responses ok"] > 0, ice
+			assert ice["selected address"] == \
+				("127.0.0.1" if LOOPBACK_ONLY else "192.0.2.2"), ice
+		assert relay.request("delete", **{"call-id": callid, "from-tag": ftag}) \
+			.get("result") == "ok"
+	finally:
+		phone.close()
 	assert time.monotonic() - t_start < 40
