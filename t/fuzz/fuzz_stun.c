@@ -1,8 +1,8 @@
 /* libFuzzer target: STUN parse + integrity, and the ICE agent answering it.
  * Properties: parse never crashes or reads past the input; anything parsed with a
  * first byte 0..3 passes stun_is_stun(); integrity checks return only documented
- * codes; the agent (lite and full) answers with well-formed STUN carrying a correct
- * FINGERPRINT. The input is
+ * codes; the agent (lite and full, switched between the two now and then) answers
+ * with well-formed STUN carrying a correct FINGERPRINT. The input is
  * also re-signed with the agent's password (so the fuzzer reaches the authenticated
  * paths it could never find by guessing an HMAC). */
 #include <errno.h>
@@ -83,6 +83,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	feed(&lite, data, size);
 	feed(&full, data, size);
+	/* now and then a mode switch of the full agent and back, in either role (an
+	 * operator's ICE-lite key mid-call): the tables must stay consistent */
+	if (size % 13 == 0) {
+		ice_set_mode(&full, true, false);
+		feed(&full, data, size);
+		ice_set_mode(&full, false, size & 1);
+	}
 
 	if (!ret && m.mi_off && m.mi_off + 24 <= sizeof(copy)) {
 		memcpy(copy, data, m.mi_off + 24);
