@@ -64,6 +64,9 @@ static void ice_events(struct secure_media *sm)
 
 	if (ev & ICE_EV_SELECTED)
 		ice_policy_selected(sm);
+	if ((ev & ICE_EV_ROLE) && log_enabled(LOG_INFO))
+		clog(LOG_INFO, sm->m->party->call->callid, NULL, "ICE media %u: now %s",
+		     sm->m->index, sm->ice->controlling ? "controlling" : "controlled");
 	if (!(ev & ICE_EV_STATE))
 		return;
 	if (sm->ice->state == ICE_DISCONNECTED)
@@ -506,9 +509,10 @@ void secure_kick(struct daemon *d, struct call *c)
 		}
 	if (locked)
 		pthread_mutex_unlock(&c->lock);
-	/* finer than the tick: the ICE timer runs it again then */
+	/* finer than the tick: the ICE timer runs it again then (everything due by now
+	 * was just done: at least 1 ms later, so a confused agent cannot spin the loop) */
 	if (due < now + SECURE_TICK_MS)
-		ice_timer_note(d, c, (int64_t)(due > now ? due : now) * 1000);
+		ice_timer_note(d, c, (int64_t)(due > now ? due : now + 1) * 1000);
 }
 
 void secure_tick(struct daemon *d)
