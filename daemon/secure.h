@@ -5,7 +5,8 @@
  * Files: crypto_policy.c (transport protocols, SDES and DTLS in offers and answers),
  * ice_policy.c (ICE agents and their SDP lines), secure_handler.c (packets: demux,
  * STUN -> ICE, DTLS -> handshake, SRTP -> unprotect / protect; the 100 ms tick that
- * drives DTLS retransmission and full-mode ICE checks), secure_stats.c (query).
+ * drives DTLS retransmission and ICE checks and consent, with ice_timer.c pacing the
+ * checks of connecting calls finer), secure_stats.c (query).
  *
  * Ownership and locking: media->sec is created by the control thread the first time a
  * section needs it and freed with the call's memory (call_free, after the grace

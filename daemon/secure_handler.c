@@ -19,8 +19,11 @@
  *          other     -> dropped
  *
  * Timers: the control thread's tick (secure_tick) starts DTLS clients, retransmits
- * handshake flights and runs full-ICE checks, with the call lock held, sending with
- * sendto() on the stream's socket (datagram sockets may be written from any thread).
+ * handshake flights and runs ICE checks and consent, with the call lock held, sending
+ * with sendto() on the stream's socket (datagram sockets may be written from any
+ * thread); calls with ICE work due before the next tick go to the ICE timer
+ * (ice_timer.h), which runs them again on time. A peer's check queues a triggered
+ * check that the worker sends at once, after the response.
  * The worker's playout timers (relay_timer_set by the codec transform's jitter buffer)
  * reach the transform through sec_timer. */
 #include "secure.h"
