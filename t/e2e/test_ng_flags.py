@@ -189,12 +189,14 @@ def test_single_codec(relay):
 
 
 def test_ice_optional_and_lite(relay):
-	"""ICE=optional adds ICE where the SDP had none; ICE-lite=forward is accepted."""
+	"""ICE=optional adds ICE where the SDP had none; ICE-lite=forward makes the relay a
+	lite agent toward the answerer: a=ice-lite (rtpengine writes it too)."""
 	r = relay()
 	c = Call(r)
 	c.offer(ICE="optional", **{"ICE-lite": "forward"})
 	assert lines(c.offer_reply, "a=candidate:")
 	assert lines(c.offer_reply, "a=ice-ufrag:")
+	assert lines(c.offer_reply, "a=ice-lite") == ["a=ice-lite"]
 	ok(c.delete())
 	c.close()
 
