@@ -967,6 +967,45 @@ static void test_nomination_moves_after_completion(void **state)
 	assert_int_equal(b.state, ICE_COMPLETED);
 }
 
+/* Regular nomination waits for a better pair: the best candidate of b is unreachable,
+ * so a nominates the valid one ICE_NOMINATE_WAIT_MS after it became valid (while the
+ * better pair is still being retransmitted), once, and b selects it. */
+static void test_nomination_waits_for_better(void **state)
+{
+	struct ice_agent a, b;
+	struct net n = { { &a, &b }, 0, 0, 0, 0, 0 };
+	union sockaddr_u la = addr("127.0.0.1:31000"), lb = addr("127.0.0.1:32000"), sel;
+	struct ice_cand dead = rcand("127.0.0.1:39999", 1, 2130706431),
+		real = rcand("127.0.0.1:32000", 1, 2000000000);
+
+	(void)state;
+	assert_int_equal(ice_agent_init(&a, false, true, 1), 0);
+	assert_int_equal(ice_agent_init(&b, false, false, 1), 0);
+	assert_int_equal(ice_add_local(&a, 1, &la), 0);
+	assert_int_equal(ice_add_local(&b, 1, &lb), 0);
+	assert_int_equal(ice_set_remote_creds(&a, b.ufrag, strlen(b.ufrag), b.pwd, strlen(b.pwd)), 0);
+	assert_int_equal(ice_set_remote_creds(&b, a.ufrag, strlen(a.ufrag), a.pwd, strlen(a.pwd)), 0);
+	assert_int_equal(ice_add_remote(&a, &dead), 0);
+	assert_int_equal(ice_add_remote(&a, &real), 0);
+	/* 0: the dead pair is checked first; 20: the real one, valid at once */
+	advance(&n, ICE_TA_MS + ICE_NOMINATE_WAIT_MS - 1);
+	assert_int_equal(a.valid_since[0], ICE_TA_MS);
+	assert_int_equal(n.use_cand[0], 0);
+	assert_int_equal(a.pairs[0].state, ICE_PAIR_IN_PROGRESS);      /* dead, retried */
+	assert_true(a.pairs[0].tx >= 2);
+	assert_int_equal(ice_next_timeout(&a), ICE_TA_MS + ICE_NOMINATE_WAIT_MS);
+	advance(&n, ICE_TA_MS + ICE_NOMINATE_WAIT_MS);
+	assert_int_equal(n.use_cand[0], 1);
+	assert_int_equal(n.use_cand_early, 0);
+	assert_int_equal(a.state, ICE_COMPLETED);
+	assert_int_equal(b.state, ICE_COMPLETED);
+	assert_int_equal(ice_selected(&a, 1, NULL, &sel), 0);
+	assert_true(netaddr_eq(&sel, &lb));
+	/* the dead pair is not nominated later, even when it would answer now */
+	advance(&n, 20000);
+	assert_int_equal(n.use_cand[0], 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -985,6 +1024,7 @@ int main(void)
 		cmocka_unit_test(test_checklist_order_and_pacing),
 		cmocka_unit_test(test_set_mode),
 		cmocka_unit_test(test_nomination_moves_after_completion),
+		cmocka_unit_test(test_nomination_waits_for_better),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
