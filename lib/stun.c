@@ -62,10 +62,11 @@ enum stun_demux stun_demux(const uint8_t *p, size_t len)
 static int parse_addr(const uint8_t *v, size_t len, bool xor, const uint8_t *hdr,
 		      union sockaddr_u *out)
 {
-	uint16_t port = be16(v + 2);
+	uint16_t port;
 
 	if (len < 4)
 		return -EINVAL;
+	port = be16(v + 2);
 	if (xor)
 		port ^= (uint16_t)(STUN_MAGIC >> 16);
 	memset(out, 0, sizeof(*out));
