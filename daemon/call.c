@@ -13,6 +13,7 @@
 #include "hep_sender.h"
 #include "stats.h"
 #include "media_handler.h"
+#include "media_socks.h"
 #include "metrics.h"
 #include "quality_track.h"
 #include "rec.h"
@@ -69,14 +70,10 @@ void media_set_tos(struct media *m, int tos)
 {
 	struct stream *s[2] = { &m->rtp, &m->rtcp };
 
-	for (int i = 0; i < 2; i++) {
-		if (s[i]->fd < 0)
-			continue;
-		if (s[i]->local.sa.sa_family == AF_INET6)
-			setsockopt(s[i]->fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof(tos));
-		else
-			setsockopt(s[i]->fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
-	}
+	for (int i = 0; i < 2; i++)
+		if (s[i]->fd >= 0)
+			port_sock_tos(s[i]->fd, &s[i]->local, tos);
+	media_socks_set_tos(m, tos);
 }
 
 void call_set_tos(struct call *c, int tos)
@@ -148,6 +145,8 @@ static void stream_init(struct stream *s, struct media *m, int fd, uint8_t comp,
 {
 	s->media = m;
 	s->fd = fd;
+	s->ref.s = s;
+	s->ref.fd = fd;
 	s->kslot = -1;
 	s->component = comp;
 	s->local = *local;
@@ -371,6 +370,7 @@ static void call_free(void *arg)
 				close(m->rtcp.fd);
 			if (m->ports_open)
 				port_pool_put(m->iface->pool_ref, m->port);
+			media_socks_free(m);
 			free(m->rtp.kpushed);
 			free(m->rtcp.kpushed);
 			handler_destroy(m->rtp.xform);
@@ -451,6 +451,7 @@ void call_destroy(struct daemon *d, struct call *c, enum call_end why)
 				continue;
 			relay_stream_del(d->relay, &p->media[i]->rtp, c->worker);
 			relay_stream_del(d->relay, &p->media[i]->rtcp, c->worker);
+			media_socks_unregister(d, p->media[i]);
 		}
 	rec_call_destroyed(d, c);       /* ends its recording, frees its capture ring */
 	store_call_gone(d, c, why);     /* its Redis key goes, unless shutting down */

@@ -38,8 +38,30 @@ struct rec_sink;
 struct rec_call;
 struct dtmf_rewrite;
 struct store_hist;
+struct media_xsocks;
 
 enum stream_component { COMP_RTP = 1, COMP_RTCP = 2 };
+
+/* Sockets of one stream: socket 0 (stream->fd) on the address the SDP names, and toward
+ * a side that does ICE one more on each other address of the side's logical interface
+ * (media_socks.h), each a host candidate (secure.h, ice_cands.c). */
+#define STREAM_MAX_SOCKS 4
+
+/* What a worker's epoll reports for a socket: socket idx of stream s, and its
+ * descriptor (for socket 0 a copy of stream->fd). */
+struct stream_ref {
+	struct stream *s;
+	int fd;
+	uint8_t idx;
+};
+
+/* A socket of a stream beyond socket 0 (media_socks.h). Made by the control thread
+ * before it is registered; closed after the call's grace period. */
+struct stream_xsock {
+	struct stream_ref ref;          /* ref.fd: the socket */
+	bool registered;                /* in the worker's epoll (control thread) */
+	union sockaddr_u local;         /* bound address and port */
+};
 
 struct stream_stats {
 	uint64_t packets, bytes, errors;
@@ -49,11 +71,18 @@ struct stream_stats {
 struct stream {
 	struct media *media;
 	struct stream *sink;            /* [L] where packets received here are sent */
-	int fd;
+	int fd;                         /* socket 0 */
 	uint8_t component;              /* COMP_RTP / COMP_RTCP */
 	bool registered;                /* in the worker's epoll (written under the worker's
 	                                   timer lock, relay_timer.h) */
-	union sockaddr_u local;         /* bound address and port */
+	union sockaddr_u local;         /* bound address and port of socket 0 */
+	struct stream_ref ref;          /* epoll's tag of socket 0 */
+	struct stream_xsock *xs;        /* [L] sockets 1..n_xs (ICE side, media_socks.h);
+	                                   NULL: socket 0 only */
+	uint8_t n_xs;                   /* [L] */
+	uint8_t tx_sock;                /* [L] socket the endpoint is reached from: the one
+	                                   it was heard on or ICE selected (stream_tx_sock) */
+	uint8_t rx_sock;                /* [L] socket of the packet being handled (worker) */
 	union sockaddr_u advertised;    /* [L] address the SDP (or SIP source) named */
 	union sockaddr_u expected;      /* [L] what sources are ranked against (latch.h) */
 	union sockaddr_u endpoint;      /* [L] where this stream's peer really is */
@@ -102,6 +131,8 @@ struct media {
 	const struct iface *iface;      /* interface this side's sockets live on */
 	struct stream rtp, rtcp;
 	uint16_t port;                  /* local RTP port (RTCP = port + 1) */
+	struct media_xsocks *xsocks;    /* ports on the interface's other addresses (ICE,
+	                                   media_socks.h); NULL: none */
 	bool ports_open;
 	bool rejected;                  /* peer SDP had port 0 */
 	bool rtcp_mux;                  /* this side multiplexes RTCP on the RTP port */
@@ -219,6 +250,33 @@ static inline struct stream *stream_transport(struct stream *s)
 	if (!t)
 		return s;
 	return s->component == COMP_RTCP && !t->rtcp_mux ? &t->rtcp : &t->rtp;
+}
+
+/* Socket k of s (0: s->fd) and its bound address. [L] or control thread. */
+static inline int stream_sock_fd(const struct stream *s, unsigned k)
+{
+	return k && k <= s->n_xs ? s->xs[k - 1].ref.fd : s->fd;
+}
+
+static inline const union sockaddr_u *stream_sock_local(const struct stream *s, unsigned k)
+{
+	return k && k <= s->n_xs ? &s->xs[k - 1].local : &s->local;
+}
+
+/* The socket that sends to dest on behalf of s: the one the endpoint was heard on or ICE
+ * selected (tx_sock), unless dest is of another family (an SDP address, not learned
+ * yet): then the first socket of that family. A datagram socket sends only within its
+ * family. [L] */
+static inline unsigned stream_tx_sock(const struct stream *s, const union sockaddr_u *dest)
+{
+	sa_family_t f = dest->sa.sa_family;
+
+	if (stream_sock_local(s, s->tx_sock)->sa.sa_family == f)
+		return s->tx_sock <= s->n_xs ? s->tx_sock : 0;
+	for (unsigned k = 0; k <= s->n_xs; k++)
+		if (stream_sock_local(s, k)->sa.sa_family == f)
+			return k;
+	return 0;
 }
 
 #endif

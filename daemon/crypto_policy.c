@@ -456,7 +456,7 @@ void secure_bundled(struct secure_media *sm)
 	to_plain(sm);
 	free(sm->ice);
 	sm->ice = NULL;
-	sm->ice_local[0] = sm->ice_local[1] = -1;
+	ice_cands_reset(&sm->cands);
 }
 
 /* An OSRTP offer (RFC 8643): take its first usable line and make our key for it, as

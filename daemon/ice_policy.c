@@ -5,8 +5,9 @@
  * makes it an agent toward the side the SDP goes to in any case (force-relay too: the
  * relay has no TURN candidates, its host candidates are its relay addresses);
  * ICE=remove strips ICE toward that side. The endpoint's own candidates are never
- * passed on: each side sees only sluice's candidates, host candidates on the
- * interface's advertised address, one per component (one in all with rtcp-mux).
+ * passed on: each side sees only sluice's candidates: a host candidate per component
+ * (component 1 only with rtcp-mux) on every address of the side's logical interface,
+ * IPv4 and IPv6, each with ports of its own (ice_cands.c, media_socks.h).
  *
  * Mode: a full agent (RFC 8445 6.1) toward every side, as rtpengine; lite toward a
  * side the operator names with the ICE-lite key of an offer (forward: the answerer,
@@ -33,25 +34,20 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "media_socks.h"
 #include "ng_request.h"
 #include "sluice/log.h"
 #include "sluice/sdp.h"
 #include "sluice/strbuf.h"
 
-static void local_addr(const struct media *m, uint16_t port, union sockaddr_u *a)
-{
-	*a = m->iface->advertised;
-	netaddr_set_port(a, port);
-}
-
 /* The agent toward sm, made if there is none (full unless the operator asked for
  * lite, in the role sm->ice_we_offered gives) with our credentials kept from an
- * earlier agent (they are in SDP already); an existing one follows a change of the
+ * earlier agent (they are in SDP already) and a host candidate on every address of
+ * the side's interface (ice_cands.c); an existing one follows a change of the
  * operator's lite choice. */
-static int agent_get(struct secure_media *sm)
+static int agent_get(struct daemon *d, struct secure_media *sm)
 {
 	struct ice_agent *a = sm->ice;
-	union sockaddr_u la;
 	int e;
 
 	if (a) {
@@ -69,20 +65,16 @@ static int agent_get(struct secure_media *sm)
 	}
 	memcpy(sm->ice_ufrag, a->ufrag, sizeof(sm->ice_ufrag));
 	memcpy(sm->ice_pwd, a->pwd, sizeof(sm->ice_pwd));
-	local_addr(sm->m, sm->m->port, &la);
-	sm->ice_local[0] = ice_add_local(a, 1, &la);
-	local_addr(sm->m, (uint16_t)(sm->m->port + 1), &la);
-	sm->ice_local[1] = ice_add_local(a, 2, &la);
-	if (sm->ice_local[0] < 0) {
-		e = sm->ice_local[0];
-		goto fail;
-	}
 	sm->ice = a;
+	/* sockets on the interface's other addresses: best effort, socket 0 suffices */
+	if ((e = media_socks_open(d, sm->m)) || (e = ice_cands_add(sm)))
+		goto fail;
 	sm->ice_run = false;
 	return 0;
 fail:
 	free(a);
-	sm->ice_local[0] = sm->ice_local[1] = -1;
+	sm->ice = NULL;
+	ice_cands_reset(&sm->cands);
 	return e;
 }
 
@@ -97,11 +89,13 @@ static void lite_choice(const struct secure_ctx *x, struct secure_media *sm, boo
 			    l == (offerer ? NG_ICE_LITE_BKW : NG_ICE_LITE_FWD);
 }
 
+/* The media's sockets on further addresses stay (media_socks.h): if ICE comes back,
+ * its candidates are the same. */
 static void agent_drop(struct secure_media *sm)
 {
 	free(sm->ice);
 	sm->ice = NULL;
-	sm->ice_local[0] = sm->ice_local[1] = -1;
+	ice_cands_reset(&sm->cands);
 }
 
 static bool remote_lite(const struct sdp *sdp, unsigned i)
@@ -154,7 +148,7 @@ int ice_policy_in(const struct secure_ctx *x, struct secure_media *sm, unsigned 
 		return 0;               /* ICE in an answer to an offer without it: ignore */
 	if (fresh)
 		sm->ice_we_offered = false;     /* this side offered: it controls */
-	if (agent_get(sm)) {
+	if (agent_get(x->d, sm)) {
 		*err = "ICE agent setup failed";
 		return -ENOMEM;
 	}
@@ -186,7 +180,6 @@ int ice_policy_out(const struct secure_ctx *x, struct secure_media *out,
 {
 	const struct ng_request *r = x->req;
 	struct ice_agent *a;
-	char cand[ICE_CAND_MAX];
 	bool want;
 
 	lite_choice(x, out, false);
@@ -203,19 +196,14 @@ int ice_policy_out(const struct secure_ctx *x, struct secure_media *out,
 	}
 	if (!out->ice)
 		out->ice_we_offered = x->offer;
-	if (agent_get(out))
+	if (agent_get(x->d, out))
 		return -ENOMEM;
 	out->ice_run = true;            /* the SDP with our credentials goes out now */
 	a = out->ice;
 	sb_printf(lines, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\n", a->ufrag, a->pwd);
 	if (out->ice_trickle)
 		sb_puts(lines, "a=ice-options:trickle\r\n");
-	for (unsigned k = 0; k < a->n_local; k++) {
-		if (a->local[k].component > a->n_comp ||
-		    ice_format_candidate(a, k, cand, sizeof(cand)) < 0)
-			continue;
-		sb_printf(lines, "a=candidate:%s\r\n", cand);
-	}
+	ice_cands_sdp(out, lines);
 	/* a=end-of-candidates only toward a side that trickles, as rtpengine does (the
 	 * others take the list as complete) */
 	if (out->ice_trickle)
@@ -234,17 +222,20 @@ void ice_policy_selected(struct secure_media *sm)
 	struct media *m = sm->m;
 
 	for (unsigned c = 1; c <= sm->ice->n_comp; c++) {
-		struct stream *s = c == 1 ? &m->rtp : &m->rtcp;
+		struct stream *s;
 		union sockaddr_u remote;
-		unsigned local;
+		unsigned local, k;
 
-		if (ice_selected(sm->ice, c, &local, &remote))
+		if (ice_selected(sm->ice, c, &local, &remote) ||
+		    !(s = ice_cands_socket(sm, local, &k)))
 			continue;
 		if (s->latched && s->confirmed && !s->relearn &&
-		    netaddr_eq(&s->endpoint, &remote))
+		    netaddr_eq(&s->endpoint, &remote) && s->tx_sock == k)
 			continue;
-		/* an authenticated check is the best evidence there is (latch.h rank 0) */
+		/* an authenticated check is the best evidence there is (latch.h rank 0); media
+		 * to the peer leaves from the address it checked */
 		s->endpoint = remote;
+		s->tx_sock = (uint8_t)k;
 		s->latched = s->confirmed = true;
 		s->relearn = false;
 		s->learn_rank = 0;

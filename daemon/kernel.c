@@ -127,6 +127,9 @@ static const char *ineligible(const struct daemon *d, const struct stream *s,
 		return "needs userspace processing (transcoding or SRTP)";
 	if (!sink)
 		return "no peer yet";
+	/* the kernel receives on and sends from socket 0's address only */
+	if (s->n_xs || sink->n_xs)
+		return "ICE candidates on several addresses";
 	if (s->media->bundle || s->media->bundle_tag || sink->media->bundle ||
 	    sink->media->bundle_tag)
 		return "BUNDLE (demultiplexed in userspace)";

@@ -81,6 +81,7 @@ void latch_commit(struct stream *s, const union sockaddr_u *src, const struct la
 		if (st->v == LATCH_NEW)
 			s->learn_until_us = now + LATCH_LEARN_US;
 		s->endpoint = *src;
+		s->tx_sock = s->rx_sock;        /* answered from where it was heard */
 		s->latched = true;
 		s->relearn = false;
 		s->learn_rank = st->rank;
@@ -151,6 +152,7 @@ bool stream_dest(const struct stream *s, union sockaddr_u *out)
 void latch_reset(struct stream *s)
 {
 	s->latched = false;
+	s->tx_sock = 0;
 	s->confirmed = false;
 	s->relearn = false;
 	s->has_ssrc = false;

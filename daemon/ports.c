@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -206,4 +207,12 @@ int port_pair_open(struct port_pool *p, const union sockaddr_u *local, int fds[2
 	while (n_busy)
 		port_pool_put(p, busy[--n_busy]);
 	return ret;
+}
+
+void port_sock_tos(int fd, const union sockaddr_u *local, int tos)
+{
+	if (local->sa.sa_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof(tos));
+	else
+		setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof(tos));
 }

@@ -38,6 +38,9 @@ unsigned port_pool_total_pairs(const struct port_pool *p);
  * pair could be bound, or another -errno. */
 int port_pair_open(struct port_pool *p, const union sockaddr_u *local, int fds[2],
 		   uint16_t *rtp_port);
+/* IP TOS (IPv6: traffic class) of what socket fd, bound on local, sends. A failure
+ * leaves the system's value. */
+void port_sock_tos(int fd, const union sockaddr_u *local, int tos);
 
 /* Take the given pair and bind it: restoring a call on the ports it had. 0,
  * -EADDRINUSE (taken, by us or another program) or -EINVAL (outside the range). */

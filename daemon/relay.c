@@ -41,6 +41,8 @@ struct out_batch {
 	struct iovec iov[BATCH];
 	union sockaddr_u dest;
 	struct stream *dst;             /* NULL = lane free */
+	unsigned sock;                  /* dst's socket they leave from (stream_tx_sock) */
+	int fd;
 	unsigned n;
 };
 
@@ -94,13 +96,13 @@ static void lane_flush(struct out_batch *o)
 	/* The common case at 50 packets/s per stream: one packet. sendto() skips the
 	 * per-message header copy that sendmmsg() does. */
 	if (o->n == 1) {
-		sendto(o->dst->fd, o->iov[0].iov_base, o->iov[0].iov_len, MSG_DONTWAIT,
+		sendto(o->fd, o->iov[0].iov_base, o->iov[0].iov_len, MSG_DONTWAIT,
 		       &o->dest.sa, netaddr_len(&o->dest));
 		o->n = 0;
 		return;
 	}
 	while (done < o->n) {
-		int r = sendmmsg(o->dst->fd, o->msg + done, o->n - done, MSG_DONTWAIT);
+		int r = sendmmsg(o->fd, o->msg + done, o->n - done, MSG_DONTWAIT);
 		/* Full socket buffer or unreachable peer: the rest is lost, never logged
 		 * per packet. */
 		if (r <= 0)
@@ -138,6 +140,8 @@ static struct out_batch *lane_for(struct relay_emitter *e, struct stream *dst)
 	if (!stream_dest(dst, &free_lane->dest))
 		return NULL;
 	free_lane->dst = dst;
+	free_lane->sock = stream_tx_sock(dst, &free_lane->dest);
+	free_lane->fd = stream_sock_fd(dst, free_lane->sock);
 	return free_lane;
 }
 
@@ -148,10 +152,11 @@ static bool in_rx_buffer(const struct worker *w, const uint8_t *p)
 	return p >= lo && p < lo + sizeof(w->buf);
 }
 
-/* The recording's copy of a packet leaving through transport stream t to dest. */
-static void record_out(struct relay_emitter *e, struct stream *t, const union sockaddr_u *dest,
-		       const uint8_t *data, size_t len)
+/* The recording's copy of a packet leaving through lane o (transport stream o->dst). */
+static void record_out(struct relay_emitter *e, const struct out_batch *o, const uint8_t *data,
+		       size_t len)
 {
+	struct stream *t = o->dst;
 	struct call *c = t->media->party->call;
 	struct rec *r = e->w->relay->d->rec;
 
@@ -160,7 +165,8 @@ static void record_out(struct relay_emitter *e, struct stream *t, const union so
 		e->rec_pending = NULL;
 		return;
 	}
-	rec_packet(r, e->w->idx, c, t->media->party->idx, &t->local, dest, data, len);
+	rec_packet(r, e->w->idx, c, t->media->party->idx, stream_sock_local(t, o->sock), &o->dest,
+		   data, len);
 }
 
 void relay_record_plain(struct relay_emitter *e, struct stream *dst, const uint8_t *data,
@@ -174,8 +180,8 @@ void relay_record_plain(struct relay_emitter *e, struct stream *dst, const uint8
 		return;
 	dst = stream_transport(dst);
 	if (stream_dest(dst, &dest) &&
-	    rec_prepare(e->w->relay->d->rec, e->w->idx, c, dst->media->party->idx, &dst->local,
-			&dest, data, len))
+	    rec_prepare(e->w->relay->d->rec, e->w->idx, c, dst->media->party->idx,
+			stream_sock_local(dst, stream_tx_sock(dst, &dest)), &dest, data, len))
 		e->rec_pending = data;
 }
 
@@ -191,7 +197,7 @@ int relay_emit(struct relay_emitter *e, struct stream *dst, const uint8_t *data,
 	if (len > PKT_MAX)
 		return -ENOBUFS;
 	if (dst->media->party->call->rec.sink)
-		record_out(e, dst, &o->dest, data, len);
+		record_out(e, o, data, len);
 	if (len >= 28 && data[1] == 200)        /* an SR: its answer gives the RTT */
 		quality_out(dst, data, len, e->now);
 	if (!in_rx_buffer(w, data)) {
@@ -275,21 +281,27 @@ static bool admit(struct stream *s, struct call *c, const union sockaddr_u *src,
 	return true;
 }
 
-/* One receive batch: read, decide, send. Returns how many packets were read. */
-static int stream_batch(struct worker *w, struct stream *s)
+/* One receive batch on socket ref->idx of stream ref->s: read, decide, send. Returns how
+ * many packets were read. */
+static int stream_batch(struct worker *w, const struct stream_ref *ref)
 {
 	struct daemon *d = w->relay->d;
+	struct stream *s = ref->s;
 	struct call *c = s->media->party->call;
+	const union sockaddr_u *local;
+	unsigned k = ref->idx;
 	int n;
 	int64_t now;
 
-	n = recvmmsg(s->fd, w->in, BATCH, MSG_DONTWAIT, NULL);
+	n = recvmmsg(ref->fd, w->in, BATCH, MSG_DONTWAIT, NULL);
 	if (n <= 0)
 		return 0;
 	now = mono_us();
 	w->em.now = mono_fine_us();     /* arrival for jitter: finer than the tick */
 
 	pthread_mutex_lock(&c->lock);
+	local = stream_sock_local(s, k);
+	s->rx_sock = (uint8_t)k;
 	for (int i = 0; i < n; i++) {
 		uint8_t *p = w->buf[i];
 		size_t len = w->in[i].msg_len;
@@ -313,10 +325,10 @@ static int stream_batch(struct worker *w, struct stream *s)
 		t->last_packet_us = now;
 		if (c->rec.sink)        /* as it arrived, decrypted: s has the real port */
 			rec_packet(d->rec, w->idx, c, t->media->party->idx, &w->src[i],
-				   &s->local, p, len);
+				   local, p, len);
 		quality_in(s, t, p, len, w->em.now);
 		if (d->hep && (s->component == COMP_RTCP || rtp_is_rtcp(p, len)))
-			hep_rtcp(d->hep, w->idx, c, &w->src[i], &s->local, p, len);
+			hep_rtcp(d->hep, w->idx, c, &w->src[i], local, p, len);
 		/* a played digit is the operator's, not the side's media: no block applies */
 		bool played = t->media->dtmf_play && play_dtmf_packet(t, p, &len);
 
@@ -338,13 +350,13 @@ static int stream_batch(struct worker *w, struct stream *s)
 /* Sockets are edge-triggered (no re-poll of drained sockets in epoll_wait), so read
  * until a short batch says the queue is empty. A flooded socket gets a few batches,
  * then is re-armed so the others are served too. */
-static void stream_readable(struct worker *w, struct stream *s)
+static void stream_readable(struct worker *w, struct stream_ref *ref)
 {
 	for (int round = 0; round < 4; round++)
-		if (stream_batch(w, s) < BATCH)
+		if (stream_batch(w, ref) < BATCH)
 			return;
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.ptr = s };
-	epoll_ctl(w->epfd, EPOLL_CTL_MOD, s->fd, &ev);
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.ptr = ref };
+	epoll_ctl(w->epfd, EPOLL_CTL_MOD, ref->fd, &ev);
 }
 
 /* ---- timers ---- */
@@ -575,7 +587,7 @@ void relay_stop(struct relay *r)
 
 int relay_stream_add(struct relay *r, struct stream *s, unsigned worker)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.ptr = s };
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.ptr = &s->ref };
 	struct worker *w = r->w[worker % r->n];
 	int err = 0;
 
@@ -604,6 +616,24 @@ void relay_stream_del(struct relay *r, struct stream *s, unsigned worker)
 	if (s->timer.armed)
 		timer_unlink(&s->timer);
 	pthread_mutex_unlock(&w->tlock);
+}
+
+int relay_xsock_add(struct relay *r, struct stream_xsock *x, unsigned worker)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.ptr = &x->ref };
+
+	if (epoll_ctl(r->w[worker % r->n]->epfd, EPOLL_CTL_ADD, x->ref.fd, &ev))
+		return -errno;
+	x->registered = true;
+	return 0;
+}
+
+void relay_xsock_del(struct relay *r, struct stream_xsock *x, unsigned worker)
+{
+	if (!x->registered)
+		return;
+	epoll_ctl(r->w[worker % r->n]->epfd, EPOLL_CTL_DEL, x->ref.fd, NULL);
+	x->registered = false;
 }
 
 int relay_defer(struct relay *r, void (*fn)(void *), void *arg)

@@ -18,6 +18,7 @@
 
 struct daemon;
 struct stream;
+struct stream_xsock;
 struct relay;
 
 int relay_start(struct relay **out, struct daemon *d, unsigned n_workers);
@@ -27,6 +28,10 @@ unsigned relay_workers(const struct relay *r);
 /* 0 or -errno (epoll_ctl). */
 int relay_stream_add(struct relay *r, struct stream *s, unsigned worker);
 void relay_stream_del(struct relay *r, struct stream *s, unsigned worker);
+/* The same for a stream's further sockets (media_socks.h): packets arriving there are
+ * the stream's, like those on its socket 0. */
+int relay_xsock_add(struct relay *r, struct stream_xsock *x, unsigned worker);
+void relay_xsock_del(struct relay *r, struct stream_xsock *x, unsigned worker);
 /* Run fn(arg) on the control thread after the grace period. 0 or -ENOMEM (then fn has
  * been run synchronously after stopping nothing: callers must not rely on it). */
 int relay_defer(struct relay *r, void (*fn)(void *), void *arg);

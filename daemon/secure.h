@@ -59,6 +59,15 @@ struct secure_rtcp {
 	struct srtpw_key rx_key, tx_key;        /* [L] */
 };
 
+/* Our host candidates toward one side (ice_cands.c): for each component, one per socket
+ * of its stream (socket 0 on the address the SDP names, then the other addresses of the
+ * side's logical interface, media_socks.h). The agent holds them in SDP order:
+ * component 1's sockets in order, then component 2's; the local preference falls with
+ * the address's position (lib/ice.c). */
+struct ice_locals {
+	int8_t idx[ICE_MAX_COMP][STREAM_MAX_SOCKS];     /* the agent's local candidate, -1 */
+};
+
 struct secure_media {
 	struct stream_handler h;        /* set on this media's streams (secure_wire) */
 	struct media *m;
@@ -95,7 +104,7 @@ struct secure_media {
 
 	/* ICE (ice_policy.c) */
 	struct ice_agent *ice;          /* [L] NULL: no ICE toward this side */
-	int ice_local[ICE_MAX_COMP];    /* local candidate of the RTP / RTCP socket, -1 */
+	struct ice_locals cands;        /* [L] which socket each local candidate is */
 	char ice_ufrag[ICE_UFRAG_LEN + 1], ice_pwd[ICE_PWD_LEN + 1];   /* ours, kept when the
 	                                   agent is dropped: a later re-offer is no restart */
 	bool ice_offered;               /* this side's SDP carried ICE */
@@ -157,6 +166,22 @@ int ice_policy_out(const struct secure_ctx *x, struct secure_media *out,
 void ice_policy_settle(struct secure_media *sm);
 /* Apply the agent's selected pairs to the streams (the latch follows ICE). [L] */
 void ice_policy_selected(struct secure_media *sm);
+
+/* ---- ice_cands.c ---- */
+
+/* No candidates (the agent was dropped or is being remade). */
+void ice_cands_reset(struct ice_locals *l);
+/* Add a host candidate to sm->ice for every socket of sm's media, both components, in
+ * SDP order, on the interfaces' advertised addresses. 0, or the agent's -errno for
+ * socket 0 (the others are skipped when the agent's table is full). */
+int ice_cands_add(struct secure_media *sm);
+/* The local candidate of socket k of stream s (a stream of sm's media), -1 none. [L] */
+int ice_cands_local(const struct secure_media *sm, const struct stream *s, unsigned k);
+/* The stream and socket of local candidate `local`; NULL if it is none of ours. [L] */
+struct stream *ice_cands_socket(struct secure_media *sm, unsigned local, unsigned *k);
+/* The a=candidate lines of the components in use (rtcp-mux settled: component 1 only):
+ * component by component, each in socket order, as rtpengine writes them. */
+void ice_cands_sdp(const struct secure_media *sm, struct strbuf *lines);
 
 /* ---- secure_handler.c ---- */
 

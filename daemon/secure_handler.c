@@ -47,18 +47,23 @@ static uint64_t ms_of(int64_t us)
 	return (uint64_t)us / 1000;
 }
 
-static void send_raw(const struct stream *s, const uint8_t *p, size_t len,
+/* From socket k of s. */
+static void send_raw(const struct stream *s, unsigned k, const uint8_t *p, size_t len,
 		     const union sockaddr_u *to)
 {
 	/* Lost on a full socket buffer, like any datagram; the protocols retransmit. */
-	(void)!sendto(s->fd, p, len, MSG_DONTWAIT, &to->sa, netaddr_len(to));
+	(void)!sendto(stream_sock_fd(s, k), p, len, MSG_DONTWAIT, &to->sa, netaddr_len(to));
 }
 
-static struct stream *ice_stream(struct secure_media *sm, unsigned local)
+/* What the agent sends leaves from the socket of its local candidate: a response from
+ * where the check came in, a check from the candidate it checks. */
+static void ice_send(struct secure_media *sm, const struct ice_tx *tx)
 {
-	if (sm->ice_local[1] >= 0 && (int)local == sm->ice_local[1])
-		return &sm->m->rtcp;
-	return &sm->m->rtp;
+	unsigned k;
+	struct stream *s = ice_cands_socket(sm, tx->local, &k);
+
+	if (s)
+		send_raw(s, k, tx->buf, tx->len, &tx->to);
 }
 
 static void ice_events(struct secure_media *sm)
@@ -257,18 +262,18 @@ static enum early_verdict sec_early(struct stream_handler *h, struct stream *in,
 		return EARLY_DROP;
 	}
 	sm->stats.stun_in++;
-	local = sm->ice_local[in->component == COMP_RTCP ? 1 : 0];
+	local = ice_cands_local(sm, in, in->rx_sock);
 	if (local < 0)
 		return EARLY_CONSUMED;
 	/* the agent checks MESSAGE-INTEGRITY before anything changes */
 	r = ice_input(sm->ice, (unsigned)local, src, pkt, len, ms_of(now_us), &tx);
 	if (r == 1)
-		send_raw(ice_stream(sm, tx.local), tx.buf, tx.len, &tx.to);
+		ice_send(sm, &tx);
 	/* a triggered check goes out now rather than at the next timer (pacing is the
 	 * agent's); STUN only, never per media packet */
 	if (sm->ice_run && !sm->ice->lite)
 		while (ice_poll(sm->ice, ms_of(now_us), &tx) == 1)
-			send_raw(ice_stream(sm, tx.local), tx.buf, tx.len, &tx.to);
+			ice_send(sm, &tx);
 	ice_events(sm);
 	return EARLY_CONSUMED;
 }
@@ -372,7 +377,7 @@ struct secure_media *secure_get(struct media *m)
 	sm->h.ops = &secure_ops;
 	sm->m = m;
 	sm->chosen = -1;
-	sm->ice_local[0] = sm->ice_local[1] = -1;
+	ice_cands_reset(&sm->cands);
 	m->sec = sm;
 	return sm;
 }
@@ -458,7 +463,7 @@ static void dtls_tick_comp(struct secure_media *sm, uint8_t comp)
 			dtls_handle_timeout(a.dtls);
 		while (dtls_pop(a.dtls, &out, &olen) == 1)
 			if (have)
-				send_raw(a.s, out, olen, &to);
+				send_raw(a.s, stream_tx_sock(a.s, &to), out, olen, &to);
 	}
 	dtls_keys(sm, &a);
 }
@@ -477,7 +482,7 @@ static uint64_t ice_tick(struct secure_media *sm, uint64_t now_ms)
 	if (!sm->ice_run)
 		return UINT64_MAX;      /* our SDP has not reached that side yet */
 	while (ice_poll(sm->ice, now_ms, &tx) == 1)
-		send_raw(ice_stream(sm, tx.local), tx.buf, tx.len, &tx.to);
+		ice_send(sm, &tx);
 	ice_events(sm);
 	return ice_next_timeout(sm->ice);
 }

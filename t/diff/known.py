@@ -44,16 +44,6 @@ def _per_section(fn):
 	return apply
 
 
-def _other_family_candidates(sec):
-	"""Drop host candidates of another address family than the section's first one (the
-	family of its c=, listed first by both)."""
-	cands = [l for l in sec if l.strip().startswith("a=candidate:")]
-	if not cands:
-		return sec
-	v6 = ":" in cands[0].split()[4]
-	return [l for l in sec if not (l in cands and (":" in l.split()[4]) != v6)]
-
-
 def _offered_suites(sec):
 	"""An offer's list of SDES suites (more than one a=crypto) is not compared, but its
 	AES_CM_128_HMAC_SHA1_80 line's key parameters (lifetime, session parameters) are,
@@ -93,7 +83,6 @@ def _any(n):
 
 KNOWN = [
 	("deliberate", "srtp-offer", _any, _per_section(_offered_suites)),
-	("gap", "ice-other-family", _any, _per_section(_other_family_candidates)),
 	# a side moved to the other family at the answer, with ICE: rtpengine restarts ICE
 	("gap", "rebind-ice", _names("mixed/ice-force/"), whole),
 	("deliberate", "ptime-answer", _names("baresip/ptime/"), whole),

@@ -78,9 +78,9 @@ static void setup(void)
 	a->ice = calloc(1, sizeof(*a->ice));
 	CHECK(a->ice && !ice_agent_init(a->ice, true, false, 2));
 	netaddr_parse("127.0.0.1:30000", 0, false, &la);
-	a->ice_local[0] = ice_add_local(a->ice, 1, &la);
+	a->cands.idx[0][0] = (int8_t)ice_add_local(a->ice, 1, &la);
 	netaddr_parse("127.0.0.1:30001", 0, false, &la);
-	a->ice_local[1] = ice_add_local(a->ice, 2, &la);
+	a->cands.idx[1][0] = (int8_t)ice_add_local(a->ice, 2, &la);
 	CHECK(!ice_set_remote_creds(a->ice, "peer", 4, "0123456789abcdefghijkl", 22));
 	CHECK(!dtls_cert_new(&cert));
 	ma.rtp.handler = ma.rtcp.handler = &a->h;
