@@ -75,9 +75,14 @@ static struct bval *ice_dict(struct arena *a, const struct ice_agent *ice)
 	put_u(a, d, "responses ok", ice->stats.resp_ok);
 	put_u(a, d, "consent checks", ice->stats.consent_sent);
 	put_u(a, d, "consent lost", ice->stats.consent_lost);
+	put_u(a, d, "local candidates", ice->n_local);
 	if (!ice_selected(ice, 1, &local, &sel)) {
 		bv_dict_add_str(a, d, "selected address", netaddr_ntop(&sel, ip, sizeof(ip)));
 		bv_dict_add_int(a, d, "selected port", netaddr_port(&sel));
+		/* which of our addresses the peer chose (ice_cands.c) */
+		bv_dict_add_str(a, d, "selected local address",
+				netaddr_ntop(&ice->local[local].addr, ip, sizeof(ip)));
+		bv_dict_add_int(a, d, "selected local port", netaddr_port(&ice->local[local].addr));
 	}
 	return d;
 }

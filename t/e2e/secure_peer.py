@@ -159,6 +159,9 @@ def xor_mapped(msg):
 	if not v:
 		return None
 	port = struct.unpack_from("!H", v, 2)[0] ^ (MAGIC >> 16)
+	if v[1] == 0x02:	# IPv6: XORed with the magic cookie and the transaction id
+		key = struct.pack("!I", MAGIC) + msg["tid"]
+		return socket.inet_ntop(socket.AF_INET6, bytes(a ^ b for a, b in zip(v[4:20], key))), port
 	ip = struct.unpack_from("!I", v, 4)[0] ^ MAGIC
 	return socket.inet_ntoa(struct.pack("!I", ip)), port
 
