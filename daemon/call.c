@@ -146,7 +146,6 @@ static void stream_init(struct stream *s, struct media *m, int fd, uint8_t comp,
 	s->media = m;
 	s->fd = fd;
 	s->ref.s = s;
-	s->ref.fd = fd;
 	s->kslot = -1;
 	s->component = comp;
 	s->local = *local;
@@ -221,7 +220,7 @@ int media_rebind(struct daemon *d, struct media *m, const struct iface *to)
 {
 	struct call *c = m->party->call;
 	struct old_ports *o;
-	int fds[2], err;
+	int fds[2], err, xerr;
 	uint16_t port;
 
 	if (m->iface == to || !m->ports_open || m->bundle)
@@ -253,13 +252,19 @@ int media_rebind(struct daemon *d, struct media *m, const struct iface *to)
 	m->rtcp.local = to->local;
 	netaddr_set_port(&m->rtcp.local, (uint16_t)(port + 1));
 	pthread_mutex_unlock(&c->lock);
+	/* the sockets on the new interface's other addresses, and ICE's candidates, follow */
+	xerr = media_socks_rebind(d, m);
+	pthread_mutex_lock(&c->lock);
+	if (!xerr)
+		xerr = ice_cands_rebound(m->sec);
+	pthread_mutex_unlock(&c->lock);
 	if (c->tos >= 0)
 		media_set_tos(m, c->tos);
 	relay_defer(d->relay, close_old_ports, o);
 	err = relay_stream_add(d->relay, &m->rtp, c->worker);
 	if (!err)
 		err = relay_stream_add(d->relay, &m->rtcp, c->worker);
-	return err;
+	return err ? err : xerr;
 }
 
 /* Where packets for the peer side's component go: the peer's RTCP stream, or its RTP

@@ -50,6 +50,29 @@ static void cand_addr(const struct media *m, unsigned comp, unsigned k, union so
 	netaddr_set_port(a, (uint16_t)(port + comp - 1));
 }
 
+/* rtpengine's foundations: 16 letters and digits, one per address and per family of the
+ * section's own address (so one address has another foundation in an IPv6 section
+ * than in an IPv4 one), the same in every call. RFC 8445 5.1.1.3 asks only that
+ * candidates of one base share one, which they do. */
+static void foundation(const union sockaddr_u *own, const union sockaddr_u *addr, char *out,
+		       size_t size)
+{
+	static const char b62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+	char ip[NETADDR_STRLEN];
+	uint64_t h = 14695981039346656037ull;   /* FNV-1a */
+	size_t i;
+
+	h = (h ^ (uint8_t)own->sa.sa_family) * 1099511628211ull;
+	netaddr_ntop(addr, ip, sizeof(ip));
+	for (i = 0; ip[i]; i++)
+		h = (h ^ (uint8_t)ip[i]) * 1099511628211ull;
+	for (i = 0; i < 16 && i + 1 < size; i++) {
+		out[i] = b62[h % 62];
+		h = h / 62 ^ (h << 17) * 31;
+	}
+	out[i] = '\0';
+}
+
 int ice_cands_add(struct secure_media *sm)
 {
 	const struct media *m = sm->m;
@@ -62,12 +85,32 @@ int ice_cands_add(struct secure_media *sm)
 
 			cand_addr(m, c, k, &a);
 			i = ice_add_local(sm->ice, c, &a);
-			if (i >= 0)
-				sm->cands.idx[c - 1][k] = (int8_t)i;
-			else if (k == 0)
+			if (i < 0 && k == 0)
 				return i;
+			if (i < 0)
+				continue;
+			sm->cands.idx[c - 1][k] = (int8_t)i;
+			foundation(&m->iface->advertised, &a, sm->ice->local[i].foundation,
+				   sizeof(sm->ice->local[i].foundation));
 		}
 	return 0;
+}
+
+int ice_cands_rebound(struct secure_media *sm)
+{
+	int e;
+
+	if (!sm)
+		return 0;
+	if (!sm->ice) {         /* the next agent toward the side starts a new session */
+		sm->ice_ufrag[0] = sm->ice_pwd[0] = '\0';
+		return 0;
+	}
+	if ((e = ice_restart_local(sm->ice)))
+		return e;
+	memcpy(sm->ice_ufrag, sm->ice->ufrag, sizeof(sm->ice_ufrag));
+	memcpy(sm->ice_pwd, sm->ice->pwd, sizeof(sm->ice_pwd));
+	return ice_cands_add(sm);
 }
 
 int ice_cands_local(const struct secure_media *sm, const struct stream *s, unsigned k)

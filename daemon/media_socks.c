@@ -119,6 +119,44 @@ int media_socks_open(struct daemon *d, struct media *m)
 	return 0;
 }
 
+static void detach(struct media *m)
+{
+	m->xsocks = NULL;
+	m->rtp.xs = m->rtcp.xs = NULL;
+	m->rtp.n_xs = m->rtcp.n_xs = 0;
+	m->rtp.tx_sock = m->rtcp.tx_sock = 0;
+}
+
+static void xsocks_release(void *arg)
+{
+	struct media_xsocks *xs = arg;
+
+	for (unsigned k = 0; k < xs->n; k++) {
+		close(xs->rtp[k].ref.fd);
+		close(xs->rtcp[k].ref.fd);
+		port_pool_put(xs->iface[k]->pool_ref, xs->port[k]);
+	}
+	free(xs);
+}
+
+int media_socks_rebind(struct daemon *d, struct media *m)
+{
+	struct media_xsocks *old = m->xsocks;
+	struct call *c = m->party->call;
+	int e;
+
+	if (!old)
+		return 0;
+	media_socks_unregister(d, m);
+	pthread_mutex_lock(&c->lock);
+	detach(m);
+	e = media_socks_open(d, m);
+	pthread_mutex_unlock(&c->lock);
+	/* a worker may be in a batch of an old one: closed after the grace period */
+	relay_defer(d->relay, xsocks_release, old);
+	return e;
+}
+
 void media_socks_unregister(struct daemon *d, struct media *m)
 {
 	struct media_xsocks *xs = m->xsocks;
@@ -131,20 +169,10 @@ void media_socks_unregister(struct daemon *d, struct media *m)
 
 void media_socks_free(struct media *m)
 {
-	struct media_xsocks *xs = m->xsocks;
-
-	if (!xs)
+	if (!m->xsocks)
 		return;
-	for (unsigned k = 0; k < xs->n; k++) {
-		close(xs->rtp[k].ref.fd);
-		close(xs->rtcp[k].ref.fd);
-		port_pool_put(xs->iface[k]->pool_ref, xs->port[k]);
-	}
-	free(xs);
-	m->xsocks = NULL;
-	m->rtp.xs = m->rtcp.xs = NULL;
-	m->rtp.n_xs = m->rtcp.n_xs = 0;
-	m->rtp.tx_sock = m->rtcp.tx_sock = 0;
+	xsocks_release(m->xsocks);
+	detach(m);
 }
 
 void media_socks_set_tos(struct media *m, int tos)

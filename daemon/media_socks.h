@@ -17,8 +17,9 @@
  * offer with ICE, or sluice's offer or answer with ICE to it) and kept until the call
  * ends, as rtpengine keeps them: through re-offers, which then offer the same
  * candidates, and also when the side answers without ICE or ICE=remove is asked later
- * (ICE may come back with the same candidates). Sides toward which ICE never runs
- * (plain calls) have socket 0 only.
+ * (ICE may come back with the same candidates); replaced when the media moves to another
+ * interface at an answer (media_rebind). Sides toward which ICE never runs (plain
+ * calls) have socket 0 only.
  *
  * Control thread only. */
 #ifndef SLUICE_MEDIA_SOCKS_H
@@ -46,6 +47,11 @@ unsigned media_socks_peers(const struct iface *ifs, unsigned n, const struct ifa
  * receiving on them. An address whose pool has no free pair is skipped (logged). 0 or
  * -ENOMEM. Call lock held (the streams' xs / n_xs are [L]). */
 int media_socks_open(struct daemon *d, struct media *m);
+/* The media moved to another interface (media_rebind, socket 0 done): if it has
+ * further sockets, they are replaced by new ones on the other addresses of its new
+ * interface (new ports, as rtpengine); the old close after the grace period. Takes the
+ * call lock. 0 or -ENOMEM. */
+int media_socks_rebind(struct daemon *d, struct media *m);
 /* Stop receiving on them (call teardown, before the grace period). */
 void media_socks_unregister(struct daemon *d, struct media *m);
 /* Close them and give their ports back (after the grace period). */

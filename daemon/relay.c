@@ -290,19 +290,22 @@ static int stream_batch(struct worker *w, const struct stream_ref *ref)
 	struct call *c = s->media->party->call;
 	const union sockaddr_u *local;
 	unsigned k = ref->idx;
-	int n;
+	int n, use;
 	int64_t now;
 
-	n = recvmmsg(ref->fd, w->in, BATCH, MSG_DONTWAIT, NULL);
+	n = recvmmsg(__atomic_load_n(&ref->fd, __ATOMIC_ACQUIRE), w->in, BATCH, MSG_DONTWAIT, NULL);
 	if (n <= 0)
 		return 0;
 	now = mono_us();
 	w->em.now = mono_fine_us();     /* arrival for jitter: finer than the tick */
 
 	pthread_mutex_lock(&c->lock);
+	/* a further socket replaced while this batch was read (media_rebind): no longer the
+	 * stream's, nor what socket k is now */
+	use = k == 0 || (k <= s->n_xs && ref == &s->xs[k - 1].ref) ? n : 0;
 	local = stream_sock_local(s, k);
 	s->rx_sock = (uint8_t)k;
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < use; i++) {
 		uint8_t *p = w->buf[i];
 		size_t len = w->in[i].msg_len;
 
@@ -356,7 +359,7 @@ static void stream_readable(struct worker *w, struct stream_ref *ref)
 		if (stream_batch(w, ref) < BATCH)
 			return;
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.ptr = ref };
-	epoll_ctl(w->epfd, EPOLL_CTL_MOD, ref->fd, &ev);
+	epoll_ctl(w->epfd, EPOLL_CTL_MOD, __atomic_load_n(&ref->fd, __ATOMIC_ACQUIRE), &ev);
 }
 
 /* ---- timers ---- */
@@ -591,6 +594,10 @@ int relay_stream_add(struct relay *r, struct stream *s, unsigned worker)
 	struct worker *w = r->w[worker % r->n];
 	int err = 0;
 
+	/* the tag follows socket 0 (media_rebind replaces it); a worker still in a batch of
+	 * the old one may read either */
+	s->ref.s = s;
+	__atomic_store_n(&s->ref.fd, s->fd, __ATOMIC_RELEASE);
 	/* under tlock: relay_timer_set() reads it on the worker */
 	pthread_mutex_lock(&w->tlock);
 	s->registered = true;

@@ -175,6 +175,11 @@ void ice_cands_reset(struct ice_locals *l);
  * SDP order, on the interfaces' advertised addresses. 0, or the agent's -errno for
  * socket 0 (the others are skipped when the agent's table is full). */
 int ice_cands_add(struct secure_media *sm);
+/* The media's sockets moved to another interface (media_rebind): a new ICE session
+ * toward the side, as rtpengine starts one: new credentials and the new sockets'
+ * candidates (an agent keeps the peer's credentials and candidates); without an agent,
+ * the next one gets new credentials. sm may be NULL. 0 or -errno. Call lock held. */
+int ice_cands_rebound(struct secure_media *sm);
 /* The local candidate of socket k of stream s (a stream of sm's media), -1 none. [L] */
 int ice_cands_local(const struct secure_media *sm, const struct stream *s, unsigned k);
 /* The stream and socket of local candidate `local`; NULL if it is none of ours. [L] */

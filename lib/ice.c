@@ -343,9 +343,8 @@ int ice_add_remote(struct ice_agent *a, const struct ice_cand *c)
 
 /* ---- credentials / restart ---- */
 
-static void reset_checks(struct ice_agent *a)
+static void reset_pairs(struct ice_agent *a)
 {
-	a->n_remote = 0;
 	a->n_pairs = 0;
 	for (unsigned c = 0; c < ICE_MAX_COMP; c++) {
 		if (a->sel[c].set)
@@ -354,13 +353,27 @@ static void reset_checks(struct ice_agent *a)
 		memset(&a->consent[c], 0, sizeof(a->consent[c]));
 		a->valid_since[c] = 0;
 	}
-	a->rufrag[0] = a->rpwd[0] = '\0';
 	set_state(a, ICE_NEW);
+}
+
+static void reset_checks(struct ice_agent *a)
+{
+	a->n_remote = 0;
+	reset_pairs(a);
+	a->rufrag[0] = a->rpwd[0] = '\0';
 }
 
 int ice_restart(struct ice_agent *a)
 {
 	reset_checks(a);
+	a->events |= ICE_EV_RESTART;
+	return new_creds(a);
+}
+
+int ice_restart_local(struct ice_agent *a)
+{
+	a->n_local = 0;
+	reset_pairs(a);
 	a->events |= ICE_EV_RESTART;
 	return new_creds(a);
 }

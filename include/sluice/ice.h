@@ -205,6 +205,10 @@ int ice_find_local(const struct ice_agent *a, unsigned comp, const union sockadd
 int ice_add_remote(struct ice_agent *a, const struct ice_cand *c);
 /* Start over with new local credentials (we restart, e.g. on a re-offer asking for it). */
 int ice_restart(struct ice_agent *a);
+/* Our candidates changed (sockets moved to another address): new local credentials and
+ * no local candidates (add the new ones); pairs, selections and checks start over; the
+ * peer's credentials and candidates stay and pair with what is added. 0 or -EIO. */
+int ice_restart_local(struct ice_agent *a);
 
 /* A STUN datagram arrived on local candidate `local` from `from` at time now_ms.
  * Returns 1 with *tx filled (a response to send), 0 when consumed with nothing to

@@ -83,8 +83,9 @@ def _any(n):
 
 KNOWN = [
 	("deliberate", "srtp-offer", _any, _per_section(_offered_suites)),
-	# a side moved to the other family at the answer, with ICE: rtpengine restarts ICE
-	("gap", "rebind-ice", _names("mixed/ice-force/"), whole),
+	# a stream added after a side moved to the other family: rtpengine's SDP contradicts
+	# itself (port of the old family, c= of the new one)
+	("deliberate", "rebind-new-stream", _names("mixed/ice-force/addm"), whole),
 	("deliberate", "ptime-answer", _names("baresip/ptime/"), whole),
 	("deliberate", "no-empty-m-line", _names("phone/mask-pcmu/"), whole),
 	# the corpus's callee re-INVITE is answered by the WebRTC caller with actpass

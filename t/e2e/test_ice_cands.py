@@ -8,7 +8,7 @@ import os
 import pytest
 
 from calls import Call, ok, wait_for
-from rtp import drain, recv_all, udp_socket
+from rtp import Phone, drain, recv_all, udp_socket
 from secure_peer import stun_parse, stun_request, xor_mapped
 
 pytestmark = pytest.mark.sluice_only
@@ -157,6 +157,43 @@ def test_nominated_address_of_same_family(relay):
 	assert {a for _, a in rx} == {rtp5}
 	nat.close()
 	natc.close()
+	c.close()
+
+
+def test_side_moved_to_ipv6_at_answer(relay):
+	"""ICE=force toward an IPv6 callee offered in IPv4: its answer moves its side to ::1
+	(t/e2e/test_rebind.py). The re-offer then names ::1 first, on new ports for both
+	addresses, with new credentials (a new ICE session, as rtpengine); the old sockets
+	close; the call holds 4 pairs, no more."""
+	r = relay(interfaces=DUAL)
+	base = fds(r)
+	c = Call(r, a=Phone("127.0.0.1", "caller"), b=Phone("::1", "callee"))
+	c.offer(ICE="force")
+	first = cands(c.offer_reply)
+	uf1 = c.offer_reply.attrs(0, "ice-ufrag")[0]
+	assert [g[3] for g in first] == ["127.0.0.1", "::1", "127.0.0.1", "::1"]
+	c.answer()
+	c.offer(sdp=c.a.sdp(version=c.a.sess_ver + 1), ICE="force")
+	s = c.offer_reply
+	assert s.mconn() == ("IP6", "::1"), s.text
+	got = cands(s)
+	assert [(g[1], g[2], g[3]) for g in got] == [
+		(1, 2130706431, "::1"), (1, 2130706175, "127.0.0.1"),
+		(2, 2130706430, "::1"), (2, 2130706174, "127.0.0.1")], s.text
+	assert got[0][4] == s.port() and got[2][4] == s.rtcp_port()
+	assert got[0][4] != first[1][4] and got[1][4] != first[0][4]
+	assert s.attrs(0, "ice-ufrag")[0] != uf1
+	# the re-offer was not a restart of its own: the same session on a second re-offer
+	c.answer(sdp=c.b.sdp(version=c.b.sess_ver + 1))
+	c.offer(sdp=c.a.sdp(version=c.a.sess_ver + 2), ICE="force")
+	assert cands(c.offer_reply) == got
+	assert wait_for(lambda: fds(r) == base + 8, 3), (fds(r), base)
+	# B's media reaches A through the ::1 socket, A's reaches B from it
+	sent = c.b.send_rtp(c.b_dest(), n=5, pps=100)
+	rx = recv_all(c.a.rtp, timeout=2, count=5)
+	assert sorted(d for d, _ in rx) == sorted(sent)
+	ok(c.delete())
+	assert wait_for(lambda: fds(r) == base, 3), (fds(r), base)
 	c.close()
 
 
