@@ -271,6 +271,58 @@ static void test_socket_mapping(void **state)
 	fixture_free(&f);
 }
 
+/* The media moved to ::1 (media_rebind): a new session toward the side, with the new
+ * sockets' candidates, the peer's credentials and candidates kept; the foundation of an
+ * address depends on the section's family. */
+static void test_rebound(void **state)
+{
+	static const struct want_cand w[] = {
+		{ 1, 2130706431, "::1", 31000 }, { 1, 2130706175, "127.0.0.1", 31100 },
+		{ 2, 2130706430, "::1", 31001 }, { 2, 2130706174, "127.0.0.1", 31101 },
+	};
+	char uf[ICE_UFRAG_LEN + 1], f4[ICE_FOUNDATION_MAX + 1];
+	struct ice_cand rc = { .component = 1, .priority = 100, .type = ICE_CAND_HOST,
+			       .foundation = "x" };
+	struct fixture f;
+
+	(void)state;
+	fixture_init(&f, 2);
+	assert_int_equal(ice_agent_init(f.sm->ice, false, true, ICE_MAX_COMP), 0);  /* full */
+	assert_int_equal(ice_cands_add(f.sm), 0);
+	assert_int_equal(ice_set_remote_creds(f.sm->ice, "peer", 4, "0123456789abcdefghijkl", 22),
+			 0);
+	addr("::1", &rc.addr);
+	netaddr_set_port(&rc.addr, 40000);
+	assert_int_equal(ice_add_remote(f.sm->ice, &rc), 0);
+	memcpy(uf, f.sm->ice->ufrag, sizeof(uf));
+	memcpy(f4, f.sm->ice->local[f.sm->cands.idx[0][0]].foundation, sizeof(f4));
+	/* socket 0 now on ::1:31000, one further socket on 127.0.0.1:31100 */
+	f.m.iface = &ifs[1];
+	f.m.port = 31000;
+	f.xs.iface[0] = &ifs[0];
+	f.xs.port[0] = 31100;
+	f.xs.n = 1;
+	f.m.rtp.n_xs = f.m.rtcp.n_xs = 1;
+	assert_int_equal(ice_cands_rebound(f.sm), 0);
+	assert_string_not_equal(f.sm->ice->ufrag, uf);
+	assert_string_equal(f.sm->ice_ufrag, f.sm->ice->ufrag);
+	assert_string_equal(f.sm->ice_pwd, f.sm->ice->pwd);
+	assert_string_equal(f.sm->ice->rufrag, "peer");
+	assert_int_equal(f.sm->ice->n_remote, 1);
+	assert_int_equal(f.sm->ice->n_local, 4);
+	assert_int_equal(f.sm->ice->n_pairs, 1);        /* the new ::1 RTP one with the peer's */
+	assert_int_equal(ice_cands_local(f.sm, &f.m.rtp, 2), -1);
+	check_lines(f.sm, w, ARRAY_SIZE(w));
+	assert_string_not_equal(f.sm->ice->local[f.sm->cands.idx[0][1]].foundation, f4);
+	/* no agent: the stored credentials go, the next agent makes new ones */
+	free(f.sm->ice);
+	f.sm->ice = NULL;
+	assert_int_equal(ice_cands_rebound(f.sm), 0);
+	assert_string_equal(f.sm->ice_ufrag, "");
+	assert_int_equal(ice_cands_rebound(NULL), 0);
+	fixture_free(&f);
+}
+
 struct tx_vec {
 	uint8_t tx_sock;
 	const char *dest;
@@ -339,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_candidates),
 		cmocka_unit_test(test_single_address),
 		cmocka_unit_test(test_socket_mapping),
+		cmocka_unit_test(test_rebound),
 		cmocka_unit_test(test_tx_socket),
 		cmocka_unit_test(test_latch_socket),
 	};
