@@ -1,5 +1,6 @@
 /* The userspace data plane: N worker threads, each with its own epoll set; a stream's
- * socket lives in the set of its call's worker. Per wakeup a worker reads a batch with
+ * sockets live in the set of its call's worker, each tagged with a struct stream_ref
+ * (call.h: the stream and which of its sockets). Per wakeup a worker reads a batch with
  * recvmmsg, decides each packet with the stream's latch state, and sends the batch with
  * one sendmmsg per destination socket. No allocation and no global lock per packet.
  *
