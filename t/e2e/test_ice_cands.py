@@ -135,6 +135,31 @@ def test_media_over_ipv6_candidate(relay):
 	c.close()
 
 
+def test_media_latches_on_ipv6_candidate(relay):
+	"""No check at all: A's media to the ::1 candidate latches there (the first packet,
+	endpoint learning), and B's media to A then leaves from that socket."""
+	r = relay(interfaces=DUAL)
+	c = ice_call(r)
+	rtp6 = ("::1", cands(c.answer_reply)[1][4])
+	a6 = udp_socket("::1")
+	drain(c.b.rtp)
+	sent = []
+	for _ in range(5):
+		p = c.a.next_rtp()
+		a6.sendto(p, rtp6)
+		sent.append(p)
+	rx = recv_all(c.b.rtp, timeout=2, count=5)
+	assert sorted(d for d, _ in rx) == sorted(sent)
+	sent = c.b.send_rtp(c.b_dest(), n=5, pps=100)
+	rx = recv_all(a6, timeout=2, count=5)
+	assert sorted(d for d, _ in rx) == sorted(sent)
+	assert {a[:2] for _, a in rx} == {rtp6}
+	st = ok(c.query())["tags"][c.ftag]["medias"][0]["streams"][0]
+	assert (st["endpoint"]["address"], st["endpoint"]["port"]) == a6.getsockname()[:2]
+	a6.close()
+	c.close()
+
+
 def test_nominated_address_of_same_family(relay):
 	"""Two IPv4 addresses (127.0.0.1, 127.0.0.5): A nominates the second one; media to
 	A leaves from that address, not from the first one of the family."""
