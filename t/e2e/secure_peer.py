@@ -90,8 +90,14 @@ def stun_request(username, pwd, tid=None, priority=0x6e7f00ff, controlling=True,
 def stun_success(req, pwd, mapped):
 	"""Binding success response to parsed request req: XOR-MAPPED-ADDRESS of mapped
 	(ip, port), MESSAGE-INTEGRITY with pwd, FINGERPRINT."""
-	ip = struct.unpack("!I", socket.inet_aton(mapped[0]))[0] ^ MAGIC
-	attrs = _attr(0x0020, struct.pack("!BBHI", 0, 1, mapped[1] ^ (MAGIC >> 16), ip))
+	port = mapped[1] ^ (MAGIC >> 16)
+	if ":" in mapped[0]:	# IPv6: XORed with the magic cookie and the transaction id
+		key = struct.pack("!I", MAGIC) + req["tid"]
+		ip6 = socket.inet_pton(socket.AF_INET6, mapped[0])
+		attrs = _attr(0x0020, struct.pack("!BBH", 0, 2, port) + bytes(a ^ b for a, b in zip(ip6, key)))
+	else:
+		ip = struct.unpack("!I", socket.inet_aton(mapped[0]))[0] ^ MAGIC
+		attrs = _attr(0x0020, struct.pack("!BBHI", 0, 1, port, ip))
 	hdr = struct.pack("!HHI", 0x0101, len(attrs) + 24, MAGIC) + req["tid"]
 	attrs += _attr(0x0008, hmac.new(pwd.encode(), hdr + attrs, hashlib.sha1).digest())
 	hdr = struct.pack("!HHI", 0x0101, len(attrs) + 8, MAGIC) + req["tid"]
