@@ -21,7 +21,7 @@ ifeq ($(origin CC),default)
 CC       := gcc
 endif
 BUILD    ?= build
-PKGS     := json-c spandsp opus libswresample libavutil libbcg729 libnftnl libmnl libsrtp2 \
+PKGS     := json-c spandsp opus libswresample libavutil libbcg729 libnftnl libmnl \
             openssl zlib libpcap libmicrohttpd hiredis
 OPT      ?= -O2
 
@@ -75,6 +75,13 @@ $(BUILD)/libsluiced.a: $(DAEMON_OBJ)
 $(BUILD)/sluiced: $(BUILD)/daemon/main.o $(BUILD)/libsluiced.a $(BUILD)/libsluice.a
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# libsrtp2 is no part of sluiced (lib/srtp*.c is sluice's own SRTP): it is the
+# reference peer of test_srtp_ref and the SRTP generator of sluice-bench.
+SRTP2_CFLAGS := $(shell pkg-config --cflags libsrtp2 2>/dev/null)
+SRTP2_LIBS   := $(shell pkg-config --libs libsrtp2 2>/dev/null)
+$(BUILD)/t/unit/test_srtp_ref.o: CFLAGS += $(SRTP2_CFLAGS)
+$(BUILD)/t/test_srtp_ref: LDLIBS += $(SRTP2_LIBS)
 
 # Extra libraries of one tool: LDLIBS_<name>.
 LDLIBS_sluice-bench := -luring

@@ -154,7 +154,7 @@ static int parse_session_param(const char *s, size_t len, struct sdes_crypto *c)
 		if (parse_dec(s + 4, len - 4, 2, &v) || v > 24)
 			return -EINVAL;
 		if (v)
-			return -ENOTSUP;    /* libsrtp2 has no key derivation rate */
+			return -ENOTSUP;    /* keys are derived once (srtp_kdf.c) */
 	} else if (len > 4 && !memcmp(s, "WSH=", 4)) {
 		if (parse_dec(s + 4, len - 4, 5, &v) || v < 64 || v > 32768)
 			return -EINVAL;
@@ -202,8 +202,6 @@ int sdes_parse(const char *s, size_t len, struct sdes_crypto *out)
 		if (ret)
 			return ret;
 	}
-	if (res.key.mki_len && res.key.suite == SRTPW_AES_CM_128_HMAC_SHA1_32)
-		return -ENOTSUP;            /* see srtpw_key.mki_len */
 	if ((res.key.unencrypted_srtp || res.key.unencrypted_srtcp ||
 	     res.key.unauthenticated_srtp) && srtpw_suite_info(res.key.suite)->aead)
 		return -ENOTSUP;

@@ -29,21 +29,18 @@ struct sdes_crypto {
  * lines are equally acceptable): AES_CM_128_HMAC_SHA1_80 first because every SDES
  * endpoint supports it and some only look at the first line; then _32 (rtpengine
  * offers the CM suites before the AEAD ones), then AEAD_AES_256_GCM,
- * AEAD_AES_128_GCM. */
+ * AEAD_AES_128_GCM. Every suite of srtp.h is accepted in offers and answers. */
 #define SDES_N_SUITES 4
 extern const enum srtpw_suite sdes_default_order[SDES_N_SUITES];
 
 /* Bit for a suite in the masks below, e.g. SDES_BIT(SRTPW_AEAD_AES_128_GCM). */
 #define SDES_BIT(s)   (1u << (s))
-#define SDES_ALL      (SDES_BIT(SRTPW_AES_CM_128_HMAC_SHA1_80) | \
-		       SDES_BIT(SRTPW_AES_CM_128_HMAC_SHA1_32) | \
-		       SDES_BIT(SRTPW_AEAD_AES_128_GCM) | SDES_BIT(SRTPW_AEAD_AES_256_GCM))
+#define SDES_ALL      ((1u << SRTPW_SUITE_COUNT) - 2u)     /* every suite, not NONE */
 
 /* Parse one value. Returns 0, or
  *   -EINVAL   malformed (bad tag, base64, key length for the suite, lifetime, MKI)
  *   -ENOTSUP  well formed but not usable here: unknown suite, key method other than
- *             inline, several keys, MKI longer than 4 bytes or with
- *             AES_CM_128_HMAC_SHA1_32, KDR other than 0, FEC_*,
+ *             inline, several keys, MKI longer than 4 bytes, KDR other than 0, FEC_*,
  *             an unknown session parameter without the '-' (ignorable) prefix, or
  *             UNENCRYPTED/UNAUTHENTICATED on an AEAD suite.
  * The caller skips lines that fail (an answer picks another line). Never reads past

@@ -84,6 +84,46 @@ static void test_parse_gcm_padding(void **state)
 	}
 }
 
+/* Lines as rtpengine 10.5 writes them for the suites beyond RFC 4568's: parsed with the
+ * suite's key length, and written back byte for byte. */
+static void test_parse_rtpengine_suites(void **state)
+{
+	static const struct { const char *v; enum srtpw_suite s; size_t kl; } c[] = {
+		{ "3 AES_256_CM_HMAC_SHA1_80 inline:UrHCC73k1u+oEukfCykLW+6ByQ+6Tus5Do4EEZ8ro3sittYf3+iJxjqwyZxHXA",
+		  SRTPW_AES_256_CM_HMAC_SHA1_80, 46 },
+		{ "4 AES_256_CM_HMAC_SHA1_32 inline:8HzwcqysvJsahlazWKeItJzcJlNdQc+YtjiPCiEqnKMUZKrWCaSSqh/tTrWiPg",
+		  SRTPW_AES_256_CM_HMAC_SHA1_32, 46 },
+		{ "5 AES_192_CM_HMAC_SHA1_80 inline:ZKCUPF5Uxd2lmVkybb4puc4h5q65ugcnL74109tusxkda+weQQs",
+		  SRTPW_AES_192_CM_HMAC_SHA1_80, 38 },
+		{ "6 AES_192_CM_HMAC_SHA1_32 inline:9FsnarqeuYsQafWm5ptcoa32bqMDGxozM+obTRq49IA/+BQ6U0A",
+		  SRTPW_AES_192_CM_HMAC_SHA1_32, 38 },
+		{ "9 F8_128_HMAC_SHA1_80 inline:MiSFekMwVMLKNNkAsa3lyCiYQTEBozevu4Gc79Q+",
+		  SRTPW_F8_128_HMAC_SHA1_80, 30 },
+		{ "10 F8_128_HMAC_SHA1_32 inline:6GK19yo6JVdRgY53SrJA+Q19R8fPcU1SBEZFOvfb",
+		  SRTPW_F8_128_HMAC_SHA1_32, 30 },
+		{ "11 NULL_HMAC_SHA1_80 inline:vnTfH4oDDlYj6ioQNSsQlLAFYTnv8utAb9PpyTbC",
+		  SRTPW_NULL_HMAC_SHA1_80, 30 },
+		{ "12 NULL_HMAC_SHA1_32 inline:ZJNTZcW68nHDSVvOonP3w7FR3Ql/GQBQ1wDt50TQ|2^31|1:1",
+		  SRTPW_NULL_HMAC_SHA1_32, 30 },
+		/* an MKI on a _32 suite (refused while libsrtp2 did SRTP) */
+		{ "8 AES_CM_128_HMAC_SHA1_32 inline:FmhnM/Dv0HePfgNqaMR0O5rQjLUuy3+jW/bBJ3ZP|7:2",
+		  SRTPW_AES_CM_128_HMAC_SHA1_32, 30 },
+	};
+	struct sdes_crypto p;
+	char buf[SDES_VALUE_MAX];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		if (sdes_parse(c[i].v, strlen(c[i].v), &p))
+			fail_msg("case %zu: '%s' refused", i + 1, c[i].v);
+		assert_int_equal(p.key.suite, c[i].s);
+		assert_int_equal(srtpw_suite_info(p.key.suite)->key_len +
+				 srtpw_suite_info(p.key.suite)->salt_len, c[i].kl);
+		assert_true(sdes_format(&p, buf, sizeof(buf)) > 0);
+		assert_string_equal(buf, c[i].v);
+	}
+}
+
 static const struct bad_case {
 	const char *v;
 	int err;
@@ -93,7 +133,8 @@ static const struct bad_case {
 	/* 3 */ { "1 AES_CM_128_HMAC_SHA1_80", -EINVAL },
 	/* 4 */ { "x AES_CM_128_HMAC_SHA1_80 inline:cJOJ7kxQjhFBp2fP6AYjs3vKw7CeBdWZCj0isbJv", -EINVAL },
 	/* 5 */ { "1234567890 AES_CM_128_HMAC_SHA1_80 inline:cJOJ7kxQjhFBp2fP6AYjs3vKw7CeBdWZCj0isbJv", -EINVAL },
-	/* 6 */ { "1 AES_256_CM_HMAC_SHA1_80 inline:cJOJ7kxQjhFBp2fP6AYjs3vKw7CeBdWZCj0isbJv", -ENOTSUP },
+	/* 6: a 30-byte key for a 46-byte suite */
+	{ "1 AES_256_CM_HMAC_SHA1_80 inline:cJOJ7kxQjhFBp2fP6AYjs3vKw7CeBdWZCj0isbJv", -EINVAL },
 	/* 7 */ { "1 aes_cm_128_hmac_sha1_80 inline:cJOJ7kxQjhFBp2fP6AYjs3vKw7CeBdWZCj0isbJv", -ENOTSUP },
 	/* 8: key one byte short */
 	{ "1 AES_CM_128_HMAC_SHA1_80 inline:cJOJ7kxQjhFBp2fP6AYjs3vKw7CeBdWZCj0isbI=", -EINVAL },
@@ -126,7 +167,8 @@ static const struct bad_case {
 	{ "1 AES_CM_128_HMAC_SHA1_80 inline:cJOJ7kxQjhFBp2fP6AYjs3vKw7CeBdWZCj0isbJvcJOJ7kxQjhFBp2fP6AYjs3vKw7CeBdWZCj0isbJv", -EINVAL },
 	/* 28: 5 base64 chars decode to a partial byte group */
 	{ "1 AES_CM_128_HMAC_SHA1_80 inline:cJOJ7", -EINVAL },
-	/* 29 */ { "1 AES_CM_128_HMAC_SHA1_32 inline:cJOJ7kxQjhFBp2fP6AYjs3vKw7CeBdWZCj0isbJv|1:1", -ENOTSUP },
+	/* 29 */ { "1 AES_512_CM_HMAC_SHA1_80 inline:cJOJ7kxQjhFBp2fP6AYjs3vKw7CeBdWZCj0isbJv", -ENOTSUP },
+	/* 30 */ { "1 NULL_HMAC_SHA1_80 inline:cJOJ7kxQjhFBp2fP6AYjs3vKw7CeBdWZCj0isbJvAAA", -EINVAL },
 };
 
 static void test_parse_bad(void **state)
@@ -238,6 +280,7 @@ int main(void)
 		cmocka_unit_test(test_parse_basic),
 		cmocka_unit_test(test_parse_lifetime_mki_params),
 		cmocka_unit_test(test_parse_gcm_padding),
+		cmocka_unit_test(test_parse_rtpengine_suites),
 		cmocka_unit_test(test_parse_bad),
 		cmocka_unit_test(test_parse_bounded),
 		cmocka_unit_test(test_format_roundtrip),

@@ -1,13 +1,19 @@
 /* srtp: libsrtp2 reference packets, round trips per suite (RTP and RTCP, with and
- * without MKI), tampering -> auth error, replay -> replay error, bounds. */
+ * without MKI), tampering -> auth error, replay -> replay error, ROC estimation across
+ * wraps and reordering, several SSRCs and the SSRC table's limit, SRTCP's E flag,
+ * bounds, and no allocation on the packet path. The RFC vectors are in
+ * test_srtp_vectors.c, libsrtp2 as the peer in test_srtp_ref.c. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+
+#include <openssl/crypto.h>
 
 #include "sluice/srtp.h"
 
@@ -166,8 +172,9 @@ static void roundtrip(const struct srtpw_key *k)
 		len = plen;
 		assert_int_equal(srtpw_protect_rtp(&tx, buf, &len, sizeof(buf)), 0);
 		assert_int_equal(len, plen + tx.rtp_overhead);
-		assert_int_equal(tx.rtp_overhead, si->rtp_tag + k->mki_len);
-		if (!k->unencrypted_srtp)
+		assert_int_equal(tx.rtp_overhead,
+				 (k->unauthenticated_srtp ? 0 : si->rtp_tag) + k->mki_len);
+		if (!k->unencrypted_srtp && si->cipher != SRTPW_CIPHER_NULL)
 			assert_memory_not_equal(buf + 12, plain + 12, plen - 12);
 		else
 			assert_memory_equal(buf + 12, plain + 12, plen - 12);
@@ -201,17 +208,14 @@ static void test_roundtrip_all(void **state)
 		roundtrip(&k);
 		k.mki_len = 2;
 		k.mki = 0x0102;
-		if (s == SRTPW_AES_CM_128_HMAC_SHA1_32) {
-			struct srtpw x;
-
-			assert_int_equal(srtpw_init(&x, &k, SRTPW_INBOUND), -ENOTSUP);
-			continue;
-		}
 		roundtrip(&k);
 	}
 	mkkey(&k, SRTPW_AES_CM_128_HMAC_SHA1_80, NULL);
 	k.unencrypted_srtp = true;
 	k.unencrypted_srtcp = true;
+	roundtrip(&k);
+	mkkey(&k, SRTPW_F8_128_HMAC_SHA1_32, NULL);
+	k.unauthenticated_srtp = true;
 	roundtrip(&k);
 }
 
@@ -416,6 +420,268 @@ static void test_mki_mismatch(void **state)
 	srtpw_free(&rx);
 }
 
+/* protect seq with tx, unprotect with rx: 0 or the error */
+static int through(struct srtpw *tx, struct srtpw *rx, uint16_t seq, uint32_t ssrc)
+{
+	uint8_t buf[128], plain[128];
+	size_t len, plen = mkrtp(plain, seq, ssrc, 30);
+	int e;
+
+	memcpy(buf, plain, plen);
+	len = plen;
+	e = srtpw_protect_rtp(tx, buf, &len, sizeof(buf));
+	if (e)
+		return e;
+	e = srtpw_unprotect_rtp(rx, buf, &len);
+	if (!e && (len != plen || memcmp(buf, plain, plen)))
+		return -EIO;
+	return e;
+}
+
+/* Packets reordered across the wrap: the receiver's ROC guess (RFC 3711 3.3.1) must
+ * follow the sender's, in both directions of the reorder. */
+static void test_roc_reorder(void **state)
+{
+	/* sender order vs arrival order, around 65535 -> 0 */
+	static const uint16_t send[] = { 65533, 65534, 65535, 0, 1, 2, 3 };
+	static const int arrive[] = { 0, 3, 1, 4, 2, 6, 5 };   /* indexes into send */
+	struct srtpw_key k;
+	struct srtpw tx, rx;
+	uint8_t pkts[7][128];
+	size_t lens[7];
+
+	(void)state;
+	for (int s = SRTPW_SUITE_NONE + 1; s < SRTPW_SUITE_COUNT; s++) {
+		mkkey(&k, (enum srtpw_suite)s, NULL);
+		pair(&tx, &rx, &k);
+		for (int i = 0; i < 7; i++) {
+			lens[i] = mkrtp(pkts[i], send[i], 42, 30);
+			assert_int_equal(srtpw_protect_rtp(&tx, pkts[i], &lens[i], 128), 0);
+		}
+		for (int i = 0; i < 7; i++) {
+			int j = arrive[i];
+
+			if (srtpw_unprotect_rtp(&rx, pkts[j], &lens[j]))
+				fail_msg("suite %d: seq %u (arrival %d) refused", s, send[j], i);
+			assert_int_equal(pkts[j][2] << 8 | pkts[j][3], send[j]);
+		}
+		/* a jump of 30000 forward, then a straggler from before it: both fine */
+		assert_int_equal(through(&tx, &rx, 30003, 42), 0);
+		assert_int_equal(through(&tx, &rx, 30002, 42), 0);
+		/* jumps under half the sequence space are forward: to 62003, then 20000 on
+		 * wraps again (ROC 2); 40000 on from there reads as 25536 back: too old */
+		assert_int_equal(through(&tx, &rx, 62003, 42), 0);
+		assert_int_equal(through(&tx, &rx, (uint16_t)(62003 + 20000), 42), 0);
+		assert_int_equal(through(&tx, &rx, (uint16_t)(62003 + 20000 + 40000), 42),
+				 -EALREADY);
+		srtpw_free(&tx);
+		srtpw_free(&rx);
+	}
+}
+
+/* Each SSRC has its own ROC and window; the table forgets the least recently used. */
+static void test_ssrcs(void **state)
+{
+	struct srtpw_key k;
+	struct srtpw tx, rx;
+	uint8_t a[128], b[128];
+	size_t la, lb;
+
+	(void)state;
+	mkkey(&k, SRTPW_AES_CM_128_HMAC_SHA1_80, NULL);
+	pair(&tx, &rx, &k);
+	/* the same seq on two SSRCs is no replay */
+	assert_int_equal(through(&tx, &rx, 7, 1), 0);
+	assert_int_equal(through(&tx, &rx, 7, 2), 0);
+	/* SSRC 1 wraps, SSRC 2 does not: each keeps its own ROC */
+	for (uint32_t seq = 8; seq <= 65536 + 10; seq += 20000)
+		assert_int_equal(through(&tx, &rx, (uint16_t)seq, 1), 0);
+	assert_int_equal(through(&tx, &rx, 8, 2), 0);
+	assert_int_equal(srtpw_evicted(&rx), 0);
+	/* 16 more SSRCs push 1 and 2 out; 2 comes back as new (its replay state is gone) */
+	la = mkrtp(a, 9, 2, 30);
+	assert_int_equal(srtpw_protect_rtp(&tx, a, &la, sizeof(a)), 0);
+	memcpy(b, a, la);
+	lb = la;
+	assert_int_equal(srtpw_unprotect_rtp(&rx, a, &la), 0);
+	for (uint32_t ssrc = 100; ssrc < 116; ssrc++)
+		assert_int_equal(through(&tx, &rx, 1, ssrc), 0);
+	assert_int_equal(srtpw_evicted(&rx), 2);
+	assert_int_equal(srtpw_unprotect_rtp(&rx, b, &lb), 0);
+	srtpw_free(&tx);
+	srtpw_free(&rx);
+}
+
+/* An unauthenticated packet never takes a slot: garbage with random SSRCs does not push
+ * the real SSRC out. */
+static void test_ssrc_garbage(void **state)
+{
+	struct srtpw_key k;
+	struct srtpw tx, rx;
+	uint8_t buf[128];
+	size_t len;
+
+	(void)state;
+	mkkey(&k, SRTPW_AEAD_AES_128_GCM, NULL);
+	pair(&tx, &rx, &k);
+	assert_int_equal(through(&tx, &rx, 1, 0xfeed), 0);
+	for (uint32_t ssrc = 0; ssrc < 100; ssrc++) {
+		len = mkrtp(buf, 2, ssrc, 30) + 16;
+		assert_int_equal(srtpw_unprotect_rtp(&rx, buf, &len), -EBADMSG);
+	}
+	assert_int_equal(srtpw_evicted(&rx), 0);
+	/* the real one's window is intact: its seq 1 is still a replay */
+	assert_int_equal(through(&tx, &rx, 2, 0xfeed), 0);
+	srtpw_free(&tx);
+	srtpw_free(&rx);
+}
+
+/* WSH: a larger replay window accepts later stragglers; 256 is the most kept. */
+static void test_window_size(void **state)
+{
+	static const struct { uint16_t wsh; uint16_t late; int want; } cases[] = {
+		/* 1 */ { 0, 127, 0 },   /* default 128: 127 behind the top is in */
+		/* 2 */ { 0, 128, -EALREADY },
+		/* 3 */ { 200, 199, 0 },
+		/* 4 */ { 200, 200, -EALREADY },
+		/* 5 */ { 1000, 255, 0 },        /* clamped to 256 */
+		/* 6 */ { 1000, 256, -EALREADY },
+		/* 7 */ { 10, 63, 0 },           /* at least 64 */
+	};
+	struct srtpw_key k;
+	struct srtpw tx, rx;
+	uint8_t late[128];
+	size_t ll;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		mkkey(&k, SRTPW_AES_CM_128_HMAC_SHA1_32, NULL);
+		k.window = cases[i].wsh;
+		pair(&tx, &rx, &k);
+		ll = mkrtp(late, 1000, 3, 30);
+		assert_int_equal(srtpw_protect_rtp(&tx, late, &ll, sizeof(late)), 0);
+		assert_int_equal(through(&tx, &rx, (uint16_t)(1000 + cases[i].late), 3), 0);
+		if (srtpw_unprotect_rtp(&rx, late, &ll) != cases[i].want)
+			fail_msg("case %zu", i + 1);
+		srtpw_free(&tx);
+		srtpw_free(&rx);
+	}
+}
+
+/* SRTCP: the index counts up per SSRC with E set; a receiver honours E = 0 (sender
+ * with UNENCRYPTED_SRTCP) and refuses a flipped E (it is authenticated). */
+static void test_srtcp_index_e(void **state)
+{
+	struct srtpw_key k;
+	struct srtpw tx, tx_clear, rx;
+	uint8_t buf[128], plain[128];
+	size_t len, plen;
+
+	(void)state;
+	for (int s = SRTPW_SUITE_NONE + 1; s < SRTPW_SUITE_COUNT; s++) {
+		const struct srtpw_suite_info *si = srtpw_suite_info((enum srtpw_suite)s);
+		size_t trailer;
+
+		mkkey(&k, (enum srtpw_suite)s, NULL);
+		pair(&tx, &rx, &k);
+		for (uint32_t i = 1; i <= 3; i++) {
+			plen = mkrtcp(plain, 9, (uint8_t)i);
+			memcpy(buf, plain, plen);
+			len = plen;
+			assert_int_equal(srtpw_protect_rtcp(&tx, buf, &len, sizeof(buf)), 0);
+			trailer = si->aead ? plen + 16 : plen;
+			assert_int_equal(buf[trailer] & 0x80, si->cipher == SRTPW_CIPHER_NULL ? 0 : 0x80);
+			assert_int_equal(buf[trailer + 3], i);          /* index 1, 2, 3 */
+			if (si->cipher != SRTPW_CIPHER_NULL)
+				assert_memory_not_equal(buf + 8, plain + 8, plen - 8);
+			else
+				assert_memory_equal(buf + 8, plain + 8, plen - 8);
+			buf[trailer] ^= 0x80;
+			assert_int_equal(srtpw_unprotect_rtcp(&rx, buf, &len), -EBADMSG);
+			buf[trailer] ^= 0x80;
+			assert_int_equal(srtpw_unprotect_rtcp(&rx, buf, &len), 0);
+			assert_memory_equal(buf, plain, plen);
+		}
+		srtpw_free(&tx);
+		if (!si->aead) {
+			k.unencrypted_srtcp = true;
+			assert_int_equal(srtpw_init(&tx_clear, &k, SRTPW_OUTBOUND), 0);
+			plen = mkrtcp(plain, 10, 1);
+			memcpy(buf, plain, plen);
+			len = plen;
+			assert_int_equal(srtpw_protect_rtcp(&tx_clear, buf, &len, sizeof(buf)), 0);
+			assert_int_equal(buf[plen] & 0x80, 0);
+			assert_memory_equal(buf, plain, plen);
+			assert_int_equal(srtpw_unprotect_rtcp(&rx, buf, &len), 0);
+			assert_memory_equal(buf, plain, plen);
+			srtpw_free(&tx_clear);
+		}
+		srtpw_free(&rx);
+	}
+}
+
+/* OpenSSL's allocations are counted from main() on (CRYPTO_set_mem_functions). */
+static unsigned long n_allocs;
+
+static void *count_malloc(size_t n, const char *f, int l)
+{
+	(void)f;
+	(void)l;
+	n_allocs++;
+	return malloc(n);
+}
+
+static void *count_realloc(void *p, size_t n, const char *f, int l)
+{
+	(void)f;
+	(void)l;
+	n_allocs++;
+	return realloc(p, n);
+}
+
+static void count_free(void *p, const char *f, int l)
+{
+	(void)f;
+	(void)l;
+	free(p);
+}
+
+/* Nothing on the packet path allocates, in any suite, in either direction. */
+static void test_no_alloc(void **state)
+{
+	struct srtpw_key k;
+	struct srtpw tx, rx;
+	uint8_t buf[256];
+	size_t len;
+
+	(void)state;
+	for (int s = SRTPW_SUITE_NONE + 1; s < SRTPW_SUITE_COUNT; s++) {
+		unsigned long before;
+
+		mkkey(&k, (enum srtpw_suite)s, NULL);
+		k.mki_len = 1;
+		pair(&tx, &rx, &k);
+		before = n_allocs;
+		for (uint16_t seq = 0; seq < 300; seq++) {
+			len = mkrtp(buf, seq, 77 + seq % 3, 160);
+			assert_int_equal(srtpw_protect_rtp(&tx, buf, &len, sizeof(buf)), 0);
+			assert_int_equal(srtpw_unprotect_rtp(&rx, buf, &len), 0);
+			len = mkrtcp(buf, 77, (uint8_t)seq);
+			assert_int_equal(srtpw_protect_rtcp(&tx, buf, &len, sizeof(buf)), 0);
+			assert_int_equal(srtpw_unprotect_rtcp(&rx, buf, &len), 0);
+			buf[20] ^= 1;       /* and failures */
+			assert_int_not_equal(srtpw_unprotect_rtcp(&rx, buf, &len), 0);
+		}
+		if (n_allocs != before)
+			fail_msg("suite %s: %lu OpenSSL allocations on the packet path",
+				 srtpw_suite_info((enum srtpw_suite)s)->name, n_allocs - before);
+		assert_true(n_allocs > 0 || before == 0);
+		srtpw_free(&tx);
+		srtpw_free(&rx);
+	}
+	assert_true(n_allocs > 0);      /* the counter works: set-up allocated */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,6 +694,14 @@ int main(void)
 		cmocka_unit_test(test_outbound_repeat),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_mki_mismatch),
+		cmocka_unit_test(test_roc_reorder),
+		cmocka_unit_test(test_ssrcs),
+		cmocka_unit_test(test_ssrc_garbage),
+		cmocka_unit_test(test_window_size),
+		cmocka_unit_test(test_srtcp_index_e),
+		cmocka_unit_test(test_no_alloc),
 	};
+
+	CRYPTO_set_mem_functions(count_malloc, count_realloc, count_free);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
