@@ -5,11 +5,17 @@
  * us), so a call may be plain on one side and SRTP on the other, or SRTP on both with
  * different keys and suites. Encrypted media is never passed through end to end.
  *
- * SDES (RFC 4568): toward an answerer we offer one fresh key per allowed suite
- * (sdes_default_order, SDES-no/-only/-off filtered) and learn from its answer which
- * tag it took. From an offerer we accept its first line whose suite is allowed (its
- * order, RFC 4568 7.1.1) and answer with a fresh key of that suite and tag. Keys stay
- * the same over re-offers unless the suite changes.
+ * SDES (RFC 4568): toward an answerer we offer, as rtpengine, the offerer's own suites
+ * first (its tags, our keys) and then every other allowed suite of sdes_default_order
+ * (SDES-no/-only/-off filtered), one fresh key each, and learn from its answer which tag
+ * it took. From an offerer we accept its first line whose suite is allowed (its order,
+ * RFC 4568 7.1.1) and answer with a fresh key of that suite and tag. Keys stay the same
+ * over re-offers unless the suite changes.
+ *
+ * Both keyings on both SRTP protocols, as rtpengine: an offer on RTP/SAVP(F) carries
+ * our a=crypto lines and DTLS's a=setup/a=fingerprint, and so does one on
+ * UDP/TLS/RTP/SAVP(F); the answer's attributes say which the side took (keying()). An
+ * offer that carries both is taken as DTLS.
  *
  * DTLS (RFC 5763): toward an answerer we write a=setup:actpass (or what DTLS=passive|
  * active asks) and settle the role from its answer; toward an offerer we answer
@@ -234,46 +240,71 @@ static int sdes_in_offer(const struct secure_ctx *x, struct secure_media *sm, co
 	return 0;
 }
 
-/* Answerer side: its line names one of the tags we offered. */
+/* Answerer side: its line names one of the tags we offered; failing that (answerers
+ * that renumber, and rtpengine accepts them), one of the suites we offered. */
 static int sdes_in_answer(struct secure_media *sm, const char **err)
 {
-	for (unsigned t = 0; t < sm->n_theirs; t++)
-		for (unsigned k = 0; k < sm->n_ours; k++) {
-			if (sm->theirs[t].tag != sm->ours[k].tag ||
-			    sm->theirs[t].key.suite != sm->ours[k].key.suite)
-				continue;
-			sm->ours[0] = sm->ours[k];
-			sm->n_ours = 1;
-			sm->chosen = (int)t;
-			if (set_keys(sm, &sm->theirs[t].key, &sm->ours[0].key)) {
-				*err = "Failed to set up SRTP";
-				return -EIO;
+	for (int by_tag = 1; by_tag >= 0; by_tag--)
+		for (unsigned t = 0; t < sm->n_theirs; t++)
+			for (unsigned k = 0; k < sm->n_ours; k++) {
+				if ((by_tag && sm->theirs[t].tag != sm->ours[k].tag) ||
+				    sm->theirs[t].key.suite != sm->ours[k].key.suite)
+					continue;
+				sm->ours[0] = sm->ours[k];
+				sm->ours[0].tag = sm->theirs[t].tag;
+				sm->n_ours = 1;
+				sm->chosen = (int)t;
+				if (set_keys(sm, &sm->theirs[t].key, &sm->ours[0].key)) {
+					*err = "Failed to set up SRTP";
+					return -EIO;
+				}
+				return 0;
 			}
-			return 0;
-		}
 	*err = "SDES answer does not match any offered a=crypto line";
 	return -EINVAL;
 }
 
-/* Toward an answerer: one key per allowed suite, tags 1..n. */
-static int sdes_out_offer(const struct secure_ctx *x, struct secure_media *sm, const char **err)
+/* Our key for suite with tag: the one of old[0..n) for that suite (a re-offer keeps
+ * keys), else a fresh one. */
+static int sdes_key(const struct sdes_crypto *old, unsigned n, enum srtpw_suite suite,
+		    uint32_t tag, struct sdes_crypto *out)
+{
+	for (unsigned k = 0; k < n; k++)
+		if (old[k].key.suite == suite) {
+			*out = old[k];
+			out->tag = tag;
+			return 0;
+		}
+	return sdes_generate(out, tag, suite);
+}
+
+/* Toward an answerer, rtpengine's list: first the suites of the offerer's own a=crypto
+ * lines (`from`, NULL if none; its order, its tags, its session parameters, our keys),
+ * then every other allowed suite in sdes_default_order, tagged on from the highest tag
+ * so far. */
+static int sdes_out_offer(const struct secure_ctx *x, struct secure_media *sm,
+			  const struct secure_media *from, const char **err)
 {
 	struct sdes_crypto tmp[SEC_SDES_MAX];
-	unsigned mask = sdes_mask(x->req), n = 0;
-	struct secure_media old = { .n_ours = sm->n_ours };
+	unsigned mask = sdes_mask(x->req), listed = 0, n = 0;
+	unsigned n_from = from ? from->n_theirs : 0;
+	uint32_t tag = 0;
 
-	memcpy(old.ours, sm->ours, sizeof(old.ours));
-	for (unsigned k = 0; k < SDES_N_SUITES; k++) {
-		enum srtpw_suite s = sdes_default_order[k];
+	for (unsigned k = 0; k < n_from + SDES_N_SUITES && n < SEC_SDES_MAX; k++) {
+		const struct sdes_crypto *like = k < n_from ? &from->theirs[k] : NULL;
+		enum srtpw_suite s = like ? like->key.suite : sdes_default_order[k - n_from];
+		uint32_t t = like ? like->tag : tag + 1;
 
-		if (!(mask & SDES_BIT(s)))
+		if (!(mask & SDES_BIT(s)) || (listed & SDES_BIT(s)) || t > SDES_TAG_MAX)
 			continue;
-		if (sdes_ours(&old, SEC_SDES_MAX - 1, n + 1, s)) {
+		if (sdes_key(sm->ours, sm->n_ours, s, t, &tmp[n])) {
 			*err = "Failed to generate an SRTP key";
 			return -EIO;
 		}
-		tmp[n] = old.ours[SEC_SDES_MAX - 1];
-		sdes_opts(x->req, &tmp[n++], NULL);
+		sdes_opts(x->req, &tmp[n++], like);
+		listed |= SDES_BIT(s);
+		if (t > tag)
+			tag = t;
 	}
 	if (!n) {
 		*err = "No SDES crypto suite left to offer (SDES options)";
@@ -384,6 +415,10 @@ static int dtls_in_answer(const struct secure_ctx *x, struct secure_media *sm, c
 {
 	bool client;
 
+	/* an answer that took DTLS we did not offer (DTLS=off in the offer): we are
+	 * flexible, as if we had offered actpass */
+	if (sm->our_setup == DTLS_SETUP_NONE)
+		sm->our_setup = DTLS_SETUP_ACTPASS;
 	if (dtls_setup_resolve(sm->our_setup, sm->their_setup, &client)) {
 		*err = "Incompatible a=setup in the answer";
 		return -EINVAL;
@@ -503,13 +538,40 @@ static int osrtp_answer(const struct secure_ctx *x, struct secure_media *sm,
 	return 0;
 }
 
+static bool has_fingerprint(const struct sdp *sdp, unsigned i)
+{
+	return sdp_attr(sdp, (int)i, "fingerprint", 0, NULL) ||
+	       sdp_attr(sdp, -1, "fingerprint", 0, NULL);
+}
+
+/* The keying of a side on an SRTP protocol (fam: SEC_SDES for RTP/SAVP(F), SEC_DTLS for
+ * UDP/TLS/RTP/SAVP(F)). Like rtpengine, both kinds are read on both protocols: an offer
+ * with a=fingerprint is DTLS (its keys never cross the signalling path) unless we have
+ * no certificate and it has a=crypto too, else SDES; an answer takes what it carries of
+ * what we offered, SDES first on RTP/SAVP, DTLS first on UDP/TLS. Without either, the
+ * protocol's own (which then fails with a clear error). */
+static enum sec_transport keying(const struct secure_ctx *x, const struct secure_media *sm,
+				 unsigned i, enum sec_transport fam)
+{
+	bool c = sdp_attr(x->sdp, (int)i, "crypto", 0, NULL), f = has_fingerprint(x->sdp, i);
+
+	if (x->offer) {
+		if (f && (!c || x->d->dtls_cert))
+			return SEC_DTLS;
+		return c ? SEC_SDES : fam;
+	}
+	if (fam == SEC_SDES)
+		return !c && f && sm->our_setup != DTLS_SETUP_NONE ? SEC_DTLS : SEC_SDES;
+	return !f && c && sm->n_ours ? SEC_SDES : SEC_DTLS;
+}
+
 int secure_in(const struct secure_ctx *x, struct media *own, unsigned i, const char **err)
 {
 	const struct sdp_media *sdm = &x->sdp->media[i];
 	struct secure_media *sm = own->sec;
 	enum sec_transport tp;
 	bool osrtp;
-	int e;
+	int e, bad = 0;
 
 	proto_parse(sdm->proto.s, sdm->proto.len, &tp);
 	osrtp = tp == SEC_PLAIN && sdm->port && sdp_attr(x->sdp, (int)i, "crypto", 0, NULL) &&
@@ -522,6 +584,14 @@ int secure_in(const struct secure_ctx *x, struct media *own, unsigned i, const c
 	}
 	if (sdm->port == 0)
 		tp = SEC_PLAIN;
+	if (tp != SEC_PLAIN)
+		tp = keying(x, sm, i, tp);
+	else if (!x->offer && !osrtp && sm->osrtp_out && sm->our_setup != DTLS_SETUP_NONE &&
+		 sdm->port && has_fingerprint(x->sdp, i))
+		tp = SEC_DTLS;                  /* the answerer took the DTLS of our OSRTP offer */
+	if (x->offer)   /* the offerer's lines, whatever it keys with: our offer lists them first */
+		bad = sdes_read(x->sdp, i, sm);
+	sm->no_dtls = tp != SEC_DTLS;
 	if (tp != SEC_DTLS && sm->tp == SEC_DTLS)
 		to_plain(sm);
 	if (x->offer)
@@ -544,7 +614,9 @@ int secure_in(const struct secure_ctx *x, struct media *own, unsigned i, const c
 	}
 	switch (osrtp && x->offer ? SEC_PLAIN : tp) {      /* an OSRTP offer: taken above */
 	case SEC_SDES:
-		if (sdes_read(x->sdp, i, sm)) {
+		if (!x->offer)
+			bad = sdes_read(x->sdp, i, sm);
+		if (bad) {
 			*err = "Invalid SDES key parameters (a=crypto)";
 			return -EINVAL;
 		}
@@ -586,6 +658,57 @@ static const char *out_proto(const struct secure_ctx *x, const struct media *out
 	return NULL;
 }
 
+/* Toward an answerer on an SRTP protocol: our a=crypto lines, then DTLS's a=setup and
+ * a=fingerprint. rtpengine offers both on RTP/SAVP(F) and on UDP/TLS/RTP/SAVP(F), and
+ * reads whichever the answer takes (keying()); once a side's own SDP came without DTLS
+ * our offers toward it carry none (no_dtls; a side keyed by DTLS still gets a=crypto,
+ * as from rtpengine).
+ * SDES-off, DTLS=off or no certificate leave one out, and one must remain. */
+static int offer_keys(const struct secure_ctx *x, struct secure_media *sm,
+		      const struct secure_media *from, struct strbuf *lines, const char **err)
+{
+	bool sdes = !x->req->crypto.sdes_off;
+	bool dtls = x->req->crypto.dtls != NG_DTLS_OFF && x->d->dtls_cert && !sm->no_dtls;
+	int e;
+
+	if (!sdes && !dtls) {
+		*err = x->d->dtls_cert ? "Neither SDES nor DTLS left to offer (SDES-off, DTLS=off)"
+				       : "SDES-off and no DTLS certificate";
+		return -ENOTSUP;
+	}
+	if (sdes) {
+		e = sdes_out_offer(x, sm, from, err);
+		if (e == -ENOTSUP && dtls)
+			sdes = false;           /* SDES-no- left no suite: DTLS only */
+		else if (e)
+			return e;
+		else if (sdes_lines(sm, lines)) {
+			*err = "Failed to format a=crypto";
+			return -EINVAL;
+		}
+	}
+	if (!sdes)
+		sm->n_ours = 0;
+	return dtls ? dtls_out(x, sm, lines, err) : 0;
+}
+
+/* An OSRTP offer toward the answerer (RFC 8643): our keys on the plain protocol, SDES
+ * and (as rtpengine) DTLS's a=setup and a=fingerprint. */
+static int osrtp_offer_out(const struct secure_ctx *x, struct secure_media *sm,
+			   const struct secure_media *from, struct strbuf *lines, const char **err)
+{
+	int e = sdes_out_offer(x, sm, from, err);
+
+	if (!e && sdes_lines(sm, lines)) {
+		*err = "Failed to format a=crypto";
+		e = -EINVAL;
+	}
+	if (!e && x->req->crypto.dtls != NG_DTLS_OFF && x->d->dtls_cert && !sm->no_dtls)
+		e = dtls_out(x, sm, lines, err);
+	sm->osrtp_out = !e;
+	return e;
+}
+
 int secure_out(const struct secure_ctx *x, struct media *out, struct media *own, unsigned i,
 	       struct sdp_media_rewrite *mr, struct strbuf *lines, const char **err)
 {
@@ -593,6 +716,7 @@ int secure_out(const struct secure_ctx *x, struct media *out, struct media *own,
 	struct secure_media *sm = out->sec;
 	const char *p = out_proto(x, out);
 	enum sec_transport tp;
+	bool osrtp;
 	int e = 0;
 
 	if (sdm->port == 0)
@@ -603,31 +727,34 @@ int secure_out(const struct secure_ctx *x, struct media *out, struct media *own,
 	} else {
 		proto_parse(sdm->proto.s, sdm->proto.len, &tp);
 	}
+	osrtp = tp == SEC_PLAIN && x->offer && !x->req->crypto.sdes_off &&
+		((own->sec && own->sec->osrtp_in) || (x->req->crypto.osrtp & NG_OSRTP_OFFER));
 	if (!sm && tp == SEC_PLAIN && !own->sec && x->req->ice != NG_ICE_FORCE &&
-	    x->req->ice != NG_ICE_OPTIONAL && !(x->req->crypto.osrtp & NG_OSRTP_OFFER))
+	    x->req->ice != NG_ICE_OPTIONAL && !osrtp)
 		return 0;
 	if (!sm && !(sm = secure_get(out))) {
 		*err = "Out of memory";
 		return -ENOMEM;
 	}
 	mr->drop_attrs = drop_media;
-	if (tp != SEC_DTLS && sm->tp == SEC_DTLS)
-		to_plain(sm);
+	/* on an SRTP protocol the side keys as its offer or answer settled (keying()) */
+	if (!x->offer && tp != SEC_PLAIN && sm->tp != SEC_PLAIN)
+		tp = sm->tp;
 	if (x->offer) {
-		sm->tp = tp;
+		/* a re-offer on an SRTP protocol keeps the keying the last answer settled
+		 * until the next answer says otherwise */
+		if (sm->tp == SEC_DTLS && tp == SEC_PLAIN)
+			to_plain(sm);
+		if (tp == SEC_PLAIN || sm->tp == SEC_PLAIN)
+			sm->tp = tp;
 		sm->osrtp_out = false;
-	}
-	if (tp == SEC_PLAIN && x->offer && !x->req->crypto.sdes_off &&
-	    ((own->sec && own->sec->osrtp_in) || (x->req->crypto.osrtp & NG_OSRTP_OFFER))) {
-		/* OSRTP toward the answerer: our keys on the plain protocol (RFC 8643) */
+		sm->our_setup = DTLS_SETUP_NONE;        /* set again if we offer DTLS */
+	} else if (tp != SEC_DTLS && sm->tp == SEC_DTLS) {
 		to_plain(sm);
-		e = sdes_out_offer(x, sm, err);
-		if (!e && sdes_lines(sm, lines)) {
-			*err = "Failed to format a=crypto";
-			e = -EINVAL;
-		}
-		sm->osrtp_out = !e;
-		if (e)
+	}
+	if (osrtp) {
+		to_plain(sm);
+		if ((e = osrtp_offer_out(x, sm, own->sec, lines, err)))
 			return e;
 		return ice_policy_out(x, sm, own->sec, lines);
 	}
@@ -640,19 +767,18 @@ int secure_out(const struct secure_ctx *x, struct media *out, struct media *own,
 	}
 	switch (tp) {
 	case SEC_SDES:
+	case SEC_DTLS:
 		if (x->offer)
-			e = sdes_out_offer(x, sm, err);
+			e = offer_keys(x, sm, own->sec, lines, err);
+		else if (tp == SEC_DTLS)
+			e = dtls_out(x, sm, lines, err);
 		else if (!sm->n_ours) {
 			*err = "Offerer side has no SDES keys";
 			e = -EINVAL;
-		}
-		if (!e && sdes_lines(sm, lines)) {
+		} else if (sdes_lines(sm, lines)) {
 			*err = "Failed to format a=crypto";
 			e = -EINVAL;
 		}
-		break;
-	case SEC_DTLS:
-		e = dtls_out(x, sm, lines, err);
 		break;
 	default:
 		if (x->offer)

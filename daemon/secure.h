@@ -37,7 +37,7 @@ struct strbuf;
 
 enum sec_transport { SEC_PLAIN = 0, SEC_SDES, SEC_DTLS };
 
-#define SEC_SDES_MAX 8          /* a=crypto lines kept per side */
+#define SEC_SDES_MAX 16         /* a=crypto lines kept per side (we offer <= 12) */
 
 struct secure_stats {                   /* [L] */
 	uint64_t srtp_in, srtp_out;     /* packets unprotected / protected */
@@ -94,6 +94,7 @@ struct secure_media {
 	                                   in the answer (NONE: by its a=setup) */
 	struct dtls_fp fp;
 	bool has_fp;
+	bool no_dtls;                   /* its last SDP took no DTLS: offer it none again */
 	bool dtls_keyed;                /* [L] SRTP contexts made from this handshake */
 	struct secure_rtcp rtcp;        /* without rtcp-mux: the RTCP component's own */
 

@@ -25,12 +25,11 @@ struct sdes_crypto {
 	                               is read both ways; without it, as rtpengine) */
 };
 
-/* Default order in which to offer suites (and the order used when several offered
- * lines are equally acceptable): AES_CM_128_HMAC_SHA1_80 first because every SDES
- * endpoint supports it and some only look at the first line; then _32 (rtpengine
- * offers the CM suites before the AEAD ones), then AEAD_AES_256_GCM,
- * AEAD_AES_128_GCM. Every suite of srtp.h is accepted in offers and answers. */
-#define SDES_N_SUITES 4
+/* Order in which to offer suites toward an answerer: every suite srtp.h knows, in
+ * rtpengine's order (AEAD first, then counter mode from the longest key, F8, NULL), so
+ * that an SDP sluice writes is the SDP rtpengine writes. The daemon puts the lines an
+ * SDES offerer sent first (crypto_policy.c). */
+#define SDES_N_SUITES (SRTPW_SUITE_COUNT - 1)
 extern const enum srtpw_suite sdes_default_order[SDES_N_SUITES];
 
 /* Bit for a suite in the masks below, e.g. SDES_BIT(SRTPW_AEAD_AES_128_GCM). */

@@ -120,11 +120,101 @@ def test_dtls_wrong_fingerprint_fails(relay):
 	c.close()
 
 
-def test_dtls_off_with_udp_tls_is_an_error(relay):
+def test_dtls_off_with_udp_tls_offers_sdes(relay):
+	"""DTLS=off on UDP/TLS: an SDES-only offer, as rtpengine's; with SDES-off too, an
+	error."""
 	r = relay()
 	c = Call(r)
-	reason = err(c.offer(check=False, DTLS="off", **{"transport-protocol": DTLS}), "DTLS=off")
-	assert "DTLS" in reason
+	c.offer(DTLS="off", **{"transport-protocol": DTLS})
+	o = c.offer_reply
+	assert o.medias[0]["proto"] == DTLS
+	assert len(o.attrs(0, "crypto")) == 12 and not fp_of(o) and not o.attrs(0, "setup")
+	c2 = Call(r)
+	reason = err(c2.offer(check=False, DTLS="off", flags=["SDES-off"],
+			      **{"transport-protocol": DTLS}), "DTLS=off SDES-off")
+	assert "SDES" in reason and "DTLS" in reason
+	c.close()
+	c2.close()
+
+
+def test_dtls_on_savp(relay):
+	"""Plain A, RTP/SAVP toward B: sluiced offers SDES and DTLS (as rtpengine); B answers
+	RTP/SAVP with a fingerprint and no a=crypto, so that side is DTLS-SRTP."""
+	r = relay()
+	c = Call(r)
+	c.offer(**{"transport-protocol": "RTP/SAVP"})
+	o = c.offer_reply
+	assert o.medias[0]["proto"] == "RTP/SAVP"
+	assert len(o.attrs(0, "crypto")) == 12 and o.attrs(0, "setup") == ["actpass"]
+	peer = DtlsPeer(c.b.rtp, client=True)
+	c.answer(sdp=sdp_with(c.b, "RTP/SAVP", ["a=fingerprint:" + peer.fingerprint,
+						 "a=setup:active"]))
+	assert c.answer_reply.medias[0]["proto"] == "RTP/AVP"
+	assert peer.handshake(c.b_dest(), timeout=5)
+	assert peer.peer_fingerprint() == fp_of(o)
+	tx, rx = peer.srtp()
+	assert wait_for(lambda: media0(ok(c.query()), c.ttag)["DTLS"]["state"] == "connected", 2)
+	assert media0(ok(c.query()), c.ttag)["transport"] == "DTLS"
+	exchange_srtp(c.b, c.b_dest(), tx, rx, c.a, c.a_dest())
+	c.close()
+
+
+def test_dtls_offer_on_savp_answered_with_dtls(relay):
+	"""An RTP/SAVP offer with a fingerprint (and a=crypto too) is DTLS: the answer says
+	a=setup:active with our fingerprint on RTP/SAVP, no a=crypto, and sluiced runs the
+	handshake as the client."""
+	r = relay()
+	c = Call(r)
+	peer = DtlsPeer(c.a.rtp, client=False)
+	key = "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR"
+	c.offer(sdp=sdp_with(c.a, "RTP/SAVP", [key, "a=fingerprint:" + peer.fingerprint,
+						"a=setup:actpass"]),
+		**{"transport-protocol": "RTP/AVP"})
+	c.answer()
+	a = c.answer_reply
+	assert a.medias[0]["proto"] == "RTP/SAVP"
+	assert a.attrs(0, "setup") == ["active"] and not a.attrs(0, "crypto")
+	assert peer.handshake(c.a_dest(), timeout=5)
+	tx, rx = peer.srtp()
+	assert wait_for(lambda: media0(ok(c.query()), c.ftag)["DTLS"]["state"] == "connected", 2)
+	exchange_srtp(c.a, c.a_dest(), tx, rx, c.b, c.b_dest())
+	c.close()
+
+
+def test_osrtp_offer_answered_with_dtls(relay):
+	"""OSRTP=offer carries DTLS too (as rtpengine's): an RTP/AVP answer with a
+	fingerprint makes that side DTLS-SRTP; the offerer stays plain."""
+	r = relay()
+	c = Call(r)
+	c.offer(OSRTP=["offer"])
+	o = c.offer_reply
+	assert o.medias[0]["proto"] == "RTP/AVP" and o.attrs(0, "setup") == ["actpass"]
+	peer = DtlsPeer(c.b.rtp, client=True)
+	c.answer(sdp=sdp_with(c.b, "RTP/AVP", ["a=fingerprint:" + peer.fingerprint,
+						"a=setup:active"]))
+	assert c.answer_reply.medias[0]["proto"] == "RTP/AVP"
+	assert not c.answer_reply.attrs(0, "crypto") and not fp_of(c.answer_reply)
+	assert peer.handshake(c.b_dest(), timeout=5)
+	tx, rx = peer.srtp()
+	assert wait_for(lambda: media0(ok(c.query()), c.ttag)["DTLS"]["state"] == "connected", 2)
+	exchange_srtp(c.b, c.b_dest(), tx, rx, c.a, c.a_dest())
+	c.close()
+
+
+def test_sdes_on_udp_tls(relay):
+	"""Plain A, UDP/TLS toward B: B answers with a=crypto (one of our tags) and no
+	fingerprint, so that side is SDES-SRTP."""
+	from secure_peer import SdesKey
+	r = relay()
+	c = Call(r)
+	c.offer(**{"transport-protocol": DTLS})
+	o = c.offer_reply
+	lines = {v.split()[1]: v for v in o.attrs(0, "crypto")}
+	ours = SdesKey.parse(lines["AEAD_AES_128_GCM"])
+	kb = SdesKey("AEAD_AES_128_GCM", tag=ours.tag)
+	c.answer(sdp=sdp_with(c.b, DTLS, [kb.line()]))
+	assert wait_for(lambda: media0(ok(c.query()), c.ttag)["transport"] == "SDES", 1)
+	exchange_srtp(c.b, c.b_dest(), kb.tx(), ours.rx(), c.a, c.a_dest())
 	c.close()
 
 

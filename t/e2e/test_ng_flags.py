@@ -280,18 +280,17 @@ def test_osrtp_offer(relay):
 	c = Call(r)
 	c.offer(OSRTP=["offer"])
 	assert c.offer_reply.medias[0]["proto"] == "RTP/AVP"
-	cr = lines(c.offer_reply, "a=crypto:")
-	assert cr
-	tagn, suite = cr[0].split()[0].split(":")[1], cr[0].split()[1]
+	cr = [l for l in lines(c.offer_reply, "a=crypto:") if " AES_CM_128_HMAC_SHA1_80 " in l]
+	assert len(cr) == 1
+	tagn = cr[0].split()[0].split(":")[1]
 	key = "inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR"
-	c.answer(sdp=with_lines(c.b.sdp(), "a=crypto:%s %s %s" % (tagn, suite, key))
-		 if suite == "AES_CM_128_HMAC_SHA1_80" else osrtp_sdp(c.b))
+	c.answer(sdp=with_lines(c.b.sdp(), "a=crypto:%s AES_CM_128_HMAC_SHA1_80 %s" % (tagn, key)))
 	assert lines(c.answer_reply, "a=crypto:") == []
 	# media: A's plain RTP reaches B as SRTP (same header, encrypted payload, 80-bit tag)
 	if TARGET != "sluiced":
 		ok(c.delete())
 		c.close()
-		return          # rtpengine picked another suite first: the test's answer is sluice's
+		return          # the media part checks sluice's keys
 	drain(c.b.rtp)
 	sent = []
 	for _ in range(5):

@@ -17,6 +17,12 @@ def media0(reply, tag_):
 	return reply["tags"][tag_]["medias"][0]
 
 
+ALL_SUITES = ["AEAD_AES_256_GCM", "AEAD_AES_128_GCM", "AES_256_CM_HMAC_SHA1_80",
+	      "AES_256_CM_HMAC_SHA1_32", "AES_192_CM_HMAC_SHA1_80", "AES_192_CM_HMAC_SHA1_32",
+	      "AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32", "F8_128_HMAC_SHA1_80",
+	      "F8_128_HMAC_SHA1_32", "NULL_HMAC_SHA1_80", "NULL_HMAC_SHA1_32"]
+
+
 def send_srtp(call, phone, session, dest, n=20, pps=100):
 	"""n RTP packets protected with session; returns the plain packets."""
 	sent = []
@@ -124,15 +130,18 @@ def test_sdes_both_sides_different_keys(relay):
 	c.offer(sdp=sdp_with(c.a, "RTP/SAVP", [ka.line()]))
 	assert c.offer_reply.medias[0]["proto"] == "RTP/SAVP"
 	offered = crypto_lines(c.offer_reply)
-	# sluice offers its own keys, default order, CM_80 first
-	assert [k.suite for k in offered] == ["AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32",
-					      "AEAD_AES_256_GCM", "AEAD_AES_128_GCM"]
+	# sluice offers its own keys: the offerer's suite first (its tag), then the rest in
+	# rtpengine's order
+	assert [k.suite for k in offered] == ["AES_CM_128_HMAC_SHA1_80"] + \
+		[s for s in ALL_SUITES if s != "AES_CM_128_HMAC_SHA1_80"]
+	assert [k.tag for k in offered] == list(range(1, 13))
 	assert all(k.key != ka.key for k in offered)
-	kb = SdesKey("AES_CM_128_HMAC_SHA1_32", tag=offered[1].tag)
+	k32 = [k for k in offered if k.suite == "AES_CM_128_HMAC_SHA1_32"][0]
+	kb = SdesKey("AES_CM_128_HMAC_SHA1_32", tag=k32.tag)
 	c.answer(sdp=sdp_with(c.b, "RTP/SAVP", [kb.line()]))
 	ks_a = crypto_lines(c.answer_reply)
 	assert len(ks_a) == 1 and ks_a[0].suite == "AES_CM_128_HMAC_SHA1_80"
-	ks_b = offered[1]
+	ks_b = k32
 	assert ks_a[0].key != ks_b.key
 	# A -> B: protected with ka, B unprotects with sluice's _32 key
 	sent = send_srtp(c, c.a, ka.tx(), c.a_dest())
@@ -178,26 +187,42 @@ def test_sdes_flags_filter_offer(relay):
 	r = relay()
 	c = Call(r)
 	c.offer(**{"transport-protocol": "RTP/SAVP", "flags": ["SDES-no-AES_CM_128_HMAC_SHA1_32",
-							      "SDES-no-AEAD_AES_256_GCM"]})
+							      "SDES-no-AEAD_AES_256_GCM",
+							      "SDES-no-NULL_HMAC_SHA1_32"]})
 	assert c.offer_reply.medias[0]["proto"] == "RTP/SAVP"
-	assert [k.suite for k in crypto_lines(c.offer_reply)] == \
-		["AES_CM_128_HMAC_SHA1_80", "AEAD_AES_128_GCM"]
+	offered = crypto_lines(c.offer_reply)
+	assert [k.suite for k in offered] == [s for s in ALL_SUITES if s not in (
+		"AES_CM_128_HMAC_SHA1_32", "AEAD_AES_256_GCM", "NULL_HMAC_SHA1_32")]
+	assert [k.tag for k in offered] == list(range(1, 10))
 	# plain A, SRTP B: B's answer picks the GCM line
-	kb = SdesKey("AEAD_AES_128_GCM", tag=crypto_lines(c.offer_reply)[1].tag)
+	gcm = [k for k in offered if k.suite == "AEAD_AES_128_GCM"][0]
+	kb = SdesKey("AEAD_AES_128_GCM", tag=gcm.tag)
 	c.answer(sdp=sdp_with(c.b, "RTP/SAVP", [kb.line()]))
 	assert c.answer_reply.medias[0]["proto"] == "RTP/AVP"
 	assert not c.answer_reply.attrs(0, "crypto")
 	sent = send_plain(c.a, c.a_dest())
 	got = recv_all(c.b.rtp, timeout=2, count=len(sent))
-	rx = crypto_lines(c.offer_reply)[1].rx()
+	rx = gcm.rx()
 	assert sorted(rx.unprotect(d) for d, _ in got) == sorted(sent)
-	# everything excluded: an error, not an SDP without keys
+	# SDES-only: just those
+	c3 = Call(r)
+	c3.offer(**{"transport-protocol": "RTP/SAVP",
+		    "SDES": ["only-F8_128_HMAC_SHA1_80", "only-AES_256_CM_HMAC_SHA1_32"]})
+	assert [k.suite for k in crypto_lines(c3.offer_reply)] == \
+		["AES_256_CM_HMAC_SHA1_32", "F8_128_HMAC_SHA1_80"]
+	# SDES-off: DTLS only (as rtpengine); with DTLS=off as well an error, not an SDP
+	# without keys
 	c2 = Call(r)
-	reason = err(c2.offer(check=False, **{"transport-protocol": "RTP/SAVP",
-					     "flags": ["SDES-off"]}), "SDES-off")
+	c2.offer(**{"transport-protocol": "RTP/SAVP", "flags": ["SDES-off"]})
+	assert crypto_lines(c2.offer_reply) == []
+	assert c2.offer_reply.attrs(0, "setup") == ["actpass"]
+	assert len(c2.offer_reply.attrs(0, "fingerprint")) == 1
+	c4 = Call(r)
+	reason = err(c4.offer(check=False, **{"transport-protocol": "RTP/SAVP",
+					     "flags": ["SDES-off"], "DTLS": "off"}), "SDES-off")
 	assert "SDES" in reason
-	c.close()
-	c2.close()
+	for x in (c, c2, c3, c4):
+		x.close()
 
 
 @pytest.mark.parametrize("line", [

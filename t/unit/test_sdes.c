@@ -260,7 +260,21 @@ static void test_default_order_and_choose(void **state)
 	struct sdes_crypto offers[3];
 
 	(void)state;
-	assert_int_equal(sdes_default_order[0], SRTPW_AES_CM_128_HMAC_SHA1_80);
+	/* rtpengine's order */
+	static const char *const names[] = {
+		"AEAD_AES_256_GCM", "AEAD_AES_128_GCM", "AES_256_CM_HMAC_SHA1_80",
+		"AES_256_CM_HMAC_SHA1_32", "AES_192_CM_HMAC_SHA1_80", "AES_192_CM_HMAC_SHA1_32",
+		"AES_CM_128_HMAC_SHA1_80", "AES_CM_128_HMAC_SHA1_32", "F8_128_HMAC_SHA1_80",
+		"F8_128_HMAC_SHA1_32", "NULL_HMAC_SHA1_80", "NULL_HMAC_SHA1_32",
+	};
+	assert_int_equal(SDES_N_SUITES, 12);
+	for (unsigned i = 0; i < SDES_N_SUITES; i++) {
+		assert_string_equal(srtpw_suite_info(sdes_default_order[i])->name, names[i]);
+		assert_int_equal(srtpw_suite_by_name(names[i], strlen(names[i])),
+				 sdes_default_order[i]);
+		assert_true(SDES_ALL & SDES_BIT(sdes_default_order[i]));
+	}
+	assert_false(SDES_ALL & SDES_BIT(SRTPW_SUITE_NONE));
 	assert_string_equal(srtpw_suite_info(SRTPW_AEAD_AES_256_GCM)->name, "AEAD_AES_256_GCM");
 	assert_int_equal(srtpw_suite_by_name("AEAD_AES_128_GCM", 16), SRTPW_AEAD_AES_128_GCM);
 	assert_int_equal(srtpw_suite_by_name("AEAD_AES_128_GC", 15), SRTPW_SUITE_NONE);
