@@ -16,7 +16,12 @@
 #   BENCH_CHURN_RATE=2000 BENCH_CHURN_ALIVE=100 BENCH_CHURN_DURATION=60   control-plane churn
 #   BENCH_REC_CALLS=200 BENCH_REC_DURATION=20   recording: rec-off (not recorded) and rec-on
 #                                               (every call recorded, pcap method)
-#   BENCH_TESTS="mem plain ctrl1 ctrl32 ramp transcode xramp churn rec-off rec-on"
+#   BENCH_SRTP_CALLS=200 BENCH_SRTP_DURATION=20  SDES-SRTP caller <-> plain callee:
+#                                               srtp (AES_CM_128_HMAC_SHA1_80), srtp-gcm
+#                                               (AEAD_AES_128_GCM); srtp2: SRTP <-> SRTP
+#                                               (AES_CM_128_HMAC_SHA1_80 <-> AEAD_AES_128_GCM)
+#   BENCH_TESTS="mem plain ctrl1 ctrl32 ramp transcode xramp churn rec-off rec-on srtp
+#                srtp-gcm srtp2"
 #                                               which tests, in order
 #   BENCH_NG_PORT=2290 BENCH_PORT_MIN=30000 BENCH_PORT_MAX=41999 BENCH_GEN_PORT_BASE=10000
 #   BENCH_RELAY_CPU=1 BENCH_GEN_CPU=0 BENCH_OUT=build/bench/<time>
@@ -50,7 +55,9 @@ CHURN_ALIVE=${BENCH_CHURN_ALIVE:-100}
 CHURN_DURATION=${BENCH_CHURN_DURATION:-60}
 REC_CALLS=${BENCH_REC_CALLS:-200}
 REC_DURATION=${BENCH_REC_DURATION:-20}
-TESTS=${BENCH_TESTS:-mem plain ctrl1 ctrl32 ramp transcode xramp churn rec-off rec-on}
+SRTP_CALLS=${BENCH_SRTP_CALLS:-200}
+SRTP_DURATION=${BENCH_SRTP_DURATION:-20}
+TESTS=${BENCH_TESTS:-mem plain ctrl1 ctrl32 ramp transcode xramp churn rec-off rec-on srtp srtp-gcm srtp2}
 export BENCH_TESTS="$TESTS"
 NG_PORT=${BENCH_NG_PORT:-2290}
 PORT_MIN=${BENCH_PORT_MIN:-30000}
@@ -162,6 +169,12 @@ test_args() {
 	rec-off)   echo plain --calls "$REC_CALLS" --warmup "$WARMUP" --duration "$REC_DURATION" ;;
 	rec-on)    echo plain --calls "$REC_CALLS" --warmup "$WARMUP" --duration "$REC_DURATION" \
 			--record --watch-dir "$(rec_dir "$2")" ;;
+	srtp)      echo srtp --srtp AES_CM_128_HMAC_SHA1_80 --calls "$SRTP_CALLS" --warmup "$WARMUP" \
+			--duration "$SRTP_DURATION" ;;
+	srtp-gcm)  echo srtp --srtp AEAD_AES_128_GCM --calls "$SRTP_CALLS" --warmup "$WARMUP" \
+			--duration "$SRTP_DURATION" ;;
+	srtp2)     echo srtp --srtp AES_CM_128_HMAC_SHA1_80 --srtp-b AEAD_AES_128_GCM \
+			--calls "$SRTP_CALLS" --warmup "$WARMUP" --duration "$SRTP_DURATION" ;;
 	*)         die "unknown test $1" ;;
 	esac
 }

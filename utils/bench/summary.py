@@ -3,7 +3,7 @@
 
 usage: summary.py OUTDIR [RELAY ...]   (reads OUTDIR/RELAY-TEST.json for the tests in
 $BENCH_TESTS, default all: mem plain ctrl1 ctrl32 ramp transcode xramp churn rec-off
-rec-on)
+rec-on srtp srtp-gcm srtp2)
 """
 
 import json
@@ -76,6 +76,19 @@ ROWS = [
 	("rec-on: relay CPU us/packet", "rec-on", ("window", "relay_cpu_us_per_pkt"), "%.3f"),
 	("rec-on: recording dir MB/s", "rec-on", ("window", "dir_bytes_per_s"), "mb"),
 	("rec-on: recording bytes/packet", "rec-on", ("window", "dir_bytes_per_pkt"), "%.1f"),
+	("srtp: calls (AES_CM_128_80 <-> RTP)", "srtp", ("calls",), "%d"),
+	("srtp: forwarded pkt/s", "srtp", ("window", "forwarded_pps"), "%.0f"),
+	("srtp: loss %", "srtp", ("packets", "loss_pct"), "%.4f"),
+	("srtp: latency p50 ms", "srtp", ("window", "latency_p50_us"), "ms"),
+	("srtp: latency p99 ms", "srtp", ("window", "latency_p99_us"), "ms"),
+	("srtp: relay CPU %", "srtp", ("window", "relay_cpu_pct"), "%.1f"),
+	("srtp: relay CPU us/packet", "srtp", ("window", "relay_cpu_us_per_pkt"), "%.3f"),
+	("srtp-gcm: loss %", "srtp-gcm", ("packets", "loss_pct"), "%.4f"),
+	("srtp-gcm: latency p99 ms", "srtp-gcm", ("window", "latency_p99_us"), "ms"),
+	("srtp-gcm: relay CPU us/packet", "srtp-gcm", ("window", "relay_cpu_us_per_pkt"), "%.3f"),
+	("srtp2 (CM_80 <-> GCM): loss %", "srtp2", ("packets", "loss_pct"), "%.4f"),
+	("srtp2: latency p99 ms", "srtp2", ("window", "latency_p99_us"), "ms"),
+	("srtp2: relay CPU us/packet", "srtp2", ("window", "relay_cpu_us_per_pkt"), "%.3f"),
 ]
 
 # label, test, path, target ratio, sluice must be <= (True) or >= (False) target x rtpengine
@@ -90,6 +103,10 @@ TARGETS = [
 	("CPU us per transcoded packet", "transcode", ("window", "relay_cpu_us_per_pkt"), 0.67, True),
 	# issue 11: control-plane churn (2000 calls/s, 100 alive) keeps RSS at or below rtpengine's
 	("relay RSS max under churn", "churn", ("rss_kib_max",), 1.0, True),
+	# issue 16: SRTP <-> RTP at <= 0.6 x rtpengine's CPU per packet (CM and GCM)
+	("CPU us per packet, SRTP AES-CM <-> RTP", "srtp", ("window", "relay_cpu_us_per_pkt"), 0.6, True),
+	("CPU us per packet, SRTP GCM <-> RTP", "srtp-gcm", ("window", "relay_cpu_us_per_pkt"), 0.6, True),
+	("CPU us per packet, SRTP <-> SRTP", "srtp2", ("window", "relay_cpu_us_per_pkt"), 0.6, True),
 ]
 
 
@@ -156,7 +173,7 @@ def main():
 	out = sys.argv[1]
 	relays = sys.argv[2:] or ["sluiced", "rtpengine"]
 	tests = tuple(os.environ.get("BENCH_TESTS", "mem plain ctrl1 ctrl32 ramp transcode xramp "
-				     "churn rec-off rec-on").split())
+				     "churn rec-off rec-on srtp srtp-gcm srtp2").split())
 	data = {r: {t: load(out, r, t) for t in tests}
 		for r in relays}
 
@@ -176,7 +193,7 @@ def main():
 				invalid.append("%s %s: %s" % (r, t, "; ".join(d.get("invalid_reasons", []))))
 	if "sluiced" in relays and "rtpengine" in relays and \
 	   any(t[1] in tests for t in TARGETS):
-		print("\n== ratios sluice/rtpengine (targets of issues 4 and 6)")
+		print("\n== ratios sluice/rtpengine (targets of issues 4, 6, 11 and 16)")
 		print("%-38s %10s %10s %8s %8s  %s" % ("", "sluiced", "rtpengine", "ratio", "target", ""))
 		for label, test, path, target, le in TARGETS:
 			if test not in tests:

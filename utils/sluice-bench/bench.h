@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "sluice/netaddr.h"
+#include "sluice/srtp.h"
 #include "sluice/strbuf.h"
 
 #define BENCH_MAGIC      0x534c424eu     /* "SLBN": first payload word of our packets */
@@ -114,6 +115,8 @@ struct stream {
 	bool rx_started;
 	uint16_t rx_last_seq;           /* relay's sequence number of the newest output */
 	int64_t rx_last_idx;
+	/* srtp.c: what this side sends (its own key) and what the relay sends it */
+	struct srtpw tx, rx;
 };
 
 /* ---- calls.c ---- */
@@ -130,6 +133,7 @@ struct call {
 	uint64_t relay_pkts[2];         /* delete reply: packets the relay counted per tag */
 	uint64_t relay_total;           /* delete reply: totals RTP packets */
 	int64_t t_cmd;                  /* when the pending command went out */
+	uint32_t srtp_tag;              /* SRTP callee: tag of the relay's line it answers */
 };
 
 /* ---- ng.c: pipelined NG client, one UDP socket ---- */
@@ -181,6 +185,8 @@ struct opts {
 	const char *rss_csv;            /* write the RSS samples there ("seconds,kib") */
 	double idle_wait;               /* after the end, wait this long with no calls */
 	double idle_growth_limit;       /* KiB: RSS then, less RSS at the start */
+	const char *srtp;               /* caller A's SDES suite (srtp mode; NULL: plain) */
+	const char *srtp_b;             /* callee B's suite (NULL: B plain) */
 };
 
 /* The media side of the event loop (loop.c). */
@@ -213,6 +219,9 @@ struct bench {
 	char first_mismatch[256];
 	struct hist lat_offer, lat_answer, lat_delete;
 	uint64_t misrouted, foreign, truncated, recv_errors;
+	enum srtpw_suite srtp_suite[2]; /* per side; SRTPW_SUITE_NONE: plain */
+	uint64_t srtp_errors;           /* received packets that did not unprotect */
+	uint64_t payload_errors;        /* SRTP runs: payload not what was sent */
 	struct window win;
 	int64_t sched_lag_max;
 	struct strbuf out;              /* JSON being built */
@@ -259,6 +268,7 @@ struct ng_cmd {
 	const struct strbuf *sdp;                       /* may be NULL */
 	bool codec_transcode;           /* codec {mask [PCMU], transcode [opus]} */
 	bool record_call;               /* record-call: yes */
+	const char *transport_protocol; /* NULL: none */
 };
 /* Queue the request (with received-from 127.0.0.1, as Kamailio sends it). */
 int callmsg_send(struct bench *b, const struct ng_cmd *m, ng_cb cb, void *ctx);
@@ -303,6 +313,22 @@ size_t xcode_packet(struct stream *s, uint32_t seq, uint8_t *p);
  * its stream index and the send time of the input it came from (0 if unknown). */
 bool xcode_rx(struct bench *b, uint32_t ep, const uint8_t *p, size_t len, int64_t now,
 	      uint32_t *seq, int64_t *sent_at);
+
+/* srtp.c: SDES-SRTP sides. init: -EINVAL for an unknown suite name. own_key: a fresh
+ * key for `side` (tx context) and its SDP turned into RTP/SAVP with that a=crypto line;
+ * relay_key: the relay's key of the side's suite from a reply (rx context), its tag in
+ * *tag. protect/unprotect: in place, no-ops for a plain side. */
+int bsrtp_init(struct bench *b);
+bool bsrtp_side(const struct bench *b, int side);
+int bsrtp_own_key(struct bench *b, struct call *c, int side, uint32_t tag, struct strbuf *sdp);
+int bsrtp_relay_key(struct bench *b, struct call *c, int side, struct bval *reply,
+		    uint32_t *tag);
+int bsrtp_protect(struct stream *s, uint8_t *p, size_t *len);
+/* With SRTP the payload after the stamp is a pattern of seq, checked on arrival. */
+void bsrtp_fill(uint8_t *p, size_t len, uint32_t seq);
+bool bsrtp_check(const uint8_t *p, size_t len, uint32_t seq);
+int bsrtp_unprotect(struct stream *s, uint8_t *p, size_t *len);
+void bsrtp_free(struct bench *b);
 
 /* loop.c: run the event loop until deadline (ns) or until done(b) is true. */
 void loop_run(struct bench *b, int64_t deadline, bool (*done)(struct bench *b));

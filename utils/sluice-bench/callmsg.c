@@ -78,6 +78,8 @@ int callmsg_send(struct bench *b, const struct ng_cmd *m, ng_cb cb, void *ctx)
 	}
 	if (m->record_call)             /* as Kamailio sends record-call=yes */
 		bv_dict_add_str(a, d, "record-call", "yes");
+	if (m->transport_protocol)
+		bv_dict_add_str(a, d, "transport-protocol", m->transport_protocol);
 	if (m->callid)
 		bv_dict_add_str(a, d, "call-id", m->callid);
 	l = bv_dict_add(a, d, "received-from", bv_new_list(a));

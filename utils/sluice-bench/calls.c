@@ -85,7 +85,15 @@ static int send_cmd(struct bench *b, struct call *c, const char *cmd, ng_cb cb)
 			callmsg_sdp(&sdp, &(struct call_sdp){
 				.port = c->port[caller ? 0 : 1], .ssrc = s->ssrc, .caller = caller,
 				.sess_id = (uint32_t)(r & 0x7fffffff), .sess_ver = (uint32_t)(r >> 33) });
+		if (bsrtp_side(b, caller ? 0 : 1) &&
+		    bsrtp_own_key(b, c, caller ? 0 : 1, caller ? 1 : c->srtp_tag, &sdp)) {
+			sb_free(&sdp);
+			return -EINVAL;
+		}
 		m.sdp = &sdp;
+		/* toward a plain callee the relay offers RTP/AVP (SRTP <-> RTP bridging) */
+		m.transport_protocol = caller && bsrtp_side(b, 0) && !bsrtp_side(b, 1) ?
+				       "RTP/AVP" : NULL;
 		m.codec_transcode = b->o.transcode && caller;
 		m.record_call = b->o.record && caller;
 	}
@@ -124,6 +132,9 @@ static void on_offer(void *ctx, const char *body, size_t len, int err)
 		if (r)
 			bench_error(b, "offer %s: no usable SDP in reply", c->callid);
 		call_failed(b, c);
+	} else if (bsrtp_side(b, 1) && bsrtp_relay_key(b, c, 1, r, &c->srtp_tag)) {
+		bench_error(b, "offer %s: no a=crypto of the callee's suite in reply", c->callid);
+		call_failed(b, c);
 	} else if (c->state = CALL_ANSWER, send_cmd(b, c, "answer", on_answer)) {
 		bench_error(b, "answer %s: cannot send", c->callid);
 		call_failed(b, c);
@@ -142,6 +153,9 @@ static void on_answer(void *ctx, const char *body, size_t len, int err)
 	if (!r || callmsg_dest(r, &c->relay_dst[0], NULL)) {
 		if (r)
 			bench_error(b, "answer %s: no usable SDP in reply", c->callid);
+		call_failed(b, c);
+	} else if (bsrtp_side(b, 0) && bsrtp_relay_key(b, c, 0, r, NULL)) {
+		bench_error(b, "answer %s: no a=crypto of the caller's suite in reply", c->callid);
 		call_failed(b, c);
 	} else {
 		c->state = CALL_READY;

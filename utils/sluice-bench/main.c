@@ -4,6 +4,7 @@
  *   ramp   add --step calls at a time until loss, p99 or relay CPU exceed their limits
  *   ctrl   offer+answer+delete cycles with --inflight cycles in flight
  *   transcode  plain with PCMU <-> Opus calls the relay transcodes (xcode.c)
+ *   srtp   plain with SDES-SRTP callers (and callees with --srtp-b) (srtp.c)
  *   churn  new calls at a rate, the newest --alive kept, RSS and calls/s over time (churn.c)
  *
  * Exit status: 0 valid run, 1 the run is invalid (reasons printed), 2 usage or setup
@@ -30,7 +31,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-"usage: sluice-bench plain|ramp|ctrl|transcode|churn|soak [options]\n"
+"usage: sluice-bench plain|ramp|ctrl|transcode|srtp|churn|soak [options]\n"
 "  --ng IP:PORT        relay's NG address (127.0.0.1:2223)\n"
 "  --pid PID           relay process, for CPU and RSS from /proc\n"
 "  --json              print JSON instead of the table\n"
@@ -50,6 +51,9 @@ static void usage(FILE *f)
 "ramp:  --step N (100) --max-calls N (2000) --warmup S --duration S (per step)\n"
 "       --loss-limit PCT (1) --p99-limit MS (50) --cpu-limit PCT (95)\n"
 "ctrl:  --inflight N (1) --cycles N (2000)\n"
+"srtp:  as plain, the caller speaking SDES-SRTP (--srtp SUITE, default\n"
+"       AES_CM_128_HMAC_SHA1_80), the callee plain RTP, or SRTP too with --srtp-b SUITE;\n"
+"       --srtp / --srtp-b also work with plain and ramp\n"
 "transcode: as plain, each call PCMU (caller) <-> Opus (callee) through the relay's\n"
 "       transcoder (codec mask PCMU, transcode opus); real encoded audio, 50 pps\n"
 "churn: --rate N (2000) new calls/s, --alive N (100) answered calls kept (the oldest\n"
@@ -112,7 +116,7 @@ static void parse(struct opts *o, int argc, char **argv)
 	       O_STEP, O_MAX, O_LOSS, O_P99, O_CPU, O_INFL, O_CYC, O_SETUP, O_JSON, O_NOURING, O_XCODE,
 	       O_NGTO, O_RATE, O_ALIVE, O_SAMPLE, O_MINLIFE, O_MAXLIFE, O_ABANDON, O_RTIMEOUT,
 	       O_GRACE, O_SETTLE, O_SLOPE, O_PAIRS, O_RSSCSV, O_IDLE, O_IDLELIM, O_RECORD,
-	       O_WATCH, O_HELP };
+	       O_WATCH, O_SRTP, O_SRTPB, O_HELP };
 	static const struct option lo[] = {
 		{ "ng", 1, NULL, O_NG }, { "pid", 1, NULL, O_PID }, { "calls", 1, NULL, O_CALLS },
 		{ "duration", 1, NULL, O_DUR }, { "warmup", 1, NULL, O_WARM },
@@ -134,6 +138,7 @@ static void parse(struct opts *o, int argc, char **argv)
 		{ "rss-csv", 1, NULL, O_RSSCSV }, { "idle-wait", 1, NULL, O_IDLE },
 		{ "idle-growth-limit", 1, NULL, O_IDLELIM },
 		{ "record", 0, NULL, O_RECORD }, { "watch-dir", 1, NULL, O_WATCH },
+		{ "srtp", 1, NULL, O_SRTP }, { "srtp-b", 1, NULL, O_SRTPB },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -167,6 +172,8 @@ static void parse(struct opts *o, int argc, char **argv)
 		case O_XCODE:   o->transcode = true; break;
 		case O_RECORD:  o->record = true; break;
 		case O_WATCH:   o->watch_dir = optarg; break;
+		case O_SRTP:    o->srtp = optarg; break;
+		case O_SRTPB:   o->srtp_b = optarg; break;
 		case O_MINLIFE: o->min_life = num(optarg, 0.5, 3600, "--min-life"); break;
 		case O_MAXLIFE: o->max_life = num(optarg, 0.5, 3600, "--max-life"); break;
 		case O_ABANDON: o->abandon_pct = (unsigned)num(optarg, 0, 100, "--abandon-pct"); break;
@@ -186,9 +193,19 @@ static void parse(struct opts *o, int argc, char **argv)
 		die_usage("expected one mode: plain, ramp, ctrl, transcode or churn", NULL);
 	o->mode = argv[optind];
 	o->transcode |= !strcmp(o->mode, "transcode");
+	if (!strcmp(o->mode, "srtp")) {
+		o->mode = "plain";
+		if (!o->srtp)
+			o->srtp = "AES_CM_128_HMAC_SHA1_80";
+	}
 	if (strcmp(o->mode, "plain") && strcmp(o->mode, "ramp") && strcmp(o->mode, "ctrl") &&
 	    strcmp(o->mode, "churn") && strcmp(o->mode, "soak") && !o->transcode)
 		die_usage("unknown mode", o->mode);
+	if ((o->srtp || o->srtp_b) && (o->transcode ||
+					 (strcmp(o->mode, "plain") && strcmp(o->mode, "ramp"))))
+		die_usage("--srtp works with plain, ramp and srtp", NULL);
+	if (o->srtp && o->payload > BENCH_PKT_MAX - SRTPW_TAILROOM)
+		die_usage("--payload too large for SRTP's tailroom", NULL);
 	mode_defaults(o);
 	if (o->transcode && o->pps != 50)
 		die_usage("transcode mode sends 20 ms frames: --pps must be 50", NULL);
@@ -340,6 +357,8 @@ static void rep_packets(struct rep *r, struct bench *b)
 	rep_u64(r, "foreign", b->foreign + b->truncated);
 	rep_u64(r, "send_errors", media_total(b, TOT_SEND_ERR));
 	rep_u64(r, "recv_errors", b->recv_errors);
+	rep_u64(r, "srtp_errors", b->srtp_errors);
+	rep_u64(r, "payload_errors", b->payload_errors);
 	rep_end(r);
 }
 
@@ -386,6 +405,10 @@ static int verdict(struct rep *r, struct bench *b, bool strict_stats)
 	if (b->misrouted)
 		snprintf(why[n++], sizeof(why[0]), "%llu packets arrived at the wrong endpoint",
 			 (unsigned long long)b->misrouted);
+	if (b->srtp_errors || b->payload_errors)
+		snprintf(why[n++], sizeof(why[0]), "%llu SRTP packets from the relay did not "
+			 "unprotect, %llu payloads were not what was sent",
+			 (unsigned long long)b->srtp_errors, (unsigned long long)b->payload_errors);
 	if (b->o.pid && kill(b->o.pid, 0))
 		snprintf(why[n++], sizeof(why[0]), "relay pid %d is gone", b->o.pid);
 	rep_bool(r, "valid", n == 0);
@@ -406,6 +429,8 @@ static void rep_head(struct rep *r, struct bench *b)
 	rep_u64(r, "payload", b->o.payload);
 	rep_str(r, "send_path", media_uring(b) ? "io_uring" : "send");
 	rep_bool(r, "record", b->o.record);
+	rep_str(r, "srtp_caller", b->o.srtp ? b->o.srtp : "");
+	rep_str(r, "srtp_callee", b->o.srtp_b ? b->o.srtp_b : "");
 }
 
 /* ---- modes ---- */
@@ -637,6 +662,8 @@ int main(int argc, char **argv)
 	cap = !strcmp(b->o.mode, "plain") || !strcmp(b->o.mode, "transcode") ? b->o.calls :
 	      !strcmp(b->o.mode, "ramp") ? b->o.max_calls :
 	      !strcmp(b->o.mode, "churn") ? b->o.alive + b->o.setup_inflight + 1 : b->o.inflight;
+	if (bsrtp_init(b))
+		die_usage("--srtp / --srtp-b: unknown suite (or --srtp-b without --srtp)", NULL);
 	if ((ret = ng_open(&b->ng, b->o.ng, b->o.ng_timeout_ms, 2)) ||
 	    (!soak && ((ret = calls_alloc(b, cap)) || (ret = media_init(b)))) ||
 	    (ret = loop_init(b)) || (b->o.transcode && (ret = xcode_init(b)))) {
@@ -660,6 +687,8 @@ int main(int argc, char **argv)
 			b->first_error[0] ? b->first_error : b->first_mismatch[0] ?
 			b->first_mismatch : "see invalid_reasons");
 	rep_free(&r);
+	if (b->streams)
+		bsrtp_free(b);
 	media_free(b);
 	ng_close(b->ng);
 	return ret;

@@ -201,8 +201,16 @@ static void send_one(struct bench *b, struct stream *s, int64_t now)
 	} else {
 		p[1] = seq ? 0 : 0x80;  /* marker on the first packet, PT 0 (PCMU) */
 		put32(p + 4, s->rtp_ts0 + seq * (8000 / b->o.pps));
+		put32(p + BENCH_HDR, BENCH_MAGIC);      /* again: SRTP encrypted it in place */
+		put32(p + BENCH_HDR + 4, s->id);
 		put32(p + BENCH_HDR + 8, seq);
 		memcpy(p + BENCH_HDR + 12, &now, 8);
+		if (bsrtp_side(b, 0))
+			bsrtp_fill(p, len, seq);
+	}
+	if (bsrtp_protect(s, p, &len)) {        /* in place: s->buf is ours until sent */
+		s->send_errors++;
+		return;
 	}
 	s->sent++;
 	if (b->win.t1 && now >= b->win.t0 && now < b->win.t1)
@@ -286,7 +294,7 @@ static bool seq_note(struct stream *s, uint32_t seq)
 	return true;
 }
 
-static void rx_packet(struct bench *b, uint32_t ep, const uint8_t *p, size_t len, int64_t now,
+static void rx_packet(struct bench *b, uint32_t ep, uint8_t *p, size_t len, int64_t now,
 		      int64_t arrived)
 {
 	struct window *win = &b->win;
@@ -294,6 +302,10 @@ static void rx_packet(struct bench *b, uint32_t ep, const uint8_t *p, size_t len
 	uint32_t id, seq;
 	int64_t sent_at;
 
+	if (bsrtp_unprotect(&b->streams[ep], p, &len)) {
+		b->srtp_errors++;
+		return;
+	}
 	if (b->o.transcode) {
 		if (!xcode_rx(b, ep, p, len, now, &seq, &sent_at))
 			return;
@@ -305,6 +317,10 @@ static void rx_packet(struct bench *b, uint32_t ep, const uint8_t *p, size_t len
 		id = get32(p + BENCH_HDR + 4);
 		seq = get32(p + BENCH_HDR + 8);
 		memcpy(&sent_at, p + BENCH_HDR + 12, 8);
+		if (bsrtp_side(b, 0) && !bsrtp_check(p, len, seq)) {
+			b->payload_errors++;
+			return;
+		}
 	}
 	if (id != (ep ^ 1)) {           /* must come from the other side of the same call */
 		b->misrouted++;
