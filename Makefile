@@ -171,6 +171,8 @@ FUZZ_CFLAGS  := -std=gnu11 -g -O1 -Iinclude -D_GNU_SOURCE $(PKG_CFLAGS) \
 $(FUZZ_BUILD)/%: t/fuzz/%.c $(LIB_SRC) $(DAEMON_SRC)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(LIB_SRC) $(DAEMON_SRC) $(LDLIBS)
+# differential: libsrtp2 as the reference of lib/srtp.c
+$(FUZZ_BUILD)/fuzz_srtp_ref: LDLIBS += $(SRTP2_LIBS)
 
 fuzz: deps
 	@utils/install-deps.sh fuzz
