@@ -69,9 +69,19 @@ struct ice_locals {
 };
 
 struct secure_media {
+	/* What every packet touches comes first (one or two cache lines); the SDES and DTLS
+	 * negotiation state, used at offer/answer time, after it. */
 	struct stream_handler h;        /* set on this media's streams (secure_wire) */
 	struct media *m;
 	enum sec_transport tp;          /* [L] what this side speaks */
+	/* SRTP: rx unprotects what this side sends us, tx protects what we send it */
+	struct srtpw rx, tx;            /* [L] */
+	struct ice_agent *ice;          /* [L] NULL: no ICE toward this side (ice_policy.c) */
+	struct dtls *dtls;              /* [L] NULL until the role is known */
+	struct secure_stats stats;      /* [L] */
+	struct secure_rtcp rtcp;        /* without rtcp-mux: the RTCP component's own */
+	enum srtpw_suite suite;         /* [L] suite of tx (SRTPW_SUITE_NONE: none yet) */
+	struct srtpw_key rx_key, tx_key;        /* [L] what rx / tx were made from */
 
 	/* SDES: keys we put in SDP toward this side; this side's own a=crypto lines */
 	struct sdes_crypto ours[SEC_SDES_MAX];
@@ -86,7 +96,6 @@ struct secure_media {
 	bool osrtp_out;                 /* we offered OSRTP to this side */
 
 	/* DTLS */
-	struct dtls *dtls;              /* [L] NULL until the role is known */
 	bool dtls_client;
 	enum dtls_setup our_setup;      /* as written toward this side */
 	enum dtls_setup their_setup;    /* as this side's SDP said (NONE if absent) */
@@ -96,15 +105,8 @@ struct secure_media {
 	bool has_fp;
 	bool no_dtls;                   /* its last SDP took no DTLS: offer it none again */
 	bool dtls_keyed;                /* [L] SRTP contexts made from this handshake */
-	struct secure_rtcp rtcp;        /* without rtcp-mux: the RTCP component's own */
-
-	/* SRTP: rx unprotects what this side sends us, tx protects what we send it */
-	enum srtpw_suite suite;         /* [L] suite of tx (SRTPW_SUITE_NONE: none yet) */
-	struct srtpw rx, tx;            /* [L] */
-	struct srtpw_key rx_key, tx_key;        /* [L] what rx / tx were made from */
 
 	/* ICE (ice_policy.c) */
-	struct ice_agent *ice;          /* [L] NULL: no ICE toward this side */
 	struct ice_locals cands;        /* [L] which socket each local candidate is */
 	char ice_ufrag[ICE_UFRAG_LEN + 1], ice_pwd[ICE_PWD_LEN + 1];   /* ours, kept when the
 	                                   agent is dropped: a later re-offer is no restart */
@@ -117,8 +119,6 @@ struct secure_media {
 	                                   false): the full-full role, RFC 8445 6.1.1 */
 	bool ice_run;                   /* [L] our ufrag/pwd reached this side: checks may
 	                                   go out (not before the answer to its offer) */
-
-	struct secure_stats stats;      /* [L] */
 };
 
 /* One offer or answer being processed. */
