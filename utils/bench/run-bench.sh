@@ -23,6 +23,8 @@
 #   BENCH_TESTS="mem plain ctrl1 ctrl32 ramp transcode xramp churn rec-off rec-on srtp
 #                srtp-gcm srtp2"
 #                                               which tests, in order
+#   BENCH_INTERLEAVE=1    tests outer, relays inner (sluiced, rtpengine, next test...):
+#                         each pair measured close in time on a machine whose load drifts
 #   BENCH_NG_PORT=2290 BENCH_PORT_MIN=30000 BENCH_PORT_MAX=41999 BENCH_GEN_PORT_BASE=10000
 #   BENCH_RELAY_CPU=1 BENCH_GEN_CPU=0 BENCH_OUT=build/bench/<time>
 #   SLUICED=build/sluiced RTPENGINE=/usr/bin/rtpengine
@@ -179,12 +181,21 @@ test_args() {
 	esac
 }
 
-for r in $RELAYS; do
+if [ "${BENCH_INTERLEAVE:-0}" = 1 ]; then
 	for t in $TESTS; do
-		# shellcheck disable=SC2046 # word splitting of the argument list is intended
-		run_test "$r" "$t" $(test_args "$t" "$r")
+		for r in $RELAYS; do
+			# shellcheck disable=SC2046 # word splitting of the argument list is intended
+			run_test "$r" "$t" $(test_args "$t" "$r")
+		done
 	done
-done
+else
+	for r in $RELAYS; do
+		for t in $TESTS; do
+			# shellcheck disable=SC2046 # word splitting of the argument list is intended
+			run_test "$r" "$t" $(test_args "$t" "$r")
+		done
+	done
+fi
 {
 	echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "relay CPU after: $(taskset -c "$RELAY_CPU" "$BUILD/sluice-stall" 5)"

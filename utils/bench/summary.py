@@ -36,6 +36,7 @@ ROWS = [
 	("plain: latency p99 ms", "plain", ("window", "latency_p99_us"), "ms"),
 	("plain: relay CPU %", "plain", ("window", "relay_cpu_pct"), "%.1f"),
 	("plain: relay CPU us/packet", "plain", ("window", "relay_cpu_us_per_pkt"), "%.3f"),
+	("plain: relay user CPU us/packet", "plain", ("window", "relay_user_us_per_pkt"), "%.3f"),
 	("plain: generator CPU %", "plain", ("window", "generator_cpu_pct"), "%.1f"),
 	("plain: delete stats mismatches", "plain", ("delete", "stats_mismatches"), "%d"),
 	("ramp: sustained calls", "ramp", ("sustained_calls",), "%d"),
@@ -83,12 +84,15 @@ ROWS = [
 	("srtp: latency p99 ms", "srtp", ("window", "latency_p99_us"), "ms"),
 	("srtp: relay CPU %", "srtp", ("window", "relay_cpu_pct"), "%.1f"),
 	("srtp: relay CPU us/packet", "srtp", ("window", "relay_cpu_us_per_pkt"), "%.3f"),
+	("srtp: relay user CPU us/packet", "srtp", ("window", "relay_user_us_per_pkt"), "%.3f"),
 	("srtp-gcm: loss %", "srtp-gcm", ("packets", "loss_pct"), "%.4f"),
 	("srtp-gcm: latency p99 ms", "srtp-gcm", ("window", "latency_p99_us"), "ms"),
 	("srtp-gcm: relay CPU us/packet", "srtp-gcm", ("window", "relay_cpu_us_per_pkt"), "%.3f"),
+	("srtp-gcm: relay user CPU us/packet", "srtp-gcm", ("window", "relay_user_us_per_pkt"), "%.3f"),
 	("srtp2 (CM_80 <-> GCM): loss %", "srtp2", ("packets", "loss_pct"), "%.4f"),
 	("srtp2: latency p99 ms", "srtp2", ("window", "latency_p99_us"), "ms"),
 	("srtp2: relay CPU us/packet", "srtp2", ("window", "relay_cpu_us_per_pkt"), "%.3f"),
+	("srtp2: relay user CPU us/packet", "srtp2", ("window", "relay_user_us_per_pkt"), "%.3f"),
 ]
 
 # label, test, path, target ratio, sluice must be <= (True) or >= (False) target x rtpengine
@@ -107,6 +111,8 @@ TARGETS = [
 	("CPU us per packet, SRTP AES-CM <-> RTP", "srtp", ("window", "relay_cpu_us_per_pkt"), 0.6, True),
 	("CPU us per packet, SRTP GCM <-> RTP", "srtp-gcm", ("window", "relay_cpu_us_per_pkt"), 0.6, True),
 	("CPU us per packet, SRTP <-> SRTP", "srtp2", ("window", "relay_cpu_us_per_pkt"), 0.6, True),
+	("user CPU us per packet, SRTP AES-CM", "srtp", ("window", "relay_user_us_per_pkt"), 0.6, True),
+	("user CPU us per packet, SRTP GCM", "srtp-gcm", ("window", "relay_user_us_per_pkt"), 0.6, True),
 ]
 
 

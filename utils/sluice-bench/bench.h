@@ -57,6 +57,7 @@ uint64_t hist_quantile(const struct hist *h, double q);
 struct proc_sample {
 	bool ok;
 	uint64_t cpu_ns;        /* utime + stime of all threads, dead ones included */
+	uint64_t user_ns;       /* utime alone (the relay's own code, not the kernel's) */
 	uint64_t rss_kib;       /* VmRSS */
 	int64_t at_ns;          /* CLOCK_MONOTONIC when sampled */
 };

@@ -328,6 +328,11 @@ static void rep_window(struct rep *r, struct bench *b, const struct phase *p)
 	rep_f(r, "relay_cpu_s", relay_cpu_s, 3);
 	rep_f(r, "relay_cpu_pct", phase_relay_pct(p), 1);
 	rep_f(r, "relay_cpu_us_per_pkt", relay_cpu_s * 1e6 / (double)w->recv_arrival, 3);
+	/* user time only: what the relay's own code (its SRTP, say) costs, without the
+	 * kernel's share, which dominates and moves most on a shared machine */
+	rep_f(r, "relay_user_us_per_pkt", p->relay0.ok && p->relay1.ok ?
+	      (double)(p->relay1.user_ns - p->relay0.user_ns) / 1e3 / (double)w->recv_arrival :
+	      NAN, 3);
 	rep_f(r, "generator_cpu_pct", phase_self_pct(p), 1);
 	rep_f(r, "generator_lag_max_us", (double)b->sched_lag_max / 1e3, 0);
 	if (b->o.watch_dir) {

@@ -36,9 +36,10 @@ static ssize_t read_file(const char *path, char *buf, size_t cap)
 }
 
 /* Fields 14 and 15 of a stat file (/proc/PID/stat, /proc/PID/task/TID/stat), counted
- * after the ")" that ends comm (which may itself contain spaces and parentheses); comm
- * into comm if not NULL. */
-static int stat_file_cpu(const char *path, uint64_t *ns, char *comm, size_t commlen)
+ * after the ")" that ends comm (which may itself contain spaces and parentheses): their
+ * sum into ns, utime alone into user if not NULL; comm into comm if not NULL. */
+static int stat_file_cpu(const char *path, uint64_t *ns, uint64_t *user, char *comm,
+			 size_t commlen)
 {
 	char buf[2048], *p, *c;
 	unsigned long long ut, st;
@@ -52,17 +53,19 @@ static int stat_file_cpu(const char *path, uint64_t *ns, char *comm, size_t comm
 	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
 		return -EINVAL;
 	*ns = (ut + st) * (1000000000ull / (uint64_t)(hz > 0 ? hz : 100));
+	if (user)
+		*user = ut * (1000000000ull / (uint64_t)(hz > 0 ? hz : 100));
 	if (comm)
 		snprintf(comm, commlen, "%.*s", (int)(p - c - 1), c + 1);
 	return 0;
 }
 
-static int stat_cpu(int pid, uint64_t *ns)
+static int stat_cpu(int pid, uint64_t *ns, uint64_t *user)
 {
 	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	return stat_file_cpu(path, ns, NULL, 0);
+	return stat_file_cpu(path, ns, user, NULL, 0);
 }
 
 static void threads_add(struct proc_threads *t, const char *comm, uint64_t ns)
@@ -96,7 +99,7 @@ int proc_threads(int pid, struct proc_threads *t)
 		if (e->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", pid, e->d_name);
-		if (!stat_file_cpu(path, &ns, comm, sizeof(comm)))
+		if (!stat_file_cpu(path, &ns, NULL, comm, sizeof(comm)))
 			threads_add(t, comm, ns);
 	}
 	closedir(d);
@@ -126,7 +129,7 @@ int proc_sample(int pid, struct proc_sample *s)
 	if (pid <= 0)
 		return -ENOENT;
 	s->at_ns = mono_ns();
-	ret = stat_cpu(pid, &s->cpu_ns);
+	ret = stat_cpu(pid, &s->cpu_ns, &s->user_ns);
 	if (!ret)
 		ret = status_rss(pid, &s->rss_kib);
 	s->ok = ret == 0;
