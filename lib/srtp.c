@@ -371,12 +371,11 @@ static int rtcp_crypt(struct srtpx_dir *d, uint8_t *pkt, size_t len, uint32_t ss
 	return srtpx_f8_crypt(&d->cipher, iv, pkt + 8, len - 8);
 }
 
-static int rtcp_check(struct srtpx_ctx *c, const struct srtpx_stream *st, uint32_t idx)
+static int rtcp_check(const struct srtpx_stream *st, uint32_t idx)
 {
-	if (st && srtpx_win_check(&st->rtcp, st->rtcp_bits, SRTPX_RTCP_WIN_BITS, SRTPX_RTCP_WIN_BITS,
-				 idx) != SRTPX_NEW)
+	if (st && srtpx_win_check(&st->rtcp, st->rtcp_bits, SRTPX_RTCP_WIN_BITS,
+				  SRTPX_RTCP_WIN_BITS, idx) != SRTPX_NEW)
 		return -EALREADY;
-	(void)c;
 	return 0;
 }
 
@@ -446,7 +445,7 @@ int srtpw_unprotect_rtcp(struct srtpw *s, uint8_t *pkt, size_t *len)
 	idx = word & SRTCP_MAXIDX;
 	ssrc = get32(pkt + 4);
 	st = srtpx_stream_find(&c->ssrcs, ssrc);
-	if ((e = rtcp_check(c, st, idx)))
+	if ((e = rtcp_check(st, idx)))
 		return e;
 	if (c->si->aead) {
 		gcm_nonce_rtcp(nonce, ssrc, idx);

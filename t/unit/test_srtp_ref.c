@@ -1,8 +1,9 @@
 /* sluice's SRTP transform against libsrtp2 as the reference peer, for every suite
- * libsrtp2 has right (all but F8 and AES-192, see ref_policy): libsrtp2 protects and sluice unprotects, and the reverse,
- * RTP across the ROC wrap (CSRCs and a header extension included) and SRTCP, with and
- * without MKI, and the UNENCRYPTED_SRTP / _SRTCP / UNAUTHENTICATED_SRTP modes of the
- * counter-mode suites. Payloads must come out byte for byte. */
+ * libsrtp2 has right (all but F8 and AES-192, see ref_policy): libsrtp2 protects and
+ * sluice unprotects, and the reverse, RTP across the ROC wrap (CSRCs and a header
+ * extension included) and SRTCP, with and without MKI, and the UNENCRYPTED_SRTP /
+ * _SRTCP / UNAUTHENTICATED_SRTP modes of the counter-mode suites. Payloads must come
+ * out byte for byte. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,7 +23,8 @@
  * Debian's) derives the session keys with AES-256 over the master key, the salt and
  * zeros, not with RFC 6188's AES_192_CM_PRF; sluice follows the RFC, checked by the
  * RFC 6188 7.4 vector in test_srtp_vectors.c. */
-static bool ref_policy(enum srtpw_suite s, srtp_crypto_policy_t *rtp, srtp_crypto_policy_t *rtcp)
+static bool ref_policy(enum srtpw_suite s, srtp_crypto_policy_t *rtp,
+		       srtp_crypto_policy_t *rtcp)
 {
 	switch (s) {
 	case SRTPW_AES_CM_128_HMAC_SHA1_80:
