@@ -28,7 +28,6 @@ def test_answer_in_other_family(relay):
 	c = Call(r, a=Phone("127.0.0.1", "caller"), b=Phone("::1", "callee"))
 	c.offer()
 	assert c.offer_reply.mconn()[1] == "127.0.0.1"
-	old_port = c.offer_reply.port()
 	c.answer()
 	assert c.answer_reply.mconn()[1] == "127.0.0.1"	# the caller's side stays
 
@@ -40,7 +39,8 @@ def test_answer_in_other_family(relay):
 
 	c.offer(sdp=c.a.sdp(version=c.a.sess_ver + 1))
 	assert c.offer_reply.mconn()[1] == "::1"
-	assert {c.offer_reply.port()} == b_side_port and c.offer_reply.port() != old_port
+	# the port on ::1 comes from that address's own pool: it may have the old number
+	assert {c.offer_reply.port()} == b_side_port
 	c.answer(sdp=c.b.sdp(version=c.b.sess_ver + 1))
 	sent, got = _flow(c.b, c.b_dest(), c.a)
 	assert same(got, sent), "IPv6 callee -> caller through the ::1 port"
