@@ -54,7 +54,12 @@ static int sluice_stream_check(const struct sluice_stream *s)
 
 	if (s->flags & ~SLUICE_SF_ALL)
 		return -EINVAL;
-	if (s->pad[0] || s->pad[1] || s->pad[2] || s->reserved[0] || s->reserved[1])
+	if (s->pad[0] || s->pad[1] || s->pad[2])
+		return -EINVAL;
+	/* the clock and the jitter to continue from belong to a measured stream */
+	if (s->clock_rate > SLUICE_MAX_CLOCK_RATE ||
+	    (!(s->flags & SLUICE_SF_QUALITY) && (s->clock_rate || s->jitter16)) ||
+	    (!s->clock_rate && s->jitter16))
 		return -EINVAL;
 	if ((ret = sluice_addr_check(&s->local, false)) ||
 	    (ret = sluice_addr_check(&s->expect_src, true)) ||
@@ -219,6 +224,17 @@ static void sluice_seq_ep(struct seq_file *sf, const struct sluice_ep *ep)
 		seq_puts(sf, " any");
 }
 
+static void sluice_seq_quality(struct seq_file *sf, const struct sluice_quality *line)
+{
+	struct sluice_quality q;
+
+	if (!sluice_quality_read(line, &q) || !q.epoch)
+		return;
+	seq_printf(sf, " ssrc %08x expected %u received %llu duplicates %u reordered %u"
+		   " jitter16 %u clock %u", q.ssrc, q.ext_max - q.base_seq + 1, q.received,
+		   q.duplicates, q.reordered, q.jitter16, q.clock_rate);
+}
+
 static int sluice_list_show(struct seq_file *sf, void *v)
 {
 	struct sluice_instance *inst = sf->private;
@@ -246,6 +262,8 @@ static int sluice_list_show(struct seq_file *sf, void *v)
 			seq_puts(sf, " mismatch_from");
 			sluice_seq_ep(sf, &from);
 		}
+		if (e->flags & SLUICE_SF_QUALITY)
+			sluice_seq_quality(sf, &e->stats->quality);
 		seq_putc(sf, '\n');
 	}
 	mutex_unlock(&inst->lock);

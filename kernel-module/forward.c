@@ -168,6 +168,9 @@ static unsigned int sluice_xmit(struct net *net, const struct sluice_entry *e,
 	ret = sluice_check_udp(skb, thoff, pf, hook, &ulen);
 	if (unlikely(ret))
 		goto drop;
+	if (e->flags & SLUICE_SF_QUALITY)	/* as it arrived, checked */
+		sluice_quality_rtp(e, skb, thoff + sizeof(struct udphdr),
+				   ulen - sizeof(struct udphdr));
 	dst = sluice_route(net, e, &fl);
 	if (unlikely(IS_ERR(dst))) {
 		ret = PTR_ERR(dst);

@@ -40,6 +40,8 @@ struct sluice_entry {
 	struct sluice_stats	*stats;		/* &inst->shm->slots[slot] */
 	u32			slot;
 	u32			flags;		/* SLUICE_SF_* */
+	u32			clock_rate;	/* SLUICE_SF_QUALITY: RTP clock, 0 = no jitter */
+	u32			q_mult;		/* ns -> clock units (quality_calc.h), 0 = none */
 	u8			tos;
 	struct sluice_ep	local;		/* hash key */
 	struct sluice_ep	expect;		/* family NONE = any */
@@ -75,6 +77,25 @@ struct sluice_net {
 
 struct sluice_net *sluice_net(const struct net *net);
 
+/* Write side of the sequence counters of the shared stats (kernel_abi.h): take makes
+ * the counter odd with a compare-and-swap (full barrier) and fails, without waiting, if
+ * it already is; unlock makes it even again with a release store. No writer ever waits
+ * on the packet path. */
+static inline bool sluice_seq_trylock(u32 *ctr, u32 *seq)
+{
+	u32 s = READ_ONCE(*ctr);
+
+	if (s & 1)
+		return false;
+	*seq = s;
+	return cmpxchg(ctr, s, s + 1) == s;
+}
+
+static inline void sluice_seq_unlock(u32 *ctr, u32 seq)
+{
+	smp_store_release(ctr, seq + 2);
+}
+
 /* instance.c */
 int sluice_instance_create(struct sluice_net *sn, struct net *net, u32 id, u32 capacity);
 int sluice_instance_destroy(struct sluice_net *sn, u32 id);
@@ -105,10 +126,17 @@ struct sluice_entry *sluice_table_lookup(const struct sluice_instance *inst,
 int sluice_stats_init(struct sluice_instance *inst);
 void sluice_stats_free(struct sluice_instance *inst);
 int sluice_stats_mmap(struct sluice_instance *inst, struct vm_area_struct *vma);
-void sluice_stats_reset(struct sluice_stats *st);
+void sluice_stats_reset(struct sluice_stats *st, u32 jitter16);
 void sluice_stats_mismatch(struct sluice_stats *st, const struct sluice_ep *src);
 bool sluice_stats_mismatch_read(const struct sluice_stats *st, struct sluice_ep *src, u64 *ns);
 void sluice_stats_mark(struct sluice_stats *st, bool active);
+
+/* quality.c: RTP quality of SLUICE_SF_QUALITY entries */
+u32 sluice_quality_mult(u32 clock_rate);
+void sluice_quality_rtp(const struct sluice_entry *e, const struct sk_buff *skb,
+			unsigned int off, unsigned int len);
+void sluice_quality_reset(struct sluice_quality *q, u32 jitter16);
+bool sluice_quality_read(const struct sluice_quality *q, struct sluice_quality *out);
 
 /* forward.c: the packet path */
 unsigned int sluice_forward(const struct sluice_instance *inst, struct sk_buff *skb,

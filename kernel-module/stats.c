@@ -45,24 +45,6 @@ int sluice_stats_mmap(struct sluice_instance *inst, struct vm_area_struct *vma)
 	return remap_vmalloc_range(vma, inst->shm, 0);
 }
 
-/* The mismatch record's write side (protocol in kernel_abi.h). Returns the even value
- * the counter had, with the counter now odd: the caller owns the record until
- * sluice_mismatch_unlock(). */
-static bool sluice_mismatch_trylock(struct sluice_stats *st, u32 *seq)
-{
-	u32 s = READ_ONCE(st->mismatch_seq);
-
-	if (s & 1)
-		return false;
-	*seq = s;
-	return cmpxchg(&st->mismatch_seq, s, s + 1) == s;	/* full barrier */
-}
-
-static void sluice_mismatch_unlock(struct sluice_stats *st, u32 seq)
-{
-	smp_store_release(&st->mismatch_seq, seq + 2);
-}
-
 static void sluice_mismatch_write(struct sluice_stats *st, const struct sluice_ep *src, u64 ns)
 {
 	struct sluice_addr a = { .family = src->family, .port = (__force __u16)src->port };
@@ -82,10 +64,10 @@ void sluice_stats_mismatch(struct sluice_stats *st, const struct sluice_ep *src)
 {
 	u32 seq;
 
-	if (!sluice_mismatch_trylock(st, &seq))
+	if (!sluice_seq_trylock(&st->mismatch_seq, &seq))
 		return;
 	sluice_mismatch_write(st, src, ktime_get_coarse_ns());
-	sluice_mismatch_unlock(st, seq);
+	sluice_seq_unlock(&st->mismatch_seq, seq);
 }
 
 /* For the list file: a consistent copy, or false if writers kept it busy. */
@@ -117,8 +99,9 @@ bool sluice_stats_mismatch_read(const struct sluice_stats *st, struct sluice_ep 
 
 /* Under inst->lock, with no entry on the slot. A packet still running on the slot's
  * previous entry (inside its RCU grace period) may count once more; the mismatch record
- * is cleared under its own protocol, so a reader never sees half of each. */
-void sluice_stats_reset(struct sluice_stats *st)
+ * and the quality line are cleared under their own protocol, so a reader never sees
+ * half of each. jitter16: the new stream's quality starts from it. */
+void sluice_stats_reset(struct sluice_stats *st, u32 jitter16)
 {
 	static const struct sluice_ep none;
 	u32 seq;
@@ -128,10 +111,11 @@ void sluice_stats_reset(struct sluice_stats *st)
 	WRITE_ONCE(st->errors, 0);
 	WRITE_ONCE(st->mismatch, 0);
 	WRITE_ONCE(st->last_ns, 0);
-	while (!sluice_mismatch_trylock(st, &seq))
+	while (!sluice_seq_trylock(&st->mismatch_seq, &seq))
 		cpu_relax();	/* a packet path writer: never sleeps, done in ns */
 	sluice_mismatch_write(st, &none, 0);
-	sluice_mismatch_unlock(st, seq);
+	sluice_seq_unlock(&st->mismatch_seq, seq);
+	sluice_quality_reset(&st->quality, jitter16);
 }
 
 void sluice_stats_mark(struct sluice_stats *st, bool active)

@@ -95,6 +95,8 @@ static struct sluice_entry *sluice_entry_new(const struct sluice_instance *inst,
 	e->slot = slot;
 	e->stats = &inst->shm->slots[slot];
 	e->flags = s->flags;
+	e->clock_rate = s->clock_rate;
+	e->q_mult = sluice_quality_mult(s->clock_rate);
 	e->tos = s->tos;
 	sluice_ep_from_abi(&e->local, &s->local);
 	sluice_ep_from_abi(&e->expect, &s->expect_src);
@@ -130,7 +132,7 @@ int sluice_table_add(struct sluice_instance *inst, u32 slot, const struct sluice
 		ret = -EEXIST;
 	if (ret)
 		goto out;
-	sluice_stats_reset(e->stats);
+	sluice_stats_reset(e->stats, s->jitter16);
 	sluice_stats_mark(e->stats, true);
 	rcu_assign_pointer(inst->slots[slot], e);
 	hlist_add_head_rcu(&e->hnode, sluice_bucket(inst, &e->local));

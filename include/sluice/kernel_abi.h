@@ -12,7 +12,10 @@
  *   /proc/net/sluice/<id>/list     read: text dump of the entries (debugging): a line
  *                                  "instance I capacity C entries N", then per entry
  *                                  "SLOT LOCAL EXPECT OUT_SRC OUT_DST flags F packets N
- *                                  bytes N errors N mismatch N [mismatch_from A:P]"
+ *                                  bytes N errors N mismatch N [mismatch_from A:P]
+ *                                  [ssrc X expected N received N duplicates N
+ *                                  reordered N jitter16 N clock N]" (the rtp part once
+ *                                  a SLUICE_SF_QUALITY entry measured RTP; ssrc in hex)
  * An nftables rule "sluice instance <id>" (expression name "sluice", attribute
  * SLUICE_NFTA_INSTANCE) hands UDP packets to instance <id>; see daemon/nft.c.
  *
@@ -20,7 +23,9 @@
  *   EPROTO      hdr.version != SLUICE_ABI_VERSION
  *   EINVAL      length mismatch, non-zero reserved/pad, bad family, port 0, address
  *               0.0.0.0/::, bad flags, expect_src family != local family,
- *               out_src family != out_dst family
+ *               out_src family != out_dst family, clock_rate > SLUICE_MAX_CLOCK_RATE,
+ *               clock_rate or jitter16 != 0 without SLUICE_SF_QUALITY, jitter16 != 0
+ *               with clock_rate 0
  *   EOPNOTSUPP  unknown cmd
  *   ERANGE      slot >= capacity, instance id or capacity out of range
  *   EBUSY       ADD to an occupied slot
@@ -39,7 +44,9 @@
 
 #include <linux/types.h>
 
-#define SLUICE_ABI_VERSION	2u	/* 2: last mismatching source in struct sluice_stats */
+#define SLUICE_ABI_VERSION	3u	/* 2: last mismatching source in struct sluice_stats;
+					 * 3: RTP quality (struct sluice_quality, a third line
+					 *    per stats slot; clock_rate/jitter16 per stream) */
 
 #define SLUICE_MAX_INSTANCES	256u	/* instance ids 0..255 */
 #define SLUICE_MAX_CAPACITY	262144u	/* streams (stats slots) per instance */
@@ -87,7 +94,13 @@ struct sluice_addr {
 					 * (so the daemon can re-latch) instead of dropping it */
 #define SLUICE_SF_SET_TOS	0x2u	/* write tos into the IPv4 TOS / IPv6 traffic class;
 					 * otherwise the received value is kept */
-#define SLUICE_SF_ALL		(SLUICE_SF_MISMATCH_PASS | SLUICE_SF_SET_TOS)
+#define SLUICE_SF_QUALITY	0x4u	/* measure the RTP forwarded (struct sluice_quality):
+					 * loss, duplicates, reordering, and with clock_rate
+					 * the interarrival jitter. RTCP (RFC 5761 second byte
+					 * 192..223) and non-RTP packets are not measured. */
+#define SLUICE_SF_ALL		(SLUICE_SF_MISMATCH_PASS | SLUICE_SF_SET_TOS | SLUICE_SF_QUALITY)
+
+#define SLUICE_MAX_CLOCK_RATE	1000000u	/* Hz; RTP clocks are 8000..90000 */
 
 struct sluice_stream {
 	struct sluice_addr local;	/* match: UDP to this address/port (the relay socket) */
@@ -97,7 +110,12 @@ struct sluice_stream {
 	__u32	flags;			/* SLUICE_SF_* */
 	__u8	tos;
 	__u8	pad[3];			/* 0 */
-	__u32	reserved[2];		/* 0 */
+	__u32	clock_rate;		/* SLUICE_SF_QUALITY: RTP clock of the payload (Hz),
+					 * for the jitter; 0 = loss only */
+	__u32	jitter16;		/* ADD with SLUICE_SF_QUALITY: the jitter estimate
+					 * to continue from (struct sluice_quality.jitter16,
+					 * e.g. what userspace measured so far); UPDATE:
+					 * ignored, the measurement continues */
 };
 
 struct sluice_msg_stream {
@@ -134,9 +152,50 @@ struct sluice_stats_hdr {
 	__u64	reserved[5];
 };
 
-/* One slot: two cache lines (the mapping is page aligned and the header is 64 bytes),
- * so the forward path only ever writes the first one, and neighbouring slots never
- * share a line.
+/* RTP quality of one stream as the module measures it (SLUICE_SF_QUALITY): the
+ * receiver statistics of RFC 3550 A.1/A.3/A.8 for the stream's current source, written
+ * per RTP packet. Several fields belong together, so the line is guarded by a sequence
+ * counter with the same protocol as the mismatch record (below): the module makes seq
+ * odd with a compare-and-swap, updates, and makes it even with a release store; a
+ * packet that finds it odd (another CPU measuring the same stream at that moment) is
+ * not measured but counted in `busy` (atomically, outside the protocol). A reader copies
+ * the line between two loads of seq and retries while it is odd or changed.
+ *
+ * An "epoch" is one run of the state machine: it starts with the first RTP packet after
+ * ADD and starts over on a new SSRC or a sequence jump (>= SLUICE_Q_MAX_DROPOUT ahead
+ * and not <= SLUICE_Q_MAX_MISORDER behind): ssrc, ext_max, base_seq, received and the
+ * jitter's transit belong to the epoch; duplicates, reordered and busy count from ADD;
+ * jitter16 carries on. UPDATE keeps the whole line; ADD clears it (jitter16 = the
+ * stream's jitter16). The reader's figures:
+ *   expected = ext_max - base_seq + 1 (u32 arithmetic), lost = expected - received,
+ *   jitter = (jitter16 >> 4) / clock_rate seconds. */
+#define SLUICE_Q_MAX_DROPOUT	3000u
+#define SLUICE_Q_MAX_MISORDER	100u
+#define SLUICE_QF_TRANSIT	0x1u	/* transit holds the previous packet's */
+
+struct sluice_quality {
+	__u32	seq;		/* odd while the module writes this line */
+	__u32	epoch;		/* 0 = no RTP measured since ADD; +1 per start (above) */
+	__u32	ssrc;
+	__u32	ext_max;	/* highest sequence number, extended: cycles << 16 | seq */
+	__u16	base_seq;	/* the epoch's first sequence number */
+	__u8	pt;		/* payload type jitter is measured on (the epoch's first) */
+	__u8	flags;		/* SLUICE_QF_* */
+	__u32	clock_rate;	/* Hz transit and jitter16 are in (the entry's) */
+	__u64	received;	/* distinct packets of the epoch */
+	__u64	window;		/* bit i: ext_max - i was received (duplicates) */
+	__u32	duplicates;	/* since ADD */
+	__u32	reordered;	/* since ADD: arrived after a later one */
+	__u32	transit;	/* arrival (clock units, CLOCK_MONOTONIC) - RTP timestamp */
+	__u32	jitter16;	/* RFC 3550 A.8 interarrival jitter x 16, clock units */
+	__u32	busy;		/* since ADD: RTP packets not measured (see above) */
+	__u32	pad;
+};
+
+/* One slot: three cache lines (the mapping is page aligned and the header is 64 bytes),
+ * so the forward path writes the first one per packet, the third per RTP packet of a
+ * measured stream, the second only on a source mismatch; neighbouring slots never share
+ * a line.
  *
  * The last mismatching source (mismatch_src, mismatch_ns) is wider than one atomic
  * store, so it is guarded by a sequence counter: the module makes mismatch_seq odd with
@@ -164,6 +223,8 @@ struct sluice_stats {
 				 * 0 = none since ADD */
 	struct sluice_addr mismatch_src; /* its source; family SLUICE_FAMILY_NONE = none */
 	__u64	reserved2[3];
+	/* line 3: written per RTP packet of a SLUICE_SF_QUALITY entry */
+	struct sluice_quality quality;
 };
 
 #ifdef __cplusplus
@@ -178,7 +239,12 @@ SLUICE_ABI_ASSERT(sizeof(struct sluice_msg_stream) == 136, "abi: msg_stream");
 SLUICE_ABI_ASSERT(sizeof(struct sluice_msg_slot) == 24, "abi: msg_slot");
 SLUICE_ABI_ASSERT(sizeof(struct sluice_msg_instance) == 24, "abi: msg_instance");
 SLUICE_ABI_ASSERT(sizeof(struct sluice_stats_hdr) == 64, "abi: stats_hdr");
-SLUICE_ABI_ASSERT(sizeof(struct sluice_stats) == 128, "abi: stats");
+SLUICE_ABI_ASSERT(sizeof(struct sluice_quality) == 64, "abi: quality");
+SLUICE_ABI_ASSERT(sizeof(struct sluice_stats) == 192, "abi: stats");
+SLUICE_ABI_ASSERT(__builtin_offsetof(struct sluice_stats, quality) == 128,
+		  "abi: stats line 3 is the quality");
+SLUICE_ABI_ASSERT(__builtin_offsetof(struct sluice_quality, received) % 8 == 0,
+		  "abi: quality received aligned");
 SLUICE_ABI_ASSERT(__builtin_offsetof(struct sluice_stats, mismatch_seq) == 64,
 		  "abi: stats line 2 starts with mismatch_seq");
 SLUICE_ABI_ASSERT(__builtin_offsetof(struct sluice_stats, mismatch_ns) % 8 == 0,

@@ -535,7 +535,9 @@ static int t_fields(void)
 	};
 #define SP(f, n) { #f, offsetof(struct sluice_msg_stream, f), n }
 	static const struct pad stream_pads[] = {
-		SP(pad, 4), SP(stream.pad, 3), SP(stream.reserved, 8),
+		SP(pad, 4), SP(stream.pad, 3),
+		/* without SLUICE_SF_QUALITY (m0 has none): no clock, no jitter */
+		SP(stream.clock_rate, 4), SP(stream.jitter16, 4),
 		SP(stream.local.pad0, 1), SP(stream.local.pad1, 4),
 		SP(stream.expect_src.pad0, 1), SP(stream.expect_src.pad1, 4),
 		SP(stream.out_src.pad0, 1), SP(stream.out_src.pad1, 4),
@@ -597,7 +599,7 @@ static int t_fields(void)
 		m.stream.out_src.family = fams[f];
 		INST(&m, sizeof(m), EINVAL, "out_src family");
 	}
-	for (unsigned int bit = 2; bit < 32; bit++) {
+	for (unsigned int bit = 3; bit < 32; bit++) {
 		m = m0;
 		m.stream.flags = SLUICE_SF_ALL | (1u << bit);
 		INST(&m, sizeof(m), EINVAL, "unknown flag");
@@ -624,6 +626,17 @@ static int t_fields(void)
 	m = m0;
 	m.stream.expect_src.port = htons(5);
 	INST(&m, sizeof(m), EINVAL, "expect_src none with a port");
+	/* the quality's clock and jitter seed */
+	m = m0;
+	m.stream.flags = SLUICE_SF_QUALITY;
+	m.stream.jitter16 = 1;
+	INST(&m, sizeof(m), EINVAL, "jitter16 without a clock");
+	static const uint32_t clocks[] = { SLUICE_MAX_CLOCK_RATE + 1, 0x80000000u, 0xffffffffu };
+	for (size_t c = 0; c < sizeof(clocks) / sizeof(clocks[0]); c++) {
+		m.stream.clock_rate = clocks[c];
+		m.stream.jitter16 = 0;
+		INST(&m, sizeof(m), EINVAL, "clock_rate > SLUICE_MAX_CLOCK_RATE");
+	}
 	return check_entries("after fields");
 }
 
@@ -906,6 +919,10 @@ static size_t random_valid(unsigned char *buf, bool *net)
 		s = msg_stream(k < 35 ? SLUICE_CMD_ADD : SLUICE_CMD_UPDATE, slot, port, rnd() & 1);
 		if (rnd() & 1)
 			s.stream.flags = rnd() & SLUICE_SF_ALL;
+		if (s.stream.flags & SLUICE_SF_QUALITY) {	/* a measured stream */
+			s.stream.clock_rate = rnd() & 1 ? 8000 : 48000;
+			s.stream.jitter16 = rnd() % 3 ? 0 : rnd();
+		}
 		memcpy(buf, &s, sizeof(s));
 		return sizeof(s);
 	}

@@ -33,8 +33,12 @@ static bool addr_ok(const struct sluice_addr *a, bool may_be_none)
 
 static bool stream_ok(const struct sluice_stream *s)
 {
-	if ((s->flags & ~SLUICE_SF_ALL) || !zero(s->pad, sizeof(s->pad)) ||
-	    !zero(s->reserved, sizeof(s->reserved)))
+	if ((s->flags & ~SLUICE_SF_ALL) || !zero(s->pad, sizeof(s->pad)))
+		return false;
+	/* a clock (at most SLUICE_MAX_CLOCK_RATE) and a jitter seed (which needs a clock)
+	 * only for a measured stream */
+	if (s->clock_rate > SLUICE_MAX_CLOCK_RATE || (s->jitter16 && !s->clock_rate) ||
+	    (!(s->flags & SLUICE_SF_QUALITY) && s->clock_rate))
 		return false;
 	if (!addr_ok(&s->local, false) || !addr_ok(&s->expect_src, true) ||
 	    !addr_ok(&s->out_src, false) || !addr_ok(&s->out_dst, false))

@@ -689,8 +689,15 @@ static int t_garbage(void)
 	m.stream.flags = 0x80;
 	EXPECT(kmod_write_raw(k1, &m, sizeof(m)), EINVAL, "unknown flag");
 	m = good_add(0, "10.0.1.1:31000");
-	m.stream.reserved[1] = 7;
-	EXPECT(kmod_write_raw(k1, &m, sizeof(m)), EINVAL, "stream reserved");
+	m.stream.jitter16 = 7;
+	EXPECT(kmod_write_raw(k1, &m, sizeof(m)), EINVAL, "jitter16 without SLUICE_SF_QUALITY");
+	m.stream.flags = SLUICE_SF_QUALITY;
+	EXPECT(kmod_write_raw(k1, &m, sizeof(m)), EINVAL, "jitter16 without a clock");
+	m.stream.clock_rate = SLUICE_MAX_CLOCK_RATE + 1;
+	EXPECT(kmod_write_raw(k1, &m, sizeof(m)), EINVAL, "clock beyond SLUICE_MAX_CLOCK_RATE");
+	m = good_add(0, "10.0.1.1:31000");
+	m.stream.clock_rate = 8000;
+	EXPECT(kmod_write_raw(k1, &m, sizeof(m)), EINVAL, "clock without SLUICE_SF_QUALITY");
 	m = good_add(0, "10.0.1.1:31000");
 	m.stream.expect_src.family = SLUICE_FAMILY_INET6;
 	m.stream.expect_src.port = htons(5);
