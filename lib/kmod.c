@@ -271,6 +271,8 @@ int kmod_stream_to_abi(const struct kmod_stream *s, struct sluice_stream *out)
 		return ret;
 	out->flags = s->flags;
 	out->tos = s->tos;
+	out->clock_rate = s->clock_rate;
+	out->jitter16 = s->jitter16;
 	return 0;
 }
 
@@ -420,4 +422,36 @@ int kmod_read(const struct kmod *k, int slot, struct kmod_counters *out)
 		return -ERANGE;
 	kmod_read_stats(st, out);
 	return 0;
+}
+
+int kmod_read_quality_stats(const volatile struct sluice_stats *st, struct quality_seg *out)
+{
+	const volatile struct sluice_quality *line = &st->quality;
+	struct sluice_quality q;
+
+	for (int i = 0; i < KMOD_SEQ_TRIES; i++) {
+		uint32_t s1 = __atomic_load_n(&line->seq, __ATOMIC_ACQUIRE);
+
+		if (s1 & 1)
+			continue;
+		memcpy(&q, (const void *)line, sizeof(q));
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&line->seq, __ATOMIC_RELAXED) != s1)
+			continue;
+		*out = (struct quality_seg){
+			.epoch = q.epoch, .ssrc = q.ssrc, .ext_max = q.ext_max,
+			.base_seq = q.base_seq, .pt = q.pt, .clock = q.clock_rate,
+			.jitter16 = q.jitter16, .received = q.received,
+			.duplicates = q.duplicates, .reordered = q.reordered, .busy = q.busy,
+		};
+		return 0;
+	}
+	return -EAGAIN;
+}
+
+int kmod_read_quality(const struct kmod *k, int slot, struct quality_seg *out)
+{
+	const volatile struct sluice_stats *st = kmod_stats(k, slot);
+
+	return st ? kmod_read_quality_stats(st, out) : -ERANGE;
 }

@@ -7,9 +7,6 @@
 
 #include "sluice/rtp.h"
 
-#define MAX_DROPOUT     3000
-#define MAX_MISORDER    100
-
 static uint32_t get32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
@@ -71,12 +68,12 @@ void quality_rtp(struct quality_rx *q, const uint8_t *p, size_t len, unsigned cl
 		q->duplicates++;
 		return;
 	}
-	if (delta < MAX_DROPOUT) {              /* in order, maybe with a gap */
+	if (delta < QUALITY_MAX_DROPOUT) {              /* in order, maybe with a gap */
 		if (seq < q->max_seq)
 			q->cycles += 1u << 16;
 		q->max_seq = seq;
 		q->window = delta >= 64 ? 1 : q->window << delta | 1;
-	} else if (delta > 65535 - MAX_MISORDER) {      /* late: reordered or duplicate */
+	} else if (delta > 65535 - QUALITY_MAX_MISORDER) {      /* late: reordered or duplicate */
 		uint16_t back = (uint16_t)(q->max_seq - seq);
 
 		if (back < 64 && (q->window >> back & 1)) {

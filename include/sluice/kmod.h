@@ -7,6 +7,7 @@
  *   slot = kmod_add(k, &stream)                     push a stream; keep the slot
  *   kmod_update(k, slot, &stream)                   re-latch / re-INVITE (counters kept)
  *   kmod_read(k, slot, &ctr)                        counters, no system call
+ *   kmod_read_quality(k, slot, &seg)                RTP quality (SLUICE_SF_QUALITY)
  *   kmod_del(k, slot)                               counters stay readable until the slot
  *                                                   is handed out again
  *   sluice_nft_remove(id); kmod_close(k, true)      clean exit (true: destroy instance)
@@ -24,6 +25,7 @@
 #include <stdint.h>
 #include <sluice/kernel_abi.h>
 #include <sluice/netaddr.h>
+#include <sluice/quality.h>
 
 struct kmod;
 
@@ -46,8 +48,12 @@ struct kmod_stream {
 	union sockaddr_u	expect_src;	/* latched peer, or AF_UNSPEC = any source */
 	union sockaddr_u	out_src;	/* the sink's relay socket (packets leave from it) */
 	union sockaddr_u	out_dst;	/* the sink's endpoint */
-	unsigned int		flags;		/* SLUICE_SF_MISMATCH_PASS | SLUICE_SF_SET_TOS */
+	unsigned int		flags;		/* SLUICE_SF_MISMATCH_PASS | SLUICE_SF_SET_TOS |
+						   SLUICE_SF_QUALITY */
 	uint8_t			tos;		/* with SLUICE_SF_SET_TOS */
+	uint32_t		clock_rate;	/* with SLUICE_SF_QUALITY: RTP clock (Hz), 0 none */
+	uint32_t		jitter16;	/* with a clock_rate: kmod_add() continues the
+						   jitter estimate from it (quality_rx.jitter16) */
 };
 
 struct kmod_counters {
@@ -103,6 +109,11 @@ int kmod_flush(struct kmod *k);
 int kmod_read(const struct kmod *k, int slot, struct kmod_counters *out);
 /* The same from any struct sluice_stats (exposed for tests). */
 void kmod_read_stats(const volatile struct sluice_stats *st, struct kmod_counters *out);
+/* The slot's RTP quality line as one consistent copy (the module's sequence counter,
+ * KMOD_SEQ_TRIES reads at most). 0; -ERANGE; -EAGAIN: the module kept rewriting it. */
+int kmod_read_quality(const struct kmod *k, int slot, struct quality_seg *out);
+/* The same from any struct sluice_stats (exposed for tests). */
+int kmod_read_quality_stats(const volatile struct sluice_stats *st, struct quality_seg *out);
 /* The slot's shared counters (read-only mapping), NULL if out of range. */
 const volatile struct sluice_stats *kmod_stats(const struct kmod *k, int slot);
 

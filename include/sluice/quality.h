@@ -12,6 +12,8 @@
 #include <stdint.h>
 
 #define QUALITY_SR_SLOTS 4
+#define QUALITY_MAX_DROPOUT     3000    /* RFC 3550 A.1: a jump this far ahead restarts */
+#define QUALITY_MAX_MISORDER    100     /* ...unless it is this close behind: late */
 
 struct quality_rx {                     /* one RTP source as received */
 	bool init;
@@ -59,6 +61,41 @@ int64_t quality_lost(const struct quality_rx *q);
 double quality_jitter_ms(const struct quality_rx *q);
 /* Loss in percent since the previous call (or the start); resets the interval. */
 double quality_interval_loss(struct quality_rx *q);
+
+/* ---- figures another measurer took (the kernel module, while it forwards) ----
+ *
+ * A segment is what the module measured of one stream since its entry was added (see
+ * struct sluice_quality in kernel_abi.h); quality_merge() folds what is new in it into
+ * the stream's quality_rx, so the figures run on across kernel and userspace spells:
+ * counts add up, the highest sequence number is the higher of the two, the jitter is the
+ * module's estimate (which it continued from the one userspace handed it at the push). */
+struct quality_seg {
+	uint32_t epoch;                 /* 0: nothing measured; changes when it starts over */
+	uint32_t ssrc;
+	uint32_t ext_max;               /* the segment's own extended sequence space */
+	uint16_t base_seq;
+	uint8_t pt;
+	uint32_t clock;                 /* of jitter16; 0: no jitter */
+	uint32_t jitter16;
+	uint64_t received;              /* of the epoch */
+	uint32_t duplicates, reordered; /* since the segment began */
+	uint32_t busy;                  /* since the segment began: received, not measured */
+};
+
+struct quality_folded {                 /* how much of a segment q already holds */
+	uint32_t epoch;
+	uint64_t received;
+	uint32_t duplicates, reordered, busy;
+	int64_t map;                    /* q's extended seq = the segment's + map */
+};
+
+/* Folds into q what seg holds beyond f (zero f when a new segment begins: a new kernel
+ * entry). The segment's epoch continues q when it has q's SSRC and starts within the
+ * usual dropout/misorder window of q's highest sequence number; otherwise q starts over
+ * with it (a new SSRC resets everything, a jump keeps duplicates and reordered, as
+ * quality_rtp()). Returns the packets newly counted as received. */
+uint64_t quality_merge(struct quality_rx *q, struct quality_folded *f,
+		       const struct quality_seg *seg);
 
 /* RTCP compound going out to a peer: remember its SRs. */
 void quality_rtcp_out(struct quality_rtt *r, const uint8_t *p, size_t len, int64_t now_us);

@@ -46,7 +46,7 @@ static void test_ipv4(void **state)
 	assert_int_equal(abi.flags, SLUICE_SF_SET_TOS);
 	assert_int_equal(abi.tos, 0xb8);
 	assert_int_equal(abi.pad[0] | abi.pad[1] | abi.pad[2], 0);
-	assert_int_equal(abi.reserved[0] | abi.reserved[1], 0);
+	assert_int_equal(abi.clock_rate | abi.jitter16, 0);
 	assert_int_equal(abi.local.pad0 | abi.local.pad1, 0);
 }
 
@@ -220,6 +220,51 @@ static void test_read_mismatch_concurrent(void **state)
 	assert_true(seen >= 20000);
 }
 
+static void test_quality_to_abi(void **state)
+{
+	struct kmod_stream s = { .flags = SLUICE_SF_QUALITY, .clock_rate = 48000,
+				 .jitter16 = 3200 };
+	struct sluice_stream abi;
+
+	(void)state;
+	s.local = addr("10.0.1.1:30000");
+	s.out_src = addr("10.0.2.1:30002");
+	s.out_dst = addr("192.0.2.7:40002");
+	assert_int_equal(kmod_stream_to_abi(&s, &abi), 0);
+	assert_int_equal(abi.flags, SLUICE_SF_QUALITY);
+	assert_int_equal(abi.clock_rate, 48000);
+	assert_int_equal(abi.jitter16, 3200);
+}
+
+/* The quality line as the module leaves it: one consistent copy; an odd counter (a
+ * writer that never finishes) makes the read give up, bounded. */
+static void test_read_quality(void **state)
+{
+	static struct sluice_stats st;
+	struct quality_seg seg;
+
+	(void)state;
+	st.quality = (struct sluice_quality){
+		.seq = 8, .epoch = 2, .ssrc = 0xabcdef01, .ext_max = 0x10005, .base_seq = 65000,
+		.pt = 8, .clock_rate = 8000, .received = 530, .duplicates = 3, .reordered = 4,
+		.jitter16 = 1600, .busy = 1,
+	};
+	memset(&seg, 0xa5, sizeof(seg));
+	assert_int_equal(kmod_read_quality_stats(&st, &seg), 0);
+	assert_int_equal(seg.epoch, 2);
+	assert_int_equal(seg.ssrc, 0xabcdef01);
+	assert_int_equal(seg.ext_max - seg.base_seq + 1, 542);
+	assert_int_equal(seg.pt, 8);
+	assert_int_equal(seg.clock, 8000);
+	assert_int_equal(seg.received, 530);
+	assert_int_equal(seg.duplicates, 3);
+	assert_int_equal(seg.reordered, 4);
+	assert_int_equal(seg.jitter16, 1600);
+	assert_int_equal(seg.busy, 1);
+	st.quality.seq = 9;
+	assert_int_equal(kmod_read_quality_stats(&st, &seg), -EAGAIN);
+}
+
 static void test_open_without_module(void **state)
 {
 	struct kmod *k = (struct kmod *)1;
@@ -243,6 +288,8 @@ int main(void)
 		cmocka_unit_test(test_read_mismatch_v4_v6),
 		cmocka_unit_test(test_read_mismatch_busy),
 		cmocka_unit_test(test_read_mismatch_concurrent),
+		cmocka_unit_test(test_quality_to_abi),
+		cmocka_unit_test(test_read_quality),
 		cmocka_unit_test(test_open_without_module),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
