@@ -113,6 +113,8 @@ struct stream {
 	struct quality_rx qrx;          /* [L] RTP from the peer, as received (quality.h) */
 	struct quality_rtt qrtt;        /* [L] RTCP exchanged with the peer on this socket */
 	struct quality_mos mos;         /* [L] MOS samples of qrx */
+	struct quality_folded kq;       /* [L] how much of the kernel entry's quality qrx
+	                                   holds (kernel_quality.c); zeroed at each push */
 	int64_t q_next_us;              /* [L] next MOS sample (mono_fine_us) */
 	int kslot;                      /* kernel entry slot, -1 none (control thread) */
 	int kerr;                       /* last refused push, -errno (control thread) */

@@ -149,6 +149,7 @@ int call_stats_add(struct daemon *d, struct call *c, struct arena *a, struct bva
 	bv_dict_add_int(a, dict, "created_us", c->created_us % 1000000);
 	bv_dict_add_int(a, dict, "last signal", wall_s(c->last_signal_us));
 	pthread_mutex_lock(&c->lock);
+	kernel_quality_fold_call(c, mono_fine_us());    /* the kernel's latest figures */
 	for (const struct party *p = c->parties; p; p = p->next) {
 		if (!p->n_tags)
 			bv_dict_add(a, tags, "", party_dict(d, a, p, "", NULL));

@@ -192,6 +192,7 @@ static void withdraw(struct daemon *d, struct stream *s)
 	 * packets forwarded while it was on its way. */
 	kmod_del(d->kmod, s->kslot);
 	fold_counters(s);
+	kernel_quality_fold(s->media->party->call, s, mono_fine_us());
 	s->kslot = -1;
 	free(s->kpushed);
 	s->kpushed = NULL;
@@ -203,6 +204,7 @@ static void sync_stream(struct daemon *d, struct stream *s)
 	union sockaddr_u dest;
 	struct kmod_stream ks;
 	const char *why = ineligible(d, s, &dest);
+	uint32_t jitter16;
 	int r;
 
 	if (why) {
@@ -223,16 +225,25 @@ static void sync_stream(struct daemon *d, struct stream *s)
 		ks.flags |= SLUICE_SF_SET_TOS;
 		ks.tos = (uint8_t)s->media->party->call->tos;
 	}
+	kernel_quality_push(s, &ks);
+	/* the jitter so far seeds a new entry only; an update keeps measuring */
+	jitter16 = ks.jitter16;
+	ks.jitter16 = 0;
 	if (s->kslot >= 0) {
 		if (!memcmp(s->kpushed, &ks, sizeof(ks)))
 			return;
 		r = kmod_update(d->kmod, s->kslot, &ks);
 	} else {
+		struct kmod_stream add = ks;
+
 		if (!s->kpushed && !(s->kpushed = malloc(sizeof(*s->kpushed))))
 			return;
-		r = kmod_add(d->kmod, &ks);
-		if (r >= 0)
+		add.jitter16 = jitter16;
+		r = kmod_add(d->kmod, &add);
+		if (r >= 0) {
 			s->kslot = r;
+			memset(&s->kq, 0, sizeof(s->kq));
+		}
 	}
 	if (r < 0) {
 		if (s->kerr != r)

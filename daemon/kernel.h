@@ -10,6 +10,7 @@
 #include "call.h"
 
 struct daemon;
+struct kmod_stream;
 
 /* Open the module instance (flushing a killed predecessor's entries) and install the
  * nftables rule. With --kernel=auto a missing module is not an error: d->kmod stays NULL
@@ -33,6 +34,16 @@ void kernel_read(const struct call *c, const struct stream *s, struct stream_sta
 /* The last foreign source of stream s, from userspace or the kernel, whichever saw
  * one last. false: none. Call lock held. */
 bool kernel_last_foreign(const struct call *c, const struct stream *s, union sockaddr_u *src);
+/* kernel_quality.c: fold the RTP quality the module measured into the streams' qrx
+ * (and take MOS samples when due); now: mono_fine_us(). Control thread, call lock held.
+ * The figures are folded once a second (timeouts), before query/delete replies and when
+ * an entry is withdrawn, so query, delete, the call-end log, metrics and HEP read the
+ * same qrx whichever path forwarded the stream. */
+void kernel_quality_fold(const struct call *c, struct stream *s, int64_t now);
+void kernel_quality_fold_call(const struct call *c, int64_t now);
+/* What the module needs to measure s, for its push: flags, clock, the jitter so far. */
+void kernel_quality_push(const struct stream *s, struct kmod_stream *ks);
+
 /* Why the stream is not kernel-forwarded, or NULL if it is. */
 const char *kernel_why_not(const struct daemon *d, const struct stream *s);
 

@@ -54,6 +54,11 @@ void quality_in(struct stream *s, struct stream *t, const uint8_t *p, size_t len
 		return;
 	}
 	quality_rtp(&t->qrx, p, len, t->media->clock, now);
+	quality_tick(t, now);
+}
+
+void quality_tick(struct stream *t, int64_t now)
+{
 	if (!t->q_next_us) {
 		t->q_next_us = now + SAMPLE_US;
 	} else if (now >= t->q_next_us) {

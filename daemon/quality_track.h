@@ -15,6 +15,9 @@ struct call;
  * a BUNDLE member); now from mono_fine_us(). */
 void quality_in(struct stream *s, struct stream *t, const uint8_t *p, size_t len,
 		int64_t now);
+/* Call lock held: t's RTP figures moved on without quality_in() (the kernel measured
+ * them, kernel_quality.c): take a MOS sample when one is due. */
+void quality_tick(struct stream *t, int64_t now);
 /* A packet leaving through transport stream s towards its peer. */
 void quality_out(struct stream *s, const uint8_t *p, size_t len, int64_t now);
 

@@ -64,5 +64,10 @@ void timeouts_scan(struct daemon *d)
 		if (c->sdirty)
 			store_call_changed(d, c);
 		kernel_watch_foreign(d, c, now);
+		if (c->kmod) {
+			pthread_mutex_lock(&c->lock);
+			kernel_quality_fold_call(c, mono_fine_us());
+			pthread_mutex_unlock(&c->lock);
+		}
 	}
 }
