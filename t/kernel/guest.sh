@@ -92,6 +92,8 @@ cat /proc/net/sluice/2/list >"$out/list-2.txt" 2>&1
 dtest main
 # recording a kernel-eligible call (daemon_rec.py, issue 12)
 SLUICED="$(dirname "$out")/sluiced" python3 "$top/t/kernel/daemon_rec.py" "$res" "$out" rec 2>&1 | tee -a "$out/guest.log"
+# quality of kernel-forwarded streams (daemon_quality.py, issue 14)
+SLUICED="$(dirname "$out")/sluiced" python3 "$top/t/kernel/daemon_quality.py" "$res" "$out" quality 2>&1 | tee -a "$out/guest.log"
 
 # an instance with entries and a rule in a namespace that goes away
 netns_dies() {

@@ -40,6 +40,8 @@ SCENARIOS = [
     "daemon_stranger_at_kernel_stream", "daemon_stranger_foreign_in_query",
     # recording a kernel-eligible call (daemon_rec.py)
     "daemon_recording_leaves_kernel", "daemon_record_call_never_in_kernel",
+    # quality of kernel-forwarded streams (daemon_quality.py)
+    "daemon_kernel_quality", "daemon_quality_across_paths",
     "daemon_unload_after_clean_exit", "daemon_unload_after_sigkill",
     "dmesg_clean",
 ]
