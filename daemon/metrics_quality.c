@@ -74,7 +74,7 @@ void metrics_render_quality(const struct metrics *m, struct strbuf *sb)
 	struct prom_hist h = { bounds, METRICS_JIT_BOUNDS, q->jitter, q->jitter_sum_ms / 1000 };
 
 	render_mos(sb, "sluice_call_mos", "Average MOS (E-model, 1 to 4.5) of each ended "
-		   "call that carried RTP through userspace", q->call_mos, q->call_mos_sum10);
+		   "call that carried RTP", q->call_mos, q->call_mos_sum10);
 	render_mos(sb, "sluice_stream_mos", "Average MOS of each RTP stream of ended calls "
 		   "(one per side and media section)", q->stream_mos, q->stream_mos_sum10);
 	for (unsigned b = 0; b < METRICS_JIT_BOUNDS; b++)
