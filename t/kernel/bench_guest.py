@@ -8,6 +8,9 @@ call recorded (record-call: yes in the offers), which keeps its streams in users
 usage: bench_guest.py OUTDIR    env: BENCH_CALLS (50), BENCH_WARMUP (4 s),
        BENCH_DURATION (12 s),
        BENCH_RELAYS ("sluice-kernel sluice-user sluice-rec rtpengine")
+       BENCH_BASE_DIR (run-vm.sh SLUICE_BENCH_BASE: a base's sluiced and module; then the
+       relays are base-kernel and sluice-kernel in BENCH_ROUNDS (3) alternating rounds,
+       the module swapped between them: the kernel path before and after a change)
 
 Method (issue 5): the generator (sluice-bench, 50 pps per stream) runs on CPU 0, the
 relay on CPU 1, and RPS steers loopback receive processing to CPU 1, so the kernel's
@@ -35,6 +38,10 @@ DURATION = float(os.environ.get("BENCH_DURATION", 12))
 RELAYS = os.environ.get("BENCH_RELAYS", "sluice-kernel sluice-user sluice-rec rtpengine").split()
 # sluice-rec's --recording-dir: the guest's tmpfs (the 9p share would charge its own cost)
 REC_DIR = "/tmp/bench-recording"
+BASE = os.environ.get("BENCH_BASE_DIR")
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", 3))
+if BASE and "BENCH_RELAYS" not in os.environ:
+	RELAYS = ["base-kernel", "sluice-kernel"] * ROUNDS
 GEN_CPU, RELAY_CPU = 0, 1
 NG_PORT = 2290
 HZ = os.sysconf("SC_CLK_TCK")
@@ -50,6 +57,8 @@ def common(table):
 def relay_argv(name):
 	if name == "sluice-kernel":
 		return [SLUICED] + common(0) + ["--kernel=on"]
+	if name == "base-kernel":
+		return [os.path.join(BASE, "src", "build", "sluiced")] + common(0) + ["--kernel=on"]
 	if name == "sluice-user":
 		return [SLUICED] + common(-1)
 	if name == "sluice-rec":
@@ -106,13 +115,37 @@ def kernel_entries():
 		return None
 
 
+loaded = [os.path.join(OUT, "mod", "sluice.ko")]	# guest.sh loads this tree's module
+
+
+def use_module(name):
+	"""The module a relay runs with: the base's for base-kernel, else this tree's."""
+	want = os.path.join(BASE, "mod", "sluice.ko") if name.startswith("base-") else \
+		os.path.join(OUT, "mod", "sluice.ko")
+	if loaded[0] == want:
+		return
+	subprocess.run(["rmmod", "sluice"], check=True)
+	subprocess.run(["insmod", want], check=True)
+	loaded[0] = want
+
+
+def measured_entries():
+	"""Kernel entries whose list line carries RTP quality figures (the module measures)."""
+	try:
+		with open("/proc/net/sluice/0/list") as f:
+			return sum(1 for line in f if " ssrc " in line)
+	except OSError:
+		return None
+
+
 def bench_args(name):
 	"""sluice-bench options of a relay's run."""
 	return ["--record", "--watch-dir", REC_DIR] if name == "sluice-rec" else []
 
 
 def run(name):
-	log = open(os.path.join(OUT, "bench-%s.log" % name), "wb")
+	use_module(name)
+	log = open(os.path.join(OUT, "bench-%s.log" % name), "ab")
 	relay = subprocess.Popen(["taskset", "-c", str(RELAY_CPU)] + relay_argv(name),
 				 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
 	res = dict(relay=name)
@@ -134,6 +167,7 @@ def run(name):
 		w1, i1, _ = cpu_stat()
 		g1, r1 = proc_cpu(gen.pid), proc_cpu(relay.pid)
 		res["kernel_entries"] = kernel_entries()
+		res["measured_entries"] = measured_entries()
 		out, err = gen.communicate(timeout=120)
 		if gen.returncode:
 			res["error"] = "sluice-bench exit %d: %s" % (gen.returncode, err.strip()[-300:])
@@ -170,6 +204,41 @@ def run(name):
 			res["rec_files"] = len(names)
 			res["rec_bytes"] = sum(os.path.getsize(os.path.join(pcaps, n)) for n in names)
 			subprocess.run(["rm", "-rf", REC_DIR])
+
+
+def median(v):
+	v = sorted(v)
+	return (v[len(v) // 2] + v[(len(v) - 1) // 2]) / 2
+
+
+def before_after(results):
+	"""base-kernel vs sluice-kernel: per round (each after its base) and of the medians."""
+	per = {n: [r["us_per_pkt"] for r in results if r["relay"] == n and "us_per_pkt" in r]
+	       for n in ("base-kernel", "sluice-kernel")}
+	if not per["base-kernel"] or not per["sluice-kernel"]:
+		return []
+	rounds = ["%.3f" % (k / b) for b, k in zip(per["base-kernel"], per["sluice-kernel"])]
+	mb, mk = median(per["base-kernel"]), median(per["sluice-kernel"])
+	return ["  base %s" % os.environ.get("BENCH_BASE_REF", BASE),
+		"  base-kernel   us/pkt %s  median %.1f" % (per["base-kernel"], mb),
+		"  sluice-kernel us/pkt %s  median %.1f" % (per["sluice-kernel"], mk),
+		"  sluice-kernel / base-kernel: rounds %s, medians %.3f" % (" ".join(rounds), mk / mb)]
+
+
+def quality_cost(results):
+	"""qcost.c's figure (the quality measurement's ns per packet, in a loop), as a share
+	of the kernel path's whole-guest cost per packet measured here."""
+	try:
+		with open(os.path.join(OUT, "qcost.txt")) as f:
+			m = re.search(r"sluice-qcost: (\d+) ns per packet \(.*", f.read())
+	except OSError:
+		m = None
+	if not m:
+		return ["  quality measurement alone: not measured (qcost.txt)"]
+	k = [r["us_per_pkt"] for r in results if r["relay"] == "sluice-kernel" and "us_per_pkt" in r]
+	share = " = %.2f %% of sluice-kernel's %.1f us/pkt" % (
+		int(m.group(1)) / 10 / median(k), median(k)) if k else ""
+	return ["  quality measurement alone: %s%s" % (m.group(0)[len("sluice-qcost: "):], share)]
 
 
 def main():
@@ -209,6 +278,8 @@ def main():
 		lines.append("  sluice recorded / sluice userspace = %.2f" % (rec / u))
 	if u and e:
 		lines.append("  sluice userspace/rtpengine userspace = %.2f (target < 1)" % (u / e))
+	lines += before_after(results)
+	lines += quality_cost(results)
 	text = "\n".join(lines) + "\n"
 	print(text, end="")
 	with open(os.path.join(OUT, "bench.txt"), "w") as f:

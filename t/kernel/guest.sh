@@ -35,6 +35,9 @@ modprobe nf_tables && modprobe veth
 if [ "${2:-test}" = bench ]; then	# make bench-kernel: measurements only
 	ip link set lo up
 	check module_load "insmod sluice.ko" insmod "$out/mod/sluice.ko"
+	# the quality measurement alone, in a loop (qcost.c: its init prints, then fails)
+	insmod "$out/qcost/qcost.ko" 2>/dev/null
+	dmesg | grep 'sluice-qcost:' >"$out/qcost.txt"
 	set -a; . "$out/bench.env"; set +a
 	check bench "bench_guest.py failed (see bench.txt, guest.log)" \
 		python3 "$top/t/kernel/bench_guest.py" "$out"

@@ -9,6 +9,9 @@
 #        lets a mutated copy prove that the scenarios catch breakage),
 #        SLUICE_VM_MODE (test; bench = the CPU-per-packet measurement of
 #        t/kernel/bench_guest.py instead, into $OUT/bench.txt),
+#        SLUICE_BENCH_BASE (bench: a git ref, e.g. main; its sluiced and module, built
+#        from `git archive` into $OUT/base, are measured in the same boot, in rounds
+#        alternating with this tree's: before/after figures for a change),
 #        SLUICE_VM_APPEND (extra kernel command line words, e.g. tsc=reliable)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -44,7 +47,28 @@ if ! make -C "$out/mod" KERNELRELEASE="$KV" W=1 >"$out/build.log" 2>&1; then
 fi
 cp "$ktest" "$out/sluice-ktest"
 # BENCH_* settings reach the guest through the shared directory
-env | grep '^BENCH_[A-Z]*=' >"$out/bench.env" || true
+env | grep '^BENCH_[A-Z_]*=' >"$out/bench.env" || true
+if [ "$mode" = bench ]; then	# the quality measurement's own cost (t/kernel/qcost)
+	mkdir -p "$out/qcost"
+	cp "$top"/t/kernel/qcost/{*.c,Kbuild} "$out/qcost/"
+	make -C "/lib/modules/$KV/build" M="$out/qcost" SLUICE_KMOD="$out/mod" modules \
+		>"$out/qcost/build.log" 2>&1 || { cat "$out/qcost/build.log" >&2; exit 1; }
+fi
+if [ "$mode" = bench ] && [ -n "${SLUICE_BENCH_BASE:-}" ]; then
+	base="$out/base"
+	mkdir -p "$base/src" "$base/mod/include"
+	git -C "$top" archive "$SLUICE_BENCH_BASE" | tar -x -C "$base/src"
+	cp -r "$base/src/kernel-module"/{*.c,*.h,Kbuild,Makefile,compat} "$base/mod/"
+	cp -r "$base/src/include/sluice" "$base/mod/include/"
+	if ! make -C "$base/src" -s -j2 build/sluiced >"$base/build.log" 2>&1 ||
+	   ! make -C "$base/mod" KERNELRELEASE="$KV" >>"$base/build.log" 2>&1; then
+		tail -n 20 "$base/build.log" >&2
+		echo "run-vm: the base $SLUICE_BENCH_BASE does not build (see $base/build.log)" >&2
+		exit 1
+	fi
+	printf 'BENCH_BASE_DIR=%s\nBENCH_BASE_REF="%s"\n' "$base" \
+		"$SLUICE_BENCH_BASE ($(git -C "$top" rev-parse --short "$SLUICE_BENCH_BASE"))" >>"$out/bench.env"
+fi
 
 # 2. initramfs: busybox, the modules needed to reach the host root, /init
 ir="$out/initramfs"
