@@ -37,6 +37,7 @@ int kernel_start(struct daemon *d, char *err, size_t errlen)
 		snprintf(d->kernel_state, sizeof(d->kernel_state), "%s",
 			 e == -ENOENT ? "kernel module not loaded" :
 			 e == -EBUSY ? "kernel table in use by another sluiced" :
+			 e == -EPROTO ? "kernel module of another version (reload it)" :
 			 "kernel module unusable");
 		if (cfg->kernel == KERNEL_ON) {
 			snprintf(err, errlen, "--kernel=on: %s (table %d): %s", d->kernel_state,

@@ -40,7 +40,7 @@ bool kernel_last_foreign(const struct call *c, const struct stream *s, union soc
  * an entry is withdrawn, so query, delete, the call-end log, metrics and HEP read the
  * same qrx whichever path forwarded the stream. */
 void kernel_quality_fold(const struct call *c, struct stream *s, int64_t now);
-void kernel_quality_fold_call(const struct call *c, int64_t now);
+void kernel_quality_fold_call(struct call *c, int64_t now);
 /* What the module needs to measure s, for its push: flags, clock, the jitter so far. */
 void kernel_quality_push(const struct stream *s, struct kmod_stream *ks);
 

@@ -32,7 +32,7 @@ void kernel_quality_fold(const struct call *c, struct stream *s, int64_t now)
 		quality_tick(s, now);
 }
 
-void kernel_quality_fold_call(const struct call *c, int64_t now)
+void kernel_quality_fold_call(struct call *c, int64_t now)
 {
 	if (!c->kmod)
 		return;

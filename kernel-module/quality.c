@@ -34,6 +34,7 @@ void sluice_quality_rtp(const struct sluice_entry *e, const struct sk_buff *skb,
 	if (e->q_mult)	/* before taking the line: keep the time it is held short */
 		arrival = sluice_q_ticks(ktime_get_ns(), e->q_mult);
 	if (unlikely(!sluice_seq_trylock(&q->seq, &seq))) {
+		BUILD_BUG_ON(sizeof(atomic_t) != sizeof(q->busy));
 		atomic_inc((atomic_t *)&q->busy);
 		return;
 	}
