@@ -4,7 +4,6 @@
  * without waiting, and runs the arithmetic of quality_calc.h. */
 #include <linux/atomic.h>
 #include <linux/skbuff.h>
-#include <linux/timekeeping.h>
 #include "sluice.h"
 #include "quality_calc.h"
 
@@ -32,7 +31,7 @@ void sluice_quality_rtp(const struct sluice_entry *e, const struct sk_buff *skb,
 		return;
 	sluice_q_parse(&p, h);
 	if (e->q_mult)	/* before taking the line: keep the time it is held short */
-		arrival = sluice_q_ticks(ktime_get_ns(), e->q_mult);
+		arrival = sluice_q_ticks(sluice_q_now(), e->q_mult);
 	if (unlikely(!sluice_seq_trylock(&q->seq, &seq))) {
 		BUILD_BUG_ON(sizeof(atomic_t) != sizeof(q->busy));
 		atomic_inc((atomic_t *)&q->busy);

@@ -14,6 +14,7 @@
 
 #include <linux/mutex.h>
 #include <linux/rculist.h>
+#include <linux/sched/clock.h>
 #include <linux/in6.h>
 #include <linux/proc_fs.h>
 #include <net/net_namespace.h>
@@ -94,6 +95,16 @@ static inline bool sluice_seq_trylock(u32 *ctr, u32 *seq)
 static inline void sluice_seq_unlock(u32 *ctr, u32 seq)
 {
 	smp_store_release(ctr, seq + 2);
+}
+
+/* A packet's arrival for the jitter: the CPU's scheduler clock (ns). Only differences
+ * between packets of one stream matter, and a stream stays on one CPU (RSS/RPS hash
+ * its flow), so it need not be CLOCK_MONOTONIC; it costs a TSC read where
+ * ktime_get_ns() reads the clocksource, which on an HPET-only machine (and a TCG
+ * guest) is a device access under a global lock. */
+static inline u64 sluice_q_now(void)
+{
+	return local_clock();
 }
 
 /* instance.c */

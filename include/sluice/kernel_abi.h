@@ -186,7 +186,7 @@ struct sluice_quality {
 	__u64	window;		/* bit i: ext_max - i was received (duplicates) */
 	__u32	duplicates;	/* since ADD */
 	__u32	reordered;	/* since ADD: arrived after a later one */
-	__u32	transit;	/* arrival (clock units, CLOCK_MONOTONIC) - RTP timestamp */
+	__u32	transit;	/* arrival (clock units, the CPU's clock) - RTP timestamp */
 	__u32	jitter16;	/* RFC 3550 A.8 interarrival jitter x 16, clock units */
 	__u32	busy;		/* since ADD: RTP packets not measured (see above) */
 	__u32	pad;

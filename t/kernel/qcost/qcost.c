@@ -46,7 +46,7 @@ static noinline void measure(struct sluice_quality *q, const u8 *h, u32 mult)
 	if (!sluice_q_is_rtp(h))
 		return;
 	sluice_q_parse(&p, h);
-	arrival = sluice_q_ticks(ktime_get_ns(), mult);
+	arrival = sluice_q_ticks(sluice_q_now(), mult);
 	if (unlikely(!sluice_seq_trylock(&q->seq, &seq))) {
 		atomic_inc((atomic_t *)&q->busy);
 		return;
