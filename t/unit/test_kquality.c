@@ -25,6 +25,7 @@ typedef int32_t s32;
 #include "../../kernel-module/quality_calc.h"
 
 #define CLOCK 8000u
+#define MAXP 36000      /* packets of a trace: 12000 slots, each with a duplicate and RTCP */
 
 struct pkt {
 	uint8_t b[12];
@@ -68,6 +69,7 @@ static size_t trace(struct pkt *t, size_t n, uint16_t seq0, unsigned loss_pct,
 	uint16_t seq = seq0;
 	size_t k = 0;
 
+	assert_true(3 * n <= MAXP);
 	for (size_t i = 0; i < n; i++, seq++) {
 		int64_t at = 1000000 + (int64_t)i * 20000 + (jitter_us ? rnd() % (jitter_us + 1) : 0);
 		uint32_t ts = ts0 + (uint32_t)i * 160;
@@ -179,7 +181,6 @@ static void same(const struct quality_rx *got, const struct quality_rx *want, co
 	near(got, want, what, at, jitter_exact, 0);
 }
 
-#define MAXP 12000
 static struct pkt tr[MAXP];
 
 static const struct {
