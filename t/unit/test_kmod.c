@@ -265,6 +265,67 @@ static void test_read_quality(void **state)
 	assert_int_equal(kmod_read_quality_stats(&st, &seg), -EAGAIN);
 }
 
+/* The module's write side of the quality line (kernel-module/quality.c), in userspace
+ * atomics: write i sets every field from i, so a torn copy shows as fields that differ. */
+static void *qwriter_run(void *arg)
+{
+	struct writer *w = arg;
+	struct sluice_quality *q = &w->st->quality;
+
+	for (uint32_t i = 1; !w->stop; i++) {
+		uint32_t s = __atomic_load_n(&q->seq, __ATOMIC_RELAXED);
+
+		if ((s & 1) || !__atomic_compare_exchange_n(&q->seq, &s, s + 1, false,
+							    __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+			continue;
+		q->epoch = q->ssrc = q->ext_max = q->jitter16 = i;
+		for (volatile int slow = 0; slow < 30; slow++)	/* widen the window */
+			;
+		q->received = i;
+		q->duplicates = q->reordered = i;
+		__atomic_store_n(&q->seq, s + 2, __ATOMIC_RELEASE);
+		__atomic_store_n(&w->records, i, __ATOMIC_RELAXED);
+		for (volatile int gap = 0; gap < 100; gap++)	/* the next packet */
+			;
+	}
+	return NULL;
+}
+
+static void test_read_quality_concurrent(void **state)
+{
+	static struct sluice_stats st;
+	struct writer w = { .st = &st };
+	unsigned int seen = 0, busy = 0;
+	pthread_t t;
+
+	(void)state;
+	assert_int_equal(pthread_create(&t, NULL, qwriter_run, &w), 0);
+	while (!__atomic_load_n(&w.records, __ATOMIC_RELAXED))
+		sched_yield();
+	for (long n = 0; n < 50000000 && (n < 200000 || seen < 20000 ||
+					   __atomic_load_n(&w.records, __ATOMIC_RELAXED) < 20000);
+	     n++) {
+		struct quality_seg g;
+
+		if (kmod_read_quality_stats(&st, &g)) {
+			busy++;
+			continue;
+		}
+		assert_int_equal(g.ssrc, g.epoch);
+		assert_int_equal(g.ext_max, g.epoch);
+		assert_int_equal(g.jitter16, g.epoch);
+		assert_int_equal(g.received, g.epoch);
+		assert_int_equal(g.duplicates, g.epoch);
+		assert_int_equal(g.reordered, g.epoch);
+		seen++;
+	}
+	w.stop = true;
+	pthread_join(t, NULL);
+	print_message("quality concurrent: %u consistent copies, %u gave up, %u writes\n", seen,
+		      busy, w.records);
+	assert_true(seen >= 20000);
+}
+
 static void test_open_without_module(void **state)
 {
 	struct kmod *k = (struct kmod *)1;
@@ -290,6 +351,7 @@ int main(void)
 		cmocka_unit_test(test_read_mismatch_concurrent),
 		cmocka_unit_test(test_quality_to_abi),
 		cmocka_unit_test(test_read_quality),
+		cmocka_unit_test(test_read_quality_concurrent),
 		cmocka_unit_test(test_open_without_module),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
