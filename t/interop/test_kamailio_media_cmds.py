@@ -97,6 +97,7 @@ def drive(r, ng, caller_ctl, callee_ctl):
 	time.sleep(PHASE)
 	r.query_after_play = ng.request("query", **{"call-id": cid})
 	r.callee_events = list(callee_ctl.events)
+	r.marks["hangup"] = (time.time(), None)   # the call is deleted from here on
 
 
 @pytest.fixture(scope="module")
@@ -181,10 +182,13 @@ def test_blocked_media_stops(call):
 	assert not set(up) & set(call.rtp["down"]), "audio reached the callee while blocked"
 	t0, t1 = call.marks["block_media"][0] - 0.05, call.marks["unblock_media"][0] + 0.05
 	# (the caller's events blocked by block_dtmf aside)
-	lost = [s for s, v in call.rtp["up"].items() if s not in call.rtp["down"] and v[1] != TE]
+	# (and what the caller sent while the call was being hung up and deleted)
+	lost = [s for s, v in call.rtp["up"].items() if s not in call.rtp["down"] and v[1] != TE
+		and v[0] < call.marks["hangup"][0] - 0.05]
 	assert lost and all(t0 <= call.rtp["up"][s][0] <= t1 for s in lost), \
 		[(s, call.rtp["up"][s][0]) for s in lost if not t0 <= call.rtp["up"][s][0] <= t1]
-	after = [s for s, v in call.rtp["up"].items() if v[0] > call.marks["unblock_media"][0] + 0.1]
+	after = [s for s, v in call.rtp["up"].items()
+		 if call.marks["unblock_media"][0] + 0.1 < v[0] < call.marks["hangup"][0] - 0.05]
 	assert after and all(s in call.rtp["down"] for s in after)
 
 
