@@ -12,9 +12,10 @@ tot_pass=0 tot_fail=0 summary=""
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-add() { # layer passed failed
+add() { # layer passed failed   (the layer's wall time from $SECONDS since it started)
 	tot_pass=$((tot_pass + $2)); tot_fail=$((tot_fail + $3))
-	summary+=$(printf '  %-8s %4d passed, %d failed' "$1" "$2" "$3")$'\n'
+	summary+=$(printf '  %-8s %4d passed, %d failed  (%d s)' "$1" "$2" "$3" \
+		$((SECONDS - ${layer_t0:-0})))$'\n'
 }
 
 run_unit() {
@@ -65,6 +66,7 @@ run_diff() { # the differential test against rtpengine (t/diff/run.py)
 
 for l in "${layers[@]}"; do
 	echo "=== $l ==="
+	layer_t0=$SECONDS
 	case "$l" in
 	unit) run_unit ;;
 	e2e) run_pytest e2e t/e2e ;;
@@ -78,5 +80,5 @@ done
 echo
 echo "=== summary ==="
 printf '%s' "$summary"
-echo "tests: $tot_pass passed, $tot_fail failed"
+echo "tests: $tot_pass passed, $tot_fail failed in $SECONDS s"
 [ "$tot_fail" -eq 0 ]
