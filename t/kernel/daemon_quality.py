@@ -156,9 +156,15 @@ def daemon_kernel_quality():
 	c = St.call = T.Call(d, pa_phone, b)
 	a = St.a = Sender(pa_phone)
 	pa, pb = pa_phone.dest[1], b.dest[1]
-	# latching, in userspace; then the push (no packet while it happens: the module's
-	# share starts exactly with the next phase)
+	# latching, in userspace (held there by a recording: the periodic push could
+	# otherwise come in the middle of the phase); then the push, when the recording
+	# stops, with no packet in flight: the module's share starts exactly with phase 2
+	r = d.req(c.base("start recording"))
+	expect(r.get("result") == "ok", "start recording: %r" % r)
 	phase(a, b, 20)
+	expect(not T.kernelized(c, (pa, pb)), "in the kernel while recorded")
+	r = d.req(c.base("stop recording"))
+	expect(r.get("result") == "ok", "stop recording: %r" % r)
 	expect(T.wait_until(lambda: T.kernelized(c, (pa, pb)), 5), "call not kernel-forwarded")
 	st = T.streams(c.query())
 	check_quality(st[pa].get("quality"), a, "userspace, before the kernel", False)
