@@ -37,6 +37,7 @@ struct cp_offer;
 struct rec_sink;
 struct rec_call;
 struct dtmf_rewrite;
+struct play_rewrite;
 struct store_hist;
 struct media_xsocks;
 
@@ -156,6 +157,9 @@ struct media {
 	struct dtmf_rewrite *dtmf_play; /* [L] NG play DTMF into what this side sends when
 	                                   forwarded plainly (play_dtmf.h): made by the first
 	                                   such command, freed with the media; NULL: none */
+	struct play_rewrite *media_play; /* [L] NG play media into what this side sends
+	                                   (play_media.h); replaced or freed by the control
+	                                   thread under the lock; NULL: none */
 };
 
 struct party_tag {

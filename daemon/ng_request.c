@@ -212,6 +212,7 @@ static void take_flag(struct ng_request *r, const char *s, size_t len)
 		{ "strip-extmap", offsetof(struct ng_request, strip_extmap) },
 		{ "original-sendrecv", offsetof(struct ng_request, original_sendrecv) },
 		{ "single-codec", offsetof(struct ng_request, single_codec) },
+		{ "all", offsetof(struct ng_request, all) },
 	};
 	/* accepted without effect: rtpengine 10.5 ignores the first three as obsolete,
 	 * and allow-transcoding only acts on subscribe answer (not implemented) */
@@ -493,6 +494,30 @@ static int decode_dtmf(const struct bval *d, struct ng_request *r, const char **
 	return 0;
 }
 
+/* play media: rtpengine's keys; repeat-times at least 1, the others not negative. */
+static int decode_play(const struct bval *d, struct ng_request *r, const char **err)
+{
+	long long rep = 1, pos = 0, dur = 0;
+	struct ng_str all = { 0 };
+
+	if (get_str(d, "file", &r->play.file) || get_str(d, "blob", &r->play.blob) ||
+	    get_str(d, "all", &all)) {
+		*err = "Invalid file, blob or all key";
+		return -EINVAL;
+	}
+	if (get_int(d, "repeat-times", &rep) || get_int(d, "start-pos", &pos) ||
+	    get_int(d, "duration", &dur) || pos < 0 || dur < 0 || dur > INT_MAX) {
+		*err = "Invalid repeat-times, start-pos or duration";
+		return -EINVAL;
+	}
+	if (all.s && (str_is(all.s, all.len, "all") || str_is(all.s, all.len, "yes")))
+		r->all = true;
+	r->play.repeat_times = (unsigned)clamp(rep, 1, 10000);
+	r->play.start_pos = (uint64_t)pos;
+	r->play.duration = (uint64_t)dur;
+	return 0;
+}
+
 int ng_request_decode(const struct bval *dict, struct ng_request *r, const char **err)
 {
 	struct ng_str cmd = { 0 };
@@ -532,6 +557,10 @@ int ng_request_decode(const struct bval *dict, struct ng_request *r, const char 
 		/* fallthrough */
 	case NG_PLAY_DTMF:
 		if (r->cmd == NG_PLAY_DTMF && decode_dtmf(dict, r, err))
+			return -EINVAL;
+		/* fallthrough */
+	case NG_PLAY_MEDIA:
+		if (r->cmd == NG_PLAY_MEDIA && decode_play(dict, r, err))
 			return -EINVAL;
 		/* fallthrough */
 	case NG_DELETE:

@@ -107,6 +107,14 @@ struct ng_request {
 		unsigned event;         /* 0-15 */
 		unsigned duration, volume, pause;
 	} dtmf;
+	struct {                        /* play media: "file" or "blob"; "repeat-times" (1),
+	                                   "start-pos" (file frames), "duration" (ms
+	                                   played at most; 0 none) */
+		struct ng_str file, blob;
+		unsigned repeat_times;
+		uint64_t start_pos, duration;
+	} play;
+	bool all;                       /* "all" flag or all=all: every party */
 	unsigned unknown_flags;         /* count, for the debug log */
 	uint64_t unsupported[NG_UNSUP_WORDS];   /* documented but not implemented: bits of
 	                                   the ng_unsupported table */

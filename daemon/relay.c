@@ -20,6 +20,7 @@
 #include "media_block.h"
 #include "media_handler.h"
 #include "play_dtmf.h"
+#include "play_media.h"
 #include "quality_track.h"
 #include "rec.h"
 #include "sluice/log.h"
@@ -334,6 +335,14 @@ static int stream_batch(struct worker *w, const struct stream_ref *ref)
 			hep_rtcp(d->hep, w->idx, c, &w->src[i], local, p, len);
 		/* a played digit is the operator's, not the side's media: no block applies */
 		bool played = t->media->dtmf_play && play_dtmf_packet(t, p, &len);
+
+		if (!played && t->media->media_play) {  /* NG play media (play_media.h) */
+			int v = play_media_packet(t, p, &len, PKT_MAX);
+
+			if (v < 0)
+				continue;
+			played = v > 0;
+		}
 
 		if (!played && t->media->party->opts.block && !media_block_pass(t, p, len))
 			continue;       /* NG block/silence media (media_block.h) */
