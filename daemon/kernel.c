@@ -119,6 +119,8 @@ static const char *ineligible(const struct daemon *d, const struct stream *s,
 		return "playing DTMF";
 	if (play_media_busy(s))
 		return "playing media";
+	if (s->component == COMP_RTP && s->media->n_subs)
+		return "copied to a subscriber";
 	if (!d->kmod)
 		return d->kernel_state;
 	if (s->media->party->call->deleted)

@@ -13,6 +13,7 @@
 #include "media_block.h"
 #include "play_dtmf.h"
 #include "play_media.h"
+#include "subscribe.h"
 #include "rec.h"
 #include "stats.h"
 #include "sluice/log.h"
@@ -157,7 +158,7 @@ static int cmd_list(struct daemon *d, const struct ng_request *req, struct arena
 
 bool ng_cmd_has_effects(enum ng_cmd cmd)
 {
-	return cmd == NG_OFFER || cmd == NG_ANSWER || cmd == NG_DELETE || cmd == NG_PLAY_DTMF || cmd == NG_PLAY_MEDIA ||
+	return cmd == NG_OFFER || cmd == NG_ANSWER || cmd == NG_DELETE || cmd == NG_PLAY_DTMF || cmd == NG_PLAY_MEDIA || cmd == NG_SUBSCRIBE ||
 	       cmd == NG_START_RECORDING || cmd == NG_STOP_RECORDING ||
 	       cmd == NG_PAUSE_RECORDING || cmd == NG_CAPTURE || cmd == NG_BLOCK;
 }
@@ -194,9 +195,7 @@ int ng_command(struct daemon *d, const struct ng_request *req, struct arena *a,
 	case NG_PLAY_MEDIA:
 		return play_media(d, req, a, reply, err);
 	case NG_SUBSCRIBE:
-		*err = "Media subscriptions (publish, subscribe, unsubscribe) are not supported "
-		       "by sluice yet";
-		return -ENOTSUP;
+		return subscribe_command(d, req, a, reply, err);
 	default:
 		*err = "Unrecognized command";
 		return -EINVAL;

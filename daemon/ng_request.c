@@ -191,6 +191,12 @@ static bool set_learning(struct ng_request *r, const char *s, size_t len)
 	return el >= 0;
 }
 
+static void from_tags_cb(struct ng_request *r, const char *s, size_t len)
+{
+	if (r->n_from_tags < NG_MAX_FROM_TAGS && len)
+		r->from_tags[r->n_from_tags++] = (struct ng_str){ s, len };
+}
+
 /* One entry of the "flags" list. */
 static void take_flag(struct ng_request *r, const char *s, size_t len)
 {
@@ -270,6 +276,10 @@ static void take_flag(struct ng_request *r, const char *s, size_t len)
 		else if (!ng_codec_flag(&r->codec, s, len) && !ng_unsupported_mark(r, s, len) &&
 			 !ng_unsupported_mark(r, s, klen))
 			r->unknown_flags++;
+		return;
+	}
+	if (len > 10 && !strncasecmp(s, "from-tags-", 10)) {
+		from_tags_cb(r, s + 10, len - 10);
 		return;
 	}
 	if (ng_unsupported_mark(r, s, len))
@@ -432,6 +442,7 @@ static int decode_keys(const struct bval *d, struct ng_request *r, const char **
 	WANT(each_str(d, "direction", r, dir_cb), "Invalid direction list");
 	WANT(get_received_from(d, r), "Invalid received-from");
 	WANT(each_str(d, "supports", r, supports_cb), "Invalid supports list");
+	WANT(each_str(d, "from-tags", r, from_tags_cb), "Invalid from-tags list");
 	r->has_limit = !get_int(d, "limit", &r->limit) && bv_dict_get(d, "limit");
 	if (ng_codec_keys(d, &r->codec, err))
 		return -EINVAL;
@@ -563,6 +574,7 @@ int ng_request_decode(const struct bval *dict, struct ng_request *r, const char 
 		if (r->cmd == NG_PLAY_MEDIA && decode_play(dict, r, err))
 			return -EINVAL;
 		/* fallthrough */
+	case NG_SUBSCRIBE:
 	case NG_DELETE:
 	case NG_QUERY:
 	case NG_START_RECORDING:

@@ -58,6 +58,7 @@ enum ng_rtcp_mux {                      /* bit set */
 };
 
 #define NG_UNSUP_WORDS 2
+#define NG_MAX_FROM_TAGS 8
 
 struct ng_str {
 	const char *s;
@@ -115,6 +116,9 @@ struct ng_request {
 		uint64_t start_pos, duration;
 	} play;
 	bool all;                       /* "all" flag or all=all: every party */
+	struct ng_str from_tags[NG_MAX_FROM_TAGS];  /* "from-tags" list, or flags
+	                                   "from-tags-TAG" (subscribe request) */
+	unsigned n_from_tags;
 	unsigned unknown_flags;         /* count, for the debug log */
 	uint64_t unsupported[NG_UNSUP_WORDS];   /* documented but not implemented: bits of
 	                                   the ng_unsupported table */

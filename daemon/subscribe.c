@@ -1,0 +1,419 @@
+/* NG subscribe request / subscribe answer / unsubscribe: copies of parties' media to a
+ * subscriber party (see subscribe.h). */
+#include "subscribe.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "call.h"
+#include "call_ops.h"
+#include "kernel.h"
+#include "latch.h"
+#include "media_handler.h"
+#include "sluice/codec.h"
+#include "sluice/log.h"
+#include "sluice/rtp.h"
+#include "sluice/sdp.h"
+#include "sluice/strbuf.h"
+
+#define MAX_SOURCES 8
+
+static bool is_cmd(const struct ng_request *req, const char *name)
+{
+	int i = ng_cmd_lookup(req->command.s, req->command.len);
+
+	return i >= 0 && !strcmp(ng_cmd_spelling((size_t)i), name);
+}
+
+static struct party *by_tag(struct call *c, const struct ng_str *t)
+{
+	return t->len ? call_party_by_tag(c, t->s, t->len, NULL) : NULL;
+}
+
+/* The parties to copy: from-tags, else from-tag, else (all) every party that is not
+ * itself a subscriber. -ENOENT: a tag that names no party. */
+static int sources(struct call *c, const struct ng_request *req, struct party **out,
+		   unsigned *n)
+{
+	*n = 0;
+	for (unsigned i = 0; i < req->n_from_tags && *n < MAX_SOURCES; i++)
+		if (!(out[(*n)++] = by_tag(c, &req->from_tags[i])))
+			return -ENOENT;
+	if (!req->n_from_tags && req->from_tag.len) {
+		if (!(out[0] = by_tag(c, &req->from_tag)))
+			return -ENOENT;
+		*n = 1;
+	}
+	if (!*n && req->all)
+		for (struct party *p = c->parties; p && *n < MAX_SOURCES; p = p->next)
+			if (!p->subscriber)
+				out[(*n)++] = p;
+	return *n ? 0 : -EINVAL;
+}
+
+/* Stops every copy to s's sections. Call lock held. */
+static void detach(struct call *c, struct party *s)
+{
+	for (struct party *p = c->parties; p; p = p->next)
+		for (unsigned i = 0; i < p->n_media; i++) {
+			struct media *m = p->media[i];
+			unsigned k = 0;
+
+			for (unsigned j = 0; m && j < m->n_subs; j++)
+				if (m->subs[j]->media->party != s)
+					m->subs[k++] = m->subs[j];
+			if (m)
+				m->n_subs = (uint8_t)k;
+		}
+}
+
+static bool has_pt(const struct media *m, unsigned pt)
+{
+	return m->pts[pt / 8] & (1u << (pt % 8));
+}
+
+/* a=rtpmap of one payload type of the source; false: a dynamic type it cannot name. */
+static bool rtpmap(const struct media *src, unsigned pt, struct strbuf *sb)
+{
+	const struct codec_def *def = codec_by_static_pt(pt);
+
+	if ((int)pt == src->codec_pt && src->codec[0])
+		return !sb_printf(sb, "a=rtpmap:%u %s\r\n", pt, src->codec);
+	if ((int)pt == src->dtmf_pt)
+		return !sb_printf(sb, "a=rtpmap:%u telephone-event/%u\r\na=fmtp:%u 0-15\r\n", pt,
+				  src->dtmf_clock ? src->dtmf_clock : 8000, pt);
+	if (def)
+		return !sb_printf(sb, "a=rtpmap:%u %s/%u\r\n", pt, def->name, def->clock_rate);
+	if (pt == 13)
+		return !sb_printf(sb, "a=rtpmap:13 CN/8000\r\n");
+	return pt < 96;                 /* another static type: its number says it all */
+}
+
+/* One sendonly m= section toward the subscriber for its section sm (copying src). */
+static int offer_section(const struct media *sm, struct strbuf *sb)
+{
+	const struct media *src = sm->sub_src;
+	const char *addr = sm->iface->adv_str;
+	struct strbuf maps;
+	int e = 0;
+
+	sb_init(&maps);
+	e |= sb_printf(sb, "m=audio %u RTP/AVP", sm->port);
+	for (unsigned pt = 0; pt < 128; pt++) {
+		size_t before = maps.len;
+
+		if (!has_pt(src, pt))
+			continue;
+		if (rtpmap(src, pt, &maps))
+			e |= sb_printf(sb, " %u", pt);
+		else
+			maps.len = before;
+	}
+	e |= sb_printf(sb, "\r\nc=IN %s %s\r\n", sm->iface->af == SDP_AF_IP6 ? "IP6" : "IP4",
+		       addr);
+	if (maps.len)
+		e |= sb_append(sb, maps.buf, maps.len);
+	e |= sb_printf(sb, "a=rtcp:%u\r\na=sendonly\r\n", sm->port + 1);
+	sb_free(&maps);
+	return e ? -ENOMEM : 0;
+}
+
+static int offer_sdp(const struct party *s, struct strbuf *sb)
+{
+	const struct iface *f = s->media[0]->iface;
+	uint64_t id = (uint64_t)mono_us();
+	int e;
+
+	e = sb_printf(sb, "v=0\r\no=- %llu 1 IN %s %s\r\ns=sluice\r\nt=0 0\r\n",
+		      (unsigned long long)id, f->af == SDP_AF_IP6 ? "IP6" : "IP4", f->adv_str);
+	for (unsigned i = 0; !e && i < s->n_media; i++)
+		if (s->media[i])
+			e = offer_section(s->media[i], sb);
+	return e ? -ENOMEM : 0;
+}
+
+static void new_tag(char *buf, size_t cap)
+{
+	uint64_t r = 0;
+
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = (uint64_t)mono_us() * 0x9e3779b97f4a7c15ull;
+	snprintf(buf, cap, "%016llx", (unsigned long long)r);
+}
+
+/* The subscriber party named by to-tag (its old copies stopped), or a new one. */
+static int subscriber(struct call *c, const struct ng_request *req, struct party **out,
+		      const char **err)
+{
+	char tag[CALL_TAG_MAX];
+	struct party *s = by_tag(c, &req->to_tag);
+
+	if (s) {
+		if (!s->subscriber) {
+			*err = "to-tag names a party of the call, not a subscription";
+			return -EEXIST;
+		}
+		pthread_mutex_lock(&c->lock);
+		detach(c, s);
+		pthread_mutex_unlock(&c->lock);
+		*out = s;
+		return 0;
+	}
+	if (req->to_tag.len >= sizeof(tag)) {
+		*err = "to-tag too long";
+		return -EINVAL;
+	}
+	if (req->to_tag.len) {
+		memcpy(tag, req->to_tag.s, req->to_tag.len);
+		tag[req->to_tag.len] = '\0';
+	} else {
+		new_tag(tag, sizeof(tag));
+	}
+	if (!(s = call_party_new(c)) || party_add_tag(s, tag, strlen(tag), "", 0)) {
+		*err = "Out of memory";
+		return -ENOMEM;
+	}
+	s->subscriber = true;
+	if (req->label.len && req->label.len < sizeof(s->label)) {
+		memcpy(s->label, req->label.s, req->label.len);
+		s->label[req->label.len] = '\0';
+	}
+	*out = s;
+	return 0;
+}
+
+/* Section k of the subscriber copies src: ports on src's interface, src's codecs. */
+static int add_section(struct daemon *d, struct party *s, unsigned k, struct media *src,
+		       const char **err)
+{
+	struct media *sm;
+	int e = media_ensure(d, s, k, src->iface, &sm);
+
+	if (e) {
+		*err = e == -ENOSPC ? "Ran out of ports" : "Cannot open the subscription's ports";
+		return e;
+	}
+	pthread_mutex_lock(&s->call->lock);
+	sm->sub_src = src;
+	strcpy(sm->type, "audio");
+	strcpy(sm->proto, "RTP/AVP");
+	memcpy(sm->codec, src->codec, sizeof(sm->codec));
+	sm->codec_pt = src->codec_pt;
+	sm->clock = src->clock;
+	sm->dtmf_pt = src->dtmf_pt;
+	sm->dtmf_clock = src->dtmf_clock;
+	memcpy(sm->pts, src->pts, sizeof(sm->pts));
+	sm->dir = SDP_DIR_SENDONLY;
+	pthread_mutex_unlock(&s->call->lock);
+	return 0;
+}
+
+static int request(struct daemon *d, struct call *c, const struct ng_request *req,
+		   struct arena *a, struct bval *reply, const char **err)
+{
+	struct party *src[MAX_SOURCES], *s;
+	struct bval *tags = bv_new_list(a);
+	struct strbuf sb;
+	unsigned n, k = 0;
+	int e;
+
+	if ((e = sources(c, req, src, &n))) {
+		*err = e == -ENOENT ? "Unknown call party (from-tag or from-tags)"
+				    : "No call party selected (from-tag, from-tags or all)";
+		return e;
+	}
+	if ((e = subscriber(c, req, &s, err)))
+		return e;
+	for (unsigned i = 0; i < n; i++) {
+		if (src[i] == s || src[i]->subscriber) {
+			*err = "A subscription cannot be subscribed to";
+			return -EINVAL;
+		}
+		for (unsigned j = 0; j < src[i]->n_media; j++) {
+			struct media *m = src[i]->media[j];
+
+			if (!m || strcmp(m->type, "audio") || m->rejected)
+				continue;
+			if ((e = add_section(d, s, k++, m, err)))
+				return e;
+		}
+		bv_list_add(tags, bv_new_strz(a, src[i]->tags[0].tag));
+	}
+	if (!k) {
+		*err = "The selected parties have no audio to subscribe to";
+		return -ENOENT;
+	}
+	sb_init(&sb);
+	if ((e = offer_sdp(s, &sb))) {
+		sb_free(&sb);
+		*err = "Out of memory";
+		return e;
+	}
+	bv_dict_add(a, reply, "sdp", bv_new_str(a, sb.buf, sb.len));
+	bv_dict_add(a, reply, "from-tags", tags);
+	bv_dict_add_str(a, reply, "to-tag", s->tags[0].tag);
+	bv_dict_add_str(a, reply, "result", "ok");
+	clog(LOG_INFO, c->callid, s->tags[0].tag, "subscribe request: %u section(s) of %u "
+	     "part%s", k, n, n == 1 ? "y" : "ies");
+	sb_free(&sb);
+	return 0;
+}
+
+static struct party *need_subscriber(struct call *c, const struct ng_request *req,
+				     const char **err)
+{
+	struct party *s = by_tag(c, &req->to_tag);
+
+	if (!s || !s->subscriber) {
+		*err = "Unknown subscription (to-tag)";
+		return NULL;
+	}
+	return s;
+}
+
+/* Where the subscriber receives section i of its answer; false: none (port 0, no c=). */
+static bool answer_addr(const struct sdp *sdp, unsigned i, union sockaddr_u *rtp,
+			union sockaddr_u *rtcp)
+{
+	const struct sdp_conn *cn = sdp_media_conn(sdp, i);
+	const struct sdp_media *sm = &sdp->media[i];
+
+	if (!cn || !cn->present || !sm->port ||
+	    netaddr_parse_ip(cn->addr, strlen(cn->addr),
+			     cn->af == SDP_AF_IP6 ? AF_INET6 : AF_INET, rtp))
+		return false;
+	*rtcp = *rtp;
+	netaddr_set_port(rtp, sm->port);
+	netaddr_set_port(rtcp, sm->has_rtcp ? sm->rtcp_port : (uint16_t)(sm->port + 1));
+	return true;
+}
+
+/* The answer kept at least one of the source's payload types. */
+static bool accepts(const struct sdp *sdp, unsigned i, const struct media *src)
+{
+	struct sdp_pt pts[128];
+	int n = sdp_rtpmap(sdp, i, pts, 128);
+
+	for (int k = 0; k < n; k++)
+		if (pts[k].pt < 128 && has_pt(src, pts[k].pt) && (int)pts[k].pt != src->dtmf_pt)
+			return true;
+	return false;
+}
+
+static void attach(struct media *sm)
+{
+	struct media *src = sm->sub_src;
+
+	for (unsigned j = 0; j < src->n_subs; j++)
+		if (src->subs[j] == &sm->rtp)
+			return;
+	if (src->n_subs < MEDIA_MAX_SUBS)
+		src->subs[src->n_subs++] = &sm->rtp;
+}
+
+static int answer(struct daemon *d, struct call *c, const struct ng_request *req,
+		  struct arena *a, struct bval *reply, const char **err)
+{
+	static __thread struct sdp sdp;
+	union sockaddr_u rtp[SDP_MAX_MEDIA], rtcp[SDP_MAX_MEDIA];
+	bool use[SDP_MAX_MEDIA] = { false };
+	struct party *s = need_subscriber(c, req, err);
+	const char *why = NULL;
+	unsigned n = 0;
+
+	if (!s)
+		return -ENOENT;
+	if (!req->sdp.len || sdp_parse(&sdp, req->sdp.s, req->sdp.len, &why)) {
+		*err = "Failed to parse the subscriber's SDP";
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < sdp.n_media && i < s->n_media; i++) {
+		struct media *sm = s->media[i];
+
+		if (!sm || !sm->sub_src || !answer_addr(&sdp, i, &rtp[i], &rtcp[i]))
+			continue;
+		if (!accepts(&sdp, i, sm->sub_src)) {
+			*err = "The subscriber's answer accepts none of the offered codecs "
+			       "(sluice does not transcode for subscribers)";
+			return -ENOTSUP;
+		}
+		use[i] = true;
+		n++;
+	}
+	if (!n) {
+		*err = "The subscriber's answer has no media to send to";
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&c->lock);
+	for (unsigned i = 0; i < s->n_media; i++) {
+		struct media *sm = s->media[i];
+
+		if (!use[i])
+			continue;
+		sm->rtp.advertised = rtp[i];
+		sm->rtcp.advertised = rtcp[i];
+		sm->rtp.has_advertised = sm->rtcp.has_advertised = true;
+		latch_reset(&sm->rtp);
+		latch_reset(&sm->rtcp);
+		attach(sm);
+	}
+	pthread_mutex_unlock(&c->lock);
+	kernel_sync_call(d, c);         /* the sources leave the kernel */
+	clog(LOG_INFO, c->callid, s->tags[0].tag, "subscribe answer: copying %u section(s)", n);
+	bv_dict_add_str(a, reply, "result", "ok");
+	return 0;
+}
+
+static int unsubscribe(struct daemon *d, struct call *c, const struct ng_request *req,
+		       struct arena *a, struct bval *reply, const char **err)
+{
+	struct party *s = need_subscriber(c, req, err);
+
+	if (!s)
+		return -ENOENT;
+	pthread_mutex_lock(&c->lock);
+	detach(c, s);
+	pthread_mutex_unlock(&c->lock);
+	kernel_sync_call(d, c);
+	clog(LOG_INFO, c->callid, s->tags[0].tag, "unsubscribe");
+	bv_dict_add_str(a, reply, "result", "ok");
+	return 0;
+}
+
+int subscribe_command(struct daemon *d, const struct ng_request *req, struct arena *a,
+		      struct bval *reply, const char **err)
+{
+	struct call *c;
+
+	if (is_cmd(req, "publish")) {
+		*err = "publish is not supported by sluice (subscribe to a call's parties)";
+		return -ENOTSUP;
+	}
+	if (!(c = call_find(d, req->call_id.s, req->call_id.len))) {
+		*err = "Unknown call-id";
+		return -ENOENT;
+	}
+	if (is_cmd(req, "subscribe request"))
+		return request(d, c, req, a, reply, err);
+	if (!req->to_tag.len) {
+		*err = "No to-tag in message";
+		return -EINVAL;
+	}
+	if (is_cmd(req, "subscribe answer"))
+		return answer(d, c, req, a, reply, err);
+	return unsubscribe(d, c, req, a, reply, err);
+}
+
+void subscribe_fork(struct relay_emitter *e, struct stream *t, const uint8_t *pkt,
+		    size_t len)
+{
+	struct media *m = t->media;
+
+	if (rtp_is_rtcp(pkt, len))
+		return;
+	for (unsigned i = 0; i < m->n_subs; i++)
+		relay_emit_copy(e, m->subs[i], pkt, len);
+}
