@@ -412,7 +412,7 @@ static int get_tos(const struct bval *d, struct ng_request *r)
 static int decode_keys(const struct bval *d, struct ng_request *r, const char **err)
 {
 	struct ng_str ice = { 0 }, learning = { 0 }, rec = { 0 }, rec2 = { 0 }, lite = { 0 };
-	struct ng_str grtcp = { 0 };
+	struct ng_str grtcp = { 0 }, all = { 0 };
 
 #define WANT(expr, why) do { if (expr) { *err = why; return -EINVAL; } } while (0)
 	WANT(get_str(d, "call-id", &r->call_id), "Invalid call-id");
@@ -443,6 +443,11 @@ static int decode_keys(const struct bval *d, struct ng_request *r, const char **
 	WANT(get_received_from(d, r), "Invalid received-from");
 	WANT(each_str(d, "supports", r, supports_cb), "Invalid supports list");
 	WANT(each_str(d, "from-tags", r, from_tags_cb), "Invalid from-tags list");
+	WANT(get_str(d, "all", &all), "Invalid all key");
+	/* "all": every party (play media, subscribe request); rtpengine's other values
+	 * (offer-answer, flows, ...) select flows sluice does not have */
+	if (all.s && (str_is(all.s, all.len, "all") || str_is(all.s, all.len, "yes")))
+		r->all = true;
 	r->has_limit = !get_int(d, "limit", &r->limit) && bv_dict_get(d, "limit");
 	if (ng_codec_keys(d, &r->codec, err))
 		return -EINVAL;
@@ -509,11 +514,8 @@ static int decode_dtmf(const struct bval *d, struct ng_request *r, const char **
 static int decode_play(const struct bval *d, struct ng_request *r, const char **err)
 {
 	long long rep = 1, pos = 0, dur = 0;
-	struct ng_str all = { 0 };
-
-	if (get_str(d, "file", &r->play.file) || get_str(d, "blob", &r->play.blob) ||
-	    get_str(d, "all", &all)) {
-		*err = "Invalid file, blob or all key";
+	if (get_str(d, "file", &r->play.file) || get_str(d, "blob", &r->play.blob)) {
+		*err = "Invalid file or blob";
 		return -EINVAL;
 	}
 	if (get_int(d, "repeat-times", &rep) || get_int(d, "start-pos", &pos) ||
@@ -521,8 +523,6 @@ static int decode_play(const struct bval *d, struct ng_request *r, const char **
 		*err = "Invalid repeat-times, start-pos or duration";
 		return -EINVAL;
 	}
-	if (all.s && (str_is(all.s, all.len, "all") || str_is(all.s, all.len, "yes")))
-		r->all = true;
 	r->play.repeat_times = (unsigned)clamp(rep, 1, 10000);
 	r->play.start_pos = (uint64_t)pos;
 	r->play.duration = (uint64_t)dur;
