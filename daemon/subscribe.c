@@ -253,6 +253,8 @@ static int request(struct daemon *d, struct call *c, const struct ng_request *re
 		return e;
 	}
 	bv_dict_add(a, reply, "sdp", bv_new_str(a, sb.buf, sb.len));
+	if (n == 1)                     /* as rtpengine: the one source by itself too */
+		bv_dict_add_str(a, reply, "from-tag", src[0]->tags[0].tag);
 	bv_dict_add(a, reply, "from-tags", tags);
 	bv_dict_add_str(a, reply, "to-tag", s->tags[0].tag);
 	bv_dict_add_str(a, reply, "result", "ok");
