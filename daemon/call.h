@@ -39,6 +39,7 @@ struct rec_sink;
 struct rec_call;
 struct dtmf_rewrite;
 struct play_rewrite;
+struct sub_xcode;
 struct store_hist;
 struct media_xsocks;
 
@@ -164,6 +165,7 @@ struct media {
 	uint8_t n_subs;                 /* [L] */
 	struct media *sub_src;          /* a subscriber's section: the section it copies
 	                                   (subscribe.h); NULL otherwise */
+	struct sub_xcode *sub_xc;       /* [L] ... transcoded to its codec; NULL: copied */
 	struct play_rewrite *media_play; /* [L] NG play media into what this side sends
 	                                   (play_media.h); replaced or freed by the control
 	                                   thread under the lock; NULL: none */

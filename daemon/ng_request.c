@@ -219,11 +219,11 @@ static void take_flag(struct ng_request *r, const char *s, size_t len)
 		{ "original-sendrecv", offsetof(struct ng_request, original_sendrecv) },
 		{ "single-codec", offsetof(struct ng_request, single_codec) },
 		{ "all", offsetof(struct ng_request, all) },
+		{ "allow-transcoding", offsetof(struct ng_request, allow_transcoding) },
 	};
-	/* accepted without effect: rtpengine 10.5 ignores the first three as obsolete,
-	 * and allow-transcoding only acts on subscribe answer (not implemented) */
+	/* accepted without effect: rtpengine 10.5 ignores them as obsolete */
 	static const char *const noops[] = {
-		"reorder-codecs", "asymmetric-codecs", "symmetric-codecs", "allow-transcoding",
+		"reorder-codecs", "asymmetric-codecs", "symmetric-codecs",
 	};
 	const char *eq = memchr(s, '=', len);
 

@@ -116,6 +116,8 @@ struct ng_request {
 		uint64_t start_pos, duration;
 	} play;
 	bool all;                       /* "all" flag or all=all: every party */
+	bool allow_transcoding;         /* subscribe answer: the subscriber may get another
+	                                   codec than the source's */
 	struct ng_str from_tags[NG_MAX_FROM_TAGS];  /* "from-tags" list, or flags
 	                                   "from-tags-TAG" (subscribe request) */
 	unsigned n_from_tags;

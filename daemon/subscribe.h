@@ -12,8 +12,11 @@
  * subscriber is forwarded in userspace. unsubscribe (to-tag): the copies stop; the
  * subscriber's ports stay until the call ends.
  *
- * sluice copies, it does not transcode for a subscriber: the offer lists only the
- * source's codecs and an answer that accepts none of them is refused. publish is not
+ * A subscriber may get its own codec: codec-transcode flags of the request (codec:
+ * {transcode: [...]}, "transcode-X") add codecs to the offer after the source's; an
+ * answer whose first codec is not the source's is then transcoded to it (lib
+ * transcode.c: sluice's own SSRC, sequence numbers and timestamps) if the answer
+ * carries the allow-transcoding flag, else refused, as rtpengine. publish is not
  * supported. */
 #ifndef SLUICE_SUBSCRIBE_H
 #define SLUICE_SUBSCRIBE_H
@@ -25,12 +28,15 @@
 #include "ng_request.h"
 #include "sluice/bencode.h"
 
+struct media;
 struct stream;
 struct relay_emitter;
 
 /* The NG_SUBSCRIBE commands. 0 with "result", or -errno with *err. */
 int subscribe_command(struct daemon *d, const struct ng_request *req, struct arena *a,
 		      struct bval *reply, const char **err);
+/* Frees what a subscriber's section m owns (its transcoder); the call's teardown. */
+void subscribe_media_free(struct media *m);
 /* Worker, call lock held: copies of a packet t's side sent, to t's subscribers. */
 void subscribe_fork(struct relay_emitter *e, struct stream *t, const uint8_t *pkt,
 		    size_t len);

@@ -122,3 +122,41 @@ def test_subscribe_errors(relay):
 	ok(c.delete())
 	c.close()
 	m.close()
+
+
+def test_subscriber_in_its_own_codec(relay):
+	"""codec transcode opus in the request adds Opus to the offer; a monitor that answers
+	Opus only gets the caller's PCMU as Opus (its own payload type 96 and SSRC, 20 ms
+	packets, ts step 960) that decodes to the caller's 1 kHz, with allow-transcoding;
+	without the flag the answer is refused."""
+	r = relay()
+	c = Call(r).setup()
+	mon = Phone(name="mon")
+	req = {"command": "subscribe request", "call-id": c.cid, "from-tag": c.ftag,
+	       "to-tag": "mon-opus", "codec": {"transcode": ["opus"]}}
+	rep = ok(c.ng.req(req))
+	assert rep["from-tag"] == c.ftag
+	mline = [l for l in rep["sdp"].splitlines() if l.startswith("m=audio")]
+	assert mline[0].split()[3:] == ["0", "8", "101", "96"], mline
+	assert "a=rtpmap:96 opus/48000/2" in rep["sdp"]
+	ans_sdp = ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+		   "m=audio %d RTP/AVP 96\r\na=rtpmap:96 opus/48000/2\r\na=recvonly\r\n" % mon.port)
+	ans = {"command": "subscribe answer", "call-id": c.cid, "to-tag": "mon-opus", "sdp": ans_sdp}
+	assert "allow-transcoding" in err(c.ng.req(ans))
+	ok(c.ng.req(dict(ans, flags=["allow-transcoding"])))
+	drain(mon.rtp)
+	sent = send_payloads(c.a, c.a_dest(), tone(1000, 50))
+	copies = got(mon.rtp, 50)
+	assert len(copies) >= 45, len(copies)
+	assert {p["pt"] for p in copies} == {96}
+	assert len({p["ssrc"] for p in copies}) == 1 and copies[0]["ssrc"] != rtp_parse(sent[0])["ssrc"]
+	for a, b in zip(copies, copies[1:]):
+		assert (b["seq"] - a["seq"]) & 0xFFFF == 1 and (b["ts"] - a["ts"]) & 0xFFFFFFFF == 960
+	x = decode("opus", [p["payload"] for p in copies])
+	_, _, f = fit(x, 48000, (1000,), start=0.2, secs=0.5)
+	assert abs(f - 1000) < 10, f
+	# the call's own leg is untouched
+	assert len(got(c.b.rtp, 50)) == 50
+	ok(c.delete())
+	c.close()
+	mon.close()
