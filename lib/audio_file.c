@@ -9,6 +9,7 @@
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/channel_layout.h>
+#include <libavutil/log.h>
 #include <libswresample/swresample.h>
 
 #define AVIO_BUF 4096
@@ -262,6 +263,8 @@ int audio_file_load(const char *path, const void *blob, size_t blob_len, unsigne
 	struct decode d = { .out = out, .max = (size_t)max_ms * rate / 1000 };
 	int r;
 
+	/* FFmpeg's warnings about one file are not the daemon's log's business */
+	av_log_set_level(AV_LOG_ERROR);
 	memset(out, 0, sizeof(*out));
 	out->rate = rate;
 	if (rate < 8000 || rate > 48000 || (!path && (!blob || !blob_len))) {

@@ -1,5 +1,6 @@
 /* audio_file + play_rewrite: a WAV held in memory decoded and resampled (8 and 48 kHz),
- * start-pos, refusal of what is not audio; the announcement played into a sender's
+ * start-pos, refusal of what is not audio; MP3 and Ogg/Opus (made here with FFmpeg's
+ * own encoders) decoded to the tone; the announcement played into a sender's
  * PCMU and Opus packets (header kept, payload decodes to the tone, exact packet count
  * until it ends, the sender's packets untouched after it), what is dropped while it
  * plays, repeat-times, the duration limit and stop. */
@@ -11,6 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
 
 #include "audio.h"
 #include "sluice/audio_file.h"
@@ -94,6 +98,117 @@ static void test_load(void **state)
 	assert_int_equal(audio_file_load("/nonexistent/x.wav", NULL, 0, 8000, 0, 60000, &p,
 					 &why), -ENOENT);
 	free(w.b);
+}
+
+static void fill(AVFrame *f, unsigned rate, int64_t start)
+{
+	for (int i = 0; i < f->nb_samples; i++) {
+		double v = 0.4 * sin(2 * AU_PI * 1000 * (double)(start + i) / rate);
+
+		if (f->format == AV_SAMPLE_FMT_FLT || f->format == AV_SAMPLE_FMT_FLTP)
+			((float *)f->data[0])[i] = (float)v;
+		else
+			((int16_t *)f->data[0])[i] = (int16_t)lrint(v * 32767);
+	}
+}
+
+static void write_packets(AVFormatContext *oc, AVCodecContext *c, AVStream *st, AVFrame *f)
+{
+	AVPacket *pkt = av_packet_alloc();
+
+	assert_true(avcodec_send_frame(c, f) >= 0);
+	while (avcodec_receive_packet(c, pkt) >= 0) {
+		av_packet_rescale_ts(pkt, c->time_base, st->time_base);
+		pkt->stream_index = 0;
+		assert_true(av_interleaved_write_frame(oc, pkt) >= 0);
+	}
+	av_packet_free(&pkt);
+}
+
+/* secs of 1 kHz in container fmt, codec enc, at rate, via FFmpeg's encoders. */
+static struct blob ff_tone(const char *fmt, const char *enc, unsigned rate, double secs)
+{
+	const AVCodec *codec = avcodec_find_encoder_by_name(enc);
+	AVChannelLayout mono = AV_CHANNEL_LAYOUT_MONO;
+	AVFormatContext *oc = NULL;
+	AVCodecContext *c;
+	AVStream *st;
+	AVFrame *f = av_frame_alloc();
+	struct blob b;
+	uint8_t *buf;
+	int64_t pos = 0;
+
+	assert_non_null(codec);
+	assert_true(avformat_alloc_output_context2(&oc, NULL, fmt, NULL) >= 0);
+	assert_true(avio_open_dyn_buf(&oc->pb) >= 0);
+	st = avformat_new_stream(oc, NULL);
+	c = avcodec_alloc_context3(codec);
+	c->sample_rate = (int)rate;
+	av_channel_layout_copy(&c->ch_layout, &mono);
+	c->sample_fmt = AV_SAMPLE_FMT_NONE;     /* one that fill() writes */
+	for (const enum AVSampleFormat *sf = codec->sample_fmts; *sf != AV_SAMPLE_FMT_NONE; sf++)
+		if (*sf == AV_SAMPLE_FMT_S16 || *sf == AV_SAMPLE_FMT_S16P ||
+		    *sf == AV_SAMPLE_FMT_FLT || *sf == AV_SAMPLE_FMT_FLTP) {
+			c->sample_fmt = *sf;
+			break;
+		}
+	assert_int_not_equal(c->sample_fmt, AV_SAMPLE_FMT_NONE);
+	c->bit_rate = 64000;
+	c->time_base = (AVRational){ 1, (int)rate };
+	if (oc->oformat->flags & AVFMT_GLOBALHEADER)
+		c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+	assert_true(avcodec_open2(c, codec, NULL) >= 0);
+	assert_true(avcodec_parameters_from_context(st->codecpar, c) >= 0);
+	st->time_base = c->time_base;
+	assert_true(avformat_write_header(oc, NULL) >= 0);
+	while (pos < (int64_t)(secs * rate)) {
+		f->nb_samples = c->frame_size ? c->frame_size : 1024;
+		f->format = c->sample_fmt;
+		f->sample_rate = c->sample_rate;
+		av_channel_layout_copy(&f->ch_layout, &mono);
+		assert_true(av_frame_get_buffer(f, 0) >= 0);
+		fill(f, rate, pos);
+		f->pts = pos;
+		pos += f->nb_samples;
+		write_packets(oc, c, st, f);
+		av_frame_unref(f);
+	}
+	write_packets(oc, c, st, NULL);
+	av_write_trailer(oc);
+	b.len = (size_t)avio_close_dyn_buf(oc->pb, &buf);
+	b.b = malloc(b.len);
+	memcpy(b.b, buf, b.len);
+	av_free(buf);
+	av_frame_free(&f);
+	avcodec_free_context(&c);
+	avformat_free_context(oc);
+	return b;
+}
+
+/* MP3 (LAME) and Ogg/Opus: 1 s of 1 kHz decodes to about 1 s of the tone at 8 kHz. */
+static void test_mp3_ogg_opus(void **state)
+{
+	static const struct { const char *fmt, *enc; unsigned rate; } f[] = {
+		{ "mp3", "libmp3lame", 16000 }, { "ogg", "libopus", 48000 },
+		{ "ogg", "libvorbis", 44100 },
+	};
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		struct blob b = ff_tone(f[i].fmt, f[i].enc, f[i].rate, 1.0);
+		struct audio_pcm p;
+		const char *why = NULL;
+		int e = audio_file_load(NULL, b.b, b.len, 8000, 0, 60000, &p, &why);
+
+		print_message("%s/%s: %zu bytes -> %d (%s), %zu samples, SNR %.1f dB\n",
+			      f[i].fmt, f[i].enc, b.len, e, why ? why : "", e ? 0 : p.n,
+			      e ? 0.0 : tone_snr(p.pcm + 2000, 4000, 8000));
+		assert_int_equal(e, 0);
+		assert_true(p.n >= 7800 && p.n <= 8800);
+		assert_true(tone_snr(p.pcm + 2000, 4000, 8000) > 20);
+		audio_pcm_free(&p);
+		free(b.b);
+	}
 }
 
 static void mk(uint8_t *b, uint8_t pt, uint16_t seq, uint32_t ts, size_t plen)
@@ -273,6 +388,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_mp3_ogg_opus),
 		cmocka_unit_test(test_pcmu),
 		cmocka_unit_test(test_drops),
 		cmocka_unit_test(test_repeat_limit),
