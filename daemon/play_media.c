@@ -28,17 +28,23 @@ struct plan {
 	char path_buf[PATH_MAX];
 };
 
+static bool has_tag(const struct party *p, const struct ng_str *t)
+{
+	for (unsigned i = 0; i < p->n_tags; i++)
+		if (strlen(p->tags[i].tag) == t->len && !memcmp(p->tags[i].tag, t->s, t->len))
+			return true;
+	return false;
+}
+
+/* all, else from-tag, else to-tag (a proxy naming the callee by its tag), else label. */
 static bool party_selected(const struct party *p, const struct ng_request *req)
 {
 	if (req->all)
 		return true;
-	if (req->from_tag.len) {
-		for (unsigned i = 0; i < p->n_tags; i++)
-			if (strlen(p->tags[i].tag) == req->from_tag.len &&
-			    !memcmp(p->tags[i].tag, req->from_tag.s, req->from_tag.len))
-				return true;
-		return false;
-	}
+	if (req->from_tag.len)
+		return has_tag(p, &req->from_tag);
+	if (req->to_tag.len)
+		return has_tag(p, &req->to_tag);
 	return req->label.len && strlen(p->label) == req->label.len &&
 	       !memcmp(p->label, req->label.s, req->label.len);
 }
@@ -195,7 +201,7 @@ static void plan_free(struct plan *pl)
 
 static const char *why_no_target(int e)
 {
-	return e == -ENOENT ? "Unknown call party (from-tag or label)"
+	return e == -ENOENT ? "Unknown call party (from-tag, to-tag or label)"
 			    : "play media needs the party's peer (no answer yet)";
 }
 
@@ -263,9 +269,11 @@ static int do_stop(struct daemon *d, struct call *c, const struct ng_request *re
 		if (!rw)
 			continue;
 		pos = play_rw_frame_pos(rw, req->play.start_pos);
-		play_rw_stop(rw);
+		pl.t[i].src->media_play = NULL;
+		pl.t[i].rw = rw;        /* its decoded audio is freed below, not kept */
 	}
 	pthread_mutex_unlock(&c->lock);
+	plan_free(&pl);
 	clog(LOG_INFO, c->callid, NULL, "stop media (%u section(s))", pl.n);
 	kernel_sync_call(d, c);         /* and back to the kernel */
 	bv_dict_add(a, reply, "last-frame-pos", bv_new_int(a, (long long)pos));
@@ -289,8 +297,8 @@ int play_media(struct daemon *d, const struct ng_request *req, struct arena *a,
 		*err = "Unknown call-id";
 		return -ENOENT;
 	}
-	if (!req->all && !req->from_tag.len && !req->label.len) {
-		*err = "No participant selected (from-tag, label or all)";
+	if (!req->all && !req->from_tag.len && !req->to_tag.len && !req->label.len) {
+		*err = "No participant selected (from-tag, to-tag, label or all)";
 		return -EINVAL;
 	}
 	return is_stop(req) ? do_stop(d, c, req, a, reply, err)

@@ -16,8 +16,9 @@ struct config;
 /* Longest announcement (after start-pos, before repeats) decoded into memory. */
 #define PLAY_MEDIA_MAX_MS (10 * 60 * 1000)
 
-/* Plays req's "file" or "blob" to the party named by from-tag or label (or to every
- * party with "all"), as rtpengine: the party hears it instead of what its peer sends.
+/* Plays req's "file" or "blob" to the party named by from-tag (else to-tag, else
+ * label; every party with "all"), as rtpengine: the party hears it instead of what its
+ * peer sends.
  * The file is decoded whole here (audio_file.h), at the rate of each codec the peer
  * may send, then played by rewriting the peer's packets on their way to the party
  * (play_rewrite.h), before any transcoder or SRTP step; a plain-forwarded stream is

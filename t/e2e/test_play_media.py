@@ -200,7 +200,8 @@ def test_media_dir(relay, tmp_path):
 
 def test_errors_and_notice(relay, tmp_path):
 	"""Without --media-dir the start-up log says any file may be read; unknown call, no
-	party, no file are errors; a blob (the file's bytes in the message) plays."""
+	party, no file are errors; a blob (the file's bytes in the message) plays; to-tag
+	alone names the party."""
 	r = relay()
 	assert "play media: any file" in r.log()
 	c = Call(r).setup()
@@ -211,5 +212,10 @@ def test_errors_and_notice(relay, tmp_path):
 	assert "file" in err(play(c, c.ttag)).lower()
 	with open(f, "rb") as fh:
 		assert ok(play(c, c.ttag, blob=fh.read()))["duration"] == 400
+	# the party named by to-tag alone (no from-tag)
+	assert ok(c.ng.req({"command": "play media", "call-id": c.cid, "to-tag": c.ttag,
+			    "file": f}))["duration"] == 400
+	assert "selected" in err(c.ng.req({"command": "play media", "call-id": c.cid,
+					   "file": f}))
 	ok(c.delete())
 	c.close()
