@@ -24,6 +24,7 @@
 #define CALL_MAX_TAGS   8       /* to-tags one party may carry (forked answers) */
 #define CALL_TAG_MAX    256
 #define CALL_CODEC_MAX  32
+#define MEDIA_MAX_SUBS  4       /* subscriptions to one side's media section */
 
 struct call;
 struct party;
@@ -37,6 +38,8 @@ struct cp_offer;
 struct rec_sink;
 struct rec_call;
 struct dtmf_rewrite;
+struct play_rewrite;
+struct sub_xcode;
 struct store_hist;
 struct media_xsocks;
 
@@ -127,6 +130,7 @@ struct media {
 	char type[16];                  /* audio, video, image ... */
 	char proto[32];
 	char codec[CALL_CODEC_MAX];     /* first rtpmap, e.g. "PCMU/8000" */
+	int codec_pt;                   /* its payload type, -1: no rtpmap */
 	unsigned clock;                 /* its RTP clock rate (8000 when not given) */
 	int dtmf_pt;                    /* telephone-event payload type this side sends, -1 */
 	unsigned dtmf_clock;            /* its clock rate */
@@ -156,6 +160,15 @@ struct media {
 	struct dtmf_rewrite *dtmf_play; /* [L] NG play DTMF into what this side sends when
 	                                   forwarded plainly (play_dtmf.h): made by the first
 	                                   such command, freed with the media; NULL: none */
+	struct stream *subs[MEDIA_MAX_SUBS]; /* [L] subscribers' RTP streams that get a
+	                                   copy of what this side sends (subscribe.h) */
+	uint8_t n_subs;                 /* [L] */
+	struct media *sub_src;          /* a subscriber's section: the section it copies
+	                                   (subscribe.h); NULL otherwise */
+	struct sub_xcode *sub_xc;       /* [L] ... transcoded to its codec; NULL: copied */
+	struct play_rewrite *media_play; /* [L] NG play media into what this side sends
+	                                   (play_media.h); replaced or freed by the control
+	                                   thread under the lock; NULL: none */
 };
 
 struct party_tag {
@@ -196,6 +209,7 @@ struct party {
 	struct party_opts opts;
 	struct media *media[SDP_MAX_MEDIA];
 	unsigned n_media;
+	bool subscriber;                /* made by subscribe request: receives copies */
 	char sdp_origin_sess_id[32];    /* last SDP's o= session id, for logs */
 	struct party_origin sent;
 };

@@ -35,6 +35,7 @@ static int parse_float(struct cfg_ctx *ctx, const struct cfg_opt *o, const char 
 static int parse_learning(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
 static int parse_redis(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
 static int parse_instance(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
+static int parse_media_dir(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
 static const char *const kernel_names[] = {
 	[KERNEL_AUTO] = "auto", [KERNEL_ON] = "on", [KERNEL_OFF] = "off",
 };
@@ -194,6 +195,9 @@ static const struct cfg_opt cfg_opts[] = {
 	       "heuristic|delayed|immediate|off", "RTP endpoint learning (default heuristic)"),
 	O_NUM("jitter-buffer", 0, CFG_UINT, jitter_buffer, 0, 1000, "MS",
 	      "Jitter buffer of transcoded streams, adaptive 20..MS ms, 0 = off (default)"),
+	O_FUNC("media-dir", 0, parse_media_dir, media_dirs, "DIR",
+	       "play media reads files only below this folder, repeatable (default: any "
+	       "file the daemon can read)"),
 	O_STR("recording-dir", 0, recording_dir, "DIR",
 	      "Folder for recordings and captures (pcaps/, metadata/, captures/); "
 	      "unset = no recording"),
@@ -617,6 +621,30 @@ static int parse_ng_allow(struct cfg_ctx *ctx, const struct cfg_opt *o, const ch
 {
 	list_begin(ctx, CFG_L_NG_ALLOW, &ctx->cfg->n_ng_allow);
 	return for_each_item(ctx, o, val, ng_allow_item);
+}
+
+/* Kept resolved (realpath), so that a file's resolved path can be compared to it. */
+static int media_dir_item(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
+{
+	struct config *cfg = ctx->cfg;
+	char *real = realpath(val, NULL);
+
+	if (!real)
+		return cfg_error(ctx, "%s%s '%s': %s", dashes(ctx), o->name, val, strerror(errno));
+	if (cfg->n_media_dirs >= CFG_MAX_MEDIA_DIRS || strlen(real) >= PATH_MAX) {
+		free(real);
+		return cfg_error(ctx, "too many %s%s values (max %d)", dashes(ctx), o->name,
+				 CFG_MAX_MEDIA_DIRS);
+	}
+	strcpy(cfg->media_dirs[cfg->n_media_dirs++], real);
+	free(real);
+	return 0;
+}
+
+static int parse_media_dir(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
+{
+	list_begin(ctx, CFG_L_MEDIA_DIR, &ctx->cfg->n_media_dirs);
+	return for_each_item(ctx, o, val, media_dir_item);
 }
 
 /* Bits to shift by for a size suffix: none, K, M, G (binary, either case); -1 if bad. */
@@ -1045,6 +1073,10 @@ void config_dump(const struct config *cfg, FILE *out)
 		(unsigned long long)cfg->ng_cache_max_bytes, cfg->ng_cache_max_entries);
 	dump_interfaces(out, cfg);
 	fprintf(out, "port-min = %u\nport-max = %u\n", cfg->port_min, cfg->port_max);
+	for (unsigned i = 0; i < cfg->n_media_dirs; i++)
+		fprintf(out, "%s%s", i ? "; " : "media-dir = ", cfg->media_dirs[i]);
+	if (cfg->n_media_dirs)
+		fputc('\n', out);
 	fprintf(out, "timeout = %u\nsilent-timeout = %u\nfinal-timeout = %u\n"
 		"offer-timeout = %u\ndelete-delay = %u\n", cfg->timeout, cfg->silent_timeout,
 		cfg->final_timeout, cfg->offer_timeout, cfg->delete_delay);

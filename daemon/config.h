@@ -21,6 +21,7 @@
 #define CFG_MAX_INTERFACES  16
 #define CFG_NAME_MAX        32
 #define CFG_MAX_NG_ALLOW    64
+#define CFG_MAX_MEDIA_DIRS  8
 
 enum endpoint_learning { EL_DELAYED = 0, EL_IMMEDIATE, EL_OFF, EL_HEURISTIC };
 enum kernel_mode { KERNEL_AUTO = 0, KERNEL_ON, KERNEL_OFF };
@@ -75,6 +76,9 @@ struct config {
 	int tos;                        /* IP TOS for media; -1 = leave */
 	enum endpoint_learning endpoint_learning;
 	unsigned jitter_buffer;         /* ms, max delay of transcoded streams' buffer; 0 = off */
+	char media_dirs[CFG_MAX_MEDIA_DIRS][PATH_MAX];  /* play media "file" only below
+	                                   these (resolved) folders; none = any file */
+	unsigned n_media_dirs;
 	char recording_dir[PATH_MAX];   /* "" = recording off (rec.h, docs/recording.md) */
 	enum rec_format recording_format;
 	bool recording_proc;            /* --recording-method=proc: unsupported, recording off */

@@ -20,7 +20,7 @@ enum cfg_kind {
 };
 
 enum cfg_src { CFG_SRC_CMDLINE, CFG_SRC_INI };
-enum cfg_list { CFG_L_NG, CFG_L_TCP_NG, CFG_L_HTTP, CFG_L_NG_ALLOW, CFG_L_IF, CFG_L_COUNT };
+enum cfg_list { CFG_L_NG, CFG_L_TCP_NG, CFG_L_HTTP, CFG_L_NG_ALLOW, CFG_L_IF, CFG_L_MEDIA_DIR, CFG_L_COUNT };
 
 struct cfg_ctx;
 

@@ -11,6 +11,7 @@
 #include "latch.h"
 #include "nft.h"
 #include "play_dtmf.h"
+#include "play_media.h"
 #include "rec.h"
 #include "sluice/kmod.h"
 #include "sluice/log.h"
@@ -116,6 +117,10 @@ static const char *ineligible(const struct daemon *d, const struct stream *s,
 	/* before the module's absence: it is what the operator asked for, and it ends */
 	if (play_dtmf_busy(s))
 		return "playing DTMF";
+	if (play_media_busy(s))
+		return "playing media";
+	if (s->component == COMP_RTP && s->media->n_subs)
+		return "copied to a subscriber";
 	if (!d->kmod)
 		return d->kernel_state;
 	if (s->media->party->call->deleted)

@@ -16,6 +16,7 @@
 #include "call_ops.h"
 #include "cli.h"
 #include "config.h"
+#include "play_media.h"
 #include "daemon.h"
 #include "http.h"
 #include "ice_timer.h"
@@ -285,6 +286,7 @@ int main(int argc, char **argv)
 	ilog(LOG_NOTICE, "sluiced %s started: %u NG listener(s), %u interface(s), ports %u-%u, "
 	     "%u media thread(s)", SLUICE_VERSION, cfg.n_listen_ng + cfg.n_listen_tcp_ng,
 	     d.n_ifaces, cfg.port_min, cfg.port_max, cfg.num_threads);
+	play_media_notice(&cfg);
 	ilog(d.kmod ? LOG_NOTICE : LOG_WARNING, "media forwarding: %s",
 	     d.kmod ? d.kernel_state : "userspace only");
 	if (!d.kmod)

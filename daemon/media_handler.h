@@ -52,6 +52,11 @@ struct stream_handler {
  * it is the packet being handled. 0, -ENOENT (dst has no known peer yet) or -ENOBUFS. */
 int relay_emit(struct relay_emitter *e, struct stream *dst, const uint8_t *data, size_t len);
 
+/* The same, always copying data: a copy the packet's own handler may then change in
+ * place (a subscriber's copy of a packet about to be transcoded or encrypted). */
+int relay_emit_copy(struct relay_emitter *e, struct stream *dst, const uint8_t *data,
+		    size_t len);
+
 /* Before data is encrypted in place for dst: the recording (rec.h) keeps this clear
  * copy instead of what relay_emit() then sends, if that is the same buffer. */
 void relay_record_plain(struct relay_emitter *e, struct stream *dst, const uint8_t *data,

@@ -1,5 +1,5 @@
 /* ping, offer, answer, delete, query, list; statistics is in stats_reply.c, play DTMF in
- * play_dtmf.c, trickle ICE fragments (offer/answer with "fragment") in ice_trickle.c. */
+ * play_dtmf.c, play/stop media in play_media.c, trickle ICE fragments (offer/answer with "fragment") in ice_trickle.c. */
 #include "ng_commands.h"
 
 #include <errno.h>
@@ -12,6 +12,8 @@
 #include "offer_answer.h"
 #include "media_block.h"
 #include "play_dtmf.h"
+#include "play_media.h"
+#include "subscribe.h"
 #include "rec.h"
 #include "stats.h"
 #include "sluice/log.h"
@@ -156,7 +158,7 @@ static int cmd_list(struct daemon *d, const struct ng_request *req, struct arena
 
 bool ng_cmd_has_effects(enum ng_cmd cmd)
 {
-	return cmd == NG_OFFER || cmd == NG_ANSWER || cmd == NG_DELETE || cmd == NG_PLAY_DTMF ||
+	return cmd == NG_OFFER || cmd == NG_ANSWER || cmd == NG_DELETE || cmd == NG_PLAY_DTMF || cmd == NG_PLAY_MEDIA || cmd == NG_SUBSCRIBE ||
 	       cmd == NG_START_RECORDING || cmd == NG_STOP_RECORDING ||
 	       cmd == NG_PAUSE_RECORDING || cmd == NG_CAPTURE || cmd == NG_BLOCK;
 }
@@ -191,12 +193,9 @@ int ng_command(struct daemon *d, const struct ng_request *req, struct arena *a,
 	case NG_STOP_FORWARDING:
 		return media_block_command(d, req, a, reply, err);
 	case NG_PLAY_MEDIA:
-		*err = "Media playback (play media, stop media) is not supported by sluice yet";
-		return -ENOTSUP;
+		return play_media(d, req, a, reply, err);
 	case NG_SUBSCRIBE:
-		*err = "Media subscriptions (publish, subscribe, unsubscribe) are not supported "
-		       "by sluice yet";
-		return -ENOTSUP;
+		return subscribe_command(d, req, a, reply, err);
 	default:
 		*err = "Unrecognized command";
 		return -EINVAL;

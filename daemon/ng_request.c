@@ -191,6 +191,12 @@ static bool set_learning(struct ng_request *r, const char *s, size_t len)
 	return el >= 0;
 }
 
+static void from_tags_cb(struct ng_request *r, const char *s, size_t len)
+{
+	if (r->n_from_tags < NG_MAX_FROM_TAGS && len)
+		r->from_tags[r->n_from_tags++] = (struct ng_str){ s, len };
+}
+
 /* One entry of the "flags" list. */
 static void take_flag(struct ng_request *r, const char *s, size_t len)
 {
@@ -212,11 +218,12 @@ static void take_flag(struct ng_request *r, const char *s, size_t len)
 		{ "strip-extmap", offsetof(struct ng_request, strip_extmap) },
 		{ "original-sendrecv", offsetof(struct ng_request, original_sendrecv) },
 		{ "single-codec", offsetof(struct ng_request, single_codec) },
+		{ "all", offsetof(struct ng_request, all) },
+		{ "allow-transcoding", offsetof(struct ng_request, allow_transcoding) },
 	};
-	/* accepted without effect: rtpengine 10.5 ignores the first three as obsolete,
-	 * and allow-transcoding only acts on subscribe answer (not implemented) */
+	/* accepted without effect: rtpengine 10.5 ignores them as obsolete */
 	static const char *const noops[] = {
-		"reorder-codecs", "asymmetric-codecs", "symmetric-codecs", "allow-transcoding",
+		"reorder-codecs", "asymmetric-codecs", "symmetric-codecs",
 	};
 	const char *eq = memchr(s, '=', len);
 
@@ -269,6 +276,10 @@ static void take_flag(struct ng_request *r, const char *s, size_t len)
 		else if (!ng_codec_flag(&r->codec, s, len) && !ng_unsupported_mark(r, s, len) &&
 			 !ng_unsupported_mark(r, s, klen))
 			r->unknown_flags++;
+		return;
+	}
+	if (len > 10 && !strncasecmp(s, "from-tags-", 10)) {
+		from_tags_cb(r, s + 10, len - 10);
 		return;
 	}
 	if (ng_unsupported_mark(r, s, len))
@@ -401,7 +412,7 @@ static int get_tos(const struct bval *d, struct ng_request *r)
 static int decode_keys(const struct bval *d, struct ng_request *r, const char **err)
 {
 	struct ng_str ice = { 0 }, learning = { 0 }, rec = { 0 }, rec2 = { 0 }, lite = { 0 };
-	struct ng_str grtcp = { 0 };
+	struct ng_str grtcp = { 0 }, all = { 0 };
 
 #define WANT(expr, why) do { if (expr) { *err = why; return -EINVAL; } } while (0)
 	WANT(get_str(d, "call-id", &r->call_id), "Invalid call-id");
@@ -431,6 +442,12 @@ static int decode_keys(const struct bval *d, struct ng_request *r, const char **
 	WANT(each_str(d, "direction", r, dir_cb), "Invalid direction list");
 	WANT(get_received_from(d, r), "Invalid received-from");
 	WANT(each_str(d, "supports", r, supports_cb), "Invalid supports list");
+	WANT(each_str(d, "from-tags", r, from_tags_cb), "Invalid from-tags list");
+	WANT(get_str(d, "all", &all), "Invalid all key");
+	/* "all": every party (play media, subscribe request); rtpengine's other values
+	 * (offer-answer, flows, ...) select flows sluice does not have */
+	if (all.s && (str_is(all.s, all.len, "all") || str_is(all.s, all.len, "yes")))
+		r->all = true;
 	r->has_limit = !get_int(d, "limit", &r->limit) && bv_dict_get(d, "limit");
 	if (ng_codec_keys(d, &r->codec, err))
 		return -EINVAL;
@@ -493,6 +510,25 @@ static int decode_dtmf(const struct bval *d, struct ng_request *r, const char **
 	return 0;
 }
 
+/* play media: rtpengine's keys; repeat-times at least 1, the others not negative. */
+static int decode_play(const struct bval *d, struct ng_request *r, const char **err)
+{
+	long long rep = 1, pos = 0, dur = 0;
+	if (get_str(d, "file", &r->play.file) || get_str(d, "blob", &r->play.blob)) {
+		*err = "Invalid file or blob";
+		return -EINVAL;
+	}
+	if (get_int(d, "repeat-times", &rep) || get_int(d, "start-pos", &pos) ||
+	    get_int(d, "duration", &dur) || pos < 0 || dur < 0 || dur > INT_MAX) {
+		*err = "Invalid repeat-times, start-pos or duration";
+		return -EINVAL;
+	}
+	r->play.repeat_times = (unsigned)clamp(rep, 1, 10000);
+	r->play.start_pos = (uint64_t)pos;
+	r->play.duration = (uint64_t)dur;
+	return 0;
+}
+
 int ng_request_decode(const struct bval *dict, struct ng_request *r, const char **err)
 {
 	struct ng_str cmd = { 0 };
@@ -534,6 +570,11 @@ int ng_request_decode(const struct bval *dict, struct ng_request *r, const char 
 		if (r->cmd == NG_PLAY_DTMF && decode_dtmf(dict, r, err))
 			return -EINVAL;
 		/* fallthrough */
+	case NG_PLAY_MEDIA:
+		if (r->cmd == NG_PLAY_MEDIA && decode_play(dict, r, err))
+			return -EINVAL;
+		/* fallthrough */
+	case NG_SUBSCRIBE:
 	case NG_DELETE:
 	case NG_QUERY:
 	case NG_START_RECORDING:

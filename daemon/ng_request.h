@@ -58,6 +58,7 @@ enum ng_rtcp_mux {                      /* bit set */
 };
 
 #define NG_UNSUP_WORDS 2
+#define NG_MAX_FROM_TAGS 8
 
 struct ng_str {
 	const char *s;
@@ -107,6 +108,19 @@ struct ng_request {
 		unsigned event;         /* 0-15 */
 		unsigned duration, volume, pause;
 	} dtmf;
+	struct {                        /* play media: "file" or "blob"; "repeat-times" (1),
+	                                   "start-pos" (file frames), "duration" (ms
+	                                   played at most; 0 none) */
+		struct ng_str file, blob;
+		unsigned repeat_times;
+		uint64_t start_pos, duration;
+	} play;
+	bool all;                       /* "all" flag or all=all: every party */
+	bool allow_transcoding;         /* subscribe answer: the subscriber may get another
+	                                   codec than the source's */
+	struct ng_str from_tags[NG_MAX_FROM_TAGS];  /* "from-tags" list, or flags
+	                                   "from-tags-TAG" (subscribe request) */
+	unsigned n_from_tags;
 	unsigned unknown_flags;         /* count, for the debug log */
 	uint64_t unsupported[NG_UNSUP_WORDS];   /* documented but not implemented: bits of
 	                                   the ng_unsupported table */

@@ -181,10 +181,12 @@ static void media_codec(const struct sdp *sdp, unsigned i, struct media *m)
 	struct sdp_str v;
 
 	m->codec[0] = '\0';
+	m->codec_pt = -1;
 	m->clock = 8000;                /* the static audio payload types but a few */
 	media_dtmf_pt(sdp, i, m);
 	if (!sdp_attr(sdp, (int)i, "rtpmap", 0, &v))
 		return;
+	m->codec_pt = atoi(v.s);
 	const char *sp = memchr(v.s, ' ', v.len);     /* "0 PCMU/8000" */
 	if (sp)
 		copy_str(m->codec, sizeof(m->codec), sp + 1, v.len - (size_t)(sp + 1 - v.s));

@@ -20,6 +20,8 @@
 #include "media_block.h"
 #include "media_handler.h"
 #include "play_dtmf.h"
+#include "play_media.h"
+#include "subscribe.h"
 #include "quality_track.h"
 #include "rec.h"
 #include "sluice/log.h"
@@ -185,7 +187,22 @@ void relay_record_plain(struct relay_emitter *e, struct stream *dst, const uint8
 		e->rec_pending = data;
 }
 
+static int emit(struct relay_emitter *e, struct stream *dst, const uint8_t *data, size_t len,
+		bool copy);
+
 int relay_emit(struct relay_emitter *e, struct stream *dst, const uint8_t *data, size_t len)
+{
+	return emit(e, dst, data, len, false);
+}
+
+int relay_emit_copy(struct relay_emitter *e, struct stream *dst, const uint8_t *data,
+		    size_t len)
+{
+	return emit(e, dst, data, len, true);
+}
+
+static int emit(struct relay_emitter *e, struct stream *dst, const uint8_t *data, size_t len,
+		bool copy)
 {
 	struct worker *w = e->w;
 	struct out_batch *o;
@@ -200,7 +217,7 @@ int relay_emit(struct relay_emitter *e, struct stream *dst, const uint8_t *data,
 		record_out(e, o, data, len);
 	if (len >= 28 && data[1] == 200)        /* an SR: its answer gives the RTT */
 		quality_out(dst, data, len, e->now);
-	if (!in_rx_buffer(w, data)) {
+	if (copy || !in_rx_buffer(w, data)) {
 		if (e->scratch_used == SCRATCH) {
 			emit_flush(e);
 			if (!(o = lane_for(e, dst)))
@@ -335,8 +352,18 @@ static int stream_batch(struct worker *w, const struct stream_ref *ref)
 		/* a played digit is the operator's, not the side's media: no block applies */
 		bool played = t->media->dtmf_play && play_dtmf_packet(t, p, &len);
 
+		if (!played && t->media->media_play) {  /* NG play media (play_media.h) */
+			int v = play_media_packet(t, p, &len, PKT_MAX);
+
+			if (v < 0)
+				continue;
+			played = v > 0;
+		}
+
 		if (!played && t->media->party->opts.block && !media_block_pass(t, p, len))
 			continue;       /* NG block/silence media (media_block.h) */
+		if (t->media->n_subs && t->component == COMP_RTP)
+			subscribe_fork(&w->em, t, p, len);     /* copies (subscribe.h) */
 		if (t->handler)
 			t->handler->ops->packet(t->handler, t, p, len, PKT_MAX, &w->em, now);
 		else

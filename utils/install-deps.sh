@@ -4,7 +4,7 @@
 set -euo pipefail
 
 build_pkgs="build-essential pkg-config libjson-c-dev liburing-dev libspandsp-dev libopus-dev
-            libbcg729-dev libswresample-dev libavutil-dev libnftnl-dev libmnl-dev libsrtp2-dev
+            libbcg729-dev libswresample-dev libavutil-dev libavformat-dev libavcodec-dev libnftnl-dev libmnl-dev libsrtp2-dev
             libssl-dev zlib1g-dev libpcap-dev libmicrohttpd-dev libhiredis-dev"
 test_pkgs="libcmocka-dev python3 python3-pytest python3-numpy python3-pylibsrtp python3-openssl python3-cryptography kamailio baresip baresip-core
            sox tshark iproute2 nftables procps chromium chromium-driver python3-selenium

@@ -7,9 +7,10 @@ The `default` call of test_kamailio_baresip.py (PCMU/8000 with telephone-event 1
 both sides); kamailio.cfg with `-A WITH_MEDIA_CMDS` has a route in which a SIP MESSAGE
 carrying the call's Call-ID and the caller's From tag runs one of the module's
 functions: block_dtmf, unblock_dtmf, block_media, unblock_media, silence_media,
-unsilence_media (flag "directional": the caller's side only) and play_dtmf (the From
-tag's side: "the party generating the event"). Kamailio 5.6's module has all of them
-(also start/stop_forwarding, play/stop_media, which this test leaves out). One after
+unsilence_media (flag "directional": the caller's side only), play_dtmf (the From
+tag's side: "the party generating the event") and play_media (the From tag's party
+hears it). Kamailio 5.6's module has all of them (also start/stop_forwarding and
+stop_media, which this test leaves out). One after
 the other, during the call:
 
   block_dtmf, the caller sends DTMF 1   the callee gets no event 1 (the caller sent it)
@@ -19,17 +20,24 @@ the other, during the call:
   play_dtmf code=5 duration=200 volume=-12
                                         the callee gets the RFC 4733 train in the slots
                                         of the caller's audio and reports digit 5
+  play_media file=<1 s of 1 kHz, WAV>   the caller (the From tag's party) hears the tone
+                                        for 1 s in the callee's packets, then the
+                                        callee's own audio again
 
 Checks read the capture of the UAs' media (every caller packet matched by sequence
 number to what the callee got) and the callee's ctrl_tcp events; ~10 s.
 INTEROP_RELAY=rtpengine: rtpengine 10.5 answers play_dtmf's `play DTMF` with ok but
 plays nothing into a plain call (only into one made transcoded with `inject DTMF`), so
-the play_dtmf checks are sluiced's.
+the play_dtmf checks are sluiced's, and so are play_media's (rtpengine plays from its
+own player, with its own sequence numbers).
 """
 import contextlib
 import random
 import socket
 import time
+import wave
+
+import numpy as np
 
 import pytest
 
@@ -38,6 +46,7 @@ import interop_scenario as S
 
 PHASE = 0.6             # s each block / silence lasts
 TE = 101
+TONE = {}               # "path": the WAV play_media plays (written by the fixture)
 
 
 class MediaCmdNet(S.Loopback):
@@ -96,6 +105,8 @@ def drive(r, ng, caller_ctl, callee_ctl):
 	r.query_playing = ng.request("query", **{"call-id": cid})
 	time.sleep(PHASE)
 	r.query_after_play = ng.request("query", **{"call-id": cid})
+	cmd("play_media", "file=%s" % TONE["path"])
+	time.sleep(1.6)
 	r.callee_events = list(callee_ctl.events)
 	r.marks["hangup"] = (time.time(), None)   # the call is deleted from here on
 
@@ -103,16 +114,35 @@ def drive(r, ng, caller_ctl, callee_ctl):
 @pytest.fixture(scope="module")
 def call(tmp_path_factory):
 	d = tmp_path_factory.mktemp("interop-mediacmds-%s" % S.relay_kind())
+	TONE["path"] = _tone_wav(d / "tone.wav")
 	with contextlib.ExitStack() as stack:
 		c = S.run_call(d, "", stack, [], net=MediaCmdNet(), during=drive)
 	c.rtp = _rtp_flows(c)
 	return c
 
 
+def _tone_wav(path, secs=1.0, rate=8000):
+	t = np.arange(int(rate * secs)) / rate
+	with wave.open(str(path), "wb") as w:
+		w.setnchannels(1)
+		w.setsampwidth(2)
+		w.setframerate(rate)
+		w.writeframes(np.round(12000 * np.sin(2 * np.pi * 1000 * t)).astype("<i2").tobytes())
+	return str(path)
+
+
+def _ulaw(payload):
+	"""G.711 mu-law to linear (ITU-T G.711)."""
+	u = ~np.frombuffer(payload, dtype=np.uint8).astype(np.int32) & 0xff
+	mag = (((u & 0x0f) << 3) + 0x84) << ((u & 0x70) >> 4)
+	return np.where(u & 0x80, 0x84 - mag, mag - 0x84).astype(float)
+
+
 def _rtp_flows(c):
-	"""{"up": caller -> relay, "down": relay -> callee}: {seq: (time, pt, marker, ts,
-	payload)} of the caller's RTP (RTCP left out)."""
-	flows = {"up": {}, "down": {}}
+	"""{"up": caller -> relay, "down": relay -> callee, "b_up": callee -> relay,
+	"a_down": relay -> caller}: {seq: (time, pt, marker, ts, payload)} of the RTP
+	(RTCP left out)."""
+	flows = {"up": {}, "down": {}, "b_up": {}, "a_down": {}}
 	for src, sp, dst, dp, _, t, data in H.read_pcap_udp(c.dir / "ua-media.pcap", True, True):
 		if len(data) < 12 or data[0] >> 6 != 2 or 192 <= data[1] <= 223:
 			continue
@@ -120,6 +150,10 @@ def _rtp_flows(c):
 			key = "up"
 		elif S._in(dp, S.CALLEE_RTP) and not S._in(sp, S.CALLER_RTP):
 			key = "down"
+		elif S._in(sp, S.CALLEE_RTP):
+			key = "b_up"
+		elif S._in(dp, S.CALLER_RTP):
+			key = "a_down"
 		else:
 			continue
 		seq = int.from_bytes(data[2:4], "big")
@@ -149,7 +183,7 @@ def test_kamailio_sent_the_commands(call):
 	want = {"block_dtmf": "block DTMF", "unblock_dtmf": "unblock DTMF",
 		"block_media": "block media", "unblock_media": "unblock media",
 		"silence_media": "silence media", "unsilence_media": "unsilence media",
-		"play_dtmf": "play DTMF"}
+		"play_dtmf": "play DTMF", "play_media": "play media"}
 	for fn, ng_cmd in want.items():
 		assert call.marks[fn][1] == 200, (fn, call.marks[fn])
 		reqs = [m for m in call.ng_requests if m.get("command") == ng_cmd]
@@ -235,3 +269,26 @@ def test_played_dtmf_arrives_as_events(call):
 	assert st["forwarding"] == "userspace" and st["not in kernel"] == "playing DTMF", st
 	st = call.query_after_play["tags"][ftag]["medias"][0]["streams"][0]
 	assert st.get("not in kernel") != "playing DTMF", st
+
+
+def test_played_media_reaches_the_caller(call):
+	"""play_media with the caller's From tag and file=: the caller got the callee's
+	packets (same sequence numbers and timestamps) carrying 1 kHz for the announced
+	second (50 packets of 20 ms), then the callee's own payloads again."""
+	play = next(m for m in call.ng_requests if m.get("command") == "play media")
+	assert play.get("file") == TONE["path"] and play.get("from-tag"), play
+	if S.relay_kind() != "sluiced":
+		pytest.skip("rtpengine plays from its own player (its own sequence numbers)")
+	t0 = call.marks["play_media"][0]
+	down, up = call.rtp["a_down"], call.rtp["b_up"]
+	after = sorted(s for s, v in down.items() if v[0] > t0 and s in up)
+	changed = [s for s in after if down[s][4] != up[s][4]]
+	assert len(changed) == 50 and changed == after[:50], (len(changed), after[:60])
+	for s in changed:
+		assert down[s][1] == up[s][1] == 0 and down[s][3] == up[s][3], s
+	x = np.concatenate([_ulaw(down[s][4]) for s in changed])
+	spec = np.abs(np.fft.rfft(x * np.hanning(len(x))))
+	peak = np.fft.rfftfreq(len(x), 1 / 8000)[int(spec.argmax())]
+	assert abs(peak - 1000) < 10, peak
+	rest = [s for s in after[50:] if down[s][0] < call.marks["hangup"][0] - 0.05]
+	assert rest and all(down[s][4] == up[s][4] for s in rest)

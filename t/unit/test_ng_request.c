@@ -677,6 +677,68 @@ static void test_play_dtmf(void **state)
 	assert_string_equal(ng_cmd_name(NG_PLAY_DTMF), "play DTMF");
 }
 
+/* play media keys (defaults, bounds), "all", and subscribe's from-tags / allow-transcoding. */
+static void test_play_media_subscribe(void **state)
+{
+#define PM "{\"command\":\"play media\",\"call-id\":\"c\""
+	static const struct {
+		const char *json;
+		int ret;
+		unsigned repeat;
+		unsigned long long pos, dur;
+		bool all;
+		size_t file_len, blob_len;
+	} v[] = {
+		/* 0 */ { PM ",\"from-tag\":\"f\",\"file\":\"/a.wav\"}", 0, 1, 0, 0, false, 6, 0 },
+		/* 1 */ { PM ",\"all\":\"all\",\"blob\":\"RIFF\",\"repeat-times\":3,"
+			  "\"start-pos\":\"800\",\"duration\":1500}", 0, 3, 800, 1500, true, 0, 4 },
+		/* 2 */ { PM ",\"flags\":[\"all\"],\"file\":\"x\",\"repeat-times\":0}", 0, 1, 0,
+			  0, true, 1, 0 },
+		/* 3 */ { PM ",\"file\":\"x\",\"repeat-times\":99999}", 0, 10000, 0, 0, false, 1,
+			  0 },
+		/* 4 */ { PM ",\"file\":\"x\",\"start-pos\":-1}", -EINVAL, 0, 0, 0, false, 0, 0 },
+		/* 5 */ { PM ",\"file\":\"x\",\"duration\":\"x\"}", -EINVAL, 0, 0, 0, false, 0, 0 },
+		/* 6 */ { PM ",\"file\":7}", -EINVAL, 0, 0, 0, false, 0, 0 },
+		/* 7 */ { "{\"command\":\"stop media\",\"from-tag\":\"f\"}", -EINVAL, 0, 0, 0,
+			  false, 0, 0 },
+	};
+#undef PM
+	struct arena a;
+	struct ng_request r;
+	const char *err = NULL;
+	static const char sub[] = "{\"command\":\"subscribe request\",\"call-id\":\"c\","
+		"\"from-tags\":[\"a\",\"bb\"],\"flags\":[\"from-tags-ccc\",\"allow-transcoding\"]}";
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
+		int ret;
+
+		arena_init(&a, 0);
+		ret = ng_request_decode(parse(&a, v[i].json, strlen(v[i].json)), &r, &err);
+		if (ret != v[i].ret)
+			fail_msg("play media [%zu]: %d (%s)", i, ret, err ? err : "");
+		if (!ret && (r.cmd != NG_PLAY_MEDIA || r.play.repeat_times != v[i].repeat ||
+			     r.play.start_pos != v[i].pos || r.play.duration != v[i].dur ||
+			     r.all != v[i].all || r.play.file.len != v[i].file_len ||
+			     r.play.blob.len != v[i].blob_len))
+			fail_msg("play media [%zu]: repeat %u pos %llu dur %llu all %d", i,
+				 r.play.repeat_times, (unsigned long long)r.play.start_pos,
+				 (unsigned long long)r.play.duration, r.all);
+		arena_reset(&a);
+	}
+	arena_init(&a, 0);
+	assert_int_equal(ng_request_decode(parse(&a, sub, sizeof(sub) - 1), &r, &err), 0);
+	assert_int_equal(r.cmd, NG_SUBSCRIBE);
+	assert_int_equal(r.n_from_tags, 3);
+	/* the flags list is read first: its tag, then the key's list */
+	assert_int_equal(r.from_tags[0].len, 3);
+	assert_memory_equal(r.from_tags[1].s, "a", 1);
+	assert_memory_equal(r.from_tags[2].s, "bb", 2);
+	assert_true(r.allow_transcoding);
+	assert_int_equal(r.unknown_flags, 0);
+	arena_reset(&a);
+}
+
 /* "supports" (load limit) and list's "limit" as rtpengine reads them. */
 static void test_supports_and_limit(void **state)
 {
@@ -752,6 +814,7 @@ int main(void)
 		cmocka_unit_test(test_cmd_names),
 		cmocka_unit_test(test_play_dtmf),
 		cmocka_unit_test(test_supports_and_limit),
+		cmocka_unit_test(test_play_media_subscribe),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
