@@ -21,7 +21,7 @@ ifeq ($(origin CC),default)
 CC       := gcc
 endif
 BUILD    ?= build
-PKGS     := json-c spandsp opus libswresample libavutil libbcg729 libnftnl libmnl \
+PKGS     := json-c spandsp opus libavcodec libswresample libavutil libbcg729 libnftnl libmnl \
             openssl zlib libpcap libmicrohttpd hiredis
 OPT      ?= -O2
 
