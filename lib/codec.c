@@ -123,26 +123,25 @@ void codec_describe(char *buf, size_t cap)
 	if (!cap)
 		return;
 	buf[0] = '\0';
-	for (int pass = 0; pass < 2; pass++) {
-		at = append(buf, cap, at, pass ? "; unavailable:" : "available:");
-		for (unsigned i = 0; i < CODEC__COUNT; i++) {
-			const char *why;
-			bool ok;
+	at = append(buf, cap, at, "codecs available:");
+	for (unsigned i = 0; i < CODEC__COUNT; i++) {
+		if (!codec_defs[i].ops || !codec_available(&codec_defs[i], NULL))
+			continue;
+		def_name(&codec_defs[i], name, sizeof(name));
+		at = append(buf, cap, at, " ");
+		at = append(buf, cap, at, name);
+	}
+	for (unsigned i = 0; i < CODEC__COUNT; i++) {
+		const char *why;
 
-			if (!codec_defs[i].ops)
-				continue;
-			ok = codec_available(&codec_defs[i], &why);
-			if (ok == !!pass)
-				continue;
-			def_name(&codec_defs[i], name, sizeof(name));
-			at = append(buf, cap, at, " ");
-			at = append(buf, cap, at, name);
-			if (pass) {
-				at = append(buf, cap, at, " (");
-				at = append(buf, cap, at, why);
-				at = append(buf, cap, at, ")");
-			}
-		}
+		if (!codec_defs[i].ops || codec_available(&codec_defs[i], &why))
+			continue;
+		/* speex/L16 at several clocks share one reason */
+		if (i && codec_defs[i - 1].ops == codec_defs[i].ops &&
+		    !strcmp(codec_defs[i - 1].name, codec_defs[i].name))
+			continue;
+		at = append(buf, cap, at, "; ");
+		at = append(buf, cap, at, why);
 	}
 }
 

@@ -33,29 +33,32 @@ struct av_info {
 	unsigned frame;             /* samples per codec frame, 0 = any (L16) */
 	int64_t bitrate;            /* 0: the library's choice */
 	enum av_pack pack;
-	const char *why;            /* when this libavcodec cannot encode or decode it */
+	const char *why;            /* when this libavcodec cannot encode or decode it: a
+	                               sentence that names the codec (NG error, startup log) */
 };
 
 #define SPEEX(idv) { idv, { "libspeex" }, { "libspeex", "speex" }, 0, 0, PACK_CONCAT, \
-		     "this libavcodec has no speex encoder (libspeex)" }
+		     "speex not available: this libavcodec has no libspeex encoder" }
 #define L16(idv) { idv, { "pcm_s16be" }, { "pcm_s16be" }, 0, 0, PACK_CONCAT, \
-		   "this libavcodec has no pcm_s16be" }
+		   "L16 not available: this libavcodec has no pcm_s16be" }
 
 static const struct av_info av_infos[] = {
 	{ CODEC_GSM, { "libgsm" }, { "gsm", "libgsm" }, 160, 13000, PACK_CONCAT,
-	  "this libavcodec has no GSM encoder (libgsm)" },
+	  "GSM not available: this libavcodec has no libgsm encoder" },
 	SPEEX(CODEC_SPEEX), SPEEX(CODEC_SPEEX_WB), SPEEX(CODEC_SPEEX_UWB),
 	/* FFmpeg's G.723.1 encoder does 6.3 kbit/s only; its decoder reads both rates */
 	{ CODEC_G723, { "g723_1" }, { "g723_1" }, 240, 6300, PACK_CONCAT,
-	  "this libavcodec has no G.723.1 encoder" },
+	  "G723 not available: this libavcodec has no G.723.1 encoder" },
 	{ CODEC_ILBC, { "libilbc" }, { "ilbc", "libilbc" }, 240, 0, PACK_CONCAT,
-	  "no iLBC encoder: FFmpeg encodes iLBC only through libilbc, which Debian's "
-	  "libavcodec is not built with" },
+	  "iLBC not available: FFmpeg encodes iLBC only through libilbc, which "
+	  "Debian's libavcodec is not built with" },
 	L16(CODEC_L16), L16(CODEC_L16_16K), L16(CODEC_L16_44K), L16(CODEC_L16_48K),
 	{ CODEC_AMR, { "libopencore_amrnb" }, { "amrnb", "libopencore_amrnb" }, 160, 0,
-	  PACK_AMR, "no AMR encoder: install libavcodec-extra (opencore-amr)" },
+	  PACK_AMR, "AMR not available: no AMR encoder in this libavcodec (install "
+	  "libavcodec-extra: opencore-amr)" },
 	{ CODEC_AMR_WB, { "libvo_amrwbenc" }, { "amrwb", "libopencore_amrwb" }, 320, 0,
-	  PACK_AMR, "no AMR-WB encoder: install libavcodec-extra (vo-amrwbenc)" },
+	  PACK_AMR, "AMR-WB not available: no AMR-WB encoder in this libavcodec (install "
+	  "libavcodec-extra: vo-amrwbenc)" },
 };
 
 /* bit/s of each AMR / AMR-WB mode (3GPP TS 26.071, 26.171) */

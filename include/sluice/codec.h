@@ -96,10 +96,11 @@ const struct codec_def *codec_get(enum codec_id id);
 const struct codec_def *codec_by_static_pt(unsigned pt);
 
 /* True if this process can encode and decode def. When not, *why (if why is not NULL)
- * gets a sentence for operators, e.g. which package brings the missing encoder. */
+ * gets a static sentence for operators that names the codec and, e.g., which package
+ * brings the missing encoder ("AMR not available: ..."). */
 bool codec_available(const struct codec_def *def, const char **why);
-/* "GSM speex/8000 ..." of the available codecs, then each unavailable one and why, for
- * the startup log. Truncated to cap. */
+/* "codecs available: PCMU ... GSM speex/8000 ...; AMR not available: ...", the startup
+ * log line. Truncated to cap. */
 void codec_describe(char *buf, size_t cap);
 
 /* Defaults per RFC (G.729 annexb=yes when absent, Opus fec off, mono). */
