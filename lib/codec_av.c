@@ -37,7 +37,7 @@ struct av_info {
 	                               sentence that names the codec (NG error, startup log) */
 };
 
-#define SPEEX(idv) { idv, { "libspeex" }, { "libspeex", "speex" }, 0, 0, PACK_CONCAT, \
+#define SPEEX(idv) { idv, { "libspeex" }, { "speex", "libspeex" }, 0, 0, PACK_CONCAT, \
 		     "speex not available: this libavcodec has no libspeex encoder" }
 #define L16(idv) { idv, { "pcm_s16be" }, { "pcm_s16be" }, 0, 0, PACK_CONCAT, \
 		   "L16 not available: this libavcodec has no pcm_s16be" }
