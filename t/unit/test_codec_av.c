@@ -242,7 +242,7 @@ static void test_amr_round_trip(void **state)
 		{ CODEC_AMR, NULL, 20, 32, 8, 3 },
 		{ CODEC_AMR, "octet-align=1", 20, 33, 8, 3 },
 		{ CODEC_AMR, "octet-align=1", 40, 65, 8, 3 },
-		{ CODEC_AMR, "mode-set=0,2", 20, 17, 3, 6 },            /* 5.90: 118 bits */
+		{ CODEC_AMR, "mode-set=0,2", 20, 16, 3, 6 },            /* 5.90: 118 bits */
 		{ CODEC_AMR_WB, NULL, 20, 61, 10, 3 },
 		{ CODEC_AMR_WB, "octet-align=1", 20, 62, 10, 3 },
 		{ CODEC_AMR_WB, "mode-set=2", 20, 33, 8, 3 },           /* 12.65: 253 bits */
