@@ -11,7 +11,9 @@
  * allocates a refcounted buffer per encoded packet and copies each decoded payload into
  * one (glibc serves those from its per-thread caches); there is no way around that in its
  * public API, and `make bench` measures the result against rtpengine's equal use.
- * Native AMR and speex decoders emit float samples, converted here with clipping. */
+ * Native AMR and speex decoders emit float samples, converted here with clipping. The
+ * opencore AMR decoders come first: FFmpeg's own AMR-NB decoder measured 14 dB SNR and
+ * -3.9 dB level on a 1 kHz tone at 12.2 kbit/s where opencore gives 32 dB. */
 #include "codec_internal.h"
 
 #include <errno.h>
@@ -53,10 +55,10 @@ static const struct av_info av_infos[] = {
 	  "iLBC not available: FFmpeg encodes iLBC only through libilbc, which "
 	  "Debian's libavcodec is not built with" },
 	L16(CODEC_L16), L16(CODEC_L16_16K), L16(CODEC_L16_44K), L16(CODEC_L16_48K),
-	{ CODEC_AMR, { "libopencore_amrnb" }, { "amrnb", "libopencore_amrnb" }, 160, 0,
+	{ CODEC_AMR, { "libopencore_amrnb" }, { "libopencore_amrnb", "amrnb" }, 160, 0,
 	  PACK_AMR, "AMR not available: no AMR encoder in this libavcodec (install "
 	  "libavcodec-extra: opencore-amr)" },
-	{ CODEC_AMR_WB, { "libvo_amrwbenc" }, { "amrwb", "libopencore_amrwb" }, 320, 0,
+	{ CODEC_AMR_WB, { "libvo_amrwbenc" }, { "libopencore_amrwb", "amrwb" }, 320, 0,
 	  PACK_AMR, "AMR-WB not available: no AMR-WB encoder in this libavcodec (install "
 	  "libavcodec-extra: vo-amrwbenc)" },
 };

@@ -237,15 +237,17 @@ static void test_round_trip(void **state)
 
 static void test_amr_round_trip(void **state)
 {
-	/* 12.2: 1 CMR/TOC byte + 31 (BE 32, OA 33); 23.85: 61 / 62; two frames in 40 ms */
+	/* 12.2: 1 CMR/TOC byte + 31 (BE 32, OA 33); 23.85: 61 / 62; two frames in 40 ms.
+	 * Measured with opencore-amr / vo-amrwbenc (Debian 12): 32.3 dB at 12.2, 18.7 at
+	 * 5.90, 32.4 for AMR-WB */
 	static const struct rt cases[] = {
-		{ CODEC_AMR, NULL, 20, 32, 8, 3 },
-		{ CODEC_AMR, "octet-align=1", 20, 33, 8, 3 },
-		{ CODEC_AMR, "octet-align=1", 40, 65, 8, 3 },
-		{ CODEC_AMR, "mode-set=0,2", 20, 16, 3, 6 },            /* 5.90: 118 bits */
-		{ CODEC_AMR_WB, NULL, 20, 61, 10, 3 },
-		{ CODEC_AMR_WB, "octet-align=1", 20, 62, 10, 3 },
-		{ CODEC_AMR_WB, "mode-set=2", 20, 33, 8, 3 },           /* 12.65: 253 bits */
+		{ CODEC_AMR, NULL, 20, 32, 28, 1.5 },
+		{ CODEC_AMR, "octet-align=1", 20, 33, 28, 1.5 },
+		{ CODEC_AMR, "octet-align=1", 40, 65, 28, 1.5 },
+		{ CODEC_AMR, "mode-set=0,2", 20, 16, 15, 1.5 },         /* 5.90: 118 bits */
+		{ CODEC_AMR_WB, NULL, 20, 61, 28, 1.5 },
+		{ CODEC_AMR_WB, "octet-align=1", 20, 62, 28, 1.5 },
+		{ CODEC_AMR_WB, "mode-set=2", 20, 33, 28, 1.5 },        /* 12.65: 253 bits */
 	};
 
 	(void)state;
