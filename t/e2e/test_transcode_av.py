@@ -89,7 +89,7 @@ def pcmu_sdp(phone):
 		% (phone.sess_id, phone.sess_ver, phone.port))
 
 
-def setup(r, codec, offer_side):
+def setup_call(r, codec, offer_side):
 	"""offer_side False: A speaks codec, B PCMU (mask codec, transcode PCMU).
 	True: A speaks PCMU, B codec (transcode codec: the offer adds it)."""
 	c = Call(r)
@@ -105,7 +105,7 @@ def setup(r, codec, offer_side):
 
 def run_pair(r, codec, kind, offer_side=False):
 	"""Both directions at once; returns {direction: (snr, peak, level, packets)}."""
-	c = setup(r, codec, offer_side)
+	c = setup_call(r, codec, offer_side)
 	pt, _, clock, _, _, ptime = CODECS[codec]
 	x_side, u_side = (c.b, c.a) if offer_side else (c.a, c.b)
 	x_dest, u_dest = (c.b_dest(), c.a_dest()) if offer_side else (c.a_dest(), c.b_dest())
@@ -123,8 +123,9 @@ def run_pair(r, codec, kind, offer_side=False):
 	for i in range(1, max(len(x_pkts), len(u_pkts)), 25):
 		blast(x_side.rtp, x_dest, x_pkts[i:i + 25], pause=0)
 		blast(u_side.rtp, u_dest, u_pkts[i:i + 25])
-	at_u = received(u_side.rtp)
-	at_x = received(x_side.rtp)
+	# all but the last two packets of each direction: no idle wait for the tail
+	at_u = received(u_side.rtp, count=SECONDS * 50 - 2)
+	at_x = received(x_side.rtp, count=SECONDS * 1000 // ptime - 2)
 	check_stream(at_u, 0, 160)
 	check_stream(at_x, pt, clock * ptime // 1000)
 	res = {}
@@ -159,18 +160,20 @@ def check(codec, kind, res, offer_side=False):
 			assert min(amp) / max(amp) > 0.5, "%s: tone amplitudes %s" % (name, amp)
 		# every packet of the stream arrived: SECONDS of audio at the output ptime
 		step = 20 if name.endswith("PCMU") else CODECS[codec][5]
-		assert len(got) >= SECONDS * 1000 // step - 3, "%s: %d packets" % (name, len(got))
+		assert len(got) >= SECONDS * 1000 // step - 2, "%s: %d packets" % (name, len(got))
 
 
-@pytest.mark.parametrize("kind", ["tone", "multi"])
 @pytest.mark.parametrize("codec", list(CODECS))
-def test_codec_pair(relay, codec, kind):
-	"""codec -> PCMU (A to B) and PCMU -> codec (B to A) in one call, both at once."""
+def test_codec_pair(relay, codec):
+	"""codec -> PCMU (A to B) and PCMU -> codec (B to A) in one call, both at once; a
+	1004 Hz tone in one call, then three tones in another (one relay for both)."""
 	need(codec)
-	check(codec, kind, run_pair(relay(), codec, kind), False)
+	r = relay()
+	for kind in ("tone", "multi"):
+		check(codec, kind, run_pair(r, codec, kind), False)
 
 
-@pytest.mark.parametrize("codec", ["GSM", "speex-wb", "G723", "L16", "AMR", "AMR-WB-oa"])
+@pytest.mark.parametrize("codec", ["GSM", "speex-wb", "G723", "AMR-WB-oa"])
 def test_codec_pair_offer_side(relay, codec):
 	"""A speaks PCMU and the offer adds codec (transcode flag); B answers only codec."""
 	need(codec)
@@ -185,7 +188,7 @@ def amr_toc(payload, oa):
 
 
 @pytest.mark.parametrize("codec,fmtp,size,ft", [
-	("AMR", None, 32, 7), ("AMR-oa", None, 33, 7), ("AMR", "mode-set=0,2", 17, 2),
+	("AMR", None, 32, 7), ("AMR-oa", None, 33, 7), ("AMR", "mode-set=0,2", 16, 2),
 	("AMR-WB", None, 61, 8), ("AMR-WB-oa", "octet-align=1; mode-set=2", 34, 2)])
 def test_amr_wire_format(relay, codec, fmtp, size, ft):
 	"""What sluiced sends an AMR phone: the payload format and the highest mode of the
@@ -196,7 +199,7 @@ def test_amr_wire_format(relay, codec, fmtp, size, ft):
 	CODECS[codec] = saved[:3] + (fmtp or dflt_fmtp,) + saved[4:]
 	try:
 		r = relay()
-		c = setup(r, codec, False)
+		c = setup_call(r, codec, False)
 		u = [bytes(p) for p in frames(tool("encode", "PCMU", 20,
 						   data=signal("tone", 8000, 1).tobytes()))]
 		drain(c.a.rtp)
@@ -217,7 +220,7 @@ def test_amr_cmr(relay):
 	"""A phone's CMR (in the packets it sends) sets the mode of what it receives."""
 	need("AMR")
 	r = relay()
-	c = setup(r, "AMR", False)
+	c = setup_call(r, "AMR", False)
 	pt = CODECS["AMR"][0]
 	a_pay = encode("AMR", signal("tone", 8000, 1))
 	# ask for mode 2 (5.90 kbit/s): CMR is the first 4 bits
