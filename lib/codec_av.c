@@ -130,11 +130,24 @@ static const AVCodec *find_dec(const struct av_info *in)
 	return c;
 }
 
+/* What this libavcodec has is fixed for the life of the process: probed once, so the
+ * NG path (every codec of every offer with codec flags) pays an array lookup, not a walk
+ * over libavcodec's codec list. */
+static bool av_have[sizeof(av_infos) / sizeof(av_infos[0])];
+
+static void probe_once(void)
+{
+	for (size_t i = 0; i < sizeof(av_infos) / sizeof(av_infos[0]); i++)
+		av_have[i] = find_enc(&av_infos[i]) && find_dec(&av_infos[i]);
+}
+
 bool codec_av_available(const struct codec_def *def, const char **why)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	const struct av_info *in = info_of(def);
 
-	if (in && find_enc(in) && find_dec(in))
+	pthread_once(&once, probe_once);
+	if (in && av_have[in - av_infos])
 		return true;
 	if (why)
 		*why = in ? in->why : "not a libavcodec codec";
