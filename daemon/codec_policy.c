@@ -273,7 +273,10 @@ static bool add_transcode(const struct ng_codec_flags *f, const struct cp_list *
 		copy_s(c.enc, sizeof(c.enc), def->name, strlen(def->name));
 		c.clock = clock ? clock : def->clock_rate;
 		c.channels = channels ? channels : def->channels;
-		copy_s(c.fmtp, sizeof(c.fmtp), fmtp.s, fmtp.len);
+		if (fmtp.len || !def->default_fmtp)
+			copy_s(c.fmtp, sizeof(c.fmtp), fmtp.s, fmtp.len);
+		else
+			copy_s(c.fmtp, sizeof(c.fmtp), def->default_fmtp, strlen(def->default_fmtp));
 		c.def = def;
 		c.rtpmap = true;
 		if (!insert_at(b, at, &c))

@@ -8,6 +8,9 @@
 #include <strings.h>
 
 #define AV_FLAGS (CODEC_F_AUDIO | CODEC_F_LIBAV)
+/* what rtpengine writes for an AMR codec it adds; sluice reads octet-align, ignores
+ * mode-change-capability */
+#define AMR_FMTP "octet-align=1;mode-change-capability=2"
 
 static const struct codec_def codec_defs[] = {
 	{ "PCMU", CODEC_PCMU, 0, 8000, 8000, 1, 20, 1, CODEC_F_AUDIO | CODEC_F_PLC,
@@ -25,8 +28,9 @@ static const struct codec_def codec_defs[] = {
 	/* libavcodec (lib/codec_av.c); names, clocks and static types as in RFC 3551 and
 	 * as rtpengine spells them */
 	{ "GSM", CODEC_GSM, 3, 8000, 8000, 1, 20, 200, AV_FLAGS, &codec_ops_av },
-	{ "speex", CODEC_SPEEX, -1, 8000, 8000, 1, 20, 200, AV_FLAGS, &codec_ops_av },
+	/* rtpengine's "speex" without a clock is speex/16000 */
 	{ "speex", CODEC_SPEEX_WB, -1, 16000, 16000, 1, 20, 200, AV_FLAGS, &codec_ops_av },
+	{ "speex", CODEC_SPEEX, -1, 8000, 8000, 1, 20, 200, AV_FLAGS, &codec_ops_av },
 	{ "speex", CODEC_SPEEX_UWB, -1, 32000, 32000, 1, 20, 200, AV_FLAGS, &codec_ops_av },
 	{ "G723", CODEC_G723, 4, 8000, 8000, 1, 30, 300, AV_FLAGS, &codec_ops_av },
 	{ "iLBC", CODEC_ILBC, -1, 8000, 8000, 1, 30, 100, AV_FLAGS, &codec_ops_av },
@@ -35,8 +39,9 @@ static const struct codec_def codec_defs[] = {
 	/* 20 ms of 44.1/48 kHz L16 is more than a packet holds */
 	{ "L16", CODEC_L16_44K, 11, 44100, 44100, 1, 10, 1, AV_FLAGS, &codec_ops_av },
 	{ "L16", CODEC_L16_48K, -1, 48000, 48000, 1, 10, 1, AV_FLAGS, &codec_ops_av },
-	{ "AMR", CODEC_AMR, -1, 8000, 8000, 1, 20, 200, AV_FLAGS, &codec_ops_av },
-	{ "AMR-WB", CODEC_AMR_WB, -1, 16000, 16000, 1, 20, 200, AV_FLAGS, &codec_ops_av },
+	{ "AMR", CODEC_AMR, -1, 8000, 8000, 1, 20, 200, AV_FLAGS, &codec_ops_av, AMR_FMTP },
+	{ "AMR-WB", CODEC_AMR_WB, -1, 16000, 16000, 1, 20, 200, AV_FLAGS, &codec_ops_av,
+	  AMR_FMTP },
 };
 
 _Static_assert(sizeof(codec_defs) / sizeof(codec_defs[0]) == CODEC__COUNT,

@@ -34,8 +34,8 @@ enum codec_id {
 	CODEC_TELEPHONE_EVENT,
 	/* through libavcodec (CODEC_F_LIBAV) */
 	CODEC_GSM,
+	CODEC_SPEEX_WB,             /* speex/16000: first, as "speex" alone means it */
 	CODEC_SPEEX,                /* speex/8000 */
-	CODEC_SPEEX_WB,             /* speex/16000 */
 	CODEC_SPEEX_UWB,            /* speex/32000 */
 	CODEC_G723,
 	CODEC_ILBC,
@@ -66,6 +66,8 @@ struct codec_def {
 	unsigned frame_ms10;        /* smallest encodable unit, in 0.1 ms (G729: 100) */
 	unsigned flags;             /* CODEC_F_* */
 	const struct codec_ops *ops;    /* NULL for telephone-event */
+	const char *default_fmtp;   /* a=fmtp when sluice adds the codec to an offer without
+	                               one (AMR: rtpengine's), NULL: none */
 };
 
 /* Negotiated parameters: fmtp of the peer's SDP plus local settings. */

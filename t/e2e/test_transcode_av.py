@@ -272,7 +272,7 @@ def test_startup_line(relay):
 		time.sleep(0.05)
 	line = [ln for ln in r.log().splitlines() if "codecs available:" in ln]
 	assert line, r.log()[-2000:]
-	assert " GSM speex/8000 speex/16000 speex/32000 G723 L16/8000" in line[0], line[0]
+	assert " GSM speex/16000 speex/8000 speex/32000 G723 L16/8000" in line[0], line[0]
 	assert "iLBC not available" in line[0], line[0]
 	if available("AMR"):
 		assert "AMR not available: " in line[0] and "libavcodec-extra" in line[0]

@@ -27,7 +27,7 @@ static void test_lookup(void **state)
 	static const struct { const char *name; unsigned clock; enum codec_id id; } c[] = {
 		{ "GSM", 8000, CODEC_GSM }, { "gsm", 0, CODEC_GSM },
 		{ "speex", 8000, CODEC_SPEEX }, { "speex", 16000, CODEC_SPEEX_WB },
-		{ "SPEEX", 32000, CODEC_SPEEX_UWB }, { "speex", 0, CODEC_SPEEX },
+		{ "SPEEX", 32000, CODEC_SPEEX_UWB }, { "speex", 0, CODEC_SPEEX_WB },
 		{ "G723", 8000, CODEC_G723 }, { "iLBC", 8000, CODEC_ILBC },
 		{ "L16", 8000, CODEC_L16 }, { "L16", 16000, CODEC_L16_16K },
 		{ "L16", 44100, CODEC_L16_44K }, { "L16", 48000, CODEC_L16_48K },
@@ -51,6 +51,9 @@ static void test_lookup(void **state)
 	assert_int_equal(codec_by_static_pt(4)->id, CODEC_G723);
 	assert_int_equal(codec_by_static_pt(11)->id, CODEC_L16_44K);
 	assert_int_equal(codec_get(CODEC_G723)->default_ptime, 30);
+	assert_string_equal(codec_get(CODEC_AMR_WB)->default_fmtp,
+			    "octet-align=1;mode-change-capability=2");
+	assert_null(codec_get(CODEC_GSM)->default_fmtp);
 }
 
 static bool amr_ok(void)
@@ -79,7 +82,7 @@ static void test_available(void **state)
 	assert_int_equal(codec_enc_create(codec_get(CODEC_ILBC), &p, &e), -ENOTSUP);
 	codec_describe(buf, sizeof(buf));
 	printf("%s\n", buf);
-	assert_non_null(strstr(buf, "codecs available: PCMU PCMA G722 opus G729 GSM speex/8000"));
+	assert_non_null(strstr(buf, "codecs available: PCMU PCMA G722 opus G729 GSM speex/16000 speex/8000"));
 	assert_non_null(strstr(buf, "iLBC not available"));
 	if (!amr_ok()) {
 		assert_false(codec_available(codec_get(CODEC_AMR), &why));
