@@ -35,7 +35,7 @@ bool cp_is_supplemental(const struct cp_codec *c)
 
 static bool can_transcode(const struct cp_codec *c)
 {
-	return c->def && (c->def->flags & CODEC_F_AUDIO) && c->def->ops;
+	return c->def && (c->def->flags & CODEC_F_AUDIO) && codec_available(c->def, NULL);
 }
 
 void cp_codec_name(const struct cp_codec *c, char *buf, size_t cap)
@@ -258,7 +258,7 @@ static bool add_transcode(const struct ng_codec_flags *f, const struct cp_list *
 		}
 		for (unsigned k = 0; k < b->n && !dup; k++)
 			dup = name_matches(n, &b->c[k]);
-		if (dup || !def->ops)
+		if (dup || !codec_available(def, NULL))
 			continue;
 		if (in_offer(in, n) && !find_match(a, in_offer(in, n)) && a->n < CP_MAX) {
 			a->c[a->n++] = *in_offer(in, n);
@@ -273,7 +273,10 @@ static bool add_transcode(const struct ng_codec_flags *f, const struct cp_list *
 		copy_s(c.enc, sizeof(c.enc), def->name, strlen(def->name));
 		c.clock = clock ? clock : def->clock_rate;
 		c.channels = channels ? channels : def->channels;
-		copy_s(c.fmtp, sizeof(c.fmtp), fmtp.s, fmtp.len);
+		if (fmtp.len || !def->default_fmtp)
+			copy_s(c.fmtp, sizeof(c.fmtp), fmtp.s, fmtp.len);
+		else
+			copy_s(c.fmtp, sizeof(c.fmtp), def->default_fmtp, strlen(def->default_fmtp));
 		c.def = def;
 		c.rtpmap = true;
 		if (!insert_at(b, at, &c))
@@ -336,6 +339,23 @@ static void keep_accept(const struct ng_codec_flags *f, struct cp_offer *o)
 		copy_s(buf, CP_ENC_MAX, n->s, n->len);
 		o->accept[o->n_accept++] = (struct ng_codec_name){ buf, strlen(buf) };
 	}
+}
+
+const char *cp_unavailable(const struct ng_codec_flags *f)
+{
+	for (unsigned i = 0; i < f->n[NG_CODEC_TRANSCODE]; i++) {
+		struct ng_codec_name enc, fmtp;
+		unsigned clock, channels;
+		const struct codec_def *def;
+		const char *why;
+
+		ng_codec_name_split(&f->list[NG_CODEC_TRANSCODE][i], &enc, &clock, &channels,
+				    &fmtp);
+		def = codec_find(enc.s, enc.len, clock, channels);
+		if (def && def->ops && !codec_available(def, &why))
+			return why;
+	}
+	return NULL;
 }
 
 int cp_offer(const struct cp_list *in, const struct ng_codec_flags *f, struct cp_offer *o)

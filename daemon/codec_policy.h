@@ -86,6 +86,11 @@ void cp_order_answer(struct cp_list *l);
 /* "PCMU/8000", "opus/48000/2" into buf. */
 void cp_codec_name(const struct cp_codec *c, char *buf, size_t cap);
 
+/* The reason (a static sentence naming the codec) why a codec that transcode/offer
+ * asks for cannot be produced by this build's libavcodec (AMR without
+ * libavcodec-extra), NULL if all can. Names sluice does not know at all are not
+ * reported: like rtpengine, it ignores them. */
+const char *cp_unavailable(const struct ng_codec_flags *f);
 /* Decide the offer. 0, or -EINVAL when nothing would be left to offer. */
 int cp_offer(const struct cp_list *in, const struct ng_codec_flags *f, struct cp_offer *out);
 /* Decide the answer from the offer's state, B's answer and the answer's own flags (only

@@ -33,6 +33,7 @@
 #include "relay.h"
 #include "secure.h"
 #include "stats.h"
+#include "sluice/codec.h"
 #include "sluice/dtls.h"
 #include "sluice/log.h"
 #include "timeouts.h"
@@ -92,6 +93,16 @@ static void ifaces_destroy(struct daemon *d)
 	for (unsigned i = 0; i < d->n_ifaces; i++)
 		if (d->ifaces[i].pool_ref == &d->ifaces[i].pool)
 			port_pool_destroy(&d->ifaces[i].pool);
+}
+
+/* Which codecs this libavcodec lets sluice transcode, and why the others not (AMR needs
+ * libavcodec-extra), so an operator sees it before a call asks for one. */
+static void log_codecs(void)
+{
+	char buf[1024];
+
+	codec_describe(buf, sizeof(buf));
+	ilog(LOG_NOTICE, "%s", buf);
 }
 
 static void make_instance_id(struct daemon *d)
@@ -291,6 +302,7 @@ int main(int argc, char **argv)
 	     d.kmod ? d.kernel_state : "userspace only");
 	if (!d.kmod)
 		ilog(LOG_WARNING, "kernel forwarding unavailable: %s", d.kernel_state);
+	log_codecs();
 	rc = run(&d, epfd, sigfd, tfd) ? 1 : 0;
 	http_close(d.http);             /* first: a waiting scrape gets 503, not a hang */
 	d.http = NULL;

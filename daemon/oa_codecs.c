@@ -70,8 +70,15 @@ int oa_codecs_offer(struct oa_codecs **out, const struct ng_request *req,
 {
 	struct cp_list *in = NULL;
 	const char *callid = offerer->call->callid;
+	const char *why = cp_unavailable(&req->codec);
 	int e = 0;
 
+	if (why) {
+		/* an error, not a silent skip: the proxy asked for a codec on purpose */
+		clog(LOG_WARNING, callid, party_tag(offerer), "offer refused: %s", why);
+		*err = why;
+		return -ENOTSUP;
+	}
 	for (unsigned i = 0; i < sdp->n_media && i < offerer->n_media; i++) {
 		struct media *m = offerer->media[i];
 		struct cp_offer *neg;

@@ -12,7 +12,8 @@
 struct oa_codecs;
 
 /* After the offerer's SDP was applied. *out stays NULL when no section needs a codec
- * rewrite. 0 or -ENOMEM (with *err). */
+ * rewrite. 0, -ENOMEM, or -ENOTSUP when transcode/offer names a codec this libavcodec
+ * cannot produce (with *err saying which and why). */
 int oa_codecs_offer(struct oa_codecs **out, const struct ng_request *req,
 		    const struct sdp *sdp, struct party *offerer, const char **err);
 /* After the answerer's SDP was applied: decide forwarding or transcoding per section

@@ -42,6 +42,7 @@ struct xc_dir {
 	int64_t next_rtcp_us;
 	uint64_t rtcp_sent, rtcp_in, bad, foreign_pt;
 	char in_name[48], out_name[48];
+	int cmr;                        /* AMR mode request last applied to rev's encoder */
 	struct transcode_stats sampled; /* as of the last xcode_sample() (control thread) */
 };
 
@@ -180,9 +181,23 @@ static void send_sr(struct xc_dir *d, struct stream *sink, struct relay_emitter 
 		d->rtcp_sent++;
 }
 
+/* An AMR phone's codec mode request (in what it sends, which this direction decodes)
+ * is about what it receives: the reverse direction's encoder. Both directions run
+ * under the call lock. */
+static void follow_cmr(struct xc_dir *d)
+{
+	int m = transcode_peer_cmr(d->xc);
+
+	if (m < 0 || m == d->cmr || !d->rev || !d->rev->xc)
+		return;
+	d->cmr = m;
+	transcode_set_mode(d->rev->xc, (unsigned)m);
+}
+
 static void transcoded(struct xc_dir *d, struct stream *in, int n, struct relay_emitter *e,
 		       int64_t now)
 {
+	follow_cmr(d);
 	if (n < 0) {
 		d->foreign_pt++;        /* CN or a codec the answer did not settle on */
 		return;
@@ -367,6 +382,7 @@ static int dir_init(struct xc_dir *d, struct media *from, const struct cp_codec 
 	}
 	d->h.ops = &dir_ops;
 	d->from = from;
+	d->cmr = -1;
 	d->in_clock = in->def->clock_rate;
 	d->tx.ssrc = cfg.ssrc;
 	d->tx.clock = out->def->clock_rate;

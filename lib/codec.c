@@ -2,9 +2,15 @@
 #include "codec_internal.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#define AV_FLAGS (CODEC_F_AUDIO | CODEC_F_LIBAV)
+/* what rtpengine writes for an AMR codec it adds; sluice reads octet-align, ignores
+ * mode-change-capability */
+#define AMR_FMTP "octet-align=1;mode-change-capability=2"
 
 static const struct codec_def codec_defs[] = {
 	{ "PCMU", CODEC_PCMU, 0, 8000, 8000, 1, 20, 1, CODEC_F_AUDIO | CODEC_F_PLC,
@@ -19,7 +25,27 @@ static const struct codec_def codec_defs[] = {
 	{ "G729", CODEC_G729, 18, 8000, 8000, 1, 20, 100, CODEC_F_AUDIO | CODEC_F_PLC,
 	  &codec_ops_g729 },
 	{ "telephone-event", CODEC_TELEPHONE_EVENT, -1, 8000, 8000, 1, 50, 0, 0, NULL },
+	/* libavcodec (lib/codec_av.c); names, clocks and static types as in RFC 3551 and
+	 * as rtpengine spells them */
+	{ "GSM", CODEC_GSM, 3, 8000, 8000, 1, 20, 200, AV_FLAGS, &codec_ops_av },
+	/* rtpengine's "speex" without a clock is speex/16000 */
+	{ "speex", CODEC_SPEEX_WB, -1, 16000, 16000, 1, 20, 200, AV_FLAGS, &codec_ops_av },
+	{ "speex", CODEC_SPEEX, -1, 8000, 8000, 1, 20, 200, AV_FLAGS, &codec_ops_av },
+	{ "speex", CODEC_SPEEX_UWB, -1, 32000, 32000, 1, 20, 200, AV_FLAGS, &codec_ops_av },
+	{ "G723", CODEC_G723, 4, 8000, 8000, 1, 30, 300, AV_FLAGS, &codec_ops_av },
+	{ "iLBC", CODEC_ILBC, -1, 8000, 8000, 1, 30, 100, AV_FLAGS, &codec_ops_av },
+	{ "L16", CODEC_L16, -1, 8000, 8000, 1, 20, 1, AV_FLAGS, &codec_ops_av },
+	{ "L16", CODEC_L16_16K, -1, 16000, 16000, 1, 20, 1, AV_FLAGS, &codec_ops_av },
+	/* 20 ms of 44.1/48 kHz L16 is more than a packet holds */
+	{ "L16", CODEC_L16_44K, 11, 44100, 44100, 1, 10, 1, AV_FLAGS, &codec_ops_av },
+	{ "L16", CODEC_L16_48K, -1, 48000, 48000, 1, 10, 1, AV_FLAGS, &codec_ops_av },
+	{ "AMR", CODEC_AMR, -1, 8000, 8000, 1, 20, 200, AV_FLAGS, &codec_ops_av, AMR_FMTP },
+	{ "AMR-WB", CODEC_AMR_WB, -1, 16000, 16000, 1, 20, 200, AV_FLAGS, &codec_ops_av,
+	  AMR_FMTP },
 };
+
+_Static_assert(sizeof(codec_defs) / sizeof(codec_defs[0]) == CODEC__COUNT,
+	       "codec_defs[] is indexed by enum codec_id");
 
 const struct codec_def *codec_get(enum codec_id id)
 {
@@ -54,6 +80,76 @@ const struct codec_def *codec_by_static_pt(unsigned pt)
 	return NULL;
 }
 
+bool codec_available(const struct codec_def *def, const char **why)
+{
+	if (why)
+		*why = NULL;
+	if (!def || !def->ops) {
+		if (why)
+			*why = "not an audio codec";
+		return false;
+	}
+	if (!(def->flags & CODEC_F_LIBAV))
+		return true;
+	return codec_av_available(def, why);
+}
+
+static size_t append(char *buf, size_t cap, size_t at, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (at + 1 >= cap)
+		return at;
+	if (n > cap - at - 1)
+		n = cap - at - 1;
+	memcpy(buf + at, s, n);
+	buf[at + n] = '\0';
+	return at + n;
+}
+
+/* One entry per name/clock, as an operator writes it in a codec flag. */
+static void def_name(const struct codec_def *d, char *out, size_t cap)
+{
+	bool several = false;
+
+	for (unsigned i = 0; i < CODEC__COUNT; i++)
+		several |= &codec_defs[i] != d && !strcmp(codec_defs[i].name, d->name);
+	if (several)
+		snprintf(out, cap, "%s/%u", d->name, d->clock_rate);
+	else
+		snprintf(out, cap, "%s", d->name);
+}
+
+void codec_describe(char *buf, size_t cap)
+{
+	size_t at = 0;
+	char name[32];
+
+	if (!cap)
+		return;
+	buf[0] = '\0';
+	at = append(buf, cap, at, "codecs available:");
+	for (unsigned i = 0; i < CODEC__COUNT; i++) {
+		if (!codec_defs[i].ops || !codec_available(&codec_defs[i], NULL))
+			continue;
+		def_name(&codec_defs[i], name, sizeof(name));
+		at = append(buf, cap, at, " ");
+		at = append(buf, cap, at, name);
+	}
+	for (unsigned i = 0; i < CODEC__COUNT; i++) {
+		const char *why;
+
+		if (!codec_defs[i].ops || codec_available(&codec_defs[i], &why))
+			continue;
+		/* speex/L16 at several clocks share one reason */
+		if (i && codec_defs[i - 1].ops == codec_defs[i].ops &&
+		    !strcmp(codec_defs[i - 1].name, codec_defs[i].name))
+			continue;
+		at = append(buf, cap, at, "; ");
+		at = append(buf, cap, at, why);
+	}
+}
+
 void codec_params_default(const struct codec_def *def, struct codec_params *p)
 {
 	memset(p, 0, sizeof(*p));
@@ -64,6 +160,11 @@ void codec_params_default(const struct codec_def *def, struct codec_params *p)
 static bool opus_rate_ok(unsigned rate)
 {
 	return rate == 8000 || rate == 12000 || rate == 16000 || rate == 24000 || rate == 48000;
+}
+
+static bool is_l16(const struct codec_def *def)
+{
+	return def->id >= CODEC_L16 && def->id <= CODEC_L16_48K;
 }
 
 bool codec_frame_ok(const struct codec_def *def, unsigned rate, unsigned samples)
@@ -82,6 +183,11 @@ bool codec_frame_ok(const struct codec_def *def, unsigned rate, unsigned samples
 				  : t10 % 200 == 0;
 	if (def->id == CODEC_G722)
 		return samples % 2 == 0;
+	/* one libspeex frame per packet: speex frames are bit-packed back to back */
+	if (def->id == CODEC_SPEEX || def->id == CODEC_SPEEX_WB || def->id == CODEC_SPEEX_UWB)
+		return t10 == 200;
+	if (is_l16(def))
+		return samples * 2 <= CODEC_MAX_PAYLOAD;
 	return true;
 }
 
@@ -108,6 +214,54 @@ static bool key_is(const char *k, size_t kn, const char *want)
 	return strlen(want) == kn && !strncasecmp(k, want, kn);
 }
 
+/* mode-set=0,2,5,7 */
+static int parse_mode_set(const struct codec_def *def, const char *v, size_t vn,
+			  uint16_t *out)
+{
+	unsigned long max = def->id == CODEC_AMR_WB ? 8 : 7, n;
+	uint16_t set = 0;
+	size_t i = 0;
+
+	while (i < vn) {
+		size_t e = i;
+
+		while (e < vn && v[e] != ',')
+			e++;
+		while (i < e && v[i] == ' ')
+			i++;
+		if (parse_uint(v + i, e - i, max, &n))
+			return -EINVAL;
+		set |= (uint16_t)(1u << n);
+		i = e + 1;
+	}
+	if (!set)
+		return -EINVAL;
+	*out = set;
+	return 0;
+}
+
+/* RFC 4867 8.1; mode-change-*, max-red and channels=1 change nothing here. */
+static int amr_fmtp_apply(const struct codec_def *def, const char *k, size_t kn,
+			  const char *v, size_t vn, struct codec_params *p)
+{
+	unsigned long n;
+
+	if (key_is(k, kn, "mode-set"))
+		return parse_mode_set(def, v, vn, &p->mode_set);
+	if (key_is(k, kn, "octet-align")) {
+		if (parse_uint(v, vn, 1, &n))
+			return -EINVAL;
+		p->octet_align = n;
+	} else if (key_is(k, kn, "crc") || key_is(k, kn, "robust-sorting") ||
+		   key_is(k, kn, "interleaving")) {
+		if (parse_uint(v, vn, 65535, &n))
+			return -EINVAL;
+		if (n)
+			p->amr_unsupported = true;
+	}
+	return 0;
+}
+
 static int fmtp_apply(const struct codec_def *def, const char *k, size_t kn,
 		      const char *v, size_t vn, struct codec_params *p)
 {
@@ -122,6 +276,8 @@ static int fmtp_apply(const struct codec_def *def, const char *k, size_t kn,
 			return -EINVAL;
 		return 0;
 	}
+	if (def->id == CODEC_AMR || def->id == CODEC_AMR_WB)
+		return amr_fmtp_apply(def, k, kn, v, vn, p);
 	if (def->id != CODEC_OPUS)
 		return 0;
 	if (key_is(k, kn, "useinbandfec")) {
@@ -195,6 +351,8 @@ static int check_params(const struct codec_def *def, const struct codec_params *
 		return -EINVAL;
 	if (p->complexity > 10 || p->loss_pct > 100)
 		return -EINVAL;
+	if ((def->flags & CODEC_F_LIBAV) && (!codec_available(def, NULL) || p->amr_unsupported))
+		return -ENOTSUP;
 	return 0;
 }
 
@@ -293,4 +451,14 @@ int codec_conceal(struct codec_dec *d, const uint8_t *next, size_t next_len,
 	if (!next_len)
 		next = NULL;
 	return d->def->ops->conceal(d, next, next_len, samples, pcm);
+}
+
+int codec_dec_cmr(const struct codec_dec *d)
+{
+	return d->def->ops->cmr ? d->def->ops->cmr(d) : -1;
+}
+
+int codec_enc_set_mode(struct codec_enc *e, unsigned mode)
+{
+	return e->def->ops->set_mode ? e->def->ops->set_mode(e, mode) : -ENOTSUP;
 }

@@ -30,6 +30,9 @@ struct codec_ops {
 	/* samples is within max; next may be NULL */
 	int (*conceal)(struct codec_dec *d, const uint8_t *next, size_t next_len,
 		       unsigned samples, int16_t *pcm);
+	/* optional (NULL: not supported) */
+	int (*set_mode)(struct codec_enc *e, unsigned mode);
+	int (*cmr)(const struct codec_dec *d);
 };
 
 extern const struct codec_ops codec_ops_pcmu;
@@ -37,5 +40,9 @@ extern const struct codec_ops codec_ops_pcma;
 extern const struct codec_ops codec_ops_g722;
 extern const struct codec_ops codec_ops_opus;
 extern const struct codec_ops codec_ops_g729;
+extern const struct codec_ops codec_ops_av;
+
+/* lib/codec_av.c: can this libavcodec encode and decode def; why not. */
+bool codec_av_available(const struct codec_def *def, const char **why);
 
 #endif

@@ -817,3 +817,13 @@ void transcode_destroy(struct transcode *xc)
 	codec_dec_destroy(xc->dec);
 	free(xc);
 }
+
+int transcode_peer_cmr(const struct transcode *xc)
+{
+	return codec_dec_cmr(xc->dec);
+}
+
+int transcode_set_mode(struct transcode *xc, unsigned mode)
+{
+	return codec_enc_set_mode(xc->enc, mode);
+}

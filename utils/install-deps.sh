@@ -6,13 +6,15 @@ set -euo pipefail
 build_pkgs="build-essential pkg-config libjson-c-dev liburing-dev libspandsp-dev libopus-dev
             libbcg729-dev libswresample-dev libavutil-dev libavformat-dev libavcodec-dev libnftnl-dev libmnl-dev libsrtp2-dev
             libssl-dev zlib1g-dev libpcap-dev libmicrohttpd-dev libhiredis-dev"
-test_pkgs="libcmocka-dev python3 python3-pytest python3-numpy python3-pylibsrtp python3-openssl python3-cryptography kamailio baresip baresip-core
+# libavcodec-extra: AMR and AMR-WB encoders (opencore-amr, vo-amrwbenc); sluiced finds
+# them at run time, without it the AMR tests skip and say why
+test_pkgs="libavcodec-extra libcmocka-dev python3 python3-pytest python3-numpy python3-pylibsrtp python3-openssl python3-cryptography kamailio baresip baresip-core
            sox tshark iproute2 nftables procps chromium chromium-driver python3-selenium
            rtpengine-daemon rtpengine-utils prometheus redis-server"
 fuzz_pkgs="clang-14 libfuzzer-14-dev"
 deb_pkgs="debhelper dh-dkms dpkg-dev fakeroot"
 man_pkgs="help2man man-db groff-base"    # make man (the pages' test runs in make test)
-bench_pkgs="rtpengine-daemon util-linux procps"
+bench_pkgs="libavcodec-extra rtpengine-daemon util-linux procps"
 # kernel module tests (t/kernel): 6.1 image + headers of every flavour, qemu, initramfs tools
 kernel_pkgs="qemu-system-x86 linux-image-amd64 linux-headers-amd64 linux-headers-cloud-amd64
              linux-headers-rt-amd64 busybox-static kmod cpio iproute2 nftables util-linux"

@@ -131,4 +131,11 @@ int transcode_dtmf_inject(struct transcode *xc, uint8_t event, unsigned duration
 
 void transcode_get_stats(const struct transcode *xc, struct transcode_stats *st);
 
+/* AMR codec mode request (RFC 4867): the mode the sender of this direction's input last
+ * asked for (-1: none, or the input is not AMR), and the mode to encode this
+ * direction's output with (-EINVAL outside the output's mode-set, -ENOTSUP if the
+ * output is not AMR). The relay hands one direction's request to the other. */
+int transcode_peer_cmr(const struct transcode *xc);
+int transcode_set_mode(struct transcode *xc, unsigned mode);
+
 #endif

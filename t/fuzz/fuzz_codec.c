@@ -17,8 +17,10 @@
 
 #define CHECK(x) do { if (!(x)) abort(); } while (0)
 
+/* the libavcodec ones every Debian libavcodec has (AMR: fuzz_amr_payload) */
 static const enum codec_id ids[] = { CODEC_PCMU, CODEC_PCMA, CODEC_G722, CODEC_OPUS,
-				     CODEC_G729 };
+				     CODEC_G729, CODEC_GSM, CODEC_SPEEX, CODEC_SPEEX_WB,
+				     CODEC_G723, CODEC_L16 };
 #define NIDS (sizeof(ids) / sizeof(ids[0]))
 
 static void fuzz_4733(const uint8_t *p, size_t len, struct rfc4733_rx *rx, uint32_t ts)
@@ -88,7 +90,7 @@ static void fuzz_pipeline(enum codec_id in, enum codec_id outc, bool te_in, bool
 	cfg.out.pt = 97;
 	cfg.in.dtmf_pt = te_in ? 101 : -1;
 	cfg.out.dtmf_pt = te_out ? 102 : -1;
-	cfg.out.ptime = 20;
+	cfg.out.ptime = cfg.out.codec->default_ptime;    /* G.723.1 frames 30 ms */
 	if (transcode_create(&cfg, &xc))
 		abort();
 	while (i + 2 <= size) {

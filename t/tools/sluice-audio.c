@@ -4,11 +4,16 @@
  *
  *   sluice-audio rate CODEC                 PCM rate the tool uses for CODEC
  *   sluice-audio encode CODEC PTIME [FMTP]  PCM on stdin -> frames on stdout
- *   sluice-audio decode CODEC               frames on stdin -> PCM on stdout
+ *   sluice-audio decode CODEC [FMTP]        frames on stdin -> PCM on stdout
  *   sluice-audio dtmf-gen DIGITS ON OFF DBM 8 kHz tones (ms on/off, level -dBm0)
  *   sluice-audio dtmf-detect                8 kHz PCM on stdin -> digits on stdout
  *
- * CODEC: PCMU, PCMA, G722, opus, G729 (G729 without annex B unless FMTP says so). */
+ *   sluice-audio available CODEC            exit 0 if this libavcodec has it, else 3
+ *                                           and the reason on stdout
+ *
+ * CODEC: PCMU, PCMA, G722, opus, G729 (G729 without annex B unless FMTP says so), GSM,
+ * speex[/8000|/16000|/32000], G723, L16[/8000|/16000|/44100|/48000], AMR, AMR-WB (RFC 4867
+ * bandwidth-efficient unless FMTP says octet-align=1), iLBC where available. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,13 +22,21 @@
 
 #include "sluice/codec.h"
 
+/* "speex/16000" picks one clock rate of a codec that has several. */
 static const struct codec_def *def_of(const char *name)
 {
-	const struct codec_def *d = codec_find(name, strlen(name), 0, 0);
+	const char *slash = strchr(name, '/');
+	size_t len = slash ? (size_t)(slash - name) : strlen(name);
+	const struct codec_def *d = codec_find(name, len, slash ? (unsigned)atoi(slash + 1) : 0, 0);
+	const char *why;
 
 	if (!d || !d->ops) {
 		fprintf(stderr, "unknown codec %s\n", name);
 		exit(2);
+	}
+	if (!codec_available(d, &why)) {
+		fprintf(stderr, "codec %s unavailable: %s\n", name, why);
+		exit(3);
 	}
 	return d;
 }
@@ -68,7 +81,7 @@ static int encode(const char *name, unsigned ptime, const char *fmtp)
 	return 0;
 }
 
-static int decode(const char *name)
+static int decode(const char *name, const char *fmtp)
 {
 	const struct codec_def *d = def_of(name);
 	struct codec_params p;
@@ -76,7 +89,7 @@ static int decode(const char *name)
 	uint8_t hdr[2], in[65536];
 	int16_t pcm[CODEC_MAX_DECODE];
 
-	params_of(d, NULL, &p);
+	params_of(d, fmtp, &p);
 	if (codec_dec_create(d, &p, &dec)) {
 		fprintf(stderr, "cannot create %s decoder\n", name);
 		return 1;
@@ -137,6 +150,18 @@ static int dtmf_detect(void)
 
 int main(int argc, char **argv)
 {
+	if (argc >= 3 && !strcmp(argv[1], "available")) {
+		const char *slash = strchr(argv[2], '/');
+		size_t len = slash ? (size_t)(slash - argv[2]) : strlen(argv[2]);
+		const struct codec_def *d = codec_find(argv[2], len,
+						       slash ? (unsigned)atoi(slash + 1) : 0, 0);
+		const char *why = "unknown codec";
+
+		if (d && codec_available(d, &why))
+			return 0;
+		printf("%s\n", why);
+		return 3;
+	}
 	if (argc >= 3 && !strcmp(argv[1], "rate")) {
 		printf("%u\n", def_of(argv[2])->sample_rate);
 		return 0;
@@ -144,7 +169,7 @@ int main(int argc, char **argv)
 	if (argc >= 4 && !strcmp(argv[1], "encode"))
 		return encode(argv[2], (unsigned)atoi(argv[3]), argc > 4 ? argv[4] : NULL);
 	if (argc >= 3 && !strcmp(argv[1], "decode"))
-		return decode(argv[2]);
+		return decode(argv[2], argc > 3 ? argv[3] : NULL);
 	if (argc >= 6 && !strcmp(argv[1], "dtmf-gen"))
 		return dtmf_gen(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
 	if (argc >= 2 && !strcmp(argv[1], "dtmf-detect"))

@@ -299,6 +299,18 @@ static const struct oa_case cases[] = {
 	  "18 101", "a=rtpmap:18 G729/8000\r\na=fmtp:18 annexb=no\r\n" TE101, { 0 },
 	  "8:PCMA/8000 101:telephone-event/8000", true, "PCMA/8000", "G729/8000", 101, 101,
 	  0, 0, false },
+	{ "GSM added through libavcodec: its static type 3; B without events",
+	  "0 101", TE101, { "codec-transcode-GSM" },
+	  "0:PCMU/8000 3:GSM/8000 101:telephone-event/8000",
+	  "0:PCMU/8000 101:telephone-event/8000", true,
+	  "3", "", { 0 },
+	  "0:PCMU/8000 101:telephone-event/8000", true, "PCMU/8000", "GSM/8000", 101, -1,
+	  0, 0, false },
+	{ "A's speex/16000 masked, B answers G723 (static 4, no rtpmap)",
+	  "97", "a=rtpmap:97 speex/16000\r\n", { "codec-mask-speex", "codec-transcode-G723" },
+	  "4:G723/8000", "97:speex/16000", true,
+	  "4", "", { 0 },
+	  "97:speex/16000", true, "speex/16000", "G723/8000", -1, -1, 0, 0, false },
 	{ "set changes Opus channels; answer's ptime forces A's packetisation",
 	  "96", "a=rtpmap:96 opus/48000/2\r\na=ptime:20\r\n",
 	  { "codec-set-opus/48000/1", "codec-transcode-PCMA" },
@@ -542,6 +554,25 @@ static void test_answer_order(void **state)
 	free(l);
 }
 
+/* A codec the build's libavcodec cannot produce is named with the reason; one sluice
+ * does not know is not (ignored, as rtpengine does). */
+static void test_unavailable(void **state)
+{
+	static const char *const ilbc[] = { "codec-transcode-PCMA", "codec-transcode-iLBC", NULL };
+	static const char *const fine[] = { "codec-transcode-GSM", "codec-transcode-NOSUCH",
+					     "codec-mask-iLBC", NULL };
+	struct ng_codec_flags f;
+	const char *why;
+
+	(void)state;
+	flags_of(ilbc, &f);
+	why = cp_unavailable(&f);
+	assert_non_null(why);
+	assert_non_null(strstr(why, "iLBC not available"));
+	flags_of(fine, &f);
+	assert_null(cp_unavailable(&f));
+}
+
 static void test_duplicate_pt(void **state)
 {
 	struct cp_list *l = malloc(sizeof(*l));
@@ -566,6 +597,7 @@ int main(void)
 		cmocka_unit_test(test_rewrite_sample),
 		cmocka_unit_test(test_rewrite_lines),
 		cmocka_unit_test(test_duplicate_pt),
+		cmocka_unit_test(test_unavailable),
 		cmocka_unit_test(test_answer_order),
 		cmocka_unit_test(test_strip_answer),
 	};

@@ -11,7 +11,9 @@
 #   BENCH_RAMP_STEP=50 BENCH_RAMP_MAX=2800 BENCH_RAMP_WARMUP=2 BENCH_RAMP_DURATION=8
 #   BENCH_CTRL1_CYCLES=1000 BENCH_CTRL32_CYCLES=5000      control plane
 #   BENCH_MEM_CALLS=2000                                   idle calls for memory per call
-#   BENCH_XC_CALLS=40 BENCH_XC_DURATION=20               PCMU <-> Opus transcoding
+#   BENCH_XC_CALLS=40 BENCH_XC_DURATION=20               PCMU <-> Opus transcoding, and
+#                                               xc-amrwb / xc-gsm: PCMU <-> AMR-WB / GSM
+#                                               (AMR-WB needs libavcodec-extra, both relays)
 #   BENCH_XC_RAMP_STEP=10 BENCH_XC_RAMP_MAX=300 BENCH_XC_RAMP_DURATION=6   transcoding ramp
 #   BENCH_CHURN_RATE=2000 BENCH_CHURN_ALIVE=100 BENCH_CHURN_DURATION=60   control-plane churn
 #   BENCH_REC_CALLS=200 BENCH_REC_DURATION=20   recording: rec-off (not recorded) and rec-on
@@ -21,7 +23,7 @@
 #                                               (AEAD_AES_128_GCM); srtp2: SRTP <-> SRTP
 #                                               (AES_CM_128_HMAC_SHA1_80 <-> AEAD_AES_128_GCM)
 #   BENCH_TESTS="mem plain ctrl1 ctrl32 ramp transcode xramp churn rec-off rec-on srtp
-#                srtp-gcm srtp2"
+#                srtp-gcm srtp2 xc-amrwb xc-gsm"
 #                                               which tests, in order
 #   BENCH_INTERLEAVE=1    tests outer, relays inner (sluiced, rtpengine, next test...):
 #                         each pair measured close in time on a machine whose load drifts
@@ -59,7 +61,7 @@ REC_CALLS=${BENCH_REC_CALLS:-200}
 REC_DURATION=${BENCH_REC_DURATION:-20}
 SRTP_CALLS=${BENCH_SRTP_CALLS:-200}
 SRTP_DURATION=${BENCH_SRTP_DURATION:-20}
-TESTS=${BENCH_TESTS:-mem plain ctrl1 ctrl32 ramp transcode xramp churn rec-off rec-on srtp srtp-gcm srtp2}
+TESTS=${BENCH_TESTS:-mem plain ctrl1 ctrl32 ramp transcode xramp churn rec-off rec-on srtp srtp-gcm srtp2 xc-amrwb xc-gsm}
 export BENCH_TESTS="$TESTS"
 NG_PORT=${BENCH_NG_PORT:-2290}
 PORT_MIN=${BENCH_PORT_MIN:-30000}
@@ -165,6 +167,10 @@ test_args() {
 	ramp)      echo ramp --step "$RAMP_STEP" --max-calls "$RAMP_MAX" --warmup "$RAMP_WARMUP" \
 			--duration "$RAMP_DURATION" ;;
 	transcode) echo transcode --calls "$XC_CALLS" --warmup "$WARMUP" --duration "$XC_DURATION" ;;
+	xc-amrwb)  echo transcode --codec AMR-WB --calls "$XC_CALLS" --warmup "$WARMUP" \
+			--duration "$XC_DURATION" ;;
+	xc-gsm)    echo transcode --codec GSM --calls "$XC_CALLS" --warmup "$WARMUP" \
+			--duration "$XC_DURATION" ;;
 	xramp)     echo ramp --transcode --step "$XC_RAMP_STEP" --max-calls "$XC_RAMP_MAX" \
 			--warmup "$RAMP_WARMUP" --duration "$XC_RAMP_DURATION" ;;
 	churn)     echo churn --rate "$CHURN_RATE" --alive "$CHURN_ALIVE" --duration "$CHURN_DURATION" ;;

@@ -3,7 +3,7 @@
 
 usage: summary.py OUTDIR [RELAY ...]   (reads OUTDIR/RELAY-TEST.json for the tests in
 $BENCH_TESTS, default all: mem plain ctrl1 ctrl32 ramp transcode xramp churn rec-off
-rec-on srtp srtp-gcm srtp2)
+rec-on srtp srtp-gcm srtp2 xc-amrwb xc-gsm)
 """
 
 import json
@@ -56,6 +56,16 @@ ROWS = [
 	("transcode: latency p99 ms", "transcode", ("window", "latency_p99_us"), "ms"),
 	("transcode: relay CPU %", "transcode", ("window", "relay_cpu_pct"), "%.1f"),
 	("transcode: relay CPU us/packet", "transcode", ("window", "relay_cpu_us_per_pkt"), "%.1f"),
+	("xc-amrwb: calls (PCMU<->AMR-WB)", "xc-amrwb", ("calls",), "%d"),
+	("xc-amrwb: loss %", "xc-amrwb", ("window", "loss_pct"), "%.4f"),
+	("xc-amrwb: latency p99 ms", "xc-amrwb", ("window", "latency_p99_us"), "ms"),
+	("xc-amrwb: relay CPU %", "xc-amrwb", ("window", "relay_cpu_pct"), "%.1f"),
+	("xc-amrwb: relay CPU us/packet", "xc-amrwb", ("window", "relay_cpu_us_per_pkt"), "%.1f"),
+	("xc-gsm: calls (PCMU<->GSM)", "xc-gsm", ("calls",), "%d"),
+	("xc-gsm: loss %", "xc-gsm", ("window", "loss_pct"), "%.4f"),
+	("xc-gsm: latency p99 ms", "xc-gsm", ("window", "latency_p99_us"), "ms"),
+	("xc-gsm: relay CPU %", "xc-gsm", ("window", "relay_cpu_pct"), "%.1f"),
+	("xc-gsm: relay CPU us/packet", "xc-gsm", ("window", "relay_cpu_us_per_pkt"), "%.1f"),
 	("churn: calls/s (offer+answer+delete)", "churn", ("calls_per_s",), "%.0f"),
 	("churn: calls/s, first third", "churn", ("calls_per_s_first_third",), "%.0f"),
 	("churn: calls/s, last third", "churn", ("calls_per_s_last_third",), "%.0f"),
@@ -113,6 +123,9 @@ TARGETS = [
 	("CPU us per packet, SRTP <-> SRTP", "srtp2", ("window", "relay_cpu_us_per_pkt"), 0.6, True),
 	("user CPU us per packet, SRTP AES-CM", "srtp", ("window", "relay_user_us_per_pkt"), 0.6, True),
 	("user CPU us per packet, SRTP GCM", "srtp-gcm", ("window", "relay_user_us_per_pkt"), 0.6, True),
+	# issue 17: the libavcodec codecs, both relays through the same libavcodec: no worse
+	("CPU us per packet, PCMU <-> AMR-WB", "xc-amrwb", ("window", "relay_cpu_us_per_pkt"), 1.0, True),
+	("CPU us per packet, PCMU <-> GSM", "xc-gsm", ("window", "relay_cpu_us_per_pkt"), 1.0, True),
 ]
 
 
@@ -199,7 +212,7 @@ def main():
 				invalid.append("%s %s: %s" % (r, t, "; ".join(d.get("invalid_reasons", []))))
 	if "sluiced" in relays and "rtpengine" in relays and \
 	   any(t[1] in tests for t in TARGETS):
-		print("\n== ratios sluice/rtpengine (targets of issues 4, 6, 11 and 16)")
+		print("\n== ratios sluice/rtpengine (targets of issues 4, 6, 11, 16 and 17)")
 		print("%-38s %10s %10s %8s %8s  %s" % ("", "sluiced", "rtpengine", "ratio", "target", ""))
 		for label, test, path, target, le in TARGETS:
 			if test not in tests:

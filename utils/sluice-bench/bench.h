@@ -170,6 +170,7 @@ struct opts {
 	bool no_uring;
 	int ng_timeout_ms;
 	bool transcode;                 /* transcode mode: PCMU <-> Opus calls */
+	const char *xcodec;             /* transcode: the callee's codec (opus, AMR-WB, GSM...) */
 	bool record;                    /* offers carry record-call: yes */
 	const char *watch_dir;          /* window: growth of this folder (bytes/s) */
 	double rate;                    /* churn: new calls per second */
@@ -267,7 +268,8 @@ void callmsg_sdp(struct strbuf *sb, const struct call_sdp *p);
 struct ng_cmd {
 	const char *cmd, *callid, *from_tag, *to_tag;   /* all but cmd may be NULL */
 	const struct strbuf *sdp;                       /* may be NULL */
-	bool codec_transcode;           /* codec {mask [PCMU], transcode [opus]} */
+	bool codec_transcode;           /* codec {mask [PCMU], transcode [xcodec]} */
+	const char *xcodec;             /* NULL: opus */
 	bool record_call;               /* record-call: yes */
 	const char *transport_protocol; /* NULL: none */
 };
@@ -307,6 +309,7 @@ bool media_uring(const struct bench *b);
 
 /* xcode.c: transcode mode */
 int xcode_init(struct bench *b);        /* pre-encode the audio loops */
+const char *xcode_name(void);           /* the callee codec's name for the transcode flag */
 void xcode_sdp(struct strbuf *sb, uint16_t port, uint32_t ssrc, bool caller, uint64_t r);
 /* Write payload type, timestamp and audio of packet seq into p; returns its length. */
 size_t xcode_packet(struct stream *s, uint32_t seq, uint8_t *p);

@@ -74,7 +74,7 @@ int callmsg_send(struct bench *b, const struct ng_cmd *m, ng_cb cb, void *ctx)
 		struct bval *cd = bv_dict_add(a, d, "codec", bv_new_dict(a));
 		bv_list_add(bv_dict_add(a, cd, "mask", bv_new_list(a)), bv_new_strz(a, "PCMU"));
 		bv_list_add(bv_dict_add(a, cd, "transcode", bv_new_list(a)),
-			    bv_new_strz(a, "opus"));
+			    bv_new_strz(a, m->xcodec ? m->xcodec : "opus"));
 	}
 	if (m->record_call)             /* as Kamailio sends record-call=yes */
 		bv_dict_add_str(a, d, "record-call", "yes");

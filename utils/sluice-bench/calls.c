@@ -95,6 +95,7 @@ static int send_cmd(struct bench *b, struct call *c, const char *cmd, ng_cb cb)
 		m.transport_protocol = caller && bsrtp_side(b, 0) && !bsrtp_side(b, 1) ?
 				       "RTP/AVP" : NULL;
 		m.codec_transcode = b->o.transcode && caller;
+		m.xcodec = b->o.transcode ? xcode_name() : NULL;
 		m.record_call = b->o.record && caller;
 	}
 	if (!strcmp(cmd, "answer"))

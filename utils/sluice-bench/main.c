@@ -55,7 +55,8 @@ static void usage(FILE *f)
 "       AES_CM_128_HMAC_SHA1_80), the callee plain RTP, or SRTP too with --srtp-b SUITE;\n"
 "       --srtp / --srtp-b also work with plain and ramp\n"
 "transcode: as plain, each call PCMU (caller) <-> Opus (callee) through the relay's\n"
-"       transcoder (codec mask PCMU, transcode opus); real encoded audio, 50 pps\n"
+"       transcoder (codec mask PCMU, transcode opus); real encoded audio, 50 pps;\n"
+"       --codec NAME: the callee's codec instead of opus: AMR, AMR-WB, GSM, speex\n"
 "churn: --rate N (2000) new calls/s, --alive N (100) answered calls kept (the oldest\n"
 "       beyond is deleted), --duration S (60), --sample S (1) per time-series row;\n"
 "       --setup-inflight N (default 64 here): calls being set up or deleted at most\n"
@@ -116,7 +117,7 @@ static void parse(struct opts *o, int argc, char **argv)
 	       O_STEP, O_MAX, O_LOSS, O_P99, O_CPU, O_INFL, O_CYC, O_SETUP, O_JSON, O_NOURING, O_XCODE,
 	       O_NGTO, O_RATE, O_ALIVE, O_SAMPLE, O_MINLIFE, O_MAXLIFE, O_ABANDON, O_RTIMEOUT,
 	       O_GRACE, O_SETTLE, O_SLOPE, O_PAIRS, O_RSSCSV, O_IDLE, O_IDLELIM, O_RECORD,
-	       O_WATCH, O_SRTP, O_SRTPB, O_HELP };
+	       O_WATCH, O_SRTP, O_SRTPB, O_XCODEC, O_HELP };
 	static const struct option lo[] = {
 		{ "ng", 1, NULL, O_NG }, { "pid", 1, NULL, O_PID }, { "calls", 1, NULL, O_CALLS },
 		{ "duration", 1, NULL, O_DUR }, { "warmup", 1, NULL, O_WARM },
@@ -127,7 +128,7 @@ static void parse(struct opts *o, int argc, char **argv)
 		{ "cpu-limit", 1, NULL, O_CPU }, { "inflight", 1, NULL, O_INFL },
 		{ "cycles", 1, NULL, O_CYC }, { "setup-inflight", 1, NULL, O_SETUP },
 		{ "json", 0, NULL, O_JSON }, { "no-uring", 0, NULL, O_NOURING },
-		{ "transcode", 0, NULL, O_XCODE },
+		{ "transcode", 0, NULL, O_XCODE }, { "codec", 1, NULL, O_XCODEC },
 		{ "ng-timeout", 1, NULL, O_NGTO }, { "help", 0, NULL, O_HELP },
 		{ "rate", 1, NULL, O_RATE }, { "alive", 1, NULL, O_ALIVE },
 		{ "sample", 1, NULL, O_SAMPLE },
@@ -170,6 +171,7 @@ static void parse(struct opts *o, int argc, char **argv)
 		case O_JSON:    o->json = true; break;
 		case O_NOURING: o->no_uring = true; break;
 		case O_XCODE:   o->transcode = true; break;
+		case O_XCODEC:  o->xcodec = optarg; break;
 		case O_RECORD:  o->record = true; break;
 		case O_WATCH:   o->watch_dir = optarg; break;
 		case O_SRTP:    o->srtp = optarg; break;
