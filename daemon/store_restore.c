@@ -334,6 +334,7 @@ void store_restore(struct daemon *d)
 		free(pattern);
 		return;
 	}
+	store_kernel_owner(d, c);       /* adopt the kernel entries, or flush them */
 	do {
 		redisReply *r = redisCommand(c, "SCAN %s MATCH %s COUNT 1000", cursor, pattern);
 
