@@ -295,6 +295,7 @@ int main(int argc, char **argv)
 	rc = run(&d, epfd, sigfd, tfd) ? 1 : 0;
 	http_close(d.http);             /* first: a waiting scrape gets 503, not a hang */
 	d.http = NULL;
+	store_shutdown(&d);             /* the calls' last counters and SRTP state */
 	kernel_handover(&d);            /* with --redis the next start adopts the entries */
 	shutdown_calls(&d);
 	relay_stop(d.relay);

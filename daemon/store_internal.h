@@ -46,6 +46,8 @@ struct store_hist {
 	char *ng[STORE_MAX_NG];
 	bool offer[STORE_MAX_NG];
 	unsigned n;
+	int64_t written_us;             /* mono_us of the last record queued */
+	uint64_t written_packets;       /* the call's packets then (store_call_tick) */
 };
 
 /* "sluice:call:<instance>:<call-id>" (malloc'd) */
