@@ -165,6 +165,8 @@ def daemon_hitless_sigkill_restart():
 	def restart():
 		State.d.kill()
 		State.d = daemon("hitless-2")
+		for call, _, _ in State.calls + [orphan]:
+			call.d = State.d
 	res, took = across(State.calls, restart)
 	print("  kill -9 to NG answering again: %.2f s" % took, flush=True)
 	check_lossless("kill -9 + restart", res)
@@ -199,6 +201,8 @@ def daemon_hitless_sigterm_restart():
 	def restart():
 		expect(State.d.stop() == 0, "exit code of the clean stop")
 		State.d = daemon("hitless-3")
+		for call, _, _ in State.calls:
+			call.d = State.d
 	res, took = across(State.calls, restart)
 	print("  SIGTERM to NG answering again: %.2f s" % took, flush=True)
 	check_lossless("SIGTERM + restart", res)
@@ -231,7 +235,7 @@ def daemon_hitless_foreign_token_flushes():
 	kl0, _ = T.klist()
 	State.d.kill()
 	Redis.cmd("SET", OWNER_KEY, '{"table":%d,"token":"00000000000000aa"}' % T.TABLE)
-	State.d = daemon("hitless-4")
+	State.d = c.d = daemon("hitless-4")
 	expect("another owner token" in State.d.log(), "no flush logged for a foreign token")
 	expect(adopted_line(State.d) is None, "adopted entries of a foreign token")
 	kl1, n = T.klist()
