@@ -68,9 +68,10 @@ void kernel_stop(struct daemon *d)
 		return;
 	/* a start that failed before its restore decided leaves the table as it found it */
 	if (d->khandover || d->kadopt_pending) {
-		ilog(LOG_NOTICE, "kernel: %u entr%s of table %d left forwarding for the next "
-		     "start", kmod_used(d->kmod), kmod_used(d->kmod) == 1 ? "y" : "ies",
-		     d->cfg->table);
+		if (d->khandover)
+			ilog(LOG_NOTICE, "kernel: %u entr%s of table %d left forwarding for the "
+			     "next start", kmod_used(d->kmod), kmod_used(d->kmod) == 1 ? "y" : "ies",
+			     d->cfg->table);
 		kmod_close(d->kmod, false);
 		d->kmod = NULL;
 		return;
