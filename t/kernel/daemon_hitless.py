@@ -63,9 +63,11 @@ class Redis:
 
 
 def daemon(name):
-	return T.Daemon(name, "--kernel=on", "--endpoint-learning=immediate",
-			"--redis=127.0.0.1:%d/0" % REDIS_PORT, "--redis-instance=" + INSTANCE,
-			keep=True)
+	d = T.Daemon(name, "--kernel=on", "--endpoint-learning=immediate",
+		     "--redis=127.0.0.1:%d/0" % REDIS_PORT, "--redis-instance=" + INSTANCE,
+		     keep=True, wait=False)
+	d.wait_ready(timeout=90)	# forwarding never waits for it: see across()
+	return d
 
 
 def record_settled(call):
@@ -101,24 +103,49 @@ def new_calls(d, n, first):
 	return out
 
 
-def across(calls, action, secs=4.0, before=1.0):
-	"""A steady stream (PPS each way, every call) for secs; action() runs `before` s in.
-	Returns ({relay port: (sent, got)}, seconds action took)."""
+def across(calls, action, before=1.0, after=2.0):
+	"""A steady stream (PPS each way, every call) from `before` s ahead of action() until
+	`after` s past its end, however long it takes (a loaded TCG guest can take many
+	seconds to start a process; the kernel forwards meanwhile). Returns ({relay port:
+	(sent, got, receiver)}, seconds action() took)."""
 	pairs = [pr for _, a, b in calls for pr in ((a, b), (b, a))]
-	res, took = {}, []
+	acc = {i: ([], []) for i in range(len(pairs))}
+	stop = threading.Event()
+	took = []
 
 	def run():
-		res.update(T.exchange(pairs, int(secs * PPS), pps=PPS, settle=1.0))
+		for _, rx in pairs:
+			T.drain(rx.rtp)
+		t0, k = time.monotonic(), 0
+		while not stop.is_set():
+			for i, (tx, rx) in enumerate(pairs):
+				p = tx.packet()
+				tx.rtp.sendto(p, tx.dest)
+				acc[i][0].append(p)
+				T.drain(rx.rtp, acc[i][1])
+			k += 1
+			d = t0 + k / PPS - time.monotonic()
+			if d > 0:
+				time.sleep(d)
+		deadline = time.monotonic() + 1.0	# what is still on its way
+		while time.monotonic() < deadline:
+			for i, (_, rx) in enumerate(pairs):
+				T.drain(rx.rtp, acc[i][1])
+			time.sleep(0.05)
 	t = threading.Thread(target=run)
 	t.start()
-	time.sleep(before)
-	t0 = time.monotonic()
-	action()
-	took.append(time.monotonic() - t0)
-	t.join()
+	try:
+		time.sleep(before)
+		t0 = time.monotonic()
+		action()
+		took.append(time.monotonic() - t0)
+		time.sleep(after)
+	finally:
+		stop.set()
+		t.join()
 	out = {}
 	for i, (tx, rx) in enumerate(pairs):
-		out[tx.dest[1]] = (res[i][0], res[i][1], rx)
+		out[tx.dest[1]] = (acc[i][0], acc[i][1], rx)
 	return out, took[0]
 
 
