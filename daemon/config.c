@@ -225,6 +225,9 @@ static const struct cfg_opt cfg_opts[] = {
 	      "Accepted for rtpengine; sluice writes from one thread"),
 	O_NUM("redis-expires", 0, CFG_UINT, redis_expires, 1, INT_MAX, "SECS",
 	      "Expiry of a call's Redis key, renewed at each write (default 86400)"),
+	O_NUM("redis-update-interval", 0, CFG_UINT, redis_update_interval, 0, 86400, "SECS",
+	      "Write a call with media again this often, so its counters and SRTP state "
+	      "survive a crash (default 10; 0: only on changes)"),
 	O_FUNC("redis-instance", 0, parse_instance, redis_instance, "NAME",
 	      "Name of this relay's calls in Redis (sluice:call:NAME:CALL-ID; default: "
 	      "the host name)"),
@@ -887,6 +890,7 @@ static void set_defaults(struct config *cfg)
 	cfg->ng_cache_max_entries = DEFAULT_NG_CACHE_ENTRIES;
 	cfg->capture_ring_mb = 64;
 	cfg->redis_expires = 86400;
+	cfg->redis_update_interval = 10;
 	cfg->log_level = 6;
 	strcpy(cfg->log_facility, "daemon");
 }
@@ -1103,8 +1107,9 @@ void config_dump(const struct config *cfg, FILE *out)
 		rec_format_names[cfg->recording_format], cfg->capture_ring, cfg->capture_ring_mb);
 	dump_redis(out, "redis", &cfg->redis);
 	dump_redis(out, "redis-write", &cfg->redis_write);
-	fprintf(out, "redis-num-threads = %u\nredis-expires = %u\nredis-instance = %s\n",
-		cfg->redis_num_threads, cfg->redis_expires, cfg->redis_instance);
+	fprintf(out, "redis-num-threads = %u\nredis-expires = %u\nredis-update-interval = %u\n"
+		"redis-instance = %s\n", cfg->redis_num_threads, cfg->redis_expires,
+		cfg->redis_update_interval, cfg->redis_instance);
 	fprintf(out, "foreground = %s\npidfile = %s\n", cfg->foreground ? "true" : "false",
 		cfg->pidfile);
 	fprintf(out, "log-level = %d\nlog-stderr = %s\nlog-facility = %s\n", cfg->log_level,

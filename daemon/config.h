@@ -92,6 +92,7 @@ struct config {
 	struct cfg_redis redis_write;   /* where it is written; family 0: --redis */
 	unsigned redis_num_threads;     /* accepted; one writer thread (docs/redis.md) */
 	unsigned redis_expires;         /* TTL of a call's key, s */
+	unsigned redis_update_interval; /* rewrite a call whose media moved, s; 0 never */
 	char redis_instance[64];        /* key prefix sluice:call:<instance>: */
 
 	bool foreground;

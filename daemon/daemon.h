@@ -69,6 +69,9 @@ struct daemon {
 	int64_t started_us;
 	char instance_id[24];           /* loop-protect marker */
 	struct kmod *kmod;              /* NULL: userspace forwarding only */
+	struct kernel_adopt *kadopt;    /* entries of the previous run, during the restore */
+	bool kadopt_pending;            /* table opened unflushed: adopt or flush at restore */
+	bool khandover;                 /* stopping: leave the entries to the next start */
 	struct rec *rec;                /* recording and capture ring; NULL: off (rec.h) */
 	struct hep *hep;                /* HEP to Homer; NULL: off (hep_sender.h) */
 	struct metrics *metrics;        /* Prometheus counters (metrics.h); NULL: none */

@@ -25,8 +25,12 @@ int kernel_start(struct daemon *d, char *err, size_t errlen)
 		snprintf(d->kernel_state, sizeof(d->kernel_state), "kernel forwarding off");
 		return 0;
 	}
-	/* exclusive: a second sluiced on the same table must not flush the first's */
-	e = kmod_open(&d->kmod, (unsigned)cfg->table, 0, KMOD_OPEN_FLUSH | KMOD_OPEN_EXCL);
+	/* exclusive: a second sluiced on the same table must not flush the first's. With
+	 * calls to restore, the entries of our previous run keep forwarding until the
+	 * restore adopts or withdraws them (kernel_adopt.c). */
+	d->kadopt_pending = kernel_adopt_wanted(d);
+	e = kmod_open(&d->kmod, (unsigned)cfg->table, 0,
+		      KMOD_OPEN_EXCL | (d->kadopt_pending ? 0 : KMOD_OPEN_FLUSH));
 	if (!e) {
 		e = sluice_nft_install((unsigned)cfg->table, NULL);
 		if (e) {
@@ -53,10 +57,25 @@ int kernel_start(struct daemon *d, char *err, size_t errlen)
 	return 0;
 }
 
+void kernel_handover(struct daemon *d)
+{
+	d->khandover = d->kmod && kernel_adopt_wanted(d) && kmod_token(d->kmod);
+}
+
 void kernel_stop(struct daemon *d)
 {
 	if (!d->kmod)
 		return;
+	/* a start that failed before its restore decided leaves the table as it found it */
+	if (d->khandover || d->kadopt_pending) {
+		if (d->khandover)
+			ilog(LOG_NOTICE, "kernel: %u entr%s of table %d left forwarding for the "
+			     "next start", kmod_used(d->kmod), kmod_used(d->kmod) == 1 ? "y" : "ies",
+			     d->cfg->table);
+		kmod_close(d->kmod, false);
+		d->kmod = NULL;
+		return;
+	}
 	sluice_nft_remove((unsigned)d->cfg->table);
 	kmod_close(d->kmod, true);
 	d->kmod = NULL;
@@ -195,8 +214,9 @@ static void withdraw(struct daemon *d, struct stream *s)
 	if (s->kslot < 0)
 		return;
 	/* Counters stay readable after the delete: reading them last also counts the
-	 * packets forwarded while it was on its way. */
-	kmod_del(d->kmod, s->kslot);
+	 * packets forwarded while it was on its way. A handover keeps the entry. */
+	if (!d->khandover)
+		kmod_del(d->kmod, s->kslot);
 	fold_counters(s);
 	kernel_quality_fold(s->media->party->call, s, mono_fine_us());
 	s->kslot = -1;
@@ -235,6 +255,7 @@ static void sync_stream(struct daemon *d, struct stream *s)
 	/* the jitter so far seeds a new entry only; an update keeps measuring */
 	jitter16 = ks.jitter16;
 	ks.jitter16 = 0;
+	kernel_adopt_claim(d, s);       /* restart: our previous run's entry, if any */
 	if (s->kslot >= 0) {
 		if (!memcmp(s->kpushed, &ks, sizeof(ks)))
 			return;

@@ -44,6 +44,23 @@ void kernel_quality_fold_call(struct call *c, int64_t now);
 /* What the module needs to measure s, for its push: flags, clock, the jitter so far. */
 void kernel_quality_push(const struct stream *s, struct kmod_stream *ks);
 
+/* kernel_adopt.c: a restart keeps the kernel path forwarding (docs/ha.md).
+ * Is adoption possible (kernel on, calls restored from --redis)? kernel_start then
+ * opens the table without flushing it. */
+bool kernel_adopt_wanted(const struct daemon *d);
+/* At restore, with what Redis says of the table's owner (have: a record was found):
+ * adopt the entries if table and token match the module's, else flush the table and
+ * give it a new token. Returns the token to keep in Redis, 0: none to keep. */
+uint64_t kernel_adopt_begin(struct daemon *d, bool have, int table, uint64_t token);
+/* sync_stream: take over the entry at s's local address, if one is left to adopt. */
+bool kernel_adopt_claim(struct daemon *d, struct stream *s);
+/* After the restore: withdraw what no restored stream claimed (or flush, if no
+ * restore ran). */
+void kernel_adopt_end(struct daemon *d);
+/* Before the calls are closed at a clean stop: keep their entries forwarding for the
+ * next start when it will adopt them. */
+void kernel_handover(struct daemon *d);
+
 /* Why the stream is not kernel-forwarded, or NULL if it is. */
 const char *kernel_why_not(const struct daemon *d, const struct stream *s);
 

@@ -294,6 +294,7 @@ int main(int argc, char **argv)
 		goto out_ng;
 	}
 	store_restore(&d);              /* before the first NG request is read */
+	kernel_adopt_end(&d);           /* entries no restored call took are withdrawn */
 	ilog(LOG_NOTICE, "sluiced %s started: %u NG listener(s), %u interface(s), ports %u-%u, "
 	     "%u media thread(s)", SLUICE_VERSION, cfg.n_listen_ng + cfg.n_listen_tcp_ng,
 	     d.n_ifaces, cfg.port_min, cfg.port_max, cfg.num_threads);
@@ -306,6 +307,8 @@ int main(int argc, char **argv)
 	rc = run(&d, epfd, sigfd, tfd) ? 1 : 0;
 	http_close(d.http);             /* first: a waiting scrape gets 503, not a hang */
 	d.http = NULL;
+	store_shutdown(&d);             /* the calls' last counters and SRTP state */
+	kernel_handover(&d);            /* with --redis the next start adopts the entries */
 	shutdown_calls(&d);
 	relay_stop(d.relay);
 	rec_stop(&d);                   /* after the workers: every copy is in its file */

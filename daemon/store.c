@@ -92,6 +92,19 @@ struct bval *store_statistics(const struct daemon *d, struct arena *a)
 
 /* ---- snapshot ---- */
 
+/* Packets of every stream (userspace and folded kernel counts): whether the counters
+ * moved since the last write. Call lock held. */
+static uint64_t call_packets(const struct call *c)
+{
+	uint64_t n = 0;
+
+	for (const struct party *p = c->parties; p; p = p->next)
+		for (unsigned i = 0; i < p->n_media; i++)
+			if (p->media[i])
+				n += p->media[i]->rtp.stats.packets + p->media[i]->rtcp.stats.packets;
+	return n;
+}
+
 static void ep_snap(const struct stream *s, struct store_ep *e)
 {
 	if (s->has_advertised)
@@ -100,6 +113,12 @@ static void ep_snap(const struct stream *s, struct store_ep *e)
 		e->endpoint = s->endpoint;
 	e->latched = s->latched;
 	e->confirmed = s->confirmed;
+	/* userspace's counters and the kernel's folded in, not a live entry's: that one
+	 * goes on counting through a restart and is adopted with its counters */
+	e->has_stats = true;
+	e->packets = s->stats.packets;
+	e->bytes = s->stats.bytes;
+	e->errors = s->stats.errors;
 }
 
 static void sec_snap(const struct secure_media *sm, struct store_media *o)
@@ -112,6 +131,8 @@ static void sec_snap(const struct secure_media *sm, struct store_media *o)
 		memcpy(o->ice_ufrag, sm->ice_ufrag, sizeof(o->ice_ufrag));
 		memcpy(o->ice_pwd, sm->ice_pwd, sizeof(o->ice_pwd));
 	}
+	o->n_srtp_rx = srtpw_state_get(&sm->rx, o->srtp_rx, STORE_MAX_SRTP);
+	o->n_srtp_tx = srtpw_state_get(&sm->tx, o->srtp_tx, STORE_MAX_SRTP);
 }
 
 static void media_snap(const struct media *m, struct store_media *o)
@@ -164,6 +185,10 @@ int store_snapshot(struct call *c, struct store_call *out)
 		if (p->n_tags && party_snap(p, &out->parties[out->n_parties++]))
 			break;
 	c->sdirty = false;
+	if (c->store) {
+		c->store->written_us = mono_us();
+		c->store->written_packets = call_packets(c);
+	}
 	pthread_mutex_unlock(&c->lock);
 	for (unsigned i = 0; c->store && i < c->store->n; i++)
 		if (!(out->ng[out->n_ng++] = strdup(c->store->ng[i])))
@@ -172,6 +197,30 @@ int store_snapshot(struct call *c, struct store_call *out)
 fail:
 	store_call_free(out);
 	return e;
+}
+
+static void queue_call(struct daemon *d, struct call *c);
+
+void store_call_tick(struct daemon *d, struct call *c, int64_t now)
+{
+	const struct config *cfg = d->cfg;
+	bool moved;
+
+	if (!d->store || !cfg->redis_update_interval || c->deleted || !c->store ||
+	    now - c->store->written_us < (int64_t)cfg->redis_update_interval * 1000000)
+		return;
+	pthread_mutex_lock(&c->lock);
+	moved = call_packets(c) != c->store->written_packets;
+	pthread_mutex_unlock(&c->lock);
+	if (moved)
+		queue_call(d, c);
+}
+
+void store_shutdown(struct daemon *d)
+{
+	for (struct call *c = d->reg.head; d->store && c; c = c->lnext)
+		if (!c->deleted)
+			queue_call(d, c);
 }
 
 static void queue_call(struct daemon *d, struct call *c)

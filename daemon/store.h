@@ -38,6 +38,12 @@ void store_stop(struct daemon *d);
 void store_ng_done(struct daemon *d, const struct ng_request *req, const struct bval *tree);
 /* Queue the current state of c (latching changed). */
 void store_call_changed(struct daemon *d, struct call *c);
+/* Once a second per call (timeouts): a call whose counters moved is written again
+ * every --redis-update-interval, so counters and SRTP rollover counters survive a
+ * crash. now: mono_us(). */
+void store_call_tick(struct daemon *d, struct call *c, int64_t now);
+/* A clean stop, before the calls are closed: their last state is written. */
+void store_shutdown(struct daemon *d);
 /* c is being destroyed: its key goes, unless the daemon is only shutting down. */
 void store_call_gone(struct daemon *d, struct call *c, enum call_end why);
 void store_stats_get(const struct daemon *d, struct store_stats *out);

@@ -20,6 +20,7 @@ struct store_item {
 	struct store_item *hnext;       /* key index chain */
 	char *key;
 	char *val;                      /* JSON record; NULL: DEL */
+	bool persist;                   /* SET without expiry (store_queue_persist) */
 };
 
 /* Lock: mu guards the queue, the index and the counters; the hiredis context is the
@@ -45,6 +46,8 @@ struct store_hist {
 	char *ng[STORE_MAX_NG];
 	bool offer[STORE_MAX_NG];
 	unsigned n;
+	int64_t written_us;             /* mono_us of the last record queued */
+	uint64_t written_packets;       /* the call's packets then (store_call_tick) */
 };
 
 /* "sluice:call:<instance>:<call-id>" (malloc'd) */
@@ -52,6 +55,11 @@ char *store_key(const struct config *cfg, const char *callid);
 /* Queue key := val (val NULL: delete), replacing an update of key still queued. Takes
  * ownership of key and val. */
 void store_queue(struct store *s, char *key, char *val);
+/* The same for a key that must not expire (the kernel table's owner). */
+void store_queue_persist(struct store *s, char *key, char *val);
+/* Restore: what Redis says of the kernel table's owner goes to kernel_adopt_begin,
+ * and the owner it keeps is written back (store_kernel.c). */
+void store_kernel_owner(struct daemon *d, redisContext *c);
 /* Connect, AUTH and SELECT; NULL with a logged reason (why: "write", "restore"). */
 redisContext *store_connect(const struct cfg_redis *t, const char *why, bool quiet);
 int store_writer_start(struct store *s);

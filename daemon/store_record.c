@@ -2,6 +2,7 @@
 #include "store_record.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,7 +56,33 @@ static json_object *ep_json(const struct store_ep *e)
 	add_addr(o, "endpoint", &e->endpoint);
 	add_bool(o, "latched", e->latched);
 	add_bool(o, "confirmed", e->confirmed);
+	if (e->has_stats) {
+		json_object *st = json_object_new_array();
+
+		json_object_array_add(st, json_object_new_int64((int64_t)e->packets));
+		json_object_array_add(st, json_object_new_int64((int64_t)e->bytes));
+		json_object_array_add(st, json_object_new_int64((int64_t)e->errors));
+		json_object_object_add(o, "stats", st);
+	}
 	return o;
+}
+
+/* [[ssrc, SRTP index or -1, SRTCP index or -1], ...] */
+static json_object *srtp_json(const struct srtpw_ssrc_state *st, unsigned n)
+{
+	json_object *l = json_object_new_array();
+
+	for (unsigned i = 0; i < n; i++) {
+		json_object *e = json_object_new_array();
+
+		json_object_array_add(e, json_object_new_int64(st[i].ssrc));
+		json_object_array_add(e, json_object_new_int64(st[i].has_rtp ?
+							       (int64_t)st[i].rtp_index : -1));
+		json_object_array_add(e, json_object_new_int64(st[i].has_rtcp ?
+							       (int64_t)st[i].rtcp_index : -1));
+		json_object_array_add(l, e);
+	}
+	return l;
 }
 
 static json_object *media_json(const struct store_media *m)
@@ -78,6 +105,13 @@ static json_object *media_json(const struct store_media *m)
 	if (m->ice_ufrag[0]) {
 		add_str(o, "ice-ufrag", m->ice_ufrag);
 		add_str(o, "ice-pwd", m->ice_pwd);
+	}
+	if (m->n_srtp_rx || m->n_srtp_tx) {
+		json_object *sr = json_object_new_object();
+
+		json_object_object_add(sr, "rx", srtp_json(m->srtp_rx, m->n_srtp_rx));
+		json_object_object_add(sr, "tx", srtp_json(m->srtp_tx, m->n_srtp_tx));
+		json_object_object_add(o, "srtp", sr);
 	}
 	return o;
 }
@@ -203,15 +237,79 @@ static int get_addr(struct rd *r, json_object *o, const char *k, union sockaddr_
 	return 0;
 }
 
+/* Array l of exactly n integers in [lo, hi]. */
+static int int_array(struct rd *r, json_object *l, size_t n, int64_t lo, int64_t hi,
+		     int64_t *out)
+{
+	if (!json_object_is_type(l, json_type_array) || json_object_array_length(l) != n)
+		return r->err = "bad integer array", -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		json_object *v = json_object_array_get_idx(l, i);
+
+		if (!json_object_is_type(v, json_type_int))
+			return r->err = "bad integer array", -EINVAL;
+		out[i] = json_object_get_int64(v);
+		if (out[i] < lo || out[i] > hi)
+			return r->err = "integer array member out of range", -EINVAL;
+	}
+	return 0;
+}
+
 static int ep_from(struct rd *r, json_object *o, struct store_ep *e)
 {
+	int64_t st[3];
+
 	if (!o)
 		return r->err = "missing stream", -EINVAL;
 	if (get_addr(r, o, "advertised", &e->advertised) ||
 	    get_addr(r, o, "endpoint", &e->endpoint) || get_bool(r, o, "latched", &e->latched) ||
-	    get_bool(r, o, "confirmed", &e->confirmed))
+	    get_bool(r, o, "confirmed", &e->confirmed) ||
+	    (json_object_object_get_ex(o, "stats", NULL) &&
+	     int_array(r, json_object_object_get(o, "stats"), 3, 0, INT64_MAX, st)))
 		return -EINVAL;
+	e->has_stats = json_object_object_get_ex(o, "stats", NULL);
+	if (e->has_stats) {
+		e->packets = (uint64_t)st[0];
+		e->bytes = (uint64_t)st[1];
+		e->errors = (uint64_t)st[2];
+	}
 	return 0;
+}
+
+static int srtp_dir_from(struct rd *r, json_object *l, struct srtpw_ssrc_state *st,
+			 unsigned *n)
+{
+	size_t len = l ? json_object_array_length(l) : 0;
+
+	if (!l || len > STORE_MAX_SRTP)
+		return r->err = "bad srtp list", -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		int64_t v[3];
+
+		if (int_array(r, json_object_array_get_idx(l, i), 3, -1, (1ll << 48) - 1, v) ||
+		    v[0] < 0 || v[0] > UINT32_MAX || v[2] > 0x7fffffff)
+			return r->err = "bad srtp entry", -EINVAL;
+		st[i] = (struct srtpw_ssrc_state){
+			.ssrc = (uint32_t)v[0], .has_rtp = v[1] >= 0,
+			.rtp_index = v[1] >= 0 ? (uint64_t)v[1] : 0, .has_rtcp = v[2] >= 0,
+			.rtcp_index = v[2] >= 0 ? (uint32_t)v[2] : 0,
+		};
+	}
+	*n = (unsigned)len;
+	return 0;
+}
+
+static int srtp_from(struct rd *r, json_object *o, struct store_media *m)
+{
+	json_object *sr;
+
+	if (!json_object_object_get_ex(o, "srtp", NULL))
+		return 0;
+	if (!(sr = member(o, "srtp", json_type_object)))
+		return r->err = "bad srtp member", -EINVAL;
+	return srtp_dir_from(r, member(sr, "rx", json_type_array), m->srtp_rx, &m->n_srtp_rx) ||
+	       srtp_dir_from(r, member(sr, "tx", json_type_array), m->srtp_tx, &m->n_srtp_tx) ?
+	       -EINVAL : 0;
 }
 
 static int sdes_from(struct rd *r, json_object *l, struct store_media *m)
@@ -260,7 +358,8 @@ static int media_from(struct rd *r, json_object *o, struct store_media *m)
 	    ep_from(r, member(o, "rtcp", json_type_object), &m->rtcp) ||
 	    sdes_from(r, member(o, "sdes", json_type_array), m) ||
 	    get_str(r, o, "ice-ufrag", m->ice_ufrag, sizeof(m->ice_ufrag), false) ||
-	    get_str(r, o, "ice-pwd", m->ice_pwd, sizeof(m->ice_pwd), false))
+	    get_str(r, o, "ice-pwd", m->ice_pwd, sizeof(m->ice_pwd), false) ||
+	    srtp_from(r, o, m))
 		return -EINVAL;
 	if (!m->ice_ufrag[0] != !m->ice_pwd[0])
 		return r->err = "ICE ufrag without pwd", -EINVAL;

@@ -16,6 +16,7 @@
 #include "sluice/ice.h"
 #include "sluice/netaddr.h"
 #include "sluice/sdes.h"
+#include "sluice/srtp.h"
 
 #define STORE_VERSION     1
 #define STORE_MAX_PARTIES 16
@@ -23,11 +24,14 @@
 #define STORE_MAX_SDES    8             /* SEC_SDES_MAX */
 #define STORE_NG_MAX      (256 * 1024)  /* bytes of one stored NG request */
 #define STORE_CALLID_MAX  1024
+#define STORE_MAX_SRTP    4             /* SSRCs kept per SRTP direction */
 
 struct store_ep {                       /* one stream's peer */
 	union sockaddr_u advertised;    /* family 0: none */
 	union sockaddr_u endpoint;      /* family 0: none */
 	bool latched, confirmed;
+	bool has_stats;                 /* absent in records of older daemons */
+	uint64_t packets, bytes, errors;        /* the stream's counters when written */
 };
 
 struct store_media {
@@ -42,6 +46,9 @@ struct store_media {
 	char sdes[STORE_MAX_SDES][SDES_VALUE_MAX];      /* our a=crypto values to this side */
 	unsigned n_sdes;
 	char ice_ufrag[ICE_UFRAG_LEN + 1], ice_pwd[ICE_PWD_LEN + 1];    /* ours; "" none */
+	/* where the SRTP contexts were (ROC, SRTCP index): rx from this side, tx to it */
+	struct srtpw_ssrc_state srtp_rx[STORE_MAX_SRTP], srtp_tx[STORE_MAX_SRTP];
+	unsigned n_srtp_rx, n_srtp_tx;
 };
 
 struct store_party {

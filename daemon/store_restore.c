@@ -73,8 +73,17 @@ int store_pinned_port(struct daemon *d, const struct party *p, unsigned idx, uin
 
 /* ---- after the replay: what the packets taught, the keys we gave ---- */
 
+/* SRTCP indices we may have sent after the record was written: skipped, so the peer
+ * never sees one twice (it would drop it as a replay). */
+#define SRTCP_RESTART_SKIP 128
+
 static void ep_apply(struct stream *s, const struct store_ep *e)
 {
+	if (e->has_stats) {     /* counters continue (added: the replay may have counted) */
+		s->stats.packets += e->packets;
+		s->stats.bytes += e->bytes;
+		s->stats.errors += e->errors;
+	}
 	if (!e->endpoint.sa.sa_family)
 		return;
 	s->endpoint = e->endpoint;
@@ -96,6 +105,20 @@ static void sdes_apply(struct secure_media *sm, const struct store_media *m)
 	}
 	if (sm->n_ours && sm->suite != SRTPW_SUITE_NONE)
 		secure_srtp_set(&sm->tx, &sm->tx_key, &sm->ours[0].key, SRTPW_OUTBOUND);
+}
+
+/* The SRTP contexts go on where they were: ROC and SRTCP index per SSRC. */
+static void srtp_apply(struct secure_media *sm, const struct store_media *m)
+{
+	for (unsigned i = 0; i < m->n_srtp_rx && srtpw_is_set(&sm->rx); i++)
+		srtpw_state_set(&sm->rx, &m->srtp_rx[i]);
+	for (unsigned i = 0; i < m->n_srtp_tx && srtpw_is_set(&sm->tx); i++) {
+		struct srtpw_ssrc_state st = m->srtp_tx[i];
+
+		if (st.has_rtcp && st.rtcp_index < 0x7fffffff - SRTCP_RESTART_SKIP)
+			st.rtcp_index += SRTCP_RESTART_SKIP;
+		srtpw_state_set(&sm->tx, &st);
+	}
 }
 
 static void ice_apply(struct secure_media *sm, const struct store_media *m)
@@ -129,6 +152,7 @@ static void apply(struct call *c, const struct store_call *r)
 			ep_apply(&md->rtcp, &m->rtcp);
 			if (md->sec) {
 				sdes_apply(md->sec, m);
+				srtp_apply(md->sec, m);
 				ice_apply(md->sec, m);
 			}
 		}
@@ -334,6 +358,7 @@ void store_restore(struct daemon *d)
 		free(pattern);
 		return;
 	}
+	store_kernel_owner(d, c);       /* adopt the kernel entries, or flush them */
 	do {
 		redisReply *r = redisCommand(c, "SCAN %s MATCH %s COUNT 1000", cursor, pattern);
 

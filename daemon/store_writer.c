@@ -39,7 +39,7 @@ static void item_free(struct store_item *it)
 	free(it);
 }
 
-void store_queue(struct store *s, char *key, char *val)
+static void queue_item(struct store *s, char *key, char *val, bool persist)
 {
 	struct store_item **pp, *it;
 
@@ -48,6 +48,7 @@ void store_queue(struct store *s, char *key, char *val)
 	if (*pp) {                      /* coalesce: only the latest state is written */
 		free((*pp)->val);
 		(*pp)->val = val;
+		(*pp)->persist = persist;
 		pthread_mutex_unlock(&s->mu);
 		free(key);
 		return;
@@ -65,6 +66,7 @@ void store_queue(struct store *s, char *key, char *val)
 	}
 	it->key = key;
 	it->val = val;
+	it->persist = persist;
 	*pp = it;
 	if (s->tail)
 		s->tail->next = it;
@@ -75,6 +77,16 @@ void store_queue(struct store *s, char *key, char *val)
 		s->st.queue_max = s->st.queued;
 	pthread_cond_signal(&s->cv);
 	pthread_mutex_unlock(&s->mu);
+}
+
+void store_queue(struct store *s, char *key, char *val)
+{
+	queue_item(s, key, val, false);
+}
+
+void store_queue_persist(struct store *s, char *key, char *val)
+{
+	queue_item(s, key, val, true);
 }
 
 /* Up to STORE_BATCH items off the queue (mu held). */
@@ -172,7 +184,9 @@ static unsigned write_batch(struct store *s, redisContext *c, struct store_item 
 	unsigned i;
 
 	for (i = 0; i < n; i++) {
-		if (b[i]->val)
+		if (b[i]->val && b[i]->persist)
+			redisAppendCommand(c, "SET %s %s", b[i]->key, b[i]->val);
+		else if (b[i]->val)
 			redisAppendCommand(c, "SET %s %s EX %u", b[i]->key, b[i]->val,
 					   s->cfg->redis_expires);
 		else

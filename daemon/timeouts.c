@@ -63,6 +63,8 @@ void timeouts_scan(struct daemon *d)
 			kernel_sync_call(d, c);
 		if (c->sdirty)
 			store_call_changed(d, c);
+		else
+			store_call_tick(d, c, now);
 		kernel_watch_foreign(d, c, now);
 		if (c->kmod) {
 			pthread_mutex_lock(&c->lock);

@@ -14,6 +14,7 @@ union sluice_msg {
 	struct sluice_msg_instance	inst;
 	struct sluice_msg_stream	stream;
 	struct sluice_msg_slot		slot;
+	struct sluice_msg_token		token;
 };
 
 static int sluice_addr_check(const struct sluice_addr *a, bool may_be_none)
@@ -188,6 +189,11 @@ static ssize_t sluice_ctl_write(struct file *file, const char __user *buf, size_
 		ret = sluice_need(&m, sizeof(m.hdr));
 		if (!ret)
 			sluice_table_flush(inst);
+		break;
+	case SLUICE_CMD_SET_TOKEN:
+		ret = sluice_need(&m, sizeof(m.token));
+		if (!ret)
+			sluice_instance_set_token(inst, m.token.token);
 		break;
 	default:
 		ret = -EOPNOTSUPP;

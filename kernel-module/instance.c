@@ -90,3 +90,11 @@ void sluice_instance_destroy_all(struct sluice_net *sn)
 			sluice_instance_teardown(sn, id);
 	mutex_unlock(&sn->lock);
 }
+
+/* One aligned 64-bit store into the shared header: readers see the old or the new. */
+void sluice_instance_set_token(struct sluice_instance *inst, u64 token)
+{
+	mutex_lock(&inst->lock);
+	WRITE_ONCE(inst->shm->hdr.token, token);
+	mutex_unlock(&inst->lock);
+}

@@ -111,6 +111,7 @@ static inline u64 sluice_q_now(void)
 int sluice_instance_create(struct sluice_net *sn, struct net *net, u32 id, u32 capacity);
 int sluice_instance_destroy(struct sluice_net *sn, u32 id);
 void sluice_instance_destroy_all(struct sluice_net *sn);
+void sluice_instance_set_token(struct sluice_instance *inst, u64 token);
 static inline struct sluice_instance *sluice_instance_rcu(const struct sluice_net *sn, u32 id)
 {
 	return rcu_dereference(sn->inst[id]);

@@ -455,3 +455,83 @@ int kmod_read_quality(const struct kmod *k, int slot, struct quality_seg *out)
 
 	return st ? kmod_read_quality_stats(st, out) : -ERANGE;
 }
+
+uint64_t kmod_token(const struct kmod *k)
+{
+	return __atomic_load_n(&k->map->token, __ATOMIC_RELAXED);
+}
+
+int kmod_set_token(struct kmod *k, uint64_t token)
+{
+	struct sluice_msg_token m;
+
+	kmod_hdr(&m.hdr, SLUICE_CMD_SET_TOKEN, sizeof(m));
+	m.token = token;
+	return kmod_write_fd(k->ctl_fd, &m, sizeof(m));
+}
+
+/* "SLOT LOCAL ..." -> slot and local; false for anything else. */
+static bool kmod_entry_parse(const char *line, struct kmod_entry *e)
+{
+	char addr[NETADDR_STRLEN];
+	unsigned int slot;
+
+	if (sscanf(line, "%u %63s", &slot, addr) != 2 || slot > SLUICE_MAX_CAPACITY ||
+	    netaddr_parse(addr, 0, false, &e->local) || !netaddr_port(&e->local))
+		return false;
+	e->slot = (int)slot;
+	return true;
+}
+
+int kmod_entries(const struct kmod *k, struct kmod_entry **out, unsigned int *n)
+{
+	struct kmod_entry *v = NULL, *nv, e;
+	unsigned int cap = 0;
+	char path[96], line[1024];
+	bool at_start = false;		/* the line read starts a line of the file */
+	FILE *f;
+
+	*out = NULL;
+	*n = 0;
+	kmod_path(path, sizeof(path), k->id, "list");
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	if (!fgets(line, sizeof(line), f))	/* "instance I capacity C entries N" */
+		goto out;
+	at_start = strchr(line, '\n') != NULL;
+	while (fgets(line, sizeof(line), f)) {
+		bool start = at_start;
+
+		at_start = strchr(line, '\n') != NULL;	/* else the rest follows */
+		if (!start || !kmod_entry_parse(line, &e) || (unsigned int)e.slot >= k->capacity)
+			continue;
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 64;
+			if (!(nv = realloc(v, cap * sizeof(*v)))) {
+				free(v);
+				fclose(f);
+				*n = 0;
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[(*n)++] = e;
+	}
+out:
+	fclose(f);
+	*out = v;
+	return 0;
+}
+
+int kmod_adopt(struct kmod *k, int slot)
+{
+	const volatile struct sluice_stats *st = kmod_stats(k, slot);
+
+	if (!st)
+		return -ERANGE;
+	if (!st->active)
+		return -ENOENT;
+	kmod_slot_set(k, (unsigned int)slot, true);
+	return 0;
+}

@@ -467,3 +467,39 @@ int srtpw_unprotect_rtcp(struct srtpw *s, uint8_t *pkt, size_t *len)
 	*len = n;
 	return 0;
 }
+
+unsigned srtpw_state_get(const struct srtpw *s, struct srtpw_ssrc_state *out, unsigned max)
+{
+	const struct srtpx_ctx *c = s->ctx;
+	unsigned n = 0;
+
+	for (unsigned i = 0; c && i < SRTPX_SLOTS && n < max; i++) {
+		const struct srtpx_stream *st = &c->ssrcs.slot[i];
+
+		if (!st->used)
+			continue;
+		out[n++] = (struct srtpw_ssrc_state){
+			.ssrc = st->ssrc, .has_rtp = st->rtp.any, .rtp_index = st->rtp.top,
+			.has_rtcp = c->inbound ? st->rtcp.any : st->rtcp_next != 0,
+			.rtcp_index = c->inbound ? (uint32_t)st->rtcp.top : st->rtcp_next,
+		};
+	}
+	return n;
+}
+
+int srtpw_state_set(struct srtpw *s, const struct srtpw_ssrc_state *in)
+{
+	struct srtpx_ctx *c = s->ctx;
+	struct srtpx_stream *st;
+
+	if (!c || in->rtp_index >> 48 || in->rtcp_index > SRTCP_MAXIDX)
+		return -EINVAL;
+	st = srtpx_stream_take(&c->ssrcs, in->ssrc);
+	if (in->has_rtp)
+		srtpx_win_add(&st->rtp, st->rtp_bits, SRTPX_WIN_BITS, in->rtp_index);
+	if (in->has_rtcp && c->inbound)
+		srtpx_win_add(&st->rtcp, st->rtcp_bits, SRTPX_RTCP_WIN_BITS, in->rtcp_index);
+	else if (in->has_rtcp)
+		st->rtcp_next = in->rtcp_index;
+	return 0;
+}

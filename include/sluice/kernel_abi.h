@@ -32,6 +32,7 @@
  *   EEXIST      ADD/UPDATE whose local address is already used by another slot;
  *               CREATE of an existing instance
  *   ENOENT      UPDATE/DEL of an empty slot; DESTROY of a missing instance
+ *   (SET_TOKEN takes any token, 0 included; only its length is checked)
  *   ENOMEM      CREATE could not allocate the instance
  *   EFAULT      the buffer is not readable
  *   EPERM       the file was opened without CAP_NET_ADMIN over the netns
@@ -67,6 +68,7 @@ enum sluice_cmd {
 	SLUICE_CMD_UPDATE = 4,		/* struct sluice_msg_stream: replaces slot's entry, keeps counters */
 	SLUICE_CMD_DEL = 5,		/* struct sluice_msg_slot */
 	SLUICE_CMD_FLUSH = 6,		/* struct sluice_msg_hdr: delete every entry of the instance */
+	SLUICE_CMD_SET_TOKEN = 7,	/* struct sluice_msg_token: the owner's token (below) */
 };
 
 struct sluice_msg_hdr {
@@ -131,6 +133,17 @@ struct sluice_msg_slot {
 	__u32			pad;	/* 0 */
 };
 
+/* The owner token of an instance: an opaque value the daemon sets and reads back from
+ * struct sluice_stats_hdr.token, so that a restarting daemon can tell its own entries
+ * (left forwarding while it was down) from anyone else's and adopt them instead of
+ * flushing (docs/ha.md). The module only stores it: 0 at CREATE, kept by FLUSH.
+ * Added without a version bump: a module without it refuses SET_TOKEN with EOPNOTSUPP
+ * and its header reads 0, which no owner uses. */
+struct sluice_msg_token {
+	struct sluice_msg_hdr	hdr;
+	__u64			token;
+};
+
 struct sluice_msg_instance {
 	struct sluice_msg_hdr	hdr;
 	__u32			id;		/* < SLUICE_MAX_INSTANCES */
@@ -149,7 +162,8 @@ struct sluice_stats_hdr {
 	__u32	capacity;	/* number of struct sluice_stats after this header */
 	__u32	slot_size;	/* sizeof(struct sluice_stats) */
 	__u32	hdr_size;	/* sizeof(struct sluice_stats_hdr) */
-	__u64	reserved[5];
+	__u64	token;		/* SLUICE_CMD_SET_TOKEN's value, 0 until set */
+	__u64	reserved[4];
 };
 
 /* RTP quality of one stream as the module measures it (SLUICE_SF_QUALITY): the
@@ -238,6 +252,7 @@ SLUICE_ABI_ASSERT(sizeof(struct sluice_stream) == 112, "abi: stream");
 SLUICE_ABI_ASSERT(sizeof(struct sluice_msg_stream) == 136, "abi: msg_stream");
 SLUICE_ABI_ASSERT(sizeof(struct sluice_msg_slot) == 24, "abi: msg_slot");
 SLUICE_ABI_ASSERT(sizeof(struct sluice_msg_instance) == 24, "abi: msg_instance");
+SLUICE_ABI_ASSERT(sizeof(struct sluice_msg_token) == 24, "abi: msg_token");
 SLUICE_ABI_ASSERT(sizeof(struct sluice_stats_hdr) == 64, "abi: stats_hdr");
 SLUICE_ABI_ASSERT(sizeof(struct sluice_quality) == 64, "abi: quality");
 SLUICE_ABI_ASSERT(sizeof(struct sluice_stats) == 192, "abi: stats");

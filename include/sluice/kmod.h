@@ -104,6 +104,23 @@ int kmod_del(struct kmod *k, int slot);
 /* Deletes every entry of the instance (also ones this handle did not add). */
 int kmod_flush(struct kmod *k);
 
+/* Adopting a killed predecessor's entries (open without KMOD_OPEN_FLUSH):
+ * the instance's owner token (struct sluice_stats_hdr.token; 0: never set, or a module
+ * without SLUICE_CMD_SET_TOKEN), and setting it (-EOPNOTSUPP from such a module). */
+uint64_t kmod_token(const struct kmod *k);
+int kmod_set_token(struct kmod *k, uint64_t token);
+/* One entry of the instance as the module lists it (/proc/.../list). */
+struct kmod_entry {
+	int			slot;
+	union sockaddr_u	local;
+};
+/* The instance's entries, in slot order: *out (malloc'd, the caller frees; NULL when
+ * there are none) and their number, or -errno. O(entries) text parsing: for a start. */
+int kmod_entries(const struct kmod *k, struct kmod_entry **out, unsigned int *n);
+/* Takes over an entry this handle did not add (its slot counts as used: kmod_update
+ * and kmod_del work on it). -ERANGE; -ENOENT if the slot holds no entry. */
+int kmod_adopt(struct kmod *k, int slot);
+
 /* Consistent-enough snapshot of one slot's counters (each field read atomically; the
  * mismatch source and its time as one, under the module's sequence counter). */
 int kmod_read(const struct kmod *k, int slot, struct kmod_counters *out);

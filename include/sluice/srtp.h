@@ -124,6 +124,23 @@ int srtpw_protect_rtcp(struct srtpw *s, uint8_t *pkt, size_t *len, size_t cap);
 int srtpw_unprotect_rtp(struct srtpw *s, uint8_t *pkt, size_t *len);
 int srtpw_unprotect_rtcp(struct srtpw *s, uint8_t *pkt, size_t *len);
 
+/* One SSRC's position in a context, to carry across a restart (docs/redis.md): the
+ * highest SRTP index (ROC << 16 | SEQ) sent or seen, and the SRTCP index (inbound: the
+ * highest seen; outbound: the last sent). */
+struct srtpw_ssrc_state {
+	uint32_t ssrc;
+	bool has_rtp, has_rtcp;
+	uint64_t rtp_index;             /* < 2^48 */
+	uint32_t rtcp_index;            /* < 2^31 */
+};
+/* Up to max SSRCs of s (any order). */
+unsigned srtpw_state_get(const struct srtpw *s, struct srtpw_ssrc_state *out, unsigned max);
+/* Continue from st: the SSRC's ROC is then estimated from rtp_index (RFC 3711 3.3.1),
+ * and an outbound context sends SRTCP from rtcp_index on. The replay window holds only
+ * the index itself: a restored context does not know which older ones it saw.
+ * -EINVAL (unset context, index out of range). Setup-time, like srtpw_init. */
+int srtpw_state_set(struct srtpw *s, const struct srtpw_ssrc_state *st);
+
 /* SSRCs this context forgot to make room for others (see srtp_replay.c). */
 uint64_t srtpw_evicted(const struct srtpw *s);
 

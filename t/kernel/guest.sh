@@ -97,6 +97,8 @@ dtest main
 SLUICED="$(dirname "$out")/sluiced" python3 "$top/t/kernel/daemon_rec.py" "$res" "$out" rec 2>&1 | tee -a "$out/guest.log"
 # quality of kernel-forwarded streams (daemon_quality.py, issue 14)
 SLUICED="$(dirname "$out")/sluiced" python3 "$top/t/kernel/daemon_quality.py" "$res" "$out" quality 2>&1 | tee -a "$out/guest.log"
+# kernel forwarding across a restart with --redis (daemon_hitless.py, issue 15)
+SLUICED="$(dirname "$out")/sluiced" python3 "$top/t/kernel/daemon_hitless.py" "$res" "$out" hitless 2>&1 | tee -a "$out/guest.log"
 
 # an instance with entries and a rule in a namespace that goes away
 netns_dies() {

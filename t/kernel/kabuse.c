@@ -392,6 +392,7 @@ struct sample {
 		struct sluice_msg_stream s;
 		struct sluice_msg_slot d;
 		struct sluice_msg_instance i;
+		struct sluice_msg_token t;
 		unsigned char b[MAXMSG];
 	} u;
 };
@@ -408,6 +409,9 @@ static size_t samples(struct sample *out)
 	out[n++].u.d = msg_slot(5);
 	out[n] = (struct sample){ "FLUSH", false, sizeof(struct sluice_msg_hdr) };
 	mk_hdr(&out[n++].u.h, SLUICE_CMD_FLUSH, sizeof(struct sluice_msg_hdr));
+	out[n] = (struct sample){ "SET_TOKEN", false, sizeof(struct sluice_msg_token) };
+	mk_hdr(&out[n].u.h, SLUICE_CMD_SET_TOKEN, sizeof(struct sluice_msg_token));
+	out[n++].u.t.token = 0x5eed5eed5eed5eedull;
 	out[n] = (struct sample){ "CREATE", true, sizeof(struct sluice_msg_instance) };
 	out[n++].u.i = msg_instance(SLUICE_CMD_INSTANCE_CREATE, 9, 16);
 	out[n] = (struct sample){ "DESTROY", true, sizeof(struct sluice_msg_instance) };
@@ -434,7 +438,7 @@ static int t_shapes(void)
 	static const size_t sizes[] = { 0, 1, 8, 15, 16, 17, 23, 24, 25, 100, 135, 136, 137,
 					256, 4096, 65535, 65536 };
 	static const uint32_t versions[] = { 0, V - 1, V + 1, V | 0x100, V << 24, 0xffffffffu };
-	static const uint16_t cmds[] = { 0, 7, 8, SLUICE_CMD_ADD | 0x100, 0x7fff, 0xffff };
+	static const uint16_t cmds[] = { 0, 0x40, 8, SLUICE_CMD_ADD | 0x100, 0x7fff, 0xffff };
 	struct sample smp[8];
 	size_t ns = samples(smp);
 

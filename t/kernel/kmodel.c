@@ -110,6 +110,8 @@ int kmodel_predict_inst(const void *buf, size_t len)
 		return kmodel.used[d.slot] ? 0 : -ENOENT;
 	case SLUICE_CMD_FLUSH:
 		return len == sizeof(struct sluice_msg_hdr) ? 0 : -EINVAL;
+	case SLUICE_CMD_SET_TOKEN:	/* any value; the table does not change */
+		return len == sizeof(struct sluice_msg_token) ? 0 : -EINVAL;
 	}
 	return -EOPNOTSUPP;
 }

@@ -620,6 +620,57 @@ static int t_flush(void)
 	return expect_none(phone_b, "phone b after flush");
 }
 
+/* Hitless restart (docs/ha.md): the owner token survives flush and a second handle,
+ * and a handle opened without flushing lists the entries it finds and adopts them:
+ * UPDATE keeps their counters, DEL removes them. */
+static int t_token_adopt(void)
+{
+	struct kmod_stream s = stream("10.0.1.1:30080", NULL, "10.0.2.1:30082", "10.0.2.2:40002", 0);
+	struct kmod_entry *e = NULL;
+	struct kmod_counters c;
+	struct kmod *k;
+	unsigned int n = 0;
+	int slot, r, found = 0;
+
+	FAILIF(kmod_token(k2) != 0, "token %llx before any was set",
+	       (unsigned long long)kmod_token(k2));
+	FAILIF((r = kmod_set_token(k2, 0x0123456789abcdefull)), "set token: %s", strerror(-r));
+	FAILIF(kmod_flush(k2), "flush");
+	FAILIF(kmod_token(k2) != 0x0123456789abcdefull, "token %llx after flush",
+	       (unsigned long long)kmod_token(k2));
+	slot = kmod_add(k2, &s);
+	FAILIF(slot < 0, "add: %s", strerror(-slot));
+	s.local = kt_ep("10.0.1.1:30084");
+	FAILIF((r = kmod_add(k2, &s)) < 0, "add 2: %s", strerror(-r));
+	FAILIF((r = kmod_open(&k, 2, 0, KMOD_OPEN_NOCREATE)), "second open: %s", strerror(-r));
+	FAILIF(kmod_token(k) != 0x0123456789abcdefull, "second handle reads token %llx",
+	       (unsigned long long)kmod_token(k));
+	r = kmod_entries(k, &e, &n);
+	for (unsigned int i = 0; !r && i < n; i++)
+		found += (e[i].slot == slot && netaddr_port(&e[i].local) == 30080) ||
+			 netaddr_port(&e[i].local) == 30084;
+	free(e);
+	if (r || n != 2 || found != 2) {
+		kmod_close(k, false);
+		FAILIF(1, "entries: %s, %u listed, %d as added", strerror(-r), n, found);
+	}
+	FAILIF(kmod_adopt(k, (int)kmod_capacity(k) - 1) != -ENOENT, "adopt of an empty slot");
+	if (kmod_adopt(k, slot) || kmod_used(k) != 1) {
+		kmod_close(k, false);
+		FAILIF(1, "adopt: used %u", kmod_used(k));
+	}
+	s.local = kt_ep("10.0.1.1:30080");
+	s.out_dst = kt_ep("10.0.2.2:40004");
+	r = kmod_update(k, slot, &s);
+	kmod_read(k, slot, &c);
+	if (!r)
+		r = kmod_del(k, slot);
+	kmod_close(k, false);
+	FAILIF(r, "update/del of the adopted entry: %s", strerror(-r));
+	FAILIF(!c.active, "adopted entry inactive after update");
+	return kmod_flush(k2) ? -1 : 0;
+}
+
 /* ---- the control interface refuses garbage ---- */
 
 static struct sluice_msg_stream good_add(uint32_t slot, const char *local)
@@ -858,6 +909,7 @@ static int run_all(void)
 		{ "nonmatching_untouched", t_nomatch },
 		{ "instances_isolated", t_instances_isolated },
 		{ "flush", t_flush },
+		{ "owner_token_and_adoption", t_token_adopt },
 		{ "control_refuses_garbage", t_garbage },
 		{ "control_fuzz", t_fuzz },
 		{ "stats_mapping_readonly", t_mmap_readonly },

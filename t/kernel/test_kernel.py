@@ -19,7 +19,7 @@ SCENARIOS = [
     "forward_ipv4", "forward_ipv6_both_ways", "forward_ipv4_to_ipv6",
     "source_check_drops_strangers", "source_mismatch_passed_to_userspace",
     "delete_returns_to_userspace", "nonmatching_untouched",
-    "instances_isolated", "flush",
+    "instances_isolated", "flush", "owner_token_and_adoption",
     "mismatch_record_ipv6_update_add",
     "control_refuses_garbage", "control_fuzz",
     "stats_mapping_readonly", "destroy_while_mapped",
@@ -42,6 +42,9 @@ SCENARIOS = [
     "daemon_recording_leaves_kernel", "daemon_record_call_never_in_kernel",
     # quality of kernel-forwarded streams (daemon_quality.py)
     "daemon_kernel_quality", "daemon_quality_across_paths",
+    # kernel forwarding across a restart (daemon_hitless.py)
+    "daemon_hitless_sigkill_restart", "daemon_hitless_sigterm_restart",
+    "daemon_hitless_foreign_token_flushes",
     "daemon_unload_after_clean_exit", "daemon_unload_after_sigkill",
     "dmesg_clean",
 ]

@@ -17,6 +17,8 @@
 
 #include "sluice/srtp.h"
 
+#define SRTPX_TEST_SLOTS 16
+
 /* libsrtp2 test/srtp_driver.c srtp_validate(): default policy (AES_CM_128_HMAC_SHA1_80),
  * SSRC 0xcafebabe, seq 0x1234, ROC 0. */
 static const uint8_t cm_master[30] = {
@@ -479,6 +481,51 @@ static void test_roc_reorder(void **state)
 	}
 }
 
+/* Across a restart (srtpw_state_get/set): contexts made afresh from the same key
+ * continue at the saved ROC, for sender and receiver alike; without the state a fresh
+ * receiver guesses ROC 0 and refuses the packets (the failure this prevents). */
+static void test_state_restart(void **state)
+{
+	struct srtpw_ssrc_state st[SRTPX_TEST_SLOTS], one;
+	struct srtpw_key k;
+	struct srtpw tx, rx, tx2, rx2, rx0;
+	unsigned n;
+
+	(void)state;
+	mkkey(&k, SRTPW_AES_CM_128_HMAC_SHA1_80, NULL);
+	pair(&tx, &rx, &k);
+	for (unsigned seq = 65530; seq < 65536 + 5; seq++)      /* ROC 0 -> 1 */
+		assert_int_equal(through(&tx, &rx, (uint16_t)seq, 7), 0);
+	assert_int_equal(through(&tx, &rx, 9, 8), 0);           /* a second SSRC, ROC 0 */
+	n = srtpw_state_get(&tx, st, SRTPX_TEST_SLOTS);
+	assert_int_equal(n, 2);
+	for (unsigned i = 0; i < n; i++)
+		if (st[i].ssrc == 7)
+			one = st[i];
+	assert_true(one.has_rtp);
+	assert_int_equal(one.rtp_index, (1ull << 16) | 4);
+	pair(&tx2, &rx2, &k);
+	assert_int_equal(srtpw_init(&rx0, &k, SRTPW_INBOUND), 0);
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(srtpw_state_set(&tx2, &st[i]), 0);
+	n = srtpw_state_get(&rx, st, SRTPX_TEST_SLOTS);
+	assert_int_equal(n, 2);
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(srtpw_state_set(&rx2, &st[i]), 0);
+	/* the restored sender to the old receiver, the old sender to the restored one */
+	assert_int_equal(through(&tx2, &rx, 10, 7), 0);
+	assert_int_equal(through(&tx, &rx2, 11, 7), 0);
+	assert_int_equal(through(&tx, &rx2, 10, 8), 0);
+	assert_int_equal(through(&tx, &rx0, 12, 7), -EBADMSG);
+	one.rtp_index = 1ull << 48;
+	assert_int_equal(srtpw_state_set(&rx2, &one), -EINVAL);
+	srtpw_free(&tx);
+	srtpw_free(&rx);
+	srtpw_free(&tx2);
+	srtpw_free(&rx2);
+	srtpw_free(&rx0);
+}
+
 /* Each SSRC has its own ROC and window; the table forgets the least recently used. */
 static void test_ssrcs(void **state)
 {
@@ -695,6 +742,7 @@ int main(void)
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_mki_mismatch),
 		cmocka_unit_test(test_roc_reorder),
+		cmocka_unit_test(test_state_restart),
 		cmocka_unit_test(test_ssrcs),
 		cmocka_unit_test(test_ssrc_garbage),
 		cmocka_unit_test(test_window_size),

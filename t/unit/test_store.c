@@ -62,7 +62,20 @@ static void fill(struct store_call *c)
 	m->rtcp_mux = true;
 	m->transport = 1;
 	ep(&m->rtp, "192.0.2.1:5000", "198.51.100.7:40000", true, true);
+	m->rtp.has_stats = true;
+	m->rtp.packets = 5000000000ull;
+	m->rtp.bytes = 860000000000ull;
+	m->rtp.errors = 3;
 	ep(&m->rtcp, "192.0.2.1:5001", NULL, false, false);
+	m->srtp_rx[0] = (struct srtpw_ssrc_state){ .ssrc = 0xdeadbeef, .has_rtp = true,
+						   .rtp_index = (7ull << 16) | 12, .has_rtcp = true,
+						   .rtcp_index = 99 };
+	m->srtp_rx[1] = (struct srtpw_ssrc_state){ .ssrc = 1, .has_rtp = true, .rtp_index = 5 };
+	m->n_srtp_rx = 2;
+	m->srtp_tx[0] = (struct srtpw_ssrc_state){ .ssrc = 0xffffffff, .has_rtp = true,
+						   .rtp_index = (1ull << 48) - 1, .has_rtcp = true,
+						   .rtcp_index = 0x7fffffff };
+	m->n_srtp_tx = 1;
 	strcpy(m->sdes[0], sdes_vals[0]);
 	strcpy(m->sdes[1], sdes_vals[1]);
 	m->n_sdes = 2;
@@ -93,6 +106,22 @@ static void same_ep(const struct store_ep *x, const struct store_ep *y)
 		assert_true(netaddr_eq(&x->endpoint, &y->endpoint));
 	assert_int_equal(x->latched, y->latched);
 	assert_int_equal(x->confirmed, y->confirmed);
+	assert_int_equal(x->has_stats, y->has_stats);
+	assert_int_equal(x->packets, y->packets);
+	assert_int_equal(x->bytes, y->bytes);
+	assert_int_equal(x->errors, y->errors);
+}
+
+static void same_srtp(const struct srtpw_ssrc_state *x, const struct srtpw_ssrc_state *y,
+		      unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		assert_int_equal(x[i].ssrc, y[i].ssrc);
+		assert_int_equal(x[i].has_rtp, y[i].has_rtp);
+		assert_int_equal(x[i].rtp_index, y[i].rtp_index);
+		assert_int_equal(x[i].has_rtcp, y[i].has_rtcp);
+		assert_int_equal(x[i].rtcp_index, y[i].rtcp_index);
+	}
 }
 
 static void same_media(const struct store_media *x, const struct store_media *y)
@@ -112,6 +141,10 @@ static void same_media(const struct store_media *x, const struct store_media *y)
 		assert_string_equal(x->sdes[i], y->sdes[i]);
 	assert_string_equal(x->ice_ufrag, y->ice_ufrag);
 	assert_string_equal(x->ice_pwd, y->ice_pwd);
+	assert_int_equal(x->n_srtp_rx, y->n_srtp_rx);
+	assert_int_equal(x->n_srtp_tx, y->n_srtp_tx);
+	same_srtp(x->srtp_rx, y->srtp_rx, x->n_srtp_rx);
+	same_srtp(x->srtp_tx, y->srtp_tx, x->n_srtp_tx);
 }
 
 static void same_call(const struct store_call *x, const struct store_call *y)
@@ -215,6 +248,16 @@ static const struct bad_case bad_cases[] = {
 	/* 18 */ { "\"label\":\"caller\"", "\"label\":null", "missing or mistyped string member" },
 	/* 19 */ { "\"rtp\":{", "\"rtp\":7,\"x\":{", "missing stream" },
 	/* 20 */ { "\"peer-tag\":\"to-tag\",", "", "missing or mistyped string member" },
+	/* 21 */ { "\"stats\":[5000000000,", "\"stats\":[-1,", "integer array member out of range" },
+	/* 22 */ { "\"stats\":[5000000000,", "\"stats\":[", "bad integer array" },
+	/* 23 */ { "\"stats\":[5000000000,860000000000,3]", "\"stats\":7", "bad integer array" },
+	/* 24 */ { "[3735928559,", "[4294967296,", "bad srtp entry" },
+	/* 25 */ { "281474976710655", "281474976710656", "bad srtp entry" },
+	/* 26 */ { "2147483647]", "2147483648]", "bad srtp entry" },
+	/* 27 */ { "\"rx\":[", "\"rx\":[[1,2],", "bad srtp entry" },
+	/* 28 */ { "\"rx\":[", "\"rx\":[[1,2,3],[1,2,3],[1,2,3],", "bad srtp list" },
+	/* 29 */ { "\"srtp\":{", "\"srtp\":7,\"x\":{", "bad srtp member" },
+	/* 30 */ { ",\"stats\":[5000000000,860000000000,3]", "", NULL },  /* older record */
 };
 
 static char *replace(const char *s, const char *from, const char *to)
