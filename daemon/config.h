@@ -93,6 +93,8 @@ struct config {
 	unsigned redis_num_threads;     /* accepted; one writer thread (docs/redis.md) */
 	unsigned redis_expires;         /* TTL of a call's key, s */
 	char redis_instance[64];        /* key prefix sluice:call:<instance>: */
+	uint16_t subscribe_keyspace;    /* bit n: keep the calls of database n as foreign
+	                                   calls (store_foreign.c); 0: not a standby */
 
 	bool foreground;
 	char pidfile[PATH_MAX];

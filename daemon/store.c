@@ -43,6 +43,11 @@ int store_start(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	d->store = s;
+	if (store_foreign_start(d)) {
+		store_stop(d);
+		snprintf(err, errlen, "cannot start the Redis keyspace thread");
+		return -1;
+	}
 	if (cfg->redis_num_threads > 1)
 		ilog(LOG_INFO, "redis: one writer thread (--redis-num-threads=%u accepted)",
 		     cfg->redis_num_threads);
@@ -53,6 +58,7 @@ void store_stop(struct daemon *d)
 {
 	if (!d->store)
 		return;
+	store_foreign_stop(d->store);
 	store_writer_stop(d->store);
 	free(d->store);
 	d->store = NULL;
@@ -68,6 +74,7 @@ void store_stats_get(const struct daemon *d, struct store_stats *out)
 	pthread_mutex_lock(&s->mu);
 	*out = s->st;
 	pthread_mutex_unlock(&s->mu);
+	store_foreign_stats(s, out);
 }
 
 struct bval *store_statistics(const struct daemon *d, struct arena *a)
@@ -87,6 +94,11 @@ struct bval *store_statistics(const struct daemon *d, struct arena *a)
 	bv_dict_add_int(a, r, "restored", (int64_t)st.restored);
 	bv_dict_add_int(a, r, "restoredropped", (int64_t)st.restore_dropped);
 	bv_dict_add_int(a, r, "restoreskipped", (int64_t)st.restore_skipped);
+	if (d->cfg->subscribe_keyspace) {
+		bv_dict_add_int(a, r, "foreign", (int64_t)st.foreign);
+		bv_dict_add_int(a, r, "foreignskipped", (int64_t)st.foreign_skipped);
+		bv_dict_add_int(a, r, "takeovers", (int64_t)st.takeovers);
+	}
 	return r;
 }
 

@@ -20,6 +20,8 @@ struct store_item {
 	struct store_item *hnext;       /* key index chain */
 	char *key;
 	char *val;                      /* JSON record; NULL: DEL */
+	int db;                         /* -1: the target's; else another database (a
+	                                   foreign call's key, deleted at takeover) */
 };
 
 /* Lock: mu guards the queue, the index and the counters; the hiredis context is the
@@ -38,6 +40,7 @@ struct store {
 	bool full_logged;
 	bool state_known;               /* up/down logged at least once */
 	const struct store_call *pin;   /* record being replayed (store_restore.c) */
+	struct store_sub *sub;          /* --subscribe-keyspace (store_foreign.c); NULL */
 };
 
 /* NG requests of one call kept for replay (store.c). */
@@ -52,11 +55,26 @@ char *store_key(const struct config *cfg, const char *callid);
 /* Queue key := val (val NULL: delete), replacing an update of key still queued. Takes
  * ownership of key and val. */
 void store_queue(struct store *s, char *key, char *val);
+/* The same in database db (-1: the target's). */
+void store_queue_db(struct store *s, char *key, char *val, int db);
 /* Connect, AUTH and SELECT; NULL with a logged reason (why: "write", "restore"). */
 redisContext *store_connect(const struct cfg_redis *t, const char *why, bool quiet);
 int store_writer_start(struct store *s);
 void store_writer_stop(struct store *s);
 /* Fill a record from c (control thread). 0 or -ENOMEM. */
 int store_snapshot(struct call *c, struct store_call *out);
+/* Whether r can live here: each media on an interface this relay has (*ifmask: their
+ * indexes in d->ifaces), its ports inside the port range, an NG request to replay.
+ * 0, or -EINVAL with a static *err. Read-only on d: any thread. */
+int store_record_check(const struct daemon *d, const struct store_call *r, uint32_t *ifmask,
+		       const char **err);
+/* Re-create the call of r (store_restore.c): 1 restored, 0 dropped (logged; key, in
+ * database db, -1: ours, deleted). Control thread. */
+int store_restore_call(struct daemon *d, const struct store_call *r, const char *key, int db);
+
+/* --subscribe-keyspace (store_foreign.c) */
+int store_foreign_start(struct daemon *d);
+void store_foreign_stop(struct store *s);
+void store_foreign_stats(struct store *s, struct store_stats *out);
 
 #endif

@@ -23,11 +23,11 @@ static unsigned key_hash(const char *k)
 	return h % STORE_HASH;
 }
 
-static struct store_item **idx_slot(struct store *s, const char *key)
+static struct store_item **idx_slot(struct store *s, const char *key, int db)
 {
 	struct store_item **pp = &s->idx[key_hash(key)];
 
-	while (*pp && strcmp((*pp)->key, key))
+	while (*pp && (strcmp((*pp)->key, key) || (*pp)->db != db))
 		pp = &(*pp)->hnext;
 	return pp;
 }
@@ -41,10 +41,17 @@ static void item_free(struct store_item *it)
 
 void store_queue(struct store *s, char *key, char *val)
 {
+	store_queue_db(s, key, val, -1);
+}
+
+void store_queue_db(struct store *s, char *key, char *val, int db)
+{
 	struct store_item **pp, *it;
 
+	if (db == (int)s->target.db)
+		db = -1;
 	pthread_mutex_lock(&s->mu);
-	pp = idx_slot(s, key);
+	pp = idx_slot(s, key, db);
 	if (*pp) {                      /* coalesce: only the latest state is written */
 		free((*pp)->val);
 		(*pp)->val = val;
@@ -65,6 +72,7 @@ void store_queue(struct store *s, char *key, char *val)
 	}
 	it->key = key;
 	it->val = val;
+	it->db = db;
 	*pp = it;
 	if (s->tail)
 		s->tail->next = it;
@@ -88,7 +96,7 @@ static unsigned take(struct store *s, struct store_item **batch)
 		s->head = it->next;
 		if (!s->head)
 			s->tail = NULL;
-		*idx_slot(s, it->key) = it->hnext;
+		*idx_slot(s, it->key, it->db) = it->hnext;
 		it->next = it->hnext = NULL;
 		s->st.queued--;
 		batch[n++] = it;
@@ -103,7 +111,7 @@ static void requeue(struct store *s, struct store_item **batch, unsigned from, u
 {
 	pthread_mutex_lock(&s->mu);
 	for (unsigned i = n; i-- > from;) {
-		struct store_item *it = batch[i], **pp = idx_slot(s, it->key);
+		struct store_item *it = batch[i], **pp = idx_slot(s, it->key, it->db);
 
 		if (*pp) {
 			item_free(it);
@@ -172,24 +180,34 @@ static unsigned write_batch(struct store *s, redisContext *c, struct store_item 
 	unsigned i;
 
 	for (i = 0; i < n; i++) {
+		if (b[i]->db >= 0)      /* another database, for this one command */
+			redisAppendCommand(c, "SELECT %d", b[i]->db);
 		if (b[i]->val)
 			redisAppendCommand(c, "SET %s %s EX %u", b[i]->key, b[i]->val,
 					   s->cfg->redis_expires);
 		else
 			redisAppendCommand(c, "DEL %s", b[i]->key);
+		if (b[i]->db >= 0)
+			redisAppendCommand(c, "SELECT %u", s->target.db);
 	}
 	for (i = 0; i < n; i++) {
-		redisReply *r;
+		redisReply *r[3] = { NULL };
+		unsigned k, nr = b[i]->db >= 0 ? 3 : 1, at = b[i]->db >= 0;
 
-		if (redisGetReply(c, (void **)&r) != REDIS_OK)
+		for (k = 0; k < nr && redisGetReply(c, (void **)&r[k]) == REDIS_OK; k++)
+			;
+		if (k == nr) {
+			if (r[at]->type == REDIS_REPLY_ERROR)
+				err++;
+			else if (b[i]->val)
+				w++;
+			else
+				dl++;
+		}
+		for (unsigned j = 0; j < k; j++)
+			freeReplyObject(r[j]);
+		if (k < nr)
 			break;
-		if (r->type == REDIS_REPLY_ERROR)
-			err++;
-		else if (b[i]->val)
-			w++;
-		else
-			dl++;
-		freeReplyObject(r);
 	}
 	pthread_mutex_lock(&s->mu);
 	s->st.writes += w;
