@@ -130,8 +130,12 @@ static void forget(struct store_sub *sub, const char *key, unsigned db)
 	fcall_free(f);
 }
 
-static void skip(struct store_sub *sub, const char *key, const char *why)
+static void forget(struct store_sub *sub, const char *key, unsigned db);
+
+/* A record not to trust: what was kept of its key is outdated too. */
+static void skip(struct store_sub *sub, const char *key, unsigned db, const char *why)
 {
+	forget(sub, key, db);
 	ilog(LOG_WARNING, "redis: foreign key %s skipped: %s", key, why);
 	pthread_mutex_lock(&sub->mu);
 	sub->skipped++;
@@ -149,16 +153,16 @@ static void learn(struct store_sub *sub, const char *key, unsigned db, const cha
 	size_t n;
 
 	if (key_split(key, &n, &callid))
-		return skip(sub, key, "not a call key");
+		return skip(sub, key, db, "not a call key");
 	if (store_call_from_json(val, len, &r, &err))
-		return skip(sub, key, err);
+		return skip(sub, key, db, err);
 	if (strcmp(r.callid, callid))
 		err = "call-id differs from the key's";
 	else if (!store_record_check(sub->d, &r, &ifmask, &err))
 		err = NULL;
 	store_call_free(&r);
 	if (err)
-		return skip(sub, key, err);
+		return skip(sub, key, db, err);
 	if (!(f = calloc(1, sizeof(*f))) || !(f->key = strdup(key)) ||
 	    !(f->inst = strndup(key + strlen(KEY_PREFIX), n)) || !(f->json = strndup(val, len))) {
 		fcall_free(f);
@@ -239,9 +243,11 @@ static void enable_notify(struct store_sub *sub, struct conn *c)
 			want[n + 1] = '\0';
 		}
 	}
-	freeReplyObject(r);
-	if (!strcmp(want, have) && r)
+	if (r && !strcmp(want, have)) {
+		freeReplyObject(r);
 		return;
+	}
+	freeReplyObject(r);
 	r = redisCommand(c->cmd, "CONFIG SET notify-keyspace-events %s", want);
 	if (r && r->type != REDIS_REPLY_ERROR) {
 		ilog(LOG_NOTICE, "redis: keyspace notifications turned on "
