@@ -173,7 +173,7 @@ int store_snapshot(struct call *c, struct store_call *out)
 	pthread_mutex_lock(&c->lock);
 	out->recording = c->rec.gen != 0;
 	for (struct party *p = c->parties; p && out->n_parties < STORE_MAX_PARTIES; p = p->next)
-		if (p->n_tags && party_snap(p, &out->parties[out->n_parties++]))
+		if ((p->n_tags || p->peer) && party_snap(p, &out->parties[out->n_parties++]))
 			break;
 	c->sdirty = false;
 	pthread_mutex_unlock(&c->lock);

@@ -240,6 +240,7 @@ def run_call(d, rtp_flags, stack, procs, caller_codec="PCMU/8000/1",
 	if relay_b_args is not None and relay.alive():
 		r.list_a_after = ng_a.request("list")
 		r.stats_a = ng_a.request("statistics")
+	if relay_b_args is not None:
 		r.relay_b_alive_at_end = relay_b.alive()
 
 	# stop everything (UAs first: their traces are flushed at exit)
