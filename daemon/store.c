@@ -215,6 +215,24 @@ void store_call_changed(struct daemon *d, struct call *c)
 	pthread_mutex_unlock(&c->lock);
 }
 
+void store_tick(struct daemon *d)
+{
+	struct store *s = d->store;
+	bool rewrite;
+
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->mu);
+	rewrite = s->rewrite;
+	s->rewrite = false;
+	pthread_mutex_unlock(&s->mu);
+	/* O(calls) once per outage; the queue coalesces what is still waiting */
+	for (struct call *c = rewrite ? d->reg.head : NULL; c; c = c->lnext)
+		if (!c->deleted)
+			queue_call(d, c);
+	store_foreign_tick(d);
+}
+
 /* ---- NG requests kept for replay ---- */
 
 static void hist_free(struct store_hist *h)

@@ -57,7 +57,9 @@ int store_pinned_port(struct daemon *d, const struct party *p, unsigned idx, uin
 /* --subscribe-keyspace (docs/ha.md): an NG request is about to run; if it names a
  * foreign call, take that call over first, so the request finds it. */
 void store_foreign_ng(struct daemon *d, const struct ng_request *req);
-/* Each tick: take over the foreign calls whose addresses have come to this host. */
+/* Each tick: after a Redis outage queue every call again (Redis may have lost them);
+ * a standby takes over the foreign calls whose addresses have come to this host. */
+void store_tick(struct daemon *d);
 void store_foreign_tick(struct daemon *d);
 
 #endif

@@ -39,6 +39,7 @@ struct store {
 	struct store_stats st;
 	bool full_logged;
 	bool state_known;               /* up/down logged at least once */
+	bool rewrite;                   /* back after an outage: write every call again */
 	const struct store_call *pin;   /* record being replayed (store_restore.c) */
 	struct store_sub *sub;          /* --subscribe-keyspace (store_foreign.c); NULL */
 };

@@ -227,6 +227,8 @@ static void set_up(struct store *s, bool up)
 		s->st.up = up;
 		if (!up)
 			s->st.outages++;
+		else if (s->st.outages)
+			s->rewrite = true;      /* the Redis that is back may have lost them */
 		ilog(up ? LOG_NOTICE : LOG_WARNING, "redis %s: %s",
 		     netaddr_str(&s->target.addr, a, sizeof(a)), up ?
 		     "connected, call state is written" :
