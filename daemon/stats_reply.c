@@ -109,7 +109,6 @@ static struct bval *current(struct daemon *d, const struct live *l, struct arena
 {
 	const struct stats_state *st = &d->stats;
 	struct bval *cur = bv_new_dict(a);
-
 	struct store_stats rs;
 
 	store_stats_get(d, &rs);        /* foreign: other relays' calls a standby keeps */
