@@ -36,6 +36,7 @@ static int parse_learning(struct cfg_ctx *ctx, const struct cfg_opt *o, const ch
 static int parse_redis(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
 static int parse_instance(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
 static int parse_media_dir(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
+static int parse_keyspace(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val);
 static const char *const kernel_names[] = {
 	[KERNEL_AUTO] = "auto", [KERNEL_ON] = "on", [KERNEL_OFF] = "off",
 };
@@ -231,6 +232,9 @@ static const struct cfg_opt cfg_opts[] = {
 	O_FUNC("redis-instance", 0, parse_instance, redis_instance, "NAME",
 	      "Name of this relay's calls in Redis (sluice:call:NAME:CALL-ID; default: "
 	      "the host name)"),
+	O_FUNC("subscribe-keyspace", 'k', parse_keyspace, subscribe_keyspace, "DB",
+	       "Standby: keep the calls other relays write to Redis database DB (0-15; "
+	       "repeatable) and take them over when their address comes here (docs/ha.md)"),
 	O_BOOL("foreground", 'f', foreground, "Do not fork to the background"),
 	O_STR("pidfile", 'p', pidfile, "FILE", "Write the PID to this file"),
 	O_NUM("log-level", 'L', CFG_INT, log_level, 0, 7, "INT",
@@ -867,6 +871,32 @@ static int parse_instance(struct cfg_ctx *ctx, const struct cfg_opt *o, const ch
 	return 0;
 }
 
+/* Repeatable, and a list in one value ("1;2", "1,2", "1 2"): each adds a database. */
+static int parse_keyspace(struct cfg_ctx *ctx, const struct cfg_opt *o, const char *val)
+{
+	uint16_t mask = 0;
+	const char *p = val;
+
+	(void)o;
+	while (*p) {
+		char *end;
+		unsigned long db;
+
+		p += strspn(p, ",; ");
+		if (!*p)
+			break;
+		db = strtoul(p, &end, 10);
+		if (end == p || db > 15 || (*end && !strchr(",; ", *end)))
+			return -EINVAL;
+		mask |= (uint16_t)(1u << db);
+		p = end;
+	}
+	if (!mask)
+		return -EINVAL;
+	ctx->cfg->subscribe_keyspace |= mask;
+	return 0;
+}
+
 /* ---- load ---- */
 
 static void set_defaults(struct config *cfg)
@@ -958,6 +988,8 @@ static int finalize(struct cfg_ctx *ctx)
 		cfg->num_threads = online_cpus();
 	if (!cfg->redis_instance[0])
 		default_instance(cfg);
+	if (cfg->subscribe_keyspace && !cfg->redis.addr.sa.sa_family)
+		return cfg_error(ctx, "--subscribe-keyspace needs --redis (the Redis to listen to)");
 	/* rtpengine's spellings: --table=-1 is userspace only, --no-fallback insists */
 	if (cfg->no_fallback && cfg->kernel == KERNEL_AUTO)
 		cfg->kernel = KERNEL_ON;
@@ -1110,6 +1142,9 @@ void config_dump(const struct config *cfg, FILE *out)
 	fprintf(out, "redis-num-threads = %u\nredis-expires = %u\nredis-update-interval = %u\n"
 		"redis-instance = %s\n", cfg->redis_num_threads, cfg->redis_expires,
 		cfg->redis_update_interval, cfg->redis_instance);
+	for (unsigned db = 0; db < 16; db++)
+		if (cfg->subscribe_keyspace & (1u << db))
+			fprintf(out, "subscribe-keyspace = %u\n", db);
 	fprintf(out, "foreground = %s\npidfile = %s\n", cfg->foreground ? "true" : "false",
 		cfg->pidfile);
 	fprintf(out, "log-level = %d\nlog-stderr = %s\nlog-facility = %s\n", cfg->log_level,

@@ -94,6 +94,8 @@ struct config {
 	unsigned redis_expires;         /* TTL of a call's key, s */
 	unsigned redis_update_interval; /* rewrite a call whose media moved, s; 0 never */
 	char redis_instance[64];        /* key prefix sluice:call:<instance>: */
+	uint16_t subscribe_keyspace;    /* bit n: keep the calls of database n as foreign
+	                                   calls (store_foreign.c); 0: not a standby */
 
 	bool foreground;
 	char pidfile[PATH_MAX];

@@ -25,7 +25,6 @@ const struct cfg_rtpe_opt cfg_rtpe_opts[] = {
 	{ "log-mark-suffix", 0, true },
 	{ "thread-stack", 0, true },
 	{ "save-interface-ports", 'S', false },
-	{ "subscribe-keyspace", 'k', true },
 	{ "listen-tcp", 'l', true },
 	{ "listen-udp", 'u', true },
 	{ "graphite", 'g', true },

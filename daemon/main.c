@@ -189,6 +189,7 @@ static int run(struct daemon *d, int epfd, int sigfd, int tfd)
 				secure_tick(d);
 				load_tick(d, mono_fine_us());
 				stats_tick(d, mono_fine_us());
+				store_tick(d);
 				if (++ticks % (1000 / TICK_MS) == 0) {
 					timeouts_scan(d);
 					ng_server_tick(d->ng);

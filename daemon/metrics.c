@@ -217,6 +217,15 @@ static void render_redis(const struct daemon *d, struct strbuf *sb)
 	prom_u64(sb, "sluice_redis_restore_total", &l, 1, st.restore_dropped);
 	l.value = "skipped";
 	prom_u64(sb, "sluice_redis_restore_total", &l, 1, st.restore_skipped);
+	if (!d->cfg->subscribe_keyspace)
+		return;
+	single(sb, "sluice_redis_foreign_calls", PROM_GAUGE, "Other relays' calls kept by this "
+	       "standby (--subscribe-keyspace)", (int64_t)st.foreign);
+	single(sb, "sluice_redis_foreign_skipped_total", PROM_COUNTER, "Other relays' call "
+	       "records refused (do not parse, other version, ports or interfaces not here)",
+	       (int64_t)st.foreign_skipped);
+	single(sb, "sluice_redis_takeovers_total", PROM_COUNTER, "Foreign calls taken over",
+	       (int64_t)st.takeovers);
 }
 
 int metrics_render(struct daemon *d, struct strbuf *out)

@@ -72,6 +72,7 @@ int ng_control_process(struct daemon *d, struct ng_cache *cache, const char *msg
 			clog(LOG_DEBUG, NULL, NULL, "%s: %u unknown flags ignored",
 			     ng_cmd_name(req.cmd), req.unknown_flags);
 		ng_unsupported_notice(d->ng_unsup_noticed, &req);
+		store_foreign_ng(d, &req);      /* a standby's foreign call: ours now */
 		if (!reply || ng_command(d, &req, &a, reply, &err))
 			reply = NULL;
 		else if (cache_it)

@@ -101,7 +101,9 @@ unsigned port_pool_total_pairs(const struct port_pool *p)
 	return p->cap;
 }
 
-static int udp_bind(const union sockaddr_u *local, uint16_t port)
+/* freebind: the address may not be ours yet (a standby taking calls over before the
+ * floating address has come, docs/ha.md); the socket receives once it is. */
+static int udp_bind(const union sockaddr_u *local, uint16_t port, bool freebind)
 {
 	union sockaddr_u a = *local;
 	int fd, one = 1;
@@ -111,6 +113,8 @@ static int udp_bind(const union sockaddr_u *local, uint16_t port)
 		return -errno;
 	if (a.sa.sa_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (freebind)
+		setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
 	netaddr_set_port(&a, port);
 	if (bind(fd, &a.sa, netaddr_len(&a)) < 0) {
 		int err = -errno;
@@ -156,8 +160,8 @@ int port_pair_open_at(struct port_pool *p, const union sockaddr_u *local, uint16
 
 	if (e)
 		return e;
-	a = udp_bind(local, rtp_port);
-	b = a >= 0 ? udp_bind(local, (uint16_t)(rtp_port + 1)) : -1;
+	a = udp_bind(local, rtp_port, true);
+	b = a >= 0 ? udp_bind(local, (uint16_t)(rtp_port + 1), true) : -1;
 	if (a >= 0 && b >= 0) {
 		fds[0] = a;
 		fds[1] = b;
@@ -183,8 +187,8 @@ int port_pair_open(struct port_pool *p, const union sockaddr_u *local, int fds[2
 
 		if (port_pool_get(p, &port))
 			break;
-		a = udp_bind(local, port);
-		b = a >= 0 ? udp_bind(local, (uint16_t)(port + 1)) : -1;
+		a = udp_bind(local, port, false);
+		b = a >= 0 ? udp_bind(local, (uint16_t)(port + 1), false) : -1;
 		if (a >= 0 && b >= 0) {
 			fds[0] = a;
 			fds[1] = b;

@@ -42,7 +42,8 @@ int port_pair_open(struct port_pool *p, const union sockaddr_u *local, int fds[2
  * leaves the system's value. */
 void port_sock_tos(int fd, const union sockaddr_u *local, int tos);
 
-/* Take the given pair and bind it: restoring a call on the ports it had. 0,
+/* Take the given pair and bind it: restoring a call on the ports it had (bound even if
+ * the address is not here yet: IP_FREEBIND, for a standby's takeover). 0,
  * -EADDRINUSE (taken, by us or another program) or -EINVAL (outside the range). */
 int port_pair_open_at(struct port_pool *p, const union sockaddr_u *local, uint16_t rtp_port,
 		      int fds[2]);

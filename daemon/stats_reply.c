@@ -109,10 +109,12 @@ static struct bval *current(struct daemon *d, const struct live *l, struct arena
 {
 	const struct stats_state *st = &d->stats;
 	struct bval *cur = bv_new_dict(a);
+	struct store_stats rs;
 
+	store_stats_get(d, &rs);        /* foreign: other relays' calls a standby keeps */
 	bv_dict_add_int(a, cur, "sessionsown", (int64_t)l->sessions);
-	bv_dict_add_int(a, cur, "sessionsforeign", 0);
-	bv_dict_add_int(a, cur, "sessionstotal", (int64_t)l->sessions);
+	bv_dict_add_int(a, cur, "sessionsforeign", (int64_t)rs.foreign);
+	bv_dict_add_int(a, cur, "sessionstotal", (int64_t)(l->sessions + rs.foreign));
 	bv_dict_add_int(a, cur, "transcodedmedia", (int64_t)l->transcoded);
 	bv_dict_add_int(a, cur, "packetrate_user", (int64_t)st->rate_user.packets);
 	bv_dict_add_int(a, cur, "byterate_user", (int64_t)st->rate_user.bytes);

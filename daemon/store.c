@@ -43,6 +43,11 @@ int store_start(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	d->store = s;
+	if (store_foreign_start(d)) {
+		store_stop(d);
+		snprintf(err, errlen, "cannot start the Redis keyspace thread");
+		return -1;
+	}
 	if (cfg->redis_num_threads > 1)
 		ilog(LOG_INFO, "redis: one writer thread (--redis-num-threads=%u accepted)",
 		     cfg->redis_num_threads);
@@ -53,6 +58,7 @@ void store_stop(struct daemon *d)
 {
 	if (!d->store)
 		return;
+	store_foreign_stop(d->store);
 	store_writer_stop(d->store);
 	free(d->store);
 	d->store = NULL;
@@ -68,6 +74,7 @@ void store_stats_get(const struct daemon *d, struct store_stats *out)
 	pthread_mutex_lock(&s->mu);
 	*out = s->st;
 	pthread_mutex_unlock(&s->mu);
+	store_foreign_stats(s, out);
 }
 
 struct bval *store_statistics(const struct daemon *d, struct arena *a)
@@ -87,6 +94,11 @@ struct bval *store_statistics(const struct daemon *d, struct arena *a)
 	bv_dict_add_int(a, r, "restored", (int64_t)st.restored);
 	bv_dict_add_int(a, r, "restoredropped", (int64_t)st.restore_dropped);
 	bv_dict_add_int(a, r, "restoreskipped", (int64_t)st.restore_skipped);
+	if (d->cfg->subscribe_keyspace) {
+		bv_dict_add_int(a, r, "foreign", (int64_t)st.foreign);
+		bv_dict_add_int(a, r, "foreignskipped", (int64_t)st.foreign_skipped);
+		bv_dict_add_int(a, r, "takeovers", (int64_t)st.takeovers);
+	}
 	return r;
 }
 
@@ -182,7 +194,7 @@ int store_snapshot(struct call *c, struct store_call *out)
 	pthread_mutex_lock(&c->lock);
 	out->recording = c->rec.gen != 0;
 	for (struct party *p = c->parties; p && out->n_parties < STORE_MAX_PARTIES; p = p->next)
-		if (p->n_tags && party_snap(p, &out->parties[out->n_parties++]))
+		if ((p->n_tags || p->peer) && party_snap(p, &out->parties[out->n_parties++]))
 			break;
 	c->sdirty = false;
 	if (c->store) {
@@ -250,6 +262,24 @@ void store_call_changed(struct daemon *d, struct call *c)
 	pthread_mutex_lock(&c->lock);
 	c->sdirty = false;
 	pthread_mutex_unlock(&c->lock);
+}
+
+void store_tick(struct daemon *d)
+{
+	struct store *s = d->store;
+	bool rewrite;
+
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->mu);
+	rewrite = s->rewrite;
+	s->rewrite = false;
+	pthread_mutex_unlock(&s->mu);
+	/* O(calls) once per outage; the queue coalesces what is still waiting */
+	for (struct call *c = rewrite ? d->reg.head : NULL; c; c = c->lnext)
+		if (!c->deleted)
+			queue_call(d, c);
+	store_foreign_tick(d);
 }
 
 /* ---- NG requests kept for replay ---- */

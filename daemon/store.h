@@ -27,6 +27,9 @@ struct store_stats {
 	uint64_t dropped;               /* updates lost to a full queue */
 	uint64_t queued, queue_max;     /* queue depth now, and its peak */
 	uint64_t restored, restore_dropped, restore_skipped;
+	uint64_t foreign;               /* other relays' calls kept (--subscribe-keyspace) */
+	uint64_t foreign_skipped;       /* their records refused */
+	uint64_t takeovers;             /* foreign calls taken over */
 };
 
 /* Start the writer (connects in the background). 0, or -1 with err. */
@@ -56,5 +59,13 @@ void store_restore(struct daemon *d);
 /* While restoring: the port the record gives media idx of p. 0 with *port, -ENOENT
  * when not restoring, -EADDRNOTAVAIL when the record has none. */
 int store_pinned_port(struct daemon *d, const struct party *p, unsigned idx, uint16_t *port);
+
+/* --subscribe-keyspace (docs/ha.md): an NG request is about to run; if it names a
+ * foreign call, take that call over first, so the request finds it. */
+void store_foreign_ng(struct daemon *d, const struct ng_request *req);
+/* Each tick: after a Redis outage queue every call again (Redis may have lost them);
+ * a standby takes over the foreign calls whose addresses have come to this host. */
+void store_tick(struct daemon *d);
+void store_foreign_tick(struct daemon *d);
 
 #endif

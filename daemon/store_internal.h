@@ -21,6 +21,8 @@ struct store_item {
 	char *key;
 	char *val;                      /* JSON record; NULL: DEL */
 	bool persist;                   /* SET without expiry (store_queue_persist) */
+	int db;                         /* -1: the target's; else another database (a
+	                                   foreign call's key, deleted at takeover) */
 };
 
 /* Lock: mu guards the queue, the index and the counters; the hiredis context is the
@@ -38,7 +40,9 @@ struct store {
 	struct store_stats st;
 	bool full_logged;
 	bool state_known;               /* up/down logged at least once */
+	bool rewrite;                   /* back after an outage: write every call again */
 	const struct store_call *pin;   /* record being replayed (store_restore.c) */
+	struct store_sub *sub;          /* --subscribe-keyspace (store_foreign.c); NULL */
 };
 
 /* NG requests of one call kept for replay (store.c). */
@@ -57,6 +61,8 @@ char *store_key(const struct config *cfg, const char *callid);
 void store_queue(struct store *s, char *key, char *val);
 /* The same for a key that must not expire (the kernel table's owner). */
 void store_queue_persist(struct store *s, char *key, char *val);
+/* The same in database db (-1: the target's). */
+void store_queue_db(struct store *s, char *key, char *val, int db);
 /* Restore: what Redis says of the kernel table's owner goes to kernel_adopt_begin,
  * and the owner it keeps is written back (store_kernel.c). */
 void store_kernel_owner(struct daemon *d, redisContext *c);
@@ -66,5 +72,18 @@ int store_writer_start(struct store *s);
 void store_writer_stop(struct store *s);
 /* Fill a record from c (control thread). 0 or -ENOMEM. */
 int store_snapshot(struct call *c, struct store_call *out);
+/* Whether r can live here: each media on an interface this relay has (*ifmask: their
+ * indexes in d->ifaces), its ports inside the port range, an NG request to replay.
+ * 0, or -EINVAL with a static *err. Read-only on d: any thread. */
+int store_record_check(const struct daemon *d, const struct store_call *r, uint32_t *ifmask,
+		       const char **err);
+/* Re-create the call of r (store_restore.c): 1 restored, 0 dropped (logged; key, in
+ * database db, -1: ours, deleted). Control thread. */
+int store_restore_call(struct daemon *d, const struct store_call *r, const char *key, int db);
+
+/* --subscribe-keyspace (store_foreign.c) */
+int store_foreign_start(struct daemon *d);
+void store_foreign_stop(struct store *s);
+void store_foreign_stats(struct store *s, struct store_stats *out);
 
 #endif

@@ -247,16 +247,42 @@ static void hist_from(struct call *c, const struct store_call *r)
 	}
 }
 
-static void drop_key(struct daemon *d, const char *key)
+static void drop_key(struct daemon *d, const char *key, int db)
 {
 	char *k = strdup(key);
 
 	if (k)
-		store_queue(d->store, k, NULL);
+		store_queue_db(d->store, k, NULL, db);
 }
 
-/* 1 restored, 0 dropped */
-static int restore_call(struct daemon *d, const struct store_call *r, const char *key)
+int store_record_check(const struct daemon *d, const struct store_call *r, uint32_t *ifmask,
+		       const char **err)
+{
+	const struct config *cfg = d->cfg;
+	uint32_t mask = 0;
+
+	if (!r->n_ng)
+		return *err = "no NG request to replay", -EINVAL;
+	for (unsigned i = 0; i < r->n_parties; i++)
+		for (unsigned j = 0; j < r->parties[i].n_media; j++) {
+			const struct store_media *m = &r->parties[i].media[j];
+			unsigned k = 0;
+
+			while (k < d->n_ifaces && strcmp(d->ifaces[k].name, m->iface))
+				k++;
+			if (k == d->n_ifaces)
+				return *err = "names an interface this relay does not have",
+				       -EINVAL;
+			if (m->port < cfg->port_min || m->port >= cfg->port_max ||
+			    (m->port - cfg->port_min) & 1)
+				return *err = "names a port outside the port range", -EINVAL;
+			mask |= 1u << k;
+		}
+	*ifmask = mask;
+	return 0;
+}
+
+int store_restore_call(struct daemon *d, const struct store_call *r, const char *key, int db)
 {
 	const char *err = "no offer to replay";
 	struct call *c;
@@ -286,7 +312,7 @@ static int restore_call(struct daemon *d, const struct store_call *r, const char
 		clog(LOG_WARNING, r->callid, NULL, "redis: call dropped, not restored: %s (%s%s%s)",
 		     err, e == -EADDRINUSE ? "one of its ports (" : strerror(-e),
 		     e == -EADDRINUSE ? ports : "", e == -EADDRINUSE ? ") is taken" : "");
-		drop_key(d, key);
+		drop_key(d, key, db);
 		return 0;
 	}
 	d->store->pin = NULL;
@@ -304,6 +330,7 @@ static void restore_value(struct daemon *d, const char *key, const redisReply *v
 {
 	struct store_call r;
 	const char *err;
+	uint32_t ifmask;
 	int ok;                         /* 1 restored, 0 dropped, -1 skipped */
 
 	if (v->type != REDIS_REPLY_STRING) {
@@ -311,8 +338,12 @@ static void restore_value(struct daemon *d, const char *key, const redisReply *v
 	} else if (store_call_from_json(v->str, v->len, &r, &err)) {
 		ilog(LOG_WARNING, "redis: key %s skipped: %s", key, err);
 		ok = -1;
+	} else if (store_record_check(d, &r, &ifmask, &err)) {
+		ilog(LOG_WARNING, "redis: key %s skipped: %s", key, err);
+		store_call_free(&r);
+		ok = -1;
 	} else {
-		ok = restore_call(d, &r, key);
+		ok = store_restore_call(d, &r, key, -1);
 		store_call_free(&r);
 	}
 	pthread_mutex_lock(&d->store->mu);

@@ -23,11 +23,11 @@ static unsigned key_hash(const char *k)
 	return h % STORE_HASH;
 }
 
-static struct store_item **idx_slot(struct store *s, const char *key)
+static struct store_item **idx_slot(struct store *s, const char *key, int db)
 {
 	struct store_item **pp = &s->idx[key_hash(key)];
 
-	while (*pp && strcmp((*pp)->key, key))
+	while (*pp && (strcmp((*pp)->key, key) || (*pp)->db != db))
 		pp = &(*pp)->hnext;
 	return pp;
 }
@@ -39,12 +39,14 @@ static void item_free(struct store_item *it)
 	free(it);
 }
 
-static void queue_item(struct store *s, char *key, char *val, bool persist)
+static void queue_item(struct store *s, char *key, char *val, int db, bool persist)
 {
 	struct store_item **pp, *it;
 
+	if (db == (int)s->target.db)
+		db = -1;
 	pthread_mutex_lock(&s->mu);
-	pp = idx_slot(s, key);
+	pp = idx_slot(s, key, db);
 	if (*pp) {                      /* coalesce: only the latest state is written */
 		free((*pp)->val);
 		(*pp)->val = val;
@@ -67,6 +69,7 @@ static void queue_item(struct store *s, char *key, char *val, bool persist)
 	it->key = key;
 	it->val = val;
 	it->persist = persist;
+	it->db = db;
 	*pp = it;
 	if (s->tail)
 		s->tail->next = it;
@@ -81,12 +84,17 @@ static void queue_item(struct store *s, char *key, char *val, bool persist)
 
 void store_queue(struct store *s, char *key, char *val)
 {
-	queue_item(s, key, val, false);
+	queue_item(s, key, val, -1, false);
+}
+
+void store_queue_db(struct store *s, char *key, char *val, int db)
+{
+	queue_item(s, key, val, db, false);
 }
 
 void store_queue_persist(struct store *s, char *key, char *val)
 {
-	queue_item(s, key, val, true);
+	queue_item(s, key, val, -1, true);
 }
 
 /* Up to STORE_BATCH items off the queue (mu held). */
@@ -100,7 +108,7 @@ static unsigned take(struct store *s, struct store_item **batch)
 		s->head = it->next;
 		if (!s->head)
 			s->tail = NULL;
-		*idx_slot(s, it->key) = it->hnext;
+		*idx_slot(s, it->key, it->db) = it->hnext;
 		it->next = it->hnext = NULL;
 		s->st.queued--;
 		batch[n++] = it;
@@ -115,7 +123,7 @@ static void requeue(struct store *s, struct store_item **batch, unsigned from, u
 {
 	pthread_mutex_lock(&s->mu);
 	for (unsigned i = n; i-- > from;) {
-		struct store_item *it = batch[i], **pp = idx_slot(s, it->key);
+		struct store_item *it = batch[i], **pp = idx_slot(s, it->key, it->db);
 
 		if (*pp) {
 			item_free(it);
@@ -184,6 +192,8 @@ static unsigned write_batch(struct store *s, redisContext *c, struct store_item 
 	unsigned i;
 
 	for (i = 0; i < n; i++) {
+		if (b[i]->db >= 0)      /* another database, for this one command */
+			redisAppendCommand(c, "SELECT %d", b[i]->db);
 		if (b[i]->val && b[i]->persist)
 			redisAppendCommand(c, "SET %s %s", b[i]->key, b[i]->val);
 		else if (b[i]->val)
@@ -191,19 +201,27 @@ static unsigned write_batch(struct store *s, redisContext *c, struct store_item 
 					   s->cfg->redis_expires);
 		else
 			redisAppendCommand(c, "DEL %s", b[i]->key);
+		if (b[i]->db >= 0)
+			redisAppendCommand(c, "SELECT %u", s->target.db);
 	}
 	for (i = 0; i < n; i++) {
-		redisReply *r;
+		redisReply *r[3] = { NULL };
+		unsigned k, nr = b[i]->db >= 0 ? 3 : 1, at = b[i]->db >= 0;
 
-		if (redisGetReply(c, (void **)&r) != REDIS_OK)
+		for (k = 0; k < nr && redisGetReply(c, (void **)&r[k]) == REDIS_OK; k++)
+			;
+		if (k == nr) {
+			if (r[at]->type == REDIS_REPLY_ERROR)
+				err++;
+			else if (b[i]->val)
+				w++;
+			else
+				dl++;
+		}
+		for (unsigned j = 0; j < k; j++)
+			freeReplyObject(r[j]);
+		if (k < nr)
 			break;
-		if (r->type == REDIS_REPLY_ERROR)
-			err++;
-		else if (b[i]->val)
-			w++;
-		else
-			dl++;
-		freeReplyObject(r);
 	}
 	pthread_mutex_lock(&s->mu);
 	s->st.writes += w;
@@ -223,6 +241,8 @@ static void set_up(struct store *s, bool up)
 		s->st.up = up;
 		if (!up)
 			s->st.outages++;
+		else if (s->st.outages)
+			s->rewrite = true;      /* the Redis that is back may have lost them */
 		ilog(up ? LOG_NOTICE : LOG_WARNING, "redis %s: %s",
 		     netaddr_str(&s->target.addr, a, sizeof(a)), up ?
 		     "connected, call state is written" :

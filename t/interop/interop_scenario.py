@@ -219,7 +219,7 @@ def run_call(d, rtp_flags, stack, procs, caller_codec="PCMU/8000/1",
 		during(r, ng, caller_ctl, callee_ctl)
 	time.sleep(max(0.0, t0 + CALL_SECONDS - time.monotonic()))
 	r.list_during = ng.request("list")
-	if relay_b_args is not None:
+	if relay_b_args is not None and relay.alive():   # relay_setup may have killed it
 		r.list_a_during = ng_a.request("list")
 	r.query = ng.request("query", **{"call-id": r.call_id})
 	r.relay_streams = _rtp_streams(r.query)
@@ -237,9 +237,10 @@ def run_call(d, rtp_flags, stack, procs, caller_codec="PCMU/8000/1",
 		r.list_after = ng.request("list")
 	r.query_after = ng.request("query", **{"call-id": r.call_id})
 	r.relay_alive_at_end = relay.alive()
-	if relay_b_args is not None:
+	if relay_b_args is not None and relay.alive():
 		r.list_a_after = ng_a.request("list")
 		r.stats_a = ng_a.request("statistics")
+	if relay_b_args is not None:
 		r.relay_b_alive_at_end = relay_b.alive()
 
 	# stop everything (UAs first: their traces are flushed at exit)
@@ -249,6 +250,8 @@ def run_call(d, rtp_flags, stack, procs, caller_codec="PCMU/8000/1",
 	r.relay_rc = relay.stop()
 	tap.close()
 	if relay_b_args is not None:
+		r.relay_b_log = relay_b.text()
+		r.stats_b = ng.request("statistics")
 		r.relay_b_rc = relay_b.stop()
 		r.tap_b.close()
 		r.ng_requests_b, r.ng_replies_b = r.tap_b.requests(), r.tap_b.replies()

@@ -505,9 +505,6 @@ struct rtpe_case {
 };
 
 static const struct rtpe_case rtpe_cases[] = {
-	{ { "--subscribe-keyspace=1" }, { "subscribe-keyspace" } },
-	{ { "--subscribe-keyspace", "1" }, { "subscribe-keyspace" } },
-	{ { "-k", "1" }, { "subscribe-keyspace" } },
 	{ { "-g", "127.0.0.1:2003" }, { "graphite" } },
 	{ { "-u2225" }, { "listen-udp" } },
 	{ { "-l", "2226" }, { "listen-tcp" } },
@@ -519,7 +516,7 @@ static const struct rtpe_case rtpe_cases[] = {
 	{ { "-qS" }, { "no-redis-required", "save-interface-ports" } },
 	{ { "-fS", "-L7" }, { "save-interface-ports" } },
 	{ { "--listen-udp=1", "--listen-udp=2" }, { "listen-udp" } },     /* warned once */
-	{ { "--subscribe-keyspace", "-o" }, { "subscribe-keyspace" } },   /* "-o": the value */
+	{ { "--graphite", "-o" }, { "graphite" } },     /* "-o": the value */
 };
 
 static void check_warnings(const struct res *r, const char *const *names, size_t i)
@@ -1130,7 +1127,8 @@ static void test_help_version(void **state)
 	assert_non_null(strstr(out, "-n, --listen-ng="));
 	assert_non_null(strstr(out, "--endpoint-learning=heuristic|delayed|immediate|off"));
 	assert_non_null(strstr(out, "-r, --redis=[PASSWORD@]IP:PORT/DB"));
-	assert_null(strstr(out, "--subscribe-keyspace"));
+	assert_non_null(strstr(out, "-k, --subscribe-keyspace=DB"));
+	assert_null(strstr(out, "--graphite"));
 	assert_string_equal(SLUICE_VERSION, "0.1.0");
 }
 
@@ -1215,12 +1213,45 @@ static void test_redis_options(void **state)
 	res_free(&r);
 }
 
+/* --subscribe-keyspace: repeatable, lists, 0-15, only with --redis */
+static void test_subscribe_keyspace(void **state)
+{
+	static const struct { const char *a, *b; int rc; uint16_t mask; } cases[] = {
+		{ "--subscribe-keyspace=1", NULL, 0, 1u << 1 },
+		{ "-k", "0", 0, 1u << 0 },
+		{ "--subscribe-keyspace=1;2", "--subscribe-keyspace=15", 0, 0x8006 },
+		{ "--subscribe-keyspace=3,4 5", NULL, 0, 0x38 },
+		{ "--subscribe-keyspace=16", NULL, -1, 0 },
+		{ "--subscribe-keyspace=", NULL, -1, 0 },
+		{ "--subscribe-keyspace=1x", NULL, -1, 0 },
+		{ "--subscribe-keyspace=-1", NULL, -1, 0 },
+	};
+	struct res r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		run(&r, "--config-file=none", "--redis=127.0.0.1:6379", cases[i].a, cases[i].b,
+		    NULL);
+		if (r.rc != cases[i].rc || (!r.rc && r.cfg.subscribe_keyspace != cases[i].mask))
+			fail_msg("case %zu: rc %d mask %#x", i, r.rc, r.cfg.subscribe_keyspace);
+		if (!r.rc && cases[i].mask == 0x8006 && (!dump_has(&r, "subscribe-keyspace = 1") ||
+		    !dump_has(&r, "subscribe-keyspace = 15")))
+			fail_msg("case %zu: dump", i);
+		res_free(&r);
+	}
+	run(&r, "--config-file=none", "--subscribe-keyspace=1", NULL);     /* no --redis */
+	assert_int_equal(r.rc, -1);
+	assert_non_null(strstr(r.err, "needs --redis"));
+	res_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_redis_url),
 		cmocka_unit_test(test_redis_options),
+		cmocka_unit_test(test_subscribe_keyspace),
 		cmocka_unit_test(test_default_file_optional),
 		cmocka_unit_test(test_options_cmdline),
 		cmocka_unit_test(test_options_ini),

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "../../daemon/daemon.h"
 #include "../../daemon/store_internal.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -344,6 +345,56 @@ static void test_key(void **state)
 	free(k);
 }
 
+/* Whether a record can live on this relay: its interfaces and ports (the standby's and
+ * the restore's check), one case per reason. */
+static void test_record_check(void **state)
+{
+	static const struct {
+		const char *iface;
+		uint16_t port;
+		bool no_ng;
+		const char *err;        /* NULL: accepted */
+		uint32_t mask;
+	} cases[] = {
+		/* 0 */ { "pub", 30000, false, NULL, 0x2 },
+		/* 1 */ { "default", 30998, false, NULL, 0x1 },
+		/* 2 */ { "pub", 29998, false, "names a port outside the port range", 0 },
+		/* 3 */ { "pub", 31000, false, "names a port outside the port range", 0 },
+		/* 4 */ { "pub", 30001, false, "names a port outside the port range", 0 },
+		/* 5 */ { "elsewhere", 30000, false, "names an interface this relay does not have", 0 },
+		/* 6 */ { "pub", 30000, true, "no NG request to replay", 0 },
+	};
+	static struct config cfg = { .port_min = 30000, .port_max = 30999 };
+	static struct daemon d = { .cfg = &cfg, .n_ifaces = 2 };
+
+	(void)state;
+	strcpy(d.ifaces[0].name, "default");
+	strcpy(d.ifaces[1].name, "pub");
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct store_call c;
+		const char *err = NULL;
+		uint32_t mask = 0;
+		int e;
+
+		fill(&c);
+		for (unsigned p = 0; p < c.n_parties; p++)
+			for (unsigned m = 0; m < c.parties[p].n_media; m++) {
+				snprintf(c.parties[p].media[m].iface, CFG_NAME_MAX, "pub");
+				c.parties[p].media[m].port = 30100;
+			}
+		snprintf(c.parties[0].media[1].iface, CFG_NAME_MAX, "%s", cases[i].iface);
+		c.parties[0].media[1].port = cases[i].port;
+		if (cases[i].no_ng)
+			while (c.n_ng)
+				free(c.ng[--c.n_ng]);
+		e = store_record_check(&d, &c, &mask, &err);
+		if (cases[i].err ? (e != -EINVAL || !err || strcmp(err, cases[i].err)) :
+		    (e || mask != (cases[i].mask | 0x2)))
+			fail_msg("case %zu: %d %s mask %#x", i, e, err ? err : "-", mask);
+		store_call_free(&c);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -352,6 +403,7 @@ int main(void)
 		cmocka_unit_test(test_bad_records),
 		cmocka_unit_test(test_not_records),
 		cmocka_unit_test(test_key),
+		cmocka_unit_test(test_record_check),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,8 +22,12 @@
 #                                               srtp (AES_CM_128_HMAC_SHA1_80), srtp-gcm
 #                                               (AEAD_AES_128_GCM); srtp2: SRTP <-> SRTP
 #                                               (AES_CM_128_HMAC_SHA1_80 <-> AEAD_AES_128_GCM)
+#   ctrl-redis, mem-redis: ctrl32 and mem with call state in Redis (--redis, a
+#                redis-server of the run's own on 127.0.0.1:BENCH_REDIS_PORT=16379, emptied
+#                before each relay); the relay's statistics after the run are kept
+#                (sluiced: the write queue's peak, redis.queuemax)
 #   BENCH_TESTS="mem plain ctrl1 ctrl32 ramp transcode xramp churn rec-off rec-on srtp
-#                srtp-gcm srtp2 xc-amrwb xc-gsm"
+#                srtp-gcm srtp2 xc-amrwb xc-gsm ctrl-redis mem-redis"
 #                                               which tests, in order
 #   BENCH_INTERLEAVE=1    tests outer, relays inner (sluiced, rtpengine, next test...):
 #                         each pair measured close in time on a machine whose load drifts
@@ -61,7 +65,8 @@ REC_CALLS=${BENCH_REC_CALLS:-200}
 REC_DURATION=${BENCH_REC_DURATION:-20}
 SRTP_CALLS=${BENCH_SRTP_CALLS:-200}
 SRTP_DURATION=${BENCH_SRTP_DURATION:-20}
-TESTS=${BENCH_TESTS:-mem plain ctrl1 ctrl32 ramp transcode xramp churn rec-off rec-on srtp srtp-gcm srtp2 xc-amrwb xc-gsm}
+TESTS=${BENCH_TESTS:-mem plain ctrl1 ctrl32 ramp transcode xramp churn rec-off rec-on srtp srtp-gcm srtp2 xc-amrwb xc-gsm ctrl-redis mem-redis}
+REDIS_PORT=${BENCH_REDIS_PORT:-16379}
 export BENCH_TESTS="$TESTS"
 NG_PORT=${BENCH_NG_PORT:-2290}
 PORT_MIN=${BENCH_PORT_MIN:-30000}
@@ -91,7 +96,28 @@ stop_relay() {
 	wait "$relay_pid" 2>/dev/null
 	relay_pid=""
 }
-trap stop_relay EXIT
+redis_pid=""
+stop_redis() {
+	[ -n "$redis_pid" ] || return 0
+	kill -TERM "$redis_pid" 2>/dev/null
+	wait "$redis_pid" 2>/dev/null
+	redis_pid=""
+}
+# A redis-server of the run's own, for the *-redis tests.
+start_redis() {
+	[ -z "$redis_pid" ] || return 0
+	command -v redis-server >/dev/null || die "the *-redis tests need redis-server"
+	redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && die "something answers on port $REDIS_PORT"
+	redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
+		>"$OUT/redis.log" 2>&1 &
+	redis_pid=$!
+	for _ in $(seq 50); do
+		redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	die "redis-server did not come up"
+}
+trap 'stop_relay; stop_redis' EXIT
 trap 'exit 130' INT TERM
 
 # start_relay NAME LOG [OPTION...]: pinned, fresh, answering ping; the options are added
@@ -125,6 +151,7 @@ rec_dir() { echo "$OUT/rec-$1"; }
 relay_args() {
 	case "$2" in
 	rec-on) echo --recording-method=pcap --recording-dir="$(rec_dir "$1")" ;;
+	*-redis) echo --redis=127.0.0.1:"$REDIS_PORT"/0 ;;
 	esac
 }
 
@@ -132,6 +159,9 @@ relay_args() {
 run_test() {
 	local relay=$1 test=$2 rc
 	shift 2
+	case "$test" in	# empty: a relay restores nothing of the one before
+	*-redis) start_redis; redis-cli -p "$REDIS_PORT" flushall >/dev/null ;;
+	esac
 	# shellcheck disable=SC2046 # word splitting of the option list is intended
 	start_relay "$relay" "$OUT/$relay-$test.log" $(relay_args "$relay" "$test")
 	echo "--- $relay $test: sluice-bench $*" >&2
@@ -140,6 +170,10 @@ run_test() {
 	rc=$?
 	grep -v '^$' "$OUT/$relay-$test.err" >&2
 	[ $rc -eq 0 ] || echo "run-bench: $relay $test: sluice-bench exited $rc (invalid run)" >&2
+	case "$test" in	# the write queue's peak (sluiced), after the calls
+	*-redis) "$NGCLI" --server 127.0.0.1:$NG_PORT --compact statistics \
+			>"$OUT/$relay-$test.stats.json" 2>/dev/null ;;
+	esac
 	stop_relay
 	if [ "$test" = rec-on ]; then	# what the recording left, then free the disk
 		{ du -sb "$(rec_dir "$relay")"; ls "$(rec_dir "$relay")"/pcaps | wc -l; } \
@@ -160,10 +194,10 @@ run_test() {
 # test_args NAME RELAY -> sluice-bench arguments
 test_args() {
 	case "$1" in
-	mem)       echo plain --calls "$MEM_CALLS" --duration 0 ;;
+	mem|mem-redis) echo plain --calls "$MEM_CALLS" --duration 0 ;;
 	plain)     echo plain --calls "$CALLS" --warmup "$WARMUP" --duration "$DURATION" ;;
 	ctrl1)     echo ctrl --inflight 1 --cycles "$CTRL1_CYCLES" ;;
-	ctrl32)    echo ctrl --inflight 32 --cycles "$CTRL32_CYCLES" ;;
+	ctrl32|ctrl-redis) echo ctrl --inflight 32 --cycles "$CTRL32_CYCLES" ;;
 	ramp)      echo ramp --step "$RAMP_STEP" --max-calls "$RAMP_MAX" --warmup "$RAMP_WARMUP" \
 			--duration "$RAMP_DURATION" ;;
 	transcode) echo transcode --calls "$XC_CALLS" --warmup "$WARMUP" --duration "$XC_DURATION" ;;

@@ -188,11 +188,48 @@ def recording_cost(data, relays):
 			fmt(get(data[r]["rec-on"], "window", "dir_bytes_per_pkt"), "%.1f")))
 
 
+def redis_cost(out, data, relays):
+	"""Each relay with call state in Redis against itself without: control-plane calls/s
+	(32 in flight), memory per idle call, and sluiced's write queue at its peak."""
+	print("\n== call state in Redis: each relay with --redis vs without")
+	# calls/s is wall clock: on a loaded host it follows the CPU share the relay gets
+	# (more threads, more share); the relay's CPU per call does not
+	print("%-10s %8s %8s %6s %9s %9s %6s %8s %8s %6s %10s" % (
+		"", "calls/s", "calls/s", "on/", "us/call", "us/call", "on/", "KiB/call", "KiB/call",
+		"on/", "queue peak"))
+	print("%-10s %8s %8s %6s %9s %9s %6s %8s %8s %6s %10s" % (
+		"", "off", "on", "off", "off", "on", "off", "off", "on", "off", "ctrl/mem"))
+	for r in relays:
+		c0 = get(data[r]["ctrl32"], "calls_per_s")
+		c1 = get(data[r]["ctrl-redis"], "calls_per_s")
+		m0 = get(data[r]["mem"], "memory", "kib_per_call")
+		m1 = get(data[r]["mem-redis"], "memory", "kib_per_call")
+		peak = []
+		for t in ("ctrl-redis", "mem-redis"):
+			try:
+				with open("%s/%s-%s.stats.json" % (out, r, t)) as f:
+					peak.append(json.load(f)["statistics"]["redis"]["queuemax"])
+			except (OSError, ValueError, KeyError, TypeError):
+				peak.append(None)
+
+		def ratio(a, b):
+			return a / b if isinstance(a, (int, float)) and isinstance(b, (int, float)) \
+				and b else None
+		u0 = get(data[r]["ctrl32"], "relay_cpu_us_per_call")
+		u1 = get(data[r]["ctrl-redis"], "relay_cpu_us_per_call")
+		print("%-10s %8s %8s %6s %9s %9s %6s %8s %8s %6s %10s" % (
+			r, fmt(c0, "%.0f"), fmt(c1, "%.0f"), fmt(ratio(c1, c0), "%.2f"),
+			fmt(u0, "%.0f"), fmt(u1, "%.0f"), fmt(ratio(u1, u0), "%.2f"),
+			fmt(m0, "%.2f"), fmt(m1, "%.2f"), fmt(ratio(m1, m0), "%.2f"),
+			"/".join(fmt(p, "%d") for p in peak)))
+
+
 def main():
 	out = sys.argv[1]
 	relays = sys.argv[2:] or ["sluiced", "rtpengine"]
 	tests = tuple(os.environ.get("BENCH_TESTS", "mem plain ctrl1 ctrl32 ramp transcode xramp "
-				     "churn rec-off rec-on srtp srtp-gcm srtp2").split())
+				     "churn rec-off rec-on srtp srtp-gcm srtp2 ctrl-redis "
+				     "mem-redis").split())
 	data = {r: {t: load(out, r, t) for t in tests}
 		for r in relays}
 
@@ -236,6 +273,8 @@ def main():
 		churn_series(data, relays)
 	if "rec-off" in tests and "rec-on" in tests:
 		recording_cost(data, relays)
+	if all(t in tests for t in ("ctrl32", "ctrl-redis", "mem", "mem-redis")):
+		redis_cost(out, data, relays)
 	try:
 		with open("%s/machine.txt" % out) as f:
 			stalls = [l.strip() for l in f if "stalls over" in l]
