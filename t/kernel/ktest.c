@@ -10,7 +10,7 @@
  *   +-----------+          +----------------------+          +-----------+
  *
  * usage: sluice-ktest RESULTS_FILE all | leave-live | remove-rules | netns-instance |
- *                     control-abuse (kabuse.c)
+ *                     control-abuse (kabuse.c) | srtp (ksrtp.c)
  *        sluice-ktest - stats INSTANCE SLOT      (one slot's counters, for daemon_tests.py)
  * Writes "PASS name" / "FAIL name: why" lines to RESULTS_FILE (appending). */
 #ifndef _GNU_SOURCE
@@ -951,6 +951,8 @@ int main(int argc, char **argv)
 		return run_all();
 	if (!strcmp(argv[2], "leave-live"))
 		return leave_live();
+	if (!strcmp(argv[2], "srtp"))
+		return ksrtp_run();
 	if (!strcmp(argv[2], "control-abuse"))	/* in a fresh network namespace */
 		return kabuse_run();
 	if (!strcmp(argv[2], "remove-rules"))
