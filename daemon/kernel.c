@@ -14,6 +14,7 @@
 #include "play_media.h"
 #include "rec.h"
 #include "sluice/kmod.h"
+#include "sluice/kmod_srtp.h"
 #include "sluice/log.h"
 
 int kernel_start(struct daemon *d, char *err, size_t errlen)
@@ -107,9 +108,10 @@ bool kernel_last_foreign(const struct call *c, const struct stream *s, union soc
 	return s->last_foreign_us != 0;
 }
 
-/* Only plain forwarding between two known, settled endpoints goes to the kernel. */
+/* Only forwarding between two known, settled endpoints goes to the kernel, plain or
+ * with SRTP the module does (kernel_srtp.c: x and *srtp, x NULL for the verdict only). */
 static const char *ineligible(const struct daemon *d, const struct stream *s,
-			      union sockaddr_u *dest)
+			      union sockaddr_u *dest, struct kmod_srtp *x, bool *srtp)
 {
 	const struct stream *sink = s->sink;
 	const char *why;
@@ -129,10 +131,9 @@ static const char *ineligible(const struct daemon *d, const struct stream *s,
 		return why;
 	if (s->media->party->opts.block)
 		return "media blocked or silenced";
-	if (s->handler || (sink && sink->handler))
-		return "needs userspace processing (transcoding or SRTP)";
 	if (!sink)
-		return "no peer yet";
+		return s->handler ? "needs userspace processing (transcoding or SRTP)" :
+				    "no peer yet";
 	/* the kernel receives on and sends from socket 0's address only */
 	if (s->n_xs || sink->n_xs)
 		return "ICE candidates on several addresses";
@@ -141,6 +142,8 @@ static const char *ineligible(const struct daemon *d, const struct stream *s,
 		return "BUNDLE (demultiplexed in userspace)";
 	if (s->component == COMP_RTP && s->media->rtcp_mux && !sink->media->rtcp_mux)
 		return "RTCP demultiplexing";
+	if ((why = kernel_srtp_plan(s, x, srtp)))
+		return why;
 	if (!s->latched || !s->confirmed)
 		return "waiting for latching";
 	if (!stream_dest(sink, dest))
@@ -153,10 +156,11 @@ const char *kernel_why_not(const struct daemon *d, const struct stream *s)
 	static __thread char buf[96];
 	union sockaddr_u dest;
 	const char *why;
+	bool srtp;
 
 	if (s->kslot >= 0)
 		return NULL;
-	why = ineligible(d, s, &dest);
+	why = ineligible(d, s, &dest, NULL, &srtp);
 	if (why)
 		return why;
 	if (s->kerr) {
@@ -197,6 +201,7 @@ static void withdraw(struct daemon *d, struct stream *s)
 	/* Counters stay readable after the delete: reading them last also counts the
 	 * packets forwarded while it was on its way. */
 	kmod_del(d->kmod, s->kslot);
+	kernel_srtp_handback(d, s);
 	fold_counters(s);
 	kernel_quality_fold(s->media->party->call, s, mono_fine_us());
 	s->kslot = -1;
@@ -209,7 +214,9 @@ static void sync_stream(struct daemon *d, struct stream *s)
 {
 	union sockaddr_u dest;
 	struct kmod_stream ks;
-	const char *why = ineligible(d, s, &dest);
+	struct kmod_srtp x;
+	bool srtp = false;
+	const char *why = ineligible(d, s, &dest, &x, &srtp);
 	uint32_t jitter16;
 	int r;
 
@@ -235,6 +242,11 @@ static void sync_stream(struct daemon *d, struct stream *s)
 	/* the jitter so far seeds a new entry only; an update keeps measuring */
 	jitter16 = ks.jitter16;
 	ks.jitter16 = 0;
+	if (srtp)
+		ks.flags |= SLUICE_SF_SRTP;
+	/* new keys (re-INVITE): a new entry, the old one's state handed back first */
+	if (s->kslot >= 0 && kernel_srtp_changed(s, &x, srtp))
+		withdraw(d, s);
 	if (s->kslot >= 0) {
 		if (!memcmp(s->kpushed, &ks, sizeof(ks)))
 			return;
@@ -245,7 +257,7 @@ static void sync_stream(struct daemon *d, struct stream *s)
 		if (!s->kpushed && !(s->kpushed = malloc(sizeof(*s->kpushed))))
 			return;
 		add.jitter16 = jitter16;
-		r = kmod_add(d->kmod, &add);
+		r = srtp ? kernel_srtp_add(d, s, &add, &x) : kmod_add(d->kmod, &add);
 		if (r >= 0) {
 			s->kslot = r;
 			memset(&s->kq, 0, sizeof(s->kq));

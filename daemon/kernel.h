@@ -44,6 +44,20 @@ void kernel_quality_fold_call(struct call *c, int64_t now);
 /* What the module needs to measure s, for its push: flags, clock, the jitter so far. */
 void kernel_quality_push(const struct stream *s, struct kmod_stream *ks);
 
+/* kernel_srtp.c: SRTP streams. Whether the module can forward s (NULL) or why not; x
+ * (NULL: only the verdict, no key derivation) gets the keys and index to push, *srtp
+ * whether the entry needs them. */
+struct kmod_srtp;
+const char *kernel_srtp_plan(const struct stream *s, struct kmod_srtp *x, bool *srtp);
+/* Does the entry of s need new SRTP keys (or to gain or lose them)? */
+bool kernel_srtp_changed(const struct stream *s, const struct kmod_srtp *x, bool srtp);
+/* kmod_add_srtp(), remembering the keys in s->ksrtp: the slot or -errno. */
+int kernel_srtp_add(struct daemon *d, struct stream *s, const struct kmod_stream *ks,
+		    const struct kmod_srtp *x);
+/* After the entry's DEL, s->kslot still set: the kernel's SRTP state back to the
+ * userspace contexts, its counters into the sides' stats, the slot's SRTP freed. */
+void kernel_srtp_handback(struct daemon *d, struct stream *s);
+
 /* Why the stream is not kernel-forwarded, or NULL if it is. */
 const char *kernel_why_not(const struct daemon *d, const struct stream *s);
 

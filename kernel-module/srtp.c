@@ -306,9 +306,11 @@ static void srtp_count(struct sluice_srtp *s, int ret)
 	}
 }
 
-static bool srtp_is_rtcp(const u8 *p, unsigned int len)
+/* Not SRTP for the kernel: anything but RTP by its first byte (RFC 7983: STUN, DTLS,
+ * ZRTP share the port) and RTCP (RFC 5761 4). */
+static bool srtp_not_rtp(const u8 *p, unsigned int len)
 {
-	return len >= 2 && p[1] >= 192 && p[1] <= 223;	/* RFC 5761 4 */
+	return len < 2 || p[0] < 128 || p[0] > 191 || (p[1] >= 192 && p[1] <= 223);
 }
 
 /* Would the encrypting side refuse this SSRC? Asked before decrypting, so a packet
@@ -369,7 +371,7 @@ int sluice_srtp_packet(const struct sluice_instance *inst, u32 slot, struct sk_b
 	}
 	/* linear and ours from here; the skb ends at the payload (sluice_check_udp) */
 	p = skb->data + off;
-	if (unlikely(srtp_is_rtcp(p, *plen) || srtp_enc_other(&s->enc, p, *plen))) {
+	if (unlikely(srtp_not_rtp(p, *plen) || srtp_enc_other(&s->enc, p, *plen))) {
 		ret = SLUICE_SRTP_PASS;
 		goto bad;
 	}

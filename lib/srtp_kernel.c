@@ -29,8 +29,7 @@ int srtpw_kernel_key(const struct srtpw_key *k, struct sluice_srtp_key *out)
 	int e;
 
 	memset(out, 0, sizeof(*out));
-	if (!si || ks == SLUICE_SRTP_NONE || k->mki_len || k->unencrypted_srtp ||
-	    k->unauthenticated_srtp || (k->window && (k->window < 64 || k->window > 128)))
+	if (!srtpw_kernel_supported(k))
 		return -ENOTSUP;
 	ms = mk + si->key_len;
 	out->suite = (uint8_t)ks;
@@ -99,4 +98,11 @@ int srtpw_kernel_resume(struct srtpw *s, const struct sluice_srtp_index *x)
 		st->rtp_bits[idx / 64] |= 1ull << (idx % 64);
 	}
 	return 0;
+}
+
+bool srtpw_kernel_supported(const struct srtpw_key *k)
+{
+	return srtpw_suite_info(k->suite) && kernel_suite(k->suite) != SLUICE_SRTP_NONE &&
+	       !k->mki_len && !k->unencrypted_srtp && !k->unauthenticated_srtp &&
+	       (!k->window || (k->window >= 64 && k->window <= 128));
 }

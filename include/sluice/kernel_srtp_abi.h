@@ -12,13 +12,14 @@
  * FLUSH and the instance's end free it.
  *
  * Packet path of a SLUICE_SF_SRTP entry:
- *   - RTCP (second byte 192..223), an SSRC other than the one the transform follows,
- *     and any packet while the slot has no SRTP: handed to userspace unchanged
- *     (counted in `passed`). SRTCP stays in userspace.
+ *   - RTCP (second byte 192..223), what is not RTP by its first byte (RFC 7983: STUN,
+ *     DTLS, ZRTP), an SSRC other than the one the transform follows, and any packet
+ *     while the slot has no SRTP: handed to userspace unchanged (counted in
+ *     `passed`). SRTCP stays in userspace.
  *   - decrypt: the packet index is estimated from the state (RFC 3711 3.3.1), checked
  *     against the replay window (SLUICE_SRTP_WINDOW indices), authenticated, decrypted
  *     and its tag removed. Bad tag: dropped, `auth_failed`; replay: dropped,
- *     `replayed`; too short or not RTP version 2: dropped, `malformed`. Those drops
+ *     `replayed`; too short for its header and tag: dropped, `malformed`. Those drops
  *     also count in struct sluice_stats.errors.
  *   - encrypt: the index of the packet's sequence number is estimated the same way
  *     (the sender's ROC follows its wraps), the payload encrypted, the tag appended.
@@ -92,8 +93,8 @@ struct sluice_srtp_state {
 	__u64	encrypted;	/* forwarded after encrypting */
 	__u64	auth_failed;	/* dropped: tag did not verify */
 	__u64	replayed;	/* dropped: index seen already or left of the window */
-	__u64	malformed;	/* dropped: not RTP v2 or too short, or no memory */
-	__u64	passed;		/* handed to userspace: RTCP, another SSRC */
+	__u64	malformed;	/* dropped: too short, or no memory */
+	__u64	passed;		/* handed to userspace: RTCP, not RTP, another SSRC */
 };
 
 SLUICE_ABI_ASSERT(sizeof(struct sluice_srtp_index) == 32, "abi: srtp_index");

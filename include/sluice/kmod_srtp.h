@@ -33,6 +33,8 @@ int kmod_srtp_read(const struct kmod *k, int slot, struct sluice_srtp_state *out
  * -ENOTSUP: a suite or session parameter the module lacks (other suites, MKI,
  * UNENCRYPTED_ / UNAUTHENTICATED_SRTP, a replay window other than 64..128). */
 int srtpw_kernel_key(const struct srtpw_key *k, struct sluice_srtp_key *out);
+/* Would srtpw_kernel_key() take it? (No key derivation.) */
+bool srtpw_kernel_supported(const struct srtpw_key *k);
 /* The state of the SSRC the context used last (valid 0 if none): for an inbound
  * context the highest index and the replay window, outbound the highest index sent. */
 void srtpw_kernel_index(const struct srtpw *s, struct sluice_srtp_index *out);

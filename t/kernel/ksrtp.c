@@ -431,7 +431,8 @@ static int t_rekey(void)
 	return st_check(slot_ab, 5, 0, 1, 0, 0);
 }
 
-/* RTCP and another SSRC are not the kernel's: they reach the relay socket untouched. */
+/* RTCP, STUN and another SSRC are not the kernel's: they reach the relay socket
+ * untouched. */
 static int t_passed(void)
 {
 	struct srtpw tx = { 0 };
@@ -457,8 +458,13 @@ static int t_passed(void)
 	FAILIF(send_to(phone_a, A_RELAY, p, len), "send");
 	r = recv_one(relay_a, got, sizeof(got), 1000);
 	FAILIF(r != (ssize_t)len || memcmp(got, p, len), "RTCP: relay got %zd bytes", r);
+	p[0] = 0x00;					/* STUN (ICE consent) by RFC 7983 */
+	p[1] = 0x01;
+	FAILIF(send_to(phone_a, A_RELAY, p, len), "send");
+	r = recv_one(relay_a, got, sizeof(got), 1000);
+	FAILIF(r != (ssize_t)len || memcmp(got, p, len), "STUN: relay got %zd bytes", r);
 	FAILIF(recv_one(phone_b, got, sizeof(got), 100) >= 0, "b got a passed packet");
-	return st_check(slot_ab, 2, 0, 0, 0, 2);
+	return st_check(slot_ab, 2, 0, 0, 0, 3);
 }
 
 /* Leaving the kernel without a glitch: after DEL the state reads back, a userspace
