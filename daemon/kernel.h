@@ -57,6 +57,11 @@ int kernel_srtp_add(struct daemon *d, struct stream *s, const struct kmod_stream
 /* After the entry's DEL, s->kslot still set: the kernel's SRTP state back to the
  * userspace contexts, its counters into the sides' stats, the slot's SRTP freed. */
 void kernel_srtp_handback(struct daemon *d, struct stream *s);
+/* Adds to *st the module's SRTP counts of the side's kernel entries (not yet folded
+ * in: they are at the handback). Call lock held. */
+struct secure_media;
+struct secure_stats;
+void kernel_srtp_stats(const struct secure_media *sm, struct secure_stats *st);
 
 /* Why the stream is not kernel-forwarded, or NULL if it is. */
 const char *kernel_why_not(const struct daemon *d, const struct stream *s);

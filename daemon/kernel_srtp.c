@@ -132,3 +132,22 @@ void kernel_srtp_handback(struct daemon *d, struct stream *s)
 	free(s->ksrtp);
 	s->ksrtp = NULL;
 }
+
+void kernel_srtp_stats(const struct secure_media *sm, struct secure_stats *st)
+{
+	const struct stream *in = &sm->m->rtp, *peer = in->sink;
+	const struct call *c = sm->m->party->call;
+	struct sluice_srtp_state k;
+
+	if (!c->kmod)
+		return;
+	if (in->ksrtp && in->kslot >= 0 && !kmod_srtp_read(c->kmod, in->kslot, &k)) {
+		st->srtp_in += k.decrypted;
+		st->auth_fail += k.auth_failed;
+		st->replay += k.replayed;
+		st->other_err += k.malformed;
+	}
+	if (peer && peer->sink == in && peer->ksrtp && peer->kslot >= 0 &&
+	    !kmod_srtp_read(c->kmod, peer->kslot, &k))
+		st->srtp_out += k.encrypted;
+}

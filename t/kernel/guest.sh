@@ -73,6 +73,7 @@ check topology "netns/veth setup" topo
 if [ "${2:-test}" = srtp ]; then
 	check module_load "insmod sluice.ko" insmod "$out/mod/sluice.ko"
 	"$ktest" "$res" srtp 2>&1 | tee -a "$out/guest.log"
+	SLUICED="$(dirname "$out")/sluiced" python3 "$top/t/kernel/daemon_srtp.py" "$res" "$out" srtp 2>&1 | tee -a "$out/guest.log"
 	ip netns add k && ip -n k link set lo up &&
 		nsenter --net=/run/netns/k "$ktest" "$res" control-abuse 2>&1 | tee -a "$out/guest.log"
 	check unload "rmmod sluice" rmmod sluice
@@ -115,6 +116,8 @@ cat /proc/net/sluice/2/list >"$out/list-2.txt" 2>&1
 dtest main
 # recording a kernel-eligible call (daemon_rec.py, issue 12)
 SLUICED="$(dirname "$out")/sluiced" python3 "$top/t/kernel/daemon_rec.py" "$res" "$out" rec 2>&1 | tee -a "$out/guest.log"
+# SRTP streams forwarded by the module (daemon_srtp.py, issue 16)
+SLUICED="$(dirname "$out")/sluiced" python3 "$top/t/kernel/daemon_srtp.py" "$res" "$out" srtp 2>&1 | tee -a "$out/guest.log"
 # quality of kernel-forwarded streams (daemon_quality.py, issue 14)
 SLUICED="$(dirname "$out")/sluiced" python3 "$top/t/kernel/daemon_quality.py" "$res" "$out" quality 2>&1 | tee -a "$out/guest.log"
 
