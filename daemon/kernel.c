@@ -201,7 +201,7 @@ static void withdraw(struct daemon *d, struct stream *s)
 	/* Counters stay readable after the delete: reading them last also counts the
 	 * packets forwarded while it was on its way. */
 	kmod_del(d->kmod, s->kslot);
-	kernel_srtp_handback(d, s);
+	kernel_srtp_handback(d, s, true);
 	fold_counters(s);
 	kernel_quality_fold(s->media->party->call, s, mono_fine_us());
 	s->kslot = -1;
@@ -244,9 +244,12 @@ static void sync_stream(struct daemon *d, struct stream *s)
 	ks.jitter16 = 0;
 	if (srtp)
 		ks.flags |= SLUICE_SF_SRTP;
-	/* new keys (re-INVITE): a new entry, the old one's state handed back first */
-	if (s->kslot >= 0 && kernel_srtp_changed(s, &x, srtp))
+	/* new keys (re-INVITE): a new entry; the old keys' index means nothing to the new
+	 * contexts, only their counts are kept */
+	if (s->kslot >= 0 && kernel_srtp_changed(s, &x, srtp)) {
+		kernel_srtp_handback(d, s, false);
 		withdraw(d, s);
+	}
 	if (s->kslot >= 0) {
 		if (!memcmp(s->kpushed, &ks, sizeof(ks)))
 			return;

@@ -55,8 +55,9 @@ bool kernel_srtp_changed(const struct stream *s, const struct kmod_srtp *x, bool
 int kernel_srtp_add(struct daemon *d, struct stream *s, const struct kmod_stream *ks,
 		    const struct kmod_srtp *x);
 /* After the entry's DEL, s->kslot still set: the kernel's SRTP state back to the
- * userspace contexts, its counters into the sides' stats, the slot's SRTP freed. */
-void kernel_srtp_handback(struct daemon *d, struct stream *s);
+ * userspace contexts (resume; not after a rekey), its counters into the sides' stats,
+ * the slot's SRTP freed (a live entry then hands its packets to userspace). */
+void kernel_srtp_handback(struct daemon *d, struct stream *s, bool resume);
 /* Adds to *st the module's SRTP counts of the side's kernel entries (not yet folded
  * in: they are at the handback). Call lock held. */
 struct secure_media;

@@ -106,8 +106,9 @@ int kernel_srtp_add(struct daemon *d, struct stream *s, const struct kmod_stream
 }
 
 /* After the entry's DEL: userspace continues from the kernel's index and window (no
- * replay let through, no ROC lost), and the kernel's SRTP counts join the side's. */
-void kernel_srtp_handback(struct daemon *d, struct stream *s)
+ * replay let through, no ROC lost), and the kernel's SRTP counts join the side's.
+ * resume false (new keys: the state belongs to the old ones): the counts only. */
+void kernel_srtp_handback(struct daemon *d, struct stream *s, bool resume)
 {
 	struct secure_media *in = s->media->sec, *out = s->sink ? s->sink->media->sec : NULL;
 	struct sluice_srtp_state st;
@@ -116,14 +117,16 @@ void kernel_srtp_handback(struct daemon *d, struct stream *s)
 		return;
 	if (!kmod_srtp_read(d->kmod, s->kslot, &st)) {
 		if (in && st.decrypt_suite) {
-			srtpw_kernel_resume(&in->rx, &st.decrypt);
+			if (resume)
+				srtpw_kernel_resume(&in->rx, &st.decrypt);
 			in->stats.srtp_in += st.decrypted;
 			in->stats.auth_fail += st.auth_failed;
 			in->stats.replay += st.replayed;
 			in->stats.other_err += st.malformed;
 		}
 		if (out && st.encrypt_suite) {
-			srtpw_kernel_resume(&out->tx, &st.encrypt);
+			if (resume)
+				srtpw_kernel_resume(&out->tx, &st.encrypt);
 			out->stats.srtp_out += st.encrypted;
 		}
 	}

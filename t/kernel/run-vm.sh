@@ -47,7 +47,8 @@ if ! make -C "$out/mod" KERNELRELEASE="$KV" W=1 >"$out/build.log" 2>&1; then
 fi
 cp "$ktest" "$out/sluice-ktest"
 # BENCH_* settings reach the guest through the shared directory
-env | grep '^BENCH_[A-Z_]*=' >"$out/bench.env" || true
+# (quoted: the guest sources it, and BENCH_RELAYS holds several words)
+env | grep '^BENCH_[A-Z_]*=' | sed "s/'/'\\\\''/g; s/=\(.*\)/='\1'/" >"$out/bench.env" || true
 if [ "$mode" = bench ]; then	# the quality measurement's own cost (t/kernel/qcost)
 	mkdir -p "$out/qcost"
 	cp "$top"/t/kernel/qcost/{*.c,Kbuild} "$out/qcost/"
