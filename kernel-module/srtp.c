@@ -14,7 +14,6 @@
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 #include <linux/workqueue.h>
-#include <asm/unaligned.h>
 #include "sluice.h"
 #include "srtp.h"
 
@@ -62,6 +61,18 @@ struct sluice_srtp {
 };
 
 static struct workqueue_struct *sluice_srtp_wq;
+
+/* Byte-wise reads of the RTP header (any alignment; no <asm|linux/unaligned.h>, which
+ * moved in 6.12). */
+static inline u16 srtp_be16(const u8 *p)
+{
+	return (u16)(p[0] << 8 | p[1]);
+}
+
+static inline u32 srtp_be32(const u8 *p)
+{
+	return (u32)p[0] << 24 | (u32)p[1] << 16 | (u32)p[2] << 8 | p[3];
+}
 
 /* ---- index and replay window (RFC 3711 3.3.1, 3.3.2) ---- */
 
@@ -135,7 +146,7 @@ static int srtp_rtp_hlen(const u8 *p, unsigned int len)
 	if (p[0] & 0x10) {
 		if (len < h + 4)
 			return -EINVAL;
-		h += 4 + 4 * get_unaligned_be16(p + h + 2);
+		h += 4 + 4 * srtp_be16(p + h + 2);
 	}
 	return h <= len ? h : -EINVAL;
 }
@@ -218,10 +229,10 @@ static int srtp_open(struct sluice_srtp_dir *d, u8 *p, unsigned int *len)
 
 	if (hlen < 0 || *len < hlen + d->tag_len)
 		return -EINVAL;
-	ssrc = get_unaligned_be32(p + 8);
+	ssrc = srtp_be32(p + 8);
 	if (d->valid && ssrc != d->ssrc)
 		return SLUICE_SRTP_PASS;
-	idx = srtp_index(d, get_unaligned_be16(p + 2));
+	idx = srtp_index(d, srtp_be16(p + 2));
 	if (srtp_replayed(d, idx))
 		return -EALREADY;
 	body = *len - hlen - d->tag_len;
@@ -253,10 +264,10 @@ static int srtp_seal(struct sluice_srtp_dir *d, u8 *p, unsigned int *len)
 
 	if (hlen < 0)
 		return -EINVAL;
-	ssrc = get_unaligned_be32(p + 8);
+	ssrc = srtp_be32(p + 8);
 	if (d->valid && ssrc != d->ssrc)
 		return SLUICE_SRTP_PASS;
-	idx = srtp_index(d, get_unaligned_be16(p + 2));
+	idx = srtp_index(d, srtp_be16(p + 2));
 	body = *len - hlen;
 	if (d->aead) {
 		ret = srtp_gcm(d, true, ssrc, idx, p, hlen, body);
@@ -319,7 +330,7 @@ static bool srtp_not_rtp(const u8 *p, unsigned int len)
 static bool srtp_enc_other(struct sluice_srtp_dir *d, const u8 *p, unsigned int len)
 {
 	return d->suite && len >= 12 && READ_ONCE(d->valid) &&
-	       get_unaligned_be32(p + 8) != READ_ONCE(d->ssrc);
+	       srtp_be32(p + 8) != READ_ONCE(d->ssrc);
 }
 
 static int srtp_decrypt(struct sluice_srtp *s, u8 *p, unsigned int *plen)

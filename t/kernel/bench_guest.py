@@ -136,6 +136,10 @@ def rtpengine_module():
 		return None
 	if not os.path.exists(ko):
 		return "rtpengine's kernel module not built (no /usr/src/rtpengine-*)"
+	deps = subprocess.run(["modinfo", "-F", "depends", ko], capture_output=True,
+			      text=True).stdout.strip()
+	for m in filter(None, deps.split(",")):	# x_tables
+		subprocess.run(["modprobe", m], check=False)
 	p = subprocess.run(["insmod", ko], capture_output=True, text=True)
 	return None if p.returncode == 0 else "insmod xt_RTPENGINE: " + p.stderr.strip()
 
