@@ -57,7 +57,7 @@ if [ "$mode" = bench ]; then	# the quality measurement's own cost (t/kernel/qcos
 fi
 # rtpengine's kernel module (rtpengine-kernel-dkms's source, or SLUICE_RTPE_KMOD_SRC), for
 # bench_guest.py's rtpengine-kernel relays; absent: those relays report it and fail
-rtpe_src=${SLUICE_RTPE_KMOD_SRC:-$(ls -d /usr/src/rtpengine-* 2>/dev/null | sort -V | tail -n 1)}
+rtpe_src=${SLUICE_RTPE_KMOD_SRC:-$(ls -d /usr/src/rtpengine-* 2>/dev/null | sort -V | tail -n 1 || true)}
 if [ "$mode" = bench ] && [ -n "$rtpe_src" ] && [ -e "$rtpe_src/xt_RTPENGINE.c" ]; then
 	mkdir -p "$out/rtpe"
 	cp -r "$rtpe_src"/. "$out/rtpe/"
