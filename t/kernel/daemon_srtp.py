@@ -6,7 +6,8 @@ phones and topology of daemon_tests.py.
 
 usage: daemon_srtp.py RESULTS OUTDIR srtp
 
-  daemon_srtp_sdes_in_kernel   AES_CM_128_HMAC_SHA1_80 and AEAD_AES_128_GCM: after a
+  daemon_srtp_sdes_in_kernel   AES_CM_128_HMAC_SHA1_80 (the GCM suites at module level,
+      sluice-ktest srtp): after a
       userspace start, both directions move to the kernel ("not in kernel" gone, entries
       with the SRTP flag), sequence numbers cross 65535 there; B gets A's packets
       byte-exact, A unprotects B's with the key of the answer, and the libsrtp2 sessions
@@ -151,8 +152,7 @@ def one_suite(d, suite, sport):
 
 def daemon_srtp_sdes_in_kernel():
 	d = T.Daemon("srtp", "--kernel=on", "--endpoint-learning=immediate")
-	one_suite(d, "AES_CM_128_HMAC_SHA1_80", 5100)
-	one_suite(d, "AEAD_AES_128_GCM", 5110)
+	one_suite(d, "AES_CM_128_HMAC_SHA1_80", 5100)	# GCM: ksrtp.c (guest time is short)
 	expect(T.kentries() == 0, "entries left after delete: %r" % T.kentries())
 	expect(d.stop() == 0, "daemon exit code")
 
