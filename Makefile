@@ -107,6 +107,7 @@ $(TOOL_BIN): $(BUILD)/t/%: $(BUILD)/t/tools/%.o $(BUILD)/libsluiced.a $(BUILD)/l
 # the kernel test tool (runs inside the test VM): lib/kmod.c + daemon/nft.c; kabuse.c is
 # its control-file abuse mode, checked against the model of the ABI in kmodel.c
 $(KTEST_BIN): $(BUILD)/t/kernel/ktest.o $(BUILD)/t/kernel/kabuse.o $(BUILD)/t/kernel/kmodel.o \
+		$(BUILD)/t/kernel/ksrtp.o \
 		$(BUILD)/libsluiced.a $(BUILD)/libsluice.a
 	@mkdir -p $(dir $@)
 	@echo "  LINK    $@"

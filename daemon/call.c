@@ -380,6 +380,8 @@ static void call_free(void *arg)
 			media_socks_free(m);
 			free(m->rtp.kpushed);
 			free(m->rtcp.kpushed);
+			free(m->rtp.ksrtp);
+			free(m->rtcp.ksrtp);
 			handler_destroy(m->rtp.xform);
 			handler_destroy(m->rtcp.xform);
 			free(m->neg);

@@ -34,6 +34,7 @@ struct stream_handler;
 struct secure_media;
 struct kmod;
 struct kmod_stream;
+struct kmod_srtp;
 struct cp_offer;
 struct rec_sink;
 struct rec_call;
@@ -122,6 +123,7 @@ struct stream {
 	int kslot;                      /* kernel entry slot, -1 none (control thread) */
 	int kerr;                       /* last refused push, -errno (control thread) */
 	struct kmod_stream *kpushed;    /* what the entry holds (control thread) */
+	struct kmod_srtp *ksrtp;        /* its SRTP keys (kernel_srtp.c), NULL: none */
 };
 
 struct media {

@@ -14,6 +14,7 @@
 #include "play_media.h"
 #include "rec.h"
 #include "sluice/kmod.h"
+#include "sluice/kmod_srtp.h"
 #include "sluice/log.h"
 
 int kernel_start(struct daemon *d, char *err, size_t errlen)
@@ -126,9 +127,10 @@ bool kernel_last_foreign(const struct call *c, const struct stream *s, union soc
 	return s->last_foreign_us != 0;
 }
 
-/* Only plain forwarding between two known, settled endpoints goes to the kernel. */
+/* Only forwarding between two known, settled endpoints goes to the kernel, plain or
+ * with SRTP the module does (kernel_srtp.c: x and *srtp, x NULL for the verdict only). */
 static const char *ineligible(const struct daemon *d, const struct stream *s,
-			      union sockaddr_u *dest)
+			      union sockaddr_u *dest, struct kmod_srtp *x, bool *srtp)
 {
 	const struct stream *sink = s->sink;
 	const char *why;
@@ -148,10 +150,9 @@ static const char *ineligible(const struct daemon *d, const struct stream *s,
 		return why;
 	if (s->media->party->opts.block)
 		return "media blocked or silenced";
-	if (s->handler || (sink && sink->handler))
-		return "needs userspace processing (transcoding or SRTP)";
 	if (!sink)
-		return "no peer yet";
+		return s->handler ? "needs userspace processing (transcoding or SRTP)" :
+				    "no peer yet";
 	/* the kernel receives on and sends from socket 0's address only */
 	if (s->n_xs || sink->n_xs)
 		return "ICE candidates on several addresses";
@@ -160,6 +161,8 @@ static const char *ineligible(const struct daemon *d, const struct stream *s,
 		return "BUNDLE (demultiplexed in userspace)";
 	if (s->component == COMP_RTP && s->media->rtcp_mux && !sink->media->rtcp_mux)
 		return "RTCP demultiplexing";
+	if ((why = kernel_srtp_plan(s, x, srtp)))
+		return why;
 	if (!s->latched || !s->confirmed)
 		return "waiting for latching";
 	if (!stream_dest(sink, dest))
@@ -172,10 +175,11 @@ const char *kernel_why_not(const struct daemon *d, const struct stream *s)
 	static __thread char buf[96];
 	union sockaddr_u dest;
 	const char *why;
+	bool srtp;
 
 	if (s->kslot >= 0)
 		return NULL;
-	why = ineligible(d, s, &dest);
+	why = ineligible(d, s, &dest, NULL, &srtp);
 	if (why)
 		return why;
 	if (s->kerr) {
@@ -214,9 +218,12 @@ static void withdraw(struct daemon *d, struct stream *s)
 	if (s->kslot < 0)
 		return;
 	/* Counters stay readable after the delete: reading them last also counts the
-	 * packets forwarded while it was on its way. A handover keeps the entry. */
-	if (!d->khandover)
+	 * packets forwarded while it was on its way. A handover keeps the entry, and its
+	 * SRTP state in the module. */
+	if (!d->khandover) {
 		kmod_del(d->kmod, s->kslot);
+		kernel_srtp_handback(d, s, true);
+	}
 	fold_counters(s);
 	kernel_quality_fold(s->media->party->call, s, mono_fine_us());
 	s->kslot = -1;
@@ -229,7 +236,9 @@ static void sync_stream(struct daemon *d, struct stream *s)
 {
 	union sockaddr_u dest;
 	struct kmod_stream ks;
-	const char *why = ineligible(d, s, &dest);
+	struct kmod_srtp x;
+	bool srtp = false;
+	const char *why = ineligible(d, s, &dest, &x, &srtp);
 	uint32_t jitter16;
 	int r;
 
@@ -256,6 +265,14 @@ static void sync_stream(struct daemon *d, struct stream *s)
 	jitter16 = ks.jitter16;
 	ks.jitter16 = 0;
 	kernel_adopt_claim(d, s);       /* restart: our previous run's entry, if any */
+	if (srtp)
+		ks.flags |= SLUICE_SF_SRTP;
+	/* new keys (re-INVITE): a new entry; the old keys' index means nothing to the new
+	 * contexts, only their counts are kept */
+	if (s->kslot >= 0 && kernel_srtp_changed(s, &x, srtp)) {
+		kernel_srtp_handback(d, s, false);
+		withdraw(d, s);
+	}
 	if (s->kslot >= 0) {
 		if (!memcmp(s->kpushed, &ks, sizeof(ks)))
 			return;
@@ -266,7 +283,7 @@ static void sync_stream(struct daemon *d, struct stream *s)
 		if (!s->kpushed && !(s->kpushed = malloc(sizeof(*s->kpushed))))
 			return;
 		add.jitter16 = jitter16;
-		r = kmod_add(d->kmod, &add);
+		r = srtp ? kernel_srtp_add(d, s, &add, &x) : kmod_add(d->kmod, &add);
 		if (r >= 0) {
 			s->kslot = r;
 			memset(&s->kq, 0, sizeof(s->kq));

@@ -60,6 +60,25 @@ void kernel_adopt_end(struct daemon *d);
 /* Before the calls are closed at a clean stop: keep their entries forwarding for the
  * next start when it will adopt them. */
 void kernel_handover(struct daemon *d);
+/* kernel_srtp.c: SRTP streams. Whether the module can forward s (NULL) or why not; x
+ * (NULL: only the verdict, no key derivation) gets the keys and index to push, *srtp
+ * whether the entry needs them. */
+struct kmod_srtp;
+const char *kernel_srtp_plan(const struct stream *s, struct kmod_srtp *x, bool *srtp);
+/* Does the entry of s need new SRTP keys (or to gain or lose them)? */
+bool kernel_srtp_changed(const struct stream *s, const struct kmod_srtp *x, bool srtp);
+/* kmod_add_srtp(), remembering the keys in s->ksrtp: the slot or -errno. */
+int kernel_srtp_add(struct daemon *d, struct stream *s, const struct kmod_stream *ks,
+		    const struct kmod_srtp *x);
+/* After the entry's DEL, s->kslot still set: the kernel's SRTP state back to the
+ * userspace contexts (resume; not after a rekey), its counters into the sides' stats,
+ * the slot's SRTP freed (a live entry then hands its packets to userspace). */
+void kernel_srtp_handback(struct daemon *d, struct stream *s, bool resume);
+/* Adds to *st the module's SRTP counts of the side's kernel entries (not yet folded
+ * in: they are at the handback). Call lock held. */
+struct secure_media;
+struct secure_stats;
+void kernel_srtp_stats(const struct secure_media *sm, struct secure_stats *st);
 
 /* Why the stream is not kernel-forwarded, or NULL if it is. */
 const char *kernel_why_not(const struct daemon *d, const struct stream *s);

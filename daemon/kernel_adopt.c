@@ -14,6 +14,7 @@
 
 #include "daemon.h"
 #include "sluice/kmod.h"
+#include "sluice/kmod_srtp.h"
 #include "sluice/log.h"
 
 /* The entries found at start and which restored stream took each. */
@@ -176,6 +177,7 @@ void kernel_adopt_end(struct daemon *d)
 		/* adopt first, so the handle's slot bookkeeping follows the delete */
 		if (!kmod_adopt(d->kmod, a->e[i].slot) && !kmod_del(d->kmod, a->e[i].slot))
 			gone++;
+		kmod_srtp_del(d->kmod, (int)a->e[i].slot);     /* its keys, if it had any */
 	}
 	ilog(LOG_NOTICE, "kernel: %u entr%s adopted by restored calls, %u withdrawn (not "
 	     "restored)", a->n_claimed, a->n_claimed == 1 ? "y" : "ies", gone);

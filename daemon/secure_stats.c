@@ -2,6 +2,8 @@
  * ICE state. Keys are sluice's own (rtpengine has no equivalent per-stream detail). */
 #include "secure.h"
 
+#include "kernel.h"
+
 #include "sluice/arena.h"
 #include "sluice/bencode.h"
 
@@ -13,8 +15,10 @@ static void put_u(struct arena *a, struct bval *d, const char *k, uint64_t v)
 static struct bval *srtp_dict(struct arena *a, const struct secure_media *sm)
 {
 	struct bval *d = bv_new_dict(a);
-	const struct secure_stats *s = &sm->stats;
+	struct secure_stats live = sm->stats;
+	const struct secure_stats *s = &live;
 
+	kernel_srtp_stats(sm, &live);	/* what the module did so far, not yet folded */
 	put_u(a, d, "unprotected", s->srtp_in);
 	put_u(a, d, "protected", s->srtp_out);
 	put_u(a, d, "auth failures", s->auth_fail);

@@ -15,6 +15,7 @@ union sluice_msg {
 	struct sluice_msg_stream	stream;
 	struct sluice_msg_slot		slot;
 	struct sluice_msg_token		token;
+	struct sluice_msg_srtp		srtp;
 };
 
 static int sluice_addr_check(const struct sluice_addr *a, bool may_be_none)
@@ -154,6 +155,9 @@ static int sluice_ctl_stream(struct sluice_instance *inst, const union sluice_ms
 	ret = sluice_stream_check(&m->stream.stream);
 	if (ret)
 		return ret;
+	/* keys first: an SRTP entry never forwards a packet untransformed */
+	if ((m->stream.stream.flags & SLUICE_SF_SRTP) && !sluice_srtp_has(inst, m->stream.slot))
+		return -ENOKEY;
 	if (m->hdr.cmd == SLUICE_CMD_ADD)
 		return sluice_table_add(inst, m->stream.slot, &m->stream.stream);
 	return sluice_table_update(inst, m->stream.slot, &m->stream.stream);
@@ -187,8 +191,22 @@ static ssize_t sluice_ctl_write(struct file *file, const char __user *buf, size_
 		break;
 	case SLUICE_CMD_FLUSH:
 		ret = sluice_need(&m, sizeof(m.hdr));
-		if (!ret)
+		if (!ret) {
 			sluice_table_flush(inst);
+			sluice_srtp_flush(inst);
+		}
+		break;
+	case SLUICE_CMD_SRTP_SET:
+		ret = sluice_need(&m, sizeof(m.srtp));
+		if (!ret)
+			ret = sluice_srtp_set(inst, &m.srtp);
+		break;
+	case SLUICE_CMD_SRTP_DEL:
+		ret = sluice_need(&m, sizeof(m.slot));
+		if (!ret && m.slot.pad)
+			ret = -EINVAL;
+		if (!ret)
+			ret = sluice_srtp_del(inst, m.slot.slot);
 		break;
 	case SLUICE_CMD_SET_TOKEN:
 		ret = sluice_need(&m, sizeof(m.token));
@@ -300,7 +318,8 @@ int sluice_proc_instance_init(struct sluice_net *sn, struct sluice_instance *ins
 		return -ENOMEM;
 	if (!proc_create_data("control", 0600, inst->dir, &sluice_ctl_ops, inst) ||
 	    !proc_create_data("stats", 0400, inst->dir, &sluice_stats_ops, inst) ||
-	    !proc_create_data("list", 0400, inst->dir, &sluice_list_ops, inst)) {
+	    !proc_create_data("list", 0400, inst->dir, &sluice_list_ops, inst) ||
+	    sluice_srtp_proc_init(inst)) {
 		proc_remove(inst->dir);
 		inst->dir = NULL;
 		return -ENOMEM;

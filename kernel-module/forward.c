@@ -155,10 +155,11 @@ static int sluice_send6(struct net *net, struct sk_buff *skb, const struct flowi
 }
 
 /* Takes the skb (NF_STOLEN) or refuses it (NF_DROP: the caller frees it). */
-static unsigned int sluice_xmit(struct net *net, const struct sluice_entry *e,
-				struct sk_buff *skb, unsigned int thoff, u8 pf,
-				unsigned int hook, u8 tos)
+static unsigned int sluice_xmit(const struct sluice_instance *inst,
+				const struct sluice_entry *e, struct sk_buff *skb,
+				unsigned int thoff, u8 pf, unsigned int hook, u8 tos)
 {
+	struct net *net = inst->net;
 	struct sluice_stats *st = e->stats;
 	unsigned int ulen, hlen;
 	struct dst_entry *dst;
@@ -168,6 +169,17 @@ static unsigned int sluice_xmit(struct net *net, const struct sluice_entry *e,
 	ret = sluice_check_udp(skb, thoff, pf, hook, &ulen);
 	if (unlikely(ret))
 		goto drop;
+	if (e->flags & SLUICE_SF_SRTP) {	/* srtp.c: decrypt and/or encrypt */
+		unsigned int plen = ulen - sizeof(struct udphdr);
+
+		ret = sluice_srtp_packet(inst, e->slot, skb, thoff + sizeof(struct udphdr),
+					 &plen);
+		if (ret == SLUICE_SRTP_PASS)
+			return NFT_CONTINUE;
+		if (unlikely(ret))
+			goto drop;
+		ulen = plen + sizeof(struct udphdr);
+	}
 	if (e->flags & SLUICE_SF_QUALITY)	/* as it arrived, checked */
 		sluice_quality_rtp(e, skb, thoff + sizeof(struct udphdr),
 				   ulen - sizeof(struct udphdr));
@@ -236,5 +248,5 @@ unsigned int sluice_forward(const struct sluice_instance *inst, struct sk_buff *
 	}
 	if (e->flags & SLUICE_SF_SET_TOS)
 		tos = e->tos;
-	return sluice_xmit(inst->net, e, skb, thoff, pf, hook, tos);
+	return sluice_xmit(inst, e, skb, thoff, pf, hook, tos);
 }

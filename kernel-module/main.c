@@ -41,9 +41,12 @@ static int __init sluice_init(void)
 {
 	int ret;
 
-	ret = register_pernet_subsys(&sluice_net_ops);
+	ret = sluice_srtp_init();
 	if (ret)
 		return ret;
+	ret = register_pernet_subsys(&sluice_net_ops);
+	if (ret)
+		goto err_srtp;
 	ret = sluice_expr_register();
 	if (ret)
 		goto err_pernet;
@@ -52,6 +55,8 @@ static int __init sluice_init(void)
 
 err_pernet:
 	unregister_pernet_subsys(&sluice_net_ops);
+err_srtp:
+	sluice_srtp_exit();
 	return ret;
 }
 
@@ -61,6 +66,7 @@ static void __exit sluice_exit(void)
 {
 	sluice_expr_unregister();
 	unregister_pernet_subsys(&sluice_net_ops);
+	sluice_srtp_exit();
 	pr_info("sluice unloaded\n");
 }
 

@@ -19,6 +19,7 @@
 #include <linux/proc_fs.h>
 #include <net/net_namespace.h>
 #include <sluice/kernel_abi.h>
+#include "srtp.h"
 
 #define SLUICE_MOD_VERSION "0.1"
 
@@ -67,6 +68,7 @@ struct sluice_instance {
 	struct sluice_shm	*shm;		/* vmalloc_user, mmap'd read-only */
 	size_t			shm_size;
 	struct proc_dir_entry	*dir;
+	struct sluice_srtp_table __rcu *srtp;	/* srtp.h; NULL until the first SRTP_SET */
 };
 
 struct sluice_net {

@@ -65,6 +65,7 @@ void sluice_table_free(struct sluice_instance *inst)
 	}
 	kvfree(inst->slots);
 	kvfree(inst->hash);
+	sluice_srtp_free_all(inst);
 	inst->slots = NULL;
 	inst->hash = NULL;
 }

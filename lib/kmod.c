@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "sluice/kmod.h"
+#include "sluice/kmod_srtp.h"
 
 struct kmod {
 	unsigned int		id;
@@ -291,7 +292,8 @@ static int kmod_stream_msg(struct kmod *k, uint16_t cmd, unsigned int slot,
 
 /* Next-fit: delays reuse of a freed slot, so a packet still in flight on the old entry
  * (within one RCU grace period of the delete) cannot land on a fresh stream's counters. */
-int kmod_add(struct kmod *k, const struct kmod_stream *s)
+static int kmod_add_with(struct kmod *k, const struct kmod_stream *s,
+			 const struct kmod_srtp *x)
 {
 	unsigned int tries, slot;
 	int ret;
@@ -301,7 +303,11 @@ int kmod_add(struct kmod *k, const struct kmod_stream *s)
 		k->next = (k->next + 1) % k->capacity;
 		if (kmod_slot_taken(k, slot))
 			continue;
+		if (x && (ret = kmod_srtp_set(k, (int)slot, x)))
+			return ret;
 		ret = kmod_stream_msg(k, SLUICE_CMD_ADD, slot, s);
+		if (ret && x)
+			kmod_srtp_del(k, (int)slot);
 		if (ret == -EBUSY) {	/* taken by someone else (no flush at open) */
 			kmod_slot_set(k, slot, true);
 			continue;
@@ -312,6 +318,19 @@ int kmod_add(struct kmod *k, const struct kmod_stream *s)
 		return (int)slot;
 	}
 	return -ENOSPC;
+}
+
+int kmod_add(struct kmod *k, const struct kmod_stream *s)
+{
+	return kmod_add_with(k, s, NULL);
+}
+
+int kmod_add_srtp(struct kmod *k, const struct kmod_stream *s, const struct kmod_srtp *x)
+{
+	struct kmod_stream with = *s;
+
+	with.flags |= SLUICE_SF_SRTP;
+	return kmod_add_with(k, &with, x);
 }
 
 int kmod_update(struct kmod *k, int slot, const struct kmod_stream *s)

@@ -45,9 +45,11 @@
 
 #include <linux/types.h>
 
-#define SLUICE_ABI_VERSION	3u	/* 2: last mismatching source in struct sluice_stats;
+#define SLUICE_ABI_VERSION	4u	/* 2: last mismatching source in struct sluice_stats;
 					 * 3: RTP quality (struct sluice_quality, a third line
-					 *    per stats slot; clock_rate/jitter16 per stream) */
+					 *    per stats slot; clock_rate/jitter16 per stream);
+					 * 4: SRTP (SLUICE_CMD_SRTP_*, SLUICE_SF_SRTP, the
+					 *    srtp file), additive */
 
 #define SLUICE_MAX_INSTANCES	256u	/* instance ids 0..255 */
 #define SLUICE_MAX_CAPACITY	262144u	/* streams (stats slots) per instance */
@@ -69,6 +71,9 @@ enum sluice_cmd {
 	SLUICE_CMD_DEL = 5,		/* struct sluice_msg_slot */
 	SLUICE_CMD_FLUSH = 6,		/* struct sluice_msg_hdr: delete every entry of the instance */
 	SLUICE_CMD_SET_TOKEN = 7,	/* struct sluice_msg_token: the owner's token (below) */
+	SLUICE_CMD_SRTP_SET = 16,	/* struct sluice_msg_srtp: the slot's SRTP keys and state
+					 * (sluice_srtp_abi.h); replaces earlier ones (rekey) */
+	SLUICE_CMD_SRTP_DEL = 17,	/* struct sluice_msg_slot: forget the slot's SRTP */
 };
 
 struct sluice_msg_hdr {
@@ -100,7 +105,11 @@ struct sluice_addr {
 					 * loss, duplicates, reordering, and with clock_rate
 					 * the interarrival jitter. RTCP (RFC 5761 second byte
 					 * 192..223) and non-RTP packets are not measured. */
-#define SLUICE_SF_ALL		(SLUICE_SF_MISMATCH_PASS | SLUICE_SF_SET_TOS | SLUICE_SF_QUALITY)
+#define SLUICE_SF_SRTP		0x80u	/* decrypt and/or encrypt with the slot's SRTP
+					 * (SLUICE_CMD_SRTP_SET, set before the ADD);
+					 * see sluice_srtp_abi.h */
+#define SLUICE_SF_ALL		(SLUICE_SF_MISMATCH_PASS | SLUICE_SF_SET_TOS | SLUICE_SF_QUALITY | \
+				 SLUICE_SF_SRTP)
 
 #define SLUICE_MAX_CLOCK_RATE	1000000u	/* Hz; RTP clocks are 8000..90000 */
 
@@ -266,5 +275,7 @@ SLUICE_ABI_ASSERT(__builtin_offsetof(struct sluice_stats, mismatch_ns) % 8 == 0,
 		  "abi: stats mismatch_ns aligned");
 SLUICE_ABI_ASSERT(__builtin_offsetof(struct sluice_stats, mismatch_src) == 80,
 		  "abi: stats mismatch_src");
+
+#include <sluice/kernel_srtp_abi.h>	/* SRTP in the module: ABI 4, additive */
 
 #endif

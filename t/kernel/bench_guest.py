@@ -7,7 +7,10 @@ call recorded (record-call: yes in the offers), which keeps its streams in users
 
 usage: bench_guest.py OUTDIR    env: BENCH_CALLS (50), BENCH_WARMUP (4 s),
        BENCH_DURATION (12 s),
-       BENCH_RELAYS ("sluice-kernel sluice-user sluice-rec rtpengine")
+       BENCH_RELAYS ("sluice-kernel sluice-user sluice-rec rtpengine
+       sluice-kernel-srtp sluice-user-srtp rtpengine-srtp"; a -srtp relay is measured
+       with sluice-bench srtp: the caller SDES AES_CM_128_HMAC_SHA1_80, the callee
+       plain, every packet one decrypt or one encrypt; BENCH_SRTP_SUITE changes it)
        BENCH_BASE_DIR (run-vm.sh SLUICE_BENCH_BASE: a base's sluiced and module; then the
        relays are base-kernel and sluice-kernel in BENCH_ROUNDS (3) alternating rounds,
        the module swapped between them: the kernel path before and after a change)
@@ -35,7 +38,9 @@ RTPENGINE = "/usr/bin/rtpengine"
 CALLS = int(os.environ.get("BENCH_CALLS", 50))
 WARMUP = float(os.environ.get("BENCH_WARMUP", 4))
 DURATION = float(os.environ.get("BENCH_DURATION", 12))
-RELAYS = os.environ.get("BENCH_RELAYS", "sluice-kernel sluice-user sluice-rec rtpengine").split()
+RELAYS = os.environ.get("BENCH_RELAYS", "sluice-kernel sluice-user sluice-rec rtpengine "
+			"sluice-kernel-srtp sluice-user-srtp rtpengine-srtp").split()
+SRTP_SUITE = os.environ.get("BENCH_SRTP_SUITE", "AES_CM_128_HMAC_SHA1_80")
 # sluice-rec's --recording-dir: the guest's tmpfs (the 9p share would charge its own cost)
 REC_DIR = "/tmp/bench-recording"
 BASE = os.environ.get("BENCH_BASE_DIR")
@@ -55,6 +60,7 @@ def common(table):
 
 
 def relay_argv(name):
+	name = name[:-len("-srtp")] if name.endswith("-srtp") else name
 	if name == "sluice-kernel":
 		return [SLUICED] + common(0) + ["--kernel=on"]
 	if name == "base-kernel":
@@ -65,6 +71,8 @@ def relay_argv(name):
 		return [SLUICED] + common(0) + ["--kernel=on", "--recording-dir=" + REC_DIR]
 	if name == "rtpengine":
 		return [RTPENGINE] + common(-1)
+	if name == "rtpengine-kernel":	# its own module (xt_RTPENGINE), no silent fallback
+		return [RTPENGINE] + common(0) + ["--no-fallback"]
 	raise SystemExit("unknown relay " + name)
 
 
@@ -107,12 +115,33 @@ def ng_ping(timeout=10):
 		s.close()
 
 
-def kernel_entries():
+def kernel_entries(name=""):
+	if name.startswith("rtpengine-kernel"):	# one target per line after its header
+		try:
+			with open("/proc/rtpengine/0/list") as f:
+				return sum(1 for line in f if line.startswith("local "))
+		except OSError:
+			return None
 	try:
 		with open("/proc/net/sluice/0/list") as f:
 			return int(re.search(r"entries (\d+)", f.readline()).group(1))
 	except (OSError, AttributeError):
 		return None
+
+
+def rtpengine_module():
+	"""xt_RTPENGINE, built by run-vm.sh for the guest's kernel, loaded once."""
+	ko = os.path.join(OUT, "rtpe", "xt_RTPENGINE.ko")
+	if os.path.exists("/proc/rtpengine"):
+		return None
+	if not os.path.exists(ko):
+		return "rtpengine's kernel module not built (no /usr/src/rtpengine-*)"
+	deps = subprocess.run(["modinfo", "-F", "depends", ko], capture_output=True,
+			      text=True).stdout.strip()
+	for m in filter(None, deps.split(",")):	# x_tables
+		subprocess.run(["modprobe", m], check=False)
+	p = subprocess.run(["insmod", ko], capture_output=True, text=True)
+	return None if p.returncode == 0 else "insmod xt_RTPENGINE: " + p.stderr.strip()
 
 
 loaded = [os.path.join(OUT, "mod", "sluice.ko")]	# guest.sh loads this tree's module
@@ -140,11 +169,15 @@ def measured_entries():
 
 def bench_args(name):
 	"""sluice-bench options of a relay's run."""
+	if name.endswith("-srtp"):
+		return ["--srtp", SRTP_SUITE]
 	return ["--record", "--watch-dir", REC_DIR] if name == "sluice-rec" else []
 
 
 def run(name):
 	use_module(name)
+	if name.startswith("rtpengine-kernel") and rtpengine_module():
+		return dict(relay=name, error=rtpengine_module())
 	log = open(os.path.join(OUT, "bench-%s.log" % name), "ab")
 	relay = subprocess.Popen(["taskset", "-c", str(RELAY_CPU)] + relay_argv(name),
 				 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
@@ -153,7 +186,8 @@ def run(name):
 		if not ng_ping():
 			res["error"] = "relay did not start (exit %r)" % relay.poll()
 			return res
-		gen = subprocess.Popen(["taskset", "-c", str(GEN_CPU), BENCH, "plain",
+		mode = "srtp" if name.endswith("-srtp") else "plain"
+		gen = subprocess.Popen(["taskset", "-c", str(GEN_CPU), BENCH, mode,
 					"--calls", str(CALLS), "--warmup", str(WARMUP),
 					"--duration", str(DURATION), "--ng", "127.0.0.1:%d" % NG_PORT,
 					"--pid", str(relay.pid), "--port-base", "10000", "--json"] +
@@ -166,7 +200,7 @@ def run(name):
 		time.sleep(DURATION - 3.0)
 		w1, i1, _ = cpu_stat()
 		g1, r1 = proc_cpu(gen.pid), proc_cpu(relay.pid)
-		res["kernel_entries"] = kernel_entries()
+		res["kernel_entries"] = kernel_entries(name)
 		res["measured_entries"] = measured_entries()
 		out, err = gen.communicate(timeout=120)
 		if gen.returncode:
@@ -278,6 +312,18 @@ def main():
 		lines.append("  sluice recorded / sluice userspace = %.2f" % (rec / u))
 	if u and e:
 		lines.append("  sluice userspace/rtpengine userspace = %.2f (target < 1)" % (u / e))
+	ks, us, es = by.get("sluice-kernel-srtp"), by.get("sluice-user-srtp"), by.get("rtpengine-srtp")
+	if ks and us:
+		lines.append("  SRTP<->RTP (%s): sluice kernel/sluice userspace = %.2f" % (SRTP_SUITE,
+											ks / us))
+	if ks and es:
+		lines.append("  SRTP<->RTP: sluice kernel/rtpengine userspace = %.2f" % (ks / es))
+	eks = by.get("rtpengine-kernel-srtp")
+	if ks and eks:
+		lines.append("  SRTP<->RTP: sluice kernel/rtpengine kernel = %.2f" % (ks / eks))
+	ek = by.get("rtpengine-kernel")
+	if k and ek:
+		lines.append("  plain: sluice kernel/rtpengine kernel = %.2f" % (k / ek))
 	lines += before_after(results)
 	lines += quality_cost(results)
 	text = "\n".join(lines) + "\n"

@@ -68,6 +68,25 @@ topo() {
 }
 check topology "netns/veth setup" topo
 
+# SLUICE_VM_MODE=srtp: the module's SRTP scenarios and the control abuse only (quick
+# iteration on kernel-module/srtp.c; the full run includes them)
+if [ "${2:-test}" = srtp ]; then
+	check module_load "insmod sluice.ko" insmod "$out/mod/sluice.ko"
+	"$ktest" "$res" srtp 2>&1 | tee -a "$out/guest.log"
+	SLUICED="$(dirname "$out")/sluiced" python3 "$top/t/kernel/daemon_srtp.py" "$res" "$out" srtp 2>&1 | tee -a "$out/guest.log"
+	ip netns add k && ip -n k link set lo up &&
+		nsenter --net=/run/netns/k "$ktest" "$res" control-abuse 2>&1 | tee -a "$out/guest.log"
+	check unload "rmmod sluice" rmmod sluice
+	dmesg >"$out/dmesg.txt"
+	if grep -E 'BUG:|WARNING:|Oops|Call Trace|general protection' "$out/dmesg.txt" >"$out/dmesg-bad.txt"; then
+		fail dmesg_clean "$(head -n 3 "$out/dmesg-bad.txt" | tr '\n' ' ')"
+	else
+		pass dmesg_clean
+	fi
+	echo "kernel-tests: $(grep -c '^PASS ' "$res") passed, $(grep -c '^FAIL ' "$res") failed" | tee "$out/summary.txt"
+	exit 0
+fi
+
 # the real daemon (daemon_tests.py): without the module first, then with it
 dtest() { SLUICED="$(dirname "$out")/sluiced" python3 "$top/t/kernel/daemon_tests.py" "$res" "$out" "$1" 2>&1 | tee -a "$out/guest.log"; }
 dtest fallback
@@ -76,6 +95,8 @@ check module_load "insmod sluice.ko" insmod "$out/mod/sluice.ko"
 check proc_interface "/proc/net/sluice/control missing" test -e /proc/net/sluice/control
 
 "$ktest" "$res" all 2>&1 | tee -a "$out/guest.log"
+# SRTP in the module (ksrtp.c): both directions, all four suites, tamper/replay/ROC/rekey
+"$ktest" "$res" srtp 2>&1 | tee -a "$out/guest.log"
 
 # every control file against abuse, in a namespace whose instances the test knows
 # (kabuse.c reports control_abuse_*); then nothing new in dmesg
@@ -95,6 +116,8 @@ cat /proc/net/sluice/2/list >"$out/list-2.txt" 2>&1
 dtest main
 # recording a kernel-eligible call (daemon_rec.py, issue 12)
 SLUICED="$(dirname "$out")/sluiced" python3 "$top/t/kernel/daemon_rec.py" "$res" "$out" rec 2>&1 | tee -a "$out/guest.log"
+# SRTP streams forwarded by the module (daemon_srtp.py, issue 16)
+SLUICED="$(dirname "$out")/sluiced" python3 "$top/t/kernel/daemon_srtp.py" "$res" "$out" srtp 2>&1 | tee -a "$out/guest.log"
 # quality of kernel-forwarded streams (daemon_quality.py, issue 14)
 SLUICED="$(dirname "$out")/sluiced" python3 "$top/t/kernel/daemon_quality.py" "$res" "$out" quality 2>&1 | tee -a "$out/guest.log"
 # kernel forwarding across a restart with --redis (daemon_hitless.py, issue 15)

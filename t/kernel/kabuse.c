@@ -604,6 +604,8 @@ static int t_fields(void)
 		INST(&m, sizeof(m), EINVAL, "out_src family");
 	}
 	for (unsigned int bit = 3; bit < 32; bit++) {
+		if (SLUICE_SF_ALL & (1u << bit))
+			continue;
 		m = m0;
 		m.stream.flags = SLUICE_SF_ALL | (1u << bit);
 		INST(&m, sizeof(m), EINVAL, "unknown flag");

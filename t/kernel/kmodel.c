@@ -48,6 +48,41 @@ static bool stream_ok(const struct sluice_stream *s)
 	return s->out_src.family == s->out_dst.family;
 }
 
+/* kernel_srtp_abi.h: lengths per suite, zero beyond them */
+static bool srtp_key_ok(const struct sluice_srtp_key *k, bool decrypt)
+{
+	static const unsigned char klen[] = { 0, 16, 16, 16, 32 }, slen[] = { 0, 14, 14, 12, 12 };
+	const struct sluice_srtp_index *x = &k->idx;
+
+	if (k->suite == SLUICE_SRTP_NONE)
+		return zero(k, sizeof(*k));
+	if (k->suite >= SLUICE_SRTP_SUITES || k->pad2 || !zero(k->pad, sizeof(k->pad)) ||
+	    !zero(k->key + klen[k->suite], sizeof(k->key) - klen[k->suite]) ||
+	    !zero(k->salt + slen[k->suite], sizeof(k->salt) - slen[k->suite]) ||
+	    (k->suite >= SLUICE_SRTP_AEAD_AES_128_GCM && !zero(k->auth, sizeof(k->auth))))
+		return false;
+	if (x->pad || x->pad2 || x->valid > 1 || (!x->valid && (x->ssrc || x->roc || x->seq)))
+		return false;
+	return (x->valid && decrypt) || (!x->window[0] && !x->window[1]);
+}
+
+static int predict_srtp(const void *buf, size_t len)
+{
+	struct sluice_msg_srtp m;
+
+	if (len != sizeof(m))
+		return -EINVAL;
+	memcpy(&m, buf, sizeof(m));
+	if (m.pad)
+		return -EINVAL;
+	if (m.slot >= KM_CAP)
+		return -ERANGE;
+	if (!srtp_key_ok(&m.decrypt, true) || !srtp_key_ok(&m.encrypt, false) ||
+	    (m.decrypt.suite == SLUICE_SRTP_NONE && m.encrypt.suite == SLUICE_SRTP_NONE))
+		return -EINVAL;
+	return 0;
+}
+
 static bool same_local(const struct sluice_addr *a, const struct sluice_addr *b)
 {
 	return a->family == b->family && a->port == b->port && !memcmp(a->addr, b->addr, 16);
@@ -86,7 +121,7 @@ int kmodel_predict_inst(const void *buf, size_t len)
 	if (r)
 		return r;
 	memset(&m, 0, sizeof(m));
-	memcpy(&m, buf, len);
+	memcpy(&m, buf, len < sizeof(m) ? len : sizeof(m));
 	switch (m.hdr.cmd) {
 	case SLUICE_CMD_ADD:
 	case SLUICE_CMD_UPDATE:
@@ -96,6 +131,8 @@ int kmodel_predict_inst(const void *buf, size_t len)
 			return -ERANGE;
 		if (!stream_ok(&m.stream))
 			return -EINVAL;
+		if ((m.stream.flags & SLUICE_SF_SRTP) && !kmodel.srtp[m.slot])
+			return -ENOKEY;
 		if (m.hdr.cmd == SLUICE_CMD_ADD)
 			return kmodel.used[m.slot] ? -EBUSY :
 			       local_owner(&m.stream.local, -1) >= 0 ? -EEXIST : 0;
@@ -112,6 +149,15 @@ int kmodel_predict_inst(const void *buf, size_t len)
 		return len == sizeof(struct sluice_msg_hdr) ? 0 : -EINVAL;
 	case SLUICE_CMD_SET_TOKEN:	/* any value; the table does not change */
 		return len == sizeof(struct sluice_msg_token) ? 0 : -EINVAL;
+	case SLUICE_CMD_SRTP_SET:
+		return predict_srtp(buf, len);
+	case SLUICE_CMD_SRTP_DEL:
+		memcpy(&d, buf, sizeof(d) < len ? sizeof(d) : len);
+		if (len != sizeof(d) || d.pad)
+			return -EINVAL;
+		if (d.slot >= KM_CAP)
+			return -ERANGE;
+		return kmodel.srtp[d.slot] ? 0 : -ENOENT;
 	}
 	return -EOPNOTSUPP;
 }
@@ -120,6 +166,7 @@ void kmodel_apply_inst(const void *buf)
 {
 	const struct sluice_msg_stream *m = buf;
 	const struct sluice_msg_slot *d = buf;
+	const struct sluice_msg_srtp *x = buf;
 
 	switch (m->hdr.cmd) {
 	case SLUICE_CMD_ADD:
@@ -135,7 +182,14 @@ void kmodel_apply_inst(const void *buf)
 		break;
 	case SLUICE_CMD_FLUSH:
 		memset(kmodel.used, 0, sizeof(kmodel.used));
+		memset(kmodel.srtp, 0, sizeof(kmodel.srtp));
 		kmodel.entries = 0;
+		break;
+	case SLUICE_CMD_SRTP_SET:
+		kmodel.srtp[x->slot] = true;
+		break;
+	case SLUICE_CMD_SRTP_DEL:
+		kmodel.srtp[d->slot] = false;
 		break;
 	}
 }

@@ -12,13 +12,14 @@
 
 #define KM_ID	7u	/* the instance the model follows (the one under test) */
 #define KM_CAP	48u	/* its capacity: not a power of two, so slot flips land on both sides */
-#define KM_MAXMSG sizeof(struct sluice_msg_stream)	/* the longest message */
+#define KM_MAXMSG sizeof(struct sluice_msg_srtp)	/* the longest message */
 
 /* What the namespace holds: the instances, and the model instance's table. */
 struct kmodel {
 	bool inst[SLUICE_MAX_INSTANCES];
 	bool used[KM_CAP];
 	struct sluice_addr local[KM_CAP];
+	bool srtp[KM_CAP];		/* the slot has SRTP keys (SLUICE_CMD_SRTP_SET) */
 	unsigned int entries;
 };
 extern struct kmodel kmodel;

@@ -18,5 +18,7 @@ union sockaddr_u kt_ep(const char *s);	/* "IP:PORT"; exits on a typo */
 
 /* kabuse.c: the control-file abuse scenarios, in a network namespace of their own. */
 int kabuse_run(void);
+/* ksrtp.c: SRTP in the module, on guest.sh's topology (instance 5). */
+int ksrtp_run(void);
 
 #endif

@@ -47,12 +47,23 @@ if ! make -C "$out/mod" KERNELRELEASE="$KV" W=1 >"$out/build.log" 2>&1; then
 fi
 cp "$ktest" "$out/sluice-ktest"
 # BENCH_* settings reach the guest through the shared directory
-env | grep '^BENCH_[A-Z_]*=' >"$out/bench.env" || true
+# (quoted: the guest sources it, and BENCH_RELAYS holds several words)
+env | grep '^BENCH_[A-Z_]*=' | sed "s/'/'\\\\''/g; s/=\(.*\)/='\1'/" >"$out/bench.env" || true
 if [ "$mode" = bench ]; then	# the quality measurement's own cost (t/kernel/qcost)
 	mkdir -p "$out/qcost"
 	cp "$top"/t/kernel/qcost/{*.c,Kbuild} "$out/qcost/"
 	make -C "/lib/modules/$KV/build" M="$out/qcost" SLUICE_KMOD="$out/mod" modules \
 		>"$out/qcost/build.log" 2>&1 || { cat "$out/qcost/build.log" >&2; exit 1; }
+fi
+# rtpengine's kernel module (rtpengine-kernel-dkms's source, or SLUICE_RTPE_KMOD_SRC), for
+# bench_guest.py's rtpengine-kernel relays; absent: those relays report it and fail
+rtpe_src=${SLUICE_RTPE_KMOD_SRC:-$(ls -d /usr/src/rtpengine-* 2>/dev/null | sort -V | tail -n 1 || true)}
+if [ "$mode" = bench ] && [ -n "$rtpe_src" ] && [ -e "$rtpe_src/xt_RTPENGINE.c" ]; then
+	mkdir -p "$out/rtpe"
+	cp -r "$rtpe_src"/. "$out/rtpe/"
+	make -C "$out/rtpe" KSRC="/lib/modules/$KV/build" RTPENGINE_VERSION=debian modules \
+		>"$out/rtpe/build.log" 2>&1 ||
+		echo "run-vm: rtpengine's module does not build (see $out/rtpe/build.log)" >&2
 fi
 if [ "$mode" = bench ] && [ -n "${SLUICE_BENCH_BASE:-}" ]; then
 	base="$out/base"

@@ -40,6 +40,13 @@ SCENARIOS = [
     "daemon_stranger_at_kernel_stream", "daemon_stranger_foreign_in_query",
     # recording a kernel-eligible call (daemon_rec.py)
     "daemon_recording_leaves_kernel", "daemon_record_call_never_in_kernel",
+    # SRTP in the module (ksrtp.c) and with the real daemon (daemon_srtp.py)
+    "srtp_open", "srtp_add_without_keys_refused", "srtp_aes_cm_80_both_ways",
+    "srtp_aes_cm_32_both_ways", "srtp_aead_gcm_128_both_ways", "srtp_aead_gcm_256_both_ways",
+    "srtp_tampered_and_replayed_dropped_cm", "srtp_tampered_and_replayed_dropped_gcm",
+    "srtp_roc_wrap_both_ways", "srtp_rekey_live", "srtp_rtcp_and_other_ssrc_to_userspace",
+    "srtp_handback_to_userspace", "srtp_close",
+    "daemon_srtp_sdes_in_kernel", "daemon_srtp_rekey_reinvite",
     # quality of kernel-forwarded streams (daemon_quality.py)
     "daemon_kernel_quality", "daemon_quality_across_paths",
     # kernel forwarding across a restart (daemon_hitless.py)
