@@ -324,18 +324,17 @@ static bool admit(struct stream *s, struct call *c, const union sockaddr_u *src,
 	return true;
 }
 
-/* Decide and forward packets that arrived on socket ref->idx of stream ref->s. */
+/* Decide and forward packets that arrived on socket ref->idx of stream ref->s, read at
+ * now (mono_us) and, finer for jitter, at w->em.now. */
 static void rx_handle(struct worker *w, const struct stream_ref *ref, const struct relay_rx *rx,
-		      unsigned n)
+		      unsigned n, int64_t now)
 {
 	struct daemon *d = w->relay->d;
 	struct stream *s = ref->s;
 	struct call *c = s->media->party->call;
 	const union sockaddr_u *local;
 	unsigned k = ref->idx, use;
-	int64_t now = mono_us();
 
-	w->em.now = mono_fine_us();     /* arrival for jitter: finer than the tick */
 	pthread_mutex_lock(&c->lock);
 	/* a further socket replaced while this batch was read (media_rebind): no longer the
 	 * stream's, nor what socket k is now */
@@ -408,7 +407,8 @@ static int stream_batch(struct worker *w, const struct stream_ref *ref)
 			.p = w->buf[i], .len = w->in[i].msg_len, .src = &w->src[i],
 			.trunc = w->in[i].msg_hdr.msg_flags & MSG_TRUNC,
 		};
-	rx_handle(w, ref, w->rx, (unsigned)n);
+	w->em.now = mono_fine_us();     /* arrival for jitter: finer than the tick */
+	rx_handle(w, ref, w->rx, (unsigned)n, mono_us());
 	for (int i = 0; i < n; i++)     /* recvmmsg shrank them to what it stored */
 		w->in[i].msg_hdr.msg_namelen = sizeof(w->src[i]);
 	return n;
@@ -552,12 +552,14 @@ static void uring_loop(struct worker *w)
 {
 	while (!atomic_load(&w->relay->stop)) {
 		unsigned n = relay_uring_round(w->u, timer_timeout(w), w->rx, BATCH), j;
+		int64_t now = mono_us();
 
 		w->em.scratch_used = 0; /* the sends that read it went out in the round */
+		w->em.now = mono_fine_us();     /* the round's packets arrived before this */
 		for (unsigned i = 0; i < n; i = j) {
 			for (j = i + 1; j < n && w->rx[j].ref == w->rx[i].ref; j++)
 				;
-			rx_handle(w, w->rx[i].ref, &w->rx[i], j - i);
+			rx_handle(w, w->rx[i].ref, &w->rx[i], j - i, now);
 		}
 		timers_run(w);
 		atomic_fetch_add(&w->seq, 1);
