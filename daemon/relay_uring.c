@@ -17,6 +17,7 @@
 #define RING_SQ   256           /* SQEs between two submits: sends, arms, cancels */
 #define RING_CQ   8192          /* completions: a burst on every socket of the worker */
 #define BGID      0
+#define PARK_ROUNDS 16          /* a parked receive waits at most this many rounds */
 #define NAME_ROOM 32            /* >= sizeof(union sockaddr_u); keeps the payload aligned */
 #define HDR_ROOM  (sizeof(struct io_uring_recvmsg_out) + NAME_ROOM)
 
@@ -34,7 +35,7 @@ struct slot {
 	/* worker only */
 	bool armed;                     /* a completion with F_MORE clear is still due */
 	bool gone;                      /* the worker has seen dead */
-	bool cancelling, in_todo;
+	bool cancelling, in_todo, parked;
 	struct slot *tnext;
 };
 
@@ -59,6 +60,9 @@ struct relay_uring {
 	struct send_msg sq[RING_SQ];
 	unsigned n_sq;
 	struct slot *todo;              /* worker: slots to arm, cancel or free */
+	struct slot *parked, **parked_tail; /* ended out of buffers: re-armed once the
+	                                   completions that hold buffers are drained */
+	unsigned park_rounds;
 
 	pthread_mutex_t qlock;          /* guards queue, all, and slots' queued/dead/qnext */
 	struct slot *queue;             /* control thread -> worker */
@@ -131,7 +135,7 @@ static void slot_free(struct relay_uring *u, struct slot *s)
 
 static void todo_push(struct relay_uring *u, struct slot *s)
 {
-	if (s->in_todo)
+	if (s->in_todo || s->parked)    /* a parked one is settled when unparked */
 		return;
 	s->in_todo = true;
 	s->tnext = u->todo;
@@ -179,6 +183,35 @@ static void take_queue(struct relay_uring *u)
 	pthread_mutex_unlock(&u->qlock);
 }
 
+/* A receive that ran out of buffers waits: re-armed while the buffers are still out
+ * (held by completions not yet handled), it would end again at once, and each round
+ * would re-arm every such socket. Its packets wait in the socket meanwhile. */
+static void park(struct relay_uring *u, struct slot *s)
+{
+	if (s->parked)
+		return;
+	s->parked = true;
+	s->tnext = NULL;
+	*u->parked_tail = s;
+	u->parked_tail = &s->tnext;
+}
+
+/* Called when the completion queue was drained (buffers back but the last round's), or
+ * after PARK_ROUNDS rounds: oldest first. */
+static void unpark(struct relay_uring *u)
+{
+	struct slot *s = u->parked, *next;
+
+	u->parked = NULL;
+	u->parked_tail = &u->parked;
+	u->park_rounds = 0;
+	for (; s; s = next) {
+		next = s->tnext;
+		s->parked = false;
+		todo_push(u, s);
+	}
+}
+
 static void settle_all(struct relay_uring *u)
 {
 	struct slot *s = u->todo, *next;
@@ -210,7 +243,10 @@ static bool recv_cqe(struct relay_uring *u, struct slot *s, const struct io_urin
 
 	if (!(cqe->flags & IORING_CQE_F_MORE)) {
 		s->armed = false;       /* ended (cancelled, out of buffers): re-arm or free */
-		todo_push(u, s);
+		if (cqe->res == -ENOBUFS)
+			park(u, s);
+		else
+			todo_push(u, s);
 	}
 	if (!(cqe->flags & IORING_CQE_F_BUFFER))
 		return false;
@@ -235,6 +271,8 @@ unsigned relay_uring_round(struct relay_uring *u, int timeout_ms, struct relay_r
 	unsigned head, seen = 0, n = 0;
 
 	take_queue(u);
+	if (u->parked && (!io_uring_cq_ready(&u->ring) || ++u->park_rounds >= PARK_ROUNDS))
+		unpark(u);
 	settle_all(u);
 	if (!u->wake_armed)
 		arm_wake(u);
@@ -438,6 +476,7 @@ int relay_uring_new(struct relay_uring **out, unsigned n_bufs, size_t pkt_max, i
 	}
 	u->wake_fd = wake_fd;
 	u->all.next = u->all.prev = &u->all;
+	u->parked_tail = &u->parked;
 	pthread_mutex_init(&u->qlock, NULL);
 	u->rx_tmpl.msg_namelen = NAME_ROOM;
 	err = ring_init(u);
