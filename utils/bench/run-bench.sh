@@ -30,7 +30,7 @@
 #   BENCH_TESTS="mem plain ctrl1 ctrl32 ramp transcode xramp churn rec-off rec-on srtp
 #                srtp-gcm srtp2 xc-amrwb xc-gsm ctrl-redis mem-redis"
 #                                               which tests, in order; also plain-hi (25
-#                                               calls x 1000 pps) and plain-lo (2500 x 10)
+#                                               calls x 1000 pps) and plain-lo (2000 x 10)
 #   BENCH_INTERLEAVE=1    tests outer, relays inner (sluiced, rtpengine, next test...):
 #                         each pair measured close in time on a machine whose load drifts
 #   BENCH_NG_PORT=2290 BENCH_PORT_MIN=30000 BENCH_PORT_MAX=41999 BENCH_GEN_PORT_BASE=10000
@@ -204,7 +204,7 @@ test_args() {
 	# other load shapes at about the same packet rate: few calls at a high rate per stream,
 	# many calls at a low one (not in the default list)
 	plain-hi)  echo plain --calls 25 --pps 1000 --warmup "$WARMUP" --duration "$DURATION" ;;
-	plain-lo)  echo plain --calls 2500 --pps 10 --warmup "$WARMUP" --duration "$DURATION" ;;
+	plain-lo)  echo plain --calls 2000 --pps 10 --warmup "$WARMUP" --duration "$DURATION" ;;
 	ctrl1)     echo ctrl --inflight 1 --cycles "$CTRL1_CYCLES" ;;
 	ctrl32|ctrl-redis) echo ctrl --inflight 32 --cycles "$CTRL32_CYCLES" ;;
 	ramp)      echo ramp --step "$RAMP_STEP" --max-calls "$RAMP_MAX" --warmup "$RAMP_WARMUP" \
