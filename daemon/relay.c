@@ -140,13 +140,15 @@ static void emit_flush(struct relay_emitter *e)
 	e->rec_pending = NULL;          /* a copy whose packet never left stays unpublished */
 }
 
-/* Every queued packet sent now: scratch is free again. */
-static void emit_drain(struct relay_emitter *e)
+/* Every queued packet sent now: scratch is free again. false: not sent yet (io_uring's
+ * completion queue overflows), scratch stays in use. */
+static bool emit_drain(struct relay_emitter *e)
 {
 	emit_flush(e);
-	if (e->w->u)
-		relay_uring_submit(e->w->u);
+	if (e->w->u && !relay_uring_submit(e->w->u))
+		return false;
 	e->scratch_used = 0;
+	return true;
 }
 
 static struct out_batch *lane_for(struct relay_emitter *e, struct stream *dst)
@@ -245,7 +247,8 @@ static int emit(struct relay_emitter *e, struct stream *dst, const uint8_t *data
 		quality_out(dst, data, len, e->now);
 	if (copy || !in_rx_buffer(w, data)) {
 		if (e->scratch_used == SCRATCH) {
-			emit_drain(e);
+			if (!emit_drain(e))
+				return -ENOBUFS;
 			if (!(o = lane_for(e, dst)))
 				return -ENOENT;
 		}
@@ -554,7 +557,8 @@ static void uring_loop(struct worker *w)
 		unsigned n = relay_uring_round(w->u, timer_timeout(w), w->rx, BATCH), j;
 		int64_t now = mono_us();
 
-		w->em.scratch_used = 0; /* the sends that read it went out in the round */
+		if (!relay_uring_pending(w->u))
+			w->em.scratch_used = 0; /* the sends that read it went out */
 		w->em.now = mono_fine_us();     /* the round's packets arrived before this */
 		for (unsigned i = 0; i < n; i = j) {
 			for (j = i + 1; j < n && w->rx[j].ref == w->rx[i].ref; j++)

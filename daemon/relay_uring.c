@@ -70,13 +70,24 @@ struct relay_uring {
 	struct slot all;                /* sentinel */
 };
 
+/* Submit what is queued. The send headers are free again only if the kernel took every
+ * entry (it takes none while its completion queue overflows: they stay, and so do the
+ * buffers they read). */
+static bool submit_now(struct relay_uring *u)
+{
+	io_uring_submit(&u->ring);
+	if (io_uring_sq_ready(&u->ring))
+		return false;
+	u->n_sq = 0;
+	return true;
+}
+
 static struct io_uring_sqe *get_sqe(struct relay_uring *u)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
 
 	if (!sqe) {                     /* SQ full: send what is queued now */
-		io_uring_submit(&u->ring);
-		u->n_sq = 0;
+		submit_now(u);
 		sqe = io_uring_get_sqe(&u->ring);
 	}
 	return sqe;
@@ -283,8 +294,10 @@ unsigned relay_uring_round(struct relay_uring *u, int timeout_ms, struct relay_r
 	}
 	/* one io_uring_enter: this round's sends and arms go out, then the wait */
 	io_uring_submit_and_wait_timeout(&u->ring, &cqe, 1, tsp, NULL);
-	u->n_sq = 0;
-	give_back(u);
+	if (!io_uring_sq_ready(&u->ring)) {
+		u->n_sq = 0;
+		give_back(u);
+	}
 	io_uring_for_each_cqe(&u->ring, head, cqe) {
 		uint64_t ud = cqe->user_data;
 
@@ -324,11 +337,14 @@ void relay_uring_send(struct relay_uring *u, int fd, const union sockaddr_u *des
 	io_uring_sqe_set_data64(sqe, TAG_SEND);
 }
 
-void relay_uring_submit(struct relay_uring *u)
+bool relay_uring_submit(struct relay_uring *u)
 {
-	if (io_uring_sq_ready(&u->ring))
-		io_uring_submit(&u->ring);
-	u->n_sq = 0;
+	return !io_uring_sq_ready(&u->ring) || submit_now(u);
+}
+
+bool relay_uring_pending(const struct relay_uring *u)
+{
+	return io_uring_sq_ready(&u->ring) != 0;
 }
 
 bool relay_uring_owns(const struct relay_uring *u, const uint8_t *p)
@@ -379,13 +395,12 @@ void relay_uring_del(struct relay_uring *u, struct stream_ref *ref)
 
 /* ---- setup ---- */
 
-/* The fastest setup the kernel takes: task work run only when the worker waits
- * (DEFER_TASKRUN, 6.1), else plain. */
+/* The fastest setup the kernel takes: no interrupt of the worker for completions
+ * (COOP_TASKRUN, 5.19), else plain. Not DEFER_TASKRUN: with it, the 6.1 guest of the
+ * kernel tests left a call's last packets unread until the next event came. */
 static int ring_init(struct relay_uring *u)
 {
 	static const unsigned flags[] = {
-		IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN |
-			IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
 		IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN,
 		0,
 	};

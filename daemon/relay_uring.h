@@ -58,8 +58,11 @@ unsigned relay_uring_round(struct relay_uring *u, int timeout_ms, struct relay_r
 /* Worker: queue one send of data (valid until the next submit) to dest from fd. */
 void relay_uring_send(struct relay_uring *u, int fd, const union sockaddr_u *dest,
 		      const void *data, size_t len);
-/* Worker: submit the queued sends now (their data is about to be reused). */
-void relay_uring_submit(struct relay_uring *u);
+/* Worker: submit the queued sends now (their data is about to be reused). false: the
+ * kernel took none (its completion queue overflows), the data must stay. */
+bool relay_uring_submit(struct relay_uring *u);
+/* Worker: are sends still queued after the round's submit (see relay_uring_submit)? */
+bool relay_uring_pending(const struct relay_uring *u);
 /* Is p inside a receive buffer (no copy is needed to send it)? */
 bool relay_uring_owns(const struct relay_uring *u, const uint8_t *p);
 
