@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # Runs the test layers and prints one summary. Any failure, or a layer that collected
-# nothing, makes the run fail.   usage: run-tests.sh [unit|e2e|e2e-mmsg|diff|interop|kernel ...]
-# e2e runs sluiced with its default media I/O (io_uring); e2e-mmsg runs the relay-heavy
-# files again with --no-io-uring, so the recvmmsg/sendmmsg fallback stays tested.
+# nothing, makes the run fail.   usage: run-tests.sh [unit|e2e|e2e-uring|diff|interop|kernel ...]
+# e2e runs sluiced with its default media I/O (recvmmsg/sendmmsg); e2e-uring runs the
+# relay-heavy files again with --io-uring, so both paths stay tested.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export BUILD SLUICED="$PWD/$BUILD/sluiced" SLUICE_NG="$PWD/$BUILD/sluice-ng"
 layers=("$@")
-[ ${#layers[@]} -eq 0 ] && layers=(unit e2e e2e-mmsg diff interop kernel)
+[ ${#layers[@]} -eq 0 ] && layers=(unit e2e e2e-uring diff interop kernel)
 # the files whose packets go through the userspace relay in most ways: plain, SRTP,
 # rebinding, BUNDLE, transcoding with timers, DTMF
-MMSG_FILES=(t/e2e/test_media.py t/e2e/test_srtp.py t/e2e/test_rebind.py t/e2e/test_bundle.py
+URING_FILES=(t/e2e/test_media.py t/e2e/test_srtp.py t/e2e/test_rebind.py t/e2e/test_bundle.py
 	    t/e2e/test_jitter_srtp.py)
 
 tot_pass=0 tot_fail=0 summary=""
@@ -77,7 +77,7 @@ for l in "${layers[@]}"; do
 	case "$l" in
 	unit) run_unit ;;
 	e2e) run_pytest e2e t/e2e ;;
-	e2e-mmsg) E2E_SLUICED_ARGS=--no-io-uring run_pytest e2e-mmsg "${MMSG_FILES[@]}" ;;
+	e2e-uring) E2E_SLUICED_ARGS=--io-uring run_pytest e2e-uring "${URING_FILES[@]}" ;;
 	diff) run_diff ;;
 	interop) run_pytest interop t/interop ;;
 	kernel) run_pytest kernel t/kernel ;;

@@ -13,7 +13,7 @@ from rtp import recv_all
 pytestmark = pytest.mark.sluice_only
 
 PATHS = {
-	"uring": ([], ("media I/O: io_uring", "io_uring unavailable (")),
+	"uring": (["--io-uring"], ("media I/O: io_uring", "io_uring unavailable (")),
 	"mmsg": (["--no-io-uring"], ("media I/O: recvmmsg/sendmmsg (io-uring off)",)),
 }
 

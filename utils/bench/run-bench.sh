@@ -6,8 +6,8 @@
 #
 # Every relay is started fresh for each test and stopped after it (and on any exit).
 # Tunables (environment):
-#   BENCH_RELAYS="sluiced rtpengine"  which relays, in order; sluiced-mmsg is sluiced with
-#                                     --no-io-uring (the recvmmsg/sendmmsg path)
+#   BENCH_RELAYS="sluiced rtpengine"  which relays, in order; sluiced-uring and
+#                                     sluiced-mmsg: sluiced with --io-uring / --no-io-uring
 #   BENCH_CALLS=500 BENCH_WARMUP=3 BENCH_DURATION=20      plain forwarding
 #   BENCH_RAMP_STEP=50 BENCH_RAMP_MAX=2800 BENCH_RAMP_WARMUP=2 BENCH_RAMP_DURATION=8
 #   BENCH_CTRL1_CYCLES=1000 BENCH_CTRL32_CYCLES=5000      control plane
@@ -132,7 +132,9 @@ start_relay() {
 	fi
 	case "$1" in
 	sluiced)   taskset -c "$RELAY_CPU" "$SLUICED" "${common[@]}" --log-stderr >"$2" 2>&1 & ;;
-	# the recvmmsg/sendmmsg path io_uring replaced (issue 16): before/after in one run
+	# the two userspace I/O paths (issue 16), named explicitly: side by side in one run
+	sluiced-uring) taskset -c "$RELAY_CPU" "$SLUICED" "${common[@]}" --io-uring \
+			--log-stderr >"$2" 2>&1 & ;;
 	sluiced-mmsg) taskset -c "$RELAY_CPU" "$SLUICED" "${common[@]}" --no-io-uring \
 			--log-stderr >"$2" 2>&1 & ;;
 	rtpengine) taskset -c "$RELAY_CPU" "$RTPENGINE" "${common[@]}" --table=-1 \

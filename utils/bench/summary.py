@@ -249,11 +249,11 @@ URING_ROWS = [
 
 
 def uring_vs_mmsg(data, tests):
-	print("\n== io_uring / recvmmsg+sendmmsg (sluiced / sluiced-mmsg, issue 16)")
+	print("\n== io_uring / recvmmsg+sendmmsg (sluiced-uring / sluiced-mmsg, issue 16)")
 	for label, test, path in URING_ROWS:
 		if test not in tests:
 			continue
-		s = get(data["sluiced"][test], *path)
+		s = get(data["sluiced-uring"][test], *path)
 		m = get(data["sluiced-mmsg"][test], *path)
 		ratio = s / m if isinstance(s, (int, float)) and isinstance(m, (int, float)) and m else None
 		print("%-38s %10s %10s %8s" % (label, fmt(s, "%.3f"), fmt(m, "%.3f"), fmt(ratio, "%.2f")))
@@ -304,7 +304,7 @@ def main():
 				"sluiced plain: zero loss, p99 <= 2 ms", fmt(loss, "%.4f") + "%",
 				"", "", "", "met" if loss == 0 and p99 is not None and p99 <= 2000
 				else "NOT met (p99 %s ms)" % fmt(p99, "ms")))
-	if "sluiced" in relays and "sluiced-mmsg" in relays:
+	if "sluiced-uring" in relays and "sluiced-mmsg" in relays:
 		uring_vs_mmsg(data, tests)
 	if "churn" in tests:
 		churn_series(data, relays)
