@@ -22,7 +22,7 @@ CC       := gcc
 endif
 BUILD    ?= build
 PKGS     := json-c spandsp opus libswresample libavutil libavformat libavcodec libbcg729 libnftnl libmnl \
-            openssl zlib libpcap libmicrohttpd hiredis
+            openssl zlib libpcap libmicrohttpd hiredis liburing
 OPT      ?= -O2
 
 ifeq ($(SANITIZE),1)

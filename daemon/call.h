@@ -57,6 +57,8 @@ struct stream_ref {
 	struct stream *s;
 	int fd;
 	uint8_t idx;
+	void *rx_slot;                  /* the socket's io_uring receive (relay_uring.c);
+	                                   control thread */
 };
 
 /* A socket of a stream beyond socket 0 (media_socks.h). Made by the control thread

@@ -177,6 +177,12 @@ static const struct cfg_opt cfg_opts[] = {
 	      "Keep a deleted call this long (default 30)"),
 	O_NUM("num-threads", 0, CFG_UINT, num_threads, 0, MAX_THREADS, "INT",
 	      "Media worker threads, 0 = online CPUs (default)"),
+	O_BOOL("io-uring", 0, io_uring,
+	       "Userspace media I/O through io_uring where the kernel has it (default off)"),
+	O_BOOL("no-io-uring", 0, no_io_uring,
+	       "Userspace media I/O with recvmmsg/sendmmsg (the default)"),
+	O_NUM("io-uring-buffers", 0, CFG_UINT, io_uring_buffers, 64, 32768, "INT",
+	      "io_uring receive buffers per media thread, a power of 2 (default 512)"),
 	O_FUNC("max-sessions", 0, parse_max_sessions, max_sessions, "INT",
 	       "Refuse new calls at this many, -1 = unlimited (default), 0 = refuse all"),
 	O_FUNC("max-load", 0, parse_float, max_load, "FLOAT",
@@ -912,6 +918,8 @@ static void set_defaults(struct config *cfg)
 	cfg->delete_delay = 30;
 	cfg->max_sessions = -1;
 	cfg->num_threads = 0;           /* resolved in finalize() */
+	cfg->io_uring = false;          /* until the 6.1 loss (benchmarks.md) is understood */
+	cfg->io_uring_buffers = 512;
 	cfg->table = 0;
 	cfg->kernel = KERNEL_AUTO;
 	cfg->tos = -1;
@@ -986,6 +994,11 @@ static int finalize(struct cfg_ctx *ctx)
 		cfg->silent_timeout = 3600;
 	if (!cfg->num_threads)
 		cfg->num_threads = online_cpus();
+	if (cfg->no_io_uring)
+		cfg->io_uring = false;
+	if (cfg->io_uring_buffers & (cfg->io_uring_buffers - 1))
+		return cfg_error(ctx, "--io-uring-buffers (%u) must be a power of 2",
+				 cfg->io_uring_buffers);
 	if (!cfg->redis_instance[0])
 		default_instance(cfg);
 	if (cfg->subscribe_keyspace && !cfg->redis.addr.sa.sa_family)
@@ -1118,6 +1131,8 @@ void config_dump(const struct config *cfg, FILE *out)
 		cfg->final_timeout, cfg->offer_timeout, cfg->delete_delay);
 	fprintf(out, "num-threads = %u\nmax-sessions = %d\n", cfg->num_threads,
 		cfg->max_sessions);
+	fprintf(out, "io-uring = %s\nio-uring-buffers = %u\n", cfg->io_uring ? "true" : "false",
+		cfg->io_uring_buffers);
 	fprintf(out, "max-load = %g\nmax-cpu = %g\nmax-bandwidth = %llu\n", cfg->max_load,
 		cfg->max_cpu, (unsigned long long)cfg->max_bandwidth);
 	fprintf(out, "table = %d\nkernel = %s\nno-fallback = %s\ntos = %d\n"

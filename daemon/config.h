@@ -65,6 +65,10 @@ struct config {
 	unsigned offer_timeout;         /* s, call with an offer but no answer; 0 = off */
 	unsigned delete_delay;          /* s, keep a deleted call this long */
 	unsigned num_threads;           /* media worker threads; default: online CPUs */
+	bool io_uring;                  /* userspace media I/O through io_uring if the kernel
+	                                   has it (relay_uring.h); false: recvmmsg/sendmmsg */
+	bool no_io_uring;               /* --no-io-uring: resolved into io_uring */
+	unsigned io_uring_buffers;      /* receive buffers per media thread, power of 2 */
 	int max_sessions;               /* new calls refused at this many; -1 = no limit,
 	                                   0 = refuse all (drain), as rtpengine */
 	double max_load;                /* 1-minute load average; 0 = no limit */

@@ -2,6 +2,7 @@
 #include "relay.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -24,6 +25,7 @@
 #include "subscribe.h"
 #include "quality_track.h"
 #include "rec.h"
+#include "relay_uring.h"
 #include "sluice/log.h"
 #include "sluice/rtp.h"
 
@@ -63,9 +65,13 @@ struct worker {
 	int epfd;
 	int evfd;
 	_Atomic uint64_t seq;           /* bumped after every batch of events */
+	struct relay_uring *u;          /* io_uring backend; NULL: epoll + recvmmsg */
+	const char *why;                /* why not io_uring, when asked for */
+	_Atomic bool ready;             /* u decided (relay_start waits for it) */
 	struct mmsghdr in[BATCH];
 	struct iovec in_iov[BATCH];
 	union sockaddr_u src[BATCH];
+	struct relay_rx rx[BATCH];
 	struct relay_emitter em;
 	pthread_mutex_t tlock;          /* the armed timer list; taken after a call lock */
 	struct relay_timer timers;      /* list head (sentinel) */
@@ -91,10 +97,17 @@ struct relay {
 	unsigned n_pending;
 };
 
-static void lane_flush(struct out_batch *o)
+static void lane_flush(struct relay_emitter *e, struct out_batch *o)
 {
 	unsigned done = 0;
 
+	if (e->w->u) {                  /* queued: the round's one submit sends them */
+		for (unsigned i = 0; i < o->n; i++)
+			relay_uring_send(e->w->u, o->fd, &o->dest, o->iov[i].iov_base,
+					 o->iov[i].iov_len);
+		o->n = 0;
+		return;
+	}
 	/* The common case at 50 packets/s per stream: one packet. sendto() skips the
 	 * per-message header copy that sendmmsg() does. */
 	if (o->n == 1) {
@@ -118,11 +131,24 @@ static void emit_flush(struct relay_emitter *e)
 {
 	for (int l = 0; l < LANES; l++) {
 		if (e->lane[l].n)
-			lane_flush(&e->lane[l]);
+			lane_flush(e, &e->lane[l]);
 		e->lane[l].dst = NULL;
 	}
-	e->scratch_used = 0;
+	/* io_uring: the queued sends read scratch at the round's submit; reused after it */
+	if (!e->w->u)
+		e->scratch_used = 0;
 	e->rec_pending = NULL;          /* a copy whose packet never left stays unpublished */
+}
+
+/* Every queued packet sent now: scratch is free again. false: not sent yet (io_uring's
+ * completion queue overflows), scratch stays in use. */
+static bool emit_drain(struct relay_emitter *e)
+{
+	emit_flush(e);
+	if (e->w->u && !relay_uring_submit(e->w->u))
+		return false;
+	e->scratch_used = 0;
+	return true;
 }
 
 static struct out_batch *lane_for(struct relay_emitter *e, struct stream *dst)
@@ -137,7 +163,7 @@ static struct out_batch *lane_for(struct relay_emitter *e, struct stream *dst)
 	}
 	if (!free_lane) {               /* a third destination in one batch: rare */
 		free_lane = &e->lane[LANES - 1];
-		lane_flush(free_lane);
+		lane_flush(e, free_lane);
 	}
 	if (!stream_dest(dst, &free_lane->dest))
 		return NULL;
@@ -151,6 +177,8 @@ static bool in_rx_buffer(const struct worker *w, const uint8_t *p)
 {
 	const uint8_t *lo = &w->buf[0][0];
 
+	if (w->u)
+		return relay_uring_owns(w->u, p);
 	return p >= lo && p < lo + sizeof(w->buf);
 }
 
@@ -219,7 +247,8 @@ static int emit(struct relay_emitter *e, struct stream *dst, const uint8_t *data
 		quality_out(dst, data, len, e->now);
 	if (copy || !in_rx_buffer(w, data)) {
 		if (e->scratch_used == SCRATCH) {
-			emit_flush(e);
+			if (!emit_drain(e))
+				return -ENOBUFS;
 			if (!(o = lane_for(e, dst)))
 				return -ENOENT;
 		}
@@ -227,7 +256,7 @@ static int emit(struct relay_emitter *e, struct stream *dst, const uint8_t *data
 		data = w->scratch[e->scratch_used++];
 	}
 	if (o->n == BATCH)
-		lane_flush(o);
+		lane_flush(e, o);
 	o->iov[o->n] = (struct iovec){ .iov_base = (void *)data, .iov_len = len };
 	o->msg[o->n].msg_hdr = (struct msghdr){
 		.msg_name = &o->dest, .msg_namelen = netaddr_len(&o->dest),
@@ -298,23 +327,16 @@ static bool admit(struct stream *s, struct call *c, const union sockaddr_u *src,
 	return true;
 }
 
-/* One receive batch on socket ref->idx of stream ref->s: read, decide, send. Returns how
- * many packets were read. */
-static int stream_batch(struct worker *w, const struct stream_ref *ref)
+/* Decide and forward packets that arrived on socket ref->idx of stream ref->s, read at
+ * now (mono_us) and, finer for jitter, at w->em.now. */
+static void rx_handle(struct worker *w, const struct stream_ref *ref, const struct relay_rx *rx,
+		      unsigned n, int64_t now)
 {
 	struct daemon *d = w->relay->d;
 	struct stream *s = ref->s;
 	struct call *c = s->media->party->call;
 	const union sockaddr_u *local;
-	unsigned k = ref->idx;
-	int n, use;
-	int64_t now;
-
-	n = recvmmsg(__atomic_load_n(&ref->fd, __ATOMIC_ACQUIRE), w->in, BATCH, MSG_DONTWAIT, NULL);
-	if (n <= 0)
-		return 0;
-	now = mono_us();
-	w->em.now = mono_fine_us();     /* arrival for jitter: finer than the tick */
+	unsigned k = ref->idx, use;
 
 	pthread_mutex_lock(&c->lock);
 	/* a further socket replaced while this batch was read (media_rebind): no longer the
@@ -322,15 +344,15 @@ static int stream_batch(struct worker *w, const struct stream_ref *ref)
 	use = k == 0 || (k <= s->n_xs && ref == &s->xs[k - 1].ref) ? n : 0;
 	local = stream_sock_local(s, k);
 	s->rx_sock = (uint8_t)k;
-	for (int i = 0; i < use; i++) {
-		uint8_t *p = w->buf[i];
-		size_t len = w->in[i].msg_len;
+	for (unsigned i = 0; i < use; i++) {
+		uint8_t *p = rx[i].p;
+		size_t len = rx[i].len;
 
-		if (w->in[i].msg_hdr.msg_flags & MSG_TRUNC) {
+		if (rx[i].trunc) {
 			s->stats.errors++;
 			continue;
 		}
-		if (!admit(s, c, &w->src[i], p, &len, now, d->cfg->endpoint_learning))
+		if (!admit(s, c, rx[i].src, p, &len, now, d->cfg->endpoint_learning))
 			continue;
 		/* the stream the packet belongs to: s, or a BUNDLE member of s's group */
 		struct stream *t = s->media->bundle_tag ? bundle_demux(s, p, len) : s;
@@ -341,14 +363,14 @@ static int stream_batch(struct worker *w, const struct stream_ref *ref)
 		}
 
 		t->stats.packets++;
-		t->stats.bytes += w->in[i].msg_len;    /* as received, SRTP tag included */
+		t->stats.bytes += rx[i].len;    /* as received, SRTP tag included */
 		t->last_packet_us = now;
 		if (c->rec.sink)        /* as it arrived, decrypted: s has the real port */
-			rec_packet(d->rec, w->idx, c, t->media->party->idx, &w->src[i],
+			rec_packet(d->rec, w->idx, c, t->media->party->idx, rx[i].src,
 				   local, p, len);
 		quality_in(s, t, p, len, w->em.now);
 		if (d->hep && (s->component == COMP_RTCP || rtp_is_rtcp(p, len)))
-			hep_rtcp(d->hep, w->idx, c, &w->src[i], local, p, len);
+			hep_rtcp(d->hep, w->idx, c, rx[i].src, local, p, len);
 		/* a played digit is the operator's, not the side's media: no block applies */
 		bool played = t->media->dtmf_play && play_dtmf_packet(t, p, &len);
 
@@ -370,10 +392,28 @@ static int stream_batch(struct worker *w, const struct stream_ref *ref)
 			relay_emit(&w->em, route(t, p, len), p, len);
 	}
 	pthread_mutex_unlock(&c->lock);
-	for (int i = 0; i < n; i++)     /* recvmmsg shrank them to what it stored */
-		w->in[i].msg_hdr.msg_namelen = sizeof(w->src[i]);
 	/* File descriptors stay open until the grace period ends: safe without the lock. */
 	emit_flush(&w->em);
+}
+
+/* One receive batch on socket ref->idx of stream ref->s: read, decide, send. Returns how
+ * many packets were read. */
+static int stream_batch(struct worker *w, const struct stream_ref *ref)
+{
+	int n = recvmmsg(__atomic_load_n(&ref->fd, __ATOMIC_ACQUIRE), w->in, BATCH,
+			 MSG_DONTWAIT, NULL);
+
+	if (n <= 0)
+		return 0;
+	for (int i = 0; i < n; i++)
+		w->rx[i] = (struct relay_rx){
+			.p = w->buf[i], .len = w->in[i].msg_len, .src = &w->src[i],
+			.trunc = w->in[i].msg_hdr.msg_flags & MSG_TRUNC,
+		};
+	w->em.now = mono_fine_us();     /* arrival for jitter: finer than the tick */
+	rx_handle(w, ref, w->rx, (unsigned)n, mono_us());
+	for (int i = 0; i < n; i++)     /* recvmmsg shrank them to what it stored */
+		w->in[i].msg_hdr.msg_namelen = sizeof(w->src[i]);
 	return n;
 }
 
@@ -488,9 +528,8 @@ static void timers_run(struct worker *w)
 		emit_flush(&w->em);
 }
 
-static void *worker_main(void *arg)
+static void epoll_loop(struct worker *w)
 {
-	struct worker *w = arg;
 	struct epoll_event ev[MAX_EVENTS];
 
 	while (!atomic_load(&w->relay->stop)) {
@@ -508,6 +547,45 @@ static void *worker_main(void *arg)
 		timers_run(w);
 		atomic_fetch_add(&w->seq, 1);
 	}
+}
+
+/* A round's packets come from any of the worker's sockets; those of one socket in a row
+ * are handled under one taking of their call's lock. */
+static void uring_loop(struct worker *w)
+{
+	while (!atomic_load(&w->relay->stop)) {
+		unsigned n = relay_uring_round(w->u, timer_timeout(w), w->rx, BATCH), j;
+		int64_t now = mono_us();
+
+		if (!relay_uring_pending(w->u))
+			w->em.scratch_used = 0; /* the sends that read it went out */
+		w->em.now = mono_fine_us();     /* the round's packets arrived before this */
+		for (unsigned i = 0; i < n; i = j) {
+			for (j = i + 1; j < n && w->rx[j].ref == w->rx[i].ref; j++)
+				;
+			rx_handle(w, w->rx[i].ref, &w->rx[i], j - i, now);
+		}
+		timers_run(w);
+		atomic_fetch_add(&w->seq, 1);
+	}
+}
+
+/* The ring is made here: io_uring wants its submitter to be the thread that made it. */
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	const struct config *cfg = w->relay->d->cfg;
+
+	if (cfg->io_uring &&
+	    relay_uring_new(&w->u, cfg->io_uring_buffers, PKT_MAX, w->evfd, &w->why))
+		w->u = NULL;
+	atomic_store(&w->ready, true);
+	if (w->u)
+		uring_loop(w);
+	else
+		epoll_loop(w);
+	relay_uring_free(w->u);
+	w->u = NULL;
 	return NULL;
 }
 
@@ -557,6 +635,30 @@ static struct worker *worker_new(struct relay *r, unsigned idx)
 	return w;
 }
 
+/* Waits until every worker has decided its backend, and says which in one line. */
+static void log_backend(struct relay *r)
+{
+	const char *why = NULL;
+	unsigned nu = 0;
+
+	for (unsigned i = 0; i < r->n; i++) {
+		while (!atomic_load(&r->w[i]->ready))
+			usleep(100);
+		if (r->w[i]->u)
+			nu++;
+		else if (r->w[i]->why)
+			why = r->w[i]->why;
+	}
+	if (!r->d->cfg->io_uring)
+		ilog(LOG_INFO, "media I/O: recvmmsg/sendmmsg (io-uring off)");
+	else if (nu == r->n)
+		ilog(LOG_INFO, "media I/O: io_uring, %u receive buffers per thread",
+		     r->d->cfg->io_uring_buffers);
+	else
+		ilog(LOG_WARNING, "io_uring unavailable (%s): media I/O falls back to "
+		     "recvmmsg/sendmmsg on %u of %u threads", why ? why : "?", r->n - nu, r->n);
+}
+
 int relay_start(struct relay **out, struct daemon *d, unsigned n)
 {
 	struct relay *r;
@@ -582,6 +684,7 @@ int relay_start(struct relay **out, struct daemon *d, unsigned n)
 		}
 		r->n++;
 	}
+	log_backend(r);
 	*out = r;
 	return 0;
 fail:
@@ -615,11 +718,34 @@ void relay_stop(struct relay *r)
 	free(r);
 }
 
+/* Start reading a socket on worker w: 0 or -errno. */
+static int sock_watch(struct worker *w, struct stream_ref *ref, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.ptr = ref };
+	int err;
+
+	if (!w->u)
+		return epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+	err = relay_uring_add(w->u, ref);
+	if (!err)
+		worker_wake(w);         /* armed in its next round */
+	return err;
+}
+
+static void sock_unwatch(struct worker *w, struct stream_ref *ref, int fd)
+{
+	if (!w->u) {
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, fd, NULL);
+		return;
+	}
+	relay_uring_del(w->u, ref);
+	worker_wake(w);                 /* the receive holds the socket until cancelled */
+}
+
 int relay_stream_add(struct relay *r, struct stream *s, unsigned worker)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.ptr = &s->ref };
 	struct worker *w = r->w[worker % r->n];
-	int err = 0;
+	int err;
 
 	/* the tag follows socket 0 (media_rebind replaces it); a worker still in a batch of
 	 * the old one may read either */
@@ -629,8 +755,8 @@ int relay_stream_add(struct relay *r, struct stream *s, unsigned worker)
 	pthread_mutex_lock(&w->tlock);
 	s->registered = true;
 	pthread_mutex_unlock(&w->tlock);
-	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, s->fd, &ev)) {
-		err = -errno;
+	err = sock_watch(w, &s->ref, s->fd);
+	if (err) {
 		pthread_mutex_lock(&w->tlock);
 		s->registered = false;
 		pthread_mutex_unlock(&w->tlock);
@@ -644,7 +770,7 @@ void relay_stream_del(struct relay *r, struct stream *s, unsigned worker)
 
 	if (!s->registered)
 		return;
-	epoll_ctl(w->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+	sock_unwatch(w, &s->ref, s->fd);
 	pthread_mutex_lock(&w->tlock);
 	s->registered = false;
 	if (s->timer.armed)
@@ -654,19 +780,18 @@ void relay_stream_del(struct relay *r, struct stream *s, unsigned worker)
 
 int relay_xsock_add(struct relay *r, struct stream_xsock *x, unsigned worker)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.ptr = &x->ref };
+	int err = sock_watch(r->w[worker % r->n], &x->ref, x->ref.fd);
 
-	if (epoll_ctl(r->w[worker % r->n]->epfd, EPOLL_CTL_ADD, x->ref.fd, &ev))
-		return -errno;
-	x->registered = true;
-	return 0;
+	if (!err)
+		x->registered = true;
+	return err;
 }
 
 void relay_xsock_del(struct relay *r, struct stream_xsock *x, unsigned worker)
 {
 	if (!x->registered)
 		return;
-	epoll_ctl(r->w[worker % r->n]->epfd, EPOLL_CTL_DEL, x->ref.fd, NULL);
+	sock_unwatch(r->w[worker % r->n], &x->ref, x->ref.fd);
 	x->registered = false;
 }
 

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Runs the test layers and prints one summary. Any failure, or a layer that collected
-# nothing, makes the run fail.   usage: run-tests.sh [unit|e2e|diff|interop|kernel ...]
+# nothing, makes the run fail.   usage: run-tests.sh [unit|e2e|e2e-uring|diff|interop|kernel ...]
+# e2e runs sluiced with its default media I/O (recvmmsg/sendmmsg); e2e-uring runs the
+# relay-heavy files again with --io-uring, so both paths stay tested.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export BUILD SLUICED="$PWD/$BUILD/sluiced" SLUICE_NG="$PWD/$BUILD/sluice-ng"
 layers=("$@")
-[ ${#layers[@]} -eq 0 ] && layers=(unit e2e diff interop kernel)
+[ ${#layers[@]} -eq 0 ] && layers=(unit e2e e2e-uring diff interop kernel)
+# the files whose packets go through the userspace relay in most ways: plain, SRTP,
+# rebinding, BUNDLE, transcoding with timers, DTMF
+URING_FILES=(t/e2e/test_media.py t/e2e/test_srtp.py t/e2e/test_rebind.py t/e2e/test_bundle.py
+	    t/e2e/test_jitter_srtp.py)
 
 tot_pass=0 tot_fail=0 summary=""
 out=$(mktemp -d)
@@ -32,10 +38,11 @@ run_unit() {
 	add unit $p $f
 }
 
-run_pytest() { # layer dir
-	local xml="$out/$1.xml"
-	if [ ! -d "$2" ]; then add "$1" 0 1; return; fi
-	/usr/bin/python3 -m pytest -q -rfEs -p no:cacheprovider --junitxml="$xml" "$2"
+run_pytest() { # layer dir|files...
+	local xml="$out/$1.xml" layer=$1
+	shift
+	if [ ! -e "$1" ]; then add "$layer" 0 1; return; fi
+	/usr/bin/python3 -m pytest -q -rfEs -p no:cacheprovider --junitxml="$xml" "$@"
 	rc=$?
 	read -r p f < <(/usr/bin/python3 - "$xml" <<'PY'
 import sys, xml.etree.ElementTree as ET
@@ -48,9 +55,9 @@ except Exception:
     print(0, 1)
 PY
 )
-	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; echo "$1: no tests collected" >&2; fi
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; echo "$layer: no tests collected" >&2; fi
 	if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-	add "$1" "$p" "$f"
+	add "$layer" "$p" "$f"
 }
 
 run_diff() { # the differential test against rtpengine (t/diff/run.py)
@@ -70,6 +77,7 @@ for l in "${layers[@]}"; do
 	case "$l" in
 	unit) run_unit ;;
 	e2e) run_pytest e2e t/e2e ;;
+	e2e-uring) E2E_SLUICED_ARGS=--io-uring run_pytest e2e-uring "${URING_FILES[@]}" ;;
 	diff) run_diff ;;
 	interop) run_pytest interop t/interop ;;
 	kernel) run_pytest kernel t/kernel ;;

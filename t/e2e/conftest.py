@@ -3,6 +3,7 @@
 E2E_TARGET=sluiced (default): runs $SLUICED (default <repo>/build/sluiced).
 E2E_TARGET=rtpengine: runs $RTPENGINE (default /usr/bin/rtpengine) with --table=-1;
 tests marked sluice_only are skipped (E2E_RUN_SLUICE_ONLY=1 runs them anyway, to compare).
+E2E_SLUICED_ARGS="--io-uring": options added to every sluiced command line.
 Each relay gets its own NG port (2300+n) and media range (42000+200n .. +199).
 """
 
@@ -171,6 +172,10 @@ def relay_argv(ng_port, port_min, port_max, interfaces=("127.0.0.1",), extra=(),
 		# userspace forwarding; latch on the first packet as sluiced does (rtpengine's
 		# default "delayed" learning keeps using the SDP address for ~3 s)
 		argv += ["--table=-1", "--endpoint-learning=immediate"]
+	if TARGET == "sluiced" and os.environ.get("E2E_SLUICED_ARGS"):
+		# e.g. --io-uring: the whole suite on the other media I/O path (make test
+		# runs the relay-heavy files so, t/run-tests.sh)
+		argv += os.environ["E2E_SLUICED_ARGS"].split()
 	return argv + list(extra)
 
 

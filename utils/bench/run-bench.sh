@@ -6,7 +6,8 @@
 #
 # Every relay is started fresh for each test and stopped after it (and on any exit).
 # Tunables (environment):
-#   BENCH_RELAYS="sluiced rtpengine"  which relays, in order
+#   BENCH_RELAYS="sluiced rtpengine"  which relays, in order; sluiced-uring and
+#                                     sluiced-mmsg: sluiced with --io-uring / --no-io-uring
 #   BENCH_CALLS=500 BENCH_WARMUP=3 BENCH_DURATION=20      plain forwarding
 #   BENCH_RAMP_STEP=50 BENCH_RAMP_MAX=2800 BENCH_RAMP_WARMUP=2 BENCH_RAMP_DURATION=8
 #   BENCH_CTRL1_CYCLES=1000 BENCH_CTRL32_CYCLES=5000      control plane
@@ -28,7 +29,8 @@
 #                (sluiced: the write queue's peak, redis.queuemax)
 #   BENCH_TESTS="mem plain ctrl1 ctrl32 ramp transcode xramp churn rec-off rec-on srtp
 #                srtp-gcm srtp2 xc-amrwb xc-gsm ctrl-redis mem-redis"
-#                                               which tests, in order
+#                                               which tests, in order; also plain-hi (25
+#                                               calls x 1000 pps) and plain-lo (2000 x 10)
 #   BENCH_INTERLEAVE=1    tests outer, relays inner (sluiced, rtpengine, next test...):
 #                         each pair measured close in time on a machine whose load drifts
 #   BENCH_NG_PORT=2290 BENCH_PORT_MIN=30000 BENCH_PORT_MAX=41999 BENCH_GEN_PORT_BASE=10000
@@ -130,6 +132,11 @@ start_relay() {
 	fi
 	case "$1" in
 	sluiced)   taskset -c "$RELAY_CPU" "$SLUICED" "${common[@]}" --log-stderr >"$2" 2>&1 & ;;
+	# the two userspace I/O paths (issue 16), named explicitly: side by side in one run
+	sluiced-uring) taskset -c "$RELAY_CPU" "$SLUICED" "${common[@]}" --io-uring \
+			--log-stderr >"$2" 2>&1 & ;;
+	sluiced-mmsg) taskset -c "$RELAY_CPU" "$SLUICED" "${common[@]}" --no-io-uring \
+			--log-stderr >"$2" 2>&1 & ;;
 	rtpengine) taskset -c "$RELAY_CPU" "$RTPENGINE" "${common[@]}" --table=-1 \
 			--log-stderr >"$2" 2>&1 & ;;
 	*) die "unknown relay $1" ;;
@@ -196,6 +203,10 @@ test_args() {
 	case "$1" in
 	mem|mem-redis) echo plain --calls "$MEM_CALLS" --duration 0 ;;
 	plain)     echo plain --calls "$CALLS" --warmup "$WARMUP" --duration "$DURATION" ;;
+	# other load shapes at about the same packet rate: few calls at a high rate per stream,
+	# many calls at a low one (not in the default list)
+	plain-hi)  echo plain --calls 25 --pps 1000 --warmup "$WARMUP" --duration "$DURATION" ;;
+	plain-lo)  echo plain --calls 2000 --pps 10 --warmup "$WARMUP" --duration "$DURATION" ;;
 	ctrl1)     echo ctrl --inflight 1 --cycles "$CTRL1_CYCLES" ;;
 	ctrl32|ctrl-redis) echo ctrl --inflight 32 --cycles "$CTRL32_CYCLES" ;;
 	ramp)      echo ramp --step "$RAMP_STEP" --max-calls "$RAMP_MAX" --warmup "$RAMP_WARMUP" \

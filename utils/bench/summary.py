@@ -38,6 +38,14 @@ ROWS = [
 	("plain: relay CPU us/packet", "plain", ("window", "relay_cpu_us_per_pkt"), "%.3f"),
 	("plain: relay user CPU us/packet", "plain", ("window", "relay_user_us_per_pkt"), "%.3f"),
 	("plain: generator CPU %", "plain", ("window", "generator_cpu_pct"), "%.1f"),
+	("plain-hi: forwarded pkt/s", "plain-hi", ("window", "forwarded_pps"), "%.0f"),
+	("plain-hi: loss %", "plain-hi", ("packets", "loss_pct"), "%.4f"),
+	("plain-hi: latency p99 ms", "plain-hi", ("window", "latency_p99_us"), "ms"),
+	("plain-hi: relay CPU us/packet", "plain-hi", ("window", "relay_cpu_us_per_pkt"), "%.3f"),
+	("plain-lo: forwarded pkt/s", "plain-lo", ("window", "forwarded_pps"), "%.0f"),
+	("plain-lo: loss %", "plain-lo", ("packets", "loss_pct"), "%.4f"),
+	("plain-lo: latency p99 ms", "plain-lo", ("window", "latency_p99_us"), "ms"),
+	("plain-lo: relay CPU us/packet", "plain-lo", ("window", "relay_cpu_us_per_pkt"), "%.3f"),
 	("plain: delete stats mismatches", "plain", ("delete", "stats_mismatches"), "%d"),
 	("ramp: sustained calls", "ramp", ("sustained_calls",), "%d"),
 	("ramp: stopped by", "ramp", ("limit",), "%s"),
@@ -224,6 +232,33 @@ def redis_cost(out, data, relays):
 			"/".join(fmt(p, "%d") for p in peak)))
 
 
+# label, test, path: io_uring (sluiced) against recvmmsg/sendmmsg (sluiced-mmsg)
+URING_ROWS = [
+	("plain: CPU us/packet", "plain", ("window", "relay_cpu_us_per_pkt")),
+	("plain: latency p99 ms", "plain", ("window", "latency_p99_us")),
+	("plain-hi: CPU us/packet", "plain-hi", ("window", "relay_cpu_us_per_pkt")),
+	("plain-hi: latency p99 ms", "plain-hi", ("window", "latency_p99_us")),
+	("plain-lo: CPU us/packet", "plain-lo", ("window", "relay_cpu_us_per_pkt")),
+	("plain-lo: latency p99 ms", "plain-lo", ("window", "latency_p99_us")),
+	("ramp: sustained calls", "ramp", ("sustained_calls",)),
+	("srtp: CPU us/packet", "srtp", ("window", "relay_cpu_us_per_pkt")),
+	("srtp-gcm: CPU us/packet", "srtp-gcm", ("window", "relay_cpu_us_per_pkt")),
+	("srtp2: CPU us/packet", "srtp2", ("window", "relay_cpu_us_per_pkt")),
+	("transcode: CPU us/packet", "transcode", ("window", "relay_cpu_us_per_pkt")),
+]
+
+
+def uring_vs_mmsg(data, tests):
+	print("\n== io_uring / recvmmsg+sendmmsg (sluiced-uring / sluiced-mmsg, issue 16)")
+	for label, test, path in URING_ROWS:
+		if test not in tests:
+			continue
+		s = get(data["sluiced-uring"][test], *path)
+		m = get(data["sluiced-mmsg"][test], *path)
+		ratio = s / m if isinstance(s, (int, float)) and isinstance(m, (int, float)) and m else None
+		print("%-38s %10s %10s %8s" % (label, fmt(s, "%.3f"), fmt(m, "%.3f"), fmt(ratio, "%.2f")))
+
+
 def main():
 	out = sys.argv[1]
 	relays = sys.argv[2:] or ["sluiced", "rtpengine"]
@@ -269,6 +304,8 @@ def main():
 				"sluiced plain: zero loss, p99 <= 2 ms", fmt(loss, "%.4f") + "%",
 				"", "", "", "met" if loss == 0 and p99 is not None and p99 <= 2000
 				else "NOT met (p99 %s ms)" % fmt(p99, "ms")))
+	if "sluiced-uring" in relays and "sluiced-mmsg" in relays:
+		uring_vs_mmsg(data, tests)
 	if "churn" in tests:
 		churn_series(data, relays)
 	if "rec-off" in tests and "rec-on" in tests:
