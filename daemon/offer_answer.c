@@ -273,13 +273,16 @@ static void media_update(struct oa *oa, struct media *m, unsigned i,
 }
 
 /* rtcp-mux negotiation (RFC 5761) for media i: offer decides what the answerer is
- * offered; the answer settles what each side does. */
+ * offered; the answer settles what each side does. As rtpengine documents them, demux
+ * keeps mux from the answerer and accepts it from the offerer, reject the opposite
+ * half: the answerer is offered what the offerer offered (with `offer`: always), the
+ * offerer's mux is declined in the answer (mux_answer). */
 static void mux_offer(struct oa *oa, struct media *own, struct media *peer, unsigned i)
 {
 	unsigned f = oa->req->rtcp_mux;
 
 	own->rtcp_mux_offered = oa->sdp->media[i].rtcp_mux;
-	peer->rtcp_mux_offered = (own->rtcp_mux_offered && !(f & (NG_MUX_DEMUX | NG_MUX_REJECT))) ||
+	peer->rtcp_mux_offered = (own->rtcp_mux_offered && !(f & NG_MUX_DEMUX)) ||
 				 (f & (NG_MUX_REQUIRE | NG_MUX_OFFER));
 	/* Until the answer, each side may still send RTCP on port + 1; a side that muxes
 	 * and is offered mux again goes on muxing (a re-offer names the RTP port in its
@@ -463,8 +466,6 @@ static void build_rewrite(struct oa *oa, struct party *owner, struct party *out,
 		rw->origin_addr = out->media[0]->iface->adv_str;
 		rw->origin_af = out->media[0]->iface->af;
 	}
-	if (r->replace_session_name)
-		rw->session_name = "sluice";
 	rw->keep_dir = r->original_sendrecv;
 	if (r->strip_extmap)
 		rw->drop_more = extmap;
@@ -572,6 +573,10 @@ static int emit(struct oa *oa, struct party *owner, struct party *out, struct st
 		e = add_marker(oa, sb);
 	if (!e && oa_origin_fix(out, sb, oa->req->replace_username,
 				oa->req->replace_sdp_version) == -ENOMEM) {
+		*err = "Out of memory";
+		e = -ENOMEM;
+	}
+	if (!e && oa->req->replace_session_name && oa_session_name_fix(out, sb) == -ENOMEM) {
 		*err = "Out of memory";
 		e = -ENOMEM;
 	}

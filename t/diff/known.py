@@ -87,8 +87,6 @@ KNOWN = [
 	("deliberate", "generate-rtcp-transcoded", _names("baresip/generate-rtcp/"),
 	 _per_section(_codec_list)),
 	# older flag differences outside issue 13 part 4 (docs/rtpengine-differences.md)
-	("deliberate", "session-name", _names("baresip/repl-sessname/", "phone/repl-sessname/"),
-	 whole),
 	("deliberate", "media-address", _names("baresip/media-address/", "phone/media-address/"),
 	 whole),
 	("gap", "flags", lambda n: n.split("/")[1] in (
