@@ -101,6 +101,8 @@ struct secure_media {
 	enum dtls_setup their_setup;    /* as this side's SDP said (NONE if absent) */
 	enum dtls_setup reverse_setup;  /* DTLS-reverse of its offer: our role toward it
 	                                   in the answer (NONE: by its a=setup) */
+	enum dtls_setup offer_pref;     /* DTLS= of our last offer toward it (NONE: none):
+	                                   the role if it answers actpass */
 	struct dtls_fp fp;
 	bool has_fp;
 	bool no_dtls;                   /* its last SDP took no DTLS: offer it none again */
