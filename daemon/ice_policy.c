@@ -192,6 +192,11 @@ int ice_policy_out(const struct secure_ctx *x, struct secure_media *out,
 		want = x->offer ? own && own->ice_offered : out->ice_offered;
 	if (!want) {
 		agent_drop(out);
+		/* ICE=remove toward a side that trickles: rtpengine still says trickle and
+		 * that its (no) candidates are complete; without ufrag/pwd the side sees no
+		 * ICE (RFC 8839) and ignores both lines, which keep the SDP the same */
+		if (r->ice == NG_ICE_REMOVE && out->ice_trickle)
+			sb_puts(lines, "a=ice-options:trickle\r\na=end-of-candidates\r\n");
 		return 0;
 	}
 	if (!out->ice)

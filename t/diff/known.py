@@ -88,7 +88,7 @@ KNOWN = [
 	("deliberate", "media-address", _names("baresip/media-address/", "phone/media-address/"),
 	 whole),
 	("gap", "flags", lambda n: n.split("/")[1] in (
-		"ice-remove", "sdes-only"), whole),
+		"sdes-only",), whole),
 ]
 
 
