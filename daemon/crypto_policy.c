@@ -750,7 +750,7 @@ int secure_out(const struct secure_ctx *x, struct media *out, struct media *own,
 	osrtp = tp == SEC_PLAIN && x->offer && !x->req->crypto.sdes_off &&
 		((own->sec && own->sec->osrtp_in) || (x->req->crypto.osrtp & NG_OSRTP_OFFER));
 	if (!sm && tp == SEC_PLAIN && !own->sec && x->req->ice != NG_ICE_FORCE &&
-	    x->req->ice != NG_ICE_OPTIONAL && !osrtp)
+	    x->req->ice != NG_ICE_OPTIONAL && x->req->ice != NG_ICE_FORCE_RELAY && !osrtp)
 		return 0;
 	if (!sm && !(sm = secure_get(out))) {
 		*err = "Out of memory";

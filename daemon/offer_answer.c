@@ -410,6 +410,16 @@ static bool osrtp_media(const struct media *a, const struct media *b)
 	       (b->sec && (b->sec->osrtp_in || b->sec->osrtp_out));
 }
 
+/* ICE=force-relay (secure.h, ice_policy_relay): the section keeps the sender's c=, m= port and
+ * a=rtcp, where the peer's media goes unless its ICE picks sluice's relay candidates;
+ * the session c= too if it is the first section's. */
+static void keep_endpoint(struct sdp_media_rewrite *mr)
+{
+	mr->set_port = false;
+	mr->addr = NULL;
+	mr->rewrite_rtcp = mr->write_rtcp = false;
+}
+
 /* Build the rewrite that points the SDP at `out`'s sockets. */
 static void build_rewrite(struct oa *oa, struct party *owner, struct party *out,
 			  struct sdp_rewrite *rw)
@@ -457,6 +467,8 @@ static void build_rewrite(struct oa *oa, struct party *owner, struct party *out,
 		if (!rejected && osrtp_media(pm, om) && (!oa->offer || oa->call->answered) &&
 		    !sdp_attr(oa->sdp, (int)i, "ptime", 0, NULL))
 			mr->ptime = 20;
+		if (ice_policy_relay(r, oa->sdp, i))
+			keep_endpoint(mr);
 		if (i == 0) {
 			rw->session_conn = mr->addr;
 			rw->session_conn_af = mr->af;

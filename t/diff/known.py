@@ -81,7 +81,6 @@ KNOWN = [
 	 _per_section(_aead_session_params)),
 	# issue 13 part 4 (docs/ng.md, Flags)
 	("deliberate", "ice-optional-with-ice", _names("webrtc/ice-optional/"), whole),
-	("deliberate", "ice-force-relay", _names("baresip/ice-force-relay/"), whole),
 	("deliberate", "generate-rtcp-transcoded", _names("baresip/generate-rtcp/"),
 	 _per_section(_codec_list)),
 	# older flag differences outside issue 13 part 4 (docs/rtpengine-differences.md)
