@@ -86,8 +86,8 @@ KNOWN = [
 	# older flag differences outside issue 13 part 4 (docs/rtpengine-differences.md)
 	("deliberate", "media-address", _names("baresip/media-address/", "phone/media-address/"),
 	 whole),
-	("gap", "flags", lambda n: n.split("/")[1] in (
-		"sdes-only",), whole),
+	# rtpengine 10.5 has no SDES-only-; its later documentation says what sluice does
+	("deliberate", "sdes-only", _names("baresip/sdes-only/"), _drop(r"^\s*a=crypto:")),
 ]
 
 
