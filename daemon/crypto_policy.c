@@ -19,12 +19,13 @@
  *
  * DTLS (RFC 5763): toward an answerer we write a=setup:actpass and settle the role
  * from its answer; toward an offerer we answer active to actpass (dtls_setup_answer),
- * or what DTLS=passive|active (DTLS-reverse= of its offer) asks. Without rtcp-mux each component is a DTLS
- * association of its own (RFC 5764 4.1): the RTCP port then runs a second handshake,
- * in the same role and for the same fingerprint, whose keys protect what goes through
- * that port (secure_rtcp). It exists while the side may not multiplex: during an offer
- * when mux was not offered (toward the answerer: not offered to it), after the answer
- * when mux was not agreed; with mux, RTCP shares the RTP handshake's keys. */
+ * or what DTLS=passive|active (DTLS-reverse= of its offer) asks. Without rtcp-mux
+ * each component is a DTLS association of its own (RFC 5764 4.1): the RTCP port then
+ * runs a second handshake, in the same role and for the same fingerprint, whose keys
+ * protect what goes through that port (secure_rtcp). It exists while the side may not
+ * multiplex: during an offer when mux was not offered (toward the answerer: not offered
+ * to it), after the answer when mux was not agreed; with mux, RTCP shares the RTP
+ * handshake's keys. */
 #include "secure.h"
 
 #include <errno.h>

@@ -6,8 +6,8 @@
  * but where the SDP had no ICE the section keeps the sender's c=/m= (its default path)
  * and our candidates are typ relay (ice_policy_relay), media to and from that side
  * waiting for a selected pair (secure_handler.c); ICE=remove strips ICE toward that
- * side. The endpoint's own candidates are never
- * passed on: each side sees only sluice's candidates: a host candidate per component
+ * side. The endpoint's own candidates are never passed on: each side sees only
+ * sluice's candidates: a host candidate per component
  * (component 1 only with rtcp-mux) on every address of the side's logical interface,
  * IPv4 and IPv6, each with ports of its own (ice_cands.c, media_socks.h).
  *

@@ -410,9 +410,9 @@ static bool osrtp_media(const struct media *a, const struct media *b)
 	       (b->sec && (b->sec->osrtp_in || b->sec->osrtp_out));
 }
 
-/* ICE=force-relay (secure.h, ice_policy_relay): the section keeps the sender's c=, m= port and
- * a=rtcp, where the peer's media goes unless its ICE picks sluice's relay candidates;
- * the session c= too if it is the first section's. */
+/* ICE=force-relay (secure.h, ice_policy_relay): the section keeps the sender's c=,
+ * m= port and a=rtcp, where the peer's media goes unless its ICE picks sluice's relay
+ * candidates; the session c= too if it is the first section's. */
 static void keep_endpoint(struct sdp_media_rewrite *mr)
 {
 	mr->set_port = false;
