@@ -196,6 +196,7 @@ struct party_opts {                     /* per-side media handling flags */
 
 struct party_origin {                   /* o= of SDP sent to this party (oa_origin.h) */
 	char username[64];              /* "" until replace=username first saw one */
+	char session_name[64];          /* s=, "" until replace=session-name first saw one */
 	uint64_t version;               /* replace=sdp-version: last version sent */
 	uint64_t hash;                  /* ... and a hash of that SDP without its o= */
 	bool have_version;

@@ -17,14 +17,15 @@
  * UDP/TLS/RTP/SAVP(F); the answer's attributes say which the side took (keying()). An
  * offer that carries both is taken as DTLS.
  *
- * DTLS (RFC 5763): toward an answerer we write a=setup:actpass (or what DTLS=passive|
- * active asks) and settle the role from its answer; toward an offerer we answer
- * active to actpass (dtls_setup_answer). Without rtcp-mux each component is a DTLS
- * association of its own (RFC 5764 4.1): the RTCP port then runs a second handshake,
- * in the same role and for the same fingerprint, whose keys protect what goes through
- * that port (secure_rtcp). It exists while the side may not multiplex: during an offer
- * when mux was not offered (toward the answerer: not offered to it), after the answer
- * when mux was not agreed; with mux, RTCP shares the RTP handshake's keys. */
+ * DTLS (RFC 5763): toward an answerer we write a=setup:actpass and settle the role
+ * from its answer; toward an offerer we answer active to actpass (dtls_setup_answer),
+ * or what DTLS=passive|active (DTLS-reverse= of its offer) asks. Without rtcp-mux
+ * each component is a DTLS association of its own (RFC 5764 4.1): the RTCP port then
+ * runs a second handshake, in the same role and for the same fingerprint, whose keys
+ * protect what goes through that port (secure_rtcp). It exists while the side may not
+ * multiplex: during an offer when mux was not offered (toward the answerer: not offered
+ * to it), after the answer when mux was not agreed; with mux, RTCP shares the RTP
+ * handshake's keys. */
 #include "secure.h"
 
 #include <errno.h>
@@ -410,6 +411,22 @@ static enum dtls_setup flag_setup(const struct secure_ctx *x, const struct secur
 	return s != DTLS_SETUP_NONE || x->offer ? s : sm->reverse_setup;
 }
 
+/* Our role toward an answerer that answered actpass to our actpass, which RFC 5763 5
+ * does not allow but endpoints do (a WebRTC caller answering a re-INVITE with its own
+ * offer SDP; rtpengine accepts it): "either" is taken at its word. The role of the
+ * association we have goes on (no new handshake), else DTLS= of our offer, else
+ * active: a client's hello starts the handshake whatever the peer waits for, where two
+ * servers would wait for ever. */
+static bool actpass_answered(const struct secure_media *sm)
+{
+	bool client = sm->dtls ? sm->dtls_client : sm->offer_pref != DTLS_SETUP_PASSIVE;
+
+	clog(LOG_NOTICE, sm->m->party->call->callid, NULL, "media %u: answer with "
+	     "a=setup:actpass (RFC 5763 wants active or passive), taken as leaving the DTLS "
+	     "role to us: %s", sm->m->index, client ? "active (client)" : "passive (server)");
+	return client;
+}
+
 /* Answerer side: its a=setup settles who is the client. */
 static int dtls_in_answer(const struct secure_ctx *x, struct secure_media *sm, const char **err)
 {
@@ -419,7 +436,9 @@ static int dtls_in_answer(const struct secure_ctx *x, struct secure_media *sm, c
 	 * flexible, as if we had offered actpass */
 	if (sm->our_setup == DTLS_SETUP_NONE)
 		sm->our_setup = DTLS_SETUP_ACTPASS;
-	if (dtls_setup_resolve(sm->our_setup, sm->their_setup, &client)) {
+	if (sm->our_setup == DTLS_SETUP_ACTPASS && sm->their_setup == DTLS_SETUP_ACTPASS) {
+		client = actpass_answered(sm);
+	} else if (dtls_setup_resolve(sm->our_setup, sm->their_setup, &client)) {
 		*err = "Incompatible a=setup in the answer";
 		return -EINVAL;
 	}
@@ -448,10 +467,10 @@ static int dtls_out(const struct secure_ctx *x, struct secure_media *sm, struct 
 		return -ENOKEY;
 	}
 	if (x->offer) {
-		sm->our_setup = want != DTLS_SETUP_NONE ? want : DTLS_SETUP_ACTPASS;
-		/* passive/active: the role is known now, the answerer may start at once */
-		if (want != DTLS_SETUP_NONE)
-			e = dtls_ensure(x, sm, want == DTLS_SETUP_ACTIVE);
+		/* an offerer says actpass (RFC 5763 5), whatever DTLS= prefers: as rtpengine,
+		 * the answerer picks the role; the preference serves if it leaves it to us */
+		sm->our_setup = DTLS_SETUP_ACTPASS;
+		sm->offer_pref = want;
 	} else if (want != DTLS_SETUP_NONE) {
 		sm->our_setup = want;
 		e = dtls_ensure(x, sm, want == DTLS_SETUP_ACTIVE);
@@ -661,13 +680,15 @@ static const char *out_proto(const struct secure_ctx *x, const struct media *out
 /* Toward an answerer on an SRTP protocol: our a=crypto lines, then DTLS's a=setup and
  * a=fingerprint. rtpengine offers both on RTP/SAVP(F) and on UDP/TLS/RTP/SAVP(F), and
  * reads whichever the answer takes (keying()); once a side's own SDP came without DTLS
- * our offers toward it carry none (no_dtls; a side keyed by DTLS still gets a=crypto,
- * as from rtpengine).
+ * our offers toward it carry none (no_dtls). A side keyed by DTLS still gets a=crypto
+ * if it got them before (it answered our offer with DTLS), not if it never did (it
+ * offered DTLS and we answered so: a re-INVITE from the other side), as from rtpengine.
  * SDES-off, DTLS=off or no certificate leave one out, and one must remain. */
 static int offer_keys(const struct secure_ctx *x, struct secure_media *sm,
 		      const struct secure_media *from, struct strbuf *lines, const char **err)
 {
-	bool sdes = !x->req->crypto.sdes_off;
+	bool dtls_side = sm->tp == SEC_DTLS && sm->their_setup != DTLS_SETUP_NONE;
+	bool sdes = !x->req->crypto.sdes_off && !(dtls_side && !sm->n_ours);
 	bool dtls = x->req->crypto.dtls != NG_DTLS_OFF && x->d->dtls_cert && !sm->no_dtls;
 	int e;
 
@@ -730,7 +751,7 @@ int secure_out(const struct secure_ctx *x, struct media *out, struct media *own,
 	osrtp = tp == SEC_PLAIN && x->offer && !x->req->crypto.sdes_off &&
 		((own->sec && own->sec->osrtp_in) || (x->req->crypto.osrtp & NG_OSRTP_OFFER));
 	if (!sm && tp == SEC_PLAIN && !own->sec && x->req->ice != NG_ICE_FORCE &&
-	    x->req->ice != NG_ICE_OPTIONAL && !osrtp)
+	    x->req->ice != NG_ICE_OPTIONAL && x->req->ice != NG_ICE_FORCE_RELAY && !osrtp)
 		return 0;
 	if (!sm && !(sm = secure_get(out))) {
 		*err = "Out of memory";

@@ -84,7 +84,8 @@ int ice_cands_add(struct secure_media *sm)
 			int i;
 
 			cand_addr(m, c, k, &a);
-			i = ice_add_local(sm->ice, c, &a);
+			i = ice_add_local_type(sm->ice, c, &a, sm->ice_relay ? ICE_CAND_RELAY
+									 : ICE_CAND_HOST);
 			if (i < 0 && k == 0)
 				return i;
 			if (i < 0)

@@ -2,10 +2,12 @@
  *
  * Policy (like rtpengine): with ICE=default sluice is the ICE agent toward a side that
  * offered ICE and, in an offer, toward the answerer if the offer had ICE; ICE=force
- * makes it an agent toward the side the SDP goes to in any case (force-relay too: the
- * relay has no TURN candidates, its host candidates are its relay addresses);
- * ICE=remove strips ICE toward that side. The endpoint's own candidates are never
- * passed on: each side sees only sluice's candidates: a host candidate per component
+ * makes it an agent toward the side the SDP goes to in any case; ICE=force-relay too,
+ * but where the SDP had no ICE the section keeps the sender's c=/m= (its default path)
+ * and our candidates are typ relay (ice_policy_relay), media to and from that side
+ * waiting for a selected pair (secure_handler.c); ICE=remove strips ICE toward that
+ * side. The endpoint's own candidates are never passed on: each side sees only
+ * sluice's candidates: a host candidate per component
  * (component 1 only with rtcp-mux) on every address of the side's logical interface,
  * IPv4 and IPv6, each with ports of its own (ice_cands.c, media_socks.h).
  *
@@ -175,23 +177,38 @@ int ice_policy_in(const struct secure_ctx *x, struct secure_media *sm, unsigned 
 	return 0;
 }
 
+bool ice_policy_relay(const struct ng_request *r, const struct sdp *sdp, unsigned i)
+{
+	return r->ice == NG_ICE_FORCE_RELAY && sdp->media[i].port &&
+	       !secure_sdp_has_ice(sdp, i);
+}
+
 int ice_policy_out(const struct secure_ctx *x, struct secure_media *out,
 		   const struct secure_media *own, struct strbuf *lines)
 {
 	const struct ng_request *r = x->req;
+	bool relay = ice_policy_relay(r, x->sdp, out->m->index - 1);
 	struct ice_agent *a;
 	bool want;
 
 	lite_choice(x, out, false);
 	if (r->ice == NG_ICE_REMOVE)
 		want = false;
-	else if (r->ice == NG_ICE_FORCE ||
+	else if (r->ice == NG_ICE_FORCE || r->ice == NG_ICE_FORCE_RELAY ||
 		 (r->ice == NG_ICE_OPTIONAL && !(own && own->ice_offered)))
 		want = true;            /* optional: as force where the SDP had no ICE */
 	else
 		want = x->offer ? own && own->ice_offered : out->ice_offered;
+	if (out->ice && out->ice_relay != relay)
+		agent_drop(out);        /* its candidates change type: made again below */
+	out->ice_relay = want && relay;
 	if (!want) {
 		agent_drop(out);
+		/* ICE=remove toward a side that trickles: rtpengine still says trickle and
+		 * that its (no) candidates are complete; without ufrag/pwd the side sees no
+		 * ICE (RFC 8839) and ignores both lines, which keep the SDP the same */
+		if (r->ice == NG_ICE_REMOVE && out->ice_trickle)
+			sb_puts(lines, "a=ice-options:trickle\r\na=end-of-candidates\r\n");
 		return 0;
 	}
 	if (!out->ice)

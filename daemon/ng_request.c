@@ -91,8 +91,10 @@ static void set_ice(struct ng_request *r, const char *s, size_t len)
 		r->ice = NG_ICE_OPTIONAL;
 	else if (str_is(s, len, "default"))
 		r->ice = NG_ICE_DEFAULT;
+	else if (str_is(s, len, "force-relay") || str_is(s, len, "force_relay"))
+		r->ice = NG_ICE_FORCE_RELAY;
 	else
-		ng_unsupported_kv(r, "ICE", s, len);    /* force-relay: no relay candidates */
+		ng_unsupported_kv(r, "ICE", s, len);
 }
 
 /* rtpengine's values for the ICE-lite key, with the synonyms it takes */

@@ -22,8 +22,11 @@ enum ng_cmd {
 };
 
 /* ICE key: OPTIONAL is FORCE toward a side whose SDP has no ICE, else DEFAULT (sluice is
- * the only candidate: it never passes the endpoint's on). */
-enum ng_ice { NG_ICE_DEFAULT = 0, NG_ICE_REMOVE, NG_ICE_FORCE, NG_ICE_OPTIONAL };
+ * the only candidate: it never passes the endpoint's on). FORCE_RELAY: toward a side
+ * whose SDP has no ICE, the sender's c=/m= stay and sluice adds itself as relay
+ * candidates (ice_policy.c); with ICE in the SDP it is FORCE. */
+enum ng_ice { NG_ICE_DEFAULT = 0, NG_ICE_REMOVE, NG_ICE_FORCE, NG_ICE_OPTIONAL,
+	      NG_ICE_FORCE_RELAY };
 
 /* ICE-lite key (offers): sluice acts as a lite agent toward the answerer (FWD), the
  * offerer (BKW), both, or neither (OFF); KEEP leaves what an earlier offer set. */

@@ -71,7 +71,6 @@ static const struct unsupported table[] = {
 	{ "audio-player", "there is no audio player" },
 	{ "sdp-attr", "free SDP attribute edits are not implemented" },
 	/* values of supported keys */
-	{ "ICE=force-relay", "sluice has no relay candidates: ICE is handled as by default" },
 	{ "OSRTP=offer-legacy", "legacy best-effort SRTP (duplicated m= lines) is not implemented" },
 	{ "OSRTP=accept-legacy", "legacy best-effort SRTP (duplicated m= lines) is not implemented" },
 	{ "transport-protocol=accept", "an answer keeps the offered protocol" },

@@ -1,4 +1,4 @@
-/* o= username and version kept per receiving party (oa_origin.h). */
+/* o= username and version, s= session name, kept per receiving party (oa_origin.h). */
 #include "oa_origin.h"
 
 #include <errno.h>
@@ -106,4 +106,29 @@ int oa_origin_fix(struct party *to, struct strbuf *sb, bool username, bool versi
 				      strlen(po->username));
 	}
 	return 0;
+}
+
+int oa_session_name_fix(struct party *to, struct strbuf *sb)
+{
+	struct party_origin *po = &to->sent;
+	const char *s, *end;
+	size_t at, len;
+
+	s = sb->len > 2 && !strncmp(sb->buf, "s=", 2) ? sb->buf : strstr(sb->buf, "\r\ns=");
+	if (!s)
+		return -EINVAL;
+	if (s != sb->buf)
+		s += 2;
+	at = (size_t)(s - sb->buf) + 2;
+	if (!(end = strstr(s, "\r\n")))
+		return -EINVAL;
+	len = (size_t)(end - sb->buf) - at;
+	/* the first one sent to the party (a longer one is sent as it is, never cut) */
+	if (!po->session_name[0] && len < sizeof(po->session_name)) {
+		memcpy(po->session_name, sb->buf + at, len);
+		po->session_name[len] = '\0';
+	}
+	if (!po->session_name[0])
+		return 0;
+	return splice(sb, at, len, po->session_name, strlen(po->session_name));
 }

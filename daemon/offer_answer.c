@@ -273,13 +273,16 @@ static void media_update(struct oa *oa, struct media *m, unsigned i,
 }
 
 /* rtcp-mux negotiation (RFC 5761) for media i: offer decides what the answerer is
- * offered; the answer settles what each side does. */
+ * offered; the answer settles what each side does. As rtpengine documents them, demux
+ * keeps mux from the answerer and accepts it from the offerer, reject the opposite
+ * half: the answerer is offered what the offerer offered (with `offer`: always), the
+ * offerer's mux is declined in the answer (mux_answer). */
 static void mux_offer(struct oa *oa, struct media *own, struct media *peer, unsigned i)
 {
 	unsigned f = oa->req->rtcp_mux;
 
 	own->rtcp_mux_offered = oa->sdp->media[i].rtcp_mux;
-	peer->rtcp_mux_offered = (own->rtcp_mux_offered && !(f & (NG_MUX_DEMUX | NG_MUX_REJECT))) ||
+	peer->rtcp_mux_offered = (own->rtcp_mux_offered && !(f & NG_MUX_DEMUX)) ||
 				 (f & (NG_MUX_REQUIRE | NG_MUX_OFFER));
 	/* Until the answer, each side may still send RTCP on port + 1; a side that muxes
 	 * and is offered mux again goes on muxing (a re-offer names the RTP port in its
@@ -407,6 +410,16 @@ static bool osrtp_media(const struct media *a, const struct media *b)
 	       (b->sec && (b->sec->osrtp_in || b->sec->osrtp_out));
 }
 
+/* ICE=force-relay (secure.h, ice_policy_relay): the section keeps the sender's c=,
+ * m= port and a=rtcp, where the peer's media goes unless its ICE picks sluice's relay
+ * candidates; the session c= too if it is the first section's. */
+static void keep_endpoint(struct sdp_media_rewrite *mr)
+{
+	mr->set_port = false;
+	mr->addr = NULL;
+	mr->rewrite_rtcp = mr->write_rtcp = false;
+}
+
 /* Build the rewrite that points the SDP at `out`'s sockets. */
 static void build_rewrite(struct oa *oa, struct party *owner, struct party *out,
 			  struct sdp_rewrite *rw)
@@ -454,6 +467,8 @@ static void build_rewrite(struct oa *oa, struct party *owner, struct party *out,
 		if (!rejected && osrtp_media(pm, om) && (!oa->offer || oa->call->answered) &&
 		    !sdp_attr(oa->sdp, (int)i, "ptime", 0, NULL))
 			mr->ptime = 20;
+		if (ice_policy_relay(r, oa->sdp, i))
+			keep_endpoint(mr);
 		if (i == 0) {
 			rw->session_conn = mr->addr;
 			rw->session_conn_af = mr->af;
@@ -463,8 +478,6 @@ static void build_rewrite(struct oa *oa, struct party *owner, struct party *out,
 		rw->origin_addr = out->media[0]->iface->adv_str;
 		rw->origin_af = out->media[0]->iface->af;
 	}
-	if (r->replace_session_name)
-		rw->session_name = "sluice";
 	rw->keep_dir = r->original_sendrecv;
 	if (r->strip_extmap)
 		rw->drop_more = extmap;
@@ -572,6 +585,10 @@ static int emit(struct oa *oa, struct party *owner, struct party *out, struct st
 		e = add_marker(oa, sb);
 	if (!e && oa_origin_fix(out, sb, oa->req->replace_username,
 				oa->req->replace_sdp_version) == -ENOMEM) {
+		*err = "Out of memory";
+		e = -ENOMEM;
+	}
+	if (!e && oa->req->replace_session_name && oa_session_name_fix(out, sb) == -ENOMEM) {
 		*err = "Out of memory";
 		e = -ENOMEM;
 	}

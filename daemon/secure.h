@@ -47,6 +47,8 @@ struct secure_stats {                   /* [L] */
 	uint64_t other_err;             /* malformed, protect errors */
 	uint64_t dtls_in, stun_in, junk;
 	uint64_t no_consent;            /* not sent: ICE consent lost (RFC 7675) */
+	uint64_t no_pair;               /* ICE=force-relay side: media withheld (both ways)
+	                                   before ICE selected a pair */
 };
 
 /* The RTCP component's own DTLS association, on a side that does not multiplex RTCP
@@ -101,6 +103,8 @@ struct secure_media {
 	enum dtls_setup their_setup;    /* as this side's SDP said (NONE if absent) */
 	enum dtls_setup reverse_setup;  /* DTLS-reverse of its offer: our role toward it
 	                                   in the answer (NONE: by its a=setup) */
+	enum dtls_setup offer_pref;     /* DTLS= of our last offer toward it (NONE: none):
+	                                   the role if it answers actpass */
 	struct dtls_fp fp;
 	bool has_fp;
 	bool no_dtls;                   /* its last SDP took no DTLS: offer it none again */
@@ -119,6 +123,9 @@ struct secure_media {
 	                                   false): the full-full role, RFC 8445 6.1.1 */
 	bool ice_run;                   /* [L] our ufrag/pwd reached this side: checks may
 	                                   go out (not before the answer to its offer) */
+	bool ice_relay;                 /* [L] ICE=force-relay toward it: our candidates are
+	                                   typ relay, its SDP kept the sender's c=/m=, and
+	                                   media to or from it waits for a selected pair */
 };
 
 /* One offer or answer being processed. */
@@ -159,8 +166,12 @@ void secure_srtp_clear(struct secure_media *sm);
 
 int ice_policy_in(const struct secure_ctx *x, struct secure_media *sm, unsigned i,
 		  const char **err);
+/* ICE=force-relay applies to media i of sdp: it has no ICE of its own (with ICE, the
+ * key acts as force: the endpoint's candidates are never passed on). The rewrite then
+ * keeps the section's c=/m= and a=rtcp (offer_answer.c). */
+bool ice_policy_relay(const struct ng_request *r, const struct sdp *sdp, unsigned i);
 /* Whether to be an ICE agent toward `out`; if so make/keep the agent and append its
- * ufrag, pwd and candidates. */
+ * ufrag, pwd and candidates (typ relay with ICE=force-relay, see above). */
 int ice_policy_out(const struct secure_ctx *x, struct secure_media *out,
 		   const struct secure_media *own, struct strbuf *lines);
 /* rtcp-mux settled: drop the RTCP component from the agent. Call lock held. */

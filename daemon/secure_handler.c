@@ -86,6 +86,22 @@ static void ice_events(struct secure_media *sm)
 		     sm->m->index, ice_state_name(sm->ice->state));
 }
 
+/* ICE=force-relay toward sm's side: its media passes only once ICE selected a pair
+ * for the component, i.e. the side's agent chose sluice's relay candidate and media is
+ * meant to go through it; until then its default path (the c=/m= it was sent, the
+ * sender's own) is the one in use. */
+static bool relay_waits(const struct secure_media *sm, uint8_t comp)
+{
+	union sockaddr_u remote;
+	unsigned local;
+
+	if (!sm->ice_relay || !sm->ice)
+		return false;
+	if (comp > sm->ice->n_comp)
+		comp = COMP_RTP;        /* rtcp-mux */
+	return ice_selected(sm->ice, comp, &local, &remote) != 0;
+}
+
 /* ---- SRTP steps ---- */
 
 static void count_err(struct secure_media *sm, int e)
@@ -148,6 +164,10 @@ int secure_encrypt(struct secure_media *sm, uint8_t *pkt, size_t *len, size_t ca
 	int e;
 
 	sm = transport_sec(sm);
+	if (sm && relay_waits(sm, comp)) {
+		sm->stats.no_pair++;
+		return -ENOTCONN;
+	}
 	/* RFC 7675: nothing but consent checks toward a peer that stopped consenting */
 	if (sm && sm->ice && sm->ice->state == ICE_DISCONNECTED) {
 		sm->stats.no_consent++;
@@ -251,6 +271,10 @@ static enum early_verdict sec_early(struct stream_handler *h, struct stream *in,
 	switch (stun_demux(pkt, len)) {
 	case STUN_DEMUX_RTP:
 	case STUN_DEMUX_DTLS:           /* the latch rules decide who may handshake */
+		if (relay_waits(sm, in->component)) {
+			sm->stats.no_pair++;
+			return EARLY_DROP;
+		}
 		return EARLY_PASS;
 	case STUN_DEMUX_STUN:
 		if (sm->ice)

@@ -113,6 +113,10 @@ void secure_stats_add(struct arena *a, struct bval *md, const struct media *m)
 		struct bval *ice = ice_dict(a, sm->ice);
 
 		put_u(a, ice, "withheld without consent", sm->stats.no_consent);
+		if (sm->ice_relay) {    /* ICE=force-relay toward this side */
+			bv_dict_add_str(a, ice, "candidates", "relay");
+			put_u(a, ice, "withheld before a selected pair", sm->stats.no_pair);
+		}
 		bv_dict_add(a, md, "ICE", ice);
 	}
 }

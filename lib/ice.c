@@ -12,6 +12,7 @@
 
 #define TYPE_PREF_HOST  126
 #define TYPE_PREF_PRFLX 110
+#define TYPE_PREF_RELAY 0
 
 static const char ice_chars[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -115,11 +116,18 @@ static unsigned ip_index(const struct ice_agent *a, const union sockaddr_u *addr
 
 int ice_add_local(struct ice_agent *a, unsigned component, const union sockaddr_u *addr)
 {
+	return ice_add_local_type(a, component, addr, ICE_CAND_HOST);
+}
+
+int ice_add_local_type(struct ice_agent *a, unsigned component, const union sockaddr_u *addr,
+		       enum ice_cand_type type)
+{
 	struct ice_cand *c;
 	int ret;
 
 	if (component < 1 || component > a->n_comp ||
-	    (addr->sa.sa_family != AF_INET && addr->sa.sa_family != AF_INET6))
+	    (addr->sa.sa_family != AF_INET && addr->sa.sa_family != AF_INET6) ||
+	    (type != ICE_CAND_HOST && type != ICE_CAND_RELAY))
 		return -EINVAL;
 	if (a->n_local >= ICE_MAX_LOCAL)
 		return -ENOSPC;
@@ -127,8 +135,9 @@ int ice_add_local(struct ice_agent *a, unsigned component, const union sockaddr_
 	memset(c, 0, sizeof(*c));
 	c->addr = *addr;
 	c->component = (uint8_t)component;
-	c->type = ICE_CAND_HOST;
-	c->priority = cand_prio(TYPE_PREF_HOST, 65535 - ip_index(a, addr), component);
+	c->type = type;
+	c->priority = cand_prio(type == ICE_CAND_RELAY ? TYPE_PREF_RELAY : TYPE_PREF_HOST,
+				65535 - ip_index(a, addr), component);
 	foundation_of(addr, c->foundation, sizeof(c->foundation));
 	a->n_local++;
 	ret = add_pairs_for_local(a, a->n_local - 1u);
@@ -154,9 +163,15 @@ int ice_format_candidate(const struct ice_agent *a, unsigned i, char *buf, size_
 	if (i >= a->n_local)
 		return -EINVAL;
 	c = &a->local[i];
-	n = snprintf(buf, size, "%s %u UDP %u %s %u typ %s", c->foundation, c->component,
-		     c->priority, netaddr_ntop(&c->addr, ip, sizeof(ip)),
-		     netaddr_port(&c->addr), type_name(c->type));
+	netaddr_ntop(&c->addr, ip, sizeof(ip));
+	if (c->type == ICE_CAND_HOST)
+		n = snprintf(buf, size, "%s %u UDP %u %s %u typ host", c->foundation,
+			     c->component, c->priority, ip, netaddr_port(&c->addr));
+	else
+		n = snprintf(buf, size, "%s %u UDP %u %s %u typ %s raddr %s rport %u",
+			     c->foundation, c->component, c->priority, ip,
+			     netaddr_port(&c->addr), type_name(c->type), ip,
+			     netaddr_port(&c->addr));
 	if (n < 0 || (size_t)n >= size) {
 		if (size)
 			buf[0] = '\0';

@@ -244,7 +244,8 @@ static void put(struct out *o, const char *fmt, ...)
 int sdes_format(const struct sdes_crypto *c, char *buf, size_t size)
 {
 	const struct srtpw_suite_info *si = srtpw_suite_info(c->key.suite);
-	char b64[64];
+	/* EVP_EncodeBlock writes 4 per 3 bytes and a NUL: 65 for AES_256's 46 */
+	char b64[4 * ((SRTPW_MASTER_MAX + 2) / 3) + 1];
 	struct out o = { buf, size, 0, false };
 
 	if (!si || c->tag > SDES_TAG_MAX || c->key.mki_len > SRTPW_MKI_MAX)

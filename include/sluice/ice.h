@@ -63,7 +63,7 @@
 #define ICE_RTO_MAX_MS  1600    /* the doubling stops here */
 #define ICE_MAX_TX      7       /* transmissions per check before it fails (~9.5 s) */
 #define ICE_NOMINATE_WAIT_MS 500 /* controlling: wait this long for better pairs */
-#define ICE_CAND_MAX    160     /* longest ice_format_candidate() value, with NUL */
+#define ICE_CAND_MAX    224     /* longest ice_format_candidate() value, with NUL */
 #define ICE_TX_MAX      600     /* largest STUN message the agent builds */
 #define ICE_CONSENT_MS  5000    /* full: consent check interval on a selected pair */
 #define ICE_CONSENT_LOST_MS 30000 /* full: no consent response this long = lost
@@ -175,8 +175,14 @@ int ice_agent_init(struct ice_agent *a, bool lite, bool controlling, unsigned n_
 /* Add a host candidate for one of our sockets. Returns its index (the `local` used by
  * ice_input/ice_tx), -EINVAL (component, family) or -ENOSPC. */
 int ice_add_local(struct ice_agent *a, unsigned component, const union sockaddr_u *addr);
+/* The same as a candidate of type `type` (ICE_CAND_HOST or ICE_CAND_RELAY: a relay
+ * sitting on the socket itself, type preference 0, RFC 8445 5.1.2.2). */
+int ice_add_local_type(struct ice_agent *a, unsigned component, const union sockaddr_u *addr,
+		       enum ice_cand_type type);
 /* The a=candidate value (after "candidate:") of local candidate i, e.g.
- * "1 1 UDP 2130706431 203.0.113.1 30000 typ host". Length or -EINVAL/-ENOSPC. */
+ * "1 1 UDP 2130706431 203.0.113.1 30000 typ host"; a relay candidate names itself as
+ * its related address ("... typ relay raddr 203.0.113.1 rport 30000", RFC 8839 5.1
+ * wants one). Length or -EINVAL/-ENOSPC. */
 int ice_format_candidate(const struct ice_agent *a, unsigned i, char *buf, size_t size);
 
 /* Parse an a=candidate value (after "candidate:"). 0, -EINVAL (malformed), -ENOTSUP

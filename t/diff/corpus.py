@@ -9,7 +9,9 @@ A Case is a name and a list of steps; each step is (command, side, sdp, keys):
            caller's / callee's endpoint ("{A1}" .. for further m= lines) and are filled
            by the runner (fixed numbers, or real sockets for the media part).
   keys     further NG keys (flags, replace, ICE, codec, direction, ...).
-Endpoint addresses are loopback only: 127.0.0.11 (caller), 127.0.0.12 (callee), ::1."""
+Endpoint addresses are loopback only: 127.0.0.11 (caller), 127.0.0.12 (callee), ::1; the
+fixed ports (run.py FIXED_PORTS) are clear of other tests' ranges: both relays send ICE
+checks to the WebRTC base's candidates."""
 
 import itertools
 

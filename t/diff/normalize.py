@@ -1,7 +1,8 @@
 """Normalization of NG replies before the comparison: only what is random by nature.
 
 - media ports the relay chose (anything in its own range): P<n>, numbered per address in
-  order of first appearance, with "+1" for the port after a known one (a=rtcp);
+  order of first appearance, with "+1" for the port after a known one (a=rtcp), also
+  as a candidate's rport;
 - ICE ufrag, pwd and candidate foundations: U<n>, W<n>, F<n> in order of first appearance
   (so "the same value again" stays visible);
 - SDES keys (inline:...), DTLS fingerprints: <key>, <fingerprint>;
@@ -79,6 +80,11 @@ def sdp_lines(sdp, tok):
 			if len(f) >= 6:
 				f[0] = tok.name("F", f[0])
 				f[5] = tok.port(f[4], f[5])
+				# a relay candidate's related address may be the relay's own
+				for k in range(6, len(f) - 1):
+					if f[k] == "rport" and k >= 2 and f[k - 2] == "raddr" and \
+							f[k + 1].isdigit():
+						f[k + 1] = tok.port(f[k - 1], f[k + 1])
 				line = "a=candidate:" + " ".join(f)
 		elif line.startswith("a=ice-ufrag:"):
 			line = "a=ice-ufrag:" + tok.name("U", line[12:])

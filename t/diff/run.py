@@ -30,7 +30,12 @@ import normalize  # noqa: E402
 from relays import start_pair  # noqa: E402
 
 MIN_IDENTICAL = 0.95
-FIXED_PORTS = {"A": 30000, "A1": 30002, "B": 31000, "B1": 31002}
+# the endpoints' ports in the SDP of the cases without media: nothing listens there, yet
+# both relays send to them (ICE checks to the WebRTC base's candidates, DTLS as the
+# client), so they stay clear of every other test's ports: the interop user agents'
+# 30000-31999 (t/interop/interop_scenario.py), whose calls may run at the same time,
+# the phones' 20000-29999, the soaks' 36000-40999, the e2e slots' 41000+
+FIXED_PORTS = {"A": 34000, "A1": 34002, "B": 35000, "B1": 35002}
 
 
 def fill(sdp, ports):

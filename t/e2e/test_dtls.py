@@ -94,13 +94,41 @@ def test_dtls_answerer_client_sluice_passive(relay):
 
 
 def test_dtls_flag_passive(relay):
+	"""DTLS=passive in an offer: the offer still says actpass (RFC 5763 5: an offerer
+	does; rtpengine writes it too), the answerer's active makes sluiced the server."""
 	r = relay()
 	c = Call(r)
 	c.offer(DTLS="passive", **{"transport-protocol": DTLS})
-	assert c.offer_reply.attrs(0, "setup") == ["passive"]
+	assert c.offer_reply.attrs(0, "setup") == ["actpass"]
 	peer = DtlsPeer(c.b.rtp, client=True)
 	c.answer(sdp=sdp_with(c.b, DTLS, ["a=fingerprint:" + peer.fingerprint, "a=setup:active"]))
 	assert peer.handshake(c.b_dest(), timeout=5)
+	assert media0(ok(c.query()), c.ttag)["DTLS"]["role"] == "server"
+	c.close()
+
+
+@pytest.mark.parametrize("pref, role", [(None, "client"), ("passive", "server")])
+def test_dtls_actpass_answer(relay, pref, role):
+	"""An answer that says actpass (RFC 5763 wants active or passive; rtpengine accepts
+	it) leaves the role to sluiced: active (its hello starts the handshake whatever the
+	peer waits for), or passive if DTLS=passive asked for it; one NOTICE names the call.
+	The handshake completes and SRTP flows both ways."""
+	r = relay()
+	c = Call(r)
+	kw = {"DTLS": pref} if pref else {}
+	c.offer(**{"transport-protocol": DTLS}, **kw)
+	peer = DtlsPeer(c.b.rtp, client=role == "server")
+	c.answer(sdp=sdp_with(c.b, DTLS, ["a=fingerprint:" + peer.fingerprint, "a=setup:actpass"]))
+	assert c.answer_reply.medias[0]["proto"] == "RTP/AVP"
+	assert peer.handshake(c.b_dest(), timeout=5), "handshake did not complete"
+	assert peer.peer_fingerprint() == fp_of(c.offer_reply)
+	assert wait_for(lambda: media0(ok(c.query()), c.ttag)["DTLS"]["state"] == "connected", 2)
+	assert media0(ok(c.query()), c.ttag)["DTLS"]["role"] == role
+	tx, rx = peer.srtp()
+	exchange_srtp(c.b, c.b_dest(), tx, rx, c.a, c.a_dest())
+	time.sleep(0.1)
+	notes = [l for l in r.log().splitlines() if "a=setup:actpass" in l and c.cid in l]
+	assert len(notes) == 1 and "NOTICE" in notes[0], notes
 	c.close()
 
 

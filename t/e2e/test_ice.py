@@ -107,6 +107,24 @@ def test_ice_remove_toward_b(relay):
 	c.close()
 
 
+def test_ice_remove_both_ways_trickle(relay):
+	"""ICE=remove in offer and answer: no ICE toward either side; toward the offerer,
+	which trickles, only a=ice-options:trickle and a=end-of-candidates remain, without
+	credentials or candidates (as rtpengine writes it), and media flows by c=/m=."""
+	r = relay()
+	c = Call(r)
+	c.offer(sdp=c.a.sdp(ice=True) + "a=ice-options:trickle\r\n", ICE="remove")
+	assert not [l for l in c.offer_reply.lines if l.startswith(("a=ice", "a=candidate",
+								     "a=end-of-candidates"))]
+	c.answer(ICE="remove")
+	a = c.answer_reply
+	assert [l for l in a.lines if l.startswith(("a=ice", "a=candidate", "a=end-of"))] == \
+		["a=ice-options:trickle", "a=end-of-candidates"]
+	sent = c.a.send_rtp(c.a_dest(), n=5, pps=100)
+	assert sorted(d for d, _ in recv_all(c.b.rtp, timeout=1, count=5)) == sorted(sent)
+	c.close()
+
+
 def test_ice_force_toward_plain_side(relay):
 	r = relay()
 	c = Call(r)

@@ -231,6 +231,28 @@ static void test_candidates(void **state)
 	assert_int_equal(ice_parse_candidate(buf, strlen(buf), &c), 0);
 	assert_true(netaddr_eq(&c.addr, &l3));
 	assert_int_equal(c.priority, a.local[2].priority);
+
+	/* relay candidates (ICE=force-relay): type preference 0, the socket itself as the
+	 * related address; the longest form fits ICE_CAND_MAX */
+	assert_int_equal(ice_agent_init(&a, false, true, 2), 0);
+	assert_int_equal(ice_add_local_type(&a, 1, &l1, ICE_CAND_RELAY), 0);
+	assert_int_equal(ice_add_local_type(&a, 2, &l3, ICE_CAND_RELAY), 1);
+	assert_int_equal(ice_add_local_type(&a, 1, &l1, ICE_CAND_SRFLX), -EINVAL);
+	assert_true(ice_format_candidate(&a, 0, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf + 16, " 1 UDP 16777215 203.0.113.1 30000 typ relay "
+			    "raddr 203.0.113.1 rport 30000");
+	assert_true(ice_format_candidate(&a, 1, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf + 16, " 2 UDP 16776958 2001:db8::1 30000 typ relay "
+			    "raddr 2001:db8::1 rport 30000");
+	assert_int_equal(ice_parse_candidate(buf, strlen(buf), &c), 0);
+	assert_int_equal(c.type, ICE_CAND_RELAY);
+	assert_int_equal(c.priority, a.local[1].priority);
+	l3 = addr("[2001:db8:ffff:ffff:ffff:ffff:ffff:ffff]:65535");
+	assert_true(ice_add_local_type(&a, 2, &l3, ICE_CAND_RELAY) >= 0);
+	memset(a.local[2].foundation, 'x', ICE_FOUNDATION_MAX);
+	a.local[2].foundation[ICE_FOUNDATION_MAX] = '\0';
+	a.local[2].priority = 4294967295u;
+	assert_true(ice_format_candidate(&a, 2, buf, sizeof(buf)) > 0);
 }
 
 /* ---- two agents over an in-memory network ---- */

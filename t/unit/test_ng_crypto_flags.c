@@ -1,4 +1,4 @@
-/* NG SDES / DTLS / ICE=force-relay options: every accepted spelling, table-driven. */
+/* NG SDES / DTLS / ICE options: every accepted spelling, table-driven. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,7 +24,6 @@ static const struct vec {
 	unsigned no, only;
 	enum ng_dtls dtls;
 	enum ng_ice ice;
-	bool relay;
 	unsigned unknown;
 } vecs[] = {
 	/*  0 */ { HEAD "}", 0 },
@@ -46,8 +45,8 @@ static const struct vec {
 	/* 12 */ { HEAD ",\"DTLS\":\"sideways\"}", -EINVAL },
 	/* 13 */ { HEAD ",\"DTLS\":[\"passive\"]}", -EINVAL },
 	/* 14 */ { HEAD ",\"SDES\":[1]}", -EINVAL },
-	/* 15 */ { HEAD ",\"ICE\":\"force-relay\"}", 0, .relay = true },
-	/* 16 */ { HEAD ",\"flags\":[\"ICE=force-relay\"]}", 0, .relay = true },
+	/* 15 */ { HEAD ",\"ICE\":\"force-relay\"}", 0, .ice = NG_ICE_FORCE_RELAY },
+	/* 16 */ { HEAD ",\"flags\":[\"ICE=force-relay\"]}", 0, .ice = NG_ICE_FORCE_RELAY },
 	/* 17 */ { HEAD ",\"flags\":[\"ICE=force\",\"sdes-OFF\",\"dtls=PASSIVE\"]}", 0,
 		   .off = true, .dtls = NG_DTLS_PASSIVE, .ice = NG_ICE_FORCE },
 	/* 18 */ { HEAD ",\"ICE\":\"default\"}", 0 },
@@ -79,10 +78,8 @@ static void test_vecs(void **state)
 		assert_int_equal(r.crypto.sdes_only, v->only);
 		assert_int_equal(r.crypto.dtls, v->dtls);
 		assert_int_equal(r.ice, v->ice);
-		/* force-relay is not force: it is named as unsupported (no relay candidates) */
-		int fr = ng_unsupported_find("ICE=force-relay", 15);
-		assert_true(fr >= 0);
-		assert_int_equal(!!(r.unsupported[fr / 64] & (1ull << (fr % 64))), v->relay);
+		/* force-relay is its own value (not force), and no longer unsupported */
+		assert_true(ng_unsupported_find("ICE=force-relay", 15) < 0);
 		assert_int_equal(r.unknown_flags, v->unknown);
 		arena_reset(&a);
 	}

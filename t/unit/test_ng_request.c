@@ -99,7 +99,8 @@ static void describe(const struct ng_request *r, struct strbuf *sb)
 	if (r->ice)
 		sb_printf(sb, "ice=%s ", r->ice == NG_ICE_REMOVE ? "remove" :
 			  r->ice == NG_ICE_FORCE ? "force" :
-			  r->ice == NG_ICE_OPTIONAL ? "optional" : "?");
+			  r->ice == NG_ICE_OPTIONAL ? "optional" :
+			  r->ice == NG_ICE_FORCE_RELAY ? "force-relay" : "?");
 	if (r->ice_lite)
 		sb_printf(sb, "ice-lite=%s ", r->ice_lite == NG_ICE_LITE_OFF ? "off" :
 			  r->ice_lite == NG_ICE_LITE_FWD ? "forward" :
@@ -296,8 +297,7 @@ static const struct flags_vec flags_vecs[] = {
 	{ { "generate-RTCP=off" }, "" },
 	{ { "reorder-codecs", "asymmetric-codecs", "symmetric codecs", "allow-transcoding" }, "" },
 	{ { "NAT-wait", "pierce NAT", "ICE=force-relay", "T.38-decode" },
-	  "unsupported=NAT-wait unsupported=pierce-NAT unsupported=T.38 "
-	  "unsupported=ICE=force-relay" },
+	  "ice=force-relay unsupported=NAT-wait unsupported=pierce-NAT unsupported=T.38" },
 	{ { "OSRTP-offer-legacy", "SDES-static", "transport-protocol=accept" },
 	  "unsupported=SDES-static unsupported=OSRTP=offer-legacy "
 	  "unsupported=transport-protocol=accept" },

@@ -251,6 +251,15 @@ static void test_generate(void **state)
 	assert_non_null(strstr(buf, "== ") ? strstr(buf, "== ") : strstr(buf, "=="));
 	assert_int_equal(buf[strlen(buf) - 1], '=');
 	assert_int_equal(sdes_parse(buf, strlen(buf), &p), 0);
+	/* the longest key, AES_256_CM's 46 bytes: 64 characters with "==" (the encoder
+	 * writes 65 bytes with its NUL; make SANITIZE=1 saw a 64-byte buffer overrun) */
+	assert_int_equal(sdes_generate(&a, 1, SRTPW_AES_256_CM_HMAC_SHA1_80), 0);
+	a.pad = true;
+	assert_true(sdes_format(&a, buf, sizeof(buf)) > 0);
+	assert_int_equal(strcspn(strstr(buf, "inline:") + 7, " |"), 64);
+	assert_non_null(strstr(buf, "=="));
+	assert_int_equal(sdes_parse(buf, strlen(buf), &p), 0);
+	assert_memory_equal(p.key.master, a.key.master, 46);
 	assert_int_equal(sdes_generate(&a, 1, SRTPW_SUITE_NONE), -EINVAL);
 	assert_int_equal(sdes_generate(&a, SDES_TAG_MAX + 1, SRTPW_AEAD_AES_128_GCM), -EINVAL);
 }
