@@ -16,7 +16,7 @@ deb_pkgs="debhelper dh-dkms dpkg-dev fakeroot"
 man_pkgs="help2man man-db groff-base"    # make man (the pages' test runs in make test)
 bench_pkgs="libavcodec-extra rtpengine-daemon util-linux procps redis-server"   # redis: ctrl-redis, mem-redis
 # kernel module tests (t/kernel): 6.1 image + headers of every flavour, qemu, initramfs tools
-kernel_pkgs="qemu-system-x86 linux-image-amd64 linux-headers-amd64 linux-headers-cloud-amd64
+kernel_pkgs="qemu-system-x86 dkms e2fsprogs linux-image-amd64 linux-headers-amd64 linux-headers-cloud-amd64
              linux-headers-rt-amd64 busybox-static kmod cpio iproute2 nftables util-linux"
 
 want=""
