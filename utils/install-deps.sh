@@ -23,7 +23,7 @@ want=""
 for t in "$@"; do
 	case "$t" in
 	build) want="$want $build_pkgs" ;;
-	test)  want="$want $build_pkgs $test_pkgs $kernel_pkgs $man_pkgs" ;;
+	test)  want="$want $build_pkgs $test_pkgs $kernel_pkgs $man_pkgs $deb_pkgs" ;;
 	fuzz)  want="$want $build_pkgs $fuzz_pkgs" ;;
 	deb)   want="$want $build_pkgs $deb_pkgs $man_pkgs" ;;
 	bench) want="$want $build_pkgs $bench_pkgs" ;;
