@@ -1,7 +1,8 @@
 #!/bin/bash
 # The install test inside the guest (a systemd boot of a Debian 12 root; run-vm.sh). Two
 # boots of one disk:
-#   phase 1: apt-get install ./*.deb (DKMS builds the module for the running kernel),
+#   phase 1: apt-get install ./*.deb (DKMS builds the module for the running kernel; or
+#            run-vm.sh did that on the host in a chroot of this root: $dir/stage),
 #            systemctl start (packaged unit and /etc/sluice/sluice.conf), a call
 #            forwarded in the kernel, systemctl restart, the call again, then reboot;
 #   phase 2: the relay is back by itself after the reboot, a call in the kernel again,
@@ -37,15 +38,26 @@ ng() { sluice-ng --compact "$@"; }
 mainpid() { systemctl show -P MainPID sluice-daemon; }
 
 # ---- checks ----
-installed() {
-	apt-get install -y --no-install-recommends "$dir"/debs/*.deb &&
+installed() { # stage host: run-vm.sh installed them in a chroot of this root before boot
+	if [ "$(cat $dir/stage)" = guest ]; then
+		apt-get install -y --no-install-recommends "$dir"/debs/*.deb || return 1
+	fi
+	dpkg-query -W -f='${Package} ${Version} ${Status}\n' sluice-daemon sluice-utils \
+		sluice-kernel-dkms | tee /dev/stderr | grep -c ' install ok installed$' | grep -qx 3 &&
 	dkms status sluice | tee /dev/stderr | grep -q "$(uname -r), x86_64: installed" &&
 	modinfo -F filename sluice | grep -q "/updates/dkms/sluice.ko" &&
 	getent passwd sluice && test -s /etc/sluice/sluice.conf &&
 	dpkg-query -W -f='${Conffiles}\n' sluice-daemon | grep -q /etc/sluice/sluice.conf
 }
-enabled_not_started() {	# packaging choice: enabled, started by the operator
-	systemctl is-enabled sluice-daemon && ! systemctl is-active sluice-daemon
+enabled() { # packaging choice: the install enables the unit and starts nothing; a boot
+	# after the install (stage host: this one) starts it
+	systemctl is-enabled sluice-daemon || return 1
+	if [ "$(cat $dir/stage)" = guest ]; then
+		! systemctl is-active sluice-daemon
+	else
+		systemctl is-active sluice-daemon && systemctl stop sluice-daemon &&
+		! systemctl is-active sluice-daemon
+	fi
 }
 up() { # the relay answers NG, runs as its user with CAP_NET_ADMIN only, kernel table 0
 	local i pid caps
@@ -101,7 +113,7 @@ if [ "$phase" = 1 ]; then
 	# install (the man-db trigger, minutes over 9p) is skipped
 	rm -f /var/lib/man-db/auto-update
 	step install "apt-get install ./*.deb, DKMS build for $(uname -r)" installed
-	step enabled_not_started "unit not enabled, or started by the install" enabled_not_started
+	step enabled "unit not enabled, started by the install or not by the boot" enabled
 	step start "systemctl start: not up with kernel table 0" \
 		sh -c 'systemctl start sluice-daemon && exit 0; journalctl -u sluice-daemon | tail; exit 1' &&
 	step start_up "after start" up

@@ -6,8 +6,17 @@
 # start, call, restart, call, reboot; phase 2: back after the reboot, call, remove,
 # purge). Prints "install-tests: N passed, N failed"; step lines with their seconds land in
 # $OUT/results.txt, the guest's log in $OUT/guest.log, consoles in $OUT/console-N.log.
+#
+# Where the packages are installed (SLUICE_INSTALL_STAGE):
+#   host  (default) `apt-get install ./*.deb` runs on the build host in a chroot of the
+#         same overlay (lower: the host root, upper: the guest disk's upper directory), so
+#         dpkg and the DKMS build of the module for the guest kernel run at native speed;
+#         the guest then boots that result: everything from `systemctl start` on runs
+#         in the guest. Under TCG the DKMS build alone takes minutes in the guest.
+#   guest the same command in the guest, after its first boot (the complete path, slow).
 #   env: BUILD (build), SLUICE_DEBS (a directory with the .deb files; default: make deb),
-#        SLUICE_KV (guest kernel; default newest 6.1 generic -amd64), VM_TIMEOUT (s, 420)
+#        SLUICE_KV (guest kernel; default newest 6.1 generic -amd64), VM_TIMEOUT (s per
+#        boot, 600), SLUICE_VM_VERBOSE (kernel/systemd console options instead of quiet)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-build}
@@ -28,7 +37,15 @@ if [ -z "$debs" ]; then
 	debs="$top/build/deb"
 fi
 t_debs=$SECONDS
-rm -rf "$out"
+stage=${SLUICE_INSTALL_STAGE:-host}
+root="$out/root"
+undo_chroot() { # everything mounted for the host stage, innermost first
+	local m
+	for m in dev/pts dev tmp run proc; do ! mountpoint -q "$root/$m" || umount "$root/$m"; done
+	! mountpoint -q "$root" || umount "$root"
+}
+undo_chroot 2>/dev/null || true
+rm -rf --one-file-system "$out"
 mkdir -p "$out/initramfs" "$out/disk/upper/opt/sluice-install-test/debs" "$out/disk/work" \
 	"$out/disk/upper/etc/systemd/system"
 
@@ -45,6 +62,38 @@ ln -s /etc/systemd/system/sluice-install-test.service \
 # The build host is a container (/.dockerenv): hidden from the guest by a whiteout, or its
 # systemd would believe it runs in docker and ignore the kernel command line.
 [ ! -e /.dockerenv ] || mknod "$out/disk/upper/.dockerenv" c 0 0
+echo "$stage" >"$d/stage"
+t_stage=$SECONDS
+if [ "$stage" = host ]; then
+	# the host has the guest's kernel headers for every flavour; a fresh host has its own
+	# flavour's only (DKMS in a chroot builds for every kernel with headers)
+	mkdir -p "$root"
+	trap undo_chroot EXIT
+	mount -t overlay -o "lowerdir=/,upperdir=$out/disk/upper,workdir=$out/disk/work" \
+		sluice-install "$root"
+	mount -t proc proc "$root/proc"
+	mount -t tmpfs -o mode=1777 tmp "$root/tmp"
+	mount -t tmpfs run "$root/run"
+	mount -t tmpfs -o mode=755 dev "$root/dev"	# not a bind: nothing of the host's /dev
+	for n in null:1:3 zero:1:5 random:1:8 urandom:1:9; do
+		IFS=: read -r name ma mi <<<"$n"
+		mknod -m 666 "$root/dev/$name" c "$ma" "$mi"
+	done
+	ln -s /proc/self/fd "$root/dev/fd"	# bash process substitution (dkms)
+	mkdir "$root/dev/pts" && mount -t devpts -o newinstance,ptmxmode=666 devpts "$root/dev/pts" &&
+		ln -s pts/ptmx "$root/dev/ptmx"
+	if ! chroot "$root" /bin/sh -c "rm -f /usr/sbin/policy-rc.d /var/lib/man-db/auto-update &&
+		rm -rf /lib/modules/*-cloud-amd64 /lib/modules/*-rt-amd64 &&
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+			/opt/sluice-install-test/debs/*.deb" >"$out/host-install.log" 2>&1; then
+		tail -n 30 "$out/host-install.log" >&2
+		echo "install-vm: apt-get install in the host chroot failed" >&2
+	fi
+	undo_chroot
+	trap - EXIT
+	rm -rf "$out/disk/work"/* 2>/dev/null || true
+fi
+echo "install ($stage stage): $((SECONDS - t_stage)) s" >>"$out/timings-pre.txt"
 truncate -s 4G "$out/disk.img"
 mkfs.ext4 -q -F -E root_owner=0:0 -d "$out/disk" "$out/disk.img"
 rm -rf "$out/disk"
@@ -75,7 +124,7 @@ done
 boot() { # N: one qemu run until the guest powers off or reboots (-no-reboot)
 	local t0=$SECONDS rc
 	set +e
-	timeout "${VM_TIMEOUT:-420}" qemu-system-x86_64 -accel tcg,thread=multi -m 1536 -smp 2 \
+	timeout "${VM_TIMEOUT:-600}" qemu-system-x86_64 -accel tcg,thread=multi -m 1536 -smp 2 \
 		-nographic -no-reboot -nic none \
 		-kernel "/boot/vmlinuz-$KV" -initrd "$out/initramfs.cpio.gz" \
 		-append "console=ttyS0 panic=-1 ${SLUICE_VM_VERBOSE:-quiet systemd.show_status=error} systemd.unit=multi-user.target$masks" \
@@ -87,8 +136,7 @@ boot() { # N: one qemu run until the guest powers off or reboots (-no-reboot)
 	set -e
 	echo "boot $1: $((SECONDS - t0)) s (qemu exit $rc)" | tee -a "$out/timings.txt"
 }
-: >"$out/timings.txt"
-echo "debs: $((t_debs - t_start)) s" >>"$out/timings.txt"
+{ echo "debs: $((t_debs - t_start)) s"; cat "$out/timings-pre.txt"; } >"$out/timings.txt"
 boot 1
 grep -q 'phase 1 done' "$out/guest.log" 2>/dev/null && boot 2
 echo "total: $((SECONDS - t_start)) s" >>"$out/timings.txt"

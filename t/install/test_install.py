@@ -14,7 +14,7 @@ OUT = ROOT / BUILD / "install-vm"
 
 # in the order the guest runs them (t/install/guest.sh)
 STEPS = [
-    "install", "enabled_not_started", "start", "start_up", "call_kernel",
+    "install", "enabled", "start", "start_up", "call_kernel",
     "restart", "call_after_restart",
     "after_reboot", "call_after_reboot", "remove", "purge", "dmesg_clean",
 ]
