@@ -206,7 +206,7 @@ $(BUILD)/man/%.1: $(BUILD)/% utils/man/%.h2m
 # Debian packages (sluice-daemon, sluice-utils, sluice-kernel-dkms) into build/deb/.
 deb:
 	@utils/install-deps.sh deb
-	dpkg-buildpackage -b -us -uc
+	dpkg-buildpackage -b -us -uc -j$(shell nproc)
 	@mkdir -p build/deb
 	mv ../sluice-*_$(shell dpkg-parsechangelog -S Version)_*.deb ../sluice_$(shell dpkg-parsechangelog -S Version)_*.* build/deb/
 	@ls -1 build/deb

@@ -113,7 +113,7 @@ def main():
 									   s.get("not in kernel")))
 		if s["stats"]["packets"] != N:
 			errors.append("query port %d: %d packets, sent %d" % (port, s["stats"]["packets"], N))
-		if kl.get(port, 0) < N // 2:
+		if kl.get(port, 0) < N // 4:	# the rest went through userspace until latched
 			errors.append("kernel forwarded %d of %d packets on port %d" % (kl.get(port, 0), N, port))
 	print("call %s: relay ports %d/%d, query packets %s, kernel packets %s of %d each way" %
 	      (LABEL, to_a, to_b, [rtp[p]["stats"]["packets"] for p in (to_a, to_b) if p in rtp],

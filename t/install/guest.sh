@@ -131,6 +131,7 @@ fi
 step after_reboot "not back up after the reboot" up
 step call_after_reboot "a call after the reboot is not forwarded in the kernel" call reboot
 journalctl -b -u sluice-daemon --no-pager >$out/daemon-phase2.log
+systemd-analyze blame --no-pager 2>/dev/null | head -n 12	# where the boot's time went
 step remove "apt-get remove left the module, table or daemon" removed
 step purge "apt-get purge left a user, group or file" purged
 dmesg >$out/dmesg.txt
