@@ -98,8 +98,9 @@ echo "install ($stage stage): $((SECONDS - t_stage)) s" >>"$out/timings-pre.txt"
 # host's; what the install changed wins): depmod and dpkg read all of them, minutes over
 # 9p under TCG, seconds from a virtio disk, like any VM's root.
 t_copy=$SECONDS
-mkdir -p "$out/disk/upper/lib/modules" "$out/disk/upper/var/lib"
-cp -a -n "/lib/modules/$KV" "$out/disk/upper/lib/modules/"
+mods=$(readlink -f /lib/modules)	# /usr/lib/modules: /lib is a symlink (merged /usr)
+mkdir -p "$out/disk/upper$mods" "$out/disk/upper/var/lib"
+cp -a -n "$mods/$KV" "$out/disk/upper$mods/"
 cp -a -n /var/lib/dpkg "$out/disk/upper/var/lib/"
 echo "copy of modules and dpkg database: $((SECONDS - t_copy)) s" >>"$out/timings-pre.txt"
 truncate -s 4G "$out/disk.img"
