@@ -90,7 +90,10 @@ removed() {
 }
 purged() {
 	local left
-	apt-get purge -y sluice-daemon sluice-utils sluice-kernel-dkms || return 1
+	# what remove left in dpkg (configuration files: state rc); apt-get does not know
+	# the others any more
+	apt-get purge -y $(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' 'sluice*' 2>/dev/null |
+		awk '$1 ~ /^r/ { print $2 }') || return 1
 	dpkg -l 'sluice*' 2>/dev/null | grep '^[a-z][a-z] ' && return 1
 	getent passwd sluice && return 1
 	getent group sluice && return 1
