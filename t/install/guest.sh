@@ -99,7 +99,8 @@ purged() {
 	getent group sluice && return 1
 	# every file the guest wrote is in the overlay's upper layer (the disk): none may be
 	# named after sluice, but for this test's own
-	mkdir -p /run/disk && mount -o ro /dev/vda /run/disk || return 1
+	# (a second mount of the disk shares the first one's superblock: same flags, rw)
+	mkdir -p /run/disk && mount -t ext4 /dev/vda /run/disk || return 1
 	left=$(cd /run/disk/upper && find . -iname '*sluice*' |
 		grep -v -e '^./opt/sluice-install-test' -e '^./etc/systemd/system/sluice-install-test.service$')
 	umount /run/disk
