@@ -102,7 +102,7 @@ purged() {
 	# (a second mount of the disk shares the first one's superblock: same flags, rw)
 	mkdir -p /run/disk && mount -t ext4 /dev/vda /run/disk || return 1
 	left=$(cd /run/disk/upper && find . -iname '*sluice*' |
-		grep -v -e '^./opt/sluice-install-test' -e '^./etc/systemd/system/sluice-install-test.service$')
+		grep -v -e '^./opt/sluice-install-test' -e '/sluice-install-test.service$')
 	umount /run/disk
 	echo "left: ${left:-nothing}"
 	[ -z "$left" ] && ! test -e /etc/sluice && ! test -e /etc/default/sluice-daemon &&
