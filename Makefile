@@ -2,9 +2,10 @@
 #
 #   make            build everything (build/)
 #   make run        install deps, build, start sluiced in the foreground
-#   make test       install deps, build, run unit + e2e + diff + interop + kernel tests
+#   make test       install deps, build, run unit + e2e + diff + interop + kernel + install tests
 #   make difftest   differential test against Debian's rtpengine (t/diff/, < 1 min)
 #   make test-kernel   only the kernel module tests (qemu guest, t/kernel/)
+#   make test-install  the .deb packages in a Debian 12 guest booted with systemd (t/install/)
 #   make fuzz       build libFuzzer targets (clang-14) and run each for FUZZ_SECONDS
 #   make bench      install deps, build, benchmark sluiced against rtpengine
 #   make soak       churn soak of sluiced: 300 calls for SOAK_SECONDS (600), docs/soak.md
@@ -54,7 +55,7 @@ TOOL_BIN   := $(TOOL_SRC:t/tools/%.c=$(BUILD)/t/%)
 .SECONDARY:
 KTEST_BIN  := $(BUILD)/t/sluice-ktest
 
-.PHONY: all progs deps run test unit e2e difftest interop kernel test-kernel fuzz bench bench-kernel soak deb clean man
+.PHONY: all progs deps run test unit e2e difftest interop kernel test-kernel test-install fuzz bench bench-kernel soak deb clean man
 all: progs $(UNIT_BIN) $(KTEST_BIN) $(TOOL_BIN)
 progs: $(BUILD)/sluiced $(UTIL_BIN)
 
@@ -140,6 +141,11 @@ test-kernel: deps
 	@utils/install-deps.sh kernel
 	$(MAKE) all
 	BUILD=$(BUILD) t/run-tests.sh kernel
+# install, start, a call in the kernel, restart, reboot, remove, purge: the packages in a
+# Debian 12 guest booted with systemd (t/install/run-vm.sh, docs/operations.md)
+test-install: deps
+	@utils/install-deps.sh kernel deb
+	BUILD=$(BUILD) t/run-tests.sh install
 
 # Side-by-side benchmark against rtpengine (docs/benchmarks.md); BENCH_* variables in
 # utils/bench/run-bench.sh tune durations.
@@ -200,7 +206,7 @@ $(BUILD)/man/%.1: $(BUILD)/% utils/man/%.h2m
 # Debian packages (sluice-daemon, sluice-utils, sluice-kernel-dkms) into build/deb/.
 deb:
 	@utils/install-deps.sh deb
-	dpkg-buildpackage -b -us -uc
+	dpkg-buildpackage -b -us -uc -j$(shell nproc)
 	@mkdir -p build/deb
 	mv ../sluice-*_$(shell dpkg-parsechangelog -S Version)_*.deb ../sluice_$(shell dpkg-parsechangelog -S Version)_*.* build/deb/
 	@ls -1 build/deb

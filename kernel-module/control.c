@@ -4,6 +4,7 @@
  * anything else sees it; see include/sluice/kernel_abi.h for the errno contract. */
 #include <linux/capability.h>
 #include <linux/fs.h>
+#include <linux/moduleparam.h>
 #include <linux/seq_file.h>
 #include <linux/uaccess.h>
 #include "sluice.h"
@@ -308,22 +309,46 @@ static const struct proc_ops sluice_list_ops = {
 
 /* ---- setup ---- */
 
+/* Owner of the control files, so a daemon running as its own system user (with
+ * CAP_NET_ADMIN, still checked on every write) can open them: the packaged unit loads
+ * the module with the daemon user's ids. Writable at run time; applies to files created
+ * afterwards (a new table, a new network namespace). */
+static uint proc_uid;
+static uint proc_gid;
+module_param(proc_uid, uint, 0644);
+MODULE_PARM_DESC(proc_uid, "owner uid of the /proc/net/sluice control files (default 0)");
+module_param(proc_gid, uint, 0644);
+MODULE_PARM_DESC(proc_gid, "owner gid of the /proc/net/sluice control files (default 0)");
+
+static void sluice_proc_own(struct proc_dir_entry *de)
+{
+	kuid_t uid = make_kuid(&init_user_ns, READ_ONCE(proc_uid));
+	kgid_t gid = make_kgid(&init_user_ns, READ_ONCE(proc_gid));
+
+	if (de && uid_valid(uid) && gid_valid(gid))
+		proc_set_user(de, uid, gid);
+}
+
 int sluice_proc_instance_init(struct sluice_net *sn, struct sluice_instance *inst)
 {
+	struct proc_dir_entry *ctl, *stats, *list;
 	char name[12];
 
 	snprintf(name, sizeof(name), "%u", inst->id);
 	inst->dir = proc_mkdir_data(name, 0555, sn->dir, inst);
 	if (!inst->dir)
 		return -ENOMEM;
-	if (!proc_create_data("control", 0600, inst->dir, &sluice_ctl_ops, inst) ||
-	    !proc_create_data("stats", 0400, inst->dir, &sluice_stats_ops, inst) ||
-	    !proc_create_data("list", 0400, inst->dir, &sluice_list_ops, inst) ||
-	    sluice_srtp_proc_init(inst)) {
+	ctl = proc_create_data("control", 0600, inst->dir, &sluice_ctl_ops, inst);
+	stats = proc_create_data("stats", 0400, inst->dir, &sluice_stats_ops, inst);
+	list = proc_create_data("list", 0400, inst->dir, &sluice_list_ops, inst);
+	if (!ctl || !stats || !list || sluice_srtp_proc_init(inst)) {
 		proc_remove(inst->dir);
 		inst->dir = NULL;
 		return -ENOMEM;
 	}
+	sluice_proc_own(ctl);
+	sluice_proc_own(stats);
+	sluice_proc_own(list);
 	return 0;
 }
 
@@ -343,6 +368,7 @@ int sluice_proc_net_init(struct sluice_net *sn, struct net *net)
 		proc_remove(sn->dir);
 		return -ENOMEM;
 	}
+	sluice_proc_own(sn->ctl);
 	return 0;
 }
 

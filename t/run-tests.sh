@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the test layers and prints one summary. Any failure, or a layer that collected
-# nothing, makes the run fail.   usage: run-tests.sh [unit|e2e|e2e-uring|diff|interop|kernel ...]
+# nothing, makes the run fail.   usage: run-tests.sh [unit|e2e|e2e-uring|diff|interop|kernel|install ...]
 # e2e runs sluiced with its default media I/O (recvmmsg/sendmmsg); e2e-uring runs the
 # relay-heavy files again with --io-uring, so both paths stay tested.
 set -uo pipefail
@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export BUILD SLUICED="$PWD/$BUILD/sluiced" SLUICE_NG="$PWD/$BUILD/sluice-ng"
 layers=("$@")
-[ ${#layers[@]} -eq 0 ] && layers=(unit e2e e2e-uring diff interop kernel)
+[ ${#layers[@]} -eq 0 ] && layers=(unit e2e e2e-uring diff interop kernel install)
 # the files whose packets go through the userspace relay in most ways: plain, SRTP,
 # rebinding, BUNDLE, transcoding with timers, DTMF
 URING_FILES=(t/e2e/test_media.py t/e2e/test_srtp.py t/e2e/test_rebind.py t/e2e/test_bundle.py
@@ -81,6 +81,7 @@ for l in "${layers[@]}"; do
 	diff) run_diff ;;
 	interop) run_pytest interop t/interop ;;
 	kernel) run_pytest kernel t/kernel ;;
+	install) run_pytest install t/install ;;
 	*) echo "unknown layer $l" >&2; add "$l" 0 1 ;;
 	esac
 done

@@ -16,14 +16,14 @@ deb_pkgs="debhelper dh-dkms dpkg-dev fakeroot"
 man_pkgs="help2man man-db groff-base"    # make man (the pages' test runs in make test)
 bench_pkgs="libavcodec-extra rtpengine-daemon util-linux procps redis-server"   # redis: ctrl-redis, mem-redis
 # kernel module tests (t/kernel): 6.1 image + headers of every flavour, qemu, initramfs tools
-kernel_pkgs="qemu-system-x86 linux-image-amd64 linux-headers-amd64 linux-headers-cloud-amd64
+kernel_pkgs="qemu-system-x86 dkms e2fsprogs linux-image-amd64 linux-headers-amd64 linux-headers-cloud-amd64
              linux-headers-rt-amd64 busybox-static kmod cpio iproute2 nftables util-linux"
 
 want=""
 for t in "$@"; do
 	case "$t" in
 	build) want="$want $build_pkgs" ;;
-	test)  want="$want $build_pkgs $test_pkgs $kernel_pkgs $man_pkgs" ;;
+	test)  want="$want $build_pkgs $test_pkgs $kernel_pkgs $man_pkgs $deb_pkgs" ;;
 	fuzz)  want="$want $build_pkgs $fuzz_pkgs" ;;
 	deb)   want="$want $build_pkgs $deb_pkgs $man_pkgs" ;;
 	bench) want="$want $build_pkgs $bench_pkgs" ;;
