@@ -331,7 +331,7 @@ static void sluice_proc_own(struct proc_dir_entry *de)
 
 int sluice_proc_instance_init(struct sluice_net *sn, struct sluice_instance *inst)
 {
-	struct proc_dir_entry *ctl, *stats, *list;
+	struct proc_dir_entry *ctl, *stats, *list, *srtp;
 	char name[12];
 
 	snprintf(name, sizeof(name), "%u", inst->id);
@@ -341,7 +341,8 @@ int sluice_proc_instance_init(struct sluice_net *sn, struct sluice_instance *ins
 	ctl = proc_create_data("control", 0600, inst->dir, &sluice_ctl_ops, inst);
 	stats = proc_create_data("stats", 0400, inst->dir, &sluice_stats_ops, inst);
 	list = proc_create_data("list", 0400, inst->dir, &sluice_list_ops, inst);
-	if (!ctl || !stats || !list || sluice_srtp_proc_init(inst)) {
+	srtp = sluice_srtp_proc_init(inst);
+	if (!ctl || !stats || !list || !srtp) {
 		proc_remove(inst->dir);
 		inst->dir = NULL;
 		return -ENOMEM;
@@ -349,6 +350,7 @@ int sluice_proc_instance_init(struct sluice_net *sn, struct sluice_instance *ins
 	sluice_proc_own(ctl);
 	sluice_proc_own(stats);
 	sluice_proc_own(list);
+	sluice_proc_own(srtp);          /* the daemon reads an entry's SRTP state back */
 	return 0;
 }
 

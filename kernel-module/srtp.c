@@ -712,9 +712,9 @@ static const struct proc_ops sluice_srtp_ops = {
 	.proc_lseek	= default_llseek,
 };
 
-int sluice_srtp_proc_init(struct sluice_instance *inst)
+struct proc_dir_entry *sluice_srtp_proc_init(struct sluice_instance *inst)
 {
-	return proc_create_data("srtp", 0400, inst->dir, &sluice_srtp_ops, inst) ? 0 : -ENOMEM;
+	return proc_create_data("srtp", 0400, inst->dir, &sluice_srtp_ops, inst);
 }
 
 int sluice_srtp_init(void)

@@ -34,7 +34,9 @@ void sluice_srtp_flush(struct sluice_instance *inst);
 bool sluice_srtp_has(struct sluice_instance *inst, u32 slot);
 /* Only once no reader can see the instance (after synchronize_rcu). */
 void sluice_srtp_free_all(struct sluice_instance *inst);
-int sluice_srtp_proc_init(struct sluice_instance *inst);
+struct proc_dir_entry;
+/* The instance's "srtp" file (NULL: out of memory); its owner is set by the caller. */
+struct proc_dir_entry *sluice_srtp_proc_init(struct sluice_instance *inst);
 
 /* Packet path (RCU read side, softirq): the UDP payload at skb->data + off, *plen
  * bytes. */
