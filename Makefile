@@ -129,7 +129,7 @@ test: deps
 unit: all
 	BUILD=$(BUILD) t/run-tests.sh unit
 e2e: all
-	BUILD=$(BUILD) t/run-tests.sh e2e
+	BUILD=$(BUILD) t/run-tests.sh e2e e2e-serial
 difftest: all
 	BUILD=$(BUILD) t/run-tests.sh diff
 interop: all

@@ -8,7 +8,7 @@ build_pkgs="build-essential pkg-config libjson-c-dev liburing-dev libspandsp-dev
             libssl-dev zlib1g-dev libpcap-dev libmicrohttpd-dev libhiredis-dev"
 # libavcodec-extra: AMR and AMR-WB encoders (opencore-amr, vo-amrwbenc); sluiced finds
 # them at run time, without it the AMR tests skip and say why
-test_pkgs="libavcodec-extra libcmocka-dev python3 python3-pytest python3-numpy python3-pylibsrtp python3-openssl python3-cryptography kamailio baresip baresip-core
+test_pkgs="libavcodec-extra libcmocka-dev python3 python3-pytest python3-pytest-xdist python3-numpy python3-pylibsrtp python3-openssl python3-cryptography kamailio baresip baresip-core
            sox tshark iproute2 nftables procps chromium chromium-driver python3-selenium
            rtpengine-daemon rtpengine-utils prometheus redis-server"
 fuzz_pkgs="clang-14 libfuzzer-14-dev"

@@ -4,7 +4,9 @@ E2E_TARGET=sluiced (default): runs $SLUICED (default <repo>/build/sluiced).
 E2E_TARGET=rtpengine: runs $RTPENGINE (default /usr/bin/rtpengine) with --table=-1;
 tests marked sluice_only are skipped (E2E_RUN_SLUICE_ONLY=1 runs them anyway, to compare).
 E2E_SLUICED_ARGS="--io-uring": options added to every sluiced command line.
-Each relay gets its own NG port (2300+n) and media range (42000+200n .. +199).
+Each relay gets its own NG port (2300+n) and media range (42000+200n .. +199). Under
+pytest-xdist (t/run-tests.sh runs e2e files in parallel workers) worker k of W takes the
+slots n with n % W == k, so two workers never race for one slot.
 """
 
 import itertools
@@ -29,8 +31,11 @@ TARGET = os.environ.get("E2E_TARGET", "sluiced")
 SLUICED = os.environ.get("SLUICED") or os.path.join(REPO, "build", "sluiced")
 RTPENGINE = os.environ.get("RTPENGINE", "/usr/bin/rtpengine")
 
-_slot = itertools.count(0)
 MAX_SLOTS = 117			# 42000 + 117*200 < 65535
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
+_WORKERS = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+_MY_SLOTS = [n for n in range(MAX_SLOTS) if n % _WORKERS == _WORKER]
+_slot = itertools.cycle(_MY_SLOTS)
 
 
 def pytest_configure(config):
@@ -73,8 +78,8 @@ def next_slot():
 	"""(ng_port, media_min) of a slot whose NG port and media ports are all free right now
 	(another relay on this machine may be using part of the range)."""
 	# round robin: a slot is used again once its relay is gone (the check below)
-	for _ in range(MAX_SLOTS):
-		n = next(_slot) % MAX_SLOTS
+	for _ in _MY_SLOTS:
+		n = next(_slot)
 		ng, pmin = 2300 + n, 42000 + 200 * n
 		if _udp_free("127.0.0.1", ng) and \
 				all(_udp_free("127.0.0.1", p) for p in range(pmin, pmin + 200)):
