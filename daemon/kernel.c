@@ -138,8 +138,8 @@ static const char *ineligible(const struct daemon *d, const struct stream *s,
 	/* before the module's absence: it is what the operator asked for, and it ends */
 	if (play_dtmf_busy(s))
 		return "playing DTMF";
-	if (play_media_busy(s))
-		return "playing media";
+	if ((why = play_media_why(s)))
+		return why;
 	if (s->component == COMP_RTP && s->media->n_subs)
 		return "copied to a subscriber";
 	if (!d->kmod)

@@ -1,24 +1,47 @@
 /* NG "play media" / "stop media": decode the file on the control thread, then play it
- * into the peer's packets toward the chosen party (see play_media.h). */
+ * on the media worker's clock in the peer's stream toward the chosen party (see
+ * play_media.h). */
 #include "play_media.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "call.h"
 #include "call_ops.h"
 #include "config.h"
 #include "kernel.h"
+#include "media_handler.h"
+#include "relay.h"
 #include "sluice/log.h"
 #include "sluice/play_rewrite.h"
+#include "sluice/rtp.h"
+#include "sluice/rtp_splice.h"
 
 #define MAX_TARGETS (2 * SDP_MAX_MEDIA)
+#define PTIME_MS    20
+#define PTIME_US    (PTIME_MS * 1000)
+#define CATCH_UP    5                   /* frames one late tick may still send */
+#define SRTP_ROOM   64                  /* tailroom for an SRTP tag, index and MKI */
+#define FRAME_MAX   (12 + 1500 + SRTP_ROOM)
+
+/* The announcement of one section's stream (media->media_play). */
+struct media_player {
+	struct play_rewrite *rw;        /* [L] playing, or done; NULL: none */
+	struct rtp_splice sp;           /* [L] the stream toward the party (rtp_splice.h) */
+	int64_t next_us;                /* [L] the next frame's time (mono_fine_us) */
+	bool started;                   /* [L] its first frame went out: the side's own
+	                                   packets wait until it ends */
+	int last_pt;                    /* [L] the side's last audio payload type, -1 */
+};
 
 struct target {                         /* one audio section the announcement goes to */
-	struct media *src;              /* the peer's section: whose packets carry it */
+	struct media *src;              /* the peer's section: whose stream carries it */
 	struct play_rewrite *rw;        /* built, not yet installed */
+	struct media_player *mp;        /* made for a section without one yet */
 };
 
 struct plan {
@@ -59,11 +82,20 @@ static struct media *sender_of(struct media *m)
 	return peer->media;
 }
 
-/* The audio sections of the selected parties that have a sender. -ENOENT: no such
- * party; -ENOTCONN: a party but nothing reaches it yet. */
-static int pick_targets(struct call *c, const struct ng_request *req, struct plan *pl)
+/* The party said it takes no media there (a=sendonly, a=inactive, c=0.0.0.0): as
+ * rtpengine, nothing is played to it. */
+static bool deaf(const struct media *m)
 {
-	bool any_party = false;
+	return m->dir == SDP_DIR_SENDONLY || m->dir == SDP_DIR_INACTIVE || m->hold_addr;
+}
+
+/* The audio sections of the selected parties that have a sender. -ENOENT: no such
+ * party; -ENOTCONN: a party but nothing reaches it yet; -EPIPE: it takes no media.
+ * stop: every section with a sender, deaf or not. */
+static int pick_targets(struct call *c, const struct ng_request *req, struct plan *pl,
+			bool stop)
+{
+	bool any_party = false, any_deaf = false;
 
 	for (struct party *p = c->parties; p; p = p->next) {
 		if (!party_selected(p, req))
@@ -72,11 +104,15 @@ static int pick_targets(struct call *c, const struct ng_request *req, struct pla
 		for (unsigned i = 0; i < p->n_media && pl->n < MAX_TARGETS; i++) {
 			struct media *m = p->media[i], *src;
 
-			if (m && !strcmp(m->type, "audio") && (src = sender_of(m)))
+			if (!m || strcmp(m->type, "audio") || !(src = sender_of(m)))
+				continue;
+			if (!stop && deaf(m))
+				any_deaf = true;
+			else
 				pl->t[pl->n++].src = src;
 		}
 	}
-	return !any_party ? -ENOENT : pl->n ? 0 : -ENOTCONN;
+	return !any_party ? -ENOENT : pl->n ? 0 : any_deaf ? -EPIPE : -ENOTCONN;
 }
 
 static bool below(const char *path, const char *dir)
@@ -173,8 +209,8 @@ static int build(struct target *t, const struct ng_request *req, const char *pat
 	const struct codec_def *first = def_of(t->src->codec);
 	int e;
 
-	if ((e = play_rw_create(req->play.repeat_times, req->play.duration, t->src->dtmf_pt,
-				&t->rw)))
+	if ((e = play_rw_create(req->play.repeat_times, req->play.duration, t->src->codec_pt,
+				t->src->dtmf_pt, &t->rw)))
 		return e;
 	if (first && (e = add_track(t->rw, first->static_pt, first, req, path, err)))
 		return e;
@@ -195,14 +231,67 @@ static int build(struct target *t, const struct ng_request *req, const char *pat
 
 static void plan_free(struct plan *pl)
 {
-	for (unsigned i = 0; i < pl->n; i++)
+	for (unsigned i = 0; i < pl->n; i++) {
 		play_rw_free(pl->t[i].rw);
+		free(pl->t[i].mp);
+	}
 }
 
 static const char *why_no_target(int e)
 {
-	return e == -ENOENT ? "Unknown call party (from-tag, to-tag or label)"
-			    : "play media needs the party's peer (no answer yet)";
+	return e == -ENOENT ? "Unknown call party (from-tag, to-tag or label)" :
+	       e == -EPIPE ? "play media: the party takes no media (a=sendonly, a=inactive "
+			     "or c=0.0.0.0)" :
+			     "play media needs the party's peer (no answer yet)";
+}
+
+static uint32_t rnd32(void)
+{
+	uint32_t v = 0;
+
+	if (getrandom(&v, sizeof(v), 0) != sizeof(v))
+		v = (uint32_t)time(NULL) * 2654435761u;
+	return v;
+}
+
+static struct media_player *player_new(void)
+{
+	struct media_player *mp = calloc(1, sizeof(*mp));
+
+	if (mp) {
+		rtp_splice_init(&mp->sp, rnd32(), (uint16_t)rnd32(), rnd32());
+		mp->last_pt = -1;
+	}
+	return mp;
+}
+
+/* Before the lock: the players the sections lack. */
+static int players_make(struct plan *pl)
+{
+	for (unsigned i = 0; i < pl->n; i++)
+		if (!pl->t[i].src->media_play && !(pl->t[i].mp = player_new()))
+			return -ENOMEM;
+	return 0;
+}
+
+/* Call lock held: t's announcement replaces the one playing (handed back in t->rw to
+ * be freed outside the lock); its first frame goes out one ptime from now, time for
+ * a stream just taken from the kernel to show the side's own numbering first. */
+static void install(struct daemon *d, struct call *c, struct target *t, int64_t now)
+{
+	struct media_player *mp = t->src->media_play;
+	struct play_rewrite *old;
+
+	if (!mp) {
+		mp = t->src->media_play = t->mp;
+		t->mp = NULL;
+	}
+	old = mp->rw;
+	mp->rw = t->rw;
+	t->rw = old;
+	mp->started = false;
+	mp->next_us = now + PTIME_US;
+	relay_play_timer_start(d->relay, &t->src->rtp, c->worker, mp->next_us);
 }
 
 static int do_play(struct daemon *d, struct call *c, const struct ng_request *req,
@@ -221,7 +310,7 @@ static int do_play(struct daemon *d, struct call *c, const struct ng_request *re
 	}
 	if ((e = check_path(d->cfg, req, pl, err)))
 		goto out;
-	if ((e = pick_targets(c, req, pl))) {
+	if ((e = pick_targets(c, req, pl, false))) {
 		*err = why_no_target(e);
 		goto out;
 	}
@@ -229,15 +318,14 @@ static int do_play(struct daemon *d, struct call *c, const struct ng_request *re
 	for (unsigned i = 0; i < pl->n; i++)
 		if ((e = build(&pl->t[i], req, pl->path, err)))
 			goto out;
+	if ((e = players_make(pl)))
+		goto out;
+	for (unsigned i = 0; i < pl->n; i++)
+		if (play_rw_duration_ms(pl->t[i].rw) > dur)
+			dur = play_rw_duration_ms(pl->t[i].rw);
 	pthread_mutex_lock(&c->lock);
-	for (unsigned i = 0; i < pl->n; i++) {
-		struct play_rewrite *old = pl->t[i].src->media_play;
-
-		pl->t[i].src->media_play = pl->t[i].rw;
-		pl->t[i].rw = old;      /* freed below, outside the packet path */
-		if (play_rw_duration_ms(pl->t[i].src->media_play) > dur)
-			dur = play_rw_duration_ms(pl->t[i].src->media_play);
-	}
+	for (unsigned i = 0; i < pl->n; i++)
+		install(d, c, &pl->t[i], mono_fine_us());
 	pthread_mutex_unlock(&c->lock);
 	clog(LOG_INFO, c->callid, NULL, "play media %s%.*s: %llu ms to %u section(s)",
 	     pl->path ? "" : "blob", pl->path ? (int)strlen(pl->path) : 0,
@@ -256,7 +344,7 @@ static int do_stop(struct daemon *d, struct call *c, const struct ng_request *re
 {
 	struct plan pl = { 0 };
 	uint64_t pos = 0;
-	int e = pick_targets(c, req, &pl);
+	int e = pick_targets(c, req, &pl, true);
 
 	if (e) {
 		*err = why_no_target(e);
@@ -264,13 +352,14 @@ static int do_stop(struct daemon *d, struct call *c, const struct ng_request *re
 	}
 	pthread_mutex_lock(&c->lock);
 	for (unsigned i = 0; i < pl.n; i++) {
-		struct play_rewrite *rw = pl.t[i].src->media_play;
+		struct media_player *mp = pl.t[i].src->media_play;
 
-		if (!rw)
+		if (!mp || !mp->rw)
 			continue;
-		pos = play_rw_frame_pos(rw, req->play.start_pos);
-		pl.t[i].src->media_play = NULL;
-		pl.t[i].rw = rw;        /* its decoded audio is freed below, not kept */
+		pos = play_rw_frame_pos(mp->rw, req->play.start_pos);
+		pl.t[i].rw = mp->rw;    /* its decoded audio is freed below, not kept */
+		mp->rw = NULL;          /* the clock finds nothing more to play */
+		mp->started = false;
 	}
 	pthread_mutex_unlock(&c->lock);
 	plan_free(&pl);
@@ -305,22 +394,122 @@ int play_media(struct daemon *d, const struct ng_request *req, struct arena *a,
 			    : do_play(d, c, req, a, reply, err);
 }
 
-bool play_media_busy(const struct stream *s)
+const char *play_media_why(const struct stream *s)
 {
-	return s->component == COMP_RTP && play_rw_busy(s->media->media_play);
+	const struct media_player *mp = s->media->media_play;
+
+	if (s->component != COMP_RTP || !mp)
+		return NULL;
+	if (play_rw_busy(mp->rw))
+		return "playing media";
+	return rtp_splice_active(&mp->sp) ? "renumbered after play media" : NULL;
 }
 
-int play_media_packet(struct stream *t, uint8_t *pkt, size_t *len, size_t cap)
+/* The RTP clock of payload type pt the side sends. */
+static unsigned clock_of(const struct media *m, unsigned pt)
 {
-	struct play_rewrite *rw = t->media->media_play;
-	int r;
+	const struct codec_def *def;
 
-	if (t->component != COMP_RTP || !play_rw_busy(rw))
+	if ((int)pt == m->codec_pt || pt >= 96)
+		return (int)pt == m->dtmf_pt && m->dtmf_clock ? m->dtmf_clock : m->clock;
+	def = codec_by_static_pt(pt);
+	return def ? def->clock_rate : m->clock;
+}
+
+int play_media_packet(struct stream *t, uint8_t *pkt, size_t len, int64_t now)
+{
+	struct media_player *mp = t->media->media_play;
+	unsigned pt;
+	bool was;
+
+	if (t->component != COMP_RTP || len < 12 || rtp_is_rtcp(pkt, len))
 		return 0;
-	r = play_rw_packet(rw, pkt, len, cap);
-	if (!play_rw_busy(rw))
-		t->media->party->call->kdirty = true;   /* back to the kernel */
-	return r;
+	if (mp->started && play_rw_busy(mp->rw))
+		return -1;
+	pt = pkt[1] & 0x7f;
+	was = rtp_splice_active(&mp->sp);
+	rtp_splice_sender(&mp->sp, pkt, len, clock_of(t->media, pt), now);
+	if ((int)pt != t->media->dtmf_pt && pt != 13)   /* not an event nor comfort noise */
+		mp->last_pt = (int)pt;
+	if (was != rtp_splice_active(&mp->sp))
+		t->media->party->call->kdirty = true;   /* the kernel may forward it again */
+	return 0;
+}
+
+/* The side sent nothing since the player was made (its packets went by before, or
+ * through the kernel): where its stream is from the quality figures, which the
+ * module's counters feed; the timestamp from its last packet's transit time (RFC 3550
+ * A.8: arrival in clock units minus timestamp), measured on userspace's clock. */
+static void hint(struct stream *s, struct media_player *mp, const struct play_rw_frame *f,
+		 int64_t now)
+{
+	const struct quality_rx *q = &s->qrx;
+	bool ts_known = q->have_transit && q->clock == f->clock;
+	int64_t ts = now * (int64_t)f->clock / 1000000 - q->transit;
+
+	if (q->init)
+		rtp_splice_hint(&mp->sp, q->ssrc, q->max_seq, ts_known, (uint32_t)ts, now);
+}
+
+/* One frame of the announcement, sent as s's side would send it. */
+static void send_frame(struct stream *s, struct media_player *mp, struct relay_emitter *e,
+		       int64_t now)
+{
+	uint8_t pkt[FRAME_MAX];
+	struct play_rw_frame f;
+	struct rtp_splice_hdr h;
+	int n;
+
+	n = play_rw_frame(mp->rw, mp->last_pt, PTIME_MS, pkt + 12, sizeof(pkt) - 12 - SRTP_ROOM,
+			  &f);
+	if (n < 0) {
+		play_rw_stop(mp->rw);   /* the codec cannot frame it: nothing more to play */
+		return;
+	}
+	if (!mp->started) {
+		mp->started = true;
+		hint(s, mp, &f, now);
+	}
+	if (!n)
+		return;                 /* DTX: nothing to send for this frame */
+	rtp_splice_own(&mp->sp, f.step, f.clock, now, &h);
+	pkt[0] = 0x80;
+	pkt[1] = (uint8_t)((h.marker ? 0x80 : 0) | (f.pt & 0x7f));
+	pkt[2] = (uint8_t)(h.seq >> 8);
+	pkt[3] = (uint8_t)h.seq;
+	for (int i = 0; i < 4; i++) {
+		pkt[4 + i] = (uint8_t)(h.ts >> (24 - 8 * i));
+		pkt[8 + i] = (uint8_t)(h.ssrc >> (24 - 8 * i));
+	}
+	relay_deliver(e, s, pkt, 12 + (size_t)n, sizeof(pkt), now);
+}
+
+void play_media_tick(struct stream *s, struct relay_emitter *e, int64_t now)
+{
+	struct media_player *mp = s->media->media_play;
+
+	if (!mp || !play_rw_busy(mp->rw))
+		return;
+	for (int k = 0; k < CATCH_UP && mp->next_us <= now && play_rw_busy(mp->rw); k++) {
+		send_frame(s, mp, e, now);
+		mp->next_us += PTIME_US;
+	}
+	if (mp->next_us <= now)
+		mp->next_us = now + PTIME_US;   /* too far behind: later, not in a burst */
+	if (play_rw_busy(mp->rw)) {
+		relay_play_timer_set(e, s, mp->next_us);
+		return;
+	}
+	mp->started = false;
+	s->media->party->call->kdirty = true;   /* over: the kernel may forward it again */
+}
+
+void play_media_free(struct media_player *mp)
+{
+	if (!mp)
+		return;
+	play_rw_free(mp->rw);
+	free(mp);
 }
 
 void play_media_notice(const struct config *cfg)

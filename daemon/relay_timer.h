@@ -14,8 +14,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* A stream has two: its handler's (playout) and play media's own clock (play_media.h). */
+enum relay_timer_kind { RELAY_TIMER_HANDLER = 0, RELAY_TIMER_PLAY = 1 };
+
 struct relay_timer {
 	struct relay_timer *next, *prev;        /* [worker timer lock] */
+	uint8_t kind;                           /* [worker timer lock] set when armed */
 	int64_t due_us;                         /* [worker timer lock] */
 	bool armed;                             /* [worker timer lock] */
 };
