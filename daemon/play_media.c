@@ -436,19 +436,24 @@ int play_media_packet(struct stream *t, uint8_t *pkt, size_t len, int64_t now)
 	return 0;
 }
 
-/* The side sent nothing since the player was made (its packets went by before, or
- * through the kernel): where its stream is from the quality figures, which the
- * module's counters feed; the timestamp from its last packet's transit time (RFC 3550
- * A.8: arrival in clock units minus timestamp), measured on userspace's clock. */
+/* Before the first frame: the splice knows where the side's stream is unless packets
+ * went by it since: through the kernel (while no announcement played and no shift was
+ * on), or before the player existed. Then the stream's quality figures say it (the
+ * module's counters are folded in when the entry is withdrawn): SSRC, highest sequence
+ * number, and the timestamp from its last packet's transit time (RFC 3550 A.8: arrival
+ * in clock units minus timestamp), measured on userspace's clock. */
 static void hint(struct stream *s, struct media_player *mp, const struct play_rw_frame *f,
 		 int64_t now)
 {
 	const struct quality_rx *q = &s->qrx;
+	const struct rtp_splice *sp = &mp->sp;
 	bool ts_known = q->have_transit && q->clock == f->clock;
 	int64_t ts = now * (int64_t)f->clock / 1000000 - q->transit;
 
-	if (q->init)
-		rtp_splice_hint(&mp->sp, q->ssrc, q->max_seq, ts_known, (uint32_t)ts, now);
+	if (!q->init || rtp_splice_active(sp) ||
+	    (sp->seen && sp->ssrc == q->ssrc && sp->seq == q->max_seq))
+		return;         /* nothing went by it: userspace saw every packet */
+	rtp_splice_hint(&mp->sp, q->ssrc, q->max_seq, ts_known, (uint32_t)ts, now);
 }
 
 /* One frame of the announcement, sent as s's side would send it. */

@@ -96,9 +96,8 @@ void rtp_splice_sender(struct rtp_splice *sp, uint8_t *pkt, size_t len, unsigned
 void rtp_splice_hint(struct rtp_splice *sp, uint32_t ssrc, uint16_t max_seq, bool ts_known,
 		     uint32_t ts, int64_t now_us)
 {
-	if (sp->seen)
-		return;
 	sp->seen = true;
+	sp->own = sp->shift = sp->rebase = false;
 	sp->ts_known = ts_known;
 	sp->ssrc = ssrc;
 	sp->seq = max_seq;

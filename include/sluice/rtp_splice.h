@@ -57,11 +57,12 @@ void rtp_splice_init(struct rtp_splice *sp, uint32_t fresh_ssrc, uint16_t fresh_
  * that are not RTP are left alone. */
 void rtp_splice_sender(struct rtp_splice *sp, uint8_t *pkt, size_t len, unsigned clock,
 		       int64_t now_us);
-/* Before the sender's first packet went out: what it is known to be at from elsewhere
- * (the stream's quality figures, which the kernel's counters feed while it forwards):
- * its SSRC, highest sequence number and, when ts_known, the timestamp it would carry
- * at now_us (its last packet's transit time; otherwise the relay's own packet starts a
- * new talkspurt at a fresh timestamp). No effect once a packet went out. */
+/* Where the sender's stream is now, learned elsewhere (the stream's quality figures,
+ * which the kernel's counters feed while it forwards packets the splice never sees):
+ * its SSRC, highest sequence number and, when ts_known, the timestamp it would carry at
+ * now_us (from its last packet's transit time; otherwise the relay's next own packet
+ * starts a new talkspurt at a fresh timestamp). Replaces what the splice remembered and
+ * ends a shift: for a caller that knows the splice is out of date and no shift is on. */
 void rtp_splice_hint(struct rtp_splice *sp, uint32_t ssrc, uint16_t max_seq, bool ts_known,
 		     uint32_t ts, int64_t now_us);
 /* Header of the relay's own next packet, which carries step timestamp units (clock:

@@ -134,43 +134,50 @@ def talk(c, secs, out):
 
 
 def test_talking_caller_resumes_without_a_gap(relay, tmp_path):
-	"""A talks for 2.4 s; 1 s is played to B from 0.6 s: B gets one stream in A's SSRC
-	whose sequence numbers never skip nor repeat: A's packets, then 50 of the tone
-	(marker on the first), then A's own payloads again (marker on the first), each
-	A packet after it shifted by one constant offset; A's packets meanwhile never
-	reach B."""
+	"""A talks for 3 s; 1 s is played to B from 0.6 s, and 0.2 s more from 2.2 s: B gets
+	one stream in A's SSRC whose sequence numbers never skip nor repeat: A's packets,
+	50 of the tone (marker on the first), A's own payloads again (marker on the first),
+	each shifted by one constant offset, 10 more of the tone, A's again (shifted anew);
+	A's packets meanwhile never reach B."""
 	r = relay()
 	c = Call(r).setup()
 	drain(c.b.rtp)
 	sent = []
-	th = threading.Thread(target=talk, args=(c, 2.4, sent))
+	th = threading.Thread(target=talk, args=(c, 3.0, sent))
 	th.start()
+	f = wav(tmp_path / "tone.wav", 1.0)
 	time.sleep(0.6)
-	ok(play(c, c.ttag, file=wav(tmp_path / "tone.wav", 1.0)))
-	arr = timed(c.b.rtp, timeout=4)
+	ok(play(c, c.ttag, file=f))
+	time.sleep(1.6)
+	ok(play(c, c.ttag, file=f, duration=200))
+	arr = timed(c.b.rtp, timeout=5)
 	th.join()
 	pk = [p for _, p in arr]
 	assert {p["ssrc"] for p in pk} == {c.a.ssrc}
 	assert [(b["seq"] - a["seq"]) & 0xFFFF for a, b in zip(pk, pk[1:])] == [1] * (len(pk) - 1)
 	own = [p["payload"] == b"\x55" * 160 for p in pk]
 	i = own.index(False)
-	assert own == [True] * i + [False] * 50 + [True] * (len(pk) - i - 50), own
-	assert [p["marker"] for p in pk] == [False] * i + [True] + [False] * 49 + [True] + \
-		[False] * (len(pk) - i - 51)
-	played = pk[i:i + 50]
-	one_stream(played, 0, 160)
-	is_tone(decode("PCMU", [p["payload"] for p in played]), 8000, 0.8)
-	after = pk[i + 50:]
-	assert after[0]["ts"] - played[-1]["ts"] > 0 and (after[0]["ts"] - played[-1]["ts"]) % 160 == 0
+	j = own.index(False, i + 50)
+	n2 = len(pk) - j - own[::-1].index(False)       # the second run's length
+	assert own == [True] * i + [False] * 50 + [True] * (j - i - 50) + [False] * n2 + \
+		[True] * (len(pk) - j - n2), own
+	assert n2 == 10 and j - i - 50 > 20
+	assert [k for k, p in enumerate(pk) if p["marker"]] == [i, i + 50, j, j + 10]
+	for run in (pk[i:i + 50], pk[j:j + 10]):
+		one_stream(run, 0, 160)
+	is_tone(decode("PCMU", [p["payload"] for p in pk[i:i + 50]]), 8000, 0.8)
 	before = [rtp_parse(x) for x in sent[:i]]
 	assert [(p["seq"], p["ts"]) for p in pk[:i]] == [(x["seq"], x["ts"]) for x in before]
-	# A's packets after it: the last len(after) it sent, shifted by one constant offset
-	tail = [rtp_parse(x) for x in sent[-len(after):]]
-	offs = {((p["seq"] - x["seq"]) & 0xFFFF, (p["ts"] - x["ts"]) & 0xFFFFFFFF)
-		for p, x in zip(after, tail)}
-	assert len(offs) == 1 and [p["payload"] for p in after] == [x["payload"] for x in tail]
-	# those sent while it played never reached B: about the 50 it replaced
-	assert 45 <= len(sent) - i - len(after) <= 55, (len(sent), i, len(after))
+	# A's packets between and after: consecutive ones it sent (timestamps step 160 as
+	# it sent them), each run shifted by one offset fixed at its first (marker)
+	for run in (pk[i + 50:j], pk[j + 10:]):
+		assert [(b["ts"] - a["ts"]) & 0xFFFFFFFF for a, b in zip(run, run[1:])] == \
+			[160] * (len(run) - 1)
+	tail = [rtp_parse(x) for x in sent[-(len(pk) - j - 10):]]
+	assert len({((p["seq"] - x["seq"]) & 0xFFFF, (p["ts"] - x["ts"]) & 0xFFFFFFFF)
+		    for p, x in zip(pk[j + 10:], tail)}) == 1
+	# those sent while it played never reached B: about the 60 it replaced
+	assert 55 <= len(sent) - (len(pk) - 60) <= 65, (len(sent), len(pk))
 	ok(c.delete())
 	c.close()
 

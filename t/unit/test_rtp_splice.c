@@ -195,6 +195,12 @@ static void test_hint_and_rtcp(void **state)
 	rtp_splice_own(&sp, 160, 8000, 3000, &h);
 	assert_int_equal(h.ts, 50160);
 	assert_int_equal(h.seq, 4001);
+	/* a stale splice (the kernel forwarded 500 packets it never saw) is replaced */
+	rtp_splice_hint(&sp, SENDER, 4501, true, 90000, 40000);
+	rtp_splice_own(&sp, 160, 8000, 60000, &h);
+	assert_int_equal(h.seq, 4502);
+	assert_int_equal(h.ts, 90160);
+	assert_true(h.marker);
 }
 
 int main(void)
