@@ -275,8 +275,9 @@ static int players_make(struct plan *pl)
 }
 
 /* Call lock held: t's announcement replaces the one playing (handed back in t->rw to
- * be freed outside the lock); its first frame goes out one ptime from now, time for
- * a stream just taken from the kernel to show the side's own numbering first. */
+ * be freed outside the lock) on the same clock; else its first frame goes out one
+ * ptime from now, time for a stream just taken from the kernel to show the side's own
+ * numbering first. */
 static void install(struct daemon *d, struct call *c, struct target *t, int64_t now)
 {
 	struct media_player *mp = t->src->media_play;
@@ -289,8 +290,9 @@ static void install(struct daemon *d, struct call *c, struct target *t, int64_t 
 	old = mp->rw;
 	mp->rw = t->rw;
 	t->rw = old;
-	mp->started = false;
-	mp->next_us = now + PTIME_US;
+	mp->started = mp->started && play_rw_busy(old);
+	if (!mp->started)
+		mp->next_us = now + PTIME_US;
 	relay_play_timer_start(d->relay, &t->src->rtp, c->worker, mp->next_us);
 }
 

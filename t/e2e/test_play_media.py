@@ -262,6 +262,25 @@ def test_stop_media(relay, tmp_path):
 	c.close()
 
 
+def test_replaced_mid_play(relay, tmp_path):
+	"""A second play media while one plays replaces it on the same clock: B's one
+	stream goes on without a gap or a second marker, and ends when the second (200 ms:
+	10 packets) does."""
+	r = relay()
+	c = Call(r).setup()
+	drain(c.b.rtp)
+	ok(play(c, c.ttag, file=wav(tmp_path / "long.wav", 2.0)))
+	time.sleep(0.3)
+	ok(play(c, c.ttag, file=wav(tmp_path / "short.wav", 0.2)))
+	arr = timed(c.b.rtp)
+	pk = [p for _, p in arr]
+	assert 18 <= len(pk) <= 30, len(pk)
+	one_stream(pk, 0, 160)
+	assert arr[-1][0] - arr[0][0] < 0.65
+	ok(c.delete())
+	c.close()
+
+
 def test_repeat_and_duration(relay, tmp_path):
 	"""repeat-times 3 of a 200 ms file announces 600 ms and plays 30 packets; duration
 	500 caps it at 500 ms: 25 packets."""
