@@ -12,8 +12,6 @@
 
 struct stream;
 struct config;
-struct media_player;
-struct relay_emitter;
 
 /* Longest announcement (after start-pos, before repeats) decoded into memory. */
 #define PLAY_MEDIA_MAX_MS (10 * 60 * 1000)
@@ -31,20 +29,6 @@ struct relay_emitter;
  * "duration" ms, or stop media's "last-frame-pos"), or -errno with *err. */
 int play_media(struct daemon *d, const struct ng_request *req, struct arena *a,
 	       struct bval *reply, const char **err);
-/* Worker, call lock held, t->media->media_play set, before block media and the
- * stream's handler: a packet of t's side (decrypted) that arrived at now (mono_us).
- * -1: drop it (an announcement is playing in its place); 0: send it on, renumbered in
- * place if the announcement made that necessary. */
-int play_media_packet(struct stream *t, uint8_t *pkt, size_t len, int64_t now);
-/* Worker, call lock held: s's play timer (relay_timer.h) is due: the frames due by now
- * (mono_fine_us) go out, and the timer is set for the next. */
-void play_media_tick(struct stream *s, struct relay_emitter *e, int64_t now);
-/* Call lock held: why s must stay in userspace (an announcement playing into what it
- * receives from its side, or the side's packets renumbered after one); NULL: no
- * reason of play media's. */
-const char *play_media_why(const struct stream *s);
-/* With the media (call.c). */
-void play_media_free(struct media_player *mp);
 /* Start-up NOTICE: which files play media may read. */
 void play_media_notice(const struct config *cfg);
 

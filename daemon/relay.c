@@ -21,7 +21,7 @@
 #include "media_block.h"
 #include "media_handler.h"
 #include "play_dtmf.h"
-#include "play_media.h"
+#include "play_clock.h"
 #include "subscribe.h"
 #include "quality_track.h"
 #include "rec.h"
@@ -385,8 +385,8 @@ static void rx_handle(struct worker *w, const struct stream_ref *ref, const stru
 		/* a played digit is the operator's, not the side's media: no block applies */
 		bool played = t->media->dtmf_play && play_dtmf_packet(t, p, &len);
 
-		/* NG play media (play_media.h): the side's own media waits while it plays */
-		if (t->media->media_play && play_media_packet(t, p, len, now) < 0)
+		/* NG play media (play_clock.h): the side's own media waits while it plays */
+		if (t->media->media_play && play_clock_packet(t, p, len, now) < 0)
 			continue;
 
 		if (!played && t->media->party->opts.block && !media_block_pass(t, p, len))
@@ -547,7 +547,7 @@ static void timers_run(struct worker *w)
 
 		pthread_mutex_lock(&c->lock);
 		if (kind[i] == RELAY_TIMER_PLAY)
-			play_media_tick(s, &w->em, when[i] > now ? when[i] : now);
+			play_clock_tick(s, &w->em, when[i] > now ? when[i] : now);
 		else if (s->handler && s->handler->ops->timer)
 			s->handler->ops->timer(s->handler, s, &w->em, when[i] > now ? when[i] : now);
 		pthread_mutex_unlock(&c->lock);
