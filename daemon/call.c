@@ -20,7 +20,7 @@
 #include "relay.h"
 #include "secure.h"
 #include "sluice/dtmf_rewrite.h"
-#include "sluice/play_rewrite.h"
+#include "play_clock.h"
 #include "subscribe.h"
 #include "store.h"
 #include "sluice/log.h"
@@ -387,7 +387,7 @@ static void call_free(void *arg)
 			free(m->neg);
 			secure_free(m->sec);
 			dtmf_rewrite_free(m->dtmf_play);
-			play_rw_free(m->media_play);
+			play_clock_free(m->media_play);
 			subscribe_media_free(m);
 			free(m);
 		}

@@ -39,7 +39,7 @@ struct cp_offer;
 struct rec_sink;
 struct rec_call;
 struct dtmf_rewrite;
-struct play_rewrite;
+struct media_player;
 struct sub_xcode;
 struct store_hist;
 struct media_xsocks;
@@ -116,6 +116,7 @@ struct stream {
 	                                   the secure handler, which runs xform between its
 	                                   decrypt and encrypt steps */
 	struct relay_timer timer;       /* handler's playout timer (relay_timer.h) */
+	struct relay_timer ptimer;      /* play media's clock (play_media.h) */
 	struct quality_rx qrx;          /* [L] RTP from the peer, as received (quality.h) */
 	struct quality_rtt qrtt;        /* [L] RTCP exchanged with the peer on this socket */
 	struct quality_mos mos;         /* [L] MOS samples of qrx */
@@ -170,9 +171,9 @@ struct media {
 	struct media *sub_src;          /* a subscriber's section: the section it copies
 	                                   (subscribe.h); NULL otherwise */
 	struct sub_xcode *sub_xc;       /* [L] ... transcoded to its codec; NULL: copied */
-	struct play_rewrite *media_play; /* [L] NG play media into what this side sends
-	                                   (play_media.h); replaced or freed by the control
-	                                   thread under the lock; NULL: none */
+	struct media_player *media_play; /* [L] NG play media in place of what this side
+	                                   sends (play_media.h): made by the first such
+	                                   command, freed with the media; NULL: none */
 };
 
 struct party_tag {

@@ -11,7 +11,7 @@
 #include "latch.h"
 #include "nft.h"
 #include "play_dtmf.h"
-#include "play_media.h"
+#include "play_clock.h"
 #include "rec.h"
 #include "sluice/kmod.h"
 #include "sluice/kmod_srtp.h"
@@ -138,8 +138,8 @@ static const char *ineligible(const struct daemon *d, const struct stream *s,
 	/* before the module's absence: it is what the operator asked for, and it ends */
 	if (play_dtmf_busy(s))
 		return "playing DTMF";
-	if (play_media_busy(s))
-		return "playing media";
+	if ((why = play_clock_why(s)))
+		return why;
 	if (s->component == COMP_RTP && s->media->n_subs)
 		return "copied to a subscriber";
 	if (!d->kmod)

@@ -67,4 +67,18 @@ void relay_record_plain(struct relay_emitter *e, struct stream *dst, const uint8
  * allocated; the timer goes away with the stream (relay_timer.h). */
 void relay_timer_set(struct relay_emitter *e, struct stream *s, int64_t due_us);
 
+/* The steps after admission for a packet of t's side (decrypted, counted): copies to
+ * t's subscribers, then t's handler, or forwarding to t's sink. From rx and from a
+ * worker's timer that makes packets itself (play media); cap: the buffer behind p. */
+void relay_deliver(struct relay_emitter *e, struct stream *t, uint8_t *p, size_t len,
+		   size_t cap, int64_t now);
+
+/* play media's clock on s (play_media.h), like relay_timer_set(): from the worker under
+ * the call lock ... */
+void relay_play_timer_set(struct relay_emitter *e, struct stream *s, int64_t due_us);
+/* ... or from the control thread under the call lock, waking s's worker. */
+struct relay;
+void relay_play_timer_start(struct relay *r, struct stream *s, unsigned worker,
+			    int64_t due_us);
+
 #endif

@@ -1,5 +1,6 @@
 /* NG "play media" / "stop media": decode the file on the control thread, then play it
- * into the peer's packets toward the chosen party (see play_media.h). */
+ * on the media worker's clock in the peer's stream toward the chosen party (see
+ * play_media.h). */
 #include "play_media.h"
 
 #include <errno.h>
@@ -11,14 +12,18 @@
 #include "call_ops.h"
 #include "config.h"
 #include "kernel.h"
+#include "media_handler.h"
+#include "play_clock.h"
+#include "relay.h"
 #include "sluice/log.h"
 #include "sluice/play_rewrite.h"
 
 #define MAX_TARGETS (2 * SDP_MAX_MEDIA)
 
 struct target {                         /* one audio section the announcement goes to */
-	struct media *src;              /* the peer's section: whose packets carry it */
+	struct media *src;              /* the peer's section: whose stream carries it */
 	struct play_rewrite *rw;        /* built, not yet installed */
+	struct media_player *mp;        /* made for a section without one yet */
 };
 
 struct plan {
@@ -59,11 +64,20 @@ static struct media *sender_of(struct media *m)
 	return peer->media;
 }
 
-/* The audio sections of the selected parties that have a sender. -ENOENT: no such
- * party; -ENOTCONN: a party but nothing reaches it yet. */
-static int pick_targets(struct call *c, const struct ng_request *req, struct plan *pl)
+/* The party said it takes no media there (a=sendonly, a=inactive, c=0.0.0.0): as
+ * rtpengine, nothing is played to it. */
+static bool deaf(const struct media *m)
 {
-	bool any_party = false;
+	return m->dir == SDP_DIR_SENDONLY || m->dir == SDP_DIR_INACTIVE || m->hold_addr;
+}
+
+/* The audio sections of the selected parties that have a sender. -ENOENT: no such
+ * party; -ENOTCONN: a party but nothing reaches it yet; -EPIPE: it takes no media.
+ * stop: every section with a sender, deaf or not. */
+static int pick_targets(struct call *c, const struct ng_request *req, struct plan *pl,
+			bool stop)
+{
+	bool any_party = false, any_deaf = false;
 
 	for (struct party *p = c->parties; p; p = p->next) {
 		if (!party_selected(p, req))
@@ -72,11 +86,15 @@ static int pick_targets(struct call *c, const struct ng_request *req, struct pla
 		for (unsigned i = 0; i < p->n_media && pl->n < MAX_TARGETS; i++) {
 			struct media *m = p->media[i], *src;
 
-			if (m && !strcmp(m->type, "audio") && (src = sender_of(m)))
+			if (!m || strcmp(m->type, "audio") || !(src = sender_of(m)))
+				continue;
+			if (!stop && deaf(m))
+				any_deaf = true;
+			else
 				pl->t[pl->n++].src = src;
 		}
 	}
-	return !any_party ? -ENOENT : pl->n ? 0 : -ENOTCONN;
+	return !any_party ? -ENOENT : pl->n ? 0 : any_deaf ? -EPIPE : -ENOTCONN;
 }
 
 static bool below(const char *path, const char *dir)
@@ -173,8 +191,8 @@ static int build(struct target *t, const struct ng_request *req, const char *pat
 	const struct codec_def *first = def_of(t->src->codec);
 	int e;
 
-	if ((e = play_rw_create(req->play.repeat_times, req->play.duration, t->src->dtmf_pt,
-				&t->rw)))
+	if ((e = play_rw_create(req->play.repeat_times, req->play.duration, t->src->codec_pt,
+				t->src->dtmf_pt, &t->rw)))
 		return e;
 	if (first && (e = add_track(t->rw, first->static_pt, first, req, path, err)))
 		return e;
@@ -195,14 +213,41 @@ static int build(struct target *t, const struct ng_request *req, const char *pat
 
 static void plan_free(struct plan *pl)
 {
-	for (unsigned i = 0; i < pl->n; i++)
+	for (unsigned i = 0; i < pl->n; i++) {
 		play_rw_free(pl->t[i].rw);
+		play_clock_free(pl->t[i].mp);
+	}
 }
 
 static const char *why_no_target(int e)
 {
-	return e == -ENOENT ? "Unknown call party (from-tag, to-tag or label)"
-			    : "play media needs the party's peer (no answer yet)";
+	return e == -ENOENT ? "Unknown call party (from-tag, to-tag or label)" :
+	       e == -EPIPE ? "play media: the party takes no media (a=sendonly, a=inactive "
+			     "or c=0.0.0.0)" :
+			     "play media needs the party's peer (no answer yet)";
+}
+
+/* Before the lock: the players the sections lack. */
+static int players_make(struct plan *pl)
+{
+	for (unsigned i = 0; i < pl->n; i++)
+		if (!pl->t[i].src->media_play && !(pl->t[i].mp = play_clock_new()))
+			return -ENOMEM;
+	return 0;
+}
+
+/* Call lock held: t's announcement replaces the one playing (handed back in t->rw to
+ * be freed outside the lock), on the section's clock (play_clock.h). */
+static void install(struct daemon *d, struct call *c, struct target *t, int64_t now)
+{
+	int64_t due;
+
+	if (!t->src->media_play) {
+		t->src->media_play = t->mp;
+		t->mp = NULL;
+	}
+	t->rw = play_clock_install(t->src->media_play, t->rw, now, &due);
+	relay_play_timer_start(d->relay, &t->src->rtp, c->worker, due);
 }
 
 static int do_play(struct daemon *d, struct call *c, const struct ng_request *req,
@@ -221,7 +266,7 @@ static int do_play(struct daemon *d, struct call *c, const struct ng_request *re
 	}
 	if ((e = check_path(d->cfg, req, pl, err)))
 		goto out;
-	if ((e = pick_targets(c, req, pl))) {
+	if ((e = pick_targets(c, req, pl, false))) {
 		*err = why_no_target(e);
 		goto out;
 	}
@@ -229,15 +274,14 @@ static int do_play(struct daemon *d, struct call *c, const struct ng_request *re
 	for (unsigned i = 0; i < pl->n; i++)
 		if ((e = build(&pl->t[i], req, pl->path, err)))
 			goto out;
+	if ((e = players_make(pl)))
+		goto out;
+	for (unsigned i = 0; i < pl->n; i++)
+		if (play_rw_duration_ms(pl->t[i].rw) > dur)
+			dur = play_rw_duration_ms(pl->t[i].rw);
 	pthread_mutex_lock(&c->lock);
-	for (unsigned i = 0; i < pl->n; i++) {
-		struct play_rewrite *old = pl->t[i].src->media_play;
-
-		pl->t[i].src->media_play = pl->t[i].rw;
-		pl->t[i].rw = old;      /* freed below, outside the packet path */
-		if (play_rw_duration_ms(pl->t[i].src->media_play) > dur)
-			dur = play_rw_duration_ms(pl->t[i].src->media_play);
-	}
+	for (unsigned i = 0; i < pl->n; i++)
+		install(d, c, &pl->t[i], mono_fine_us());
 	pthread_mutex_unlock(&c->lock);
 	clog(LOG_INFO, c->callid, NULL, "play media %s%.*s: %llu ms to %u section(s)",
 	     pl->path ? "" : "blob", pl->path ? (int)strlen(pl->path) : 0,
@@ -256,7 +300,7 @@ static int do_stop(struct daemon *d, struct call *c, const struct ng_request *re
 {
 	struct plan pl = { 0 };
 	uint64_t pos = 0;
-	int e = pick_targets(c, req, &pl);
+	int e = pick_targets(c, req, &pl, true);
 
 	if (e) {
 		*err = why_no_target(e);
@@ -264,12 +308,12 @@ static int do_stop(struct daemon *d, struct call *c, const struct ng_request *re
 	}
 	pthread_mutex_lock(&c->lock);
 	for (unsigned i = 0; i < pl.n; i++) {
-		struct play_rewrite *rw = pl.t[i].src->media_play;
+		struct media_player *mp = pl.t[i].src->media_play;
+		struct play_rewrite *rw = mp ? play_clock_stop(mp) : NULL;
 
 		if (!rw)
 			continue;
 		pos = play_rw_frame_pos(rw, req->play.start_pos);
-		pl.t[i].src->media_play = NULL;
 		pl.t[i].rw = rw;        /* its decoded audio is freed below, not kept */
 	}
 	pthread_mutex_unlock(&c->lock);
@@ -303,24 +347,6 @@ int play_media(struct daemon *d, const struct ng_request *req, struct arena *a,
 	}
 	return is_stop(req) ? do_stop(d, c, req, a, reply, err)
 			    : do_play(d, c, req, a, reply, err);
-}
-
-bool play_media_busy(const struct stream *s)
-{
-	return s->component == COMP_RTP && play_rw_busy(s->media->media_play);
-}
-
-int play_media_packet(struct stream *t, uint8_t *pkt, size_t *len, size_t cap)
-{
-	struct play_rewrite *rw = t->media->media_play;
-	int r;
-
-	if (t->component != COMP_RTP || !play_rw_busy(rw))
-		return 0;
-	r = play_rw_packet(rw, pkt, len, cap);
-	if (!play_rw_busy(rw))
-		t->media->party->call->kdirty = true;   /* back to the kernel */
-	return r;
 }
 
 void play_media_notice(const struct config *cfg)

@@ -18,23 +18,17 @@ struct config;
 
 /* Plays req's "file" or "blob" to the party named by from-tag (else to-tag, else
  * label; every party with "all"), as rtpengine: the party hears it instead of what its
- * peer sends.
+ * peer sends; a party whose SDP takes no media (sendonly, inactive) is not played to.
  * The file is decoded whole here (audio_file.h), at the rate of each codec the peer
- * may send, then played by rewriting the peer's packets on their way to the party
- * (play_rewrite.h), before any transcoder or SRTP step; a plain-forwarded stream is
- * kept out of the kernel until it ends. "stop media" ends it. With --media-dir, "file"
- * must resolve to a path below one of the folders. A file that cannot be read changes
- * nothing. 0 with "result" (and "duration" ms, or stop media's "last-frame-pos"), or
- * -errno with *err. */
+ * may send, then played on the call's media worker from a timer, a frame every 20 ms,
+ * in the peer's stream toward the party (rtp_splice.h) and through what that stream
+ * does next (subscribers, transcoding, SRTP); the peer's own packets wait until it
+ * ends. A plain-forwarded stream is kept out of the kernel while it plays. "stop
+ * media" ends it. With --media-dir, "file" must resolve to a path below one of the
+ * folders. A file that cannot be read changes nothing. 0 with "result" (and
+ * "duration" ms, or stop media's "last-frame-pos"), or -errno with *err. */
 int play_media(struct daemon *d, const struct ng_request *req, struct arena *a,
 	       struct bval *reply, const char **err);
-/* Worker, call lock held, before the stream's handler (like play_dtmf_packet): the
- * announcement into a packet of t's side, buffer cap bytes. -1: drop it (the side's
- * own media while an announcement plays), 0: untouched, 1: carries the announcement. */
-int play_media_packet(struct stream *t, uint8_t *pkt, size_t *len, size_t cap);
-/* Call lock held: an announcement is playing into what s receives from its side; s
- * must then stay in userspace. */
-bool play_media_busy(const struct stream *s);
 /* Start-up NOTICE: which files play media may read. */
 void play_media_notice(const struct config *cfg);
 

@@ -21,7 +21,7 @@
 #include "media_block.h"
 #include "media_handler.h"
 #include "play_dtmf.h"
-#include "play_media.h"
+#include "play_clock.h"
 #include "subscribe.h"
 #include "quality_track.h"
 #include "rec.h"
@@ -278,6 +278,17 @@ static struct stream *route(struct stream *s, const uint8_t *p, size_t len)
 	return sink;
 }
 
+void relay_deliver(struct relay_emitter *e, struct stream *t, uint8_t *p, size_t len,
+		   size_t cap, int64_t now)
+{
+	if (t->media->n_subs && t->component == COMP_RTP)
+		subscribe_fork(e, t, p, len);           /* copies (subscribe.h) */
+	if (t->handler)
+		t->handler->ops->packet(t->handler, t, p, len, cap, e, now);
+	else
+		relay_emit(e, route(t, p, len), p, len);
+}
+
 static void log_latch(const struct stream *s, const union sockaddr_u *src,
 		      enum latch_verdict v)
 {
@@ -374,22 +385,13 @@ static void rx_handle(struct worker *w, const struct stream_ref *ref, const stru
 		/* a played digit is the operator's, not the side's media: no block applies */
 		bool played = t->media->dtmf_play && play_dtmf_packet(t, p, &len);
 
-		if (!played && t->media->media_play) {  /* NG play media (play_media.h) */
-			int v = play_media_packet(t, p, &len, PKT_MAX);
-
-			if (v < 0)
-				continue;
-			played = v > 0;
-		}
+		/* NG play media (play_clock.h): the side's own media waits while it plays */
+		if (t->media->media_play && play_clock_packet(t, p, len, now) < 0)
+			continue;
 
 		if (!played && t->media->party->opts.block && !media_block_pass(t, p, len))
 			continue;       /* NG block/silence media (media_block.h) */
-		if (t->media->n_subs && t->component == COMP_RTP)
-			subscribe_fork(&w->em, t, p, len);     /* copies (subscribe.h) */
-		if (t->handler)
-			t->handler->ops->packet(t->handler, t, p, len, PKT_MAX, &w->em, now);
-		else
-			relay_emit(&w->em, route(t, p, len), p, len);
+		relay_deliver(&w->em, t, p, len, PKT_MAX, now);
 	}
 	pthread_mutex_unlock(&c->lock);
 	/* File descriptors stay open until the grace period ends: safe without the lock. */
@@ -439,11 +441,9 @@ static void timer_unlink(struct relay_timer *t)
 	t->armed = false;
 }
 
-void relay_timer_set(struct relay_emitter *e, struct stream *s, int64_t due_us)
+static void timer_set(struct worker *w, struct stream *s, struct relay_timer *t,
+		      uint8_t kind, int64_t due_us)
 {
-	struct worker *w = e->w;
-	struct relay_timer *t = &s->timer;
-
 	pthread_mutex_lock(&w->tlock);
 	if (due_us < 0 || !s->registered) {
 		/* deregistered: relay_stream_del() already unlinked it, and the stream may
@@ -458,6 +458,7 @@ void relay_timer_set(struct relay_emitter *e, struct stream *s, int64_t due_us)
 			w->timers.prev = t;
 			t->armed = true;
 		}
+		t->kind = kind;
 		t->due_us = due_us;
 		if (due_us < atomic_load_explicit(&w->tnext, memory_order_relaxed))
 			atomic_store_explicit(&w->tnext, due_us, memory_order_relaxed);
@@ -465,10 +466,32 @@ void relay_timer_set(struct relay_emitter *e, struct stream *s, int64_t due_us)
 	pthread_mutex_unlock(&w->tlock);
 }
 
+void relay_timer_set(struct relay_emitter *e, struct stream *s, int64_t due_us)
+{
+	timer_set(e->w, s, &s->timer, RELAY_TIMER_HANDLER, due_us);
+}
+
+void relay_play_timer_set(struct relay_emitter *e, struct stream *s, int64_t due_us)
+{
+	timer_set(e->w, s, &s->ptimer, RELAY_TIMER_PLAY, due_us);
+}
+
+static void worker_wake(struct worker *w);
+
+void relay_play_timer_start(struct relay *r, struct stream *s, unsigned worker,
+			    int64_t due_us)
+{
+	struct worker *w = r->w[worker % r->n];
+
+	timer_set(w, s, &s->ptimer, RELAY_TIMER_PLAY, due_us);
+	worker_wake(w);                 /* its wait was computed without this timer */
+}
+
 /* epoll_wait's timeout: -1 without armed timers. */
 static int timer_timeout(struct worker *w)
 {
-	/* only this worker arms its timers: no other thread lowers tnext */
+	/* a timer the control thread arms (play media) wakes the worker after it lowered
+	 * tnext, so the next wait sees it */
 	int64_t next = atomic_load_explicit(&w->tnext, memory_order_relaxed), d;
 
 	if (next == INT64_MAX)
@@ -482,7 +505,7 @@ static int timer_timeout(struct worker *w)
 /* Unlinks the due timers (at most TIMER_BATCH) and recomputes tnext. O(armed timers):
  * one per transcoded stream with buffered media on this worker. */
 static unsigned timers_take(struct worker *w, int64_t now, struct stream **due,
-			    int64_t *when)
+			    int64_t *when, uint8_t *kind)
 {
 	struct relay_timer *t, *next;
 	int64_t tnext = INT64_MAX;
@@ -494,7 +517,9 @@ static unsigned timers_take(struct worker *w, int64_t now, struct stream **due,
 	for (t = w->timers.next; t != &w->timers; t = next) {
 		next = t->next;
 		if (t->due_us <= now + TIMER_SLACK && n < TIMER_BATCH) {
-			due[n] = (struct stream *)((char *)t - offsetof(struct stream, timer));
+			kind[n] = t->kind;
+			due[n] = (struct stream *)((char *)t - (t->kind == RELAY_TIMER_PLAY ?
+				offsetof(struct stream, ptimer) : offsetof(struct stream, timer)));
 			when[n++] = t->due_us;
 			timer_unlink(t);
 		} else if (t->due_us < tnext) {
@@ -512,7 +537,8 @@ static void timers_run(struct worker *w)
 {
 	struct stream *due[TIMER_BATCH];
 	int64_t when[TIMER_BATCH], now = mono_fine_us();
-	unsigned n = timers_take(w, now, due, when);
+	uint8_t kind[TIMER_BATCH];
+	unsigned n = timers_take(w, now, due, when, kind);
 
 	w->em.now = now;
 	for (unsigned i = 0; i < n; i++) {
@@ -520,7 +546,9 @@ static void timers_run(struct worker *w)
 		struct call *c = s->media->party->call;
 
 		pthread_mutex_lock(&c->lock);
-		if (s->handler && s->handler->ops->timer)
+		if (kind[i] == RELAY_TIMER_PLAY)
+			play_clock_tick(s, &w->em, when[i] > now ? when[i] : now);
+		else if (s->handler && s->handler->ops->timer)
 			s->handler->ops->timer(s->handler, s, &w->em, when[i] > now ? when[i] : now);
 		pthread_mutex_unlock(&c->lock);
 	}
@@ -775,6 +803,8 @@ void relay_stream_del(struct relay *r, struct stream *s, unsigned worker)
 	s->registered = false;
 	if (s->timer.armed)
 		timer_unlink(&s->timer);
+	if (s->ptimer.armed)
+		timer_unlink(&s->ptimer);
 	pthread_mutex_unlock(&w->tlock);
 }
 

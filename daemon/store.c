@@ -205,6 +205,9 @@ int store_snapshot(struct call *c, struct store_call *out)
 	for (unsigned i = 0; c->store && i < c->store->n; i++)
 		if (!(out->ng[out->n_ng++] = strdup(c->store->ng[i])))
 			goto fail;
+	for (unsigned i = 0; c->store && i < c->store->n_sub; i++)
+		if (!(out->ng[out->n_ng++] = strdup(c->store->sub[i])))
+			goto fail;
 	return 0;
 fail:
 	store_call_free(out);
@@ -290,6 +293,7 @@ static void hist_free(struct store_hist *h)
 		return;
 	for (unsigned i = 0; i < h->n; i++)
 		free(h->ng[i]);
+	store_hist_sub_free(h);
 	free(h);
 }
 
@@ -356,6 +360,8 @@ void store_ng_done(struct daemon *d, const struct ng_request *req, const struct 
 	}
 	if ((req->cmd == NG_OFFER || req->cmd == NG_ANSWER) && !req->fragment)
 		remember(c, req, tree);
+	else if (req->cmd == NG_SUBSCRIBE)
+		store_sub_remember(c, req, tree);       /* store_subs.c */
 	queue_call(d, c);
 }
 

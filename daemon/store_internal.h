@@ -45,11 +45,16 @@ struct store {
 	struct store_sub *sub;          /* --subscribe-keyspace (store_foreign.c); NULL */
 };
 
-/* NG requests of one call kept for replay (store.c). */
+/* NG requests of one call kept for replay (store.c): offers and answers, and the
+ * subscriptions (subscribe request with the to-tag it made, subscribe answer) of the
+ * subscribers still subscribed, replayed after them. */
 struct store_hist {
 	char *ng[STORE_MAX_NG];
 	bool offer[STORE_MAX_NG];
 	unsigned n;
+	char *sub[STORE_MAX_SUB];
+	char *sub_tag[STORE_MAX_SUB];   /* the subscriber's to-tag of each */
+	unsigned n_sub;
 	int64_t written_us;             /* mono_us of the last record queued */
 	uint64_t written_packets;       /* the call's packets then (store_call_tick) */
 };
@@ -70,6 +75,16 @@ void store_kernel_owner(struct daemon *d, redisContext *c);
 redisContext *store_connect(const struct cfg_redis *t, const char *why, bool quiet);
 int store_writer_start(struct store *s);
 void store_writer_stop(struct store *s);
+/* store_subs.c: keep a subscription request (JSON, the subscriber's to-tag) in h;
+ * request: a subscribe request or unsubscribe, which first forget what was kept of the
+ * tag; json NULL (unsubscribe): nothing added. Takes ownership of json. */
+void store_hist_sub(struct store_hist *h, char *json, const char *tag, bool request);
+void store_hist_sub_free(struct store_hist *h);
+/* A successful subscribe request / answer / unsubscribe of c: into c's history. */
+void store_sub_remember(struct call *c, const struct ng_request *req,
+			const struct bval *tree);
+/* json is a kept subscription request: its to-tag into tag (cap bytes). */
+bool store_sub_tag(const char *json, char *tag, size_t cap);
 /* Fill a record from c (control thread). 0 or -ENOMEM. */
 int store_snapshot(struct call *c, struct store_call *out);
 /* Whether r can live here: each media on an interface this relay has (*ifmask: their

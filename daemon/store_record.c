@@ -425,7 +425,7 @@ static int ng_from(struct rd *r, json_object *l, struct store_call *c)
 {
 	size_t n = l ? json_object_array_length(l) : 0;
 
-	if (!l || n > STORE_MAX_NG)
+	if (!l || n > STORE_MAX_REPLAY)
 		return r->err = "bad ng list", -EINVAL;
 	for (size_t i = 0; i < n; i++) {
 		json_object *v = json_object_array_get_idx(l, i);

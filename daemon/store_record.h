@@ -20,7 +20,9 @@
 
 #define STORE_VERSION     1
 #define STORE_MAX_PARTIES 16
-#define STORE_MAX_NG      4             /* NG requests replayed at restore */
+#define STORE_MAX_NG      4             /* offers and answers replayed at restore */
+#define STORE_MAX_SUB     8             /* ... then subscribe requests and answers */
+#define STORE_MAX_REPLAY  (STORE_MAX_NG + STORE_MAX_SUB)
 #define STORE_MAX_SDES    8             /* SEC_SDES_MAX */
 #define STORE_NG_MAX      (256 * 1024)  /* bytes of one stored NG request */
 #define STORE_CALLID_MAX  1024
@@ -67,7 +69,8 @@ struct store_call {
 	bool recording;
 	struct store_party *parties;
 	unsigned n_parties;
-	char *ng[STORE_MAX_NG];         /* NG requests (JSON objects), oldest first */
+	char *ng[STORE_MAX_REPLAY];     /* NG requests (JSON objects), oldest first:
+	                                   offers and answers, then subscriptions */
 	unsigned n_ng;
 };
 

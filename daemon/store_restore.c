@@ -1,5 +1,6 @@
 /* Restore at start: read the records of this instance from --redis and re-create each
- * call. The call is rebuilt by replaying its kept NG requests (offer, answer) through
+ * call. The call is rebuilt by replaying its kept NG requests (offer, answer, then the
+ * subscriptions: subscribe request and answer, store_subs.c) through
  * the ordinary handlers, so codecs, transcoding and SRTP are set up as they were; while
  * a record is replayed, media_ensure takes the ports the record names
  * (store_pinned_port). Then what the packets had taught (latched endpoints) and the
@@ -177,15 +178,15 @@ static int replay_one(struct daemon *d, const char *json, const char *callid,
 		*err = "stored NG request does not parse";
 	} else if ((e = ng_request_decode(tree, &req, err))) {
 		;
-	} else if ((req.cmd != NG_OFFER && req.cmd != NG_ANSWER) ||
+	} else if ((req.cmd != NG_OFFER && req.cmd != NG_ANSWER && req.cmd != NG_SUBSCRIBE) ||
 		   req.call_id.len != strlen(callid) ||
 		   memcmp(req.call_id.s, callid, req.call_id.len)) {
-		*err = "stored NG request is not an offer or answer of this call";
+		*err = "stored NG request is not an offer, answer or subscription of this call";
 		e = -EINVAL;
 	} else if (!(reply = bv_new_dict(&a))) {
 		e = -ENOMEM;
 		*err = "out of memory";
-	} else if (!(e = ng_command(d, &req, &a, reply, err)) &&
+	} else if (!(e = ng_command(d, &req, &a, reply, err)) && req.cmd != NG_SUBSCRIBE &&
 		   !bv_dict_get_str(reply, "sdp", NULL)) {
 		*err = "replayed request refused (load limit)";
 		e = -EBUSY;
@@ -238,12 +239,18 @@ static void hist_from(struct call *c, const struct store_call *r)
 	if (!c->store && !(c->store = calloc(1, sizeof(*c->store))))
 		return;
 	for (unsigned i = 0; i < r->n_ng; i++) {
-		char *s = strdup(r->ng[i]);
+		char *s = strdup(r->ng[i]), tag[CALL_TAG_MAX];
 
 		if (!s)
 			break;
-		c->store->offer[c->store->n] = is_offer(s);
-		c->store->ng[c->store->n++] = s;
+		if (store_sub_tag(s, tag, sizeof(tag))) {
+			store_hist_sub(c->store, s, tag, false);
+		} else if (c->store->n < STORE_MAX_NG) {
+			c->store->offer[c->store->n] = is_offer(s);
+			c->store->ng[c->store->n++] = s;
+		} else {
+			free(s);
+		}
 	}
 }
 
@@ -291,9 +298,18 @@ int store_restore_call(struct daemon *d, const struct store_call *r, const char 
 	if (call_find(d, r->callid, strlen(r->callid)))
 		return 0;
 	d->store->pin = r;
-	for (unsigned i = 0; i < r->n_ng; i++)
-		if ((e = replay_one(d, r->ng[i], r->callid, &err)))
-			break;
+	for (unsigned i = 0; i < r->n_ng; i++) {
+		char tag[CALL_TAG_MAX];
+
+		if (!store_sub_tag(r->ng[i], tag, sizeof(tag))) {
+			if ((e = replay_one(d, r->ng[i], r->callid, &err)))
+				break;
+		} else if (!e && replay_one(d, r->ng[i], r->callid, &err)) {
+			/* the call goes on without that subscriber's copies */
+			clog(LOG_WARNING, r->callid, tag, "redis: subscription not restored: %s",
+			     err);
+		}
+	}
 	c = call_find(d, r->callid, strlen(r->callid));
 	if (!e && !c) {
 		e = -ENOENT;

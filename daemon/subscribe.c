@@ -1,6 +1,7 @@
 /* NG subscribe request / subscribe answer / unsubscribe: copies of parties' media to a
  * subscriber party (see subscribe.h). */
 #include "subscribe.h"
+#include "subscribe_srtp.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -184,7 +185,7 @@ static int offer_section(const struct media *sm, const struct ng_codec_flags *f,
 
 	sb_init(&maps);
 	memcpy(used, src->pts, sizeof(used));
-	e |= sb_printf(sb, "m=audio %u RTP/AVP", sm->port);
+	e |= sb_printf(sb, "m=audio %u %s", sm->port, sm->proto);
 	for (unsigned pt = 0; pt < 128; pt++) {
 		size_t before = maps.len;
 
@@ -201,6 +202,7 @@ static int offer_section(const struct media *sm, const struct ng_codec_flags *f,
 	if (maps.len)
 		e |= sb_append(sb, maps.buf, maps.len);
 	e |= sb_printf(sb, "a=rtcp:%u\r\na=sendonly\r\n", sm->port + 1);
+	e |= subscribe_srtp_sdp(sm, sb);        /* SDES toward it (subscribe_srtp.h) */
 	sb_free(&maps);
 	return e ? -ENOMEM : 0;
 }
@@ -321,7 +323,8 @@ static int request(struct daemon *d, struct call *c, const struct ng_request *re
 
 			if (!m || strcmp(m->type, "audio") || m->rejected)
 				continue;
-			if ((e = add_section(d, s, k++, m, err)))
+			if ((e = add_section(d, s, k++, m, err)) ||
+			    (e = subscribe_srtp_offer(d, req, s->media[k - 1], err)))
 				return e;
 		}
 		bv_list_add(tags, bv_new_strz(a, src[i]->tags[0].tag));
@@ -553,8 +556,9 @@ static int answer(struct daemon *d, struct call *c, const struct ng_request *req
 	}
 	memset(pl, 0, sizeof(pl));
 	for (unsigned i = 0; !e && i < sdp.n_media && i < s->n_media; i++)
-		if (s->media[i] && s->media[i]->sub_src)
-			e = plan_section(&sdp, i, s->media[i], req, &pl[i], err);
+		if (s->media[i] && s->media[i]->sub_src &&
+		    !(e = plan_section(&sdp, i, s->media[i], req, &pl[i], err)) && pl[i].use)
+			e = subscribe_srtp_answer(d, req, &sdp, i, s->media[i], err);
 	for (unsigned i = 0; i < SDP_MAX_MEDIA; i++) {
 		n += pl[i].use;
 		nx += pl[i].xc != NULL;
@@ -656,7 +660,8 @@ static void fork_xcode(struct relay_emitter *e, struct stream *dst, struct sub_x
 		put32(x->pkt + 4, o->ts);
 		put32(x->pkt + 8, o->ssrc);
 		memcpy(x->pkt + 12, o->payload, o->len);
-		relay_emit_copy(e, dst, x->pkt, 12 + (size_t)o->len);
+		if (!subscribe_srtp_emit(e, dst, x->pkt, 12 + (size_t)o->len))
+			relay_emit_copy(e, dst, x->pkt, 12 + (size_t)o->len);
 	}
 }
 
@@ -672,7 +677,7 @@ void subscribe_fork(struct relay_emitter *e, struct stream *t, const uint8_t *pk
 
 		if (x)
 			fork_xcode(e, m->subs[i], x, pkt, len);
-		else
+		else if (!subscribe_srtp_emit(e, m->subs[i], pkt, len))
 			relay_emit_copy(e, m->subs[i], pkt, len);
 	}
 }

@@ -1,12 +1,9 @@
-/* An announcement played into a sender's RTP packets (see sluice/play_rewrite.h). */
+/* An announcement as frames of a call's codecs (see sluice/play_rewrite.h). */
 #include "sluice/play_rewrite.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <opus.h>
-
-#include "sluice/rtp.h"
 
 #define TICK_RATE 48000                 /* the shared position's unit: 1/48000 s */
 #define MAX_SAMPLES (CODEC_MAX_PTIME * 48)
@@ -21,18 +18,17 @@ struct play_rw_track {
 struct play_rewrite {
 	struct play_rw_track t[PLAY_RW_TRACKS];
 	unsigned n;
-	int skip_pt;
+	int dyn_pt, skip_pt;
 	unsigned repeat;
 	uint64_t limit_ms;
 	uint64_t file_ticks;            /* one pass over the file, ticks */
 	uint64_t total;                 /* ticks to play, repeats and limit applied */
 	uint64_t pos;                   /* ticks played */
 	bool stopped;
-	uint32_t prev_ts, prev_ssrc;    /* timestamp step of codecs with no fixed size */
-	bool have_prev;
 };
 
-int play_rw_create(unsigned repeat, uint64_t limit_ms, int skip_pt, struct play_rewrite **out)
+int play_rw_create(unsigned repeat, uint64_t limit_ms, int dyn_pt, int skip_pt,
+		   struct play_rewrite **out)
 {
 	struct play_rewrite *rw = calloc(1, sizeof(*rw));
 
@@ -40,6 +36,7 @@ int play_rw_create(unsigned repeat, uint64_t limit_ms, int skip_pt, struct play_
 		return -ENOMEM;
 	rw->repeat = repeat ? repeat : 1;
 	rw->limit_ms = limit_ms;
+	rw->dyn_pt = dyn_pt;
 	rw->skip_pt = skip_pt;
 	*out = rw;
 	return 0;
@@ -114,48 +111,16 @@ uint64_t play_rw_frame_pos(const struct play_rewrite *rw, uint64_t start_pos)
 	return start_pos + in_file * p->src_rate / TICK_RATE;
 }
 
-static struct play_rw_track *track_of(struct play_rewrite *rw, unsigned pt)
+static struct play_rw_track *track_of(struct play_rewrite *rw, int pt)
 {
 	for (unsigned i = 0; i < rw->n; i++)
-		if (rw->t[i].pt == (int)pt)
+		if (rw->t[i].pt == pt || (rw->t[i].pt < 0 && pt == rw->dyn_pt))
 			return &rw->t[i];
-	if (pt < 96 || (int)pt == rw->skip_pt)
-		return NULL;
-	for (unsigned i = 0; i < rw->n; i++)
-		if (rw->t[i].pt < 0)
-			return &rw->t[i];
-	return NULL;
-}
-
-/* PCM samples (at the track's rate) the sender's packet carried; 0: unknown. */
-static unsigned packet_samples(struct play_rewrite *rw, const struct play_rw_track *t,
-			       const uint8_t *pkt, const uint8_t *pl, size_t plen)
-{
-	unsigned rate = t->pcm.rate;
-	uint32_t ts = (uint32_t)pkt[4] << 24 | (uint32_t)pkt[5] << 16 | pkt[6] << 8 | pkt[7];
-	uint32_t ssrc = (uint32_t)pkt[8] << 24 | (uint32_t)pkt[9] << 16 | pkt[10] << 8 | pkt[11];
-	uint32_t step = rw->have_prev && ssrc == rw->prev_ssrc ? ts - rw->prev_ts : 0;
-	int n;
-
-	rw->prev_ts = ts;
-	rw->prev_ssrc = ssrc;
-	rw->have_prev = true;
-	switch (t->def->id) {
-	case CODEC_PCMU:
-	case CODEC_PCMA:
-		return (unsigned)plen;
-	case CODEC_G722:
-		return (unsigned)plen * 2;
-	case CODEC_G729:
-		return (unsigned)(plen / 10) * 80;
-	case CODEC_OPUS:
-		n = opus_packet_get_nb_samples(pl, (opus_int32)plen, (opus_int32)rate);
-		return n > 0 ? (unsigned)n : 0;
-	default:
-		if (!step || step > (uint32_t)t->def->clock_rate / 5)
-			return 0;
-		return (unsigned)((uint64_t)step * rate / t->def->clock_rate);
-	}
+	if (pt >= 96 && pt != rw->skip_pt)
+		for (unsigned i = 0; i < rw->n; i++)
+			if (rw->t[i].pt < 0)
+				return &rw->t[i];
+	return &rw->t[0];               /* telephone-event, CN, unknown: the first codec */
 }
 
 /* n samples of the announcement from the shared position; silence past the end. */
@@ -173,27 +138,27 @@ static void take(const struct play_rewrite *rw, const struct play_rw_track *t, i
 	}
 }
 
-int play_rw_packet(struct play_rewrite *rw, uint8_t *pkt, size_t *len, size_t cap)
+int play_rw_frame(struct play_rewrite *rw, int pt, unsigned ptime_ms, uint8_t *out,
+		  size_t cap, struct play_rw_frame *f)
 {
 	int16_t pcm[MAX_SAMPLES];
 	struct play_rw_track *t;
-	size_t off, plen;
 	unsigned n;
 	int e;
 
-	if (!play_rw_busy(rw) || rtp_is_rtcp(pkt, *len) || rtp_payload(pkt, *len, &off, &plen))
-		return 0;
-	if (!(t = track_of(rw, pkt[1] & 0x7f)))
-		return -1;
-	n = packet_samples(rw, t, pkt, pkt + off, plen);
+	if (!play_rw_busy(rw))
+		return -ENODATA;
+	t = track_of(rw, pt);
+	n = t->pcm.rate * ptime_ms / 1000;
 	if (!n || n > MAX_SAMPLES || !codec_frame_ok(t->def, t->pcm.rate, n))
-		return -1;
+		return -EINVAL;
 	take(rw, t, pcm, n);
-	e = codec_encode(t->enc, pcm, n, pkt + off, cap - off);
-	if (e <= 0)
-		return -1;              /* nothing sent (DTX) or no room: not the sender's */
-	pkt[0] &= (uint8_t)~0x20;       /* the sender's padding went with its payload */
-	*len = off + (size_t)e;
+	e = codec_encode(t->enc, pcm, n, out, cap);
 	rw->pos += (uint64_t)n * TICK_RATE / t->pcm.rate;
-	return 1;
+	if (e < 0)
+		return e;
+	f->pt = t->pt >= 0 ? t->pt : rw->dyn_pt;
+	f->clock = t->def->clock_rate;
+	f->step = (uint32_t)((uint64_t)n * t->def->clock_rate / t->pcm.rate);
+	return e;
 }

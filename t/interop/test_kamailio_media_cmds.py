@@ -21,15 +21,16 @@ the other, during the call:
                                         the callee gets the RFC 4733 train in the slots
                                         of the caller's audio and reports digit 5
   play_media file=<1 s of 1 kHz, WAV>   the caller (the From tag's party) hears the tone
-                                        for 1 s in the callee's packets, then the
-                                        callee's own audio again
+                                        for 1 s, 50 packets the relay sends on its own
+                                        clock in the callee's stream, then the callee's
+                                        own audio again, renumbered to follow
 
 Checks read the capture of the UAs' media (every caller packet matched by sequence
 number to what the callee got) and the callee's ctrl_tcp events; ~10 s.
 INTEROP_RELAY=rtpengine: rtpengine 10.5 answers play_dtmf's `play DTMF` with ok but
 plays nothing into a plain call (only into one made transcoded with `inject DTMF`), so
 the play_dtmf checks are sluiced's, and so are play_media's (rtpengine plays from its
-own player, with its own sequence numbers).
+own player in a stream of its own, the callee's packets going on alongside).
 """
 import contextlib
 import random
@@ -274,27 +275,40 @@ def test_played_dtmf_arrives_as_events(call):
 
 
 def test_played_media_reaches_the_caller(call):
-	"""play_media with the caller's From tag and file=: the caller got the callee's
-	packets (same sequence numbers and timestamps) carrying 1 kHz for the announced
-	second (50 packets of 20 ms), then the callee's own payloads again."""
+	"""play_media with the caller's From tag and file=: from the request on, the caller
+	gets one stream in the callee's SSRC whose sequence numbers neither skip nor repeat:
+	the callee's packets, then the relay's own 50 of 20 ms (marker on the first,
+	timestamps stepping 160) carrying 1 kHz for the announced second, then the callee's
+	own payloads again, shifted by one constant offset (sequence number and timestamp)
+	and never more than 50 ms after the callee sent them."""
 	play = next(m for m in call.ng_requests if m.get("command") == "play media")
 	assert play.get("file") == TONE["path"] and play.get("from-tag"), play
 	if S.relay_kind() != "sluiced":
-		pytest.skip("rtpengine plays from its own player (its own sequence numbers)")
-	t0, _, sent = call.marks["play_media"]
+		pytest.skip("rtpengine plays from its own player (its own SSRC, the callee's "
+			    "packets alongside)")
+	_, _, sent = call.marks["play_media"]
 	down, up = call.rtp["a_down"], call.rtp["b_up"]
-	# the relay starts playing before Kamailio's 200 reaches the test: from the request on
-	after = sorted(s for s, v in down.items() if v[0] > sent and s in up)
-	changed = [s for s in after if down[s][4] != up[s][4]]
-	assert len(changed) == 50, (len(changed), after[:60])
-	i = after.index(changed[0])
-	assert changed == after[i:i + 50], (changed, after[:60])
-	assert all(down[s][0] <= t0 for s in after[:i]), "played late: %r" % after[:i]
-	for s in changed:
-		assert down[s][1] == up[s][1] == 0 and down[s][3] == up[s][3], s
-	x = np.concatenate([_ulaw(down[s][4]) for s in changed])
+	end = call.marks["hangup"][0] - 0.05
+	seqs = [s for _, s in sorted((v[0], s) for s, v in down.items() if sent < v[0] < end)]
+	assert [(b - a) & 0xFFFF for a, b in zip(seqs, seqs[1:])] == [1] * (len(seqs) - 1)
+	i = next(k for k, s in enumerate(seqs) if down[s][2])
+	assert all(s in up and down[s][4] == up[s][4] for s in seqs[:i]), "played late"
+	assert down[seqs[i]][0] - sent < 0.3, "played late"
+	played = seqs[i:i + 50]
+	assert all(down[s][1] == 0 for s in played)
+	assert [(down[b][3] - down[a][3]) & 0xFFFFFFFF for a, b in zip(played, played[1:])] == \
+		[160] * 49
+	x = np.concatenate([_ulaw(down[s][4]) for s in played])
 	spec = np.abs(np.fft.rfft(x * np.hanning(len(x))))
 	peak = np.fft.rfftfreq(len(x), 1 / 8000)[int(spec.argmax())]
 	assert abs(peak - 1000) < 10, peak
-	rest = [s for s in after[i + 50:] if down[s][0] < call.marks["hangup"][0] - 0.05]
-	assert rest and all(down[s][4] == up[s][4] for s in rest)
+	rest = seqs[i + 50:]
+	assert len(rest) > 5 and down[rest[0]][2], rest[:3]
+	# the callee's packet each one is: the last it sent before it arrived
+	first = max((v[0], s) for s, v in up.items() if v[0] <= down[rest[0]][0])[1]
+	off = (rest[0] - first) & 0xFFFF
+	toff = (down[rest[0]][3] - up[first][3]) & 0xFFFFFFFF
+	for s in rest:
+		u = up[(s - off) & 0xFFFF]
+		assert (down[s][4], (down[s][3] - u[3]) & 0xFFFFFFFF) == (u[4], toff), s
+		assert 0 <= down[s][0] - u[0] < 0.05, s

@@ -1,9 +1,8 @@
 /* audio_file + play_rewrite: a WAV held in memory decoded and resampled (8 and 48 kHz),
  * start-pos, refusal of what is not audio; MP3 and Ogg/Opus (made here with FFmpeg's
- * own encoders) decoded to the tone; the announcement played into a sender's
- * PCMU and Opus packets (header kept, payload decodes to the tone, exact packet count
- * until it ends, the sender's packets untouched after it), what is dropped while it
- * plays, repeat-times, the duration limit and stop. */
+ * own encoders) decoded to the tone; the announcement as PCMU and Opus frames (payload
+ * type, timestamp step, payload decodes to the tone, exact frame count until it ends),
+ * repeat-times, the duration limit and stop. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,8 +18,6 @@
 #include "audio.h"
 #include "sluice/audio_file.h"
 #include "sluice/play_rewrite.h"
-
-#define SSRC 0x11223344u
 
 struct blob {
 	uint8_t *b;
@@ -211,19 +208,6 @@ static void test_mp3_ogg_opus(void **state)
 	}
 }
 
-static void mk(uint8_t *b, uint8_t pt, uint16_t seq, uint32_t ts, size_t plen)
-{
-	b[0] = 0x80;
-	b[1] = pt;
-	b[2] = (uint8_t)(seq >> 8);
-	b[3] = (uint8_t)seq;
-	for (int i = 0; i < 4; i++) {
-		b[4 + i] = (uint8_t)(ts >> (24 - 8 * i));
-		b[8 + i] = (uint8_t)(SSRC >> (24 - 8 * i));
-	}
-	memset(b + 12, 0xff, plen);     /* PCMU silence: the sender's own audio */
-}
-
 static struct play_rewrite *player(int pt, enum codec_id id, unsigned ms, unsigned repeat,
 				   uint64_t limit)
 {
@@ -239,19 +223,21 @@ static struct play_rewrite *player(int pt, enum codec_id id, unsigned ms, unsign
 	assert_int_equal(codec_enc_create(def, &prm, &enc), 0);
 	assert_int_equal(audio_file_load(NULL, w.b, w.len, codec_enc_rate(enc), 0, 60000, &p,
 					 &why), 0);
-	assert_int_equal(play_rw_create(repeat, limit, 101, &rw), 0);
+	assert_int_equal(play_rw_create(repeat, limit, 111, 101, &rw), 0);
 	assert_int_equal(play_rw_add_track(rw, pt, def, enc, &p), 0);
 	free(w.b);
 	return rw;
 }
 
-/* 1 s of tone into 20 ms PCMU packets: 50 rewritten, then the sender's own again. */
+/* 1 s of tone as 20 ms PCMU frames: exactly 50 (pt 0, step 160), decoding to the tone;
+ * then -ENODATA. A sender's telephone-event or unknown type gets the first track. */
 static void test_pcmu(void **state)
 {
 	struct play_rewrite *rw = player(0, CODEC_PCMU, 1000, 1, 0);
 	const struct codec_def *def = codec_get(CODEC_PCMU);
 	struct codec_params prm;
 	struct codec_dec *dec;
+	struct play_rw_frame f;
 	int16_t out[8000];
 	uint8_t b[1500];
 	unsigned played = 0;
@@ -261,22 +247,18 @@ static void test_pcmu(void **state)
 	assert_int_equal(codec_dec_create(def, &prm, &dec), 0);
 	assert_int_equal(play_rw_duration_ms(rw), 1000);
 	for (unsigned i = 0; i < 60; i++) {
-		size_t len = 172;
-		int r;
+		int n = play_rw_frame(rw, i == 3 ? 101 : i == 4 ? 8 : 0, 20, b, sizeof(b), &f);
 
-		mk(b, 0, (uint16_t)(100 + i), 1000 + 160 * i, 160);
-		r = play_rw_packet(rw, b, &len, sizeof(b));
-		assert_int_equal(len, 172);
-		assert_int_equal(b[1], 0);
-		assert_int_equal(b[3], (uint8_t)(100 + i));     /* seq kept */
-		if (i < 50) {
-			assert_int_equal(r, 1);
-			assert_int_equal(codec_decode(dec, b + 12, 160, out + 160 * i, 160), 160);
-			played++;
-		} else {
-			assert_int_equal(r, 0);
-			assert_int_equal(b[12], 0xff);
+		if (i >= 50) {
+			assert_int_equal(n, -ENODATA);
+			continue;
 		}
+		assert_int_equal(n, 160);
+		assert_int_equal(f.pt, 0);
+		assert_int_equal(f.step, 160);
+		assert_int_equal(f.clock, 8000);
+		assert_int_equal(codec_decode(dec, b, 160, out + 160 * i, 160), 160);
+		played++;
 		assert_int_equal(play_rw_busy(rw), i < 49);
 	}
 	assert_int_equal(played, 50);
@@ -286,100 +268,76 @@ static void test_pcmu(void **state)
 	play_rw_free(rw);
 }
 
-/* Dropped while it plays: telephone-events, a codec without a track; RTCP untouched. */
-static void test_drops(void **state)
+/* stop: nothing more; a ptime the codec cannot frame is refused. */
+static void test_stop(void **state)
 {
 	struct play_rewrite *rw = player(0, CODEC_PCMU, 200, 1, 0);
+	struct play_rw_frame f;
 	uint8_t b[1500];
-	size_t len;
 
 	(void)state;
-	mk(b, 101, 1, 0, 4);
-	len = 16;
-	assert_int_equal(play_rw_packet(rw, b, &len, sizeof(b)), -1);
-	mk(b, 8, 2, 0, 160);
-	len = 172;
-	assert_int_equal(play_rw_packet(rw, b, &len, sizeof(b)), -1);
-	mk(b, 0, 3, 0, 160);
-	b[1] = 200;                     /* an RTCP SR multiplexed */
-	len = 28;
-	assert_int_equal(play_rw_packet(rw, b, &len, sizeof(b)), 0);
-	assert_int_equal(play_rw_played_ms(rw), 0);
+	assert_int_equal(play_rw_frame(rw, 0, 0, b, sizeof(b), &f), -EINVAL);
+	assert_int_equal(play_rw_frame(rw, 0, 20, b, sizeof(b), &f), 160);
+	assert_int_equal(play_rw_played_ms(rw), 20);
 	play_rw_stop(rw);
 	assert_false(play_rw_busy(rw));
-	mk(b, 101, 4, 0, 4);
-	len = 16;
-	assert_int_equal(play_rw_packet(rw, b, &len, sizeof(b)), 0);
+	assert_int_equal(play_rw_frame(rw, 0, 20, b, sizeof(b), &f), -ENODATA);
 	play_rw_free(rw);
 }
 
-/* 200 ms three times = 30 packets; a 500 ms limit on 3 x 200 ms = 25 packets. */
-static void test_repeat_limit(void **state)
+static unsigned count_frames(struct play_rewrite *rw)
 {
-	struct play_rewrite *rw = player(0, CODEC_PCMU, 200, 3, 0);
+	struct play_rw_frame f;
 	uint8_t b[1500];
 	unsigned n = 0;
 
+	while (play_rw_frame(rw, 0, 20, b, sizeof(b), &f) > 0)
+		n++;
+	return n;
+}
+
+/* 200 ms three times = 30 frames; a 500 ms limit on 3 x 200 ms = 25 frames. */
+static void test_repeat_limit(void **state)
+{
+	struct play_rewrite *rw = player(0, CODEC_PCMU, 200, 3, 0);
+
 	(void)state;
 	assert_int_equal(play_rw_duration_ms(rw), 600);
-	for (unsigned i = 0; i < 40; i++) {
-		size_t len = 172;
-
-		mk(b, 0, (uint16_t)i, 160 * i, 160);
-		n += play_rw_packet(rw, b, &len, sizeof(b)) == 1;
-	}
-	assert_int_equal(n, 30);
+	assert_int_equal(count_frames(rw), 30);
 	play_rw_free(rw);
 	rw = player(0, CODEC_PCMU, 200, 3, 500);
 	assert_int_equal(play_rw_duration_ms(rw), 500);
-	for (unsigned i = n = 0; i < 40; i++) {
-		size_t len = 172;
-
-		mk(b, 0, (uint16_t)i, 160 * i, 160);
-		n += play_rw_packet(rw, b, &len, sizeof(b)) == 1;
-	}
-	assert_int_equal(n, 25);
+	assert_int_equal(count_frames(rw), 25);
 	play_rw_free(rw);
 }
 
-/* Opus on a dynamic type: the sender's 20 ms packets (its TOC says so) become 20 ms of
- * the tone that an Opus decoder reads back. */
+/* Opus on the sender's dynamic type 111: 50 frames of 20 ms (step 960 at 48 kHz) that
+ * an Opus decoder reads back as the tone. */
 static void test_opus(void **state)
 {
 	struct play_rewrite *rw = player(-1, CODEC_OPUS, 1000, 1, 0);
 	const struct codec_def *def = codec_get(CODEC_OPUS);
 	struct codec_params prm;
-	struct codec_enc *enc;
 	struct codec_dec *dec;
-	int16_t *out = calloc(48000, sizeof(*out)), silence[960] = { 0 };
+	struct play_rw_frame f;
+	int16_t *out = calloc(48000, sizeof(*out));
 	uint8_t b[1500];
 	unsigned n = 0;
+	int e;
 
 	(void)state;
 	codec_params_default(def, &prm);
-	assert_int_equal(codec_enc_create(def, &prm, &enc), 0);
 	assert_int_equal(codec_dec_create(def, &prm, &dec), 0);
-	for (unsigned i = 0; i < 55; i++) {
-		size_t len;
-		int e, r;
-
-		mk(b, 111, (uint16_t)i, 960 * i, 0);
-		e = codec_encode(enc, silence, 960, b + 12, sizeof(b) - 12);
-		assert_true(e > 0);
-		len = 12 + (size_t)e;
-		r = play_rw_packet(rw, b, &len, sizeof(b));
-		assert_int_equal(r, i < 50 ? 1 : 0);
-		if (r == 1) {
-			assert_int_equal(codec_decode(dec, b + 12, len - 12, out + 960 * n, 960),
-					 960);
-			n++;
-		}
+	while ((e = play_rw_frame(rw, 111, 20, b, sizeof(b), &f)) > 0) {
+		assert_int_equal(f.pt, 111);
+		assert_int_equal(f.step, 960);
+		assert_int_equal(codec_decode(dec, b, (size_t)e, out + 960 * n, 960), 960);
+		n++;
 	}
 	assert_int_equal(n, 50);
 	/* the encoder's look-ahead delays it a little: fit the last 0.5 s */
 	assert_true(tone_snr(out + 24000, 24000, 48000) > 20);
 	free(out);
-	codec_enc_destroy(enc);
 	codec_dec_destroy(dec);
 	play_rw_free(rw);
 }
@@ -390,7 +348,7 @@ int main(void)
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_mp3_ogg_opus),
 		cmocka_unit_test(test_pcmu),
-		cmocka_unit_test(test_drops),
+		cmocka_unit_test(test_stop),
 		cmocka_unit_test(test_repeat_limit),
 		cmocka_unit_test(test_opus),
 	};

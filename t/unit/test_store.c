@@ -309,7 +309,7 @@ static void test_not_records(void **state)
 		"{\"version\":1,\"call-id\":\"\",\"created\":0,\"recording\":false,"
 		"\"parties\":[],\"ng\":[]}",                             /* empty call-id */
 		"{\"version\":1,\"call-id\":\"a\",\"created\":0,\"recording\":false,"
-		"\"parties\":[],\"ng\":[{},{},{},{},{}]}",              /* too many requests */
+		"\"parties\":[],\"ng\":[{},{},{},{},{},{},{},{},{},{},{},{},{}]}", /* too many: 13 */
 		"{\"version\":1,\"call-id\":\"a\\u0000b\",\"created\":0}",
 		"{\"version\":1,\"version\":1",
 		"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]",
