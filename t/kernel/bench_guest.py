@@ -8,7 +8,8 @@ call recorded (record-call: yes in the offers), which keeps its streams in users
 usage: bench_guest.py OUTDIR    env: BENCH_CALLS (50), BENCH_WARMUP (4 s),
        BENCH_DURATION (12 s),
        BENCH_RELAYS ("sluice-kernel sluice-user sluice-rec rtpengine
-       sluice-kernel-srtp sluice-user-srtp rtpengine-srtp"; a -srtp relay is measured
+       sluice-kernel-srtp sluice-user-srtp rtpengine-srtp rtpengine-kernel
+       rtpengine-kernel-srtp"; a -srtp relay is measured
        with sluice-bench srtp: the caller SDES AES_CM_128_HMAC_SHA1_80, the callee
        plain, every packet one decrypt or one encrypt; BENCH_SRTP_SUITE changes it)
        BENCH_BASE_DIR (run-vm.sh SLUICE_BENCH_BASE: a base's sluiced and module; then the
@@ -49,7 +50,8 @@ CALLS = int(os.environ.get("BENCH_CALLS", 50))
 WARMUP = float(os.environ.get("BENCH_WARMUP", 4))
 DURATION = float(os.environ.get("BENCH_DURATION", 12))
 RELAYS = os.environ.get("BENCH_RELAYS", "sluice-kernel sluice-user sluice-rec rtpengine "
-			"sluice-kernel-srtp sluice-user-srtp rtpengine-srtp").split()
+			"sluice-kernel-srtp sluice-user-srtp rtpengine-srtp rtpengine-kernel "
+			"rtpengine-kernel-srtp").split()
 SRTP_SUITE = os.environ.get("BENCH_SRTP_SUITE", "AES_CM_128_HMAC_SHA1_80")
 # sluice-rec's --recording-dir: the guest's tmpfs (the 9p share would charge its own cost)
 REC_DIR = "/tmp/bench-recording"
@@ -145,11 +147,11 @@ RTPE_PROC = "/proc/rtpengine"
 
 
 def rtpengine_module():
-	"""xt_RTPENGINE, built by run-vm.sh for the guest's kernel, loaded once, and the
-	firewall rule that hands UDP to it. rtpengine 10.5 adds no rule itself (it has no
-	nftables options): Debian's rtpengine-iptables-setup does, with the iptables
-	extension of rtpengine-iptables; the same rule here (iptables-nft: nf_tables +
-	nft_compat, autoloaded). Returns an error text or None."""
+	"""xt_RTPENGINE, built by run-vm.sh for the guest's kernel, loaded once. Returns an
+	error text or None. rtpengine 10.5 adds no firewall rule itself (it has no nftables
+	options): Debian's rtpengine-iptables-setup does, with the iptables extension of
+	rtpengine-iptables; rtpengine_rule() adds the same (iptables-nft: nf_tables +
+	nft_compat, autoloaded)."""
 	ko = os.path.join(OUT, "rtpe", "xt_RTPENGINE.ko")
 	if os.path.exists(RTPE_PROC):
 		return None
@@ -164,16 +166,32 @@ def rtpengine_module():
 	p = subprocess.run(["insmod", ko], capture_output=True, text=True)
 	if p.returncode:
 		return "insmod xt_RTPENGINE: " + p.stderr.strip()
-	for rule in (["-N", "rtpengine"], ["-I", "INPUT", "-p", "udp", "-j", "rtpengine"],
-		     ["-I", "rtpengine", "-p", "udp", "-j", "RTPENGINE", "--id", "0"]):
-		p = subprocess.run(["iptables"] + rule, capture_output=True, text=True)
-		if p.returncode:
-			return "iptables %s: %s" % (" ".join(rule), p.stderr.strip())
-	with open(os.path.join(OUT, "rtpe-iptables.txt"), "w") as f:
-		f.write(subprocess.run(["iptables", "-S"], capture_output=True, text=True).stdout)
-		f.write(subprocess.run(["nft", "list", "ruleset"], capture_output=True,
-				       text=True).stdout)
 	return None
+
+
+def iptables(rule):
+	p = subprocess.run(["iptables"] + rule, capture_output=True, text=True)
+	return "iptables %s: %s" % (" ".join(rule), p.stderr.strip()) if p.returncode else None
+
+
+def rtpengine_rule(on):
+	"""The rules, only while an rtpengine-kernel relay runs: the other relays' packets
+	pass no firewall hook. iptables-nft keeps them in nftables' table ip filter, which
+	nothing else in the guest uses: off deletes it."""
+	if not on:
+		p = subprocess.run(["nft", "delete", "table", "ip", "filter"], capture_output=True,
+				   text=True)
+		return p.stderr.strip() if p.returncode else None
+	err = iptables(["-N", "rtpengine"]) or \
+		iptables(["-I", "rtpengine", "-p", "udp", "-j", "RTPENGINE", "--id", "0"]) or \
+		iptables(["-I", "INPUT", "-p", "udp", "-j", "rtpengine"])
+	if not err:
+		with open(os.path.join(OUT, "rtpe-iptables.txt"), "w") as f:
+			f.write(subprocess.run(["iptables", "-S"], capture_output=True,
+					       text=True).stdout)
+			f.write(subprocess.run(["nft", "list", "ruleset"], capture_output=True,
+					       text=True).stdout)
+	return err
 
 
 def rtpengine_table_del():
@@ -206,7 +224,7 @@ def profile_start(name):
 	Distorts the figures: a profiling boot, not a measuring one."""
 	if os.environ.get("BENCH_PERF") != "1":
 		return None
-	return subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-F", "999", "-g",
+	return subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-c", "1000000", "-g",
 				 "-C", str(RELAY_CPU), "-o",
 				 os.path.join(OUT, "perf-%s.data" % name)],
 				stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -263,6 +281,9 @@ def run(name):
 			return dict(relay=name, error=err)
 		if not rtpengine_table_del():
 			return dict(relay=name, error="table 0 of xt_RTPENGINE cannot be removed")
+		err = rtpengine_rule(True)
+		if err:
+			return dict(relay=name, error=err)
 	log = open(os.path.join(OUT, "bench-%s.log" % name), "ab")
 	relay = subprocess.Popen(["taskset", "-c", str(RELAY_CPU)] + relay_argv(name),
 				 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
@@ -339,6 +360,8 @@ def run(name):
 		log.close()
 		if rtpe_kernel and not rtpengine_table_del():
 			res.setdefault("error", "table 0 of xt_RTPENGINE left behind")
+		if rtpe_kernel and rtpengine_rule(False):
+			res.setdefault("error", "rtpengine's firewall rules cannot be removed")
 		if name == "sluice-rec":	# the files: how many, how big; then free the tmpfs
 			pcaps = os.path.join(REC_DIR, "pcaps")
 			names = os.listdir(pcaps) if os.path.isdir(pcaps) else []
@@ -352,7 +375,8 @@ def per_round(runs, a, b):
 	pairs = list(zip(runs.get(a, []), runs.get(b, [])))
 	if len(pairs) < 2:
 		return ""
-	return " (medians; rounds %s)" % " ".join("%.2f" % (x / y) for x, y in pairs)
+	return " (medians; rounds %s)" % " ".join("%.2f" % (x / y) if x and y else "-"
+						   for x, y in pairs)
 
 
 def median(v):
@@ -393,17 +417,23 @@ def quality_cost(results):
 def main():
 	with open("/sys/class/net/lo/queues/rx-0/rps_cpus", "w") as f:
 		f.write("%x\n" % (1 << RELAY_CPU))
+	# the crypto modules both kernels' SRTP asks for, loaded before the first SRTP run:
+	# a first request_module() from the guest (modprobe over 9p) takes seconds, during
+	# which that run's streams would wait in userspace
+	for m in ("ctr", "gcm", "ghash-generic", "sha1-ssse3", "aesni-intel"):
+		subprocess.run(["modprobe", "-q", m], check=False)	# the last two: CPU permitting
 	results = []
 	for name in RELAYS:
 		r = run(name)
 		results.append(r)
 		print("bench %s: %s" % (name, json.dumps(r)), flush=True)
-	# a relay listed more than once (rounds): its median
+	# a relay listed more than once (rounds): its median; None marks a failed round
 	runs = {}
 	for r in results:
-		if "us_per_pkt" in r and not r.get("error"):
-			runs.setdefault(r["relay"], []).append(r["us_per_pkt"])
-	by = {n: median(v) for n, v in runs.items()}
+		ok = "us_per_pkt" in r and not r.get("error")
+		runs.setdefault(r["relay"], []).append(r["us_per_pkt"] if ok else None)
+	by = {n: median([x for x in v if x is not None]) for n, v in runs.items()
+	      if any(x is not None for x in v)}
 	lines = ["kernel-bench: %d calls (%d packets/s forwarded), generator CPU %d, relay CPU %d,"
 		 " RPS lo -> CPU %d, window %.0f s" % (CALLS, CALLS * 100, GEN_CPU, RELAY_CPU,
 							RELAY_CPU, DURATION - 3)]
@@ -450,7 +480,7 @@ def main():
 		lines.append("  SRTP's own cost (srtp - plain): sluice %.1f us/pkt, rtpengine %.1f"
 			     " us/pkt" % (ks - k, eks - ek))
 	if len(runs.get("sluice-kernel", [])) > 1 or len(runs.get("sluice-kernel-srtp", [])) > 1:
-		for n in sorted(runs):
+		for n in sorted(by):
 			lines.append("  %-21s rounds %s  median %.1f" % (n, runs[n], by[n]))
 	lines += before_after(results)
 	lines += quality_cost(results)
@@ -460,6 +490,9 @@ def main():
 		f.write(text)
 	with open(os.path.join(OUT, "bench.json"), "w") as f:
 		json.dump(results, f, indent=1)
+	# which implementations the kernels' SRTP ran on (AES instructions or C), for the record
+	subprocess.run("grep -E '^(name|driver|priority)' /proc/crypto >%s/crypto.txt;"
+		       " grep -m1 '^flags' /proc/cpuinfo >>%s/crypto.txt" % (OUT, OUT), shell=True)
 	failed = sum(1 for r in results if "us_per_pkt" not in r or r.get("error"))
 	return failed
 
