@@ -283,6 +283,7 @@ def run(name):
 			return dict(relay=name, error="table 0 of xt_RTPENGINE cannot be removed")
 		err = rtpengine_rule(True)
 		if err:
+			rtpengine_rule(False)
 			return dict(relay=name, error=err)
 	log = open(os.path.join(OUT, "bench-%s.log" % name), "ab")
 	relay = subprocess.Popen(["taskset", "-c", str(RELAY_CPU)] + relay_argv(name),
