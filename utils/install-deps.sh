@@ -17,7 +17,8 @@ man_pkgs="help2man man-db groff-base"    # make man (the pages' test runs in mak
 bench_pkgs="libavcodec-extra rtpengine-daemon util-linux procps redis-server"   # redis: ctrl-redis, mem-redis
 # kernel module tests (t/kernel): 6.1 image + headers of every flavour, qemu, initramfs tools
 kernel_pkgs="qemu-system-x86 dkms e2fsprogs linux-image-amd64 linux-headers-amd64 linux-headers-cloud-amd64
-             linux-headers-rt-amd64 busybox-static kmod cpio iproute2 nftables util-linux"
+             linux-headers-rt-amd64 busybox-static kmod cpio iproute2 nftables util-linux
+             iptables rtpengine-iptables"   # make bench-kernel: rtpengine's RTPENGINE rule
 
 want=""
 for t in "$@"; do

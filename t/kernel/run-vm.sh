@@ -12,7 +12,10 @@
 #        SLUICE_BENCH_BASE (bench: a git ref, e.g. main; its sluiced and module, built
 #        from `git archive` into $OUT/base, are measured in the same boot, in rounds
 #        alternating with this tree's: before/after figures for a change),
-#        SLUICE_VM_APPEND (extra kernel command line words, e.g. tsc=reliable)
+#        SLUICE_VM_APPEND (extra kernel command line words, e.g. tsc=reliable),
+#        SLUICE_RTPE_KMOD_SRC (bench: rtpengine's module source; default
+#        /usr/src/rtpengine-*, else rtpengine-kernel-dkms of the installed
+#        rtpengine-daemon's version, fetched with apt-get download into $BUILD)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-build}
@@ -56,8 +59,22 @@ if [ "$mode" = bench ]; then	# the quality measurement's own cost (t/kernel/qcos
 		>"$out/qcost/build.log" 2>&1 || { cat "$out/qcost/build.log" >&2; exit 1; }
 fi
 # rtpengine's kernel module (rtpengine-kernel-dkms's source, or SLUICE_RTPE_KMOD_SRC), for
-# bench_guest.py's rtpengine-kernel relays; absent: those relays report it and fail
+# bench_guest.py's rtpengine-kernel relays; absent: those relays report it and fail.
+# Its firewall rule needs the iptables extension of rtpengine-iptables.
 rtpe_src=${SLUICE_RTPE_KMOD_SRC:-$(ls -d /usr/src/rtpengine-* 2>/dev/null | sort -V | tail -n 1 || true)}
+if [ "$mode" = bench ] && [ -z "$rtpe_src" ]; then
+	# not installed (its DKMS would build for the host's kernel): the package of the
+	# installed daemon's version (their ABI must match), unpacked once into $BUILD
+	rtpe_ver=$(dpkg-query -W -f='${Version}' rtpengine-daemon 2>/dev/null || true)
+	rtpe_dl="$top/$BUILD/rtpe-kmod-src"
+	if [ -n "$rtpe_ver" ] && [ ! -d "$rtpe_dl/x/usr/src" ]; then
+		rm -rf "$rtpe_dl" && mkdir -p "$rtpe_dl/x"
+		(cd "$rtpe_dl" && apt-get download -q "rtpengine-kernel-dkms=$rtpe_ver" >/dev/null 2>&1 &&
+			dpkg-deb -x rtpengine-kernel-dkms_*.deb x) ||
+			echo "run-vm: apt-get download rtpengine-kernel-dkms=$rtpe_ver failed" >&2
+	fi
+	rtpe_src=$(ls -d "$rtpe_dl"/x/usr/src/rtpengine-* 2>/dev/null | sort -V | tail -n 1 || true)
+fi
 if [ "$mode" = bench ] && [ -n "$rtpe_src" ] && [ -e "$rtpe_src/xt_RTPENGINE.c" ]; then
 	mkdir -p "$out/rtpe"
 	cp -r "$rtpe_src"/. "$out/rtpe/"
