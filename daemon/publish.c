@@ -9,6 +9,7 @@
 
 #include "call.h"
 #include "call_ops.h"
+#include "codec_policy.h"
 #include "kernel.h"
 #include "load_limit.h"
 #include "offer_answer.h"
@@ -21,14 +22,54 @@ static bool is_te(const struct sdp_pt *p)
 	return p->enc.len == 15 && !strncasecmp(p->enc.s, "telephone-event", 15);
 }
 
-/* The codec the relay takes, as rtpengine: the first of the offer that is neither
- * DTMF nor comfort noise (else the very first). NULL: no RTP payload types. */
-static const struct sdp_pt *first_codec(const struct sdp_pt *pts, int n)
+/* The codec the relay takes, as rtpengine: want (the choice of the codec flags, -1:
+ * none), else the first of the offer that is neither DTMF nor comfort noise (else the
+ * very first). NULL: no RTP payload types. */
+static const struct sdp_pt *first_codec(const struct sdp_pt *pts, int n, int want)
 {
+	for (int k = 0; k < n; k++)
+		if (pts[k].pt == want)
+			return &pts[k];
 	for (int k = 0; k < n; k++)
 		if (!is_te(&pts[k]) && pts[k].pt != 13)
 			return &pts[k];
 	return n > 0 ? &pts[0] : NULL;
+}
+
+/* With codec flags: the first codec the publisher may use after them (cp_offer: strip
+ * removes, mask keeps, as rtpengine's publish does); -1: none. */
+static int flags_choice(const struct sdp *sdp, unsigned i, const struct ng_codec_flags *f,
+			struct cp_list *l, struct cp_offer *o)
+{
+	if (cp_list_from_sdp(sdp, i, l) || cp_offer(l, f, o))
+		return -1;
+	for (unsigned k = 0; k < o->a.n; k++)
+		if (!cp_is_supplemental(&o->a.c[k]))
+			return o->a.c[k].pt;
+	return -1;
+}
+
+/* want[i] for each section of the publisher's SDP (its codec flags are not applied to
+ * the offer toward the stand-in: the codec policy would then rewrite the answer). */
+static void codec_choices(const struct ng_request *req, int want[SDP_MAX_MEDIA])
+{
+	struct sdp *sdp = NULL;
+	struct cp_list *l = NULL;
+	struct cp_offer *o = NULL;
+	const char *why;
+
+	for (unsigned i = 0; i < SDP_MAX_MEDIA; i++)
+		want[i] = -1;
+	if (!ng_codec_any(&req->codec) || !(sdp = malloc(sizeof(*sdp))) ||
+	    !(l = malloc(sizeof(*l))) || !(o = malloc(sizeof(*o))) ||
+	    sdp_parse(sdp, req->sdp.s, req->sdp.len, &why))
+		goto done;
+	for (unsigned i = 0; i < sdp->n_media; i++)
+		want[i] = flags_choice(sdp, i, &req->codec, l, o);
+done:
+	free(o);
+	free(l);
+	free(sdp);
 }
 
 /* The codec the relay took in each section: what subscribers are offered. */
@@ -50,12 +91,14 @@ static void take(const struct sdp_pt *p, struct taken *t)
 
 /* The formats of section i of the stand-in's answer, with their a=rtpmap / a=fmtp. */
 static int answer_formats(const struct sdp *o, unsigned i, struct strbuf *sb,
-			  struct strbuf *attrs, struct taken *t)
+			  struct strbuf *attrs, int want, struct taken *t)
 {
 	static __thread struct sdp_pt pts[128];
 	const struct sdp_media *m = &o->media[i];
 	int n = sdp_rtpmap(o, i, pts, 128);
-	const struct sdp_pt *p = first_codec(pts, n);
+	const struct sdp_pt *p = first_codec(pts, n, want);
+	struct sdp_str v;
+	char fb[16];
 	int e;
 
 	if (!p)                         /* not RTP (udptl, ...): what was offered */
@@ -68,21 +111,26 @@ static int answer_formats(const struct sdp *o, unsigned i, struct strbuf *sb,
 		     sb_printf(attrs, p->channels > 1 ? "/%u\r\n" : "\r\n", p->channels);
 	if (p->fmtp.len)
 		e |= sb_printf(attrs, "a=fmtp:%u %.*s\r\n", p->pt, (int)p->fmtp.len, p->fmtp.s);
+	/* its feedback types, as rtpengine answers them */
+	snprintf(fb, sizeof(fb), "%u ", p->pt);
+	for (unsigned k = 0; sdp_attr(o, (int)i, "rtcp-fb", k, &v); k++)
+		if (v.len > strlen(fb) && !strncmp(v.s, fb, strlen(fb)))
+			e |= sb_printf(attrs, "a=rtcp-fb:%.*s\r\n", (int)v.len, v.s);
 	return e;
 }
 
-/* Section i of the stand-in's answer: the first codec, receiving what the publisher
+/* Section i of the stand-in's answer: the first codec (want: the flags' choice, -1), receiving what the publisher
  * sends. Its address is the relay's own, discard port: nothing is ever sent to it (a
  * stand-in is never wired, call.c), and the answer the publisher gets is written as
  * any answer is (an address on hold would change its direction). */
-static int answer_section(const struct sdp *o, unsigned i, struct strbuf *sb,
+static int answer_section(const struct sdp *o, unsigned i, struct strbuf *sb, int want,
 			  struct taken *t)
 {
 	const struct sdp_media *m = &o->media[i];
 	const struct sdp_conn *cn = sdp_media_conn(o, i);
 	enum sdp_dir dir = sdp_media_dir(o, i);
 	struct strbuf attrs;
-	struct sdp_str mid;
+	struct sdp_str mid, v;
 	int e;
 
 	if (!m->port)
@@ -91,7 +139,7 @@ static int answer_section(const struct sdp *o, unsigned i, struct strbuf *sb,
 	sb_init(&attrs);
 	e = sb_printf(sb, "m=%.*s 9 %.*s", (int)m->type.len, m->type.s, (int)m->proto.len,
 		      m->proto.s);
-	e |= answer_formats(o, i, sb, &attrs, t);
+	e |= answer_formats(o, i, sb, &attrs, want, t);
 	if (cn && cn->present)
 		e |= sb_printf(sb, "\r\nc=IN %s %s", cn->af == SDP_AF_IP6 ? "IP6" : "IP4", cn->addr);
 	e |= sb_printf(sb, "\r\n");
@@ -103,6 +151,8 @@ static int answer_section(const struct sdp *o, unsigned i, struct strbuf *sb,
 		       dir == SDP_DIR_NONE ? "recvonly" : "inactive");
 	if (m->rtcp_mux)
 		e |= sb_printf(sb, "a=rtcp-mux\r\n");
+	if (sdp_attr(o, (int)i, "ptime", 0, &v))      /* kept, as rtpengine does */
+		e |= sb_printf(sb, "a=ptime:%.*s\r\n", (int)v.len, v.s);
 	sb_free(&attrs);
 	return e;
 }
@@ -111,7 +161,7 @@ static int answer_section(const struct sdp *o, unsigned i, struct strbuf *sb,
  * its o= and s= are the relay's, as the publisher gets them: a session id of the
  * publisher's own, the same for every publish of it. */
 static int stand_in_answer(const struct party *p, const char *offer, size_t len,
-			   struct strbuf *out, struct taken *t, const char **err)
+			   const int *want, struct strbuf *out, struct taken *t, const char **err)
 {
 	const struct iface *f = p->media[0]->iface;
 	unsigned long long id = (unsigned long long)p->created_us;
@@ -131,7 +181,7 @@ static int stand_in_answer(const struct party *p, const char *offer, size_t len,
 	for (unsigned n = 0; sdp_attr(o, -1, "group", n, &v); n++)
 		e |= sb_printf(out, "a=group:%.*s\r\n", (int)v.len, v.s);
 	for (unsigned i = 0; !e && i < o->n_media; i++)
-		e = answer_section(o, i, out, &t[i]);
+		e = answer_section(o, i, out, want[i], &t[i]);
 	free(o);
 	if (e)
 		*err = "Out of memory";
@@ -148,7 +198,8 @@ static void offer_request(struct ng_request *r)
 	r->transport_protocol = (struct ng_str){ avp, sizeof(avp) - 1 };
 	r->ice = NG_ICE_REMOVE;
 	r->crypto.dtls = NG_DTLS_OFF;
-	r->crypto.osrtp &= ~(unsigned)NG_OSRTP_OFFER;
+	r->crypto.osrtp = NG_OSRTP_ACCEPT;      /* the publisher's OSRTP is answered */
+	memset(&r->codec, 0, sizeof(r->codec)); /* codec_choices() applies them */
 	r->loop_protect = false;
 }
 
@@ -242,6 +293,7 @@ static int publish(struct daemon *d, const struct ng_request *req, struct strbuf
 	struct call *c = call_find(d, req->call_id.s, req->call_id.len);
 	bool created = !c || c->deleted;
 	struct taken taken[SDP_MAX_MEDIA];
+	int want[SDP_MAX_MEDIA];
 	struct strbuf offer, ans;
 	struct party *p;
 	int e;
@@ -260,9 +312,11 @@ static int publish(struct daemon *d, const struct ng_request *req, struct strbuf
 		goto done;
 	}
 	p->peer->pub_answerer = true;
+	codec_choices(req, want);
 	for (unsigned i = 0; i < SDP_MAX_MEDIA; i++)
 		taken[i] = (struct taken){ .pt = -1 };
-	if ((e = stand_in_answer(p, offer.buf ? offer.buf : "", offer.len, &ans, taken, err)) ||
+	if ((e = stand_in_answer(p, offer.buf ? offer.buf : "", offer.len, want, &ans, taken,
+				    err)) ||
 	    (e = answer_phase(d, req, &ans, out, err)))
 		goto fail;
 	pthread_mutex_lock(&c->lock);

@@ -96,6 +96,13 @@ def test_publish_answer_sdp(relay):
 	pub.publish(publisher_sdp(pub.phone, codecs=(0, 8)))
 	assert pub.answer.port() == port
 	assert pub.answer.attrs(0, "rtpmap") == ["0 PCMU/8000"]
+	# codec flags: strip removes a codec from the choice, mask does not (as rtpengine)
+	p3 = Pub(r)
+	p3.publish(codec={"strip": ["PCMA"]})
+	assert mline(p3.answer) == ["RTP/AVP", "0"], p3.answer.text
+	p4 = Pub(r)
+	p4.publish(codec={"mask": ["PCMA"]})
+	assert mline(p4.answer) == ["RTP/AVP", "8"], p4.answer.text
 	# a publisher that does not send gets an inactive answer
 	p2 = Pub(r)
 	p2.publish(publisher_sdp(p2.phone, direction="recvonly"))
