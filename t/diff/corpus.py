@@ -314,7 +314,8 @@ SEQ_FLAGS = {
 	"addm": {"none", "dir-int-ext", "dir-ext-int", "ice-force"},
 	"callee": {"none", "dir-int-ext", "mask-transcode"},
 	"twom": {"none", "ice-force", "mux-offer", "repl-both"},
-	"pub": {"none", "strip-pcma", "dtls-passive", "sdes-no", "label", "mask-pcmu", "ptime"},
+	"pub": {"none", "strip-pcma", "dtls-passive", "sdes-no", "label", "mask-pcmu", "ptime",
+		"strip-all-except"},
 }
 NO_EXTRA_M = {"sdes", "webrtc", "webrtc-gw", "sdes-gw", "osrtp", "osrtp-in"}
 

@@ -96,10 +96,12 @@ def test_publish_answer_sdp(relay):
 	pub.publish(publisher_sdp(pub.phone, codecs=(0, 8)))
 	assert pub.answer.port() == port
 	assert pub.answer.attrs(0, "rtpmap") == ["0 PCMU/8000"]
-	# codec flags: strip removes a codec from the choice, mask does not (as rtpengine)
+	# codec flags: strip removes a codec from the choice (rtpengine 10.5 takes the first
+	# whatever strip says: rtpengine-differences.md), mask does not
 	p3 = Pub(r)
 	p3.publish(codec={"strip": ["PCMA"]})
-	assert mline(p3.answer) == ["RTP/AVP", "0"], p3.answer.text
+	if TARGET == "sluiced":
+		assert mline(p3.answer) == ["RTP/AVP", "0"], p3.answer.text
 	p4 = Pub(r)
 	p4.publish(codec={"mask": ["PCMA"]})
 	assert mline(p4.answer) == ["RTP/AVP", "8"], p4.answer.text
