@@ -13,7 +13,7 @@ import pytest
 from conftest import TARGET
 from calls import call_id, err, ok, tag
 from rtp import SDP, Phone, drain, rtp_parse
-from secure_peer import SdesKey, sdp_with
+from secure_peer import DtlsPeer, SdesKey, sdp_with
 from test_play_dtmf_plain import got
 
 
@@ -238,3 +238,31 @@ def test_srtp_publisher_to_plain_subscriber(relay):
 		sent.append(rtp_parse(p))
 		time.sleep(0.002)
 	assert fields(got(sub.rtp, 20)) == fields(sent)
+
+
+@pytest.mark.sluice_only
+def test_dtls_publisher_to_subscriber(relay):
+	"""A DTLS-SRTP publisher: sluice answers active, completes the handshake, and the
+	subscriber gets the publisher's RTP unprotected, and nothing of the handshake."""
+	r = relay()
+	pub = Pub(r)
+	sub = Phone(name="sub")
+	peer = DtlsPeer(pub.phone.rtp, client=False)
+	pub.publish(sdp_with(pub.phone, "UDP/TLS/RTP/SAVP",
+			     ["a=fingerprint:" + peer.fingerprint, "a=setup:actpass"], codecs=(0,)))
+	a = pub.answer
+	assert a.attrs(0, "setup") == ["active"] and a.direction() == "recvonly"
+	pub.subscribe_codec(sub, "sub-dtls", 0)
+	drain(sub.rtp)
+	assert peer.handshake(pub.dest(), timeout=5), "handshake did not complete"
+	assert "sha-256 " + peer.peer_fingerprint().split(" ", 1)[1] == a.attrs(0, "fingerprint")[0]
+	tx, _ = peer.srtp()
+	time.sleep(0.2)                 # sluice keys its side when the handshake ends
+	sent = []
+	for i in range(20):
+		p = pub.phone.next_rtp(bytes([i]) * 160, pt=0)
+		pub.phone.rtp.sendto(tx.protect(p), pub.dest())
+		sent.append(rtp_parse(p))
+		time.sleep(0.005)
+	assert fields(got(sub.rtp, 20)) == fields(sent)     # RTP only: no DTLS record
+	assert got(sub.rtp, 1) == []
