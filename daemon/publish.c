@@ -119,10 +119,11 @@ static int answer_formats(const struct sdp *o, unsigned i, struct strbuf *sb,
 	return e;
 }
 
-/* Section i of the stand-in's answer: the first codec (want: the flags' choice, -1), receiving what the publisher
- * sends. Its address is the relay's own, discard port: nothing is ever sent to it (a
- * stand-in is never wired, call.c), and the answer the publisher gets is written as
- * any answer is (an address on hold would change its direction). */
+/* Section i of the stand-in's answer: the first codec (want: the flags' choice, -1),
+ * receiving what the publisher sends. Its address is the relay's own, discard port:
+ * nothing is ever sent to it (a stand-in is never wired, call.c), and the answer the
+ * publisher gets is written as any answer is (an address on hold would change its
+ * direction). */
 static int answer_section(const struct sdp *o, unsigned i, struct strbuf *sb, int want,
 			  struct taken *t)
 {
@@ -165,7 +166,6 @@ static int stand_in_answer(const struct party *p, const char *offer, size_t len,
 {
 	const struct iface *f = p->media[0]->iface;
 	unsigned long long id = (unsigned long long)p->created_us;
-
 	struct sdp *o = malloc(sizeof(*o));
 	const char *why = NULL;
 	struct sdp_str v;
@@ -188,8 +188,8 @@ static int stand_in_answer(const struct party *p, const char *offer, size_t len,
 	return e ? -ENOMEM : 0;
 }
 
-/* The offer toward the stand-in: plain RTP (RTP/AVP: no keys), no ICE, no to-tag (it never
- * gets one), otherwise the publisher's request. */
+/* The offer toward the stand-in: plain RTP (RTP/AVP: no keys), no ICE, no to-tag (it
+ * never gets one), otherwise the publisher's request. */
 static void offer_request(struct ng_request *r)
 {
 	static const char avp[] = "RTP/AVP";
