@@ -286,6 +286,9 @@ static void wire_party(struct party *p)
 		struct media *m = p->media[i];
 		struct media *pm = p->peer && i < p->peer->n_media ? p->peer->media[i] : NULL;
 
+		if (p->pub_answerer || (p->peer && p->peer->pub_answerer))
+			pm = NULL;    /* publish: received, forwarded nowhere (publish.h) */
+
 		if (!m)
 			continue;
 		m->rtp.sink = sink_of(pm, COMP_RTP);

@@ -216,6 +216,8 @@ struct party {
 	struct media *media[SDP_MAX_MEDIA];
 	unsigned n_media;
 	bool subscriber;                /* made by subscribe request: receives copies */
+	bool pub_answerer;              /* the stand-in answerer of a publisher (publish.h):
+	                                   never wired, not shown, not a source */
 	char sdp_origin_sess_id[32];    /* last SDP's o= session id, for logs */
 	struct party_origin sent;
 };

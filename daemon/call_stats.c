@@ -151,6 +151,8 @@ int call_stats_add(struct daemon *d, struct call *c, struct arena *a, struct bva
 	pthread_mutex_lock(&c->lock);
 	kernel_quality_fold_call(c, mono_fine_us());    /* the kernel's latest figures */
 	for (const struct party *p = c->parties; p; p = p->next) {
+		if (p->pub_answerer)
+			continue;       /* publish's stand-in (publish.h) */
 		if (!p->n_tags)
 			bv_dict_add(a, tags, "", party_dict(d, a, p, "", NULL));
 		for (unsigned t = 0; t < p->n_tags; t++)

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 
 #include "call_ops.h"
 #include "call_stats.h"
@@ -13,6 +14,7 @@
 #include "media_block.h"
 #include "play_dtmf.h"
 #include "play_media.h"
+#include "publish.h"
 #include "subscribe.h"
 #include "rec.h"
 #include "stats.h"
@@ -194,7 +196,9 @@ int ng_command(struct daemon *d, const struct ng_request *req, struct arena *a,
 		return media_block_command(d, req, a, reply, err);
 	case NG_PLAY_MEDIA:
 		return play_media(d, req, a, reply, err);
-	case NG_SUBSCRIBE:
+	case NG_SUBSCRIBE:      /* publish shares the subscription commands' enum */
+		if (req->command.len == 7 && !strncasecmp(req->command.s, "publish", 7))
+			return publish_command(d, req, a, reply, err);
 		return subscribe_command(d, req, a, reply, err);
 	default:
 		*err = "Unrecognized command";

@@ -18,7 +18,7 @@ enum ng_cmd {
 	NG_UNKNOWN = 0, NG_PING, NG_OFFER, NG_ANSWER, NG_DELETE, NG_QUERY, NG_LIST,
 	NG_STATISTICS, NG_PLAY_DTMF, NG_START_RECORDING, NG_STOP_RECORDING,
 	NG_PAUSE_RECORDING, NG_CAPTURE, NG_BLOCK, NG_START_FORWARDING, NG_STOP_FORWARDING,
-	NG_PLAY_MEDIA, NG_SUBSCRIBE,    /* rtpengine's, not here yet: a clear error */
+	NG_PLAY_MEDIA, NG_SUBSCRIBE,    /* the subscription commands and publish */
 };
 
 /* ICE key: OPTIONAL is FORCE toward a side whose SDP has no ICE, else DEFAULT (sluice is

@@ -19,7 +19,7 @@ struct unsupported {
 };
 
 #define NEEDS_TC "needs DSP in the media path that sluice does not have"
-#define NO_SUB "publish/subscribe is not implemented"
+#define NO_SUB "a subscription gets no RTCP"
 
 static const struct unsupported table[] = {
 	/* flags */

@@ -464,7 +464,9 @@ static void build_rewrite(struct oa *oa, struct party *owner, struct party *out,
 			else if (dir == SDP_DIR_RECVONLY)
 				mr->dir = SDP_DIR_INACTIVE;
 		}
+		/* (not around a publish: rtpengine answers that itself, publish.h) */
 		if (!rejected && osrtp_media(pm, om) && (!oa->offer || oa->call->answered) &&
+		    !owner->pub_answerer && !out->pub_answerer &&
 		    !sdp_attr(oa->sdp, (int)i, "ptime", 0, NULL))
 			mr->ptime = 20;
 		if (ice_policy_relay(r, oa->sdp, i))

@@ -75,7 +75,7 @@ static int sources(struct call *c, const struct ng_request *req, struct party **
 	}
 	if (!*n && req->all)
 		for (struct party *p = c->parties; p && *n < MAX_SOURCES; p = p->next)
-			if (!p->subscriber)
+			if (!p->subscriber && !p->pub_answerer)
 				out[(*n)++] = p;
 	return *n ? 0 : -EINVAL;
 }
@@ -602,10 +602,6 @@ int subscribe_command(struct daemon *d, const struct ng_request *req, struct are
 {
 	struct call *c;
 
-	if (is_cmd(req, "publish")) {
-		*err = "publish is not supported by sluice (subscribe to a call's parties)";
-		return -ENOTSUP;
-	}
 	if (!(c = call_find(d, req->call_id.s, req->call_id.len))) {
 		*err = "Unknown call-id";
 		return -ENOENT;
@@ -670,7 +666,8 @@ void subscribe_fork(struct relay_emitter *e, struct stream *t, const uint8_t *pk
 {
 	struct media *m = t->media;
 
-	if (rtp_is_rtcp(pkt, len))
+	/* RTP only: not RTCP, nor the STUN and DTLS a secure side sends on the same port */
+	if (len < 12 || (pkt[0] & 0xc0) != 0x80 || rtp_is_rtcp(pkt, len))
 		return;
 	for (unsigned i = 0; i < m->n_subs; i++) {
 		struct sub_xcode *x = m->subs[i]->media->sub_xc;

@@ -16,8 +16,8 @@
  * {transcode: [...]}, "transcode-X") add codecs to the offer after the source's; an
  * answer whose first codec is not the source's is then transcoded to it (lib
  * transcode.c: sluice's own SSRC, sequence numbers and timestamps) if the answer
- * carries the allow-transcoding flag, else refused, as rtpengine. publish is not
- * supported. */
+ * carries the allow-transcoding flag, else refused, as rtpengine. A publisher
+ * (publish.h) is subscribed to as any party. */
 #ifndef SLUICE_SUBSCRIBE_H
 #define SLUICE_SUBSCRIBE_H
 

@@ -2,7 +2,8 @@
 sequences, as data. cases() returns the list of Case.
 
 A Case is a name and a list of steps; each step is (command, side, sdp, keys):
-  command  "offer" | "answer" | "delete" | "query"
+  command  "offer" | "answer" | "delete" | "query" | "publish" (the caller's offer, no
+           to-tag: the relay answers it itself)
   side     "a" (the caller, from-tag) or "b" (the callee): who sends the SDP. An offer
            from "b" is a re-INVITE by the callee (from-tag and to-tag swapped).
   sdp      SDP text (CRLF) or None; "{A}" / "{B}" stand for the media port of the
@@ -280,6 +281,13 @@ def seq_callee_reinvite(b, ok, ak):
 		("delete", "a", None, {})]
 
 
+def seq_publish(b, ok, ak):
+	"""The caller's offer as a publish (the relay answers it), again (a re-publish)."""
+	off, _, aa, _ = BASES[b]
+	return [("publish", "a", off(aa, "A"), ok), ("publish", "a", off(aa, "A", ver="2"), ok),
+		("delete", "a", None, {})]
+
+
 class Case:
 	def __init__(self, name, steps, media=False):
 		self.name, self.steps, self.media = name, steps, media
@@ -294,7 +302,7 @@ MEDIA = {("baresip", "none"), ("baresip", "trust"), ("baresip", "mask-transcode"
 SEQS = [("oa", seq_oa), ("reinv", seq_reinvite), ("hold", seq_hold),
 	("hold0", lambda b, ok, ak: seq_hold(b, ok, ak, zero=True)),
 	("addm", seq_add_stream), ("callee", seq_callee_reinvite),
-	("twom", lambda b, ok, ak: seq_oa(b, ok, ak, extra_m=True))]
+	("twom", lambda b, ok, ak: seq_oa(b, ok, ak, extra_m=True)), ("pub", seq_publish)]
 
 # which sequences each flag set runs with (all bases it applies to): "oa" for all; the
 # others for the flag sets where the re-offer behaviour is what is being tested
@@ -306,6 +314,8 @@ SEQ_FLAGS = {
 	"addm": {"none", "dir-int-ext", "dir-ext-int", "ice-force"},
 	"callee": {"none", "dir-int-ext", "mask-transcode"},
 	"twom": {"none", "ice-force", "mux-offer", "repl-both"},
+	"pub": {"none", "strip-pcma", "dtls-passive", "sdes-no", "label", "mask-pcmu", "ptime",
+		"strip-all-except"},
 }
 NO_EXTRA_M = {"sdes", "webrtc", "webrtc-gw", "sdes-gw", "osrtp", "osrtp-in"}
 

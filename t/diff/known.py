@@ -88,6 +88,9 @@ KNOWN = [
 	 whole),
 	# rtpengine 10.5 has no SDES-only-; its later documentation says what sluice does
 	("deliberate", "sdes-only", _names("baresip/sdes-only/"), _drop(r"^\s*a=crypto:")),
+	# rtpengine 10.5's publish takes the first codec whatever strip says
+	("deliberate", "publish-strip", lambda n: n.endswith("/strip-all-except/pub"),
+	 _per_section(_codec_list)),
 ]
 
 

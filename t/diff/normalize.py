@@ -9,7 +9,9 @@
 - the loop-protection marker, whose name and value are the relay's own
   (a=rtpengine:ID, a=sluice:ID): a=<loop-marker>;
 - delete/query replies: only "result" is compared (their statistics, timestamps and
-  schema are outside this test).
+  schema are outside this test);
+- a publish reply's o= session id and version and its s=, which are the relay's own
+  (the relay writes that answer itself): o=- S<n> S<n> ..., s=<relay>.
 Everything else is compared as it is, line by line."""
 
 import re
@@ -52,6 +54,20 @@ class Tokens:
 def _conn(line):
 	parts = line[2:].split()
 	return parts[2].split("/")[0] if len(parts) >= 3 else "?"
+
+
+def own_session(lines, tok):
+	"""The o= numbers and s= of an SDP the relay wrote as its own (publish)."""
+	res = []
+	for line in lines:
+		f = line.split(" ")
+		if line.startswith("o=") and len(f) >= 3:
+			f[1], f[2] = tok.name("S", f[1]), tok.name("S", f[2])
+			line = " ".join(f)
+		elif line.startswith("s="):
+			line = "s=<relay>"
+		res.append(line)
+	return res
 
 
 def sdp_lines(sdp, tok):
@@ -133,7 +149,10 @@ def reply(command, rep, tok):
 		v = rep[k]
 		if k == "sdp" and isinstance(v, str):
 			out.append("sdp:")
-			out += ["  " + l for l in sdp_lines(v, tok)]
+			lines = sdp_lines(v, tok)
+			if command == "publish":
+				lines = own_session(lines, tok)
+			out += ["  " + l for l in lines]
 		else:
 			out.append("%s: %s" % (k, v))
 	return out

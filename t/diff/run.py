@@ -62,7 +62,7 @@ def run_case(relay, case, n):
 			me, other = "tag-" + side, "tag-" + ("b" if side == "a" else "a")
 			ftag, ttag = (other, me) if cmd == "answer" else (me, other)
 			msg = {"command": cmd, "call-id": cid, "from-tag": ftag}
-			if cmd != "offer" or i > 0:
+			if cmd != "publish" and (cmd != "offer" or i > 0):
 				msg["to-tag"] = ttag
 			if sdp is not None:
 				msg["sdp"] = fill(sdp, ports)

@@ -99,7 +99,7 @@ def test_monitor_gets_both_directions(relay):
 
 def test_subscribe_errors(relay):
 	"""Unknown call, unknown party, no party named, an answer for an unknown to-tag,
-	an answer that accepts none of the source's codecs, publish."""
+	an answer that accepts none of the source's codecs, publish on a call party's tag."""
 	r = relay()
 	c = Call(r).setup()
 	base = {"call-id": c.cid}
@@ -117,8 +117,8 @@ def test_subscribe_errors(relay):
 	reason = err(c.ng.req(dict(base, command="subscribe answer", sdp=monitor_sdp(
 		[m.port, m.port + 2], codecs="9"), **{"to-tag": rep["to-tag"]})))
 	assert "codecs" in reason, reason
-	assert "publish" in err(c.ng.req(dict(base, command="publish", sdp=c.a.sdp(),
-					      **{"from-tag": "p"})))
+	assert "publisher" in err(c.ng.req(dict(base, command="publish", sdp=c.a.sdp(),
+						**{"from-tag": c.ftag})))
 	ok(c.delete())
 	c.close()
 	m.close()
