@@ -12,6 +12,9 @@
 #include "kernel.h"
 #include "hep_sender.h"
 #include "stats.h"
+#include "dtmf_delay.h"
+#include "dtmf_trigger.h"
+#include "media_delay.h"
 #include "media_handler.h"
 #include "media_socks.h"
 #include "metrics.h"
@@ -391,9 +394,12 @@ static void call_free(void *arg)
 			secure_free(m->sec);
 			dtmf_rewrite_free(m->dtmf_play);
 			play_clock_free(m->media_play);
+			media_delay_free(m);
+			dtmf_delay_free(m);
 			subscribe_media_free(m);
 			free(m);
 		}
+		dtmf_trigger_free(p);
 		free(p);
 	}
 	pthread_mutex_destroy(&c->lock);

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "relay_timer.h"
+#include "sluice/dtmf_replace.h"
 #include "sluice/netaddr.h"
 #include "sluice/quality.h"
 #include "sluice/sdp.h"
@@ -40,6 +41,9 @@ struct rec_sink;
 struct rec_call;
 struct dtmf_rewrite;
 struct media_player;
+struct delay_line;
+struct dtmf_delay;
+struct dtmf_trigger;
 struct sub_xcode;
 struct store_hist;
 struct media_xsocks;
@@ -117,6 +121,7 @@ struct stream {
 	                                   decrypt and encrypt steps */
 	struct relay_timer timer;       /* handler's playout timer (relay_timer.h) */
 	struct relay_timer ptimer;      /* play media's clock (play_media.h) */
+	struct relay_timer dtimer;      /* the delay line's release timer (media_delay.h) */
 	struct quality_rx qrx;          /* [L] RTP from the peer, as received (quality.h) */
 	struct quality_rtt qrtt;        /* [L] RTCP exchanged with the peer on this socket */
 	struct quality_mos mos;         /* [L] MOS samples of qrx */
@@ -174,6 +179,13 @@ struct media {
 	struct media_player *media_play; /* [L] NG play media in place of what this side
 	                                   sends (play_media.h): made by the first such
 	                                   command, freed with the media; NULL: none */
+	struct dtmf_replace dtmf_rep;   /* [L] the blocked event being replaced */
+	struct delay_line *delay;       /* [L] NG delay-buffer of what this side sends
+	                                   (media_delay.h); NULL: never set */
+	unsigned delay_ms;              /* [L] its delay now; 0: off */
+	unsigned delay_cap_ms;          /* [L] the delay its ring was sized for */
+	struct dtmf_delay *dtmf_delay;  /* [L] NG DTMF-delay of what this side sends
+	                                   (dtmf_delay.h); NULL: never set */
 };
 
 struct party_tag {
@@ -183,7 +195,8 @@ struct party_tag {
 
 enum party_block {                       /* what this side sends that is held back */
 	BLOCK_MEDIA = 1,                /* NG block media: dropped (DTMF passes) */
-	BLOCK_DTMF = 2,                 /* NG block DTMF: RFC 4733 events dropped */
+	BLOCK_DTMF = 2,                 /* NG block DTMF: RFC 4733 events dropped or replaced
+	                                   (party_opts.dtmf_sec) */
 	SILENCE_MEDIA = 4,              /* NG silence media: G.711 payload replaced by silence */
 };
 
@@ -193,6 +206,8 @@ struct party_opts {                     /* per-side media handling flags */
 	bool port_latching;
 	bool media_handover;            /* a fixed latch follows a new source */
 	uint8_t block;                  /* [L] enum party_block bits */
+	struct dtmf_replace_cfg dtmf_sec; /* [L] what blocked DTMF becomes (NG DTMF-security,
+	                                   volume, frequencies, digit); mode DROP default */
 };
 
 struct party_origin {                   /* o= of SDP sent to this party (oa_origin.h) */
@@ -218,6 +233,8 @@ struct party {
 	bool subscriber;                /* made by subscribe request: receives copies */
 	bool pub_answerer;              /* the stand-in answerer of a publisher (publish.h):
 	                                   never wired, not shown, not a source */
+	struct dtmf_trigger *trig;      /* [L] NG DTMF triggers of what this side sends
+	                                   (dtmf_trigger.h); NULL: never set */
 	char sdp_origin_sess_id[32];    /* last SDP's o= session id, for logs */
 	struct party_origin sent;
 };

@@ -10,6 +10,7 @@
 #include "quality_track.h"
 #include "transcode_handler.h"
 #include "secure.h"
+#include "sluice/delay_line.h"
 
 /* Monotonic packet time -> wall-clock seconds (0 = never). */
 static int64_t wall_s(int64_t mono)
@@ -77,6 +78,11 @@ static struct bval *stream_dict(const struct daemon *dm, struct arena *a,
 		bv_dict_add_str(a, d, "not in kernel", why);
 	if (s->has_ssrc)
 		bv_dict_add_int(a, d, "SSRC", s->ssrc);
+	if (s->component == COMP_RTP && s->media->delay) {     /* NG delay-buffer */
+		bv_dict_add_int(a, d, "delay buffer", s->media->delay_ms);
+		bv_dict_add_int(a, d, "delay dropped",
+				(int64_t)delay_line_dropped(s->media->delay));
+	}
 	bv_dict_add_int(a, d, "foreign packets", (int64_t)st.foreign);
 	if (kernel_last_foreign(s->media->party->call, s, &lf))
 		bv_dict_add(a, d, "last foreign source", addr_dict(a, &lf));

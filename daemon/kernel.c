@@ -10,6 +10,9 @@
 #include "daemon.h"
 #include "latch.h"
 #include "nft.h"
+#include "dtmf_delay.h"
+#include "dtmf_trigger.h"
+#include "media_delay.h"
 #include "play_dtmf.h"
 #include "play_clock.h"
 #include "rec.h"
@@ -140,6 +143,12 @@ static const char *ineligible(const struct daemon *d, const struct stream *s,
 		return "playing DTMF";
 	if ((why = play_clock_why(s)))
 		return why;
+	if (media_delay_busy(s))
+		return "delay buffer";
+	if (dtmf_delay_busy(s))
+		return "DTMF delay";
+	if (dtmf_trigger_busy(s))
+		return "DTMF trigger";
 	if (s->component == COMP_RTP && s->media->n_subs)
 		return "copied to a subscriber";
 	if (!d->kmod)

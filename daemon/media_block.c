@@ -8,15 +8,26 @@
 
 #include "call.h"
 #include "call_ops.h"
+#include "dtmf_delay.h"
+#include "dtmf_trigger.h"
 #include "kernel.h"
+#include "media_delay.h"
 #include "ng_request.h"
 #include "sluice/log.h"
 #include "sluice/rtp.h"
 
-bool media_block_pass(const struct stream *t, uint8_t *p, size_t len)
+/* The side's G.711 payload type (its first codec), which silence and tones in place of
+ * events are written in; -1 none. */
+static int g711_pt(const struct media *m)
 {
-	uint8_t block = t->media->party->opts.block, pt;
-	size_t off, plen;
+	return m->codec_pt == 0 || m->codec_pt == 8 ? m->codec_pt : -1;
+}
+
+bool media_block_pass(struct stream *t, uint8_t *p, size_t *lenp, size_t cap)
+{
+	const struct party_opts *o = &t->media->party->opts;
+	uint8_t block = o->block, pt;
+	size_t off, plen, len = *lenp;
 	bool dtmf;
 
 	if (t->component != COMP_RTP || len < 12 || rtp_is_rtcp(p, len))
@@ -24,7 +35,9 @@ bool media_block_pass(const struct stream *t, uint8_t *p, size_t len)
 	pt = p[1] & 0x7f;
 	dtmf = t->media->dtmf_pt >= 0 && pt == t->media->dtmf_pt;
 	if (dtmf)
-		return !(block & BLOCK_DTMF);
+		return !(block & BLOCK_DTMF) ||
+		       dtmf_replace_packet(&t->media->dtmf_rep, &o->dtmf_sec,
+					   g711_pt(t->media), p, lenp, cap);
 	if (block & BLOCK_MEDIA)
 		return false;
 	if (!(block & SILENCE_MEDIA))
@@ -34,6 +47,38 @@ bool media_block_pass(const struct stream *t, uint8_t *p, size_t len)
 		return false;
 	memset(p + off, pt == 0 ? 0xff : 0xd5, plen);
 	return true;
+}
+
+void media_block_dtmf_opts(struct party *p, const struct ng_request *req)
+{
+	struct dtmf_replace_cfg *c = &p->opts.dtmf_sec;
+
+	for (unsigned i = 0; req->dsec.delay_buffer >= 0 && i < p->n_media; i++)
+		if (p->media[i] && media_delay_set(p->media[i], (unsigned)req->dsec.delay_buffer))
+			clog(LOG_WARNING, p->call->callid, NULL, "delay-buffer: out of memory");
+	for (unsigned i = 0; req->dsec.dtmf_delay >= 0 && i < p->n_media; i++)
+		if (p->media[i] && dtmf_delay_set(p->media[i], (unsigned)req->dsec.dtmf_delay))
+			clog(LOG_WARNING, p->call->callid, NULL, "DTMF-delay: out of memory");
+	if (dtmf_trigger_set(p, req))
+		clog(LOG_WARNING, p->call->callid, NULL, "DTMF trigger: out of memory");
+	else if (req->dsec.trigger[0] && req->dsec.mode == -1)
+		p->opts.block &= (uint8_t)~BLOCK_DTMF;  /* blocking waits for the trigger */
+	if (req->dsec.mode == -2)
+		p->opts.block &= (uint8_t)~BLOCK_DTMF;
+	else if (req->dsec.mode >= 0) {
+		c->mode = (uint8_t)req->dsec.mode;
+		p->opts.block |= BLOCK_DTMF;
+	}
+	if (req->dsec.volume >= 0) {
+		c->volume = (uint8_t)req->dsec.volume;
+		c->has_volume = true;
+	}
+	if (req->dsec.digit >= 0)
+		c->digit = (uint8_t)req->dsec.digit;
+	if (req->dsec.n_freqs) {
+		c->n_freqs = (uint8_t)req->dsec.n_freqs;
+		memcpy(c->freqs, req->dsec.freqs, sizeof(c->freqs));
+	}
 }
 
 struct block_cmd { const char *name; uint8_t bit; bool on; };
@@ -118,6 +163,15 @@ int media_block_command(struct daemon *d, const struct ng_request *req, struct a
 			p->opts.block |= bc->bit;
 		else
 			p->opts.block &= (uint8_t)~bc->bit;
+		if (bc->bit == BLOCK_DTMF && bc->on)
+			media_block_dtmf_opts(p, req);
+		else if (bc->bit == BLOCK_DTMF)
+			dtmf_trigger_free(p);   /* unblock DTMF forgets a trigger too */
+		else if (req->dsec.delay_buffer >= 0)   /* honoured by every block command */
+			for (unsigned i = 0; i < p->n_media; i++)
+				if (p->media[i])
+					media_delay_set(p->media[i],
+							(unsigned)req->dsec.delay_buffer);
 		n++;
 	}
 	pthread_mutex_unlock(&c->lock);

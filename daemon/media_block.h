@@ -19,7 +19,14 @@ struct stream;
 int media_block_command(struct daemon *d, const struct ng_request *req, struct arena *a,
 			struct bval *reply, const char **err);
 /* Worker, call lock held, t->media->party->opts.block set: false when the packet must
- * not be forwarded; may rewrite its payload (silence). */
-bool media_block_pass(const struct stream *t, uint8_t *p, size_t len);
+ * not be forwarded; may rewrite it (silence; a DTMF event replaced as DTMF-security
+ * says, which may lengthen it up to cap). */
+bool media_block_pass(struct stream *t, uint8_t *p, size_t *len, size_t cap);
+struct party;
+/* Call lock held: the request's delay-buffer, DTMF-security, volume, frequencies and
+ * digit for what p sends (block commands, and offer/answer for the side that sent the
+ * SDP). A DTMF-security mode turns DTMF blocking on, `off` turns it off; a trigger
+ * without a mode leaves it off until the trigger comes (dtmf_trigger.h). */
+void media_block_dtmf_opts(struct party *p, const struct ng_request *req);
 
 #endif

@@ -275,6 +275,9 @@ static void take_flag(struct ng_request *r, const char *s, size_t len)
 			set_record_call(r, v, vlen);
 		else if (str_is(s, klen, "metadata"))
 			r->metadata = (struct ng_str){ v, vlen };
+		else if ((r->cmd == NG_OFFER || r->cmd == NG_ANSWER || r->cmd == NG_BLOCK) &&
+			 ng_dtmf_flag(r, s, klen, v, vlen))
+			;
 		else if (!ng_codec_flag(&r->codec, s, len) && !ng_unsupported_mark(r, s, len) &&
 			 !ng_unsupported_mark(r, s, klen))
 			r->unknown_flags++;
@@ -540,6 +543,10 @@ int ng_request_decode(const struct bval *dict, struct ng_request *r, const char 
 	r->endpoint_learning = -1;
 	r->record_call = -1;
 	r->tos = -2;
+	r->dsec.delay_buffer = r->dsec.dtmf_delay = r->dsec.mode = -1;
+	r->dsec.volume = r->dsec.digit = -1;
+	r->dsec.trig_mode = r->dsec.trig_end_mode = -1;
+	r->dsec.trig_end_ms = r->dsec.trig_end_digits = -1;
 	if (!dict || dict->type != BV_DICT) {
 		*err = "Message is not a dictionary";
 		return -EINVAL;
@@ -558,6 +565,8 @@ int ng_request_decode(const struct bval *dict, struct ng_request *r, const char 
 	}
 	if (decode_keys(dict, r, err))
 		return -EINVAL;
+	if (r->cmd == NG_OFFER || r->cmd == NG_ANSWER || r->cmd == NG_BLOCK)
+		ng_dtmf_keys(dict, r);
 	if (r->cmd == NG_OFFER || r->cmd == NG_ANSWER)
 		unsupported_keys(dict, r);
 	switch (r->cmd) {

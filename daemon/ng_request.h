@@ -118,6 +118,22 @@ struct ng_request {
 		unsigned repeat_times;
 		uint64_t start_pos, duration;
 	} play;
+	struct {                        /* block DTMF, offer, answer (ng_dtmf_flags.c) */
+		int delay_buffer;       /* "delay-buffer" ms, 0..30000; -1 not given */
+		int dtmf_delay;         /* "DTMF-delay" ms, 0..30000; -1 not given */
+		int mode;               /* "DTMF-security": enum dtmf_replace_mode, -2 off,
+		                           -1 not given */
+		int volume;             /* "volume": -dBm0 of the tone 0..63; -1 not given */
+		int digit;              /* "digit"/"code" of the DTMF mode; -1 not given */
+		uint16_t freqs[8];      /* "frequency"/"frequencies" Hz */
+		unsigned n_freqs;
+		char trigger[17];       /* "trigger" digits ("" not given) */
+		char trigger_end[17];   /* "trigger-end" digits */
+		int trig_mode;          /* "DTMF-security-trigger" as mode; -1 not given */
+		int trig_end_mode;      /* "DTMF-security-trigger-end" */
+		int trig_end_ms;        /* "trigger-end-time" ms; -1 not given */
+		int trig_end_digits;    /* "trigger-end-digits"; -1 not given */
+	} dsec;
 	bool all;                       /* "all" flag or all=all: every party */
 	bool allow_transcoding;         /* subscribe answer: the subscriber may get another
 	                                   codec than the source's */
@@ -147,6 +163,12 @@ bool ng_crypto_flag(struct ng_request *r, const char *s, size_t len);
 /* The structured keys "SDES", "OSRTP" (list or string), "DTLS", "DTLS-reverse",
  * "DTLS-fingerprint" (string). 0 or -EINVAL. */
 int ng_crypto_keys(const struct bval *dict, struct ng_request *r);
+
+/* ng_dtmf_flags.c: the DTMF-security keys and delay-buffer of a dictionary into
+ * r->dsec (values it cannot read are ignored), and the same for one "KEY=VALUE" flag
+ * (true if KEY is one of them). */
+void ng_dtmf_keys(const struct bval *dict, struct ng_request *r);
+bool ng_dtmf_flag(struct ng_request *r, const char *k, size_t kl, const char *v, size_t vl);
 
 /* ng_unsupported.c: documented rtpengine flags, keys and values sluice does not
  * implement. Index of name (case-insensitive, ' ' = '-' = '_') or -1. */

@@ -18,7 +18,6 @@ struct unsupported {
 	const char *why;
 };
 
-#define NEEDS_TC "needs DSP in the media path that sluice does not have"
 #define NO_SUB "a subscription gets no RTCP"
 
 static const struct unsupported table[] = {
@@ -47,21 +46,6 @@ static const struct unsupported table[] = {
 	{ "SDES-static", "SDES keys stay over re-offers unless the suite changes" },
 	{ "SDES-nonew", "suite selection is by SDES-no-/SDES-only-" },
 	/* keys */
-	{ "DTMF-security", "DTMF blocking is by the block DTMF command (drop only)" },
-	{ "DTMF-security-trigger", "DTMF blocking is by the block DTMF command (drop only)" },
-	{ "DTMF-security-trigger-end", "DTMF blocking is by the block DTMF command (drop only)" },
-	{ "trigger", "DTMF triggers are not implemented" },
-	{ "trigger-end", "DTMF triggers are not implemented" },
-	{ "end-trigger", "DTMF triggers are not implemented" },
-	{ "trigger-end-time", "DTMF triggers are not implemented" },
-	{ "trigger-end-digits", "DTMF triggers are not implemented" },
-	{ "end-trigger-time", "DTMF triggers are not implemented" },
-	{ "end-trigger-digits", "DTMF triggers are not implemented" },
-	{ "frequency", "tone replacement of DTMF (DTMF-security=tone) " NEEDS_TC },
-	{ "frequencies", "tone replacement of DTMF (DTMF-security=tone) " NEEDS_TC },
-	{ "volume", "DTMF-security tones are not implemented (play DTMF takes volume)" },
-	{ "DTMF-delay", "delaying DTMF " NEEDS_TC " (a delay line per direction)" },
-	{ "delay-buffer", "a media delay line " NEEDS_TC },
 	{ "media-echo", "media echo is not implemented" },
 	{ "T.38", "T.38 gateway is not implemented" },
 	{ "xmlrpc-callback", "there is no XMLRPC timeout callback" },

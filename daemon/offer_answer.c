@@ -9,6 +9,8 @@
 #include "bundle.h"
 #include "call_ops.h"
 #include "kernel.h"
+#include "dtmf_delay.h"
+#include "media_block.h"
 #include "latch.h"
 #include "load_limit.h"
 #include "oa_codecs.h"
@@ -328,6 +330,8 @@ static void party_opts(struct oa *oa, struct party *p, bool own)
 	 * rtpengine does */
 	if (own && r->label.len && !r->set_label)
 		copy_str(p->label, sizeof(p->label), r->label.s, r->label.len);
+	if (own)                /* delay-buffer, DTMF-security (media_block.h) */
+		media_block_dtmf_opts(p, r);
 }
 
 /* TOS key, as rtpengine 10.5 does it: a value sets it for the whole call, a negative
@@ -699,6 +703,7 @@ int oa_offer(struct daemon *d, const struct ng_request *req, struct strbuf *out,
 	    (e = oa_codecs_offer(&oa.codecs, req, oa.sdp, x, err)) ||
 	    (e = emit(&oa, x, y, out, err)))
 		goto fail;
+	dtmf_delay_wire(oa.call);       /* DTMF-delay plays with the new codecs */
 	kernel_sync_call(d, oa.call);
 	clog(LOG_INFO, oa.call->callid, x->tags[0].tag, "offer processed: %u media, %s",
 	     oa.sdp->n_media, created ? "new call" : "existing call");
@@ -750,6 +755,7 @@ int oa_answer(struct daemon *d, const struct ng_request *req, struct strbuf *out
 	    (e = emit(&oa, y, x, out, err)))
 		goto done;
 	oa.call->answered = true;
+	dtmf_delay_wire(oa.call);       /* DTMF-delay plays with the new codecs */
 	kernel_sync_call(d, oa.call);
 	secure_kick(d, oa.call);
 	clog(LOG_INFO, oa.call->callid, x->tags[0].tag, "answer processed: %u media",

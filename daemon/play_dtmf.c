@@ -58,7 +58,7 @@ static int plain_mode(const struct media *m, struct dtmf_rewrite_cfg *cfg)
 	return 0;
 }
 
-static int play_plain(struct media *m, const struct ng_request *req)
+int play_dtmf_plain_prepare(struct media *m)
 {
 	struct dtmf_rewrite_cfg cfg;
 	int e = plain_mode(m, &cfg);
@@ -68,7 +68,20 @@ static int play_plain(struct media *m, const struct ng_request *req)
 	/* control thread, once per media: the packet path never allocates */
 	if (!m->dtmf_play && (e = dtmf_rewrite_create(&m->dtmf_play)))
 		return e;
-	if ((e = dtmf_rewrite_config(m->dtmf_play, &cfg)))
+	return dtmf_rewrite_config(m->dtmf_play, &cfg);
+}
+
+int play_dtmf_plain_queue(struct media *m, uint8_t event, unsigned duration_ms,
+			  unsigned volume)
+{
+	return dtmf_rewrite_queue(m->dtmf_play, event, duration_ms, volume, 0);
+}
+
+static int play_plain(struct media *m, const struct ng_request *req)
+{
+	int e = play_dtmf_plain_prepare(m);
+
+	if (e)
 		return e;
 	return dtmf_rewrite_queue(m->dtmf_play, (uint8_t)req->dtmf.event, req->dtmf.duration,
 				  req->dtmf.volume, req->dtmf.pause);

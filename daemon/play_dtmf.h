@@ -26,6 +26,14 @@ int play_dtmf(struct daemon *d, const struct ng_request *req, struct arena *a,
  * packet the side sent (decrypted); *len may shrink. true: the packet now carries a
  * played digit (the operator's, not the party's media). */
 bool play_dtmf_packet(struct stream *t, uint8_t *pkt, size_t *len);
+struct media;
+/* Control thread, call lock held: m's player for plain streams made and set up for m's
+ * codecs now (DTMF-delay plays through it). 0, -ENOTSUP, -ENOTCONN, -ENOMEM. */
+int play_dtmf_plain_prepare(struct media *m);
+/* Worker or control thread, call lock held, after play_dtmf_plain_prepare(): a digit
+ * played into what m's side sends, no pause after it. 0, -EINVAL, -ENOBUFS. */
+int play_dtmf_plain_queue(struct media *m, uint8_t event, unsigned duration_ms,
+			  unsigned volume);
 /* Call lock held: digits queued or playing into what s receives from its side, which
  * must then stay in userspace. */
 bool play_dtmf_busy(const struct stream *s);

@@ -18,7 +18,10 @@
 #include "daemon.h"
 #include "latch.h"
 #include "hep_sender.h"
+#include "dtmf_delay.h"
+#include "dtmf_trigger.h"
 #include "media_block.h"
+#include "media_delay.h"
 #include "media_handler.h"
 #include "play_dtmf.h"
 #include "play_clock.h"
@@ -338,6 +341,9 @@ static bool admit(struct stream *s, struct call *c, const union sockaddr_u *src,
 	return true;
 }
 
+static void timer_set(struct worker *w, struct stream *s, struct relay_timer *t,
+		      uint8_t kind, int64_t due_us);
+
 /* Decide and forward packets that arrived on socket ref->idx of stream ref->s, read at
  * now (mono_us) and, finer for jitter, at w->em.now. */
 static void rx_handle(struct worker *w, const struct stream_ref *ref, const struct relay_rx *rx,
@@ -382,15 +388,33 @@ static void rx_handle(struct worker *w, const struct stream_ref *ref, const stru
 		quality_in(s, t, p, len, w->em.now);
 		if (d->hep && (s->component == COMP_RTCP || rtp_is_rtcp(p, len)))
 			hep_rtcp(d->hep, w->idx, c, rx[i].src, local, p, len);
+		if (t->media->dtmf_delay)       /* NG DTMF-delay: digits due now (dtmf_delay.h) */
+			dtmf_delay_due(t, w->em.now);
 		/* a played digit is the operator's, not the side's media: no block applies */
 		bool played = t->media->dtmf_play && play_dtmf_packet(t, p, &len);
 
+		if (!played && t->media->party->trig)  /* NG DTMF triggers (dtmf_trigger.h) */
+			dtmf_trigger_packet(t, p, len, w->em.now);
+		if (!played && t->media->dtmf_delay) {
+			int v = dtmf_delay_packet(t, p, &len, PKT_MAX, w->em.now);
+
+			if (!v)
+				continue;       /* else: as sent, or silence in the event's place */
+		}
 		/* NG play media (play_clock.h): the side's own media waits while it plays */
 		if (t->media->media_play && play_clock_packet(t, p, len, now) < 0)
 			continue;
 
-		if (!played && t->media->party->opts.block && !media_block_pass(t, p, len))
+		if (!played && t->media->party->opts.block &&
+		    !media_block_pass(t, p, &len, PKT_MAX))
 			continue;       /* NG block/silence media (media_block.h) */
+		if (t->media->delay && media_delay_hold(t, p, len, w->em.now)) {
+			/* NG delay-buffer (media_delay.h): armed at the head's time, every
+			 * time (one uncontended lock): a timer unlinked by a socket's
+			 * re-registration is armed again by the next packet */
+			timer_set(w, t, &t->dtimer, RELAY_TIMER_DELAY, media_delay_next(t));
+			continue;
+		}
 		relay_deliver(&w->em, t, p, len, PKT_MAX, now);
 	}
 	pthread_mutex_unlock(&c->lock);
@@ -519,7 +543,8 @@ static unsigned timers_take(struct worker *w, int64_t now, struct stream **due,
 		if (t->due_us <= now + TIMER_SLACK && n < TIMER_BATCH) {
 			kind[n] = t->kind;
 			due[n] = (struct stream *)((char *)t - (t->kind == RELAY_TIMER_PLAY ?
-				offsetof(struct stream, ptimer) : offsetof(struct stream, timer)));
+				offsetof(struct stream, ptimer) : t->kind == RELAY_TIMER_DELAY ?
+				offsetof(struct stream, dtimer) : offsetof(struct stream, timer)));
 			when[n++] = t->due_us;
 			timer_unlink(t);
 		} else if (t->due_us < tnext) {
@@ -529,6 +554,26 @@ static unsigned timers_take(struct worker *w, int64_t now, struct stream **due,
 	atomic_store_explicit(&w->tnext, tnext, memory_order_relaxed);
 	pthread_mutex_unlock(&w->tlock);
 	return n;
+}
+
+/* The held packets of s that are due, on their way; the timer again for the next.
+ * Epoll mode: each goes through its own receive buffer (free between batches), flushed
+ * before they are reused. */
+static void delay_fire(struct worker *w, struct stream *s, int64_t now)
+{
+	unsigned k = 0;
+	size_t len;
+	int64_t next;
+
+	while ((len = media_delay_release(s, now, w->buf[k], PKT_MAX))) {
+		relay_deliver(&w->em, s, w->buf[k], len, PKT_MAX, now);
+		if (++k == BATCH) {
+			emit_flush(&w->em);
+			k = 0;
+		}
+	}
+	if ((next = media_delay_next(s)) >= 0)
+		timer_set(w, s, &s->dtimer, RELAY_TIMER_DELAY, next);
 }
 
 /* A stream taken here cannot be freed before this loop iteration ends: it was armed,
@@ -548,6 +593,8 @@ static void timers_run(struct worker *w)
 		pthread_mutex_lock(&c->lock);
 		if (kind[i] == RELAY_TIMER_PLAY)
 			play_clock_tick(s, &w->em, when[i] > now ? when[i] : now);
+		else if (kind[i] == RELAY_TIMER_DELAY)
+			delay_fire(w, s, now);
 		else if (s->handler && s->handler->ops->timer)
 			s->handler->ops->timer(s->handler, s, &w->em, when[i] > now ? when[i] : now);
 		pthread_mutex_unlock(&c->lock);
@@ -805,6 +852,8 @@ void relay_stream_del(struct relay *r, struct stream *s, unsigned worker)
 		timer_unlink(&s->timer);
 	if (s->ptimer.armed)
 		timer_unlink(&s->ptimer);
+	if (s->dtimer.armed)
+		timer_unlink(&s->dtimer);
 	pthread_mutex_unlock(&w->tlock);
 }
 

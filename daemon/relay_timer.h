@@ -19,8 +19,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* A stream has two: its handler's (playout) and play media's own clock (play_media.h). */
-enum relay_timer_kind { RELAY_TIMER_HANDLER = 0, RELAY_TIMER_PLAY = 1 };
+/* A stream has three: its handler's (playout), play media's own clock (play_media.h) and
+ * its delay line's release (media_delay.h). */
+enum relay_timer_kind { RELAY_TIMER_HANDLER = 0, RELAY_TIMER_PLAY = 1,
+		       RELAY_TIMER_DELAY = 2 /* NG delay-buffer's release (media_delay.h) */ };
 
 struct relay_timer {
 	struct relay_timer *next, *prev;        /* [worker timer lock] */

@@ -18,7 +18,8 @@ layers=("$@")
 URING_FILES=(t/e2e/test_media.py t/e2e/test_srtp.py t/e2e/test_rebind.py t/e2e/test_bundle.py
 	    t/e2e/test_jitter_srtp.py)
 
-E2E_SERIAL=(t/e2e/test_soak.py t/e2e/test_bench_smoke.py)
+E2E_SERIAL=(t/e2e/test_soak.py t/e2e/test_bench_smoke.py
+	    t/e2e/test_delay_dtmf_security.py)   # measures packet delays to the ms
 E2E_WORKERS=${E2E_WORKERS:-4}
 if ! /usr/bin/python3 -c 'import xdist' 2>/dev/null; then
 	echo "e2e: python3-pytest-xdist missing (utils/install-deps.sh test): one worker" >&2

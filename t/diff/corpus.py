@@ -236,6 +236,10 @@ FLAGSETS = [
 	("osrtp-accept", {"OSRTP": ["accept"]}, {"OSRTP": ["accept"]}, ("osrtp-in",)),
 	("ice-lite-fwd", {"ICE": "force", "ICE-lite": "forward"}, {}, ("baresip",)),
 	("from-label", {"from-label": "caller"}, {"set-label": "callee"}, ("baresip",)),
+	# delay-buffer, DTMF-delay, DTMF-security: media only, the SDP as without them
+	("delay-buffer", {"delay-buffer": 200}, {"delay-buffer": 100}, ("baresip",)),
+	("dtmf-security", {"DTMF-security": "tone", "volume": -20, "frequency": 700,
+			   "DTMF-delay": 300}, {"DTMF-security": "silence"}, ("baresip",)),
 ]
 
 

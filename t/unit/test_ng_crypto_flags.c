@@ -133,10 +133,10 @@ static void test_part4(void **state)
 	int i = ng_unsupported_find("OSRTP=accept-legacy", 19);
 	assert_true(i >= 0 && (r.unsupported[i / 64] >> (i % 64)) & 1);
 	/* keys of the table, in offer/answer only */
-	decode(&a, HEAD ",\"delay buffer\":20,\"DTMF-delay\":100}", &r, 0);
-	i = ng_unsupported_find("delay-buffer", 12);
+	decode(&a, HEAD ",\"media echo\":\"both\",\"DTMF-delay\":100}", &r, 0);
+	i = ng_unsupported_find("media-echo", 10);
 	assert_true(i >= 0 && (r.unsupported[i / 64] >> (i % 64)) & 1);
-	decode(&a, "{\"command\":\"query\",\"call-id\":\"c\",\"delay-buffer\":20}", &r, 0);
+	decode(&a, "{\"command\":\"query\",\"call-id\":\"c\",\"media-echo\":\"both\"}", &r, 0);
 	assert_true(!r.unsupported[0] && !r.unsupported[1]);
 	arena_reset(&a);
 }

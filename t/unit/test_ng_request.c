@@ -677,6 +677,71 @@ static void test_play_dtmf(void **state)
 	assert_string_equal(ng_cmd_name(NG_PLAY_DTMF), "play DTMF");
 }
 
+/* delay-buffer, DTMF-delay, DTMF-security, volume, frequencies, digit: as keys (int or
+ * string), as KEY=VALUE flags, lists; bad values ignored; only in block/offer/answer. */
+static void test_dtmf_security_keys(void **state)
+{
+#define BD "{\"command\":\"block DTMF\",\"call-id\":\"c\",\"from-tag\":\"f\""
+	static const struct {
+		const char *json;
+		int delay, ddelay, mode, volume, digit;
+		unsigned n_freqs, f0, f1;
+	} v[] = {
+		/* 0 */ { BD "}", -1, -1, -1, -1, -1, 0, 0, 0 },
+		/* 1 */ { BD ",\"delay-buffer\":200,\"DTMF-security\":\"tone\",\"volume\":-20,"
+			  "\"frequencies\":[700,\"1300\"]}", 200, -1, 2, 20, -1, 2, 700, 1300 },
+		/* 2 */ { BD ",\"delay buffer\":\"50\",\"DTMF-delay\":99999,\"frequency\":"
+			  "\"400,500\",\"DTMF-security\":\"DTMF\",\"digit\":\"#\"}",
+			  50, 30000, 5, -1, 11, 2, 400, 500 },
+		/* 3 */ { BD ",\"flags\":[\"DTMF-security=off\",\"delay-buffer=10\","
+			  "\"volume=7\",\"code=3\"]}", 10, -1, -2, 7, 3, 0, 0, 0 },
+		/* 4 */ { BD ",\"DTMF-security\":\"loud\",\"delay-buffer\":-5,\"volume\":64,"
+			  "\"frequency\":5000,\"digit\":\"X\"}", -1, -1, -1, -1, -1, 0, 0, 0 },
+		/* 5 */ { "{\"command\":\"query\",\"call-id\":\"c\",\"delay-buffer\":20}",
+			  -1, -1, -1, -1, -1, 0, 0, 0 },
+	};
+	static const char trig[] = BD ",\"trigger\":\"##\",\"end trigger\":\"*1\","
+		"\"DTMF-security-trigger\":\"silence\",\"DTMF-security-trigger-end\":\"off\","
+		"\"trigger-end-time\":\"5000\",\"end-trigger-digits\":4}";
+	static const char badtrig[] = BD ",\"trigger\":\"#x\",\"trigger-end\":"
+		"\"12345678901234567\",\"DTMF-security-trigger\":\"loud\"}";
+#undef BD
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
+		struct arena a;
+		struct ng_request r;
+		const char *err = NULL;
+
+		arena_init(&a, 0);
+		if (ng_request_decode(parse(&a, v[i].json, strlen(v[i].json)), &r, &err))
+			fail_msg("[%zu]: %s", i, err);
+		if (r.dsec.delay_buffer != v[i].delay || r.dsec.dtmf_delay != v[i].ddelay ||
+		    r.dsec.mode != v[i].mode || r.dsec.volume != v[i].volume ||
+		    r.dsec.digit != v[i].digit || r.dsec.n_freqs != v[i].n_freqs ||
+		    (v[i].n_freqs && (r.dsec.freqs[0] != v[i].f0 || r.dsec.freqs[1] != v[i].f1)))
+			fail_msg("[%zu]: delay %d ddelay %d mode %d volume %d digit %d freqs %u",
+				 i, r.dsec.delay_buffer, r.dsec.dtmf_delay, r.dsec.mode,
+				 r.dsec.volume, r.dsec.digit, r.dsec.n_freqs);
+		arena_reset(&a);
+	}
+	{
+		struct arena a;
+		struct ng_request r;
+		const char *err = NULL;
+
+		arena_init(&a, 0);
+		assert_int_equal(ng_request_decode(parse(&a, trig, strlen(trig)), &r, &err), 0);
+		assert_string_equal(r.dsec.trigger, "##");
+		assert_string_equal(r.dsec.trigger_end, "*1");
+		assert_true(r.dsec.trig_mode == 1 && r.dsec.trig_end_mode == -2 &&
+			    r.dsec.trig_end_ms == 5000 && r.dsec.trig_end_digits == 4);
+		assert_int_equal(ng_request_decode(parse(&a, badtrig, strlen(badtrig)), &r, &err), 0);
+		assert_true(!r.dsec.trigger[0] && !r.dsec.trigger_end[0] && r.dsec.trig_mode == -1);
+		arena_reset(&a);
+	}
+}
+
 /* play media keys (defaults, bounds), "all", and subscribe's from-tags / allow-transcoding. */
 static void test_play_media_subscribe(void **state)
 {
@@ -815,6 +880,7 @@ int main(void)
 		cmocka_unit_test(test_play_dtmf),
 		cmocka_unit_test(test_supports_and_limit),
 		cmocka_unit_test(test_play_media_subscribe),
+		cmocka_unit_test(test_dtmf_security_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
