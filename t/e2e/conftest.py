@@ -6,7 +6,9 @@ tests marked sluice_only are skipped (E2E_RUN_SLUICE_ONLY=1 runs them anyway, to
 E2E_SLUICED_ARGS="--io-uring": options added to every sluiced command line.
 Each relay gets its own NG port (2300+n) and media range (42000+200n .. +199). Under
 pytest-xdist (t/run-tests.sh runs e2e files in parallel workers) worker k of W takes the
-slots n with n % W == k, so two workers never race for one slot.
+slots n with n % W == k, so two workers never race for one slot; as root each worker
+also runs in a network namespace of its own (E2E_NETNS=0: not), so no other process's
+ephemeral ports (32768-60999, inside the slots' media ranges) land in a relay's range.
 """
 
 import itertools
@@ -38,7 +40,23 @@ _MY_SLOTS = [n for n in range(MAX_SLOTS) if n % _WORKERS == _WORKER]
 _slot = itertools.cycle(_MY_SLOTS)
 
 
+def _own_netns():
+	"""Move this xdist worker into a new network namespace with loopback up."""
+	import ctypes
+	CLONE_NEWNET = 0x40000000
+	libc = ctypes.CDLL(None, use_errno=True)
+	if libc.unshare(CLONE_NEWNET) != 0:
+		return "unshare: %s" % os.strerror(ctypes.get_errno())
+	p = subprocess.run(["ip", "link", "set", "lo", "up"], capture_output=True, text=True)
+	return p.stderr.strip() if p.returncode else None
+
+
 def pytest_configure(config):
+	if os.environ.get("PYTEST_XDIST_WORKER") and os.geteuid() == 0 and \
+			os.environ.get("E2E_NETNS", "1") != "0":
+		err = _own_netns()
+		if err:
+			raise pytest.UsageError("e2e worker network namespace: " + err)
 	config.addinivalue_line("markers", "sluice_only: behaviour specific to sluiced; skipped for rtpengine")
 
 
