@@ -20,6 +20,7 @@ import ctypes
 import os
 import random
 import re
+import shlex
 import signal
 import socket
 import struct
@@ -35,6 +36,8 @@ from rtp import rtp_packet  # noqa: E402
 
 RESULTS, OUT, GROUP = sys.argv[1], sys.argv[2], sys.argv[3]
 SLUICED = os.environ.get("SLUICED", os.path.join(OUT, "sluiced"))
+# options for every daemon, e.g. --no-io-uring (run-vm.sh SLUICE_KTEST_DAEMON_ARGS)
+EXTRA_ARGS = shlex.split(os.environ.get("SLUICE_KTEST_DAEMON_ARGS", ""))
 KO = os.path.join(OUT, "mod", "sluice.ko")
 NG_PORT = 2290
 RELAY_IP = "10.0.1.1"
@@ -230,7 +233,7 @@ class Daemon:
 			     "--log-level=7", "--interface=" + RELAY_IP,
 			     "--listen-ng=127.0.0.1:%d" % ng_port, "--port-min=%d" % ports[0],
 			     "--port-max=%d" % ports[1], "--num-threads=1", "--delete-delay=0",
-			     "--table=%d" % table] + list(args)
+			     "--table=%d" % table] + list(args) + EXTRA_ARGS
 		self.logpath = os.path.join(OUT, "daemon-%s.log" % name)
 		self.logf = open(self.logpath, "ab")
 		self.logf.write(("=== %s\n" % " ".join(self.argv)).encode())
