@@ -727,8 +727,9 @@ static void log_backend(struct relay *r)
 	if (!r->d->cfg->io_uring)
 		ilog(LOG_INFO, "media I/O: recvmmsg/sendmmsg (io-uring off)");
 	else if (nu == r->n)
-		ilog(LOG_INFO, "media I/O: io_uring, %u receive buffers per thread",
-		     r->d->cfg->io_uring_buffers);
+		ilog(LOG_INFO, "media I/O: io_uring, %u receive buffers per thread%s",
+		     r->d->cfg->io_uring_buffers, relay_uring_stamped(r->w[0]->u) ?
+		     "; packets sorted by receive time (this kernel completes newest first)" : "");
 	else
 		ilog(LOG_WARNING, "io_uring unavailable (%s): media I/O falls back to "
 		     "recvmmsg/sendmmsg on %u of %u threads", why ? why : "?", r->n - nu, r->n);
