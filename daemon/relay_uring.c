@@ -659,6 +659,9 @@ int relay_uring_new(struct relay_uring **out, unsigned n_bufs, size_t pkt_max, i
 	err = ring_init(u);
 	if (err) {
 		*why = err == -EOPNOTSUPP ? "kernel lacks EXT_ARG or CQE_SKIP (5.17)"
+		     : err == -ENOSYS     ? "no io_uring in this kernel"
+		     : err == -EPERM      ? "io_uring not permitted: seccomp, or sysctl "
+					    "kernel.io_uring_disabled"
 					  : "io_uring_setup failed";
 		pthread_mutex_destroy(&u->qlock);
 		free(u);
