@@ -18,6 +18,7 @@ Appends "PASS name" / "FAIL name: why" lines to RESULTS; daemon logs land in OUT
 
 import ctypes
 import os
+import platform
 import random
 import re
 import shlex
@@ -424,6 +425,10 @@ def daemon_fallback_auto_userspace():
 	d = Daemon("fallback-auto", "--kernel=auto", "--endpoint-learning=immediate")
 	log = d.log()
 	expect("media forwarding: userspace only" in log, "no 'userspace only' in the log")
+	if not EXTRA_ARGS:	# the default media I/O; 6.1 completes receives newest first
+		expect("media I/O: io_uring" in log, "not io_uring by default: %s" % log[-300:])
+		expect(not platform.release().startswith("6.1.") or
+		       "sorted by receive time" in log, "6.1 without sorting by receive time")
 	a, b = Phone("a", "10.0.1.2", 5000, 6000), Phone("b", "10.0.2.2", 7000, 7000)
 	try:
 		c = Call(d, a, b)
