@@ -178,9 +178,9 @@ static const struct cfg_opt cfg_opts[] = {
 	O_NUM("num-threads", 0, CFG_UINT, num_threads, 0, MAX_THREADS, "INT",
 	      "Media worker threads, 0 = online CPUs (default)"),
 	O_BOOL("io-uring", 0, io_uring,
-	       "Userspace media I/O through io_uring where the kernel has it (default off)"),
+	       "Userspace media I/O through io_uring where the kernel has it (the default)"),
 	O_BOOL("no-io-uring", 0, no_io_uring,
-	       "Userspace media I/O with recvmmsg/sendmmsg (the default)"),
+	       "Userspace media I/O with recvmmsg/sendmmsg instead of io_uring"),
 	O_NUM("io-uring-buffers", 0, CFG_UINT, io_uring_buffers, 64, 32768, "INT",
 	      "io_uring receive buffers per media thread, a power of 2 (default 512)"),
 	O_FUNC("max-sessions", 0, parse_max_sessions, max_sessions, "INT",
@@ -918,7 +918,7 @@ static void set_defaults(struct config *cfg)
 	cfg->delete_delay = 30;
 	cfg->max_sessions = -1;
 	cfg->num_threads = 0;           /* resolved in finalize() */
-	cfg->io_uring = false;          /* until the 6.1 loss (benchmarks.md) is understood */
+	cfg->io_uring = true;           /* a kernel without what it needs falls back (relay.c) */
 	cfg->io_uring_buffers = 512;
 	cfg->table = 0;
 	cfg->kernel = KERNEL_AUTO;

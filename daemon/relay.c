@@ -67,7 +67,8 @@ struct worker {
 	pthread_t thread;
 	int epfd;
 	int evfd;
-	_Atomic uint64_t seq;           /* bumped after every batch of events */
+	_Atomic uint64_t seq;           /* bumped after every batch of events (epoll), after
+	                                   every round's submit (io_uring): see grace() */
 	struct relay_uring *u;          /* io_uring backend; NULL: epoll + recvmmsg */
 	const char *why;                /* why not io_uring, when asked for */
 	_Atomic bool ready;             /* u decided (relay_start waits for it) */
@@ -632,8 +633,12 @@ static void uring_loop(struct worker *w)
 		unsigned n = relay_uring_round(w->u, timer_timeout(w), w->rx, BATCH), j;
 		int64_t now = mono_us();
 
-		if (!relay_uring_pending(w->u))
+		if (!relay_uring_pending(w->u)) {
 			w->em.scratch_used = 0; /* the sends that read it went out */
+			/* the kernel took every send of the last round and every arm and
+			 * cancel of this one: the grace period may count this round */
+			atomic_fetch_add(&w->seq, 1);
+		}
 		w->em.now = mono_fine_us();     /* the round's packets arrived before this */
 		for (unsigned i = 0; i < n; i = j) {
 			for (j = i + 1; j < n && w->rx[j].ref == w->rx[i].ref; j++)
@@ -641,7 +646,6 @@ static void uring_loop(struct worker *w)
 			rx_handle(w, w->rx[i].ref, &w->rx[i], j - i, now);
 		}
 		timers_run(w);
-		atomic_fetch_add(&w->seq, 1);
 	}
 }
 
@@ -727,8 +731,9 @@ static void log_backend(struct relay *r)
 	if (!r->d->cfg->io_uring)
 		ilog(LOG_INFO, "media I/O: recvmmsg/sendmmsg (io-uring off)");
 	else if (nu == r->n)
-		ilog(LOG_INFO, "media I/O: io_uring, %u receive buffers per thread",
-		     r->d->cfg->io_uring_buffers);
+		ilog(LOG_INFO, "media I/O: io_uring, %u receive buffers per thread%s",
+		     r->d->cfg->io_uring_buffers, relay_uring_stamped(r->w[0]->u) ?
+		     "; packets sorted by receive time (this kernel completes newest first)" : "");
 	else
 		ilog(LOG_WARNING, "io_uring unavailable (%s): media I/O falls back to "
 		     "recvmmsg/sendmmsg on %u of %u threads", why ? why : "?", r->n - nu, r->n);
@@ -874,6 +879,19 @@ void relay_xsock_del(struct relay *r, struct stream_xsock *x, unsigned worker)
 	x->registered = false;
 }
 
+/* Bumps of w->seq after a relay_defer() until nothing of w names what was deleted
+ * before it. epoll: one, the end of the batch w was in (its sockets left the epoll set at
+ * once). io_uring: two. A deleted socket leaves the ring in the worker's next round (its
+ * receive cancelled), and sends queued in a round name their socket by number until the
+ * next round's submit: the first bump ends the round w was in, and the second comes after
+ * the submit of a round begun after the defer, which took the delete, cancelled the
+ * receive (the port is free once closed) and sent what the round before queued (no send
+ * leaves from a reused descriptor). */
+static unsigned grace(const struct worker *w)
+{
+	return w->u ? 2 : 1;
+}
+
 int relay_defer(struct relay *r, void (*fn)(void *), void *arg)
 {
 	struct deferred *df = malloc(sizeof(*df) + r->n * sizeof(uint64_t));
@@ -882,7 +900,8 @@ int relay_defer(struct relay *r, void (*fn)(void *), void *arg)
 		/* No memory for bookkeeping: wait out the grace period here instead. */
 		for (unsigned i = 0; i < r->n; i++) {
 			uint64_t s0 = atomic_load(&r->w[i]->seq);
-			while (atomic_load(&r->w[i]->seq) == s0 && !atomic_load(&r->stop)) {
+			while (atomic_load(&r->w[i]->seq) - s0 < grace(r->w[i]) &&
+			       !atomic_load(&r->stop)) {
 				worker_wake(r->w[i]);
 				usleep(1000);
 			}
@@ -905,7 +924,7 @@ static bool grace_over(struct relay *r, const struct deferred *df, bool wake)
 	bool over = true;
 
 	for (unsigned i = 0; i < r->n; i++) {
-		if (atomic_load(&r->w[i]->seq) != df->seq[i])
+		if (atomic_load(&r->w[i]->seq) - df->seq[i] >= grace(r->w[i]))
 			continue;
 		over = false;
 		if (wake)

@@ -7,7 +7,9 @@
  * Reclamation: relay_stream_del() removes a socket from epoll at once; memory and file
  * descriptors are released through relay_defer(), which runs the callback on the
  * control thread once every worker has finished the batch it was in when the call was
- * made (each worker bumps a sequence number after every batch).
+ * made (each worker bumps a sequence number after every batch). With io_uring a socket
+ * leaves the ring in the worker's next round and queued sends name their socket until
+ * the next submit: there the grace period is two rounds (relay.c, grace()).
  *
  * Timers: a handler may ask for a call-back on its stream at a given time
  * (relay_timer_set(), media_handler.h), e.g. a jitter buffer's next playout. The worker

@@ -2,6 +2,7 @@
  * batched into the submit that also waits for the next completions. */
 #include "relay_uring.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <liburing.h>
 #include <poll.h>
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "call.h"
@@ -19,7 +21,9 @@
 #define BGID      0
 #define PARK_ROUNDS 16          /* a parked receive waits at most this many rounds */
 #define NAME_ROOM 32            /* >= sizeof(union sockaddr_u); keeps the payload aligned */
-#define HDR_ROOM  (sizeof(struct io_uring_recvmsg_out) + NAME_ROOM)
+#define CTRL_ROOM CMSG_SPACE(sizeof(struct timespec))  /* SCM_TIMESTAMPNS, when stamped */
+#define HDR_ROOM  (sizeof(struct io_uring_recvmsg_out) + NAME_ROOM + CTRL_ROOM)
+#define RX_MAX    64            /* packets handed out per round */
 
 /* user_data of what is not a slot (slots are pointers, never this small) */
 enum { TAG_WAKE = 1, TAG_SEND, TAG_CANCEL, TAG_PROBE };
@@ -50,7 +54,8 @@ struct relay_uring {
 	struct io_uring ring;
 	int wake_fd;
 	bool wake_armed;
-	struct msghdr rx_tmpl;          /* what each receive reserves: the name, no control */
+	struct msghdr rx_tmpl;          /* what each receive reserves: the name, and the
+	                                   receive time when stamped */
 	struct io_uring_buf_ring *br;
 	uint8_t *bufs;
 	size_t stride;                  /* bytes per buffer, all given to the kernel */
@@ -63,6 +68,10 @@ struct relay_uring {
 	struct slot *parked, **parked_tail; /* ended out of buffers: re-armed once the
 	                                   completions that hold buffers are drained */
 	unsigned park_rounds;
+	unsigned setup_flags;           /* what ring_init() chose */
+	bool stamp;                     /* rounds sorted by receive time (probe_order()) */
+	int64_t t[RX_MAX], t_tmp[RX_MAX];  /* receive times of the round's packets, ns */
+	struct relay_rx rx_tmp[RX_MAX];
 
 	pthread_mutex_t qlock;          /* guards queue, all, and slots' queued/dead/qnext */
 	struct slot *queue;             /* control thread -> worker */
@@ -243,9 +252,26 @@ static void drain_wake(struct relay_uring *u)
 	(void)r;
 }
 
-/* One receive completion: a packet in rx (true), or nothing to hand out. */
+/* SCM_TIMESTAMPNS of a received packet in ns; 0 if it has none. */
+static int64_t rx_stamp(struct relay_uring *u, struct io_uring_recvmsg_out *o)
+{
+	struct cmsghdr *c;
+	struct timespec ts;
+
+	for (c = io_uring_recvmsg_cmsg_firsthdr(o, &u->rx_tmpl); c;
+	     c = io_uring_recvmsg_cmsg_nexthdr(o, &u->rx_tmpl, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+		}
+	}
+	return 0;
+}
+
+/* One receive completion: a packet in rx (true; its receive time in *t when stamped), or
+ * nothing to hand out. */
 static bool recv_cqe(struct relay_uring *u, struct slot *s, const struct io_uring_cqe *cqe,
-		     struct relay_rx *rx)
+		     struct relay_rx *rx, int64_t *t)
 {
 	struct stream_ref *ref = atomic_load_explicit(&s->ref, memory_order_acquire);
 	struct io_uring_recvmsg_out *o;
@@ -271,7 +297,46 @@ static bool recv_cqe(struct relay_uring *u, struct slot *s, const struct io_urin
 	rx->len = io_uring_recvmsg_payload_length(o, cqe->res, &u->rx_tmpl);
 	rx->src = io_uring_recvmsg_name(o);
 	rx->trunc = o->flags & MSG_TRUNC;
+	if (u->stamp)
+		*t = rx_stamp(u, o);
 	return true;
+}
+
+/* Stable merge of the sorted runs [lo, mid) and [mid, hi) of (a, ta) into (b, tb). */
+static void merge(const struct relay_rx *a, const int64_t *ta, struct relay_rx *b, int64_t *tb,
+		  unsigned lo, unsigned mid, unsigned hi)
+{
+	unsigned i = lo, j = mid;
+
+	for (unsigned k = lo; k < hi; k++) {
+		unsigned from = i < mid && (j == hi || ta[i] <= ta[j]) ? i++ : j++;
+
+		b[k] = a[from];
+		tb[k] = ta[from];
+	}
+}
+
+/* The round's packets in the order they arrived, those of one socket staying in theirs
+ * (stable). Bottom-up merge sort: on a kernel that posts completions newest first every
+ * socket's packets are one run and the runs come reversed, insertion sort's worst case. */
+static void sort_by_arrival(struct relay_uring *u, struct relay_rx *rx, unsigned n)
+{
+	struct relay_rx *a = rx, *b = u->rx_tmp, *rs;
+	int64_t *ta = u->t, *tb = u->t_tmp, *ts;
+	unsigned i;
+
+	for (i = 1; i < n && ta[i - 1] <= ta[i]; i++)
+		;
+	if (i >= n)
+		return;                 /* in order already */
+	for (unsigned w = 1; w < n; w *= 2) {
+		for (unsigned lo = 0; lo < n; lo += 2 * w)
+			merge(a, ta, b, tb, lo, lo + w < n ? lo + w : n, lo + 2 * w < n ? lo + 2 * w : n);
+		rs = a, a = b, b = rs;
+		ts = ta, ta = tb, tb = ts;
+	}
+	if (a != rx)
+		memcpy(rx, a, n * sizeof(*rx));
 }
 
 unsigned relay_uring_round(struct relay_uring *u, int timeout_ms, struct relay_rx *rx,
@@ -281,6 +346,8 @@ unsigned relay_uring_round(struct relay_uring *u, int timeout_ms, struct relay_r
 	struct io_uring_cqe *cqe;
 	unsigned head, seen = 0, n = 0;
 
+	if (max > RX_MAX)
+		max = RX_MAX;
 	take_queue(u);
 	if (u->parked && (!io_uring_cq_ready(&u->ring) || ++u->park_rounds >= PARK_ROUNDS))
 		unpark(u);
@@ -309,11 +376,13 @@ unsigned relay_uring_round(struct relay_uring *u, int timeout_ms, struct relay_r
 			if (!(cqe->flags & IORING_CQE_F_MORE))
 				u->wake_armed = false;
 		} else if (ud > TAG_PROBE) {
-			n += recv_cqe(u, (struct slot *)(uintptr_t)ud, cqe, &rx[n]);
+			n += recv_cqe(u, (struct slot *)(uintptr_t)ud, cqe, &rx[n], &u->t[n]);
 		}
 		/* TAG_SEND: a failed send (skipped when it worked); dropped, as sendmmsg's */
 	}
 	io_uring_cq_advance(&u->ring, seen);
+	if (u->stamp && n > 1)
+		sort_by_arrival(u, rx, n);
 	return n;
 }
 
@@ -360,6 +429,8 @@ int relay_uring_add(struct relay_uring *u, struct stream_ref *ref)
 		return -ENOMEM;
 	atomic_init(&s->ref, ref);
 	s->fd = __atomic_load_n(&ref->fd, __ATOMIC_ACQUIRE);
+	if (u->stamp)                   /* the receive time orders the rounds */
+		setsockopt(s->fd, SOL_SOCKET, SO_TIMESTAMPNS, &(int){ 1 }, sizeof(int));
 	pthread_mutex_lock(&u->qlock);
 	s->next = u->all.next;
 	s->prev = &u->all;
@@ -395,12 +466,15 @@ void relay_uring_del(struct relay_uring *u, struct stream_ref *ref)
 
 /* ---- setup ---- */
 
-/* The fastest setup the kernel takes: no interrupt of the worker for completions
- * (COOP_TASKRUN, 5.19), else plain. Not DEFER_TASKRUN: with it, the 6.1 guest of the
- * kernel tests left a call's last packets unread until the next event came. */
+/* The fastest setup the kernel takes: completions posted only while the worker waits
+ * in the ring, one wake for what arrived meanwhile (DEFER_TASKRUN, 6.1), else no
+ * interrupt of the worker for them (COOP_TASKRUN, 5.19), else plain. (DEFER_TASKRUN was
+ * off for a while: the 6.1 guest's lost packets blamed on it were the completion order,
+ * probe_order().) */
 static int ring_init(struct relay_uring *u)
 {
 	static const unsigned flags[] = {
+		IORING_SETUP_SUBMIT_ALL | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
 		IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN,
 		0,
 	};
@@ -412,6 +486,7 @@ static int ring_init(struct relay_uring *u)
 
 		err = io_uring_queue_init_params(RING_SQ, &u->ring, &p);
 		if (!err) {
+			u->setup_flags = flags[i];
 			if (!(p.features & IORING_FEAT_EXT_ARG) ||
 			    !(p.features & IORING_FEAT_CQE_SKIP)) {
 				io_uring_queue_exit(&u->ring);
@@ -479,6 +554,96 @@ static int probe_multishot(struct relay_uring *u)
 	return res == -ECANCELED ? 0 : res < 0 ? res : -EINVAL;
 }
 
+#define ORDER_SOCKS 3
+
+static int loopback_socket(union sockaddr_u *a)
+{
+	socklen_t len = sizeof(*a);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	*a = (union sockaddr_u){ .sin = { .sin_family = AF_INET,
+					  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) } };
+	if (fd >= 0 && (bind(fd, &a->sa, sizeof(a->sin)) || getsockname(fd, &a->sa, &len))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* Busy for about a millisecond without a system call: packets delivered through another
+ * CPU (RPS on lo) arrive meanwhile, and no task work runs. */
+static void spin_1ms(void)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	while ((t.tv_sec - t0.tv_sec) * 1000000000L + t.tv_nsec - t0.tv_nsec < 1000000);
+}
+
+/* The receives armed on the sockets of fd, then one packet to each, in order, in one
+ * sendmmsg: their completions are posted together when the task work runs. true: they
+ * came in the order sent. */
+static bool order_kept(struct io_uring *r, const int *fd, const union sockaddr_u *a, int tx)
+{
+	static const char ping[ORDER_SOCKS] = "012";
+	struct mmsghdr m[ORDER_SOCKS] = { 0 };
+	struct iovec iov[ORDER_SOCKS];
+	char buf[ORDER_SOCKS][4];
+	struct io_uring_cqe *cqe;
+	struct __kernel_timespec ts = { .tv_nsec = 200000000 };
+	unsigned head, k = 0;
+	bool kept = true;
+
+	for (int i = 0; i < ORDER_SOCKS; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(r);
+
+		io_uring_prep_recv(sqe, fd[i], buf[i], sizeof(buf[i]), 0);
+		io_uring_sqe_set_data64(sqe, (uint64_t)i);
+		iov[i] = (struct iovec){ .iov_base = (void *)&ping[i], .iov_len = 1 };
+		m[i].msg_hdr = (struct msghdr){ .msg_name = (void *)&a[i], .msg_namelen = sizeof(a[i].sin),
+						.msg_iov = &iov[i], .msg_iovlen = 1 };
+	}
+	if (io_uring_submit(r) != ORDER_SOCKS || sendmmsg(tx, m, ORDER_SOCKS, 0) != ORDER_SOCKS)
+		return false;
+	spin_1ms();
+	io_uring_submit_and_wait_timeout(r, &cqe, ORDER_SOCKS, &ts, NULL);
+	io_uring_for_each_cqe(r, head, cqe) {
+		kept &= cqe->res == 1 && cqe->user_data == k;
+		k++;
+	}
+	io_uring_cq_advance(r, k);
+	return kept && k == ORDER_SOCKS;
+}
+
+/* Does this kernel post the completions of several sockets in the order their packets
+ * arrived? 6.1 runs the task work that posts them newest first, so a round would hand
+ * out the packets of the socket that received last first: a call's first packet from B
+ * before A's that came earlier, sent to A's address from the SDP because A is not
+ * latched yet. Such a kernel gets its rounds sorted by receive time. Unsure (no
+ * loopback): false. */
+static bool probe_order(const struct relay_uring *u)
+{
+	struct io_uring r;
+	union sockaddr_u a[ORDER_SOCKS];
+	int fd[ORDER_SOCKS], tx = -1, n = 0;
+	bool kept = false;
+
+	if (io_uring_queue_init(2 * ORDER_SOCKS, &r, u->setup_flags))
+		return false;
+	while (n < ORDER_SOCKS && (fd[n] = loopback_socket(&a[n])) >= 0)
+		n++;
+	if (n == ORDER_SOCKS && (tx = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) >= 0)
+		kept = order_kept(&r, fd, a, tx);
+	if (tx >= 0)
+		close(tx);
+	while (n--)
+		close(fd[n]);
+	io_uring_queue_exit(&r);
+	return kept;
+}
+
 int relay_uring_new(struct relay_uring **out, unsigned n_bufs, size_t pkt_max, int wake_fd,
 		    const char **why)
 {
@@ -497,6 +662,9 @@ int relay_uring_new(struct relay_uring **out, unsigned n_bufs, size_t pkt_max, i
 	err = ring_init(u);
 	if (err) {
 		*why = err == -EOPNOTSUPP ? "kernel lacks EXT_ARG or CQE_SKIP (5.17)"
+		     : err == -ENOSYS     ? "no io_uring in this kernel"
+		     : err == -EPERM      ? "io_uring not permitted: seccomp, or sysctl "
+					    "kernel.io_uring_disabled"
 					  : "io_uring_setup failed";
 		pthread_mutex_destroy(&u->qlock);
 		free(u);
@@ -511,8 +679,21 @@ int relay_uring_new(struct relay_uring **out, unsigned n_bufs, size_t pkt_max, i
 		relay_uring_free(u);
 		return err;
 	}
+	if (!probe_order(u))
+		relay_uring_set_stamped(u);
 	*out = u;
 	return 0;
+}
+
+bool relay_uring_stamped(const struct relay_uring *u)
+{
+	return u->stamp;
+}
+
+void relay_uring_set_stamped(struct relay_uring *u)
+{
+	u->stamp = true;
+	u->rx_tmpl.msg_controllen = CTRL_ROOM;  /* read by the receives armed from now on */
 }
 
 void relay_uring_free(struct relay_uring *u)

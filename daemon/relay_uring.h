@@ -41,6 +41,12 @@ struct relay_rx {
  * the caller falls back to the recvmmsg path. pkt_max: payload capacity of a buffer. */
 int relay_uring_new(struct relay_uring **out, unsigned n_bufs, size_t pkt_max, int wake_fd,
 		    const char **why);
+/* Does u sort each round's packets by receive time? Yes where the kernel posts the
+ * completions of several sockets newest first (6.1): the packets are then stamped
+ * (SO_TIMESTAMPNS on every socket added). Elsewhere completions come in arrival order. */
+bool relay_uring_stamped(const struct relay_uring *u);
+/* Tests: stamp and sort on any kernel. Before the first relay_uring_add(). */
+void relay_uring_set_stamped(struct relay_uring *u);
 /* Worker thread, after the last round. Frees every slot too. */
 void relay_uring_free(struct relay_uring *u);
 
@@ -51,7 +57,9 @@ int relay_uring_add(struct relay_uring *u, struct stream_ref *ref);
 void relay_uring_del(struct relay_uring *u, struct stream_ref *ref);
 
 /* Worker: submit what is queued (sends, arms), wait at most timeout_ms (-1: no limit)
- * for completions, and hand out up to max packets in rx. The packets' memory stays
+ * for completions, and hand out up to max (at most 64) packets in rx, in the order they
+ * arrived (those of one socket always; across sockets too, sorted by receive time where
+ * the kernel does not keep that order: relay_uring_stamped()). The packets' memory stays
  * valid until the next call. Returns how many. */
 unsigned relay_uring_round(struct relay_uring *u, int timeout_ms, struct relay_rx *rx,
 			   unsigned max);

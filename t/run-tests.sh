@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the test layers and prints one summary. Any failure, or a layer that collected
-# nothing, makes the run fail.   usage: run-tests.sh [unit|e2e|e2e-serial|e2e-uring|diff|interop|kernel|install ...]
-# e2e runs sluiced with its default media I/O (recvmmsg/sendmmsg); e2e-uring runs the
-# relay-heavy files again with --io-uring, so both paths stay tested.
+# nothing, makes the run fail.   usage: run-tests.sh [unit|e2e|e2e-serial|e2e-mmsg|diff|interop|kernel|install ...]
+# e2e runs sluiced with its default media I/O (io_uring, where the kernel has it); e2e-mmsg
+# runs the relay-heavy files again with --no-io-uring (recvmmsg/sendmmsg), so both paths
+# stay tested.
 # The e2e files run in E2E_WORKERS parallel pytest-xdist workers (default 4; the tests
 # mostly wait on timers), except E2E_SERIAL (layer e2e-serial), which measure load or
 # rates and run alone at the end. When a run has the qemu layers (kernel, install) and others, the qemu ones
@@ -12,10 +13,10 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 export BUILD SLUICED="$PWD/$BUILD/sluiced" SLUICE_NG="$PWD/$BUILD/sluice-ng"
 layers=("$@")
-[ ${#layers[@]} -eq 0 ] && layers=(unit e2e e2e-uring diff interop kernel install e2e-serial)
+[ ${#layers[@]} -eq 0 ] && layers=(unit e2e e2e-mmsg diff interop kernel install e2e-serial)
 # the files whose packets go through the userspace relay in most ways: plain, SRTP,
 # rebinding, BUNDLE, transcoding with timers, DTMF
-URING_FILES=(t/e2e/test_media.py t/e2e/test_srtp.py t/e2e/test_rebind.py t/e2e/test_bundle.py
+MMSG_FILES=(t/e2e/test_media.py t/e2e/test_srtp.py t/e2e/test_rebind.py t/e2e/test_bundle.py
 	    t/e2e/test_jitter_srtp.py)
 
 E2E_SERIAL=(t/e2e/test_soak.py t/e2e/test_bench_smoke.py
@@ -98,7 +99,7 @@ run_layer() {
 	unit) run_unit ;;
 	e2e) run_e2e ;;
 	e2e-serial) run_pytest e2e-serial "${E2E_SERIAL[@]}" ;;
-	e2e-uring) E2E_SLUICED_ARGS=--io-uring run_pytest e2e-uring "${URING_FILES[@]}" "${xdist[@]}" ;;
+	e2e-mmsg) E2E_SLUICED_ARGS=--no-io-uring run_pytest e2e-mmsg "${MMSG_FILES[@]}" "${xdist[@]}" ;;
 	diff) run_diff ;;
 	interop) run_pytest interop t/interop ;;
 	kernel) run_pytest kernel t/kernel ;;

@@ -281,6 +281,14 @@ def test_redis_down_during_calls(relay, redis):
 		a.close()
 
 
+def try_bind(sock, addr):
+	try:
+		sock.bind(addr)
+		return True
+	except OSError:
+		return False
+
+
 def test_restored_port_taken(relay, redis):
 	rd = redis()
 	r = relay(**redis_opts(rd, "t3"))
@@ -292,7 +300,10 @@ def test_restored_port_taken(relay, redis):
 		r.proc.send_signal(signal.SIGKILL)
 		r.proc.wait(5)
 		blocker = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-		blocker.bind(x.b_dest())	# x's port toward B, held by someone else now
+		# x's port toward B, held by someone else now. The killed relay's io_uring
+		# receives hold its sockets until the kernel tears the ring down in a worker of
+		# its own, a few ms after the process is gone
+		assert wait_for(lambda: try_bind(blocker, x.b_dest()), 2)
 		r2 = Relay(r.argv, r.ng_addr, r.port_min, r.port_max)
 		r2.wait_ready()
 		y.ng = x.ng = r2.ng

@@ -31,6 +31,8 @@ check() { # name description command...
 dmesg -n 1
 
 modprobe nf_tables && modprobe veth
+# BENCH_* and SLUICE_KTEST_DAEMON_ARGS (daemon_tests.py) from the host (run-vm.sh)
+set -a; . "$out/bench.env"; set +a
 
 if [ "${2:-test}" = bench ]; then	# make bench-kernel: measurements only
 	ip link set lo up
@@ -38,7 +40,6 @@ if [ "${2:-test}" = bench ]; then	# make bench-kernel: measurements only
 	# the quality measurement alone, in a loop (qcost.c: its init prints, then fails)
 	insmod "$out/qcost/qcost.ko" 2>/dev/null
 	dmesg | grep 'sluice-qcost:' >"$out/qcost.txt"
-	set -a; . "$out/bench.env"; set +a
 	check bench "bench_guest.py failed (see bench.txt, guest.log)" \
 		python3 "$top/t/kernel/bench_guest.py" "$out"
 	cat "$out/bench.txt" 2>/dev/null
@@ -90,6 +91,15 @@ fi
 # the real daemon (daemon_tests.py): without the module first, then with it
 dtest() { SLUICED="$(dirname "$out")/sluiced" python3 "$top/t/kernel/daemon_tests.py" "$res" "$out" "$1" 2>&1 | tee -a "$out/guest.log"; }
 dtest fallback
+
+# SLUICE_VM_MODE=daemon: the daemon scenarios of daemon_tests.py only (quick iteration
+# on the daemon's media path; the full run includes them)
+if [ "${2:-test}" = daemon ]; then
+	check module_load "insmod sluice.ko" insmod "$out/mod/sluice.ko"
+	dtest main
+	echo "kernel-tests: $(grep -c '^PASS ' "$res") passed, $(grep -c '^FAIL ' "$res") failed" | tee "$out/summary.txt"
+	exit 0
+fi
 
 check module_load "insmod sluice.ko" insmod "$out/mod/sluice.ko"
 check proc_interface "/proc/net/sluice/control missing" test -e /proc/net/sluice/control

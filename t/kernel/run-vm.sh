@@ -8,14 +8,17 @@
 #        VM_TIMEOUT (seconds, 600), SLUICE_KMOD_SRC (module sources, kernel-module/;
 #        lets a mutated copy prove that the scenarios catch breakage),
 #        SLUICE_VM_MODE (test; bench = the CPU-per-packet measurement of
-#        t/kernel/bench_guest.py instead, into $OUT/bench.txt),
+#        t/kernel/bench_guest.py instead, into $OUT/bench.txt; srtp, daemon = only the
+#        SRTP scenarios, only daemon_tests.py's, for quick iteration),
 #        SLUICE_BENCH_BASE (bench: a git ref, e.g. main; its sluiced and module, built
 #        from `git archive` into $OUT/base, are measured in the same boot, in rounds
 #        alternating with this tree's: before/after figures for a change),
 #        SLUICE_VM_APPEND (extra kernel command line words, e.g. tsc=reliable),
 #        SLUICE_RTPE_KMOD_SRC (bench: rtpengine's module source; default
 #        /usr/src/rtpengine-*, else rtpengine-kernel-dkms of the installed
-#        rtpengine-daemon's version, fetched with apt-get download into $BUILD)
+#        rtpengine-daemon's version, fetched with apt-get download into $BUILD),
+#        SLUICE_KTEST_DAEMON_ARGS (options added to every sluiced the daemon scenarios
+#        start, e.g. --no-io-uring: the scenarios on the other media I/O path)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-build}
@@ -49,9 +52,9 @@ if ! make -C "$out/mod" KERNELRELEASE="$KV" W=1 >"$out/build.log" 2>&1; then
 	exit 1
 fi
 cp "$ktest" "$out/sluice-ktest"
-# BENCH_* settings reach the guest through the shared directory
+# BENCH_* settings (and SLUICE_KTEST_DAEMON_ARGS) reach the guest through the shared directory
 # (quoted: the guest sources it, and BENCH_RELAYS holds several words)
-env | grep '^BENCH_[A-Z_]*=' | sed "s/'/'\\\\''/g; s/=\(.*\)/='\1'/" >"$out/bench.env" || true
+env | grep -E '^(BENCH_[A-Z_]*|SLUICE_KTEST_DAEMON_ARGS)=' | sed "s/'/'\\\\''/g; s/=\(.*\)/='\1'/" >"$out/bench.env" || true
 if [ "$mode" = bench ]; then	# the quality measurement's own cost (t/kernel/qcost)
 	mkdir -p "$out/qcost"
 	cp "$top"/t/kernel/qcost/{*.c,Kbuild} "$out/qcost/"

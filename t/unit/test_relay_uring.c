@@ -1,7 +1,8 @@
 /* relay_uring: the io_uring backend of a media worker, on real loopback sockets:
  * packets handed out with their socket, source and bytes; sends leaving from the named
  * socket; a deleted socket's packets no longer consumed; truncation flagged; a receive
- * that ran out of buffers re-armed with nothing lost. Skipped where the kernel lacks
+ * that ran out of buffers re-armed with nothing lost; packets of several sockets in the
+ * order they arrived. Skipped where the kernel lacks
  * what the backend needs (the daemon then falls back). */
 #include <errno.h>
 #include <setjmp.h>
@@ -59,7 +60,7 @@ static void send_to(int from, int to, const char *msg, size_t len)
 	assert_int_equal(sendto(from, msg, len, 0, &d.sa, sizeof(d.sin)), (ssize_t)len);
 }
 
-static int setup_n(void **state, unsigned n_bufs)
+static int setup_n(void **state, unsigned n_bufs, bool stamped)
 {
 	static struct fx f;
 	const char *why = NULL;
@@ -72,6 +73,8 @@ static int setup_n(void **state, unsigned n_bufs)
 		*state = NULL;
 		return 0;
 	}
+	if (stamped)
+		relay_uring_set_stamped(f.u);
 	f.tx = udp_bound();
 	for (int i = 0; i < 2; i++) {
 		f.sock[i] = udp_bound();
@@ -84,12 +87,17 @@ static int setup_n(void **state, unsigned n_bufs)
 
 static int setup(void **state)
 {
-	return setup_n(state, 64);
+	return setup_n(state, 64, false);
+}
+
+static int setup_stamped(void **state)
+{
+	return setup_n(state, 64, true);
 }
 
 static int setup_few(void **state)
 {
-	return setup_n(state, 8);
+	return setup_n(state, 8, false);
 }
 
 static int teardown(void **state)
@@ -216,6 +224,35 @@ static void test_del(void **state)
 	assert_memory_equal(data[0], "back", 4);
 }
 
+/* Stamped (as on a kernel that posts completions newest first): a round hands out its
+ * packets in the order they arrived, not in the order of their completions. Here a
+ * socket armed late reads its older packet after the newer one of the other socket had
+ * completed. */
+static void test_arrival_order(void **state)
+{
+	struct fx *f = *state;
+	if (!f)
+		skip();
+	struct relay_rx got[MAX_RX];
+	char data[MAX_RX][PKT_MAX];
+
+	assert_true(relay_uring_stamped(f->u));
+	relay_uring_round(f->u, 0, f->rx, MAX_RX);
+	relay_uring_del(f->u, &f->ref[1]);
+	for (int r = 0; r < 3; r++)
+		relay_uring_round(f->u, 5, f->rx, MAX_RX);
+	send_to(f->tx, f->sock[1], "older", 5);         /* waits: nothing armed */
+	usleep(1000);
+	send_to(f->tx, f->sock[0], "newer", 5);         /* completes at once */
+	usleep(1000);
+	assert_int_equal(relay_uring_add(f->u, &f->ref[1]), 0);
+	assert_int_equal(collect(f, 2, got, data), 2);
+	assert_ptr_equal(got[0].ref, &f->ref[1]);
+	assert_memory_equal(data[0], "older", 5);
+	assert_ptr_equal(got[1].ref, &f->ref[0]);
+	assert_memory_equal(data[1], "newer", 5);
+}
+
 static void test_truncated(void **state)
 {
 	struct fx *f = *state;
@@ -266,6 +303,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_send, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_del, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_arrival_order, setup_stamped, teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_buffers, setup_few, teardown),
 	};
 
