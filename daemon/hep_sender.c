@@ -1,5 +1,6 @@
 /* HEP sender (see hep_sender.h). */
 #include "hep_sender.h"
+#include "sluice/be.h"
 
 #include <errno.h>
 #include <json-c/json.h>
@@ -89,11 +90,6 @@ void hep_rtcp(struct hep *h, unsigned worker, const struct call *c,
 
 /* ---- the sending thread ---- */
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* Homer's RTCP JSON (as capture agents write it): the first SR or RR of the compound. */
 json_object *hep_rtcp_json(const uint8_t *p, size_t len)
 {
@@ -107,18 +103,18 @@ json_object *hep_rtcp_json(const uint8_t *p, size_t len)
 	o = json_object_new_object();
 	blocks = json_object_new_array();
 	json_object_object_add(o, "type", json_object_new_int(p[1]));
-	json_object_object_add(o, "ssrc", json_object_new_int64(get32(p + 4)));
+	json_object_object_add(o, "ssrc", json_object_new_int64(be_get32(p + 4)));
 	json_object_object_add(o, "report_count", json_object_new_int((int)rc));
 	off = 8;
 	if (p[1] == 200 && len >= 28) {
 		json_object *si = json_object_new_object();
 
-		json_object_object_add(si, "ntp_timestamp_sec", json_object_new_int64(get32(p + 8)));
+		json_object_object_add(si, "ntp_timestamp_sec", json_object_new_int64(be_get32(p + 8)));
 		json_object_object_add(si, "ntp_timestamp_usec",
-				       json_object_new_int64((int64_t)get32(p + 12) * 1000000 >> 32));
-		json_object_object_add(si, "rtp_timestamp", json_object_new_int64(get32(p + 16)));
-		json_object_object_add(si, "packets", json_object_new_int64(get32(p + 20)));
-		json_object_object_add(si, "octets", json_object_new_int64(get32(p + 24)));
+				       json_object_new_int64((int64_t)be_get32(p + 12) * 1000000 >> 32));
+		json_object_object_add(si, "rtp_timestamp", json_object_new_int64(be_get32(p + 16)));
+		json_object_object_add(si, "packets", json_object_new_int64(be_get32(p + 20)));
+		json_object_object_add(si, "octets", json_object_new_int64(be_get32(p + 24)));
 		json_object_object_add(o, "sender_information", si);
 		off = 28;
 	}
@@ -126,14 +122,14 @@ json_object *hep_rtcp_json(const uint8_t *p, size_t len)
 		const uint8_t *b = p + off;
 		json_object *rb = json_object_new_object();
 
-		json_object_object_add(rb, "source_ssrc", json_object_new_int64(get32(b)));
+		json_object_object_add(rb, "source_ssrc", json_object_new_int64(be_get32(b)));
 		json_object_object_add(rb, "fraction_lost", json_object_new_int(b[4]));
 		json_object_object_add(rb, "packets_lost",
-				       json_object_new_int((int32_t)(get32(b + 4) << 8) >> 8));
-		json_object_object_add(rb, "highest_seq_no", json_object_new_int64(get32(b + 8)));
-		json_object_object_add(rb, "ia_jitter", json_object_new_int64(get32(b + 12)));
-		json_object_object_add(rb, "lsr", json_object_new_int64(get32(b + 16)));
-		json_object_object_add(rb, "dlsr", json_object_new_int64(get32(b + 20)));
+				       json_object_new_int((int32_t)(be_get32(b + 4) << 8) >> 8));
+		json_object_object_add(rb, "highest_seq_no", json_object_new_int64(be_get32(b + 8)));
+		json_object_object_add(rb, "ia_jitter", json_object_new_int64(be_get32(b + 12)));
+		json_object_object_add(rb, "lsr", json_object_new_int64(be_get32(b + 16)));
+		json_object_object_add(rb, "dlsr", json_object_new_int64(be_get32(b + 20)));
 		json_object_array_add(blocks, rb);
 	}
 	json_object_object_add(o, "report_blocks", blocks);

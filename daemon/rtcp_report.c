@@ -1,5 +1,6 @@
 /* RTCP sender/receiver statistics and SR building (RFC 3550). */
 #include "rtcp_report.h"
+#include "sluice/be.h"
 
 #include <errno.h>
 #include <string.h>
@@ -7,25 +8,6 @@
 #define NTP_EPOCH_OFFSET 2208988800ULL  /* 1900 -> 1970 */
 #define MAX_DROPOUT      3000
 #define MAX_MISORDER     100
-
-static void put16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 static void rx_start(struct rtcp_rx *rx, uint32_t ssrc, uint16_t seq)
 {
@@ -80,7 +62,7 @@ void rtcp_rx_rtcp(struct rtcp_rx *rx, const uint8_t *p, size_t len, int64_t now_
 		if (plen > len)
 			return;
 		if (p[1] == 200 && plen >= 28) {
-			rx->lsr = get32(p + 10);    /* middle 32 bits of the 64-bit NTP time */
+			rx->lsr = be_get32(p + 10);    /* middle 32 bits of the 64-bit NTP time */
 			rx->lsr_at_us = now_us;
 			return;
 		}
@@ -108,12 +90,12 @@ static void report_block(struct rtcp_rx *rx, int64_t now_us, uint8_t *b)
 		lost = -0x800000;
 	if (rx->lsr_at_us)
 		dlsr = (uint32_t)((now_us - rx->lsr_at_us) * 65536 / 1000000);
-	put32(b, rx->ssrc);
-	put32(b + 4, (fraction > 255 ? 255 : fraction) << 24 | ((uint32_t)lost & 0xffffff));
-	put32(b + 8, ext_max);
-	put32(b + 12, rx->jitter >> 4);
-	put32(b + 16, rx->lsr);
-	put32(b + 20, rx->lsr_at_us ? dlsr : 0);
+	be_put32(b, rx->ssrc);
+	be_put32(b + 4, (fraction > 255 ? 255 : fraction) << 24 | ((uint32_t)lost & 0xffffff));
+	be_put32(b + 8, ext_max);
+	be_put32(b + 12, rx->jitter >> 4);
+	be_put32(b + 16, rx->lsr);
+	be_put32(b + 20, rx->lsr_at_us ? dlsr : 0);
 }
 
 int rtcp_build_sr(const struct rtcp_tx *tx, struct rtcp_rx *rx, const char *cname,
@@ -132,20 +114,20 @@ int rtcp_build_sr(const struct rtcp_tx *tx, struct rtcp_rx *rx, const char *cnam
 	memset(out, 0, sr_len + sdes_len);
 	out[0] = 0x80 | (sr_len > 28 ? 1 : 0);
 	out[1] = 200;
-	put16(out + 2, (uint32_t)(sr_len / 4 - 1));
-	put32(out + 4, tx->ssrc);
-	put32(out + 8, (uint32_t)secs);
-	put32(out + 12, (uint32_t)frac);
-	put32(out + 16, rtp_ts);
-	put32(out + 20, tx->packets);
-	put32(out + 24, tx->octets);
+	be_put16(out + 2, (uint32_t)(sr_len / 4 - 1));
+	be_put32(out + 4, tx->ssrc);
+	be_put32(out + 8, (uint32_t)secs);
+	be_put32(out + 12, (uint32_t)frac);
+	be_put32(out + 16, rtp_ts);
+	be_put32(out + 20, tx->packets);
+	be_put32(out + 24, tx->octets);
 	if (sr_len > 28)
 		report_block(rx, now_us, out + 28);
 	out += sr_len;
 	out[0] = 0x81;
 	out[1] = 202;
-	put16(out + 2, (uint32_t)(sdes_len / 4 - 1));
-	put32(out + 4, tx->ssrc);
+	be_put16(out + 2, (uint32_t)(sdes_len / 4 - 1));
+	be_put32(out + 4, tx->ssrc);
 	out[8] = 1;                     /* CNAME */
 	out[9] = (uint8_t)cl;
 	memcpy(out + 10, cname, cl);

@@ -1,6 +1,7 @@
 /* NG subscribe request / subscribe answer / unsubscribe: copies of parties' media to a
  * subscriber party (see subscribe.h). */
 #include "subscribe.h"
+#include "sluice/be.h"
 #include "subscribe_srtp.h"
 
 #include <errno.h>
@@ -622,14 +623,6 @@ static uint32_t be32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 /* The source's packet through the subscriber's transcoder. */
 static void fork_xcode(struct relay_emitter *e, struct stream *dst, struct sub_xcode *x,
 		       const uint8_t *pkt, size_t len)
@@ -653,8 +646,8 @@ static void fork_xcode(struct relay_emitter *e, struct stream *dst, struct sub_x
 		x->pkt[1] = (uint8_t)(o->pt | (o->marker ? 0x80 : 0));
 		x->pkt[2] = (uint8_t)(o->seq >> 8);
 		x->pkt[3] = (uint8_t)o->seq;
-		put32(x->pkt + 4, o->ts);
-		put32(x->pkt + 8, o->ssrc);
+		be_put32(x->pkt + 4, o->ts);
+		be_put32(x->pkt + 8, o->ssrc);
 		memcpy(x->pkt + 12, o->payload, o->len);
 		if (!subscribe_srtp_emit(e, dst, x->pkt, 12 + (size_t)o->len))
 			relay_emit_copy(e, dst, x->pkt, 12 + (size_t)o->len);

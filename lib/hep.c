@@ -1,6 +1,7 @@
 /* HEP v3 encoder (see hep.h). Chunk: vendor 0 (16 bit), type (16), length (16, header
  * included), value; all in network byte order. */
 #include "sluice/hep.h"
+#include "sluice/be.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -12,21 +13,15 @@ struct out {
 	int err;
 };
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 static void chunk(struct out *o, uint16_t type, const void *v, size_t len)
 {
 	if (o->err || o->len + 6 + len > o->cap || 6 + len > 0xffff) {
 		o->err = -ENOSPC;
 		return;
 	}
-	put16(o->p + o->len, 0);
-	put16(o->p + o->len + 2, type);
-	put16(o->p + o->len + 4, (uint16_t)(6 + len));
+	be_put16(o->p + o->len, 0);
+	be_put16(o->p + o->len + 2, type);
+	be_put16(o->p + o->len + 4, (uint16_t)(6 + len));
 	memcpy(o->p + o->len + 6, v, len);
 	o->len += 6 + len;
 }
@@ -40,7 +35,7 @@ static void chunk16(struct out *o, uint16_t type, uint16_t v)
 {
 	uint8_t b[2];
 
-	put16(b, v);
+	be_put16(b, v);
 	chunk(o, type, b, 2);
 }
 
@@ -83,6 +78,6 @@ int hep_encode(uint8_t *out, size_t cap, const struct hep_msg *m)
 		return o.err;
 	if (o.len > 0xffff)
 		return -ENOSPC;
-	put16(out + 4, (uint16_t)o.len);
+	be_put16(out + 4, (uint16_t)o.len);
 	return (int)o.len;
 }

@@ -1,5 +1,6 @@
 /* pcap writer (see pcapw.h): libpcap writes the file, we only build the headers. */
 #include "sluice/pcapw.h"
+#include "sluice/be.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -48,12 +49,6 @@ static uint16_t fold(uint32_t s)
 	return (uint16_t)~s;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
 /* IP + UDP headers for a datagram of len bytes; returns the header length. */
 static size_t build_ip_udp(uint8_t *h, const union sockaddr_u *src,
 			   const union sockaddr_u *dst, const uint8_t *payload, size_t len)
@@ -65,19 +60,19 @@ static size_t build_ip_udp(uint8_t *h, const union sockaddr_u *src,
 	if (src->sa.sa_family == AF_INET) {
 		memset(h, 0, 20);
 		h[0] = 0x45;
-		put16(h + 2, (uint16_t)(20 + ulen));
+		be_put16(h + 2, (uint16_t)(20 + ulen));
 		h[6] = 0x40;                    /* don't fragment */
 		h[8] = 64;
 		h[9] = IPPROTO_UDP;
 		memcpy(h + 12, &src->sin.sin_addr, 4);
 		memcpy(h + 16, &dst->sin.sin_addr, 4);
-		put16(h + 10, fold(sum16(0, h, 20)));
+		be_put16(h + 10, fold(sum16(0, h, 20)));
 		u = h + 20;
 		s = sum16(0, h + 12, 8);        /* pseudo header: addresses, proto, length */
 	} else {
 		memset(h, 0, 40);
 		h[0] = 0x60;
-		put16(h + 4, (uint16_t)ulen);
+		be_put16(h + 4, (uint16_t)ulen);
 		h[6] = IPPROTO_UDP;
 		h[7] = 64;
 		memcpy(h + 8, &src->sin6.sin6_addr, 16);
@@ -85,15 +80,15 @@ static size_t build_ip_udp(uint8_t *h, const union sockaddr_u *src,
 		u = h + 40;
 		s = sum16(0, h + 8, 32);
 	}
-	put16(u, netaddr_port(src));
-	put16(u + 2, netaddr_port(dst));
-	put16(u + 4, (uint16_t)ulen);
+	be_put16(u, netaddr_port(src));
+	be_put16(u + 2, netaddr_port(dst));
+	be_put16(u + 4, (uint16_t)ulen);
 	u[6] = u[7] = 0;
 	s += IPPROTO_UDP + (uint32_t)ulen;
 	s = sum16(s, u, 8);
 	s = sum16(s, payload, len);
 	s = fold(s);
-	put16(u + 6, s ? (uint16_t)s : 0xffff);   /* 0 means "no checksum" on the wire */
+	be_put16(u + 6, s ? (uint16_t)s : 0xffff);   /* 0 means "no checksum" on the wire */
 	return (size_t)(u + 8 - h);
 }
 
@@ -203,7 +198,7 @@ int pcapw_write(struct pcapw *w, int64_t time_ns, const union sockaddr_u *src,
 		return -EINVAL;
 	if (off) {
 		memset(pkt, 0, 12);
-		put16(pkt + 12, src->sa.sa_family == AF_INET ? 0x0800 : 0x86dd);
+		be_put16(pkt + 12, src->sa.sa_family == AF_INET ? 0x0800 : 0x86dd);
 	}
 	hl = build_ip_udp(pkt + off, src, dst, payload, len);
 	memcpy(pkt + off + hl, payload, len);

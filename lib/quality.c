@@ -1,16 +1,12 @@
 /* Relay-side media quality (see quality.h). */
 #include "sluice/quality.h"
+#include "sluice/be.h"
 
 #include <math.h>
 #include <string.h>
 #include <strings.h>
 
 #include "sluice/rtp.h"
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 static void rx_start(struct quality_rx *q, uint32_t ssrc, uint16_t seq, uint8_t pt)
 {
@@ -54,13 +50,13 @@ void quality_rtp(struct quality_rx *q, const uint8_t *p, size_t len, unsigned cl
 
 	if (len < 12 || (p[0] >> 6) != 2 || rtp_is_rtcp(p, len))
 		return;
-	ssrc = get32(p + 8);
+	ssrc = be_get32(p + 8);
 	seq = (uint16_t)(p[2] << 8 | p[3]);
 	pt = p[1] & 0x7f;
 	if (!q->init || q->ssrc != ssrc) {
 		rx_start(q, ssrc, seq, pt);
 		q->received = 1;
-		jitter(q, get32(p + 4), clock, now_us);
+		jitter(q, be_get32(p + 4), clock, now_us);
 		return;
 	}
 	delta = (uint16_t)(seq - q->max_seq);
@@ -93,7 +89,7 @@ void quality_rtp(struct quality_rx *q, const uint8_t *p, size_t len, unsigned cl
 	q->received++;
 	/* only the main payload type: telephone-event timestamps stand still */
 	if (pt == q->pt)
-		jitter(q, get32(p + 4), clock, now_us);
+		jitter(q, be_get32(p + 4), clock, now_us);
 }
 
 uint64_t quality_expected(const struct quality_rx *q)
@@ -132,7 +128,7 @@ double quality_interval_loss(struct quality_rx *q)
 void quality_rtcp_out(struct quality_rtt *r, const uint8_t *p, size_t len, int64_t now_us)
 {
 	if (len >= 28 && (p[0] >> 6) == 2 && p[1] == 200) {
-		r->sr[r->next].ntp_mid = get32(p + 10);
+		r->sr[r->next].ntp_mid = be_get32(p + 10);
 		r->sr[r->next].at_us = now_us;
 		r->next = (r->next + 1) % QUALITY_SR_SLOTS;
 	}
@@ -153,10 +149,10 @@ void quality_rtcp_in(struct quality_rtt *r, const uint8_t *p, size_t len, int64_
 		return;
 	r->have_report = true;
 	r->fraction_lost = b[4];
-	r->cumulative_lost = (int32_t)(get32(b + 4) << 8) >> 8;
-	r->jitter = get32(b + 12);
-	lsr = get32(b + 16);
-	dlsr = get32(b + 20);
+	r->cumulative_lost = (int32_t)(be_get32(b + 4) << 8) >> 8;
+	r->jitter = be_get32(b + 12);
+	lsr = be_get32(b + 16);
+	dlsr = be_get32(b + 20);
 	if (!lsr)
 		return;
 	for (unsigned i = 0; i < QUALITY_SR_SLOTS; i++) {

@@ -1,31 +1,8 @@
 /* The relay's own packets spliced into a sender's RTP stream (see sluice/rtp_splice.h). */
 #include "sluice/rtp_splice.h"
+#include "sluice/be.h"
 
 #include "sluice/rtp.h"
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 void rtp_splice_init(struct rtp_splice *sp, uint32_t fresh_ssrc, uint16_t fresh_seq,
 		     uint32_t fresh_ts)
@@ -72,9 +49,9 @@ void rtp_splice_sender(struct rtp_splice *sp, uint8_t *pkt, size_t len, unsigned
 
 	if (len < 12 || (pkt[0] >> 6) != 2 || rtp_is_rtcp(pkt, len))
 		return;
-	seq = get16(pkt + 2);
-	ts = get32(pkt + 4);
-	ssrc = get32(pkt + 8);
+	seq = be_get16(pkt + 2);
+	ts = be_get32(pkt + 4);
+	ssrc = be_get32(pkt + 8);
 	if (sp->rebase && ssrc == sp->ssrc)
 		rebase(sp, pkt, seq, ts, clock, now_us);
 	else if (sp->rebase || (sp->shift && ssrc != sp->ssrc))
@@ -82,8 +59,8 @@ void rtp_splice_sender(struct rtp_splice *sp, uint8_t *pkt, size_t len, unsigned
 	if (sp->shift) {
 		seq = (uint16_t)(seq + sp->seq_off);
 		ts += sp->ts_off;
-		put16(pkt + 2, seq);
-		put32(pkt + 4, ts);
+		be_put16(pkt + 2, seq);
+		be_put32(pkt + 4, ts);
 	}
 	sp->seen = sp->ts_known = true;
 	sp->own = false;

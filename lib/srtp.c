@@ -11,6 +11,7 @@
  * Unprotect checks everything before it changes anything: index estimate and replay
  * window first (cheap), then the tag, then decrypt, then the per-SSRC state moves. */
 #include "srtp_internal.h"
+#include "sluice/be.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -168,19 +169,6 @@ uint64_t srtpw_evicted(const struct srtpw *s)
 
 /* ---- packet helpers ---- */
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 static bool version_ok(const uint8_t *pkt, size_t len, size_t min)
 {
 	return len >= min && len <= 65535 && (pkt[0] >> 6) == 2;
@@ -204,8 +192,8 @@ static size_t rtp_header_len(const uint8_t *p, size_t len)
 static void gcm_nonce_rtp(uint8_t n[12], uint32_t ssrc, uint64_t idx)
 {
 	n[0] = n[1] = 0;
-	put32(n + 2, ssrc);
-	put32(n + 6, (uint32_t)(idx >> 16));
+	be_put32(n + 2, ssrc);
+	be_put32(n + 6, (uint32_t)(idx >> 16));
 	n[10] = (uint8_t)(idx >> 8);
 	n[11] = (uint8_t)idx;
 }
@@ -213,9 +201,9 @@ static void gcm_nonce_rtp(uint8_t n[12], uint32_t ssrc, uint64_t idx)
 static void gcm_nonce_rtcp(uint8_t n[12], uint32_t ssrc, uint32_t idx)
 {
 	n[0] = n[1] = 0;
-	put32(n + 2, ssrc);
+	be_put32(n + 2, ssrc);
 	n[6] = n[7] = 0;
-	put32(n + 8, idx & SRTCP_MAXIDX);
+	be_put32(n + 8, idx & SRTCP_MAXIDX);
 }
 
 /* ---- SRTP ---- */
@@ -233,7 +221,7 @@ static int rtp_crypt(struct srtpx_dir *d, uint8_t *pkt, size_t hl, size_t len, u
 	/* F8: IV = 0x00 || M PT SEQ TS SSRC || ROC */
 	iv[0] = 0;
 	memcpy(iv + 1, pkt + 1, 11);
-	put32(iv + 12, (uint32_t)(idx >> 16));
+	be_put32(iv + 12, (uint32_t)(idx >> 16));
 	return srtpx_f8_crypt(&d->cipher, iv, pkt + hl, len - hl);
 }
 
@@ -276,7 +264,7 @@ int srtpw_protect_rtp(struct srtpw *s, uint8_t *pkt, size_t *len, size_t cap)
 	if (cap < n || cap - n < s->rtp_overhead)
 		return -ENOSPC;
 	d = &c->rtp;
-	ssrc = get32(pkt + 8);
+	ssrc = be_get32(pkt + 8);
 	st = srtpx_stream_take(&c->ssrcs, ssrc);
 	e = rtp_index(c, st, (uint16_t)(pkt[2] << 8 | pkt[3]), &idx);
 	if (e < 0)
@@ -293,7 +281,7 @@ int srtpw_protect_rtp(struct srtpw *s, uint8_t *pkt, size_t *len, size_t cap)
 			return e;
 		memcpy(pkt + n, c->mki, c->mki_len);
 		if (d->tag_len) {
-			put32(roc, (uint32_t)(idx >> 16));
+			be_put32(roc, (uint32_t)(idx >> 16));
 			srtpx_hmac(&d->auth, pkt, n, roc, 4, mac);
 			memcpy(pkt + n + c->mki_len, mac, d->tag_len);
 		}
@@ -324,7 +312,7 @@ int srtpw_unprotect_rtp(struct srtpw *s, uint8_t *pkt, size_t *len)
 	mki = pkt + n + (c->si->aead ? GCM_TAG : 0);
 	if (c->mki_len && CRYPTO_memcmp(mki, c->mki, c->mki_len))
 		return -ENOKEY;
-	ssrc = get32(pkt + 8);
+	ssrc = be_get32(pkt + 8);
 	st = srtpx_stream_find(&c->ssrcs, ssrc);
 	e = rtp_index(c, st, (uint16_t)(pkt[2] << 8 | pkt[3]), &idx);
 	if (e)
@@ -336,7 +324,7 @@ int srtpw_unprotect_rtp(struct srtpw *s, uint8_t *pkt, size_t *len)
 			return e;
 	} else {
 		if (d->tag_len) {
-			put32(roc, (uint32_t)(idx >> 16));
+			be_put32(roc, (uint32_t)(idx >> 16));
 			srtpx_hmac(&d->auth, pkt, n, roc, 4, mac);
 			if (CRYPTO_memcmp(mac, pkt + n + c->mki_len, d->tag_len))
 				return -EBADMSG;
@@ -366,7 +354,7 @@ static int rtcp_crypt(struct srtpx_dir *d, uint8_t *pkt, size_t len, uint32_t ss
 		return srtpx_cm_crypt(&d->cipher, ssrc, word & SRTCP_MAXIDX, pkt + 8, len - 8);
 	/* F8: IV = 0..0 (32) || E || SRTCP index || V P RC PT length SSRC */
 	memset(iv, 0, 4);
-	put32(iv + 4, word);
+	be_put32(iv + 4, word);
 	memcpy(iv + 8, pkt, 8);
 	return srtpx_f8_crypt(&d->cipher, iv, pkt + 8, len - 8);
 }
@@ -394,7 +382,7 @@ int srtpw_protect_rtcp(struct srtpw *s, uint8_t *pkt, size_t *len, size_t cap)
 	if (cap < n || cap - n < s->rtcp_overhead)
 		return -ENOSPC;
 	d = &c->rtcp;
-	ssrc = get32(pkt + 4);
+	ssrc = be_get32(pkt + 4);
 	st = srtpx_stream_take(&c->ssrcs, ssrc);
 	if (st->rtcp_next >= SRTCP_MAXIDX)
 		return -EKEYEXPIRED;
@@ -402,7 +390,7 @@ int srtpw_protect_rtcp(struct srtpw *s, uint8_t *pkt, size_t *len, size_t cap)
 	if (c->si->aead) {
 		uint8_t w[4];
 
-		put32(w, word);
+		be_put32(w, word);
 		gcm_nonce_rtcp(nonce, ssrc, word);
 		e = d->encrypt ? srtpx_gcm_seal(&d->cipher, nonce, pkt, 8, w, 4, pkt + 8, n - 8, pkt + n)
 			       : srtpx_gcm_seal(&d->cipher, nonce, pkt, n, w, 4, NULL, 0, pkt + n);
@@ -413,7 +401,7 @@ int srtpw_protect_rtcp(struct srtpw *s, uint8_t *pkt, size_t *len, size_t cap)
 	} else {
 		if (d->encrypt && (e = rtcp_crypt(d, pkt, n, ssrc, word)))
 			return e;
-		put32(pkt + n, word);
+		be_put32(pkt + n, word);
 		memcpy(pkt + n + 4, c->mki, c->mki_len);
 		srtpx_hmac(&d->auth, pkt, n + 4, NULL, 0, mac);
 		memcpy(pkt + n + 4 + c->mki_len, mac, d->tag_len);
@@ -441,9 +429,9 @@ int srtpw_unprotect_rtcp(struct srtpw *s, uint8_t *pkt, size_t *len)
 	mki = w + 4;
 	if (c->mki_len && CRYPTO_memcmp(mki, c->mki, c->mki_len))
 		return -ENOKEY;
-	word = get32(w);
+	word = be_get32(w);
 	idx = word & SRTCP_MAXIDX;
-	ssrc = get32(pkt + 4);
+	ssrc = be_get32(pkt + 4);
 	st = srtpx_stream_find(&c->ssrcs, ssrc);
 	if ((e = rtcp_check(st, idx)))
 		return e;

@@ -1,5 +1,6 @@
 /* STUN message parse/build, integrity, fingerprint, RFC 7983 demux. */
 #include "sluice/stun.h"
+#include "sluice/be.h"
 
 #include <errno.h>
 #include <string.h>
@@ -12,28 +13,6 @@
 
 #define FP_XOR 0x5354554eu
 
-static uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
 static uint32_t fingerprint(const uint8_t *p, size_t len)
 {
 	return (uint32_t)crc32(crc32(0L, Z_NULL, 0), p, (uInt)len) ^ FP_XOR;
@@ -41,8 +20,8 @@ static uint32_t fingerprint(const uint8_t *p, size_t len)
 
 bool stun_is_stun(const uint8_t *p, size_t len)
 {
-	return len >= STUN_HDR_LEN && p[0] < 4 && be32(p + 4) == STUN_MAGIC &&
-	       (size_t)be16(p + 2) + STUN_HDR_LEN == len && !(be16(p + 2) & 3);
+	return len >= STUN_HDR_LEN && p[0] < 4 && be_get32(p + 4) == STUN_MAGIC &&
+	       (size_t)be_get16(p + 2) + STUN_HDR_LEN == len && !(be_get16(p + 2) & 3);
 }
 
 enum stun_demux stun_demux(const uint8_t *p, size_t len)
@@ -66,7 +45,7 @@ static int parse_addr(const uint8_t *v, size_t len, bool xor, const uint8_t *hdr
 
 	if (len < 4)
 		return -EINVAL;
-	port = be16(v + 2);
+	port = be_get16(v + 2);
 	if (xor)
 		port ^= (uint16_t)(STUN_MAGIC >> 16);
 	memset(out, 0, sizeof(*out));
@@ -112,7 +91,7 @@ static int parse_attr(struct stun_msg *m, uint16_t t, const uint8_t *v, size_t a
 		if (alen != 4)
 			return -EINVAL;
 		if (!m->has_priority)
-			m->priority = be32(v);
+			m->priority = be_get32(v);
 		m->has_priority = true;
 		return 0;
 	case STUN_A_USE_CANDIDATE:
@@ -125,7 +104,7 @@ static int parse_attr(struct stun_msg *m, uint16_t t, const uint8_t *v, size_t a
 		if (alen != 8)
 			return -EINVAL;
 		if (!m->controlled && !m->controlling)
-			m->tiebreaker = (uint64_t)be32(v) << 32 | be32(v + 4);
+			m->tiebreaker = (uint64_t)be_get32(v) << 32 | be_get32(v + 4);
 		if (t == STUN_A_ICE_CONTROLLED)
 			m->controlled = true;
 		else
@@ -156,13 +135,13 @@ int stun_parse(const uint8_t *p, size_t len, struct stun_msg *m)
 	size_t off = STUN_HDR_LEN;
 
 	memset(m, 0, sizeof(*m));
-	if (len < STUN_HDR_LEN || (p[0] & 0xc0) || be32(p + 4) != STUN_MAGIC)
+	if (len < STUN_HDR_LEN || (p[0] & 0xc0) || be_get32(p + 4) != STUN_MAGIC)
 		return -EINVAL;
 	if (len > STUN_MAX_LEN)
 		return -EMSGSIZE;
-	if ((be16(p + 2) & 3) || (size_t)be16(p + 2) + STUN_HDR_LEN != len)
+	if ((be_get16(p + 2) & 3) || (size_t)be_get16(p + 2) + STUN_HDR_LEN != len)
 		return -EINVAL;
-	m->type = be16(p);
+	m->type = be_get16(p);
 	memcpy(m->tid, p + 8, STUN_TID_LEN);
 	m->raw = p;
 	m->len = len;
@@ -174,15 +153,15 @@ int stun_parse(const uint8_t *p, size_t len, struct stun_msg *m)
 
 		if (len - off < 4)
 			return -EINVAL;
-		t = be16(p + off);
-		alen = be16(p + off + 2);
+		t = be_get16(p + off);
+		alen = be_get16(p + off + 2);
 		padded = ((size_t)alen + 3) & ~(size_t)3;
 		if (len - off - 4 < padded)
 			return -EINVAL;
 		if (t == STUN_A_FINGERPRINT) {
 			if (alen != 4 || off + 8 != len)
 				return -EINVAL;         /* must be last */
-			if (be32(p + off + 4) != fingerprint(p, off))
+			if (be_get32(p + off + 4) != fingerprint(p, off))
 				return -EBADMSG;
 			m->has_fingerprint = true;
 		} else if (t == STUN_A_MESSAGE_INTEGRITY && !m->mi_off) {
@@ -210,7 +189,7 @@ static int integrity(const uint8_t *msg, size_t mi_off, const void *key, size_t 
 	if (mi_off < STUN_HDR_LEN || mi_off > sizeof(tmp) || key_len > 4096)
 		return -EINVAL;
 	memcpy(tmp, msg, mi_off);
-	put16(tmp + 2, (uint16_t)(mi_off + 4 + STUN_MI_LEN - STUN_HDR_LEN));
+	be_put16(tmp + 2, (uint16_t)(mi_off + 4 + STUN_MI_LEN - STUN_HDR_LEN));
 	if (!HMAC(EVP_sha1(), key_len ? key : empty, (int)key_len, tmp, mi_off, out, &olen) ||
 	    olen != STUN_MI_LEN)
 		return -EIO;
@@ -244,7 +223,7 @@ bool stun_username_is_for(const struct stun_msg *m, const char *local_ufrag)
 
 static void set_len(struct stun_builder *b, size_t body)
 {
-	put16(b->buf + 2, (uint16_t)body);
+	be_put16(b->buf + 2, (uint16_t)body);
 }
 
 void stun_build_init(struct stun_builder *b, uint8_t *buf, size_t cap, uint16_t type,
@@ -258,9 +237,9 @@ void stun_build_init(struct stun_builder *b, uint8_t *buf, size_t cap, uint16_t 
 		b->err = b->cap < STUN_HDR_LEN ? -ENOSPC : -EINVAL;
 		return;
 	}
-	put16(buf, type);
-	put16(buf + 2, 0);
-	put32(buf + 4, STUN_MAGIC);
+	be_put16(buf, type);
+	be_put16(buf + 2, 0);
+	be_put32(buf + 4, STUN_MAGIC);
 	memcpy(buf + 8, tid, STUN_TID_LEN);
 	b->len = STUN_HDR_LEN;
 }
@@ -277,8 +256,8 @@ static uint8_t *add(struct stun_builder *b, uint16_t type, size_t vlen)
 		b->err = -ENOSPC;
 		return NULL;
 	}
-	put16(b->buf + b->len, type);
-	put16(b->buf + b->len + 2, (uint16_t)vlen);
+	be_put16(b->buf + b->len, type);
+	be_put16(b->buf + b->len + 2, (uint16_t)vlen);
 	v = b->buf + b->len + 4;
 	memset(v + vlen, 0, padded - vlen);
 	b->len += 4 + padded;
@@ -306,7 +285,7 @@ void stun_add_priority(struct stun_builder *b, uint32_t prio)
 	uint8_t *v = add(b, STUN_A_PRIORITY, 4);
 
 	if (v)
-		put32(v, prio);
+		be_put32(v, prio);
 }
 
 void stun_add_use_candidate(struct stun_builder *b)
@@ -319,8 +298,8 @@ void stun_add_ice_role(struct stun_builder *b, bool controlling, uint64_t tiebre
 	uint8_t *v = add(b, controlling ? STUN_A_ICE_CONTROLLING : STUN_A_ICE_CONTROLLED, 8);
 
 	if (v) {
-		put32(v, (uint32_t)(tiebreaker >> 32));
-		put32(v + 4, (uint32_t)tiebreaker);
+		be_put32(v, (uint32_t)(tiebreaker >> 32));
+		be_put32(v + 4, (uint32_t)tiebreaker);
 	}
 }
 
@@ -339,7 +318,7 @@ void stun_add_xor_mapped(struct stun_builder *b, const union sockaddr_u *a)
 		return;
 	v[0] = 0;
 	v[1] = v6 ? 2 : 1;
-	put16(v + 2, netaddr_port(a) ^ (uint16_t)(STUN_MAGIC >> 16));
+	be_put16(v + 2, netaddr_port(a) ^ (uint16_t)(STUN_MAGIC >> 16));
 	if (v6) {
 		for (int i = 0; i < 16; i++)
 			v[4 + i] = a->sin6.sin6_addr.s6_addr[i] ^ b->buf[4 + i];
@@ -389,7 +368,7 @@ void stun_add_unknown(struct stun_builder *b, const uint16_t *types, unsigned n)
 	uint8_t *v = add(b, STUN_A_UNKNOWN_ATTRIBUTES, 2 * (size_t)n);
 
 	for (unsigned i = 0; v && i < n; i++)
-		put16(v + 2 * i, types[i]);
+		be_put16(v + 2 * i, types[i]);
 }
 
 void stun_add_software(struct stun_builder *b, const char *s)
@@ -416,7 +395,7 @@ void stun_add_fingerprint(struct stun_builder *b)
 	uint8_t *v = add(b, STUN_A_FINGERPRINT, 4);
 
 	if (v)  /* header length already covers the attribute */
-		put32(v, fingerprint(b->buf, off));
+		be_put32(v, fingerprint(b->buf, off));
 }
 
 int stun_finish(struct stun_builder *b)
