@@ -187,7 +187,8 @@ static void session_detail(struct daemon *d, struct call *c, struct strbuf *o)
 		  d->cfg->tos < 0 ? 0 : d->cfg->tos, wall_s(c->last_signal_us));
 	pthread_mutex_lock(&c->lock);
 	for (const struct party *p = c->parties; p; p = p->next)
-		party_block(d, p, o);
+		if (!p->pub_answerer)   /* publish's stand-in (publish.h), as in query */
+			party_block(d, p, o);
 	pthread_mutex_unlock(&c->lock);
 	sb_putc(o, '\n');
 }

@@ -266,3 +266,17 @@ def test_dtls_publisher_to_subscriber(relay):
 		time.sleep(0.005)
 	assert fields(got(sub.rtp, 20)) == fields(sent)     # RTP only: no DTLS record
 	assert got(sub.rtp, 1) == []
+
+
+@pytest.mark.sluice_only
+def test_publish_in_cli_sessions(relay):
+	"""rtpengine-ctl's `list sessions CALLID` shows the publisher as its tag and nothing
+	of the stand-in answerer the relay answers through (as query does)."""
+	from test_ctl import cli_relay, rctl
+	r, port = cli_relay(relay)
+	pub = Pub(r)
+	pub.publish()
+	out = rctl(port, "list", "sessions", pub.cid)
+	tags = [l for l in out.splitlines() if l.startswith("--- Tag ")]
+	assert len(tags) == 1 and ("'%s'" % pub.tag) in tags[0] and "FROM_TAG" in tags[0], out
+	assert "UNKNOWN" not in out, out
