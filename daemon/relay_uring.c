@@ -39,7 +39,7 @@ struct slot {
 	/* worker only */
 	bool armed;                     /* a completion with F_MORE clear is still due */
 	bool gone;                      /* the worker has seen dead */
-	bool cancelling, in_todo, parked;
+	bool cancelling, in_settle, parked;
 	struct slot *tnext;
 };
 
@@ -64,7 +64,7 @@ struct relay_uring {
 	unsigned n_held;
 	struct send_msg sq[RING_SQ];
 	unsigned n_sq;
-	struct slot *todo;              /* worker: slots to arm, cancel or free */
+	struct slot *settle;            /* worker: slots to arm, cancel or free next round */
 	struct slot *parked, **parked_tail; /* ended out of buffers: re-armed once the
 	                                   completions that hold buffers are drained */
 	unsigned park_rounds;
@@ -153,13 +153,13 @@ static void slot_free(struct relay_uring *u, struct slot *s)
 	free(s);
 }
 
-static void todo_push(struct relay_uring *u, struct slot *s)
+static void settle_push(struct relay_uring *u, struct slot *s)
 {
-	if (s->in_todo || s->parked)    /* a parked one is settled when unparked */
+	if (s->in_settle || s->parked)  /* a parked one is settled when unparked */
 		return;
-	s->in_todo = true;
-	s->tnext = u->todo;
-	u->todo = s;
+	s->in_settle = true;
+	s->tnext = u->settle;
+	u->settle = s;
 }
 
 /* Bring a slot to what it should be: live and armed, or cancelled, or freed. */
@@ -198,7 +198,7 @@ static void take_queue(struct relay_uring *u)
 		next = s->qnext;
 		s->queued = false;
 		s->gone = s->dead;
-		todo_push(u, s);
+		settle_push(u, s);
 	}
 	pthread_mutex_unlock(&u->qlock);
 }
@@ -228,18 +228,18 @@ static void unpark(struct relay_uring *u)
 	for (; s; s = next) {
 		next = s->tnext;
 		s->parked = false;
-		todo_push(u, s);
+		settle_push(u, s);
 	}
 }
 
 static void settle_all(struct relay_uring *u)
 {
-	struct slot *s = u->todo, *next;
+	struct slot *s = u->settle, *next;
 
-	u->todo = NULL;
+	u->settle = NULL;
 	for (; s; s = next) {
 		next = s->tnext;
-		s->in_todo = false;
+		s->in_settle = false;
 		settle(u, s);
 	}
 }
@@ -283,7 +283,7 @@ static bool recv_cqe(struct relay_uring *u, struct slot *s, const struct io_urin
 		if (cqe->res == -ENOBUFS)
 			park(u, s);
 		else
-			todo_push(u, s);
+			settle_push(u, s);
 	}
 	if (!(cqe->flags & IORING_CQE_F_BUFFER))
 		return false;

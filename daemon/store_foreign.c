@@ -552,7 +552,7 @@ static bool addr_local(const struct iface *ifc)
 void store_foreign_tick(struct daemon *d)
 {
 	struct store_sub *sub = d->store ? d->store->sub : NULL;
-	struct fcall *todo = NULL;
+	struct fcall *due = NULL;
 	uint32_t used = 0, local = 0;
 
 	if (!sub)
@@ -578,14 +578,14 @@ void store_foreign_tick(struct daemon *d)
 			}
 			*pp = f->hnext;
 			sub->n--;
-			f->hnext = todo;
-			todo = f;
+			f->hnext = due;
+			due = f;
 		}
 	pthread_mutex_unlock(&sub->mu);
-	while (todo) {
-		struct fcall *f = todo;
+	while (due) {
+		struct fcall *f = due;
 
-		todo = f->hnext;
+		due = f->hnext;
 		take_over(d, f, "its address is here");
 	}
 }

@@ -4,6 +4,19 @@
 
 #include "sluice/rtp.h"
 
+/* The last packet of the sender's stream that went out (its seq/ts go on from it). */
+static void note_last(struct rtp_splice *sp, uint32_t ssrc, uint16_t seq, bool ts_known,
+		      uint32_t ts, int64_t now_us)
+{
+	sp->seen = true;
+	sp->own = false;
+	sp->ts_known = ts_known;
+	sp->ssrc = ssrc;
+	sp->seq = seq;
+	sp->ts = ts;
+	sp->at_us = now_us;
+}
+
 void rtp_splice_init(struct rtp_splice *sp, uint32_t fresh_ssrc, uint16_t fresh_seq,
 		     uint32_t fresh_ts)
 {
@@ -62,24 +75,14 @@ void rtp_splice_sender(struct rtp_splice *sp, uint8_t *pkt, size_t len, unsigned
 		be_put16(pkt + 2, seq);
 		be_put32(pkt + 4, ts);
 	}
-	sp->seen = sp->ts_known = true;
-	sp->own = false;
-	sp->ssrc = ssrc;
-	sp->seq = seq;
-	sp->ts = ts;
-	sp->at_us = now_us;
+	note_last(sp, ssrc, seq, true, ts, now_us);
 }
 
 void rtp_splice_hint(struct rtp_splice *sp, uint32_t ssrc, uint16_t max_seq, bool ts_known,
 		     uint32_t ts, int64_t now_us)
 {
-	sp->seen = true;
-	sp->own = sp->shift = sp->rebase = false;
-	sp->ts_known = ts_known;
-	sp->ssrc = ssrc;
-	sp->seq = max_seq;
-	sp->ts = ts;
-	sp->at_us = now_us;
+	sp->shift = sp->rebase = false;
+	note_last(sp, ssrc, max_seq, ts_known, ts, now_us);
 }
 
 void rtp_splice_own(struct rtp_splice *sp, uint32_t step, unsigned clock, int64_t now_us,
